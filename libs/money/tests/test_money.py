@@ -1,0 +1,47 @@
+from decimal import Decimal
+
+import pytest
+
+from opendso_money import CurrencyMismatchError, Money, parse_amount, sum_money
+
+
+def test_adding_two_currencies_is_refused() -> None:
+    with pytest.raises(CurrencyMismatchError):
+        Money.of("1", "EUR") + Money.of("1", "USD")
+
+
+def test_float_amount_is_refused() -> None:
+    with pytest.raises(TypeError):
+        Money(1.5, "EUR")  # type: ignore[arg-type]
+
+
+def test_sum_of_nothing_is_zero_in_the_currency() -> None:
+    assert sum_money([], "CZK") == Money.zero("CZK")
+
+
+def test_rounding_follows_the_currency_minor_unit() -> None:
+    assert Money.of("100.5", "JPY").rounded().amount == Decimal("101")
+    assert Money.of("1.005", "EUR").rounded().amount == Decimal("1.01")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1234.50", "1234.50"),
+        ("1 234,50", "1234.50"),
+        ("1.234,50", "1234.50"),
+        ("1,234.50", "1234.50"),
+        ("-12,5", "-12.5"),
+        ("12.00-", "-12.00"),
+        ("(7.10)", "-7.10"),
+        ("1.234.567", "1234567"),
+    ],
+)
+def test_amounts_parse_as_erps_write_them(text: str, expected: str) -> None:
+    assert parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3.4.5x", "NaN"])
+def test_garbage_amount_is_an_error_naming_the_text(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_amount(text)

@@ -1,0 +1,63 @@
+"""Building the envelope (EventMeta) and the NATS headers of an outgoing message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from opendso.common.v1.common_pb2 import EventMeta
+from opendso_telemetry import inject_headers
+
+MSG_ID = "Nats-Msg-Id"
+TYPE_HEADER = "opendso-type"
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_meta(
+    source: str,
+    *,
+    entity: str = "",
+    correlation_id: str = "",
+    causation_id: str = "",
+    occurred_at: dt.datetime | None = None,
+    event_id: str | None = None,
+) -> EventMeta:
+    """A fresh envelope stamped with the current trace context."""
+    ts = Timestamp()
+    ts.FromDatetime(occurred_at or dt.datetime.now(dt.UTC))
+    trace: dict[str, str] = {}
+    inject_headers(trace)
+    eid = event_id or new_event_id()
+    return EventMeta(
+        event_id=eid,
+        occurred_at=ts,
+        source=source,
+        entity=entity,
+        correlation_id=correlation_id or eid,
+        causation_id=causation_id,
+        traceparent=trace.get("traceparent", ""),
+        tracestate=trace.get("tracestate", ""),
+    )
+
+
+def meta_of(message: Message) -> EventMeta:
+    """The envelope of a message that has a ``meta`` field."""
+    meta = getattr(message, "meta", None)
+    if not isinstance(meta, EventMeta):
+        raise TypeError(f"{message.DESCRIPTOR.full_name} has no EventMeta 'meta' field")
+    return meta
+
+
+def headers_for(message: Message) -> dict[str, str]:
+    meta = meta_of(message)
+    headers = {MSG_ID: meta.event_id, TYPE_HEADER: message.DESCRIPTOR.full_name}
+    if meta.traceparent:
+        headers["traceparent"] = meta.traceparent
+    if meta.tracestate:
+        headers["tracestate"] = meta.tracestate
+    return headers

@@ -1,0 +1,153 @@
+"""The transactional outbox: messages are written in the business transaction
+and a relay publishes them to JetStream afterwards, retrying every unpublished
+row (including rows a crash left behind) until the server acknowledges it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from google.protobuf.message import Message
+from opendso_contracts.registry import subject_for
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from opendso_bus.envelope import headers_for, meta_of
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, bytes, dict[str, str]], Awaitable[Any]]
+
+
+class Outbox:
+    """Writes outgoing messages into the service's outbox table."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    async def add(self, session: AsyncSession, message: Message) -> None:
+        meta = meta_of(message)
+        if not meta.event_id:
+            raise ValueError(f"{message.DESCRIPTOR.full_name} has no event id")
+        await session.execute(
+            insert(self.table).values(
+                event_id=meta.event_id,
+                subject=subject_for(type(message)),
+                payload=message.SerializeToString(),
+                headers=json.dumps(headers_for(message)),
+                created_at=dt.datetime.now(dt.UTC),
+                attempts=0,
+            )
+        )
+
+    async def backlog(self, session: AsyncSession) -> int:
+        count = await session.scalar(
+            select(func.count()).select_from(self.table).where(self.table.c.published_at.is_(None))
+        )
+        return int(count or 0)
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows in order; woken at once by ``kick()``
+    after a commit, and by a timer so rows left by a crash go out too."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        table: Table,
+        publish: Publish,
+        *,
+        poll_seconds: float = 1.0,
+        batch_size: int = 200,
+        lock_rows: bool = False,
+    ) -> None:
+        self._sessions = sessions
+        self._table = table
+        self._publish = publish
+        self._poll = poll_seconds
+        self._batch = batch_size
+        # PostgreSQL: claim rows with FOR UPDATE SKIP LOCKED so several
+        # instances of a service never publish the same row concurrently.
+        self._lock_rows = lock_rows
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            try:
+                sent = await self.publish_pending()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("outbox relay: publishing failed (attempt %d); will retry", failures)
+                sent = 0
+            if sent >= self._batch:
+                continue
+            delay = self._poll if failures == 0 else min(30.0, self._poll * 2**failures)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows; return how many were published."""
+        t = self._table
+        query = (
+            select(t.c.seq, t.c.subject, t.c.payload, t.c.headers)
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.seq)
+            .limit(self._batch)
+        )
+        if self._lock_rows:
+            async with self._sessions() as session, session.begin():
+                rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
+                published = await self._publish_rows(rows)
+                await self._mark(session, published)
+            return len(published)
+        # SQLite: one writer per file; read, publish, then mark in a short
+        # write transaction so handlers are not blocked while we wait on NATS.
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+            await session.rollback()
+        published = await self._publish_rows(rows)
+        async with self._sessions() as session, session.begin():
+            await self._mark(session, published)
+        return len(published)
+
+    async def _publish_rows(self, rows: Any) -> list[int]:
+        published: list[int] = []
+        for seq, subject, payload, headers in rows:
+            try:
+                await self._publish(subject, bytes(payload), json.loads(headers))
+            except Exception:
+                if not published:
+                    raise
+                break  # keep order: stop at the first failure, mark what went out
+            published.append(seq)
+        return published
+
+    async def _mark(self, session: AsyncSession, seqs: list[int]) -> None:
+        if seqs:
+            t = self._table
+            await session.execute(
+                update(t).where(t.c.seq.in_(seqs)).values(published_at=dt.datetime.now(dt.UTC))
+            )

@@ -1,0 +1,280 @@
+"""The service runtime: one FastStream NATS broker per process, with the
+behaviour every service needs decided once here.
+
+- JetStream durable pull consumers with *manual* acks: a handler that raises
+  is nak'ed with a growing delay, and after ``max_attempts`` deliveries the
+  message is parked in the dead-letter stream (never silently dropped, which
+  is FastStream's default on an exception).
+- Every event handler runs inside a unit of work whose transaction also
+  records the event id in the inbox: a redelivered event changes nothing.
+- Outgoing messages leave through the outbox relay.
+- Request/reply queries on core NATS with a queue group, so instances share them.
+- The connection reconnects forever (nats-py gives up after ~2 minutes by default).
+"""
+
+# No ``from __future__ import annotations`` here: FastStream resolves the
+# handler parameter annotations at runtime.
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+from faststream import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsResponse, PullSub
+from faststream.nats.annotations import NatsMessage
+from google.protobuf.message import DecodeError, Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from nats.js import JetStreamContext
+from opendso_contracts.registry import (
+    DEADLETTER_PREFIX,
+    HEALTH_REPLY,
+    health_subject,
+    query_for,
+    stream_for,
+    subject_for,
+)
+from opendso_telemetry import extract_context, tracer
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy import Table, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from opendso_bus.envelope import MSG_ID, meta_of
+from opendso_bus.errors import CODE_HEADER, DETAIL_HEADER, STATUS_HEADER, QueryError
+from opendso_bus.inbox import Inbox
+from opendso_bus.outbox import Outbox, OutboxRelay
+from opendso_bus.streams import ensure_streams
+from opendso_bus.unit_of_work import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Message)
+Q = TypeVar("Q", bound=Message)
+U = TypeVar("U", bound=SqlUnitOfWork)
+
+EventHandler = Callable[[Any, Any], Awaitable[None]]
+QueryHandler = Callable[[Any], Awaitable[Message]]
+
+# Headers on a dead-lettered message, read back by ``opendso deadletter``.
+DL_SUBJECT = "opendso-original-subject"
+DL_CONSUMER = "opendso-consumer"
+DL_ERROR = "opendso-error"
+DL_ATTEMPTS = "opendso-attempts"
+
+
+class PermanentError(Exception):
+    """A handler error that no retry can fix (bad data): dead-letter at once."""
+
+
+class ServiceRuntime(Generic[U]):
+    def __init__(
+        self,
+        service: str,
+        *,
+        nats_url: str,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox_table: Table,
+        inbox_table: Table,
+        uow_class: Callable[..., U],
+        max_attempts: int = 5,
+        retry_delay_seconds: float = 1.0,
+        outbox_poll_seconds: float = 1.0,
+        lock_outbox_rows: bool = False,
+        version: str = "0.1.0",
+    ) -> None:
+        self.service = service
+        self.version = version
+        self.broker = NatsBroker(
+            nats_url,
+            name=f"opendso-{service}",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            connect_timeout=5,
+            graceful_timeout=10.0,
+            log_level=logging.WARNING,
+        )
+        self.sessions = sessions
+        self.outbox = Outbox(outbox_table)
+        self.inbox = Inbox(inbox_table)
+        self._uow_class = uow_class
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay_seconds
+        self.relay = OutboxRelay(
+            sessions, outbox_table, self._publish, poll_seconds=outbox_poll_seconds, lock_rows=lock_outbox_rows
+        )
+        self._tracer = tracer(f"opendso.{service}")
+        self._js: JetStreamContext | None = None
+        self._started_at = dt.datetime.now(dt.UTC)
+        self._health_checks: dict[str, Callable[[], Awaitable[str]]] = {"database": self._check_database}
+        self.on_query_subject(health_subject(service), self._health)
+
+    # -- wiring ------------------------------------------------------------
+    def uow(self) -> U:
+        """A new unit of work whose commit wakes the outbox relay."""
+        return self._uow_class(self.sessions, self.outbox, self.service, self.relay.kick)
+
+    def on_event(self, message_type: type[E], handler: Callable[[E, U], Awaitable[None]],
+                 *, consumer: str | None = None) -> None:
+        """Subscribe ``handler(event, uow)`` to a durable message type, once per service."""
+        subject = subject_for(message_type)
+        stream = stream_for(subject)
+        durable = consumer or f"{self.service}-{subject.rsplit('.', 1)[-1].replace('_', '-')}"
+
+        async def consume(msg: NatsMessage) -> None:
+            await self._process(msg, message_type, handler, durable)
+
+        consume.__name__ = f"{self.service}_{subject.rsplit('.', 1)[-1]}"
+        self.broker.subscriber(
+            subject,
+            stream=JStream(stream.name, declare=False),
+            durable=durable,
+            pull_sub=PullSub(batch_size=32, timeout=1.0),
+            ack_policy=AckPolicy.MANUAL,
+            # A safety net above our own dead-lettering, in case parking fails.
+            config=ConsumerConfig(ack_wait=60.0, max_deliver=self.max_attempts + 5),
+            description=f"{self.service} handles {message_type.DESCRIPTOR.full_name}",
+        )(consume)
+
+    def on_query(self, request_type: type[Q], handler: Callable[[Q], Awaitable[Message]]) -> None:
+        query = query_for(request_type)
+
+        async def answer(raw: Message) -> Message:
+            if not isinstance(raw, request_type):
+                raise TypeError("wrong request type")
+            reply = await handler(raw)
+            if not isinstance(reply, query.reply):
+                raise TypeError(f"{query.subject} must answer {query.reply.DESCRIPTOR.full_name}")
+            return reply
+
+        self.on_query_subject(query.subject, answer, request_type)
+
+    def on_query_subject(self, subject: str, handler: Callable[[Any], Awaitable[Message]],
+                         request_type: type[Message] | None = None) -> None:
+        async def respond(msg: NatsMessage) -> NatsResponse:
+            headers = dict(msg.raw_message.headers or {})
+            with self._tracer.start_as_current_span(
+                f"answer {subject}", context=extract_context(headers), kind=SpanKind.SERVER
+            ) as span:
+                try:
+                    request = request_type.FromString(msg.body) if request_type else None
+                    reply = await handler(request)
+                    return NatsResponse(reply.SerializeToString(), headers={STATUS_HEADER: "ok"})
+                except DecodeError as exc:
+                    return self._problem("invalid", f"undecodable request: {exc}")
+                except QueryError as exc:
+                    return self._problem(exc.code, exc.detail)
+                except Exception as exc:
+                    log.exception("%s: query %s failed", self.service, subject)
+                    span.record_exception(exc)
+                    span.set_status(Status(StatusCode.ERROR))
+                    return self._problem("internal", f"{type(exc).__name__}: {exc}")
+
+        respond.__name__ = f"{self.service}_answer_{subject.rsplit('.', 1)[-1]}"
+        self.broker.subscriber(subject, queue=self.service)(respond)
+
+    def add_health_check(self, name: str, check: Callable[[], Awaitable[str]]) -> None:
+        self._health_checks[name] = check
+
+    # -- lifecycle -----------------------------------------------------------
+    async def start(self, connect_deadline_seconds: float = 60.0) -> None:
+        deadline = time.monotonic() + connect_deadline_seconds
+        while True:
+            try:
+                await self.broker.connect()
+                break
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("%s: NATS not reachable yet (%s); retrying", self.service, exc)
+                await asyncio.sleep(1.0)
+        self._js = self.broker.connection.jetstream()
+        await ensure_streams(self._js)
+        await self.broker.start()
+        self.relay.start()
+        self.relay.kick()
+        log.info("%s started", self.service)
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.broker.stop()
+
+    # -- internals -------------------------------------------------------------
+    async def _publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+        assert self._js is not None, "runtime not started"
+        await self._js.publish(subject, payload, headers=headers, stream=stream_for(subject).name)
+
+    def _problem(self, code: str, detail: str) -> NatsResponse:
+        return NatsResponse(b"", headers={STATUS_HEADER: "error", CODE_HEADER: code, DETAIL_HEADER: detail[:4000]})
+
+    async def _process(self, msg: NatsMessage, message_type: type[E],
+                       handler: Callable[[E, U], Awaitable[None]], consumer: str) -> None:
+        raw = msg.raw_message
+        headers = dict(raw.headers or {})
+        attempt = raw.metadata.num_delivered or 1
+        with self._tracer.start_as_current_span(
+            f"{consumer} process", context=extract_context(headers), kind=SpanKind.CONSUMER
+        ) as span:
+            span.set_attribute("messaging.destination.name", raw.subject)
+            span.set_attribute("messaging.message.delivery_attempt", attempt)
+            try:
+                event = message_type.FromString(raw.data)
+                event_id = meta_of(event).event_id or headers.get(MSG_ID, "")
+                if not event_id:
+                    raise PermanentError("message has no event id")
+                async with self.uow() as uow:
+                    if await self.inbox.seen(uow.session, consumer, event_id):
+                        span.set_attribute("opendso.duplicate", True)
+                    else:
+                        uow.caused_by(meta_of(event))
+                        await handler(event, uow)
+                        await self.inbox.record(uow.session, consumer, event_id)
+                        await uow.commit()
+                await msg.ack()
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR))
+                permanent = isinstance(exc, DecodeError | PermanentError)
+                if permanent or attempt >= self.max_attempts:
+                    log.exception("%s: %s failed on attempt %d; dead-lettering", self.service, consumer, attempt)
+                    await self._dead_letter(raw, consumer, exc, attempt)
+                    await msg.reject()
+                else:
+                    delay = self.retry_delay * 2 ** (attempt - 1)
+                    log.warning("%s: %s failed on attempt %d (%s); retry in %.1fs",
+                                self.service, consumer, attempt, exc, delay)
+                    await msg.nack(delay=delay)
+
+    async def _dead_letter(self, raw: Any, consumer: str, exc: BaseException, attempt: int) -> None:
+        assert self._js is not None
+        # Nats-* headers (message id, expected stream) belong to the original publish.
+        headers = {k: v for k, v in (raw.headers or {}).items() if not k.startswith("Nats-")}
+        original_id = (raw.headers or {}).get(MSG_ID, str(raw.metadata.sequence.stream))
+        headers.update({
+            MSG_ID: f"dead:{consumer}:{original_id}",
+            DL_SUBJECT: raw.subject,
+            DL_CONSUMER: consumer,
+            DL_ERROR: f"{type(exc).__name__}: {exc}"[:2000],
+            DL_ATTEMPTS: str(attempt),
+        })
+        await self._js.publish(f"{DEADLETTER_PREFIX}.{consumer}", raw.data, headers=headers)
+
+    async def _check_database(self) -> str:
+        async with self.sessions() as session:
+            await session.execute(text("SELECT 1"))
+            backlog = await self.outbox.backlog(session)
+        return f"ok (outbox backlog {backlog})"
+
+    async def _health(self, _request: Any) -> Message:
+        reply = HEALTH_REPLY(service=self.service, version=self.version, status="ok")
+        ts = Timestamp()
+        ts.FromDatetime(self._started_at)
+        reply.started_at.CopyFrom(ts)
+        for name, check in self._health_checks.items():
+            try:
+                reply.checks[name] = await check()
+            except Exception as exc:
+                reply.checks[name] = f"failing: {type(exc).__name__}: {exc}"
+                reply.status = "degraded"
+        return reply

@@ -1,0 +1,131 @@
+"""The one registry of subjects and streams.
+
+Every subject on the bus comes from here: events and durable commands live in
+one JetStream stream per context (``opendso.<context>.v1.<name>``); request/reply
+queries live under ``opendso.rpc.`` so that no stream ever captures a request.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+from opendso.collection.v1 import collection_pb2 as collection
+from opendso.imports.v1 import imports_pb2 as imports
+from opendso.messaging.v1 import messaging_pb2 as messaging
+from opendso.receivables.v1 import receivables_pb2 as receivables
+from opendso.reporting.v1 import reporting_pb2 as reporting
+from opendso.system.v1 import health_pb2 as health
+
+
+@dataclass(frozen=True)
+class StreamDef:
+    name: str
+    context: str
+
+    @property
+    def subjects(self) -> list[str]:
+        return [f"opendso.{self.context}.v1.>"]
+
+
+STREAMS: tuple[StreamDef, ...] = (
+    StreamDef("OPENDSO_RECEIVABLES", "receivables"),
+    StreamDef("OPENDSO_IMPORTS", "imports"),
+    StreamDef("OPENDSO_COLLECTION", "collection"),
+    StreamDef("OPENDSO_MESSAGING", "messaging"),
+)
+DEADLETTER_STREAM = "OPENDSO_DEADLETTER"
+DEADLETTER_PREFIX = "opendso.deadletter"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _context_of(message_type: type[Message]) -> str:
+    # "opendso.receivables.v1.ItemOpened" -> "receivables"
+    return message_type.DESCRIPTOR.full_name.split(".")[1]
+
+
+def _event_subject(message_type: type[Message]) -> str:
+    return f"opendso.{_context_of(message_type)}.v1.{_snake(message_type.DESCRIPTOR.name)}"
+
+
+# Durable messages: events, and commands that must survive a restart.
+DURABLE: tuple[type[Message], ...] = (
+    receivables.CustomerCreated,
+    receivables.CustomerChanged,
+    receivables.ItemOpened,
+    receivables.ItemChanged,
+    receivables.ItemClosed,
+    imports.FileImported,
+    collection.TaskCreated,
+    messaging.SendMessage,
+    messaging.MessageSent,
+    messaging.MessageFailed,
+)
+
+SUBJECTS: dict[type[Message], str] = {t: _event_subject(t) for t in DURABLE}
+_BY_SUBJECT: dict[str, type[Message]] = {s: t for t, s in SUBJECTS.items()}
+
+
+@dataclass(frozen=True)
+class QueryDef:
+    subject: str
+    request: type[Message]
+    reply: type[Message]
+
+
+def _query(request: type[Message], reply: type[Message]) -> QueryDef:
+    subject = f"opendso.rpc.{_context_of(request)}.v1.{_snake(request.DESCRIPTOR.name)}"
+    return QueryDef(subject, request, reply)
+
+
+QUERIES: dict[type[Message], QueryDef] = {
+    q.request: q
+    for q in (
+        _query(receivables.GetCustomerAccount, receivables.CustomerAccount),
+        _query(imports.ImportReceivablesFile, imports.ImportReport),
+        _query(collection.GetAgenda, collection.Agenda),
+        _query(messaging.ListOutbox, messaging.OutboxListing),
+        _query(reporting.GetAging, reporting.AgingReport),
+    )
+}
+
+
+def subject_for(message_type: type[Message]) -> str:
+    """The subject a durable message type is published on; KeyError names an unregistered type."""
+    try:
+        return SUBJECTS[message_type]
+    except KeyError:
+        raise KeyError(f"{message_type.DESCRIPTOR.full_name} is not a registered durable message") from None
+
+
+def type_for(subject: str) -> type[Message]:
+    try:
+        return _BY_SUBJECT[subject]
+    except KeyError:
+        raise KeyError(f"no message type registered for subject {subject!r}") from None
+
+
+def stream_for(subject: str) -> StreamDef:
+    for stream in STREAMS:
+        if subject.startswith(f"opendso.{stream.context}.v1."):
+            return stream
+    raise KeyError(f"no stream captures subject {subject!r}")
+
+
+def query_for(request_type: type[Message]) -> QueryDef:
+    try:
+        return QUERIES[request_type]
+    except KeyError:
+        raise KeyError(f"{request_type.DESCRIPTOR.full_name} is not a registered query") from None
+
+
+def health_subject(service: str) -> str:
+    return f"opendso.rpc.system.v1.check_health.{service}"
+
+
+HEALTH_REQUEST = health.CheckHealth
+HEALTH_REPLY = health.HealthStatus

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
+from email.header import Header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime
@@ -37,12 +38,16 @@ class OutgoingEmail:
     text: str
     html: str
     attachments: tuple[tuple[str, str, bytes], ...] = ()
+    # Extra headers (name, value), e.g. the trace id that ties the mail to its upload.
+    headers: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.message_id:
             raise ValueError("an e-mail needs a message id: it is what makes delivery idempotent")
         if not self.to:
             raise ValueError(f"e-mail {self.message_id!r} has no recipient")
+        if "\n" in self.subject or "\r" in self.subject:
+            raise ValueError(f"e-mail {self.message_id!r} has a line break in its subject")
 
 
 def _utc_now() -> datetime:
@@ -66,7 +71,17 @@ def _build(email: OutgoingEmail, sent_at: datetime) -> EmailMessage:
     message["Date"] = format_datetime(sent_at)
     message["From"] = email.sender
     message["To"] = ", ".join(email.to)
-    message["Subject"] = email.subject
+    for name, value in email.headers:
+        if value:
+            message[name] = value
+    if email.subject.isascii():
+        message["Subject"] = email.subject
+    else:
+        # Python's own folding drops the space between two encoded words
+        # ("Société Générale" comes back as "SociétéGénérale", CPython
+        # gh-92081), so the subject is encoded here, spaces inside the words,
+        # and stored as is: lines this short are never refolded.
+        message.set_raw("Subject", Header(email.subject, "utf-8", header_name="Subject").encode())
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     for filename, mime_type, content in email.attachments:
@@ -141,6 +156,8 @@ class LocalOutbox:
             data = path.read_bytes()
         except FileNotFoundError:
             raise KeyError(f"no e-mail {message_id!r} in {self.folder}") from None
-        message = BytesParser(policy=policy.default).parsebytes(data)
+        # The file keeps the CRLF of the wire format; the text parts read back
+        # with the newlines they were given, as a mail client would show them.
+        message = BytesParser(policy=policy.default).parsebytes(data.replace(b"\r\n", b"\n"))
         assert isinstance(message, EmailMessage)  # the default policy always builds EmailMessage
         return message

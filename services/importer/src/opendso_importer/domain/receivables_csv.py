@@ -231,7 +231,6 @@ def parse_receivables_csv(data: bytes, file: str, *, encoding: str | None = None
     delimiter = lines.delimiter_hint
     header_line, header = lines.header(file, delimiter)
     columns = _map_header(header, file, header_line)
-    has_items = "item_number" in columns.values()
 
     builder = _FileBuilder(file)
     try:
@@ -239,7 +238,7 @@ def parse_receivables_csv(data: bytes, file: str, *, encoding: str | None = None
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines (often at the end) are not rows
             builder.rows_read += 1
-            builder.add(line, cells, columns, len(header.cells), has_items)
+            builder.add(line, cells, columns, len(header.cells))
     except csv.Error as exc:
         raise FileRejected((RowError(file, lines.current_line, None, f"unreadable CSV: {exc}"),)) from None
     return builder.result()
@@ -328,9 +327,10 @@ def _decode_legacy(data: bytes) -> str | None:
     return None
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _WORD = re.compile(r"[^\s\x21-\x40\x5b-\x60\x7b-\x7e]+")
 # Non-ASCII letters of the languages written in the candidate code pages.
-_ALPHABETS = tuple(
+_LATIN_ALPHABETS = tuple(
     frozenset(letters)
     for letters in (
         "àâæçéèêëîïôœùûüÿ",  # French
@@ -352,16 +352,17 @@ _ALPHABETS = tuple(
         "ąčęėįšųūž",  # Lithuanian
         "āčēģīķļņšūž",  # Latvian
         "äõöüšž",  # Estonian
-        "абвгдежзийклмнопрстуфхцчшщъыьэюяёђѓєѕіїјљњћќўџґ",  # Cyrillic
     )
 )
+# A Cyrillic word has no Latin letters at all: "Mьller" is cp1251 misreading "Müller".
+_CYRILLIC = frozenset("абвгдежзийклмнопрстуфхцчшщъыьэюяёђѓєѕіїјљњћќўџґ")
+_ALPHABETS = (*_LATIN_ALPHABETS, _CYRILLIC)
 
 
 def _plausibility(text: str) -> tuple[int, int] | None:
     """(word score, words one language covers), or None if the text has control characters."""
-    for char in text:
-        if char not in "\t\r\n" and unicodedata.category(char) in ("Cc", "Cn"):
-            return None
+    if _CONTROL.search(text):
+        return None
     score = 0
     words: list[frozenset[str]] = []
     for word in _WORD.findall(text):
@@ -373,6 +374,8 @@ def _plausibility(text: str) -> tuple[int, int] | None:
             score -= 3 * symbols  # "Pawe³", "£ódŸ": a symbol inside a word is a misread letter
         if not letters:
             continue
+        if letters <= _CYRILLIC and any(c.isascii() and c.isalpha() for c in word):
+            letters = letters | {"latin"}  # covered by no alphabet
         words.append(letters)
         score += 1 if any(letters <= alphabet for alphabet in _ALPHABETS) else -2
     one_language = max((sum(1 for w in words if w <= alphabet) for alphabet in _ALPHABETS), default=0)
@@ -470,7 +473,7 @@ def _map_header(header: _Header, file: str, line: int) -> dict[int, str]:
         first_seen[canonical] = title
         columns[index] = canonical
     if not columns:
-        shown = header.cells[0] if len(header.cells) == 1 else header.delimiter.join(header.cells)
+        shown = header.delimiter.join(header.cells)
         raise FileRejected(
             (RowError(file, line, None, f"no header row: no known column in '{shown[:80]}'"),)
         )
@@ -544,17 +547,20 @@ class _FileBuilder:
         self.item_rows: dict[tuple[str, str, str], int] = {}
         self.errors: list[RowError] = []
 
-    def add(self, line: int, cells: list[str], columns: dict[int, str], width: int, has_items: bool) -> None:
+    def add(self, line: int, cells: list[str], columns: dict[int, str], width: int) -> None:
         row = _Row(self.file, line, {name: cells[i].strip() for i, name in columns.items() if i < len(cells)})
         # Trailing empty cells are harmless; values beyond the header mean misaligned columns.
         if len(cells) > width and any(cell.strip() for cell in cells[width:]):
             row.error(None, f"row has {len(cells)} values but the header has {width} columns")
         customer = _customer(row)
-        item = _item(row) if has_items and row.get("item_number") else None
-        if has_items and item is None and not row.get("item_number"):
-            filled = [c for c in ITEM_COLUMNS if c != "item_number" and row.get(c)]
+        item = None
+        if row.get("item_number"):
+            item = _item(row, customer)
+        else:
+            # An amount without an item number is an item that lost its number, not a customer row.
+            filled = [c for c in ITEM_COLUMNS if row.get(c)]
             if filled:
-                row.error("item_number", f"item_number is required when item columns are filled ({', '.join(filled)})")
+                row.error("item_number", f"item_number is required when item columns are filled: {', '.join(filled)}")
         if not row.errors and customer is not None:
             self._check_against_earlier_rows(row, customer, item)
         if row.errors or customer is None:
@@ -633,7 +639,7 @@ def _customer(row: _Row) -> CustomerRow | None:
     )
 
 
-def _item(row: _Row) -> ItemRow | None:
+def _item(row: _Row, customer: CustomerRow | None) -> ItemRow | None:
     errors_before = len(row.errors)
     number = row.required("item_number")
 
@@ -659,25 +665,24 @@ def _item(row: _Row) -> ItemRow | None:
 
     amount = _amount_column(row, "amount", required=True)
     open_amount = _amount_column(row, "open_amount", required=False)
+    if kind in _CREDIT_KINDS:
+        amount = None if amount is None else -abs(amount)
+        open_amount = None if open_amount is None else -abs(open_amount)
     if amount is not None:
-        if kind in _CREDIT_KINDS and amount > 0:
-            amount = -amount
-            if open_amount is not None:
-                open_amount = -open_amount
         if open_amount is None:
             open_amount = amount
-        elif open_amount != 0 and (open_amount > 0) != (amount > 0):
+        elif amount != 0 and open_amount != 0 and (open_amount > 0) != (amount > 0):
             row.error("open_amount", f"open_amount {open_amount} has the opposite sign of amount {amount}")
         elif abs(open_amount) > abs(amount):
             row.error("open_amount", f"open_amount {open_amount} exceeds amount {amount}")
 
-    if len(row.errors) > errors_before:
+    if len(row.errors) > errors_before or customer is None:
         return None
     assert number is not None and issue_date is not None and due_date is not None
     assert currency is not None and amount is not None and open_amount is not None
     return ItemRow(
-        entity=row.values.get("entity", ""),
-        account_number=row.values.get("account_number", ""),
+        entity=customer.entity,
+        account_number=customer.account_number,
         number=number,
         kind=kind.value,
         issue_date=issue_date,

@@ -70,7 +70,7 @@ _PORTAL_LINK = "PortalLink"
 _TOKEN = re.compile(r"##|#([A-Za-z][A-Za-z0-9_]*)")
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_]+")
 _SAFE_LINK = re.compile(r"https?://", re.IGNORECASE)
-_FALLBACK_LOCALE = Locale("en")
+_FALLBACK_LANGUAGE = "en"
 
 
 # --- Model ---------------------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def _parse_locale(language: str) -> Locale | None:
 
 
 def _choose_locale(template_language: str, reader_language: str) -> Locale:
-    written = _parse_locale(template_language) or _FALLBACK_LOCALE
+    written = _parse_locale(template_language) or Locale.parse(_FALLBACK_LANGUAGE)
     reader = _parse_locale(reader_language)
     if reader is not None and reader.language == written.language:
         return reader

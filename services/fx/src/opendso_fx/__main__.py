@@ -1,0 +1,3 @@
+from opendso_fx.app import main
+
+main()

@@ -1,0 +1,3 @@
+from opendso_importer.app import main
+
+main()

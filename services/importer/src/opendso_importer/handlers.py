@@ -1,0 +1,155 @@
+"""The importer's handlers: an uploaded receivables file becomes ledger rows
+and precise events, in one transaction (a file is never half-imported)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from opendso.imports.v1 import imports_pb2 as im
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso_bus import InvalidRequest, NotFound
+from opendso_contracts.convert import date_to_proto, money_to_proto
+
+from opendso_importer.domain.ledger import (
+    ChangeKind,
+    CustomerState,
+    ItemChangeKind,
+    ItemState,
+    customer_state,
+    diff_customer,
+    diff_item,
+    item_state,
+)
+from opendso_importer.domain.receivables_csv import FileRejected, RowError, parse_receivables_csv
+from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
+
+KIND_TO_PROTO = {
+    "invoice": rv.ITEM_KIND_INVOICE,
+    "credit_note": rv.ITEM_KIND_CREDIT_NOTE,
+    "unallocated_payment": rv.ITEM_KIND_UNALLOCATED_PAYMENT,
+    "instalment": rv.ITEM_KIND_INSTALMENT,
+}
+
+
+@dataclass(frozen=True)
+class Deps:
+    today: Callable[[], dt.date]
+    max_file_bytes: int
+
+
+def customer_to_proto(state: CustomerState) -> rv.Customer:
+    return rv.Customer(
+        customer_id=customer_id_of(state.entity, state.account_number), entity=state.entity,
+        account_number=state.account_number, name=state.name, email=state.email or "", language=state.language,
+        country=state.country or "", contact_name=state.contact_name or "",
+    )
+
+
+def item_to_proto(state: ItemState) -> rv.OpenItem:
+    return rv.OpenItem(
+        item_id=item_id_of(state.entity, state.kind, state.number),
+        customer_id=customer_id_of(state.entity, state.account_number), entity=state.entity,
+        account_number=state.account_number, number=state.number, kind=KIND_TO_PROTO[state.kind],
+        issue_date=date_to_proto(state.issue_date), due_date=date_to_proto(state.due_date),
+        amount=money_to_proto(state.amount), open_amount=money_to_proto(state.open_amount),
+        reference=state.reference or "",
+    )
+
+
+def _errors(errors: tuple[RowError, ...]) -> list[im.RowError]:
+    return [im.RowError(file=e.file, row=e.row, column=e.column or "", reason=e.reason) for e in errors]
+
+
+async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOfWork, deps: Deps) -> im.ImportReport:
+    """Import a customers-and-items CSV; answer with counts and every rejected row."""
+    if not command.file_name:
+        raise InvalidRequest("file_name is required")
+    if len(command.content) > deps.max_file_bytes:
+        raise InvalidRequest(f"{command.file_name}: {len(command.content)} bytes is over the limit of "
+                             f"{deps.max_file_bytes}")
+    if command.idempotency_key:
+        earlier = await uow.ledger.import_by_key(command.idempotency_key)
+        if earlier is not None:
+            report = im.ImportReport.FromString(earlier)
+            report.replayed = True
+            return report
+    uow.caused_by(None, correlation_id=command.correlation_id)
+    import_id = str(uuid.uuid4())
+    report = im.ImportReport(import_id=import_id, file_name=command.file_name,
+                             checksum=hashlib.sha256(command.content).hexdigest())
+    try:
+        parsed = parse_receivables_csv(command.content, command.file_name)
+    except FileRejected as rejected:
+        report.file_rejected = True
+        report.errors.extend(_errors(rejected.errors))
+    else:
+        report.rows_read = parsed.rows_read
+        report.rows_rejected = len({e.row for e in parsed.errors})
+        report.errors.extend(_errors(parsed.errors))
+        await _apply_customers(parsed.customers, uow, report)
+        await _apply_items(parsed.items, uow, report, deps.today())
+    await uow.ledger.record_import(import_id, command.idempotency_key or None, report.checksum,
+                                   command.file_name, report.SerializeToString())
+    await uow.publish(im.FileImported(meta=uow.meta(), report=report))
+    await uow.commit()
+    return report
+
+
+async def _apply_customers(rows: tuple, uow: UnitOfWork, report: im.ImportReport) -> None:  # type: ignore[type-arg]
+    states = [customer_state(r) for r in rows]
+    existing = await uow.ledger.customers(customer_id_of(s.entity, s.account_number) for s in states)
+    for state in states:
+        change = diff_customer(existing.get(customer_id_of(state.entity, state.account_number)), state)
+        if change.kind is ChangeKind.UNCHANGED:
+            continue
+        created = change.kind is ChangeKind.CREATED
+        await uow.ledger.save_customer(state, created)
+        meta = uow.meta(entity=state.entity)
+        if created:
+            report.customers_created += 1
+            await uow.publish(rv.CustomerCreated(meta=meta, customer=customer_to_proto(state)))
+        else:
+            report.customers_changed += 1
+            await uow.publish(rv.CustomerChanged(meta=meta, customer=customer_to_proto(state),
+                                                 changed_fields=list(change.changed_fields)))
+
+
+async def _apply_items(rows: tuple, uow: UnitOfWork, report: im.ImportReport,  # type: ignore[type-arg]
+                       today: dt.date) -> None:
+    states = [item_state(r) for r in rows]
+    existing = await uow.ledger.items(item_id_of(s.entity, s.kind, s.number) for s in states)
+    for state in states:
+        before = existing.get(item_id_of(state.entity, state.kind, state.number))
+        change = diff_item(before, state)
+        if change.kind is ItemChangeKind.UNCHANGED:
+            continue
+        meta = uow.meta(entity=state.entity)
+        proto = item_to_proto(state)
+        if change.kind is ItemChangeKind.CLOSED:
+            await uow.ledger.save_item(state, before is None, today)
+            report.items_closed += 1
+            await uow.publish(rv.ItemClosed(meta=meta, item=proto, closed_on=date_to_proto(today)))
+        elif change.kind is ItemChangeKind.OPENED:
+            await uow.ledger.save_item(state, before is None, None)
+            report.items_opened += 1
+            await uow.publish(rv.ItemOpened(meta=meta, item=proto))
+        else:
+            await uow.ledger.save_item(state, False, None)
+            report.items_changed += 1
+            await uow.publish(rv.ItemChanged(meta=meta, item=proto, changed_fields=list(change.changed_fields)))
+
+
+async def get_customer_account(query: rv.GetCustomerAccount, uow: UnitOfWork) -> rv.CustomerAccount:
+    if not query.entity or not query.account_number:
+        raise InvalidRequest("entity and account_number are required")
+    cid = customer_id_of(query.entity, query.account_number)
+    found = await uow.ledger.customers([cid])
+    if cid not in found:
+        raise NotFound(f"no customer {query.account_number!r} in entity {query.entity!r}")
+    account = rv.CustomerAccount(found=True, customer=customer_to_proto(found[cid]))
+    account.items.extend(item_to_proto(s) for s in await uow.ledger.open_items_of(cid))
+    return account

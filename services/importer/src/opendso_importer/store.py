@@ -1,0 +1,156 @@
+"""The importer's tables: the receivables ledger (customers, open items) and
+the log of imports (which also answers a retried upload with its first report)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
+from opendso_db.types import Amount
+from opendso_money import Money
+from sqlalchemy import Column, Date, DateTime, LargeBinary, MetaData, String, Table, insert, select, update
+
+from opendso_importer.domain.ledger import CustomerState, ItemState
+
+metadata = MetaData()
+OUTBOX = outbox_table(metadata)
+INBOX = inbox_table(metadata)
+
+customers = Table(
+    "imp_customers",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("entity", String(50), nullable=False),
+    Column("account_number", String(100), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("language", String(10), nullable=False),
+    Column("country", String(2), nullable=True),
+    Column("contact_name", String(300), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+items = Table(
+    "imp_items",
+    metadata,
+    Column("item_id", String(250), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    Column("account_number", String(100), nullable=False),
+    Column("number", String(100), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("open_amount", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reference", String(300), nullable=True),
+    Column("closed_on", Date, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+imports = Table(
+    "imp_imports",
+    metadata,
+    Column("import_id", String(64), primary_key=True),
+    Column("idempotency_key", String(200), nullable=True, unique=True),
+    Column("checksum", String(64), nullable=False, index=True),
+    Column("file_name", String(500), nullable=False),
+    Column("report", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def customer_id_of(entity: str, account_number: str) -> str:
+    return f"{entity}/{account_number}"
+
+
+def item_id_of(entity: str, kind: str, number: str) -> str:
+    return f"{entity}/{kind}/{number}"
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class LedgerRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._session = uow.session
+
+    async def customers(self, ids: Iterable[str]) -> dict[str, CustomerState]:
+        found: dict[str, CustomerState] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            for r in await self._session.execute(select(customers).where(customers.c.customer_id.in_(chunk))):
+                m = r._mapping
+                found[m["customer_id"]] = CustomerState(
+                    entity=m["entity"], account_number=m["account_number"], name=m["name"], email=m["email"],
+                    language=m["language"], country=m["country"], contact_name=m["contact_name"],
+                )
+        return found
+
+    async def items(self, ids: Iterable[str]) -> dict[str, ItemState]:
+        found: dict[str, ItemState] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            for r in await self._session.execute(select(items).where(items.c.item_id.in_(chunk))):
+                found[r._mapping["item_id"]] = _item_state(r._mapping)
+        return found
+
+    async def open_items_of(self, customer_id: str) -> list[ItemState]:
+        rows = await self._session.execute(
+            select(items).where(items.c.customer_id == customer_id, items.c.closed_on.is_(None))
+            .order_by(items.c.due_date, items.c.number)
+        )
+        return [_item_state(r._mapping) for r in rows]
+
+    async def save_customer(self, state: CustomerState, created: bool) -> None:
+        values = {**state.__dict__, "updated_at": dt.datetime.now(dt.UTC)}
+        cid = customer_id_of(state.entity, state.account_number)
+        if created:
+            await self._session.execute(insert(customers).values(customer_id=cid, **values))
+        else:
+            await self._session.execute(update(customers).where(customers.c.customer_id == cid).values(**values))
+
+    async def save_item(self, state: ItemState, created: bool, closed_on: dt.date | None) -> None:
+        values = {
+            "customer_id": customer_id_of(state.entity, state.account_number),
+            "entity": state.entity, "account_number": state.account_number, "number": state.number,
+            "kind": state.kind, "issue_date": state.issue_date, "due_date": state.due_date,
+            "amount": state.amount.amount, "open_amount": state.open_amount.amount,
+            "currency": state.amount.currency, "reference": state.reference, "closed_on": closed_on,
+            "updated_at": dt.datetime.now(dt.UTC),
+        }
+        iid = item_id_of(state.entity, state.kind, state.number)
+        if created:
+            await self._session.execute(insert(items).values(item_id=iid, **values))
+        else:
+            await self._session.execute(update(items).where(items.c.item_id == iid).values(**values))
+
+    async def import_by_key(self, key: str) -> bytes | None:
+        return await self._session.scalar(select(imports.c.report).where(imports.c.idempotency_key == key))
+
+    async def record_import(self, import_id: str, key: str | None, checksum: str, file_name: str,
+                            report: bytes) -> None:
+        await self._session.execute(insert(imports).values(
+            import_id=import_id, idempotency_key=key, checksum=checksum, file_name=file_name, report=report,
+            created_at=dt.datetime.now(dt.UTC),
+        ))
+
+
+def _item_state(m: object) -> ItemState:
+    g = m.__getitem__  # type: ignore[attr-defined]
+    currency = g("currency")
+    return ItemState(
+        entity=g("entity"), account_number=g("account_number"), number=g("number"), kind=g("kind"),
+        issue_date=g("issue_date"), due_date=g("due_date"), amount=Money(Decimal(g("amount")), currency),
+        open_amount=Money(Decimal(g("open_amount")), currency), reference=g("reference"),
+    )
+
+
+class UnitOfWork(SqlUnitOfWork):
+    ledger: LedgerRepository
+
+    def _open(self) -> None:
+        self.ledger = LedgerRepository(self)

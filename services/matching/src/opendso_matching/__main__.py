@@ -1,0 +1,3 @@
+from opendso_matching.app import main
+
+main()

@@ -1,0 +1,3 @@
+from opendso_messaging.app import main
+
+main()

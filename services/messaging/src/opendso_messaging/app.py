@@ -1,0 +1,70 @@
+"""The composition root of the messaging service."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from pathlib import Path
+
+from opendso.messaging.v1 import messaging_pb2 as msg
+from opendso_bus import ServiceRuntime
+from opendso_bus.service import serve
+from opendso_db import create_engine, is_sqlite, session_factory
+
+from opendso_messaging import handlers
+from opendso_messaging.local_outbox import LocalOutbox
+from opendso_messaging.settings import Settings
+from opendso_messaging.store import INBOX, OUTBOX, UnitOfWork
+
+NAME = "messaging"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class LocalEmailProvider:
+    """E-mail in local mode: .eml files in the outbox folder."""
+
+    name = "local"
+
+    def __init__(self, folder: Path) -> None:
+        self._outbox = LocalOutbox(folder)
+
+    def deliver(self, email: handlers.OutgoingEmail) -> object:
+        return self._outbox.deliver(email).name
+
+
+def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
+    engine = create_engine(settings.database_url)
+    runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime(
+        NAME,
+        nats_url=settings.nats_url,
+        sessions=session_factory(engine),
+        outbox_table=OUTBOX,
+        inbox_table=INBOX,
+        uow_class=UnitOfWork,
+        max_attempts=settings.max_attempts,
+        retry_delay_seconds=settings.retry_delay_seconds,
+        outbox_poll_seconds=settings.outbox_poll_seconds,
+        lock_outbox_rows=not is_sqlite(settings.database_url),
+    )
+    deps = handlers.Deps(
+        email=LocalEmailProvider(settings.outbox_dir),
+        sender=settings.sender,
+        company_name=settings.company_name,
+        collector_name=settings.collector_name,
+        collector_email=settings.collector_email,
+        portal_base_url=settings.portal_base_url,
+    )
+    runtime.on_event(msg.SendMessage, functools.partial(handlers.send_message, deps=deps))
+
+    async def outbox(query: msg.ListOutbox) -> msg.OutboxListing:
+        async with runtime.uow() as uow:
+            return await handlers.list_outbox(query, uow)
+
+    runtime.on_query(msg.ListOutbox, outbox)
+    return runtime
+
+
+def main() -> None:
+    settings = Settings()
+    runtime = create_app(settings)
+    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime))

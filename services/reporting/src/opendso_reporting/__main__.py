@@ -1,0 +1,3 @@
+from opendso_reporting.app import main
+
+main()

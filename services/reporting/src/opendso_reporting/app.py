@@ -1,0 +1,51 @@
+"""The composition root of the reporting service."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso.reporting.v1 import reporting_pb2 as rp
+from opendso_bus import ServiceRuntime
+from opendso_bus.service import serve
+from opendso_db import create_engine, is_sqlite, session_factory
+
+from opendso_reporting import handlers
+from opendso_reporting.settings import Settings
+from opendso_reporting.store import INBOX, OUTBOX, UnitOfWork
+
+NAME = "reporting"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
+    engine = create_engine(settings.database_url)
+    runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime(
+        NAME,
+        nats_url=settings.nats_url,
+        sessions=session_factory(engine),
+        outbox_table=OUTBOX,
+        inbox_table=INBOX,
+        uow_class=UnitOfWork,
+        max_attempts=settings.max_attempts,
+        retry_delay_seconds=settings.retry_delay_seconds,
+        outbox_poll_seconds=settings.outbox_poll_seconds,
+        lock_outbox_rows=not is_sqlite(settings.database_url),
+    )
+    for event_type in (rv.ItemOpened, rv.ItemChanged, rv.ItemClosed):
+        runtime.on_event(event_type, handlers.record_item)
+
+    async def aging(query: rp.GetAging) -> rp.AgingReport:
+        async with runtime.uow() as uow:
+            return await handlers.get_aging(query, uow, dt.datetime.now(dt.UTC).date())
+
+    runtime.on_query(rp.GetAging, aging)
+    return runtime
+
+
+def main() -> None:
+    settings = Settings()
+    runtime = create_app(settings)
+    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime))

@@ -1,0 +1,63 @@
+"""The reporting service's read model: the open items it ages, kept from item events."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
+from opendso_db.types import Amount
+from opendso_money import Money
+from sqlalchemy import Column, Date, MetaData, String, Table, delete, insert, select, update
+
+from opendso_reporting.domain.aging import AgingItem
+
+metadata = MetaData()
+OUTBOX = outbox_table(metadata)
+INBOX = inbox_table(metadata)
+
+open_items = Table(
+    "rep_open_items",
+    metadata,
+    Column("item_id", String(250), primary_key=True),
+    Column("customer_id", String(200), nullable=False),
+    Column("entity", String(50), nullable=False, index=True),
+    Column("due_date", Date, nullable=False),
+    Column("open_amount", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+)
+
+
+class OpenItemRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._session = uow.session
+
+    async def put(self, item: AgingItem) -> None:
+        values = {"customer_id": item.customer_id, "entity": item.entity, "due_date": item.due_date,
+                  "open_amount": item.open_amount.amount, "currency": item.open_amount.currency}
+        found = await self._session.scalar(select(open_items.c.item_id).where(open_items.c.item_id == item.item_id))
+        if found is None:
+            await self._session.execute(insert(open_items).values(item_id=item.item_id, **values))
+        else:
+            await self._session.execute(update(open_items).where(open_items.c.item_id == item.item_id).values(**values))
+
+    async def remove(self, item_id: str) -> None:
+        await self._session.execute(delete(open_items).where(open_items.c.item_id == item_id))
+
+    async def all(self, entity: str = "") -> list[AgingItem]:
+        q = select(open_items)
+        if entity:
+            q = q.where(open_items.c.entity == entity)
+        return [
+            AgingItem(item_id=m["item_id"], customer_id=m["customer_id"], entity=m["entity"], due_date=m["due_date"],
+                      open_amount=Money(Decimal(m["open_amount"]), m["currency"]))
+            for m in (r._mapping for r in await self._session.execute(q))
+        ]
+
+
+class UnitOfWork(SqlUnitOfWork):
+    items: OpenItemRepository
+
+    def _open(self) -> None:
+        self.items = OpenItemRepository(self)
+
+

@@ -1,0 +1,3 @@
+from opendso_risk.app import main
+
+main()

@@ -1,0 +1,3 @@
+from opendso_scenario.app import main
+
+main()

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from opendso_bus import ServiceSettings
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENDSO_SCENARIO_")
+
+    database_url: str = "sqlite+aiosqlite:///var/scenario.db"
+    # "Today" for the engine is the date in this zone (entities get their own zone later).
+    timezone: str = "UTC"
+    # The daily pass re-evaluates every customer; run it this often.
+    evaluation_interval_seconds: float = Field(default=3600.0, gt=0)
+    default_scenario: str = "standard"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises on an unknown zone name
+        return value

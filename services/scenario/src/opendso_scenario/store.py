@@ -1,0 +1,232 @@
+"""The scenario service's tables and repository. It keeps its own copy of the
+customers and items it chases, built from receivables events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
+from opendso_db.types import Amount
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+metadata = MetaData()
+OUTBOX = outbox_table(metadata)
+INBOX = inbox_table(metadata)
+
+customers = Table(
+    "sc_customers",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("entity", String(50), nullable=False),
+    Column("account_number", String(100), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("email", String(320), nullable=False, default=""),
+    Column("language", String(10), nullable=False, default="en"),
+    Column("contact_name", String(300), nullable=False, default=""),
+    Column("scenario_code", String(50), nullable=False),
+)
+
+items = Table(
+    "sc_items",
+    metadata,
+    Column("item_id", String(250), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("number", String(100), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("open_amount", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+)
+
+tasks = Table(
+    "sc_tasks",
+    metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("key", String(600), nullable=False, unique=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("entity", String(50), nullable=False, index=True),
+    Column("account_number", String(100), nullable=False),
+    Column("customer_name", String(300), nullable=False),
+    Column("scenario_code", String(50), nullable=False),
+    Column("step_code", String(50), nullable=False),
+    Column("channel", String(30), nullable=False),
+    Column("automatic", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("due_on", Date, nullable=False, index=True),
+    Column("leader_item_id", String(250), nullable=False),
+    Column("item_ids", Text, nullable=False),
+    Column("totals", Text, nullable=False),
+    Column("days_overdue", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    customer_id: str
+    entity: str
+    account_number: str
+    name: str
+    email: str
+    language: str
+    contact_name: str
+    scenario_code: str
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    item_id: str
+    customer_id: str
+    number: str
+    kind: str
+    issue_date: dt.date
+    due_date: dt.date
+    open_amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    task_id: str
+    key: str
+    customer_id: str
+    entity: str
+    account_number: str
+    customer_name: str
+    scenario_code: str
+    step_code: str
+    channel: str
+    automatic: bool
+    status: str
+    due_on: dt.date
+    leader_item_id: str
+    item_ids: tuple[str, ...]
+    totals: tuple[tuple[str, str], ...]  # (amount, currency)
+    days_overdue: int
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AgendaFilter:
+    entity: str = ""
+    customer_id: str = ""
+    channel: str = ""
+    status: str = ""
+
+
+def _task(row: object) -> TaskRecord:
+    m = row._mapping  # type: ignore[attr-defined]
+    return TaskRecord(
+        **{k: m[k] for k in ("task_id", "key", "customer_id", "entity", "account_number", "customer_name",
+                             "scenario_code", "step_code", "channel", "automatic", "status", "due_on",
+                             "leader_item_id", "days_overdue", "created_at")},
+        item_ids=tuple(json.loads(m["item_ids"])),
+        totals=tuple((a, c) for a, c in json.loads(m["totals"])),
+    )
+
+
+class ScenarioRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert_customer(self, record: CustomerRecord, *, keep_scenario: bool = True) -> None:
+        values = record.__dict__.copy()
+        existing = await self.session.scalar(
+            select(customers.c.scenario_code).where(customers.c.customer_id == record.customer_id)
+        )
+        if existing is None:
+            await self.session.execute(insert(customers).values(**values))
+        else:
+            if keep_scenario:
+                values["scenario_code"] = existing
+            await self.session.execute(
+                update(customers).where(customers.c.customer_id == record.customer_id).values(**values)
+            )
+
+    async def customer(self, customer_id: str) -> CustomerRecord | None:
+        row = (await self.session.execute(select(customers).where(customers.c.customer_id == customer_id))).first()
+        return CustomerRecord(**row._mapping) if row else None
+
+    async def upsert_item(self, record: ItemRecord) -> None:
+        values = record.__dict__.copy()
+        found = await self.session.scalar(select(items.c.item_id).where(items.c.item_id == record.item_id))
+        if found is None:
+            await self.session.execute(insert(items).values(**values))
+        else:
+            await self.session.execute(update(items).where(items.c.item_id == record.item_id).values(**values))
+
+    async def items_of(self, customer_id: str) -> list[ItemRecord]:
+        rows = await self.session.execute(select(items).where(items.c.customer_id == customer_id))
+        return [ItemRecord(**r._mapping) for r in rows]
+
+    async def tasks_of(self, customer_id: str) -> list[TaskRecord]:
+        rows = await self.session.execute(select(tasks).where(tasks.c.customer_id == customer_id))
+        return [_task(r) for r in rows]
+
+    async def task_exists(self, key: str) -> bool:
+        return (await self.session.scalar(select(tasks.c.task_id).where(tasks.c.key == key))) is not None
+
+    async def add_task(self, task: TaskRecord) -> None:
+        values = task.__dict__.copy()
+        values["item_ids"] = json.dumps(list(task.item_ids))
+        values["totals"] = json.dumps([list(t) for t in task.totals])
+        await self.session.execute(insert(tasks).values(**values))
+
+    async def set_task_status(self, task_id: str, status: str) -> None:
+        await self.session.execute(update(tasks).where(tasks.c.task_id == task_id).values(status=status))
+
+    async def customer_ids(self) -> list[str]:
+        return list((await self.session.execute(select(customers.c.customer_id).order_by(customers.c.customer_id)))
+                    .scalars())
+
+    async def agenda(self, flt: AgendaFilter, page_size: int, after: tuple[dt.date, str] | None
+                     ) -> tuple[list[TaskRecord], int]:
+        """A page of tasks ordered by due date then id (keyset paging stays fast deep in the list)."""
+        conditions = []
+        if flt.entity:
+            conditions.append(tasks.c.entity == flt.entity)
+        if flt.customer_id:
+            conditions.append(tasks.c.customer_id == flt.customer_id)
+        if flt.channel:
+            conditions.append(tasks.c.channel == flt.channel)
+        if flt.status:
+            conditions.append(tasks.c.status == flt.status)
+        where = and_(*conditions) if conditions else None
+        total_q = select(func.count()).select_from(tasks)
+        page_q = select(tasks).order_by(tasks.c.due_on, tasks.c.task_id).limit(page_size)
+        if where is not None:
+            total_q = total_q.where(where)
+            page_q = page_q.where(where)
+        if after is not None:
+            due, task_id = after
+            page_q = page_q.where(or_(tasks.c.due_on > due, and_(tasks.c.due_on == due, tasks.c.task_id > task_id)))
+        total = int(await self.session.scalar(total_q) or 0)
+        return [_task(r) for r in await self.session.execute(page_q)], total
+
+
+class UnitOfWork(SqlUnitOfWork):
+    repo: ScenarioRepository
+
+    def _open(self) -> None:
+        self.repo = ScenarioRepository(self.session)

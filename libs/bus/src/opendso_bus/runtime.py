@@ -93,7 +93,8 @@ class ServiceRuntime(Generic[U]):
             reconnect_time_wait=1,
             connect_timeout=5,
             graceful_timeout=10.0,
-            log_level=logging.WARNING,
+            # FastStream logs every message at this level: keep it below INFO.
+            log_level=logging.DEBUG,
         )
         self.sessions = sessions
         self.outbox = Outbox(outbox_table)

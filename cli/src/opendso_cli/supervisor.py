@@ -1,0 +1,116 @@
+"""`opendso run`: NATS, every service as its own process, the gateway, demo data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from opendso_bus.nats_server import NatsServer, free_port
+from sqlalchemy.engine import make_url
+
+from opendso_cli.demo import demo_csv
+
+SERVICES = ("importer", "matching", "scenario", "messaging", "risk", "fx", "reporting")
+
+
+def service_env(name: str, nats_url: str, var: Path, postgres_url: str | None) -> dict[str, str]:
+    prefix = f"OPENDSO_{name.upper()}_"
+    env = {f"{prefix}NATS_URL": nats_url}
+    if postgres_url:
+        env[f"{prefix}DATABASE_URL"] = make_url(postgres_url).set(database=f"opendso_{name}").render_as_string(
+            hide_password=False)
+    else:
+        env[f"{prefix}DATABASE_URL"] = f"sqlite+aiosqlite:///{var / (name + '.db')}"
+    if name == "messaging":
+        env[f"{prefix}OUTBOX_DIR"] = str(var / "outbox")
+    return env
+
+
+@dataclass
+class System:
+    var: Path
+    port: int
+    postgres_url: str | None = None
+    nats_url: str | None = None
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    nats: NatsServer | None = None
+
+    def start(self) -> None:
+        self.var.mkdir(parents=True, exist_ok=True)
+        (self.var / "log").mkdir(exist_ok=True)
+        if self.nats_url is None:
+            self.nats = NatsServer(self.var / "nats")
+            self.nats.start()
+            self.nats_url = self.nats.url
+        for name in SERVICES:
+            self._spawn(name, [sys.executable, "-m", f"opendso_{name}"],
+                        service_env(name, self.nats_url, self.var, self.postgres_url))
+        self._spawn("gateway", [sys.executable, "-m", "opendso_gateway"], {
+            "OPENDSO_GATEWAY_NATS_URL": self.nats_url,
+            "OPENDSO_GATEWAY_PORT": str(self.port),
+        })
+
+    def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str]) -> None:
+        log = open(self.var / "log" / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        self.children[name] = subprocess.Popen(argv, env={**os.environ, **extra_env}, stdout=log,
+                                               stderr=subprocess.STDOUT)
+        log.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_healthy(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            for name, proc in self.children.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.var}/log/{name}.log")
+            try:
+                answer = httpx.get(f"{self.base_url}/health", timeout=3)
+                if answer.status_code == 200:
+                    return
+                last = answer.text
+            except httpx.HTTPError as exc:
+                last = str(exc)
+            time.sleep(0.3)
+        raise TimeoutError(f"system not healthy within {timeout}s: {last}")
+
+    def load_demo(self) -> dict[str, object]:
+        answer = httpx.post(f"{self.base_url}/api/v1/imports/receivables",
+                            files={"file": ("demo.csv", demo_csv(dt.date.today()), "text/csv")},
+                            headers={"Idempotency-Key": f"demo-{dt.date.today().isoformat()}"}, timeout=60)
+        answer.raise_for_status()
+        report: dict[str, object] = answer.json()
+        return report
+
+    def stop(self) -> None:
+        for proc in self.children.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.children.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if self.nats is not None:
+            self.nats.stop()
+
+
+def choose_port(preferred: int) -> int:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            return free_port()

@@ -1,0 +1,3 @@
+from opendso_gateway.app import main
+
+main()

@@ -1,0 +1,94 @@
+"""The public REST API, version 1."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Header, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from opendso.collection.v1 import collection_pb2 as col
+from opendso.imports.v1 import imports_pb2 as im
+from opendso.messaging.v1 import messaging_pb2 as msg
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso.reporting.v1 import reporting_pb2 as rp
+from opendso_contracts.convert import date_to_proto
+
+from opendso_gateway import serializers
+from opendso_gateway.bus import Bus
+from opendso_gateway.problems import Problem
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _bus(request: Request) -> Bus:
+    bus: Bus = request.app.state.bus
+    return bus
+
+
+@router.post("/imports/receivables", summary="Upload a CSV of customers and open items")
+async def upload_receivables(
+    request: Request,
+    file: Annotated[UploadFile, File(description="CSV: one row per open item, customer columns repeated")],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> JSONResponse:
+    limit: int = request.app.state.settings.max_upload_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        raise Problem(413, "File too large", f"{file.filename}: over the upload limit of {limit} bytes")
+    report = await _bus(request).ask(
+        im.ImportReceivablesFile(
+            file_name=file.filename or "upload.csv",
+            content=content,
+            idempotency_key=idempotency_key or "",
+            correlation_id=request.state.request_id,
+        ),
+        im.ImportReport,
+        timeout=max(request.app.state.settings.request_timeout_seconds, 60.0),
+    )
+    body = serializers.import_report(report)
+    if report.file_rejected:
+        raise Problem(422, "File rejected", "; ".join(e.reason for e in report.errors) or "file rejected",
+                      errors=body["errors"])
+    return JSONResponse(body)
+
+
+@router.get("/customers/{entity}/{account_number}", summary="A customer's account with its open items")
+async def customer_account(request: Request, entity: str, account_number: str) -> dict[str, Any]:
+    account = await _bus(request).ask(rv.GetCustomerAccount(entity=entity, account_number=account_number),
+                                      rv.CustomerAccount)
+    return serializers.account(account)
+
+
+@router.get("/agenda", summary="Collection tasks, oldest due first")
+async def agenda(
+    request: Request,
+    entity: str = "",
+    customer_id: str = "",
+    channel: str = "",
+    status: Annotated[str, Query(pattern="^(|open|sent|done|cancelled)$")] = "",
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page_token: str = "",
+) -> dict[str, Any]:
+    answer = await _bus(request).ask(
+        col.GetAgenda(entity=entity, customer_id=customer_id, channel=channel,
+                      status=serializers.TASK_STATUS.get(status, col.TASK_STATUS_UNSPECIFIED),
+                      page_size=page_size, page_token=page_token),
+        col.Agenda,
+    )
+    return serializers.agenda(answer)
+
+
+@router.get("/reports/aging", summary="Aging balance per currency")
+async def aging(request: Request, entity: str = "", as_of: dt.date | None = None) -> dict[str, Any]:
+    query = rp.GetAging(entity=entity)
+    if as_of is not None:
+        query.as_of.CopyFrom(date_to_proto(as_of))
+    return serializers.aging(await _bus(request).ask(query, rp.AgingReport))
+
+
+@router.get("/outbox", summary="Messages the local-mode providers delivered, newest first")
+async def outbox(request: Request, customer_id: str = "",
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    listing = await _bus(request).ask(msg.ListOutbox(limit=limit, customer_id=customer_id), msg.OutboxListing)
+    return serializers.outbox(listing)

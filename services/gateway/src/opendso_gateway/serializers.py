@@ -1,0 +1,117 @@
+"""Proto answers from the services → the JSON the public API promises
+(ISO dates, money as decimal strings with their currency)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opendso.collection.v1 import collection_pb2 as col
+from opendso.common.v1.common_pb2 import Date, Money
+from opendso.imports.v1 import imports_pb2 as im
+from opendso.messaging.v1 import messaging_pb2 as msg
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso.reporting.v1 import reporting_pb2 as rp
+
+_KIND = {
+    rv.ITEM_KIND_INVOICE: "invoice",
+    rv.ITEM_KIND_CREDIT_NOTE: "credit_note",
+    rv.ITEM_KIND_UNALLOCATED_PAYMENT: "unallocated_payment",
+    rv.ITEM_KIND_INSTALMENT: "instalment",
+}
+TASK_STATUS = {
+    "open": col.TASK_STATUS_OPEN,
+    "sent": col.TASK_STATUS_SENT,
+    "done": col.TASK_STATUS_DONE,
+    "cancelled": col.TASK_STATUS_CANCELLED,
+}
+_STATUS_NAME = {v: k for k, v in TASK_STATUS.items()}
+
+
+def date(d: Date) -> str | None:
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}" if d.year else None
+
+
+def money(m: Money) -> dict[str, str]:
+    return {"amount": m.amount, "currency": m.currency}
+
+
+def import_report(r: im.ImportReport) -> dict[str, Any]:
+    return {
+        "import_id": r.import_id,
+        "file_name": r.file_name,
+        "checksum": r.checksum,
+        "rows_read": r.rows_read,
+        "rows_rejected": r.rows_rejected,
+        "customers_created": r.customers_created,
+        "customers_changed": r.customers_changed,
+        "items_opened": r.items_opened,
+        "items_changed": r.items_changed,
+        "items_closed": r.items_closed,
+        "file_rejected": r.file_rejected,
+        "replayed": r.replayed,
+        "errors": [{"file": e.file, "row": e.row, "column": e.column or None, "reason": e.reason} for e in r.errors],
+    }
+
+
+def customer(c: rv.Customer) -> dict[str, Any]:
+    return {
+        "customer_id": c.customer_id, "entity": c.entity, "account_number": c.account_number, "name": c.name,
+        "email": c.email or None, "language": c.language, "country": c.country or None,
+        "contact_name": c.contact_name or None,
+    }
+
+
+def item(i: rv.OpenItem) -> dict[str, Any]:
+    return {
+        "item_id": i.item_id, "number": i.number, "kind": _KIND.get(i.kind, "unknown"),
+        "issue_date": date(i.issue_date), "due_date": date(i.due_date), "amount": money(i.amount),
+        "open_amount": money(i.open_amount), "reference": i.reference or None,
+    }
+
+
+def account(a: rv.CustomerAccount) -> dict[str, Any]:
+    return {"customer": customer(a.customer), "items": [item(i) for i in a.items]}
+
+
+def task(t: col.Task) -> dict[str, Any]:
+    return {
+        "task_id": t.task_id, "customer_id": t.customer_id, "entity": t.entity, "account_number": t.account_number,
+        "customer_name": t.customer_name, "scenario": t.scenario_code, "step": t.step_code, "channel": t.channel,
+        "automatic": t.automatic, "status": _STATUS_NAME.get(t.status, "unknown"), "due_on": date(t.due_on),
+        "leader_item_id": t.leader_item_id, "item_ids": list(t.item_ids), "totals": [money(m) for m in t.totals],
+        "days_overdue": t.days_overdue,
+    }
+
+
+def agenda(a: col.Agenda) -> dict[str, Any]:
+    return {"items": [task(t) for t in a.tasks], "total": a.total, "next_page_token": a.next_page_token or None}
+
+
+def aging(r: rp.AgingReport) -> dict[str, Any]:
+    return {
+        "as_of": date(r.as_of),
+        "entity": r.entity or None,
+        "currencies": [
+            {
+                "currency": c.currency,
+                "buckets": [{"label": b.label, "amount": money(b.amount), "count": b.count} for b in c.buckets],
+                "total": money(c.total),
+                "overdue": money(c.overdue),
+                "percent_overdue": c.percent_overdue,
+            }
+            for c in r.currencies
+        ],
+    }
+
+
+def outbox(listing: msg.OutboxListing) -> dict[str, Any]:
+    return {
+        "items": [
+            {
+                "message_id": e.message_id, "customer_id": e.customer_id, "recipient": e.recipient,
+                "subject": e.subject, "sent_at": e.sent_at.ToDatetime().isoformat() + "Z", "text": e.text,
+                "file": e.provider_ref,
+            }
+            for e in listing.entries
+        ]
+    }

@@ -7,21 +7,63 @@ import csv
 import datetime as dt
 import io
 
-HEADER = ["entity", "account_number", "customer_name", "email", "language", "country", "contact_name",
-          "item_number", "item_type", "issue_date", "due_date", "amount", "open_amount", "currency", "reference"]
+HEADER = [
+    "entity",
+    "account_number",
+    "customer_name",
+    "email",
+    "language",
+    "country",
+    "contact_name",
+    "item_number",
+    "item_type",
+    "issue_date",
+    "due_date",
+    "amount",
+    "open_amount",
+    "currency",
+    "reference",
+]
 
 # (account, name, email, language, country, contact, [(number, days until due, amount, open, currency)])
 CUSTOMERS = [
-    ("C001", "Acme Industries Ltd", "ap@acme.example", "en", "GB", "Jane Smith",
-     [("INV-1001", 5, "1200.00", "1200.00", "EUR"), ("INV-1002", 20, "300.00", "300.00", "EUR")]),
-    ("C002", "Boulangerie Dupont SARL", "compta@dupont.example", "fr", "FR", "Marie Dupont",
-     [("INV-2001", -3, "845.50", "845.50", "EUR"), ("INV-2002", -1, "120.00", "60.00", "EUR")]),
-    ("C003", "Müller Maschinenbau GmbH", "buchhaltung@mueller.example", "de", "DE", "Klaus Müller",
-     [("INV-3001", -16, "15000.00", "15000.00", "EUR"), ("CN-3001", -20, "-500.00", "-500.00", "EUR")]),
-    ("C004", "Northwind Traders Inc", "finance@northwind.example", "en", "US", "Ann Lee",
-     [("INV-4001", -35, "4999.99", "4999.99", "USD")]),
-    ("C005", "Globex Corporation", "", "en", "US", "Hank Scorpio",
-     [("INV-5001", -4, "780.00", "780.00", "USD")]),
+    (
+        "C001",
+        "Acme Industries Ltd",
+        "ap@acme.example",
+        "en",
+        "GB",
+        "Jane Smith",
+        [("INV-1001", 5, "1200.00", "1200.00", "EUR"), ("INV-1002", 20, "300.00", "300.00", "EUR")],
+    ),
+    (
+        "C002",
+        "Boulangerie Dupont SARL",
+        "compta@dupont.example",
+        "fr",
+        "FR",
+        "Marie Dupont",
+        [("INV-2001", -3, "845.50", "845.50", "EUR"), ("INV-2002", -1, "120.00", "60.00", "EUR")],
+    ),
+    (
+        "C003",
+        "Müller Maschinenbau GmbH",
+        "buchhaltung@mueller.example",
+        "de",
+        "DE",
+        "Klaus Müller",
+        [("INV-3001", -16, "15000.00", "15000.00", "EUR"), ("CN-3001", -20, "-500.00", "-500.00", "EUR")],
+    ),
+    (
+        "C004",
+        "Northwind Traders Inc",
+        "finance@northwind.example",
+        "en",
+        "US",
+        "Ann Lee",
+        [("INV-4001", -35, "4999.99", "4999.99", "USD")],
+    ),
+    ("C005", "Globex Corporation", "", "en", "US", "Hank Scorpio", [("INV-5001", -4, "780.00", "780.00", "USD")]),
 ]
 
 
@@ -34,10 +76,43 @@ def demo_csv(today: dt.date) -> bytes:
             due = today + dt.timedelta(days=due_in)
             issue = due - dt.timedelta(days=30)
             kind = "credit_note" if number.startswith("CN-") else "invoice"
-            writer.writerow(["DEMO", account, name, email, language, country, contact, number, kind,
-                             issue.isoformat(), due.isoformat(), amount.replace(".", ","),
-                             open_amount.replace(".", ","), currency, ""])
+            writer.writerow(
+                [
+                    "DEMO",
+                    account,
+                    name,
+                    email,
+                    language,
+                    country,
+                    contact,
+                    number,
+                    kind,
+                    issue.isoformat(),
+                    due.isoformat(),
+                    amount.replace(".", ","),
+                    open_amount.replace(".", ","),
+                    currency,
+                    "",
+                ]
+            )
     # One bad row, to show how a rejected row comes back (row, column, reason).
-    writer.writerow(["DEMO", "C006", "Initech LLC", "not-an-email", "en", "US", "Bill Lumbergh", "INV-6001",
-                     "invoice", today.isoformat(), "31.02.2026", "100,00", "100,00", "EUR", ""])
+    writer.writerow(
+        [
+            "DEMO",
+            "C006",
+            "Initech LLC",
+            "not-an-email",
+            "en",
+            "US",
+            "Bill Lumbergh",
+            "INV-6001",
+            "invoice",
+            today.isoformat(),
+            "31.02.2026",
+            "100,00",
+            "100,00",
+            "EUR",
+            "",
+        ]
+    )
     return out.getvalue().encode("utf-8")

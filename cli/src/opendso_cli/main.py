@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="OpenDSO: run the system, operate the bus, try the domain logic on files.",
-                  no_args_is_help=True)
+app = typer.Typer(help="OpenDSO: run the system, operate the bus, try the domain logic on files.", no_args_is_help=True)
 deadletter = typer.Typer(help="The dead-letter stream: messages a handler failed on, parked for an operator.")
 app.add_typer(deadletter, name="deadletter")
 
@@ -22,15 +21,17 @@ app.add_typer(deadletter, name="deadletter")
 def run(
     var: Annotated[Path, typer.Option(help="Folder for databases, NATS data, logs and the outbox")] = Path("var"),
     port: Annotated[int, typer.Option(help="Gateway port (a free one if taken)")] = 8000,
-    postgres: Annotated[str | None, typer.Option(
-        help="PostgreSQL server URL; each service gets its own database opendso_<service>")] = None,
+    postgres: Annotated[
+        str | None, typer.Option(help="PostgreSQL server URL; each service gets its own database opendso_<service>")
+    ] = None,
     demo: Annotated[bool, typer.Option(help="Load the demo customers and invoices")] = True,
 ) -> None:
     """Start NATS, every service and the gateway; Ctrl-C stops everything."""
     from opendso_cli.supervisor import System, choose_port
 
-    system = System(var=var.resolve(), port=choose_port(port), postgres_url=postgres,
-                    nats_url=os.environ.get("NATS_URL") or None)
+    system = System(
+        var=var.resolve(), port=choose_port(port), postgres_url=postgres, nats_url=os.environ.get("NATS_URL") or None
+    )
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     try:
@@ -39,12 +40,16 @@ def run(
         system.wait_healthy()
         if demo:
             report = system.load_demo()
-            typer.echo(f"demo data   {report['customers_created']} customers, {report['items_opened']} items opened, "
-                       f"{report['rows_rejected']} row rejected: {report['errors']}")
+            typer.echo(
+                f"demo data   {report['customers_created']} customers, {report['items_opened']} items opened, "
+                f"{report['rows_rejected']} row rejected: {report['errors']}"
+            )
         base = system.base_url
-        typer.echo(f"API docs    {base}/docs\nHealth      {base}/health\nAgenda      {base}/api/v1/agenda\n"
-                   f"Aging       {base}/api/v1/reports/aging\nOutbox      {base}/outbox  (files in {var}/outbox)\n"
-                   f"Logs        {var}/log/\nPress Ctrl-C to stop.")
+        typer.echo(
+            f"API docs    {base}/docs\nHealth      {base}/health\nAgenda      {base}/api/v1/agenda\n"
+            f"Aging       {base}/api/v1/reports/aging\nOutbox      {base}/outbox  (files in {var}/outbox)\n"
+            f"Logs        {var}/log/\nPress Ctrl-C to stop."
+        )
         while not stop["now"]:
             for name, proc in system.children.items():
                 if proc.poll() is not None:
@@ -59,8 +64,11 @@ def run(
 
 
 @app.command()
-def service(name: Annotated[str, typer.Argument(help="importer, matching, scenario, messaging, risk, fx, "
-                                                     "reporting or gateway")]) -> None:
+def service(
+    name: Annotated[
+        str, typer.Argument(help="importer, matching, scenario, messaging, risk, fx, reporting or gateway")
+    ],
+) -> None:
     """Run one service in the foreground (what a container runs)."""
     import importlib
 
@@ -126,8 +134,9 @@ def deadletter_replay(
 @app.command()
 def health(nats_url: Annotated[str | None, typer.Option("--nats-url")] = None) -> None:
     """Ask every service for its health over the bus."""
-    from opendso_cli.supervisor import SERVICES
     from opendso_gateway.bus import Bus
+
+    from opendso_cli.supervisor import SERVICES
 
     async def go() -> dict[str, dict[str, object]]:
         bus = Bus(_nats_url(nats_url), 2.0)

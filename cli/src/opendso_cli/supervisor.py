@@ -24,8 +24,9 @@ def service_env(name: str, nats_url: str, var: Path, postgres_url: str | None) -
     prefix = f"OPENDSO_{name.upper()}_"
     env = {f"{prefix}NATS_URL": nats_url}
     if postgres_url:
-        env[f"{prefix}DATABASE_URL"] = make_url(postgres_url).set(database=f"opendso_{name}").render_as_string(
-            hide_password=False)
+        env[f"{prefix}DATABASE_URL"] = (
+            make_url(postgres_url).set(database=f"opendso_{name}").render_as_string(hide_password=False)
+        )
     else:
         env[f"{prefix}DATABASE_URL"] = f"sqlite+aiosqlite:///{var / (name + '.db')}"
     if name == "messaging":
@@ -50,17 +51,25 @@ class System:
             self.nats.start()
             self.nats_url = self.nats.url
         for name in SERVICES:
-            self._spawn(name, [sys.executable, "-m", f"opendso_{name}"],
-                        service_env(name, self.nats_url, self.var, self.postgres_url))
-        self._spawn("gateway", [sys.executable, "-m", "opendso_gateway"], {
-            "OPENDSO_GATEWAY_NATS_URL": self.nats_url,
-            "OPENDSO_GATEWAY_PORT": str(self.port),
-        })
+            self._spawn(
+                name,
+                [sys.executable, "-m", f"opendso_{name}"],
+                service_env(name, self.nats_url, self.var, self.postgres_url),
+            )
+        self._spawn(
+            "gateway",
+            [sys.executable, "-m", "opendso_gateway"],
+            {
+                "OPENDSO_GATEWAY_NATS_URL": self.nats_url,
+                "OPENDSO_GATEWAY_PORT": str(self.port),
+            },
+        )
 
     def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str]) -> None:
         log = open(self.var / "log" / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-        self.children[name] = subprocess.Popen(argv, env={**os.environ, **extra_env}, stdout=log,
-                                               stderr=subprocess.STDOUT)
+        self.children[name] = subprocess.Popen(
+            argv, env={**os.environ, **extra_env}, stdout=log, stderr=subprocess.STDOUT
+        )
         log.close()
 
     @property
@@ -85,9 +94,12 @@ class System:
         raise TimeoutError(f"system not healthy within {timeout}s: {last}")
 
     def load_demo(self) -> dict[str, object]:
-        answer = httpx.post(f"{self.base_url}/api/v1/imports/receivables",
-                            files={"file": ("demo.csv", demo_csv(dt.date.today()), "text/csv")},
-                            headers={"Idempotency-Key": f"demo-{dt.date.today().isoformat()}"}, timeout=60)
+        answer = httpx.post(
+            f"{self.base_url}/api/v1/imports/receivables",
+            files={"file": ("demo.csv", demo_csv(dt.date.today()), "text/csv")},
+            headers={"Idempotency-Key": f"demo-{dt.date.today().isoformat()}"},
+            timeout=60,
+        )
         answer.raise_for_status()
         report: dict[str, object] = answer.json()
         return report

@@ -9,7 +9,6 @@ from typing import Any
 
 import nats
 import pytest
-from conftest import MakeDatabase, eventually
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso.reporting.v1 import reporting_pb2 as rp
 from opendso_bus import NotFound, RemoteError, ServiceRuntime, SqlUnitOfWork, inbox_table, outbox_table
@@ -22,7 +21,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import Column, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, MetaData, String, Table, insert, select
+
+from conftest import MakeDatabase, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -57,8 +58,9 @@ class Harness:
         self.runtimes: list[ServiceRuntime[NotesUoW]] = []
         self.engines: list[Any] = []
 
-    async def runtime(self, service: str, handler: Handler | None = None, nats_url: str | None = None,
-                      start: bool = True) -> ServiceRuntime[NotesUoW]:
+    async def runtime(
+        self, service: str, handler: Handler | None = None, nats_url: str | None = None, start: bool = True
+    ) -> ServiceRuntime[NotesUoW]:
         url = await self.make_database(service.replace("-", "_"))
         await ensure_database(url)
         engine = create_engine(url)
@@ -141,8 +143,9 @@ async def test_event_leaves_through_the_outbox_and_a_redelivery_changes_nothing(
     # so the server does not drop it first): the inbox must.
     nc = await nats.connect(harness.nats_url)
     js = nc.jetstream()
-    await js.publish("opendso.receivables.v1.item_opened", event.SerializeToString(),
-                     headers={"Nats-Msg-Id": f"again-{tag}"})
+    await js.publish(
+        "opendso.receivables.v1.item_opened", event.SerializeToString(), headers={"Nats-Msg-Id": f"again-{tag}"}
+    )
 
     async def drained() -> bool:
         info = await js.consumer_info("OPENDSO_RECEIVABLES", f"c-{tag}-items")
@@ -165,8 +168,9 @@ async def test_server_drops_a_republished_outbox_row_by_its_message_id(harness: 
 
     await eventually(relayed)
     nc = await nats.connect(harness.nats_url)
-    ack = await nc.jetstream().publish("opendso.receivables.v1.item_opened", event.SerializeToString(),
-                                       headers={"Nats-Msg-Id": event.meta.event_id})
+    ack = await nc.jetstream().publish(
+        "opendso.receivables.v1.item_opened", event.SerializeToString(), headers={"Nats-Msg-Id": event.meta.event_id}
+    )
     await nc.close()
     assert ack.duplicate is True
 
@@ -309,5 +313,3 @@ async def test_health_answers_with_database_check(harness: Harness) -> None:
     assert status.service == f"h-{tag}"
     assert status.status == "ok"
     assert status.checks["database"].startswith("ok")
-
-

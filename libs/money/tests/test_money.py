@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 import pytest
-
 from opendso_money import CurrencyMismatchError, Money, parse_amount, sum_money
 
 

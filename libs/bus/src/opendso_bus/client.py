@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from google.protobuf.message import Message
 from nats.aio.client import Client
@@ -20,10 +20,12 @@ async def request(
     """Send a registered query and parse its answer; ``RemoteError`` when the service refused it."""
     query = query_for(type(req))
     if query.reply is not reply_type:
-        raise TypeError(f"{query.subject} answers {query.reply.DESCRIPTOR.full_name}, not {reply_type.DESCRIPTOR.full_name}")
+        raise TypeError(
+            f"{query.subject} answers {query.reply.DESCRIPTOR.full_name}, not {reply_type.DESCRIPTOR.full_name}"
+        )
     sent_headers = inject_headers(dict(headers or {}))
     msg = await nc.request(query.subject, req.SerializeToString(), timeout=timeout, headers=dict(sent_headers))
     answer = msg.headers or {}
     if answer.get(STATUS_HEADER) != "ok":
         raise RemoteError(query.subject, answer.get(CODE_HEADER, "unknown"), answer.get(DETAIL_HEADER, "no detail"))
-    return cast(R, reply_type.FromString(msg.data))
+    return reply_type.FromString(msg.data)

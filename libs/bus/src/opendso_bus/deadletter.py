@@ -33,14 +33,16 @@ async def list_dead_letters(js: JetStreamContext, limit: int = 1000) -> list[Dea
             seq += 1
             continue
         h = raw.headers or {}
-        found.append(DeadLetter(
-            seq=seq,
-            subject=h.get(DL_SUBJECT, ""),
-            consumer=h.get(DL_CONSUMER, ""),
-            error=h.get(DL_ERROR, ""),
-            attempts=int(h.get(DL_ATTEMPTS, "0")),
-            event_id=h.get(MSG_ID, "").rsplit(":", 1)[-1],
-        ))
+        found.append(
+            DeadLetter(
+                seq=seq,
+                subject=h.get(DL_SUBJECT, ""),
+                consumer=h.get(DL_CONSUMER, ""),
+                error=h.get(DL_ERROR, ""),
+                attempts=int(h.get(DL_ATTEMPTS, "0")),
+                event_id=h.get(MSG_ID, "").rsplit(":", 1)[-1],
+            )
+        )
         seq += 1
     return found
 
@@ -60,4 +62,4 @@ async def replay_dead_letter(js: JetStreamContext, seq: int) -> str:
     h[MSG_ID] = f"replay:{seq}:{h.get(MSG_ID, '')}"
     await js.publish(subject, raw.data or b"", headers=h)
     await js.delete_msg(DEADLETTER_STREAM, seq)
-    return subject
+    return str(subject)

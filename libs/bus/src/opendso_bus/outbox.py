@@ -5,6 +5,7 @@ row (including rows a crash left behind) until the server acknowledges it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -102,10 +103,8 @@ class OutboxRelay:
             if sent >= self._batch:
                 continue
             delay = self._poll if failures == 0 else min(30.0, self._poll * 2**failures)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def publish_pending(self) -> int:
@@ -148,6 +147,4 @@ class OutboxRelay:
     async def _mark(self, session: AsyncSession, seqs: list[int]) -> None:
         if seqs:
             t = self._table
-            await session.execute(
-                update(t).where(t.c.seq.in_(seqs)).values(published_at=dt.datetime.now(dt.UTC))
-            )
+            await session.execute(update(t).where(t.c.seq.in_(seqs)).values(published_at=dt.datetime.now(dt.UTC)))

@@ -116,8 +116,9 @@ class ServiceRuntime(Generic[U]):
         """A new unit of work whose commit wakes the outbox relay."""
         return self._uow_class(self.sessions, self.outbox, self.service, self.relay.kick)
 
-    def on_event(self, message_type: type[E], handler: Callable[[E, U], Awaitable[None]],
-                 *, consumer: str | None = None) -> None:
+    def on_event(
+        self, message_type: type[E], handler: Callable[[E, U], Awaitable[None]], *, consumer: str | None = None
+    ) -> None:
         """Subscribe ``handler(event, uow)`` to a durable message type, once per service."""
         subject = subject_for(message_type)
         stream = stream_for(subject)
@@ -151,8 +152,9 @@ class ServiceRuntime(Generic[U]):
 
         self.on_query_subject(query.subject, answer, request_type)
 
-    def on_query_subject(self, subject: str, handler: Callable[[Any], Awaitable[Message]],
-                         request_type: type[Message] | None = None) -> None:
+    def on_query_subject(
+        self, subject: str, handler: Callable[[Any], Awaitable[Message]], request_type: type[Message] | None = None
+    ) -> None:
         async def respond(msg: NatsMessage) -> NatsResponse:
             headers = dict(msg.raw_message.headers or {})
             with self._tracer.start_as_current_span(
@@ -209,8 +211,9 @@ class ServiceRuntime(Generic[U]):
     def _problem(self, code: str, detail: str) -> NatsResponse:
         return NatsResponse(b"", headers={STATUS_HEADER: "error", CODE_HEADER: code, DETAIL_HEADER: detail[:4000]})
 
-    async def _process(self, msg: NatsMessage, message_type: type[E],
-                       handler: Callable[[E, U], Awaitable[None]], consumer: str) -> None:
+    async def _process(
+        self, msg: NatsMessage, message_type: type[E], handler: Callable[[E, U], Awaitable[None]], consumer: str
+    ) -> None:
         raw = msg.raw_message
         headers = dict(raw.headers or {})
         attempt = raw.metadata.num_delivered or 1
@@ -243,8 +246,9 @@ class ServiceRuntime(Generic[U]):
                     await msg.reject()
                 else:
                     delay = self.retry_delay * 2 ** (attempt - 1)
-                    log.warning("%s: %s failed on attempt %d (%s); retry in %.1fs",
-                                self.service, consumer, attempt, exc, delay)
+                    log.warning(
+                        "%s: %s failed on attempt %d (%s); retry in %.1fs", self.service, consumer, attempt, exc, delay
+                    )
                     await msg.nack(delay=delay)
 
     async def _dead_letter(self, raw: Any, consumer: str, exc: BaseException, attempt: int) -> None:
@@ -252,13 +256,15 @@ class ServiceRuntime(Generic[U]):
         # Nats-* headers (message id, expected stream) belong to the original publish.
         headers = {k: v for k, v in (raw.headers or {}).items() if not k.startswith("Nats-")}
         original_id = (raw.headers or {}).get(MSG_ID, str(raw.metadata.sequence.stream))
-        headers.update({
-            MSG_ID: f"dead:{consumer}:{original_id}",
-            DL_SUBJECT: raw.subject,
-            DL_CONSUMER: consumer,
-            DL_ERROR: f"{type(exc).__name__}: {exc}"[:2000],
-            DL_ATTEMPTS: str(attempt),
-        })
+        headers.update(
+            {
+                MSG_ID: f"dead:{consumer}:{original_id}",
+                DL_SUBJECT: raw.subject,
+                DL_CONSUMER: consumer,
+                DL_ERROR: f"{type(exc).__name__}: {exc}"[:2000],
+                DL_ATTEMPTS: str(attempt),
+            }
+        )
         await self._js.publish(f"{DEADLETTER_PREFIX}.{consumer}", raw.data, headers=headers)
 
     async def _check_database(self) -> str:

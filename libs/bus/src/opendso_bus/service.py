@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ async def serve(
     settings: ServiceSettings,
     migrations: Path,
     build: Callable[[], ServiceRuntime[Any]],
-    background: Callable[[ServiceRuntime[Any]], Awaitable[None]] | None = None,
+    background: Callable[[ServiceRuntime[Any]], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """Run a service until it is told to stop."""
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")

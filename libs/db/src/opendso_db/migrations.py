@@ -70,8 +70,9 @@ async def ensure_database(url: str) -> None:
         return
     parsed = make_url(url)
     name = parsed.database
-    admin = create_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
     try:
         async with admin.connect() as conn:
             exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})

@@ -1,6 +1,7 @@
 """Bus handlers of the fx service.
 
-The service keeps exchange rates and converts amounts at a date. It subscribes to nothing yet: it starts, connects,
+The service keeps exchange rates and converts amounts at a date.
+It subscribes to nothing yet: it starts, connects,
 migrates its database and answers health requests, so deployment and
 operations are in place before its domain arrives.
 """

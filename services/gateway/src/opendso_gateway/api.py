@@ -48,15 +48,17 @@ async def upload_receivables(
     )
     body = serializers.import_report(report)
     if report.file_rejected:
-        raise Problem(422, "File rejected", "; ".join(e.reason for e in report.errors) or "file rejected",
-                      errors=body["errors"])
+        raise Problem(
+            422, "File rejected", "; ".join(e.reason for e in report.errors) or "file rejected", errors=body["errors"]
+        )
     return JSONResponse(body)
 
 
 @router.get("/customers/{entity}/{account_number}", summary="A customer's account with its open items")
 async def customer_account(request: Request, entity: str, account_number: str) -> dict[str, Any]:
-    account = await _bus(request).ask(rv.GetCustomerAccount(entity=entity, account_number=account_number),
-                                      rv.CustomerAccount)
+    account = await _bus(request).ask(
+        rv.GetCustomerAccount(entity=entity, account_number=account_number), rv.CustomerAccount
+    )
     return serializers.account(account)
 
 
@@ -71,9 +73,14 @@ async def agenda(
     page_token: str = "",
 ) -> dict[str, Any]:
     answer = await _bus(request).ask(
-        col.GetAgenda(entity=entity, customer_id=customer_id, channel=channel,
-                      status=serializers.TASK_STATUS.get(status, col.TASK_STATUS_UNSPECIFIED),
-                      page_size=page_size, page_token=page_token),
+        col.GetAgenda(
+            entity=entity,
+            customer_id=customer_id,
+            channel=channel,
+            status=serializers.TASK_STATUS.get(status, col.TASK_STATUS_UNSPECIFIED),
+            page_size=page_size,
+            page_token=page_token,
+        ),
         col.Agenda,
     )
     return serializers.agenda(answer)
@@ -88,7 +95,8 @@ async def aging(request: Request, entity: str = "", as_of: dt.date | None = None
 
 
 @router.get("/outbox", summary="Messages the local-mode providers delivered, newest first")
-async def outbox(request: Request, customer_id: str = "",
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+async def outbox(
+    request: Request, customer_id: str = "", limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> dict[str, Any]:
     listing = await _bus(request).ask(msg.ListOutbox(limit=limit, customer_id=customer_id), msg.OutboxListing)
     return serializers.outbox(listing)

@@ -18,6 +18,7 @@ from opendso_gateway.bus import Bus
 from opendso_gateway.problems import Problem, handle_problem, handle_remote_error
 from opendso_gateway.settings import Settings
 
+
 def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
     bus = bus or Bus(settings.nats_url, settings.request_timeout_seconds)
 
@@ -47,7 +48,8 @@ def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
         # handed to the services in the bus headers and returned to the caller.
         request.state.request_id = request.headers.get("X-Request-Id") or str(uuid.uuid4())
         with span_source.start_as_current_span(
-            f"{request.method} {request.url.path}", context=extract_context(dict(request.headers)),
+            f"{request.method} {request.url.path}",
+            context=extract_context(dict(request.headers)),
             kind=SpanKind.SERVER,
         ):
             response = await call_next(request)
@@ -63,10 +65,12 @@ def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
         services = await bus.health(settings.services)
         ok = all(s["status"] == "ok" for s in services.values())
 
-        return JSONResponse({"status": "ok" if ok else "degraded", "services": services},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "services": services}, status_code=200 if ok else 503
+        )
 
     return app
+
 
 def main() -> None:
     import uvicorn

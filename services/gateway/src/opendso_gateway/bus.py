@@ -27,8 +27,9 @@ class Bus:
 
     async def connect(self) -> None:
         # Reconnect forever: the gateway outlives NATS restarts.
-        self._nc = await nats.connect(self._url, name="opendso-gateway", max_reconnect_attempts=-1,
-                                      reconnect_time_wait=1)
+        self._nc = await nats.connect(
+            self._url, name="opendso-gateway", max_reconnect_attempts=-1, reconnect_time_wait=1
+        )
 
     async def close(self) -> None:
         if self._nc is not None:
@@ -39,8 +40,11 @@ class Bus:
         try:
             return await request(self._nc, req, reply_type, timeout=timeout or self._timeout)
         except (NoRespondersError, NatsTimeoutError) as exc:
-            raise Problem(503, "Service unavailable",
-                          f"no answer to {type(req).__name__} ({type(exc).__name__}); is the service running?") from exc
+            raise Problem(
+                503,
+                "Service unavailable",
+                f"no answer to {type(req).__name__} ({type(exc).__name__}); is the service running?",
+            ) from exc
 
     async def health(self, services: tuple[str, ...]) -> dict[str, dict[str, object]]:
         assert self._nc is not None

@@ -55,17 +55,27 @@ def import_report(r: im.ImportReport) -> dict[str, Any]:
 
 def customer(c: rv.Customer) -> dict[str, Any]:
     return {
-        "customer_id": c.customer_id, "entity": c.entity, "account_number": c.account_number, "name": c.name,
-        "email": c.email or None, "language": c.language, "country": c.country or None,
+        "customer_id": c.customer_id,
+        "entity": c.entity,
+        "account_number": c.account_number,
+        "name": c.name,
+        "email": c.email or None,
+        "language": c.language,
+        "country": c.country or None,
         "contact_name": c.contact_name or None,
     }
 
 
 def item(i: rv.OpenItem) -> dict[str, Any]:
     return {
-        "item_id": i.item_id, "number": i.number, "kind": _KIND.get(i.kind, "unknown"),
-        "issue_date": date(i.issue_date), "due_date": date(i.due_date), "amount": money(i.amount),
-        "open_amount": money(i.open_amount), "reference": i.reference or None,
+        "item_id": i.item_id,
+        "number": i.number,
+        "kind": _KIND.get(i.kind, "unknown"),
+        "issue_date": date(i.issue_date),
+        "due_date": date(i.due_date),
+        "amount": money(i.amount),
+        "open_amount": money(i.open_amount),
+        "reference": i.reference or None,
     }
 
 
@@ -75,10 +85,20 @@ def account(a: rv.CustomerAccount) -> dict[str, Any]:
 
 def task(t: col.Task) -> dict[str, Any]:
     return {
-        "task_id": t.task_id, "customer_id": t.customer_id, "entity": t.entity, "account_number": t.account_number,
-        "customer_name": t.customer_name, "scenario": t.scenario_code, "step": t.step_code, "channel": t.channel,
-        "automatic": t.automatic, "status": _STATUS_NAME.get(t.status, "unknown"), "due_on": date(t.due_on),
-        "leader_item_id": t.leader_item_id, "item_ids": list(t.item_ids), "totals": [money(m) for m in t.totals],
+        "task_id": t.task_id,
+        "customer_id": t.customer_id,
+        "entity": t.entity,
+        "account_number": t.account_number,
+        "customer_name": t.customer_name,
+        "scenario": t.scenario_code,
+        "step": t.step_code,
+        "channel": t.channel,
+        "automatic": t.automatic,
+        "status": _STATUS_NAME.get(t.status, "unknown"),
+        "due_on": date(t.due_on),
+        "leader_item_id": t.leader_item_id,
+        "item_ids": list(t.item_ids),
+        "totals": [money(m) for m in t.totals],
         "days_overdue": t.days_overdue,
     }
 
@@ -108,8 +128,12 @@ def outbox(listing: msg.OutboxListing) -> dict[str, Any]:
     return {
         "items": [
             {
-                "message_id": e.message_id, "customer_id": e.customer_id, "recipient": e.recipient,
-                "subject": e.subject, "sent_at": e.sent_at.ToDatetime().isoformat() + "Z", "text": e.text,
+                "message_id": e.message_id,
+                "customer_id": e.customer_id,
+                "recipient": e.recipient,
+                "subject": e.subject,
+                "sent_at": e.sent_at.ToDatetime().isoformat() + "Z",
+                "text": e.text,
                 "file": e.provider_ref,
             }
             for e in listing.entries

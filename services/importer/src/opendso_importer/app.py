@@ -53,5 +53,3 @@ def main() -> None:
     settings = Settings()
     runtime = create_app(settings)
     asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime))
-
-

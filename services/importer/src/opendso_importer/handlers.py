@@ -43,19 +43,29 @@ class Deps:
 
 def customer_to_proto(state: CustomerState) -> rv.Customer:
     return rv.Customer(
-        customer_id=customer_id_of(state.entity, state.account_number), entity=state.entity,
-        account_number=state.account_number, name=state.name, email=state.email or "", language=state.language,
-        country=state.country or "", contact_name=state.contact_name or "",
+        customer_id=customer_id_of(state.entity, state.account_number),
+        entity=state.entity,
+        account_number=state.account_number,
+        name=state.name,
+        email=state.email or "",
+        language=state.language,
+        country=state.country or "",
+        contact_name=state.contact_name or "",
     )
 
 
 def item_to_proto(state: ItemState) -> rv.OpenItem:
     return rv.OpenItem(
         item_id=item_id_of(state.entity, state.kind, state.number),
-        customer_id=customer_id_of(state.entity, state.account_number), entity=state.entity,
-        account_number=state.account_number, number=state.number, kind=KIND_TO_PROTO[state.kind],
-        issue_date=date_to_proto(state.issue_date), due_date=date_to_proto(state.due_date),
-        amount=money_to_proto(state.amount), open_amount=money_to_proto(state.open_amount),
+        customer_id=customer_id_of(state.entity, state.account_number),
+        entity=state.entity,
+        account_number=state.account_number,
+        number=state.number,
+        kind=KIND_TO_PROTO[state.kind],
+        issue_date=date_to_proto(state.issue_date),
+        due_date=date_to_proto(state.due_date),
+        amount=money_to_proto(state.amount),
+        open_amount=money_to_proto(state.open_amount),
         reference=state.reference or "",
     )
 
@@ -69,8 +79,9 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
     if not command.file_name:
         raise InvalidRequest("file_name is required")
     if len(command.content) > deps.max_file_bytes:
-        raise InvalidRequest(f"{command.file_name}: {len(command.content)} bytes is over the limit of "
-                             f"{deps.max_file_bytes}")
+        raise InvalidRequest(
+            f"{command.file_name}: {len(command.content)} bytes is over the limit of {deps.max_file_bytes}"
+        )
     if command.idempotency_key:
         earlier = await uow.ledger.import_by_key(command.idempotency_key)
         if earlier is not None:
@@ -79,8 +90,9 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
             return report
     uow.caused_by(None, correlation_id=command.correlation_id)
     import_id = str(uuid.uuid4())
-    report = im.ImportReport(import_id=import_id, file_name=command.file_name,
-                             checksum=hashlib.sha256(command.content).hexdigest())
+    report = im.ImportReport(
+        import_id=import_id, file_name=command.file_name, checksum=hashlib.sha256(command.content).hexdigest()
+    )
     try:
         parsed = parse_receivables_csv(command.content, command.file_name)
     except FileRejected as rejected:
@@ -92,8 +104,9 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
         report.errors.extend(_errors(parsed.errors))
         await _apply_customers(parsed.customers, uow, report)
         await _apply_items(parsed.items, uow, report, deps.today())
-    await uow.ledger.record_import(import_id, command.idempotency_key or None, report.checksum,
-                                   command.file_name, report.SerializeToString())
+    await uow.ledger.record_import(
+        import_id, command.idempotency_key or None, report.checksum, command.file_name, report.SerializeToString()
+    )
     await uow.publish(im.FileImported(meta=uow.meta(), report=report))
     await uow.commit()
     return report
@@ -114,12 +127,19 @@ async def _apply_customers(rows: tuple, uow: UnitOfWork, report: im.ImportReport
             await uow.publish(rv.CustomerCreated(meta=meta, customer=customer_to_proto(state)))
         else:
             report.customers_changed += 1
-            await uow.publish(rv.CustomerChanged(meta=meta, customer=customer_to_proto(state),
-                                                 changed_fields=list(change.changed_fields)))
+            await uow.publish(
+                rv.CustomerChanged(
+                    meta=meta, customer=customer_to_proto(state), changed_fields=list(change.changed_fields)
+                )
+            )
 
 
-async def _apply_items(rows: tuple, uow: UnitOfWork, report: im.ImportReport,  # type: ignore[type-arg]
-                       today: dt.date) -> None:
+async def _apply_items(
+    rows: tuple,
+    uow: UnitOfWork,
+    report: im.ImportReport,  # type: ignore[type-arg]
+    today: dt.date,
+) -> None:
     states = [item_state(r) for r in rows]
     existing = await uow.ledger.items(item_id_of(s.entity, s.kind, s.number) for s in states)
     for state in states:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from opendso_db.types import Amount
 from opendso_money import Money
-from sqlalchemy import Column, Date, DateTime, LargeBinary, MetaData, String, Table, insert, select, update
+from sqlalchemy import Column, Date, DateTime, LargeBinary, MetaData, RowMapping, String, Table, insert, select, update
 
 from opendso_importer.domain.ledger import CustomerState, ItemState
 
@@ -73,7 +73,7 @@ def item_id_of(entity: str, kind: str, number: str) -> str:
 
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 class LedgerRepository:
@@ -86,8 +86,13 @@ class LedgerRepository:
             for r in await self._session.execute(select(customers).where(customers.c.customer_id.in_(chunk))):
                 m = r._mapping
                 found[m["customer_id"]] = CustomerState(
-                    entity=m["entity"], account_number=m["account_number"], name=m["name"], email=m["email"],
-                    language=m["language"], country=m["country"], contact_name=m["contact_name"],
+                    entity=m["entity"],
+                    account_number=m["account_number"],
+                    name=m["name"],
+                    email=m["email"],
+                    language=m["language"],
+                    country=m["country"],
+                    contact_name=m["contact_name"],
                 )
         return found
 
@@ -100,7 +105,8 @@ class LedgerRepository:
 
     async def open_items_of(self, customer_id: str) -> list[ItemState]:
         rows = await self._session.execute(
-            select(items).where(items.c.customer_id == customer_id, items.c.closed_on.is_(None))
+            select(items)
+            .where(items.c.customer_id == customer_id, items.c.closed_on.is_(None))
             .order_by(items.c.due_date, items.c.number)
         )
         return [_item_state(r._mapping) for r in rows]
@@ -116,10 +122,17 @@ class LedgerRepository:
     async def save_item(self, state: ItemState, created: bool, closed_on: dt.date | None) -> None:
         values = {
             "customer_id": customer_id_of(state.entity, state.account_number),
-            "entity": state.entity, "account_number": state.account_number, "number": state.number,
-            "kind": state.kind, "issue_date": state.issue_date, "due_date": state.due_date,
-            "amount": state.amount.amount, "open_amount": state.open_amount.amount,
-            "currency": state.amount.currency, "reference": state.reference, "closed_on": closed_on,
+            "entity": state.entity,
+            "account_number": state.account_number,
+            "number": state.number,
+            "kind": state.kind,
+            "issue_date": state.issue_date,
+            "due_date": state.due_date,
+            "amount": state.amount.amount,
+            "open_amount": state.open_amount.amount,
+            "currency": state.amount.currency,
+            "reference": state.reference,
+            "closed_on": closed_on,
             "updated_at": dt.datetime.now(dt.UTC),
         }
         iid = item_id_of(state.entity, state.kind, state.number)
@@ -131,21 +144,34 @@ class LedgerRepository:
     async def import_by_key(self, key: str) -> bytes | None:
         return await self._session.scalar(select(imports.c.report).where(imports.c.idempotency_key == key))
 
-    async def record_import(self, import_id: str, key: str | None, checksum: str, file_name: str,
-                            report: bytes) -> None:
-        await self._session.execute(insert(imports).values(
-            import_id=import_id, idempotency_key=key, checksum=checksum, file_name=file_name, report=report,
-            created_at=dt.datetime.now(dt.UTC),
-        ))
+    async def record_import(
+        self, import_id: str, key: str | None, checksum: str, file_name: str, report: bytes
+    ) -> None:
+        await self._session.execute(
+            insert(imports).values(
+                import_id=import_id,
+                idempotency_key=key,
+                checksum=checksum,
+                file_name=file_name,
+                report=report,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
 
 
-def _item_state(m: object) -> ItemState:
-    g = m.__getitem__  # type: ignore[attr-defined]
+def _item_state(m: RowMapping) -> ItemState:
+    g = m.__getitem__
     currency = g("currency")
     return ItemState(
-        entity=g("entity"), account_number=g("account_number"), number=g("number"), kind=g("kind"),
-        issue_date=g("issue_date"), due_date=g("due_date"), amount=Money(Decimal(g("amount")), currency),
-        open_amount=Money(Decimal(g("open_amount")), currency), reference=g("reference"),
+        entity=g("entity"),
+        account_number=g("account_number"),
+        number=g("number"),
+        kind=g("kind"),
+        issue_date=g("issue_date"),
+        due_date=g("due_date"),
+        amount=Money(Decimal(g("amount")), currency),
+        open_amount=Money(Decimal(g("open_amount")), currency),
+        reference=g("reference"),
     )
 
 

@@ -3,7 +3,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from opendso_importer.domain.ledger import (
     ChangeKind,
     CustomerState,
@@ -37,7 +36,9 @@ def eur(amount: str) -> Money:
 
 def test_states_are_built_from_parsed_rows_without_their_row_numbers() -> None:
     customer = CustomerRow("E1", "A1", "Acme", "ap@acme.example", "en", "DE", None, row=7)
-    item = ItemRow("E1", "A1", "I1", "invoice", date(2024, 1, 1), date(2024, 1, 31), eur("100.00"), eur("100.00"), None, 7)
+    item = ItemRow(
+        "E1", "A1", "I1", "invoice", date(2024, 1, 1), date(2024, 1, 31), eur("100.00"), eur("100.00"), None, 7
+    )
 
     assert customer_state(customer) == CUSTOMER
     assert item_state(item) == ITEM

@@ -2,7 +2,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from opendso_importer.domain.receivables_csv import (
     CustomerRow,
     FileRejected,
@@ -102,9 +101,9 @@ def test_a_given_encoding_overrides_detection() -> None:
 
 def test_tab_separated_file_with_english_aliases() -> None:
     data = (
-        "Entity\tCustomer number\tName\tInvoice number\tType\tInvoice date\tDue\tAmount\tBalance\tCurrency\n"
-        "US01\t42\tAcme Inc\tINV-9\tCredit Note\t03/01/2024\t03/31/2024\t1,234.50\t\tUSD\n"
-    ).encode()
+        b"Entity\tCustomer number\tName\tInvoice number\tType\tInvoice date\tDue\tAmount\tBalance\tCurrency\n"
+        b"US01\t42\tAcme Inc\tINV-9\tCredit Note\t03/01/2024\t03/31/2024\t1,234.50\t\tUSD\n"
+    )
 
     parsed = parse_receivables_csv(data, "export.tsv")
 
@@ -126,10 +125,10 @@ def test_pipe_and_comma_files_are_recognised() -> None:
 
 def test_decimal_commas_in_the_data_do_not_fool_the_delimiter_detection() -> None:
     data = (
-        "entity;account;name;invoice;issue_date;due_date;amount;currency\n"
-        "E1;A1;Acme;I1;2024-01-01;2024-01-31;1,50;EUR\n"
-        "E1;A1;Acme;I2;2024-01-01;2024-01-31;2,75;EUR\n"
-    ).encode()
+        b"entity;account;name;invoice;issue_date;due_date;amount;currency\n"
+        b"E1;A1;Acme;I1;2024-01-01;2024-01-31;1,50;EUR\n"
+        b"E1;A1;Acme;I2;2024-01-01;2024-01-31;2,75;EUR\n"
+    )
 
     parsed = parse_receivables_csv(data, "export.csv")
 

@@ -1,6 +1,7 @@
 """Bus handlers of the matching service.
 
-The service applies bank payments to open items (cash application). It subscribes to nothing yet: it starts, connects,
+The service applies bank payments to open items (cash application).
+It subscribes to nothing yet: it starts, connects,
 migrates its database and answers health requests, so deployment and
 operations are in place before its domain arrives.
 """

@@ -12,7 +12,7 @@ from opendso_bus.service import serve
 from opendso_db import create_engine, is_sqlite, session_factory
 
 from opendso_messaging import handlers
-from opendso_messaging.local_outbox import LocalOutbox
+from opendso_messaging.local_outbox import LocalOutbox, OutgoingEmail
 from opendso_messaging.settings import Settings
 from opendso_messaging.store import INBOX, OUTBOX, UnitOfWork
 
@@ -28,7 +28,7 @@ class LocalEmailProvider:
     def __init__(self, folder: Path) -> None:
         self._outbox = LocalOutbox(folder)
 
-    def deliver(self, email: handlers.OutgoingEmail) -> object:
+    def deliver(self, email: OutgoingEmail) -> object:
         return self._outbox.deliver(email).name
 
 

@@ -49,19 +49,30 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
         return
     failure = _refusal(command)
     if failure:
-        await uow.publish(msg.MessageFailed(
-            meta=uow.meta(entity=command.entity), message_key=command.message_key,
-            customer_id=command.customer_id, task_id=command.task_id, channel=command.channel, reason=failure,
-        ))
+        await uow.publish(
+            msg.MessageFailed(
+                meta=uow.meta(entity=command.entity),
+                message_key=command.message_key,
+                customer_id=command.customer_id,
+                task_id=command.task_id,
+                channel=command.channel,
+                reason=failure,
+            )
+        )
         return
     try:
         template = find_template(command.template_code, command.language or "en")
     except KeyError as exc:
-        await uow.publish(msg.MessageFailed(
-            meta=uow.meta(entity=command.entity), message_key=command.message_key,
-            customer_id=command.customer_id, task_id=command.task_id, channel=command.channel,
-            reason=f"unknown template: {exc}",
-        ))
+        await uow.publish(
+            msg.MessageFailed(
+                meta=uow.meta(entity=command.entity),
+                message_key=command.message_key,
+                customer_id=command.customer_id,
+                task_id=command.task_id,
+                channel=command.channel,
+                reason=f"unknown template: {exc}",
+            )
+        )
         return
     today = date_from_proto(command.today)
     ctx = MessageContext(
@@ -75,8 +86,13 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
         portal_link=f"{deps.portal_base_url}/{command.customer_id}",
         today=today,
         items=tuple(
-            ItemLine(number=i.number, issue_date=date_from_proto(i.issue_date), due_date=date_from_proto(i.due_date),
-                     open_amount=money_from_proto(i.open_amount), days_overdue=i.days_overdue)
+            ItemLine(
+                number=i.number,
+                issue_date=date_from_proto(i.issue_date),
+                due_date=date_from_proto(i.due_date),
+                open_amount=money_from_proto(i.open_amount),
+                days_overdue=i.days_overdue,
+            )
             for i in command.items
         ),
     )
@@ -85,22 +101,47 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
     except TemplateError as exc:
         raise InvalidRequest(str(exc)) from exc
     message_id = message_id_for(command.message_key)
-    ref = deps.email.deliver(OutgoingEmail(
-        message_id=message_id, sender=deps.sender, to=(command.recipient,), subject=rendered.subject,
-        text=rendered.text, html=rendered.html,
-        headers=(("X-OpenDSO-Trace-Id", trace_id_hex()), ("X-OpenDSO-Message-Key", command.message_key)),
-    ))
+    ref = deps.email.deliver(
+        OutgoingEmail(
+            message_id=message_id,
+            sender=deps.sender,
+            to=(command.recipient,),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            headers=(("X-OpenDSO-Trace-Id", trace_id_hex()), ("X-OpenDSO-Message-Key", command.message_key)),
+        )
+    )
     now = dt.datetime.now(dt.UTC)
-    await uow.messages.add(MessageRecord(
-        message_key=command.message_key, message_id=message_id, customer_id=command.customer_id,
-        task_id=command.task_id, channel=command.channel, recipient=command.recipient, subject=rendered.subject,
-        text=rendered.text, provider=deps.email.name, provider_ref=str(ref), sent_at=now,
-    ))
-    await uow.publish(msg.MessageSent(
-        meta=uow.meta(entity=command.entity), message_id=message_id, message_key=command.message_key,
-        customer_id=command.customer_id, task_id=command.task_id, channel=command.channel,
-        recipient=command.recipient, subject=rendered.subject, provider=deps.email.name, provider_ref=str(ref),
-    ))
+    await uow.messages.add(
+        MessageRecord(
+            message_key=command.message_key,
+            message_id=message_id,
+            customer_id=command.customer_id,
+            task_id=command.task_id,
+            channel=command.channel,
+            recipient=command.recipient,
+            subject=rendered.subject,
+            text=rendered.text,
+            provider=deps.email.name,
+            provider_ref=str(ref),
+            sent_at=now,
+        )
+    )
+    await uow.publish(
+        msg.MessageSent(
+            meta=uow.meta(entity=command.entity),
+            message_id=message_id,
+            message_key=command.message_key,
+            customer_id=command.customer_id,
+            task_id=command.task_id,
+            channel=command.channel,
+            recipient=command.recipient,
+            subject=rendered.subject,
+            provider=deps.email.name,
+            provider_ref=str(ref),
+        )
+    )
 
 
 def _refusal(command: msg.SendMessage) -> str:
@@ -120,9 +161,16 @@ async def list_outbox(query: msg.ListOutbox, uow: UnitOfWork) -> msg.OutboxListi
     for record in await uow.messages.latest(query.limit or 50, query.customer_id):
         ts = Timestamp()
         ts.FromDatetime(record.sent_at)
-        listing.entries.append(msg.OutboxEntry(
-            message_id=record.message_id, message_key=record.message_key, customer_id=record.customer_id,
-            recipient=record.recipient, subject=record.subject, sent_at=ts, text=record.text,
-            provider_ref=record.provider_ref,
-        ))
+        listing.entries.append(
+            msg.OutboxEntry(
+                message_id=record.message_id,
+                message_key=record.message_key,
+                customer_id=record.customer_id,
+                recipient=record.recipient,
+                subject=record.subject,
+                sent_at=ts,
+                text=record.text,
+                provider_ref=record.provider_ref,
+            )
+        )
     return listing

@@ -61,7 +61,9 @@ def test_every_builtin_template_validates(tpl: Template) -> None:
 
 @pytest.mark.parametrize("tpl", builtin_templates(), ids=lambda t: f"{t.code}-{t.language}")
 def test_every_builtin_template_uses_the_essential_hashtags(tpl: Template) -> None:
-    for hashtag in ("#CustomerName", "#TotalOverdue", "#ItemsTable", "#PortalLink"):
+    # The friendly reminder goes out before the due date: it speaks of the total due.
+    total = "#TotalDue" if tpl.code == "friendly_reminder" else "#TotalOverdue"
+    for hashtag in ("#CustomerName", total, "#ItemsTable", "#PortalLink"):
         assert hashtag in tpl.body
 
 
@@ -78,11 +80,15 @@ def test_every_builtin_template_renders_the_customers_data_in_its_language(tpl: 
     assert "#" not in rendered.text
 
 
-def test_the_second_reminder_mentions_penalty_and_recovery_cost() -> None:
-    text = render(find_template("second_reminder", "fr"), context("fr")).text
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_friendly_reminder_before_the_due_date_quotes_the_amount_falling_due(language: str) -> None:
+    upcoming = ItemLine("INV-7", date(2025, 3, 1), date(2025, 3, 19), Money(Decimal("99.50"), "EUR"), -5)
+    ctx = MessageContext(**{**context(language).__dict__, "items": (upcoming,)})
 
-    assert "pénalités de retard (à ce jour 18,20\xa0€)" in text
-    assert "frais de recouvrement (80,00\xa0€)" in text
+    text = render(find_template("friendly_reminder", language), ctx).text
+
+    assert {"en": "€99.50", "fr": "99,50\xa0€", "de": "99,50\xa0€"}[language] in text
+    assert "0.00" not in text and "0,00" not in text
 
 
 def test_a_language_without_builtin_templates_falls_back_to_english() -> None:

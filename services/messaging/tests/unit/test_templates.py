@@ -40,9 +40,7 @@ def item(number: str, amount: Money, days_overdue: int, due: date = date(2025, 2
     )
 
 
-def context(
-    language: str = "en", items: tuple[ItemLine, ...] | None = None, **changes: object
-) -> MessageContext:
+def context(language: str = "en", items: tuple[ItemLine, ...] | None = None, **changes: object) -> MessageContext:
     ctx = MessageContext(
         customer_name="Dupont SARL",
         account_number="C-042",
@@ -133,9 +131,7 @@ def test_a_custom_field_name_alone_is_not_a_hashtag() -> None:
 
 
 def test_a_hash_followed_by_a_digit_is_left_alone() -> None:
-    assert body_of("About invoice #123 and # alone and a final #") == (
-        "About invoice #123 and # alone and a final #"
-    )
+    assert body_of("About invoice #123 and # alone and a final #") == ("About invoice #123 and # alone and a final #")
 
 
 def test_a_double_hash_renders_as_a_single_hash() -> None:
@@ -201,9 +197,7 @@ def test_several_currencies_are_summed_each_and_joined_with_a_plus() -> None:
         item("INV-003", eur("200.00"), 5),
     )
 
-    assert body_of("#TotalOverdue", context("fr", items), language="fr") == (
-        f"1{NNBSP}200,00{NBSP}€ + 300,00{NBSP}$US"
-    )
+    assert body_of("#TotalOverdue", context("fr", items), language="fr") == (f"1{NNBSP}200,00{NBSP}€ + 300,00{NBSP}$US")
 
 
 def test_total_overdue_counts_only_overdue_items_and_total_due_counts_all() -> None:

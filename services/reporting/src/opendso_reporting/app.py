@@ -34,8 +34,9 @@ def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
         outbox_poll_seconds=settings.outbox_poll_seconds,
         lock_outbox_rows=not is_sqlite(settings.database_url),
     )
-    for event_type in (rv.ItemOpened, rv.ItemChanged, rv.ItemClosed):
-        runtime.on_event(event_type, handlers.record_item)
+    runtime.on_event(rv.ItemOpened, handlers.record_item)
+    runtime.on_event(rv.ItemChanged, handlers.record_item)
+    runtime.on_event(rv.ItemClosed, handlers.record_item)
 
     async def aging(query: rp.GetAging) -> rp.AgingReport:
         async with runtime.uow() as uow:

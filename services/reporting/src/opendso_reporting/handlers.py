@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opendso.reporting.v1 import reporting_pb2 as rp
 from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso.reporting.v1 import reporting_pb2 as rp
 from opendso_contracts.convert import date_from_proto, date_to_proto, money_from_proto, money_to_proto
 
 from opendso_reporting.domain.aging import AgingItem, aging
@@ -18,20 +18,31 @@ async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow
     if isinstance(event, rv.ItemClosed) or open_amount.is_zero():
         await uow.items.remove(item.item_id)
         return
-    await uow.items.put(AgingItem(item_id=item.item_id, customer_id=item.customer_id, entity=item.entity,
-                                  due_date=date_from_proto(item.due_date), open_amount=open_amount))
+    await uow.items.put(
+        AgingItem(
+            item_id=item.item_id,
+            customer_id=item.customer_id,
+            entity=item.entity,
+            due_date=date_from_proto(item.due_date),
+            open_amount=open_amount,
+        )
+    )
 
 
 async def get_aging(query: rp.GetAging, uow: UnitOfWork, today: dt.date) -> rp.AgingReport:
     as_of = date_from_proto(query.as_of) if query.as_of.year else today
     report = rp.AgingReport(as_of=date_to_proto(as_of), entity=query.entity)
     for per_currency in aging(await uow.items.all(query.entity), as_of):
-        report.currencies.append(rp.CurrencyAging(
-            currency=per_currency.currency,
-            buckets=[rp.BucketAmount(label=b.bucket.label, amount=money_to_proto(b.amount), count=b.count)
-                     for b in per_currency.buckets],
-            total=money_to_proto(per_currency.total),
-            overdue=money_to_proto(per_currency.overdue),
-            percent_overdue=str(per_currency.percent_overdue),
-        ))
+        report.currencies.append(
+            rp.CurrencyAging(
+                currency=per_currency.currency,
+                buckets=[
+                    rp.BucketAmount(label=b.bucket.label, amount=money_to_proto(b.amount), count=b.count)
+                    for b in per_currency.buckets
+                ],
+                total=money_to_proto(per_currency.total),
+                overdue=money_to_proto(per_currency.overdue),
+                percent_overdue=str(per_currency.percent_overdue),
+            )
+        )
     return report

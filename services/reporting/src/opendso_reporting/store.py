@@ -32,8 +32,13 @@ class OpenItemRepository:
         self._session = uow.session
 
     async def put(self, item: AgingItem) -> None:
-        values = {"customer_id": item.customer_id, "entity": item.entity, "due_date": item.due_date,
-                  "open_amount": item.open_amount.amount, "currency": item.open_amount.currency}
+        values = {
+            "customer_id": item.customer_id,
+            "entity": item.entity,
+            "due_date": item.due_date,
+            "open_amount": item.open_amount.amount,
+            "currency": item.open_amount.currency,
+        }
         found = await self._session.scalar(select(open_items.c.item_id).where(open_items.c.item_id == item.item_id))
         if found is None:
             await self._session.execute(insert(open_items).values(item_id=item.item_id, **values))
@@ -48,8 +53,13 @@ class OpenItemRepository:
         if entity:
             q = q.where(open_items.c.entity == entity)
         return [
-            AgingItem(item_id=m["item_id"], customer_id=m["customer_id"], entity=m["entity"], due_date=m["due_date"],
-                      open_amount=Money(Decimal(m["open_amount"]), m["currency"]))
+            AgingItem(
+                item_id=m["item_id"],
+                customer_id=m["customer_id"],
+                entity=m["entity"],
+                due_date=m["due_date"],
+                open_amount=Money(Decimal(m["open_amount"]), m["currency"]),
+            )
             for m in (r._mapping for r in await self._session.execute(q))
         ]
 
@@ -59,5 +69,3 @@ class UnitOfWork(SqlUnitOfWork):
 
     def _open(self) -> None:
         self.items = OpenItemRepository(self)
-
-

@@ -3,7 +3,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-
 from opendso_money import Money
 from opendso_reporting.domain.aging import (
     DEFAULT_BUCKETS,
@@ -140,7 +139,7 @@ def test_the_default_buckets_are_valid() -> None:
         ((Bucket("a", None, 10), Bucket("b", 20, 15), Bucket("c", 16, None)), "bucket 'b' is empty"),
         ((Bucket("a", None, 10), Bucket("a", 11, None)), "duplicate bucket label 'a'"),
         ((Bucket("a", None, 10), Bucket("b", None, 20), Bucket("c", 21, None)), "only the first may be open"),
-        ((Bucket("a", None, 30), Bucket("c", 61, 90), Bucket("b", 31, 60), Bucket("d", 91, None)), "overlap"),
+        ((Bucket("a", None, 30), Bucket("c", 61, 90), Bucket("b", 31, 60), Bucket("d", 91, None)), "ascending order"),
     ],
 )
 def test_invalid_buckets_are_refused_naming_the_problem(buckets: tuple[Bucket, ...], problem: str) -> None:

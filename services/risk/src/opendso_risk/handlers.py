@@ -1,6 +1,7 @@
 """Bus handlers of the risk service.
 
-The service scores customers' payment behaviour, watches credit limits and raises alerts. It subscribes to nothing yet: it starts, connects,
+The service scores customers' payment behaviour, watches credit limits and raises alerts.
+It subscribes to nothing yet: it starts, connects,
 migrates its database and answers health requests, so deployment and
 operations are in place before its domain arrives.
 """

@@ -79,5 +79,12 @@ async def daily_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps, i
 def main() -> None:
     settings = Settings()
     runtime, deps = create_app(settings)
-    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime,
-                      lambda rt: daily_pass(rt, deps, settings.evaluation_interval_seconds)))
+    asyncio.run(
+        serve(
+            NAME,
+            settings,
+            MIGRATIONS,
+            lambda: runtime,
+            lambda rt: daily_pass(rt, deps, settings.evaluation_interval_seconds),
+        )
+    )

@@ -49,16 +49,27 @@ class Deps:
 
 def _customer_record(c: rv.Customer, default_scenario: str) -> CustomerRecord:
     return CustomerRecord(
-        customer_id=c.customer_id, entity=c.entity, account_number=c.account_number, name=c.name,
-        email=c.email, language=c.language or "en", contact_name=c.contact_name, scenario_code=default_scenario,
+        customer_id=c.customer_id,
+        entity=c.entity,
+        account_number=c.account_number,
+        name=c.name,
+        email=c.email,
+        language=c.language or "en",
+        contact_name=c.contact_name,
+        scenario_code=default_scenario,
     )
 
 
 def _item_record(i: rv.OpenItem) -> ItemRecord:
     return ItemRecord(
-        item_id=i.item_id, customer_id=i.customer_id, number=i.number, kind=_KINDS.get(i.kind, "invoice"),
-        issue_date=date_from_proto(i.issue_date), due_date=date_from_proto(i.due_date),
-        open_amount=Decimal(i.open_amount.amount or "0"), currency=i.open_amount.currency,
+        item_id=i.item_id,
+        customer_id=i.customer_id,
+        number=i.number,
+        kind=_KINDS.get(i.kind, "invoice"),
+        issue_date=date_from_proto(i.issue_date),
+        due_date=date_from_proto(i.due_date),
+        open_amount=Decimal(i.open_amount.amount or "0"),
+        currency=i.open_amount.currency,
     )
 
 
@@ -94,11 +105,20 @@ async def evaluate_customer(customer_id: str, uow: UnitOfWork, deps: Deps) -> in
     scenario = deps.scenarios.get(record.scenario_code) or deps.scenarios[deps.default_scenario]
     item_records = {i.item_id: i for i in await uow.repo.items_of(customer_id)}
     customer = Customer(
-        customer_id=record.customer_id, entity=record.entity, account_number=record.account_number,
-        name=record.name, language=record.language,
+        customer_id=record.customer_id,
+        entity=record.entity,
+        account_number=record.account_number,
+        name=record.name,
+        language=record.language,
         items=tuple(
-            Item(item_id=i.item_id, number=i.number, kind=i.kind, issue_date=i.issue_date, due_date=i.due_date,
-                 open_amount=Money(i.open_amount, i.currency))
+            Item(
+                item_id=i.item_id,
+                number=i.number,
+                kind=i.kind,
+                issue_date=i.issue_date,
+                due_date=i.due_date,
+                open_amount=Money(i.open_amount, i.currency),
+            )
             for i in item_records.values()
         ),
     )
@@ -145,15 +165,26 @@ def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
     )
 
 
-def _send_message(action: PlannedAction, customer: CustomerRecord, task: TaskRecord,
-                  item_records: dict[str, ItemRecord], today: dt.date, uow: UnitOfWork) -> msg.SendMessage:
+def _send_message(
+    action: PlannedAction,
+    customer: CustomerRecord,
+    task: TaskRecord,
+    item_records: dict[str, ItemRecord],
+    today: dt.date,
+    uow: UnitOfWork,
+) -> msg.SendMessage:
     lines = []
     for item in action.covered_items:
-        lines.append(msg.MessageItem(
-            item_id=item.item_id, number=item.number, issue_date=date_to_proto(item.issue_date),
-            due_date=date_to_proto(item.due_date), open_amount=money_to_proto(item.open_amount),
-            days_overdue=(today - item.due_date).days,
-        ))
+        lines.append(
+            msg.MessageItem(
+                item_id=item.item_id,
+                number=item.number,
+                issue_date=date_to_proto(item.issue_date),
+                due_date=date_to_proto(item.due_date),
+                open_amount=money_to_proto(item.open_amount),
+                days_overdue=(today - item.due_date).days,
+            )
+        )
     return msg.SendMessage(
         meta=uow.meta(entity=customer.entity),
         message_key=action.key,
@@ -174,11 +205,22 @@ def _send_message(action: PlannedAction, customer: CustomerRecord, task: TaskRec
 
 def task_to_proto(task: TaskRecord) -> col.Task:
     return col.Task(
-        task_id=task.task_id, key=task.key, customer_id=task.customer_id, entity=task.entity,
-        account_number=task.account_number, customer_name=task.customer_name, scenario_code=task.scenario_code,
-        step_code=task.step_code, channel=task.channel, automatic=task.automatic, status=_STATUS[task.status],
-        due_on=date_to_proto(task.due_on), leader_item_id=task.leader_item_id, item_ids=list(task.item_ids),
-        totals=[money_to_proto(Money(Decimal(a), c)) for a, c in task.totals], days_overdue=task.days_overdue,
+        task_id=task.task_id,
+        key=task.key,
+        customer_id=task.customer_id,
+        entity=task.entity,
+        account_number=task.account_number,
+        customer_name=task.customer_name,
+        scenario_code=task.scenario_code,
+        step_code=task.step_code,
+        channel=task.channel,
+        automatic=task.automatic,
+        status=_STATUS[task.status],
+        due_on=date_to_proto(task.due_on),
+        leader_item_id=task.leader_item_id,
+        item_ids=list(task.item_ids),
+        totals=[money_to_proto(Money(Decimal(a), c)) for a, c in task.totals],
+        days_overdue=task.days_overdue,
     )
 
 
@@ -203,8 +245,12 @@ async def get_agenda(query: col.GetAgenda, uow: UnitOfWork) -> col.Agenda:
     if query.page_size < 0 or query.page_size > MAX_PAGE:
         raise InvalidRequest(f"page_size must be between 1 and {MAX_PAGE}, got {query.page_size}")
     page_size = query.page_size or 50
-    flt = AgendaFilter(entity=query.entity, customer_id=query.customer_id, channel=query.channel,
-                       status=_STATUS_NAME.get(query.status, ""))
+    flt = AgendaFilter(
+        entity=query.entity,
+        customer_id=query.customer_id,
+        channel=query.channel,
+        status=_STATUS_NAME.get(query.status, ""),
+    )
     rows, total = await uow.repo.agenda(flt, page_size + 1, _decode_cursor(query.page_token))
     page = rows[:page_size]
     token = _encode_cursor(page[-1]) if len(rows) > page_size else ""

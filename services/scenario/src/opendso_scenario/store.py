@@ -138,9 +138,26 @@ class AgendaFilter:
 def _task(row: object) -> TaskRecord:
     m = row._mapping  # type: ignore[attr-defined]
     return TaskRecord(
-        **{k: m[k] for k in ("task_id", "key", "customer_id", "entity", "account_number", "customer_name",
-                             "scenario_code", "step_code", "channel", "automatic", "status", "due_on",
-                             "leader_item_id", "days_overdue", "created_at")},
+        **{
+            k: m[k]
+            for k in (
+                "task_id",
+                "key",
+                "customer_id",
+                "entity",
+                "account_number",
+                "customer_name",
+                "scenario_code",
+                "step_code",
+                "channel",
+                "automatic",
+                "status",
+                "due_on",
+                "leader_item_id",
+                "days_overdue",
+                "created_at",
+            )
+        },
         item_ids=tuple(json.loads(m["item_ids"])),
         totals=tuple((a, c) for a, c in json.loads(m["totals"])),
     )
@@ -197,11 +214,13 @@ class ScenarioRepository:
         await self.session.execute(update(tasks).where(tasks.c.task_id == task_id).values(status=status))
 
     async def customer_ids(self) -> list[str]:
-        return list((await self.session.execute(select(customers.c.customer_id).order_by(customers.c.customer_id)))
-                    .scalars())
+        return list(
+            (await self.session.execute(select(customers.c.customer_id).order_by(customers.c.customer_id))).scalars()
+        )
 
-    async def agenda(self, flt: AgendaFilter, page_size: int, after: tuple[dt.date, str] | None
-                     ) -> tuple[list[TaskRecord], int]:
+    async def agenda(
+        self, flt: AgendaFilter, page_size: int, after: tuple[dt.date, str] | None
+    ) -> tuple[list[TaskRecord], int]:
         """A page of tasks ordered by due date then id (keyset paging stays fast deep in the list)."""
         conditions = []
         if flt.entity:

@@ -36,7 +36,6 @@ from decimal import Decimal
 from enum import StrEnum
 
 import charset_normalizer
-
 from opendso_money import Money, parse_amount
 
 
@@ -192,21 +191,19 @@ _KIND_ALIASES: Mapping[str, ItemKind] = {
     "installment": ItemKind.INSTALMENT,
 }
 
-ISO_639_1 = frozenset(
-    """
+_ISO_639_1_CODES = """
     aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de
     dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id
     ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu
     lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu
     rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr
     ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
-    """.split()
-)
+"""
+ISO_639_1 = frozenset(_ISO_639_1_CODES.split())
 
 # Officially assigned ISO 3166-1 alpha-2 codes, plus XK (Kosovo): user-assigned,
 # but what ERPs and the EU use, and we do have customers there.
-ISO_3166_ALPHA2 = frozenset(
-    """
+_ISO_3166_ALPHA2_CODES = """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT
     BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH
     ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT
@@ -215,8 +212,8 @@ ISO_3166_ALPHA2 = frozenset(
     NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG
     SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
     UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
-    """.split()
-)
+"""
+ISO_3166_ALPHA2 = frozenset(_ISO_3166_ALPHA2_CODES.split())
 
 
 def parse_receivables_csv(data: bytes, file: str, *, encoding: str | None = None) -> ParsedFile:
@@ -270,9 +267,10 @@ def _decode(data: bytes, file: str, encoding: str | None) -> str:
         except (UnicodeDecodeError, LookupError) as exc:
             raise reject(f"cannot decode the file as {encoding}: {exc}") from None
     else:
-        text = _detect_and_decode(data)
-        if text is None:
+        detected = _detect_and_decode(data)
+        if detected is None:
             raise reject("cannot decode the file: not UTF-8 and no known encoding fits")
+        text = detected
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
         raise reject("not a text file (contains NUL characters)")
@@ -474,9 +472,7 @@ def _map_header(header: _Header, file: str, line: int) -> dict[int, str]:
         columns[index] = canonical
     if not columns:
         shown = header.delimiter.join(header.cells)
-        raise FileRejected(
-            (RowError(file, line, None, f"no header row: no known column in '{shown[:80]}'"),)
-        )
+        raise FileRejected((RowError(file, line, None, f"no header row: no known column in '{shown[:80]}'"),))
     present = set(columns.values())
     for name in REQUIRED_COLUMNS:
         if name not in present:

@@ -18,13 +18,13 @@ _TEXTS: dict[tuple[str, str], tuple[str, str]] = {
         """\
 Dear #ContactName,
 
-We hope all is well. According to our records, the following invoices for #CustomerName, \
-amounting to #TotalOverdue, are now past due:
+We hope all is well. This is a courtesy note: the following invoices for #CustomerName, \
+amounting to #TotalDue, fall due shortly:
 
 #ItemsTable
 
-If you have already sent the payment, please disregard this message, and thank you. \
-Otherwise, we would be grateful if you could arrange payment at your earliest convenience.
+If you have already arranged the payment, please disregard this message, and thank you. \
+Otherwise, we would be grateful if you could make sure it reaches us by the due date.
 
 You can view your account statement, download your invoices or let us know about a payment \
 at any time here: #PortalLink
@@ -70,8 +70,7 @@ of #TotalOverdue owed by #CustomerName for the following invoices:
 #ItemsTable
 
 We ask you to make this payment within eight days. Please note that, under our terms \
-of sale, late payment incurs interest (currently #LatePenalty) and a fixed compensation \
-for recovery costs (#RecoveryCost).
+of sale, late payment may incur interest and a fixed compensation for recovery costs.
 
 If you have already paid, or if you dispute any of these invoices, please tell us straight \
 away through your account page: #PortalLink
@@ -84,18 +83,18 @@ Yours sincerely,
 """,
     ),
     ("friendly_reminder", "fr"): (
-        "Rappel amical : factures en attente de règlement, compte #AccountNumber",
+        "Rappel amical : factures arrivant à échéance, compte #AccountNumber",
         """\
 Bonjour #ContactName,
 
-Sauf erreur de notre part, les factures suivantes de #CustomerName, d'un montant total \
-de #TotalOverdue, sont arrivées à échéance et restent à ce jour impayées :
+Nous nous permettons de vous rappeler que les factures suivantes de #CustomerName, d'un \
+montant total de #TotalDue, arrivent prochainement à échéance :
 
 #ItemsTable
 
-Si vous avez déjà procédé au règlement, nous vous en remercions et vous prions de ne pas \
+Si vous avez déjà programmé le règlement, nous vous en remercions et vous prions de ne pas \
 tenir compte de ce message. Dans le cas contraire, nous vous serions reconnaissants de bien \
-vouloir effectuer le paiement dans les meilleurs délais.
+vouloir veiller à ce qu'il nous parvienne à l'échéance.
 
 Vous pouvez à tout moment consulter votre relevé de compte, télécharger vos factures ou nous \
 signaler un paiement ici : #PortalLink
@@ -144,8 +143,8 @@ de #TotalOverdue due par #CustomerName au titre des factures suivantes :
 
 Nous vous demandons de bien vouloir procéder au paiement sous huit jours. Nous vous \
 rappelons que, conformément à nos conditions générales de vente, tout retard de paiement \
-donne lieu à des pénalités de retard (à ce jour #LatePenalty) ainsi qu'à une indemnité \
-forfaitaire pour frais de recouvrement (#RecoveryCost).
+peut donner lieu à des pénalités de retard ainsi qu'à une indemnité forfaitaire pour frais \
+de recouvrement.
 
 Si vous avez déjà effectué ce paiement ou si vous contestez l'une de ces factures, merci \
 de nous en informer sans délai depuis votre espace client : #PortalLink
@@ -162,14 +161,13 @@ Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées
         """\
 Guten Tag #ContactName,
 
-bei der Durchsicht unserer Buchhaltung haben wir festgestellt, dass die folgenden \
-Rechnungen von #CustomerName über insgesamt #TotalOverdue noch offen sind:
+wir möchten Sie freundlich daran erinnern, dass die folgenden Rechnungen von \
+#CustomerName über insgesamt #TotalDue in Kürze fällig werden:
 
 #ItemsTable
 
-Sicherlich handelt es sich nur um ein Versehen. Sollten Sie die Zahlung bereits veranlasst \
-haben, betrachten Sie diese Nachricht bitte als gegenstandslos. Andernfalls bitten wir Sie, \
-den offenen Betrag in den nächsten Tagen zu begleichen.
+Sollten Sie die Zahlung bereits veranlasst haben, betrachten Sie diese Nachricht bitte als \
+gegenstandslos. Andernfalls bitten wir Sie, den Betrag bis zum Fälligkeitsdatum zu begleichen.
 
 Ihren Kontoauszug und Ihre Rechnungen finden Sie jederzeit hier; dort können Sie uns auch \
 eine Zahlung mitteilen: #PortalLink
@@ -217,8 +215,7 @@ für #CustomerName bei uns noch nicht eingegangen. Es handelt sich um folgende R
 #ItemsTable
 
 Wir bitten Sie, den offenen Betrag innerhalb von acht Tagen zu begleichen. Bitte beachten \
-Sie, dass bei Zahlungsverzug Verzugszinsen (derzeit #LatePenalty) sowie eine \
-Verzugspauschale (#RecoveryCost) anfallen.
+Sie, dass bei Zahlungsverzug Verzugszinsen sowie eine Verzugspauschale anfallen können.
 
 Sollten Sie die Zahlung bereits geleistet haben oder mit einer der Rechnungen nicht \
 einverstanden sein, teilen Sie uns dies bitte umgehend über Ihr Kundenkonto mit: #PortalLink

@@ -213,9 +213,7 @@ def _parse(field_name: str, text: str, known: frozenset[str]) -> tuple[list[_Pie
             continue
         if field_name == "subject" and name == _ITEMS_TABLE:
             line, column = _line_and_column(text, match.start())
-            problems.append(
-                TemplateProblem(field_name, name, line, column, "a table cannot go in the subject")
-            )
+            problems.append(TemplateProblem(field_name, name, line, column, "a table cannot go in the subject"))
         pieces.append(_Tag(name))
         pieces.append(run[len(name) :])
     pieces.append(text[position:])
@@ -509,9 +507,7 @@ def render(template: Template, ctx: MessageContext) -> RenderedMessage:
     )
 
 
-def choose_template(
-    templates: Iterable[Template], code: str, language: str, fallback: str = "en"
-) -> Template:
+def choose_template(templates: Iterable[Template], code: str, language: str, fallback: str = "en") -> Template:
     """The template for ``code`` in ``language``, else in its base language, else in ``fallback``.
 
     ``fr_CH`` (or ``fr-CH``) finds ``fr_CH`` first, then ``fr``. Raises

@@ -8,6 +8,7 @@ currency is the caller's business, at a rate of its choosing.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -105,10 +106,19 @@ def validate_buckets(buckets: Sequence[Bucket]) -> None:
         raise ValueError(
             f"last bucket {last.label!r} must have no max_days: days above {last.max_days} are not covered"
         )
-    for previous, bucket in zip(buckets, buckets[1:], strict=False):
+    for previous, bucket in itertools.pairwise(buckets):
+        # Checked first: out of order, the pairwise checks would report a gap that a later bucket fills.
+        if previous.min_days is not None and bucket.min_days is not None and bucket.min_days < previous.min_days:
+            raise ValueError(
+                f"buckets must be in ascending order of days: {bucket.label!r} (from {bucket.min_days}) "
+                f"comes after {previous.label!r} (from {previous.min_days})"
+            )
+    for previous, bucket in itertools.pairwise(buckets):
         if previous.max_days is None or bucket.min_days is None:
-            raise ValueError(f"buckets {previous.label!r} and {bucket.label!r} overlap: only the first may be open "
-                             "below and only the last open above")
+            raise ValueError(
+                f"buckets {previous.label!r} and {bucket.label!r} overlap: "
+                "only the first may be open below and only the last open above"
+            )
         if bucket.min_days <= previous.max_days:
             raise ValueError(
                 f"buckets {previous.label!r} and {bucket.label!r} overlap: "

@@ -61,9 +61,7 @@ def days_overdue(leader: Item, today: date) -> int:
     return (today - leader.due_date).days
 
 
-def _last_performed(
-    step_code: str, leader_item_id: str, performed: Collection[PerformedAction]
-) -> date | None:
+def _last_performed(step_code: str, leader_item_id: str, performed: Collection[PerformedAction]) -> date | None:
     dates = [
         action.performed_on
         for action in performed

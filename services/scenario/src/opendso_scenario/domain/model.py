@@ -92,9 +92,7 @@ class Scenario:
 
         # A LAST_ACTION step waits for the step before it; the first step has none.
         if self.steps[0].anchor is Anchor.LAST_ACTION:
-            raise ScenarioError(
-                f"scenario {self.code!r}: the first step cannot be anchored on the last action"
-            )
+            raise ScenarioError(f"scenario {self.code!r}: the first step cannot be anchored on the last action")
         for step in self.steps:
             if step.anchor is Anchor.LAST_ACTION and step.offset_days < 0:
                 raise ScenarioError(

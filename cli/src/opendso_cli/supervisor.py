@@ -20,12 +20,14 @@ from opendso_cli.demo import demo_csv
 SERVICES = ("importer", "matching", "scenario", "messaging", "risk", "fx", "reporting")
 
 
-def service_env(name: str, nats_url: str, var: Path, postgres_url: str | None) -> dict[str, str]:
+def service_env(
+    name: str, nats_url: str, var: Path, postgres_url: str | None, db_prefix: str = "opendso"
+) -> dict[str, str]:
     prefix = f"OPENDSO_{name.upper()}_"
     env = {f"{prefix}NATS_URL": nats_url}
     if postgres_url:
         env[f"{prefix}DATABASE_URL"] = (
-            make_url(postgres_url).set(database=f"opendso_{name}").render_as_string(hide_password=False)
+            make_url(postgres_url).set(database=f"{db_prefix}_{name}").render_as_string(hide_password=False)
         )
     else:
         env[f"{prefix}DATABASE_URL"] = f"sqlite+aiosqlite:///{var / (name + '.db')}"
@@ -42,6 +44,8 @@ class System:
     nats_url: str | None = None
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     nats: NatsServer | None = None
+    db_prefix: str = "opendso"
+    launch: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def start(self) -> None:
         self.var.mkdir(parents=True, exist_ok=True)
@@ -54,7 +58,7 @@ class System:
             self._spawn(
                 name,
                 [sys.executable, "-m", f"opendso_{name}"],
-                service_env(name, self.nats_url, self.var, self.postgres_url),
+                service_env(name, self.nats_url, self.var, self.postgres_url, self.db_prefix),
             )
         self._spawn(
             "gateway",
@@ -66,6 +70,7 @@ class System:
         )
 
     def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str]) -> None:
+        self.launch[name] = (argv, extra_env)
         log = open(self.var / "log" / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
         self.children[name] = subprocess.Popen(
             argv, env={**os.environ, **extra_env}, stdout=log, stderr=subprocess.STDOUT
@@ -103,6 +108,16 @@ class System:
         answer.raise_for_status()
         report: dict[str, object] = answer.json()
         return report
+
+    def kill(self, name: str) -> None:
+        """Kill one service at once (SIGKILL), as a crash would."""
+        proc = self.children[name]
+        proc.kill()
+        proc.wait()
+
+    def restart(self, name: str) -> None:
+        argv, extra_env = self.launch[name]
+        self._spawn(name, argv, extra_env)
 
     def stop(self) -> None:
         for proc in self.children.values():

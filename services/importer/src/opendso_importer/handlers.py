@@ -24,7 +24,13 @@ from opendso_importer.domain.ledger import (
     diff_item,
     item_state,
 )
-from opendso_importer.domain.receivables_csv import FileRejected, RowError, parse_receivables_csv
+from opendso_importer.domain.receivables_csv import (
+    CustomerRow,
+    FileRejected,
+    ItemRow,
+    RowError,
+    parse_receivables_csv,
+)
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
 
 KIND_TO_PROTO = {
@@ -112,7 +118,7 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
     return report
 
 
-async def _apply_customers(rows: tuple, uow: UnitOfWork, report: im.ImportReport) -> None:  # type: ignore[type-arg]
+async def _apply_customers(rows: tuple[CustomerRow, ...], uow: UnitOfWork, report: im.ImportReport) -> None:
     states = [customer_state(r) for r in rows]
     existing = await uow.ledger.customers(customer_id_of(s.entity, s.account_number) for s in states)
     for state in states:
@@ -134,12 +140,7 @@ async def _apply_customers(rows: tuple, uow: UnitOfWork, report: im.ImportReport
             )
 
 
-async def _apply_items(
-    rows: tuple,
-    uow: UnitOfWork,
-    report: im.ImportReport,  # type: ignore[type-arg]
-    today: dt.date,
-) -> None:
+async def _apply_items(rows: tuple[ItemRow, ...], uow: UnitOfWork, report: im.ImportReport, today: dt.date) -> None:
     states = [item_state(r) for r in rows]
     existing = await uow.ledger.items(item_id_of(s.entity, s.kind, s.number) for s in states)
     for state in states:

@@ -12,7 +12,10 @@ from opendso_importer.domain.receivables_csv import (
 )
 from opendso_money import Money
 
-HEADER = "entity;account_number;customer_name;email;language;country;item_number;item_type;issue_date;due_date;amount;open_amount;currency"
+HEADER = (
+    "entity;account_number;customer_name;email;language;country;"
+    "item_number;item_type;issue_date;due_date;amount;open_amount;currency"
+)
 
 
 def parse(*lines: str, header: str = HEADER, encoding: str = "utf-8") -> ParsedFile:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import POSTGRES_ADMIN_URL
 from opendso_cli.demo import HEADER, demo_csv
 from opendso_cli.supervisor import System
+
+from conftest import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.e2e
 
@@ -31,8 +32,15 @@ def _drop_databases(prefix: str) -> None:
     async def drop() -> None:
         admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
         async with admin.connect() as conn:
-            names = (await conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                                        {"p": f"{prefix}_%"})).scalars().all()
+            names = (
+                (
+                    await conn.execute(
+                        text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{prefix}_%"}
+                    )
+                )
+                .scalars()
+                .all()
+            )
             for name in names:
                 await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
@@ -82,8 +90,11 @@ def outbox_files(system: System) -> list[Path]:
 
 def test_an_uploaded_csv_becomes_tasks_emails_and_aging(system: System) -> None:
     today = dt.date.today()
-    upload = httpx.post(f"{system.base_url}/api/v1/imports/receivables",
-                        files={"file": ("demo.csv", demo_csv(today), "text/csv")}, timeout=60)
+    upload = httpx.post(
+        f"{system.base_url}/api/v1/imports/receivables",
+        files={"file": ("demo.csv", demo_csv(today), "text/csv")},
+        timeout=60,
+    )
     assert upload.status_code == 200, upload.text
     report = upload.json()
     assert report["customers_created"] == 5
@@ -93,8 +104,10 @@ def test_an_uploaded_csv_becomes_tasks_emails_and_aging(system: System) -> None:
     trace_id = upload.headers["traceparent"].split("-")[1]
 
     wait_for(lambda: len(outbox_files(system)) == 3, what="three e-mails in the outbox")
-    mails = {m["To"]: m for m in (email.message_from_bytes(p.read_bytes(), policy=policy.default)
-                                  for p in outbox_files(system))}
+    mails = {
+        m["To"]: m
+        for m in (email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox_files(system))
+    }
     assert set(mails) == {"ap@acme.example", "compta@dupont.example", "buchhaltung@mueller.example"}
     german = mails["buchhaltung@mueller.example"]
     body = german.get_body(("plain",)).get_content()
@@ -115,8 +128,14 @@ def test_an_uploaded_csv_becomes_tasks_emails_and_aging(system: System) -> None:
     assert tasks["C004"]["step"] == "call" and tasks["C004"]["status"] == "open"
     # No e-mail address: the automatic step falls to a collector.
     assert tasks["C005"]["status"] == "open"
-    wait_for(lambda: all(t["status"] == "done" for t in agenda(system, channel="email", entity="DEMO")["items"]
-                         if t["account_number"] in {"C001", "C002", "C003"}), what="e-mail tasks done")
+    wait_for(
+        lambda: all(
+            t["status"] == "done"
+            for t in agenda(system, channel="email", entity="DEMO")["items"]
+            if t["account_number"] in {"C001", "C002", "C003"}
+        ),
+        what="e-mail tasks done",
+    )
 
     account = httpx.get(f"{system.base_url}/api/v1/customers/DEMO/C003", timeout=10).json()
     assert account["customer"]["name"] == "Müller Maschinenbau GmbH"
@@ -128,13 +147,18 @@ def test_an_uploaded_csv_becomes_tasks_emails_and_aging(system: System) -> None:
     def aged() -> bool:
         body = httpx.get(f"{system.base_url}/api/v1/reports/aging", params={"entity": "DEMO"}, timeout=10).json()
         return {c["currency"]: c["total"]["amount"] for c in body["currencies"]} == {
-            "EUR": "16905.50", "USD": "5779.99"}
+            "EUR": "16905.50",
+            "USD": "5779.99",
+        }
 
     wait_for(aged, what="aging totals")
 
     # The same file again changes nothing and sends nothing.
-    again = httpx.post(f"{system.base_url}/api/v1/imports/receivables",
-                       files={"file": ("demo.csv", demo_csv(today), "text/csv")}, timeout=60).json()
+    again = httpx.post(
+        f"{system.base_url}/api/v1/imports/receivables",
+        files={"file": ("demo.csv", demo_csv(today), "text/csv")},
+        timeout=60,
+    ).json()
     assert (again["customers_created"], again["items_opened"], again["items_changed"]) == (0, 0, 0)
     time.sleep(1.0)  # give a wrongly re-sent message time to appear before counting
     assert len(outbox_files(system)) == 3
@@ -147,17 +171,35 @@ def _overdue_csv(customers: int, today: dt.date) -> bytes:
     writer.writerow(HEADER)
     due = today - dt.timedelta(days=4)
     for n in range(customers):
-        writer.writerow(["LOAD", f"L{n:05d}", f"Load Customer {n}", f"ap{n}@load.example", "en", "GB", "",
-                         f"INV-{n:05d}", "invoice", (due - dt.timedelta(days=30)).isoformat(), due.isoformat(),
-                         "100.00", "100.00", "EUR", ""])
+        writer.writerow(
+            [
+                "LOAD",
+                f"L{n:05d}",
+                f"Load Customer {n}",
+                f"ap{n}@load.example",
+                "en",
+                "GB",
+                "",
+                f"INV-{n:05d}",
+                "invoice",
+                (due - dt.timedelta(days=30)).isoformat(),
+                due.isoformat(),
+                "100.00",
+                "100.00",
+                "EUR",
+                "",
+            ]
+        )
     return out.getvalue().encode()
 
 
 def test_killing_the_scenario_service_mid_flow_loses_no_task_and_duplicates_none(system: System) -> None:
     customers = 300
-    upload = httpx.post(f"{system.base_url}/api/v1/imports/receivables",
-                        files={"file": ("load.csv", _overdue_csv(customers, dt.date.today()), "text/csv")},
-                        timeout=120)
+    upload = httpx.post(
+        f"{system.base_url}/api/v1/imports/receivables",
+        files={"file": ("load.csv", _overdue_csv(customers, dt.date.today()), "text/csv")},
+        timeout=120,
+    )
     assert upload.status_code == 200, upload.text
     assert upload.json()["items_opened"] == customers
 

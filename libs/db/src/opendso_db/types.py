@@ -32,4 +32,18 @@ class Amount(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(str(value))
+        return canonical_amount(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+_CENTS = Decimal("0.01")
+
+
+def canonical_amount(value: Decimal) -> Decimal:
+    """The same amount written the same way on every backend: trailing zeros
+    beyond the cents dropped (PostgreSQL answers NUMERIC(20, 6) as 1200.000000),
+    never fewer than two decimals."""
+    normalised = value.normalize()
+    exponent = normalised.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        return value.quantize(_CENTS)
+    return normalised

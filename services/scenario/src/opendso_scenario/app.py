@@ -43,6 +43,8 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
     zone = ZoneInfo(settings.timezone)
     deps = handlers.Deps(
         today=lambda: dt.datetime.now(zone).date(),
+        now=lambda: dt.datetime.now(dt.UTC),
+        settle_seconds=settings.settle_seconds,
         scenarios=builtin_scenarios(),
         default_scenario=settings.default_scenario,
     )
@@ -66,6 +68,22 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
     return runtime, deps
 
 
+async def evaluation_loops(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps, interval: float) -> None:
+    await asyncio.gather(settled_pass(runtime, deps), daily_pass(runtime, deps, interval))
+
+
+async def settled_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps) -> None:
+    tick = max(0.1, min(1.0, deps.settle_seconds / 4))
+    while True:
+        try:
+            created = await handlers.evaluate_settled(runtime.uow, deps)
+            if created:
+                log.info("created %d tasks", created)
+        except Exception:
+            log.exception("evaluating changed customers failed; retrying")
+        await asyncio.sleep(tick)
+
+
 async def daily_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps, interval: float) -> None:
     while True:
         try:
@@ -85,6 +103,6 @@ def main() -> None:
             settings,
             MIGRATIONS,
             lambda: runtime,
-            lambda rt: daily_pass(rt, deps, settings.evaluation_interval_seconds),
+            lambda rt: evaluation_loops(rt, deps, settings.evaluation_interval_seconds),
         )
     )

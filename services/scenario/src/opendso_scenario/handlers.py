@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from opendso.collection.v1 import collection_pb2 as col
+from opendso.common.v1.common_pb2 import EventMeta
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import InvalidRequest
 from opendso_contracts.convert import date_from_proto, date_to_proto, money_to_proto
 from opendso_money import Money
+from opendso_telemetry import extract_context, tracer
 
 from opendso_scenario.domain.engine import plan_actions
 from opendso_scenario.domain.model import Customer, Item, PerformedAction, PlannedAction, Scenario
-from opendso_scenario.store import AgendaFilter, CustomerRecord, ItemRecord, TaskRecord, UnitOfWork
+from opendso_scenario.store import AgendaFilter, CustomerRecord, DirtyCustomer, ItemRecord, TaskRecord, UnitOfWork
 
 _KINDS = {
     rv.ITEM_KIND_INVOICE: "invoice",
@@ -35,6 +37,7 @@ _STATUS = {
     "cancelled": col.TASK_STATUS_CANCELLED,
 }
 _STATUS_NAME = {v: k for k, v in _STATUS.items()}
+_tracer = tracer("opendso.scenario")
 _TASK_NAMESPACE = uuid.UUID("6f1d2a3e-6c1b-4a53-9a1e-0d3c2b1a0f00")
 
 
@@ -43,6 +46,9 @@ class Deps:
     """What handlers need besides the message and the unit of work, wired in app.py."""
 
     today: Callable[[], dt.date]
+    now: Callable[[], dt.datetime]
+    # How long a customer's data must stay unchanged before it is evaluated.
+    settle_seconds: float
     scenarios: dict[str, Scenario]
     default_scenario: str
 
@@ -75,7 +81,7 @@ def _item_record(i: rv.OpenItem) -> ItemRecord:
 
 async def record_customer(event: rv.CustomerCreated | rv.CustomerChanged, uow: UnitOfWork, deps: Deps) -> None:
     await uow.repo.upsert_customer(_customer_record(event.customer, deps.default_scenario))
-    await evaluate_customer(event.customer.customer_id, uow, deps)
+    await uow.repo.mark_dirty(_dirty(event.customer.customer_id, event.meta, deps))
 
 
 async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow: UnitOfWork, deps: Deps) -> None:
@@ -83,7 +89,17 @@ async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow
     if isinstance(event, rv.ItemClosed):
         record = ItemRecord(**{**record.__dict__, "open_amount": Decimal("0")})
     await uow.repo.upsert_item(record)
-    await evaluate_customer(record.customer_id, uow, deps)
+    await uow.repo.mark_dirty(_dirty(record.customer_id, event.meta, deps))
+
+
+def _dirty(customer_id: str, cause: EventMeta, deps: Deps) -> DirtyCustomer:
+    return DirtyCustomer(
+        customer_id=customer_id,
+        changed_at=deps.now(),
+        traceparent=cause.traceparent,
+        correlation_id=cause.correlation_id,
+        causation_id=cause.event_id,
+    )
 
 
 async def record_message_sent(event: msg.MessageSent, uow: UnitOfWork, deps: Deps) -> None:
@@ -255,6 +271,23 @@ async def get_agenda(query: col.GetAgenda, uow: UnitOfWork) -> col.Agenda:
     page = rows[:page_size]
     token = _encode_cursor(page[-1]) if len(rows) > page_size else ""
     return col.Agenda(tasks=[task_to_proto(t) for t in page], next_page_token=token, total=total)
+
+
+async def evaluate_settled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limit: int = 200) -> int:
+    """Evaluate customers whose changes have settled, each in its own transaction."""
+    before = deps.now() - dt.timedelta(seconds=deps.settle_seconds)
+    async with uow_factory() as uow:
+        waiting = await uow.repo.settled(before, limit)
+    created = 0
+    for change in waiting:
+        context = extract_context({"traceparent": change.traceparent} if change.traceparent else {})
+        with _tracer.start_as_current_span("evaluate customer", context=context):
+            async with uow_factory() as uow:
+                uow.caused_by(EventMeta(event_id=change.causation_id, correlation_id=change.correlation_id))
+                created += await evaluate_customer(change.customer_id, uow, deps)
+                await uow.repo.clear_dirty(change.customer_id, change.changed_at)
+                await uow.commit()
+    return created
 
 
 async def evaluate_all(uow_factory: Callable[[], UnitOfWork], deps: Deps) -> int:

@@ -16,6 +16,7 @@ class Settings(ServiceSettings):
     # The daily pass re-evaluates every customer; run it this often.
     evaluation_interval_seconds: float = Field(default=3600.0, gt=0)
     default_scenario: str = "standard"
+    settle_seconds: float = Field(default=1.0, ge=0, le=3600)
 
     @field_validator("timezone")
     @classmethod

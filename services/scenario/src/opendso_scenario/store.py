@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    delete,
     func,
     insert,
     or_,
@@ -80,6 +81,33 @@ tasks = Table(
     Column("days_overdue", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+
+# Customers whose items or data changed and who wait to be evaluated. Events
+# of one import arrive one by one, on several consumers, in no guaranteed
+# order: evaluating after each would act on half a picture (a friendly
+# reminder keyed on the newest invoice before the oldest one arrived). A
+# customer is evaluated once its changes have settled.
+dirty = Table(
+    "sc_dirty_customers",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False, index=True),
+    # The latest change's trace and cause, so the evaluation (and the e-mail it
+    # asks for) continues the trace of the upload that caused it.
+    Column("traceparent", String(100), nullable=False, default=""),
+    Column("correlation_id", String(64), nullable=False, default=""),
+    Column("causation_id", String(64), nullable=False, default=""),
+)
+
+
+@dataclass(frozen=True)
+class DirtyCustomer:
+    customer_id: str
+    changed_at: dt.datetime
+    traceparent: str
+    correlation_id: str
+    causation_id: str
 
 
 @dataclass(frozen=True)
@@ -180,6 +208,28 @@ class ScenarioRepository:
             await self.session.execute(
                 update(customers).where(customers.c.customer_id == record.customer_id).values(**values)
             )
+
+    async def mark_dirty(self, change: DirtyCustomer) -> None:
+        values = change.__dict__.copy()
+        cid = values.pop("customer_id")
+        found = await self.session.scalar(select(dirty.c.customer_id).where(dirty.c.customer_id == cid))
+        if found is None:
+            await self.session.execute(insert(dirty).values(customer_id=cid, **values))
+        else:
+            await self.session.execute(update(dirty).where(dirty.c.customer_id == cid).values(**values))
+
+    async def settled(self, before: dt.datetime, limit: int) -> list[DirtyCustomer]:
+        """Dirty customers whose last change is older than ``before``."""
+        rows = await self.session.execute(
+            select(dirty).where(dirty.c.changed_at <= before).order_by(dirty.c.changed_at).limit(limit)
+        )
+        return [DirtyCustomer(**r._mapping) for r in rows]
+
+    async def clear_dirty(self, customer_id: str, changed_at: dt.datetime) -> None:
+        # Only if nothing changed meanwhile; a newer change keeps it dirty.
+        await self.session.execute(
+            delete(dirty).where(dirty.c.customer_id == customer_id, dirty.c.changed_at == changed_at)
+        )
 
     async def customer(self, customer_id: str) -> CustomerRecord | None:
         row = (await self.session.execute(select(customers).where(customers.c.customer_id == customer_id))).first()

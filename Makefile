@@ -11,7 +11,7 @@ setup:
 	@$(UV) sync --frozen --quiet
 
 run: setup
-	$(UV) run opendso run
+	$(UV) run opendso run $(ARGS)
 
 test: setup
 	$(UV) run pytest

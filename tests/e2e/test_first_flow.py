@@ -20,7 +20,7 @@ from opendso_cli.supervisor import System
 
 from conftest import POSTGRES_ADMIN_URL
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 def _drop_databases(prefix: str) -> None:

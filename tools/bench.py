@@ -1,0 +1,180 @@
+"""`make bench`: throughput of the hot paths, printed as figures.
+
+Speed targets live here, not in timed tests. Run on an idle machine; the
+numbers are per process on one core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import tempfile
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from opendso_money import Money
+
+TODAY = dt.date(2026, 11, 24)
+
+
+def timed(label: str, count: int, unit: str, run: Callable[[], object]) -> None:
+    start = time.perf_counter()
+    run()
+    elapsed = time.perf_counter() - start
+    print(f"{label:<48} {count:>8} {unit} in {elapsed:7.3f}s  = {count / elapsed:>10,.0f} {unit}/s")
+
+
+def bench_csv(rows: int) -> None:
+    from opendso_cli.demo import HEADER
+    from opendso_importer.domain.receivables_csv import parse_receivables_csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(HEADER)
+    for n in range(rows):
+        writer.writerow(
+            [
+                "FR01",
+                f"C{n % 5000:05d}",
+                f"Client {n % 5000}",
+                f"c{n % 5000}@x.example",
+                "fr",
+                "FR",
+                "",
+                f"F{n:07d}",
+                "invoice",
+                "2026-10-01",
+                "2026-10-31",
+                "1 234,56",
+                "1 234,56",
+                "EUR",
+                "",
+            ]
+        )
+    data = out.getvalue().encode()
+    timed("importer: parse CSV rows", rows, "rows", lambda: parse_receivables_csv(data, "bench.csv"))
+
+
+def bench_engine(customers: int) -> None:
+    from opendso_scenario.domain.builtin import builtin_scenarios
+    from opendso_scenario.domain.engine import plan_actions
+    from opendso_scenario.domain.model import Customer, Item
+
+    scenario = builtin_scenarios()["standard"]
+    population = [
+        Customer(
+            f"C{n}",
+            "FR01",
+            f"C{n}",
+            f"Client {n}",
+            "fr",
+            tuple(
+                Item(
+                    f"I{n}-{k}",
+                    f"F{n}-{k}",
+                    "invoice",
+                    TODAY - dt.timedelta(days=40 + k),
+                    TODAY - dt.timedelta(days=10 + k * 7),
+                    Money(Decimal("100.00"), "EUR"),
+                )
+                for k in range(5)
+            ),
+        )
+        for n in range(customers)
+    ]
+    timed(
+        "scenario: plan actions (5 items each)",
+        customers,
+        "customers",
+        lambda: [plan_actions(c, scenario, TODAY, ()) for c in population],
+    )
+
+
+def bench_templates(messages: int) -> None:
+    from opendso_messaging.domain.builtin_templates import find_template
+    from opendso_messaging.domain.templates import ItemLine, MessageContext, render
+
+    template = find_template("first_reminder", "fr")
+    ctx = MessageContext(
+        customer_name="Boulangerie Dupont",
+        account_number="C1",
+        contact_name="Marie",
+        language="fr",
+        company_name="Acme",
+        collector_name="Jean",
+        collector_email="jean@acme.example",
+        portal_link="https://portal.example/x",
+        today=TODAY,
+        items=tuple(
+            ItemLine(
+                f"F{k}",
+                TODAY - dt.timedelta(days=40),
+                TODAY - dt.timedelta(days=10),
+                Money(Decimal("99.90"), "EUR"),
+                10,
+            )
+            for k in range(5)
+        ),
+    )
+    timed(
+        "messaging: render e-mail (5 items, fr)",
+        messages,
+        "messages",
+        lambda: [render(template, ctx) for _ in range(messages)],
+    )
+
+
+async def bench_outbox(events: int) -> None:
+    from opendso.receivables.v1 import receivables_pb2 as rv
+    from opendso_bus import ServiceRuntime, SqlUnitOfWork, inbox_table, outbox_table
+    from opendso_bus.nats_server import NatsServer
+    from opendso_db import create_engine, session_factory
+    from sqlalchemy import MetaData
+
+    metadata = MetaData()
+    outbox, inbox = outbox_table(metadata), inbox_table(metadata)
+    with tempfile.TemporaryDirectory() as tmp, NatsServer(Path(tmp) / "nats") as server:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp}/bench.db")
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        runtime: ServiceRuntime[SqlUnitOfWork] = ServiceRuntime(
+            "bench",
+            nats_url=server.url,
+            sessions=session_factory(engine),
+            outbox_table=outbox,
+            inbox_table=inbox,
+            uow_class=SqlUnitOfWork,
+        )
+        async with runtime.uow() as uow:
+            for n in range(events):
+                await uow.publish(rv.ItemOpened(meta=uow.meta(entity="B"), item=rv.OpenItem(number=f"F{n}")))
+            await uow.commit()
+        start = time.perf_counter()
+        await runtime.start()
+        while True:
+            async with runtime.sessions() as s:
+                if await runtime.outbox.backlog(s) == 0:
+                    break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        await runtime.stop()
+        await engine.dispose()
+    print(
+        f"{'bus: outbox relay to JetStream (SQLite)':<48} {events:>8} events in {elapsed:7.3f}s  = "
+        f"{events / elapsed:>10,.0f} events/s"
+    )
+
+
+def main() -> None:
+    bench_csv(50_000)
+    bench_engine(20_000)
+    bench_templates(2_000)
+    asyncio.run(bench_outbox(5_000))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,5 @@
 """Bus handlers: receivables events keep the local copy of customers and items
-current, and each change re-evaluates that customer's collection plan."""
+current, and mark the customer for evaluation once its changes settle."""
 
 from __future__ import annotations
 

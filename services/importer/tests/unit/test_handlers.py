@@ -1,0 +1,178 @@
+"""The importer's handlers over an in-memory ledger: files in, events and reports out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+import pytest
+from google.protobuf.message import Message
+from opendso.common.v1.common_pb2 import EventMeta
+from opendso.imports.v1 import imports_pb2 as im
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso_bus import InvalidRequest, NotFound
+from opendso_bus.envelope import new_meta
+from opendso_importer import handlers
+from opendso_importer.domain.ledger import CustomerState, ItemState
+from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
+
+TODAY = dt.date(2026, 11, 24)
+HEADER = "entity;account_number;customer_name;email;item_number;issue_date;due_date;amount;open_amount;currency\n"
+
+
+class FakeLedger:
+    def __init__(self) -> None:
+        self.customer_rows: dict[str, CustomerState] = {}
+        self.item_rows: dict[str, tuple[ItemState, dt.date | None]] = {}
+        self.imports: dict[str, bytes] = {}
+
+    async def customers(self, ids: Any) -> dict[str, CustomerState]:
+        return {i: self.customer_rows[i] for i in ids if i in self.customer_rows}
+
+    async def items(self, ids: Any) -> dict[str, ItemState]:
+        return {i: self.item_rows[i][0] for i in ids if i in self.item_rows}
+
+    async def open_items_of(self, customer_id: str) -> list[ItemState]:
+        return [
+            s
+            for s, closed in self.item_rows.values()
+            if customer_id_of(s.entity, s.account_number) == customer_id and closed is None
+        ]
+
+    async def save_customer(self, state: CustomerState, created: bool) -> None:
+        cid = customer_id_of(state.entity, state.account_number)
+        assert created == (cid not in self.customer_rows)
+        self.customer_rows[cid] = state
+
+    async def save_item(self, state: ItemState, created: bool, closed_on: dt.date | None) -> None:
+        iid = item_id_of(state.entity, state.kind, state.number)
+        assert created == (iid not in self.item_rows)
+        self.item_rows[iid] = (state, closed_on)
+
+    async def import_by_key(self, key: str) -> bytes | None:
+        return self.imports.get(key)
+
+    async def record_import(
+        self, import_id: str, key: str | None, checksum: str, file_name: str, report: bytes
+    ) -> None:
+        if key:
+            self.imports[key] = report
+
+
+class FakeUnitOfWork:
+    def __init__(self, ledger: FakeLedger) -> None:
+        self.ledger = ledger
+        self.published: list[Message] = []
+        self.committed = False
+        self._correlation = ""
+
+    def caused_by(self, meta: EventMeta | None = None, *, correlation_id: str = "") -> None:
+        self._correlation = correlation_id
+
+    def meta(self, entity: str = "", **kwargs: Any) -> EventMeta:
+        return new_meta("importer", entity=entity, correlation_id=self._correlation, **kwargs)
+
+    async def publish(self, message: Message) -> None:
+        self.published.append(message)
+
+    async def commit(self) -> None:
+        self.committed = True
+
+
+DEPS = handlers.Deps(today=lambda: TODAY, max_file_bytes=10_000)
+
+
+async def run(ledger: FakeLedger, content: str, key: str = "") -> tuple[im.ImportReport, FakeUnitOfWork]:
+    uow = FakeUnitOfWork(ledger)
+    command = im.ImportReceivablesFile(
+        file_name="ar.csv", content=content.encode(), idempotency_key=key, correlation_id="req-1"
+    )
+    report = await handlers.import_receivables_file(command, cast(UnitOfWork, uow), DEPS)
+    return report, uow
+
+
+def kinds(uow: FakeUnitOfWork) -> list[str]:
+    return [type(m).__name__ for m in uow.published]
+
+
+FILE = HEADER + (
+    "FR01;C1;Dupont;ap@dupont.example;F-1;2026-10-01;2026-10-31;100,00;100,00;EUR\n"
+    "FR01;C1;Dupont;ap@dupont.example;F-2;2026-10-05;2026-11-04;50,00;50,00;EUR\n"
+)
+
+
+async def test_a_new_file_creates_the_customer_and_opens_its_items_in_one_commit() -> None:
+    report, uow = await run(FakeLedger(), FILE)
+
+    assert (report.customers_created, report.items_opened, report.rows_rejected) == (1, 2, 0)
+    assert kinds(uow) == ["CustomerCreated", "ItemOpened", "ItemOpened", "FileImported"]
+    assert uow.committed
+    opened = cast(rv.ItemOpened, uow.published[1])
+    assert opened.item.open_amount.amount == "100.00" and opened.item.customer_id == "FR01/C1"
+    assert {m.meta.correlation_id for m in uow.published} == {"req-1"}  # type: ignore[attr-defined]
+
+
+async def test_the_same_file_twice_publishes_no_change() -> None:
+    ledger = FakeLedger()
+    await run(ledger, FILE)
+    report, uow = await run(ledger, FILE)
+
+    assert (report.customers_created, report.customers_changed, report.items_opened, report.items_changed) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert kinds(uow) == ["FileImported"]
+
+
+async def test_a_retried_upload_with_its_key_answers_the_first_report() -> None:
+    ledger = FakeLedger()
+    first, _ = await run(ledger, FILE, key="k-1")
+    again, uow = await run(ledger, FILE + "FR01;C1;Dupont;;F-3;2026-10-05;2026-11-04;5;5;EUR\n", key="k-1")
+
+    assert again.replayed and again.import_id == first.import_id
+    assert uow.published == [] and not uow.committed
+
+
+async def test_a_partial_payment_changes_the_item_and_a_full_one_closes_it() -> None:
+    ledger = FakeLedger()
+    await run(ledger, FILE)
+    _, uow = await run(ledger, FILE.replace("100,00;100,00", "100,00;40,00").replace("50,00;50,00", "50,00;0"))
+
+    changed, closed = uow.published[0], uow.published[1]
+    assert isinstance(changed, rv.ItemChanged) and list(changed.changed_fields) == ["open_amount"]
+    assert isinstance(closed, rv.ItemClosed) and closed.closed_on.day == TODAY.day
+    assert ledger.item_rows["FR01/invoice/F-2"][1] == TODAY
+
+
+async def test_a_bad_row_is_reported_and_the_good_rows_are_imported() -> None:
+    bad = FILE + "FR01;C2;Martin;ap@martin.example;F-9;2026-10-05;2026-13-40;10;10;EUR\n"
+    report, _ = await run(FakeLedger(), bad)
+
+    assert report.rows_rejected == 1 and report.items_opened == 2
+    (error,) = report.errors
+    assert (error.row, error.column) == (4, "due_date")
+    assert "2026-13-40" in error.reason
+
+
+async def test_a_file_missing_a_required_column_imports_nothing() -> None:
+    ledger = FakeLedger()
+    report, uow = await run(ledger, "entity;customer_name\nFR01;Dupont\n")
+
+    assert report.file_rejected
+    assert any("account_number" in e.reason for e in report.errors)
+    assert ledger.customer_rows == {} and kinds(uow) == ["FileImported"]
+
+
+async def test_a_file_over_the_size_limit_is_refused_naming_the_limit() -> None:
+    with pytest.raises(InvalidRequest, match="10000"):
+        await run(FakeLedger(), HEADER + "x" * 10_001)
+
+
+async def test_an_unknown_account_is_not_found() -> None:
+    uow = FakeUnitOfWork(FakeLedger())
+    with pytest.raises(NotFound, match="C9"):
+        await handlers.get_customer_account(
+            rv.GetCustomerAccount(entity="FR01", account_number="C9"), cast(UnitOfWork, uow)
+        )

@@ -1,0 +1,116 @@
+"""In-memory stand-ins for the scenario service's unit of work and repository,
+so handlers are tested without a database or a bus (cosmicpython style)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from google.protobuf.message import Message
+from opendso.common.v1.common_pb2 import EventMeta
+from opendso_bus.envelope import new_meta
+from opendso_scenario.store import AgendaFilter, CustomerRecord, DirtyCustomer, ItemRecord, TaskRecord
+
+
+class FakeRepository:
+    def __init__(self) -> None:
+        self.customers: dict[str, CustomerRecord] = {}
+        self.items: dict[str, ItemRecord] = {}
+        self.tasks: dict[str, TaskRecord] = {}
+        self.dirty: dict[str, DirtyCustomer] = {}
+
+    async def upsert_customer(self, record: CustomerRecord, *, keep_scenario: bool = True) -> None:
+        old = self.customers.get(record.customer_id)
+        if old is not None and keep_scenario:
+            record = CustomerRecord(**{**record.__dict__, "scenario_code": old.scenario_code})
+        self.customers[record.customer_id] = record
+
+    async def customer(self, customer_id: str) -> CustomerRecord | None:
+        return self.customers.get(customer_id)
+
+    async def upsert_item(self, record: ItemRecord) -> None:
+        self.items[record.item_id] = record
+
+    async def items_of(self, customer_id: str) -> list[ItemRecord]:
+        return [i for i in self.items.values() if i.customer_id == customer_id]
+
+    async def tasks_of(self, customer_id: str) -> list[TaskRecord]:
+        return [t for t in self.tasks.values() if t.customer_id == customer_id]
+
+    async def task_exists(self, key: str) -> bool:
+        return any(t.key == key for t in self.tasks.values())
+
+    async def add_task(self, task: TaskRecord) -> None:
+        assert not await self.task_exists(task.key), "unique key violated"
+        self.tasks[task.task_id] = task
+
+    async def set_task_status(self, task_id: str, status: str) -> None:
+        self.tasks[task_id] = TaskRecord(**{**self.tasks[task_id].__dict__, "status": status})
+
+    async def customer_ids(self) -> list[str]:
+        return sorted(self.customers)
+
+    async def mark_dirty(self, change: DirtyCustomer) -> None:
+        self.dirty[change.customer_id] = change
+
+    async def settled(self, before: dt.datetime, limit: int) -> list[DirtyCustomer]:
+        return sorted((d for d in self.dirty.values() if d.changed_at <= before), key=lambda d: d.changed_at)[:limit]
+
+    async def clear_dirty(self, customer_id: str, changed_at: dt.datetime) -> None:
+        if customer_id in self.dirty and self.dirty[customer_id].changed_at == changed_at:
+            del self.dirty[customer_id]
+
+    async def agenda(
+        self, flt: AgendaFilter, page_size: int, after: tuple[dt.date, str] | None
+    ) -> tuple[list[TaskRecord], int]:
+        rows = sorted(
+            (
+                t
+                for t in self.tasks.values()
+                if (not flt.entity or t.entity == flt.entity)
+                and (not flt.status or t.status == flt.status)
+                and (not flt.customer_id or t.customer_id == flt.customer_id)
+                and (not flt.channel or t.channel == flt.channel)
+            ),
+            key=lambda t: (t.due_on, t.task_id),
+        )
+        total = len(rows)
+        if after is not None:
+            rows = [t for t in rows if (t.due_on, t.task_id) > after]
+        return rows[:page_size], total
+
+
+class FakeUnitOfWork:
+    """Same surface as the service's UnitOfWork; commits are counted, published messages kept."""
+
+    def __init__(self, repo: FakeRepository) -> None:
+        self.repo = repo
+        self.published: list[Message] = []
+        self.committed = 0
+        self._cause: EventMeta | None = None
+        self._correlation = ""
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+    def caused_by(self, meta: EventMeta | None = None, *, correlation_id: str = "") -> None:
+        self._cause = meta
+        self._correlation = correlation_id or (meta.correlation_id if meta else "")
+
+    def meta(self, entity: str = "", **kwargs: Any) -> EventMeta:
+        return new_meta(
+            "scenario",
+            entity=entity,
+            correlation_id=self._correlation,
+            causation_id=self._cause.event_id if self._cause else "",
+            **kwargs,
+        )
+
+    async def publish(self, message: Message) -> None:
+        self.published.append(message)
+
+    async def commit(self) -> None:
+        self.committed += 1

@@ -1,0 +1,126 @@
+"""The gateway's HTTP behaviour over a fake bus: status codes, problem details, limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from google.protobuf.message import Message
+from opendso.collection.v1 import collection_pb2 as col
+from opendso.imports.v1 import imports_pb2 as im
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso_bus import RemoteError
+from opendso_gateway.app import create_app
+from opendso_gateway.problems import Problem
+from opendso_gateway.settings import Settings
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+
+
+def setup_module() -> None:
+    # main() installs the provider in a real process; a test installs one if nobody has.
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        trace.set_tracer_provider(TracerProvider())
+
+
+class FakeBus:
+    """Answers queries from a table of canned replies and records what was asked."""
+
+    def __init__(self, answers: dict[type, Any]) -> None:
+        self.answers = answers
+        self.asked: list[Message] = []
+
+    async def connect(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def ask(self, req: Message, reply_type: type, timeout: float | None = None) -> Any:
+        self.asked.append(req)
+        answer = self.answers[type(req)]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def health(self, services: tuple[str, ...]) -> dict[str, dict[str, object]]:
+        return {s: {"status": "ok" if s != "fx" else "unreachable"} for s in services}
+
+
+def client(answers: dict[type, Any], **settings: Any) -> tuple[TestClient, FakeBus]:
+    bus = FakeBus(answers)
+    app = create_app(Settings(trace_exporter="none", **settings), bus=bus)  # type: ignore[arg-type]
+    return TestClient(app), bus
+
+
+def test_an_upload_answers_with_the_report_and_passes_the_idempotency_key() -> None:
+    report = im.ImportReport(
+        file_name="ar.csv",
+        rows_read=3,
+        items_opened=2,
+        rows_rejected=1,
+        errors=[im.RowError(file="ar.csv", row=3, column="due_date", reason="invalid date")],
+    )
+    http, bus = client({im.ImportReceivablesFile: report})
+    with http:
+        answer = http.post(
+            "/api/v1/imports/receivables", files={"file": ("ar.csv", b"a;b\n1;2\n")}, headers={"Idempotency-Key": "k-7"}
+        )
+    assert answer.status_code == 200
+    assert answer.json()["errors"] == [{"file": "ar.csv", "row": 3, "column": "due_date", "reason": "invalid date"}]
+    sent = bus.asked[0]
+    assert isinstance(sent, im.ImportReceivablesFile)
+    assert sent.idempotency_key == "k-7" and sent.content == b"a;b\n1;2\n"
+    assert answer.headers["traceparent"].startswith("00-")
+
+
+def test_a_rejected_file_is_a_422_problem_listing_its_errors() -> None:
+    report = im.ImportReport(file_rejected=True, errors=[im.RowError(file="x.csv", reason="missing column entity")])
+    http, _ = client({im.ImportReceivablesFile: report})
+    with http:
+        answer = http.post("/api/v1/imports/receivables", files={"file": ("x.csv", b"foo\n")})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"][0]["reason"] == "missing column entity"
+
+
+def test_an_upload_over_the_limit_is_refused_before_reaching_the_importer() -> None:
+    http, bus = client({}, max_upload_bytes=10)
+    with http:
+        answer = http.post("/api/v1/imports/receivables", files={"file": ("big.csv", b"x" * 11)})
+    assert answer.status_code == 413
+    assert "10 bytes" in answer.json()["detail"]
+    assert bus.asked == []
+
+
+def test_a_service_refusal_becomes_the_matching_status() -> None:
+    http, _ = client({rv.GetCustomerAccount: RemoteError("s", "not_found", "no customer 'C9' in entity 'FR01'")})
+    with http:
+        answer = http.get("/api/v1/customers/FR01/C9")
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == "no customer 'C9' in entity 'FR01'"
+
+
+def test_a_silent_service_is_a_503() -> None:
+    http, _ = client({col.GetAgenda: Problem(503, "Service unavailable", "no answer to GetAgenda")})
+    with http:
+        answer = http.get("/api/v1/agenda")
+    assert answer.status_code == 503
+
+
+def test_agenda_page_size_is_capped() -> None:
+    http, bus = client({col.GetAgenda: col.Agenda()})
+    with http:
+        assert http.get("/api/v1/agenda", params={"page_size": 501}).status_code == 422
+        assert http.get("/api/v1/agenda", params={"page_size": 500, "status": "open"}).status_code == 200
+    asked = bus.asked[0]
+    assert isinstance(asked, col.GetAgenda)
+    assert asked.page_size == 500 and asked.status == col.TASK_STATUS_OPEN
+
+
+def test_health_is_503_while_a_service_is_unreachable() -> None:
+    http, _ = client({})
+    with http:
+        answer = http.get("/health")
+    assert answer.status_code == 503
+    assert answer.json()["services"]["fx"]["status"] == "unreachable"

@@ -117,22 +117,37 @@ class ServiceRuntime(Generic[U]):
         return self._uow_class(self.sessions, self.outbox, self.service, self.relay.kick)
 
     def on_event(
-        self, message_type: type[E], handler: Callable[[E, U], Awaitable[None]], *, consumer: str | None = None
+        self,
+        message_type: type[E],
+        handler: Callable[[E, U], Awaitable[None]],
+        *,
+        consumer: str | None = None,
+        concurrency: int = 1,
     ) -> None:
-        """Subscribe ``handler(event, uow)`` to a durable message type, once per service."""
+        """Subscribe ``handler(event, uow)`` to a durable message type, once per service.
+
+        ``concurrency`` bounds how many messages of this subscription one
+        instance handles at once. The default, 1, handles them one after the
+        other in stream order; handlers must still tolerate reordering, which
+        retries and several instances bring anyway.
+        """
         subject = subject_for(message_type)
         stream = stream_for(subject)
         durable = consumer or f"{self.service}-{subject.rsplit('.', 1)[-1].replace('_', '-')}"
+        # FastStream runs every message of a fetched batch as its own task at
+        # once; the semaphore (FIFO) turns that back into the chosen bound.
+        gate = asyncio.Semaphore(concurrency)
 
         async def consume(msg: NatsMessage) -> None:
-            await self._process(msg, message_type, handler, durable)
+            async with gate:
+                await self._process(msg, message_type, handler, durable)
 
         consume.__name__ = f"{self.service}_{subject.rsplit('.', 1)[-1]}"
         self.broker.subscriber(
             subject,
             stream=JStream(stream.name, declare=False),
             durable=durable,
-            pull_sub=PullSub(batch_size=32, timeout=1.0),
+            pull_sub=PullSub(batch_size=max(8, concurrency), timeout=5.0),
             ack_policy=AckPolicy.MANUAL,
             # A safety net above our own dead-lettering, in case parking fails.
             config=ConsumerConfig(ack_wait=60.0, max_deliver=self.max_attempts + 5),

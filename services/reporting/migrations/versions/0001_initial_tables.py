@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 18:52:02.532689
+Create Date: 2026-11-24 19:14:43.623647
 """
 from collections.abc import Sequence
 
@@ -48,6 +48,8 @@ def upgrade() -> None:
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('open_amount', opendso_db.types.Amount(precision=20, scale=6), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('closed', sa.Boolean(), nullable=False),
+    sa.Column('version_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('item_id')
     )
     with op.batch_alter_table('rep_open_items', schema=None) as batch_op:

@@ -15,9 +15,7 @@ from opendso_reporting.store import UnitOfWork
 async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow: UnitOfWork) -> None:
     item = event.item
     open_amount = money_from_proto(item.open_amount)
-    if isinstance(event, rv.ItemClosed) or open_amount.is_zero():
-        await uow.items.remove(item.item_id)
-        return
+    closed = isinstance(event, rv.ItemClosed) or open_amount.is_zero()
     await uow.items.put(
         AgingItem(
             item_id=item.item_id,
@@ -25,7 +23,9 @@ async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow
             entity=item.entity,
             due_date=date_from_proto(item.due_date),
             open_amount=open_amount,
-        )
+        ),
+        closed=closed,
+        version_at=event.meta.occurred_at.ToDatetime(tzinfo=dt.UTC),
     )
 
 

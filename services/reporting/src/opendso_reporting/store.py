@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from opendso_db.types import Amount
 from opendso_money import Money
-from sqlalchemy import Column, Date, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Boolean, Column, Date, DateTime, MetaData, String, Table, insert, select, update
 
 from opendso_reporting.domain.aging import AgingItem
 
@@ -24,6 +25,10 @@ open_items = Table(
     Column("due_date", Date, nullable=False),
     Column("open_amount", Amount, nullable=False),
     Column("currency", String(3), nullable=False),
+    # A closed item stays as a tombstone, and every row remembers when its
+    # event happened, so an older event arriving late cannot bring it back.
+    Column("closed", Boolean, nullable=False, default=False),
+    Column("version_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -31,25 +36,29 @@ class OpenItemRepository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._session = uow.session
 
-    async def put(self, item: AgingItem) -> None:
+    async def put(self, item: AgingItem, *, closed: bool, version_at: dt.datetime) -> None:
+        """Store the item's state unless a newer one is stored."""
         values = {
             "customer_id": item.customer_id,
             "entity": item.entity,
             "due_date": item.due_date,
             "open_amount": item.open_amount.amount,
             "currency": item.open_amount.currency,
+            "closed": closed,
+            "version_at": version_at,
         }
         found = await self._session.scalar(select(open_items.c.item_id).where(open_items.c.item_id == item.item_id))
         if found is None:
             await self._session.execute(insert(open_items).values(item_id=item.item_id, **values))
         else:
-            await self._session.execute(update(open_items).where(open_items.c.item_id == item.item_id).values(**values))
-
-    async def remove(self, item_id: str) -> None:
-        await self._session.execute(delete(open_items).where(open_items.c.item_id == item_id))
+            await self._session.execute(
+                update(open_items)
+                .where(open_items.c.item_id == item.item_id, open_items.c.version_at <= version_at)
+                .values(**values)
+            )
 
     async def all(self, entity: str = "") -> list[AgingItem]:
-        q = select(open_items)
+        q = select(open_items).where(open_items.c.closed.is_(False))
         if entity:
             q = q.where(open_items.c.entity == entity)
         return [

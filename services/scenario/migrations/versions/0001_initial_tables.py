@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 18:50:23.538407
+Create Date: 2026-11-24 19:14:26.773505
 """
 from collections.abc import Sequence
 
@@ -50,8 +50,20 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=10), nullable=False),
     sa.Column('contact_name', sa.String(length=300), nullable=False),
     sa.Column('scenario_code', sa.String(length=50), nullable=False),
+    sa.Column('version_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('customer_id')
     )
+    op.create_table('sc_dirty_customers',
+    sa.Column('customer_id', sa.String(length=200), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('traceparent', sa.String(length=100), nullable=False),
+    sa.Column('correlation_id', sa.String(length=64), nullable=False),
+    sa.Column('causation_id', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('customer_id')
+    )
+    with op.batch_alter_table('sc_dirty_customers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sc_dirty_customers_changed_at'), ['changed_at'], unique=False)
+
     op.create_table('sc_items',
     sa.Column('item_id', sa.String(length=250), nullable=False),
     sa.Column('customer_id', sa.String(length=200), nullable=False),
@@ -61,6 +73,7 @@ def upgrade() -> None:
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('open_amount', opendso_db.types.Amount(precision=20, scale=6), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('version_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('item_id')
     )
     with op.batch_alter_table('sc_items', schema=None) as batch_op:
@@ -107,6 +120,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sc_items_customer_id'))
 
     op.drop_table('sc_items')
+    with op.batch_alter_table('sc_dirty_customers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sc_dirty_customers_changed_at'))
+
+    op.drop_table('sc_dirty_customers')
     op.drop_table('sc_customers')
     with op.batch_alter_table('bus_outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_bus_outbox_unpublished')

@@ -80,7 +80,7 @@ def _item_record(i: rv.OpenItem) -> ItemRecord:
 
 
 async def record_customer(event: rv.CustomerCreated | rv.CustomerChanged, uow: UnitOfWork, deps: Deps) -> None:
-    await uow.repo.upsert_customer(_customer_record(event.customer, deps.default_scenario))
+    await uow.repo.upsert_customer(_customer_record(event.customer, deps.default_scenario), _occurred(event.meta))
     await uow.repo.mark_dirty(_dirty(event.customer.customer_id, event.meta, deps))
 
 
@@ -88,8 +88,12 @@ async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow
     record = _item_record(event.item)
     if isinstance(event, rv.ItemClosed):
         record = ItemRecord(**{**record.__dict__, "open_amount": Decimal("0")})
-    await uow.repo.upsert_item(record)
+    await uow.repo.upsert_item(record, _occurred(event.meta))
     await uow.repo.mark_dirty(_dirty(record.customer_id, event.meta, deps))
+
+
+def _occurred(meta: EventMeta) -> dt.datetime:
+    return meta.occurred_at.ToDatetime(tzinfo=dt.UTC)
 
 
 def _dirty(customer_id: str, cause: EventMeta, deps: Deps) -> DirtyCustomer:

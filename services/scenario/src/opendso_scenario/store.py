@@ -45,6 +45,9 @@ customers = Table(
     Column("language", String(10), nullable=False, default="en"),
     Column("contact_name", String(300), nullable=False, default=""),
     Column("scenario_code", String(50), nullable=False),
+    # When the event that wrote this row happened: an older event arriving
+    # late (a retry, another instance) never overwrites a newer state.
+    Column("version_at", DateTime(timezone=True), nullable=False),
 )
 
 items = Table(
@@ -58,6 +61,7 @@ items = Table(
     Column("due_date", Date, nullable=False),
     Column("open_amount", Amount, nullable=False),
     Column("currency", String(3), nullable=False),
+    Column("version_at", DateTime(timezone=True), nullable=False),
 )
 
 tasks = Table(
@@ -195,18 +199,20 @@ class ScenarioRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def upsert_customer(self, record: CustomerRecord, *, keep_scenario: bool = True) -> None:
-        values = record.__dict__.copy()
+    async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
+        """Store the customer unless a newer version is already stored; its scenario is kept."""
+        values = {**record.__dict__, "version_at": version_at}
         existing = await self.session.scalar(
             select(customers.c.scenario_code).where(customers.c.customer_id == record.customer_id)
         )
         if existing is None:
             await self.session.execute(insert(customers).values(**values))
         else:
-            if keep_scenario:
-                values["scenario_code"] = existing
+            values["scenario_code"] = existing
             await self.session.execute(
-                update(customers).where(customers.c.customer_id == record.customer_id).values(**values)
+                update(customers)
+                .where(customers.c.customer_id == record.customer_id, customers.c.version_at <= version_at)
+                .values(**values)
             )
 
     async def mark_dirty(self, change: DirtyCustomer) -> None:
@@ -233,19 +239,26 @@ class ScenarioRepository:
 
     async def customer(self, customer_id: str) -> CustomerRecord | None:
         row = (await self.session.execute(select(customers).where(customers.c.customer_id == customer_id))).first()
-        return CustomerRecord(**row._mapping) if row else None
+        if row is None:
+            return None
+        return CustomerRecord(**{k: v for k, v in row._mapping.items() if k != "version_at"})
 
-    async def upsert_item(self, record: ItemRecord) -> None:
-        values = record.__dict__.copy()
+    async def upsert_item(self, record: ItemRecord, version_at: dt.datetime) -> None:
+        """Store the item unless a newer version is already stored."""
+        values = {**record.__dict__, "version_at": version_at}
         found = await self.session.scalar(select(items.c.item_id).where(items.c.item_id == record.item_id))
         if found is None:
             await self.session.execute(insert(items).values(**values))
         else:
-            await self.session.execute(update(items).where(items.c.item_id == record.item_id).values(**values))
+            await self.session.execute(
+                update(items)
+                .where(items.c.item_id == record.item_id, items.c.version_at <= version_at)
+                .values(**values)
+            )
 
     async def items_of(self, customer_id: str) -> list[ItemRecord]:
         rows = await self.session.execute(select(items).where(items.c.customer_id == customer_id))
-        return [ItemRecord(**r._mapping) for r in rows]
+        return [ItemRecord(**{k: v for k, v in r._mapping.items() if k != "version_at"}) for r in rows]
 
     async def tasks_of(self, customer_id: str) -> list[TaskRecord]:
         rows = await self.session.execute(select(tasks).where(tasks.c.customer_id == customer_id))

@@ -18,18 +18,25 @@ class FakeRepository:
         self.items: dict[str, ItemRecord] = {}
         self.tasks: dict[str, TaskRecord] = {}
         self.dirty: dict[str, DirtyCustomer] = {}
+        self.versions: dict[str, dt.datetime] = {}
 
-    async def upsert_customer(self, record: CustomerRecord, *, keep_scenario: bool = True) -> None:
+    async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
-        if old is not None and keep_scenario:
+        if old is not None:
+            if self.versions[record.customer_id] > version_at:
+                return
             record = CustomerRecord(**{**record.__dict__, "scenario_code": old.scenario_code})
         self.customers[record.customer_id] = record
+        self.versions[record.customer_id] = version_at
 
     async def customer(self, customer_id: str) -> CustomerRecord | None:
         return self.customers.get(customer_id)
 
-    async def upsert_item(self, record: ItemRecord) -> None:
+    async def upsert_item(self, record: ItemRecord, version_at: dt.datetime) -> None:
+        if record.item_id in self.items and self.versions[record.item_id] > version_at:
+            return
         self.items[record.item_id] = record
+        self.versions[record.item_id] = version_at
 
     async def items_of(self, customer_id: str) -> list[ItemRecord]:
         return [i for i in self.items.values() if i.customer_id == customer_id]

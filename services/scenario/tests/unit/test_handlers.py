@@ -190,3 +190,16 @@ async def test_agenda_pages_carry_on_where_the_last_page_ended() -> None:
     ids = [t.task_id for page in (first, second, third) for t in page.tasks]
     assert len(ids) == len(set(ids)) == 5
     assert first.total == 5 and third.next_page_token == ""
+
+
+async def test_an_older_item_event_arriving_late_does_not_reopen_a_paid_invoice() -> None:
+    h = Harness()
+    await h.handle(customer_event())
+    opened = item_event("F-1", days_overdue=4)
+    closed = rv.ItemClosed(meta=new_meta("importer", entity="FR01"), item=opened.item)
+    closed.item.open_amount.amount = "0"
+    await handlers.record_item(closed, h.uow(), h.deps)
+    await h.handle(opened)  # the older event, redelivered after the newer one
+
+    assert h.repo.items["FR01/invoice/F-1"].open_amount == 0
+    assert await h.settle() == 0

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
+from opendso.banking.v1 import banking_pb2 as banking
 from opendso.collection.v1 import collection_pb2 as collection
 from opendso.imports.v1 import imports_pb2 as imports
 from opendso.messaging.v1 import messaging_pb2 as messaging
@@ -34,6 +35,7 @@ STREAMS: tuple[StreamDef, ...] = (
     StreamDef("OPENDSO_IMPORTS", "imports"),
     StreamDef("OPENDSO_COLLECTION", "collection"),
     StreamDef("OPENDSO_MESSAGING", "messaging"),
+    StreamDef("OPENDSO_BANKING", "banking"),
 )
 DEADLETTER_STREAM = "OPENDSO_DEADLETTER"
 DEADLETTER_PREFIX = "opendso.deadletter"
@@ -60,6 +62,8 @@ DURABLE: tuple[type[Message], ...] = (
     receivables.ItemChanged,
     receivables.ItemClosed,
     imports.FileImported,
+    banking.BankTransactionReceived,
+    banking.BankStatementImported,
     collection.TaskCreated,
     messaging.SendMessage,
     messaging.MessageSent,
@@ -87,6 +91,7 @@ QUERIES: dict[type[Message], QueryDef] = {
     for q in (
         _query(receivables.GetCustomerAccount, receivables.CustomerAccount),
         _query(imports.ImportReceivablesFile, imports.ImportReport),
+        _query(banking.ImportBankStatement, banking.StatementReport),
         _query(collection.GetAgenda, collection.Agenda),
         _query(messaging.ListOutbox, messaging.OutboxListing),
         _query(reporting.GetAging, reporting.AgingReport),

@@ -91,6 +91,7 @@ QUERIES: dict[type[Message], QueryDef] = {
     for q in (
         _query(receivables.GetCustomerAccount, receivables.CustomerAccount),
         _query(imports.ImportReceivablesFile, imports.ImportReport),
+        _query(imports.GetImportReport, imports.ImportReport),
         _query(banking.ImportBankStatement, banking.StatementReport),
         _query(collection.GetAgenda, collection.Agenda),
         _query(messaging.ListOutbox, messaging.OutboxListing),

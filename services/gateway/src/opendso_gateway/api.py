@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from opendso.collection.v1 import collection_pb2 as col
 from opendso.imports.v1 import imports_pb2 as im
 from opendso.messaging.v1 import messaging_pb2 as msg
@@ -31,6 +33,17 @@ async def upload_receivables(
     request: Request,
     file: Annotated[UploadFile, File(description="CSV: one row per open item, customer columns repeated")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    mode: Annotated[
+        str,
+        Query(
+            pattern="^(incremental|full_snapshot)$",
+            description="full_snapshot: open items missing from the file are closed as paid",
+        ),
+    ] = "incremental",
+    entities: Annotated[
+        str, Query(description="full_snapshot: comma-separated entities the file is complete for")
+    ] = "",
+    dry_run: Annotated[bool, Query(description="check only: report, change nothing")] = False,
 ) -> JSONResponse:
     limit: int = request.app.state.settings.max_upload_bytes
     content = await file.read(limit + 1)
@@ -42,6 +55,9 @@ async def upload_receivables(
             content=content,
             idempotency_key=idempotency_key or "",
             correlation_id=request.state.request_id,
+            mode=serializers.SYNC_MODE[mode],
+            snapshot_entities=[e.strip() for e in entities.split(",") if e.strip()],
+            dry_run=dry_run,
         ),
         im.ImportReport,
         timeout=max(request.app.state.settings.request_timeout_seconds, 60.0),
@@ -52,6 +68,28 @@ async def upload_receivables(
             422, "File rejected", "; ".join(e.reason for e in report.errors) or "file rejected", errors=body["errors"]
         )
     return JSONResponse(body)
+
+
+@router.get("/imports/{import_id}", summary="The report of an earlier import")
+async def import_report(request: Request, import_id: str) -> dict[str, Any]:
+    report = await _bus(request).ask(im.GetImportReport(import_id=import_id), im.ImportReport)
+    return serializers.import_report(report)
+
+
+@router.get("/imports/{import_id}/rejected.csv", summary="Rejected rows of an import, as CSV", response_class=Response)
+async def rejected_rows(request: Request, import_id: str) -> Response:
+    report = await _bus(request).ask(im.GetImportReport(import_id=import_id), im.ImportReport)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(serializers.REJECTED_CSV_HEADER)
+    for e in report.errors:
+        row = serializers.row_error(e)
+        writer.writerow(["" if row[k] is None else row[k] for k in serializers.REJECTED_CSV_HEADER])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="rejected-{import_id}.csv"'},
+    )
 
 
 @router.get("/customers/{entity}/{account_number}", summary="A customer's account with its open items")

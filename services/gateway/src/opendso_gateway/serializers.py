@@ -25,6 +25,8 @@ TASK_STATUS = {
     "cancelled": col.TASK_STATUS_CANCELLED,
 }
 _STATUS_NAME = {v: k for k, v in TASK_STATUS.items()}
+SYNC_MODE = {"incremental": im.SYNC_MODE_INCREMENTAL, "full_snapshot": im.SYNC_MODE_FULL_SNAPSHOT}
+SYNC_MODE_NAME = {v: k for k, v in SYNC_MODE.items()}
 
 
 def date(d: Date) -> str | None:
@@ -49,8 +51,26 @@ def import_report(r: im.ImportReport) -> dict[str, Any]:
         "items_closed": r.items_closed,
         "file_rejected": r.file_rejected,
         "replayed": r.replayed,
-        "errors": [{"file": e.file, "row": e.row, "column": e.column or None, "reason": e.reason} for e in r.errors],
+        "mode": SYNC_MODE_NAME.get(r.mode, "incremental"),
+        "snapshot_entities": list(r.snapshot_entities),
+        "snapshot_closing_skipped": r.snapshot_closing_skipped,
+        "dry_run": r.dry_run,
+        "errors": [row_error(e) for e in r.errors],
     }
+
+
+def row_error(e: im.RowError) -> dict[str, Any]:
+    return {
+        "file": e.file,
+        "row": e.row,
+        "column": e.column or None,
+        "header": e.header or None,
+        "value": e.value or None,
+        "reason": e.reason,
+    }
+
+
+REJECTED_CSV_HEADER = ("file", "row", "column", "header", "value", "reason")
 
 
 def customer(c: rv.Customer) -> dict[str, Any]:

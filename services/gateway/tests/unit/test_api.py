@@ -124,3 +124,41 @@ def test_health_is_503_while_a_service_is_unreachable() -> None:
         answer = http.get("/health")
     assert answer.status_code == 503
     assert answer.json()["services"]["fx"]["status"] == "unreachable"
+
+
+def test_a_full_snapshot_upload_names_its_entities() -> None:
+    http, bus = client({im.ImportReceivablesFile: im.ImportReport(mode=im.SYNC_MODE_FULL_SNAPSHOT)})
+    with http:
+        answer = http.post(
+            "/api/v1/imports/receivables",
+            params={"mode": "full_snapshot", "entities": "FR01, DE01"},
+            files={"file": ("ar.csv", b"x")},
+        )
+    assert answer.json()["mode"] == "full_snapshot"
+    sent = bus.asked[0]
+    assert isinstance(sent, im.ImportReceivablesFile)
+    assert sent.mode == im.SYNC_MODE_FULL_SNAPSHOT and list(sent.snapshot_entities) == ["FR01", "DE01"]
+
+
+def test_rejected_rows_download_as_csv_with_row_column_value_and_reason() -> None:
+    report = im.ImportReport(
+        import_id="i-1",
+        errors=[
+            im.RowError(
+                file="ar.csv",
+                row=7,
+                column="due_date",
+                header="Échéance",
+                value="31.02.2026",
+                reason="invalid due_date '31.02.2026'",
+            ),
+        ],
+    )
+    http, _ = client({im.GetImportReport: report})
+    with http:
+        answer = http.get("/api/v1/imports/i-1/rejected.csv")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    lines = answer.text.splitlines()
+    assert lines[0] == "file,row,column,header,value,reason"
+    assert lines[1] == "ar.csv,7,due_date,Échéance,31.02.2026,invalid due_date '31.02.2026'"

@@ -44,7 +44,12 @@ def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
         async with runtime.uow() as uow:
             return await handlers.get_customer_account(query, uow)
 
+    async def import_report(query: im.GetImportReport) -> im.ImportReport:
+        async with runtime.uow() as uow:
+            return await handlers.get_import_report(query, uow)
+
     runtime.on_query(im.ImportReceivablesFile, import_file)
+    runtime.on_query(im.GetImportReport, import_report)
     runtime.on_query(rv.GetCustomerAccount, account)
     return runtime
 

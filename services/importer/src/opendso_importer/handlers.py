@@ -7,12 +7,14 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from opendso.imports.v1 import imports_pb2 as im
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import InvalidRequest, NotFound
 from opendso_contracts.convert import date_to_proto, money_to_proto
+from opendso_money import Money
 
 from opendso_importer.domain.ledger import (
     ChangeKind,
@@ -96,8 +98,13 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
             return report
     uow.caused_by(None, correlation_id=command.correlation_id)
     import_id = str(uuid.uuid4())
+    mode = command.mode or im.SYNC_MODE_INCREMENTAL
     report = im.ImportReport(
-        import_id=import_id, file_name=command.file_name, checksum=hashlib.sha256(command.content).hexdigest()
+        import_id=import_id,
+        file_name=command.file_name,
+        checksum=hashlib.sha256(command.content).hexdigest(),
+        mode=mode,
+        dry_run=command.dry_run,
     )
     try:
         parsed = parse_receivables_csv(command.content, command.file_name)
@@ -110,12 +117,46 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
         report.errors.extend(_errors(parsed.errors))
         await _apply_customers(parsed.customers, uow, report)
         await _apply_items(parsed.items, uow, report, deps.today())
+        if mode == im.SYNC_MODE_FULL_SNAPSHOT:
+            entities = sorted(set(command.snapshot_entities) or {i.entity for i in parsed.items})
+            report.snapshot_entities.extend(entities)
+            if report.rows_rejected:
+                report.snapshot_closing_skipped = True
+            else:
+                seen = {item_id_of(i.entity, i.kind, i.number) for i in parsed.items}
+                await _close_missing(entities, seen, uow, report, deps.today())
+    if command.dry_run:
+        # A check: the same work, thrown away (the outbox rows with it).
+        await uow.rollback()
+        return report
     await uow.ledger.record_import(
         import_id, command.idempotency_key or None, report.checksum, command.file_name, report.SerializeToString()
     )
     await uow.publish(im.FileImported(meta=uow.meta(), report=report))
     await uow.commit()
     return report
+
+
+async def _close_missing(
+    entities: list[str], seen: set[str], uow: UnitOfWork, report: im.ImportReport, today: dt.date
+) -> None:
+    """Full snapshot: an open item of these entities that the file no longer lists has been paid."""
+    for state in await uow.ledger.open_items_of_entities(entities):
+        if item_id_of(state.entity, state.kind, state.number) in seen:
+            continue
+        paid = replace(state, open_amount=Money(Decimal(0), state.open_amount.currency))
+        await uow.ledger.save_item(paid, False, today)
+        report.items_closed += 1
+        await uow.publish(
+            rv.ItemClosed(meta=uow.meta(entity=state.entity), item=item_to_proto(paid), closed_on=date_to_proto(today))
+        )
+
+
+async def get_import_report(query: im.GetImportReport, uow: UnitOfWork) -> im.ImportReport:
+    stored = await uow.ledger.import_report(query.import_id)
+    if stored is None:
+        raise NotFound(f"no import {query.import_id!r}")
+    return im.ImportReport.FromString(stored)
 
 
 async def _apply_customers(rows: tuple[CustomerRow, ...], uow: UnitOfWork, report: im.ImportReport) -> None:

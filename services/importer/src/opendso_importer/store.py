@@ -111,6 +111,15 @@ class LedgerRepository:
         )
         return [_item_state(r._mapping) for r in rows]
 
+    async def open_items_of_entities(self, entities: list[str]) -> list[ItemState]:
+        rows = await self._session.execute(
+            select(items).where(items.c.entity.in_(entities), items.c.closed_on.is_(None))
+        )
+        return [_item_state(r._mapping) for r in rows]
+
+    async def import_report(self, import_id: str) -> bytes | None:
+        return await self._session.scalar(select(imports.c.report).where(imports.c.import_id == import_id))
+
     async def save_customer(self, state: CustomerState, created: bool) -> None:
         values = {**state.__dict__, "updated_at": dt.datetime.now(dt.UTC)}
         cid = customer_id_of(state.entity, state.account_number)

@@ -49,6 +49,12 @@ class FakeLedger:
         assert created == (iid not in self.item_rows)
         self.item_rows[iid] = (state, closed_on)
 
+    async def open_items_of_entities(self, entities: list[str]) -> list[ItemState]:
+        return [s for s, closed in self.item_rows.values() if s.entity in entities and closed is None]
+
+    async def import_report(self, import_id: str) -> bytes | None:
+        return next((r for r in self.imports.values() if im.ImportReport.FromString(r).import_id == import_id), None)
+
     async def import_by_key(self, key: str) -> bytes | None:
         return self.imports.get(key)
 
@@ -78,14 +84,19 @@ class FakeUnitOfWork:
     async def commit(self) -> None:
         self.committed = True
 
+    async def rollback(self) -> None:
+        self.published.clear()
+
 
 DEPS = handlers.Deps(today=lambda: TODAY, max_file_bytes=10_000)
 
 
-async def run(ledger: FakeLedger, content: str, key: str = "") -> tuple[im.ImportReport, FakeUnitOfWork]:
+async def run(
+    ledger: FakeLedger, content: str, key: str = "", **options: Any
+) -> tuple[im.ImportReport, FakeUnitOfWork]:
     uow = FakeUnitOfWork(ledger)
     command = im.ImportReceivablesFile(
-        file_name="ar.csv", content=content.encode(), idempotency_key=key, correlation_id="req-1"
+        file_name="ar.csv", content=content.encode(), idempotency_key=key, correlation_id="req-1", **options
     )
     report = await handlers.import_receivables_file(command, cast(UnitOfWork, uow), DEPS)
     return report, uow
@@ -176,3 +187,65 @@ async def test_an_unknown_account_is_not_found() -> None:
         await handlers.get_customer_account(
             rv.GetCustomerAccount(entity="FR01", account_number="C9"), cast(UnitOfWork, uow)
         )
+
+
+OTHER_ENTITY = "DE01;D1;Müller;ap@mueller.example;R-1;2026-10-01;2026-10-31;70,00;70,00;EUR\n"
+SNAPSHOT = im.SYNC_MODE_FULL_SNAPSHOT
+
+
+async def test_a_full_snapshot_closes_the_open_items_it_no_longer_lists() -> None:
+    ledger = FakeLedger()
+    await run(ledger, FILE + OTHER_ENTITY)
+    only_f1 = HEADER + FILE.splitlines(keepends=True)[1]
+
+    report, uow = await run(ledger, only_f1, mode=SNAPSHOT)
+
+    assert report.items_closed == 1 and list(report.snapshot_entities) == ["FR01"]
+    (closed,) = [m for m in uow.published if isinstance(m, rv.ItemClosed)]
+    assert closed.item.number == "F-2" and closed.item.open_amount.amount == "0"
+    assert ledger.item_rows["FR01/invoice/F-2"][1] == TODAY
+    # Another entity's items are not the snapshot's business.
+    assert ledger.item_rows["DE01/invoice/R-1"][1] is None
+
+
+async def test_a_snapshot_for_named_entities_closes_items_of_an_entity_absent_from_the_file() -> None:
+    ledger = FakeLedger()
+    await run(ledger, FILE + OTHER_ENTITY)
+
+    report, _ = await run(ledger, FILE, mode=SNAPSHOT, snapshot_entities=["FR01", "DE01"])
+
+    assert report.items_closed == 1
+    assert ledger.item_rows["DE01/invoice/R-1"][1] == TODAY
+
+
+async def test_a_snapshot_with_a_rejected_row_closes_nothing() -> None:
+    ledger = FakeLedger()
+    await run(ledger, FILE)
+    broken = HEADER + FILE.splitlines(keepends=True)[1] + "FR01;C1;Dupont;;F-2;2026-10-05;soon;50,00;50,00;EUR\n"
+
+    report, uow = await run(ledger, broken, mode=SNAPSHOT)
+
+    assert report.snapshot_closing_skipped and report.items_closed == 0
+    assert not any(isinstance(m, rv.ItemClosed) for m in uow.published)
+    assert ledger.item_rows["FR01/invoice/F-2"][1] is None
+
+
+async def test_a_dry_run_reports_what_would_change_and_changes_nothing() -> None:
+    ledger = FakeLedger()
+    report, uow = await run(ledger, FILE, key="check-1", dry_run=True)
+
+    assert report.dry_run and report.items_opened == 2
+    assert uow.published == [] and not uow.committed
+    assert ledger.imports == {}
+
+
+async def test_an_import_report_can_be_read_back() -> None:
+    ledger = FakeLedger()
+    report, _ = await run(ledger, FILE, key="k-9")
+    uow = FakeUnitOfWork(ledger)
+
+    again = await handlers.get_import_report(im.GetImportReport(import_id=report.import_id), cast(UnitOfWork, uow))
+
+    assert again.items_opened == 2
+    with pytest.raises(NotFound):
+        await handlers.get_import_report(im.GetImportReport(import_id="nope"), cast(UnitOfWork, uow))

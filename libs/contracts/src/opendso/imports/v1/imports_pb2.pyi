@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from opendso.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
@@ -19,23 +20,112 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _SyncMode:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SyncModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SyncMode.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SYNC_MODE_UNSPECIFIED: _SyncMode.ValueType  # 0
+    SYNC_MODE_INCREMENTAL: _SyncMode.ValueType  # 1
+    """Upsert what the file holds; nothing else changes."""
+    SYNC_MODE_FULL_SNAPSHOT: _SyncMode.ValueType  # 2
+    """The file is everything open for its entities: open items missing from it
+    are closed as paid on the import date.
+    """
+
+class SyncMode(_SyncMode, metaclass=_SyncModeEnumTypeWrapper): ...
+
+SYNC_MODE_UNSPECIFIED: SyncMode.ValueType  # 0
+SYNC_MODE_INCREMENTAL: SyncMode.ValueType  # 1
+"""Upsert what the file holds; nothing else changes."""
+SYNC_MODE_FULL_SNAPSHOT: SyncMode.ValueType  # 2
+"""The file is everything open for its entities: open items missing from it
+are closed as paid on the import date.
+"""
+Global___SyncMode: _TypeAlias = SyncMode  # noqa: Y015
+
 @_typing.final
 class ImportReceivablesFile(_message.Message):
-    """Command with a reply: import a CSV of customers and open items."""
+    """Command with a reply: import a CSV or XLSX file of customers and open items."""
 
     DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class MappingEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class ConstantsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
 
     FILE_NAME_FIELD_NUMBER: _builtins.int
     CONTENT_FIELD_NUMBER: _builtins.int
     UPLOADED_BY_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_ENTITIES_FIELD_NUMBER: _builtins.int
+    MAPPING_FIELD_NUMBER: _builtins.int
+    CONSTANTS_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
     file_name: _builtins.str
     content: _builtins.bytes
     uploaded_by: _builtins.str
     idempotency_key: _builtins.str
     """Same key, same import: a retried upload is not imported twice."""
     correlation_id: _builtins.str
+    mode: Global___SyncMode.ValueType
+    dry_run: _builtins.bool
+    """Check only: parse and report, change nothing, publish nothing."""
+    @_builtins.property
+    def snapshot_entities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Full snapshot: the entities the file is complete for. Empty: the
+        entities that appear in the file.
+        """
+
+    @_builtins.property
+    def mapping(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Column mapping: canonical field -> header in the file. Empty: the
+        saved profile for this layout, else the canonical names and synonyms.
+        """
+
+    @_builtins.property
+    def constants(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Values for fields the file has no column for (e.g. entity)."""
+
     def __init__(
         self,
         *,
@@ -44,10 +134,15 @@ class ImportReceivablesFile(_message.Message):
         uploaded_by: _builtins.str = ...,
         idempotency_key: _builtins.str = ...,
         correlation_id: _builtins.str = ...,
+        mode: Global___SyncMode.ValueType = ...,
+        snapshot_entities: _abc.Iterable[_builtins.str] | None = ...,
+        mapping: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        constants: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        dry_run: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "correlation_id", b"correlation_id", "file_name", b"file_name", "idempotency_key", b"idempotency_key", "uploaded_by", b"uploaded_by"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["constants", b"constants", "content", b"content", "correlation_id", b"correlation_id", "dry_run", b"dry_run", "file_name", b"file_name", "idempotency_key", b"idempotency_key", "mapping", b"mapping", "mode", b"mode", "snapshot_entities", b"snapshot_entities", "uploaded_by", b"uploaded_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -61,11 +156,16 @@ class RowError(_message.Message):
     ROW_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    HEADER_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
     file: _builtins.str
     row: _builtins.int
     """Physical line in the file; the header is row 1; 0 for the whole file."""
     column: _builtins.str
     reason: _builtins.str
+    header: _builtins.str
+    """The header as written in the file, and the offending value."""
+    value: _builtins.str
     def __init__(
         self,
         *,
@@ -73,10 +173,12 @@ class RowError(_message.Message):
         row: _builtins.int = ...,
         column: _builtins.str = ...,
         reason: _builtins.str = ...,
+        header: _builtins.str = ...,
+        value: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "file", b"file", "reason", b"reason", "row", b"row"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "file", b"file", "header", b"header", "reason", b"reason", "row", b"row", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -99,6 +201,10 @@ class ImportReport(_message.Message):
     ERRORS_FIELD_NUMBER: _builtins.int
     FILE_REJECTED_FIELD_NUMBER: _builtins.int
     REPLAYED_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_ENTITIES_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_CLOSING_SKIPPED_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
     import_id: _builtins.str
     file_name: _builtins.str
     checksum: _builtins.str
@@ -114,8 +220,16 @@ class ImportReport(_message.Message):
     """True when the whole file was refused (no row imported)."""
     replayed: _builtins.bool
     """True when this answer repeats an earlier import of the same key."""
+    mode: Global___SyncMode.ValueType
+    snapshot_closing_skipped: _builtins.bool
+    """A full snapshot with rejected rows closes nothing: a rejected row may be
+    an open item, and closing it as paid would lose it.
+    """
+    dry_run: _builtins.bool
     @_builtins.property
     def errors(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowError]: ...
+    @_builtins.property
+    def snapshot_entities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -132,14 +246,39 @@ class ImportReport(_message.Message):
         errors: _abc.Iterable[Global___RowError] | None = ...,
         file_rejected: _builtins.bool = ...,
         replayed: _builtins.bool = ...,
+        mode: Global___SyncMode.ValueType = ...,
+        snapshot_entities: _abc.Iterable[_builtins.str] | None = ...,
+        snapshot_closing_skipped: _builtins.bool = ...,
+        dry_run: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "dry_run", b"dry_run", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "mode", b"mode", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected", "snapshot_closing_skipped", b"snapshot_closing_skipped", "snapshot_entities", b"snapshot_entities"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ImportReport: _TypeAlias = ImportReport  # noqa: Y015
+
+@_typing.final
+class GetImportReport(_message.Message):
+    """Query: the report of an earlier import."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IMPORT_ID_FIELD_NUMBER: _builtins.int
+    import_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        import_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["import_id", b"import_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetImportReport: _TypeAlias = GetImportReport  # noqa: Y015
 
 @_typing.final
 class FileImported(_message.Message):

@@ -67,7 +67,9 @@ def test_an_upload_answers_with_the_report_and_passes_the_idempotency_key() -> N
             "/api/v1/imports/receivables", files={"file": ("ar.csv", b"a;b\n1;2\n")}, headers={"Idempotency-Key": "k-7"}
         )
     assert answer.status_code == 200
-    assert answer.json()["errors"] == [{"file": "ar.csv", "row": 3, "column": "due_date", "reason": "invalid date"}]
+    assert answer.json()["errors"] == [
+        {"file": "ar.csv", "row": 3, "column": "due_date", "header": None, "value": None, "reason": "invalid date"}
+    ]
     sent = bus.asked[0]
     assert isinstance(sent, im.ImportReceivablesFile)
     assert sent.idempotency_key == "k-7" and sent.content == b"a;b\n1;2\n"

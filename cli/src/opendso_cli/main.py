@@ -12,9 +12,12 @@ from typing import Annotated
 
 import typer
 
+from opendso_cli.import_cmd import import_app
+
 app = typer.Typer(help="OpenDSO: run the system, operate the bus, try the domain logic on files.", no_args_is_help=True)
 deadletter = typer.Typer(help="The dead-letter stream: messages a handler failed on, parked for an operator.")
 app.add_typer(deadletter, name="deadletter")
+app.add_typer(import_app, name="import")
 
 
 @app.command()

@@ -38,6 +38,9 @@ STREAMS: tuple[StreamDef, ...] = (
     StreamDef("OPENDSO_BANKING", "banking"),
 )
 DEADLETTER_STREAM = "OPENDSO_DEADLETTER"
+# Files too large for a message (NATS caps payloads) travel through this
+# JetStream object store bucket; commands carry the object's name.
+UPLOADS_BUCKET = "OPENDSO_UPLOADS"
 DEADLETTER_PREFIX = "opendso.deadletter"
 
 

@@ -45,14 +45,12 @@ async def upload_receivables(
     ] = "",
     dry_run: Annotated[bool, Query(description="check only: report, change nothing")] = False,
 ) -> JSONResponse:
-    limit: int = request.app.state.settings.max_upload_bytes
-    content = await file.read(limit + 1)
-    if len(content) > limit:
-        raise Problem(413, "File too large", f"{file.filename}: over the upload limit of {limit} bytes")
+    content, object_name = await _stage_upload(request, file)
     report = await _bus(request).ask(
         im.ImportReceivablesFile(
             file_name=file.filename or "upload.csv",
             content=content,
+            object_name=object_name,
             idempotency_key=idempotency_key or "",
             correlation_id=request.state.request_id,
             mode=serializers.SYNC_MODE[mode],
@@ -68,6 +66,22 @@ async def upload_receivables(
             422, "File rejected", "; ".join(e.reason for e in report.errors) or "file rejected", errors=body["errors"]
         )
     return JSONResponse(body)
+
+
+async def _stage_upload(request: Request, file: UploadFile) -> tuple[bytes, str]:
+    """Small files ride inside the command; large ones go to the object store first."""
+    settings = request.app.state.settings
+    size = file.size if file.size is not None else len(await file.read())
+    await file.seek(0)
+    if size > settings.max_upload_bytes:
+        raise Problem(
+            413, "File too large", f"{file.filename}: over the upload limit of {settings.max_upload_bytes} bytes"
+        )
+    if size <= settings.inline_upload_bytes:
+        return await file.read(), ""
+    name = f"{request.state.request_id}/{file.filename or 'upload'}"
+    await _bus(request).put_upload(name, file.file)  # type: ignore[arg-type]
+    return b"", name
 
 
 @router.get("/imports/{import_id}", summary="The report of an earlier import")

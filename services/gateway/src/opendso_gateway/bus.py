@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import TypeVar
 
 import nats
@@ -12,6 +13,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from opendso.system.v1 import health_pb2
 from opendso_bus.client import request
+from opendso_bus.uploads import put_upload
 from opendso_contracts.registry import health_subject
 
 from opendso_gateway.problems import Problem
@@ -45,6 +47,10 @@ class Bus:
                 "Service unavailable",
                 f"no answer to {type(req).__name__} ({type(exc).__name__}); is the service running?",
             ) from exc
+
+    async def put_upload(self, name: str, data: bytes | io.BufferedIOBase) -> None:
+        assert self._nc is not None, "bus not connected"
+        await put_upload(self._nc.jetstream(), name, data)
 
     async def health(self, services: tuple[str, ...]) -> dict[str, dict[str, object]]:
         assert self._nc is not None

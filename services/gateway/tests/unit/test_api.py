@@ -29,6 +29,7 @@ class FakeBus:
     def __init__(self, answers: dict[type, Any]) -> None:
         self.answers = answers
         self.asked: list[Message] = []
+        self.uploads: dict[str, bytes] = {}
 
     async def connect(self) -> None:
         pass
@@ -42,6 +43,9 @@ class FakeBus:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+    async def put_upload(self, name: str, data: Any) -> None:
+        self.uploads[name] = data.read()
 
     async def health(self, services: tuple[str, ...]) -> dict[str, dict[str, object]]:
         return {s: {"status": "ok" if s != "fx" else "unreachable"} for s in services}
@@ -164,3 +168,14 @@ def test_rejected_rows_download_as_csv_with_row_column_value_and_reason() -> Non
     lines = answer.text.splitlines()
     assert lines[0] == "file,row,column,header,value,reason"
     assert lines[1] == "ar.csv,7,due_date,Échéance,31.02.2026,invalid due_date '31.02.2026'"
+
+
+def test_a_large_upload_goes_through_the_object_store_and_the_command_names_it() -> None:
+    http, bus = client({im.ImportReceivablesFile: im.ImportReport()}, inline_upload_bytes=10)
+    with http:
+        answer = http.post("/api/v1/imports/receivables", files={"file": ("big.csv", b"x" * 25)})
+    assert answer.status_code == 200
+    sent = bus.asked[0]
+    assert isinstance(sent, im.ImportReceivablesFile)
+    assert sent.content == b"" and sent.object_name.endswith("/big.csv")
+    assert bus.uploads[sent.object_name] == b"x" * 25

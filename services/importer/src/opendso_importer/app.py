@@ -10,6 +10,7 @@ from opendso.imports.v1 import imports_pb2 as im
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
+from opendso_bus.uploads import get_upload
 from opendso_db import create_engine, is_sqlite, session_factory
 
 from opendso_importer import handlers
@@ -34,7 +35,15 @@ def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
         outbox_poll_seconds=settings.outbox_poll_seconds,
         lock_outbox_rows=not is_sqlite(settings.database_url),
     )
-    deps = handlers.Deps(today=lambda: dt.datetime.now(dt.UTC).date(), max_file_bytes=settings.max_file_bytes)
+
+    async def fetch_upload(name: str) -> bytes:
+        return await get_upload(runtime.broker.connection.jetstream(), name)
+
+    deps = handlers.Deps(
+        today=lambda: dt.datetime.now(dt.UTC).date(),
+        max_file_bytes=settings.max_file_bytes,
+        fetch_upload=fetch_upload,
+    )
 
     async def import_file(command: im.ImportReceivablesFile) -> im.ImportReport:
         async with runtime.uow() as uow:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -47,6 +47,8 @@ KIND_TO_PROTO = {
 class Deps:
     today: Callable[[], dt.date]
     max_file_bytes: int
+    # Fetches a large file from the object store by name.
+    fetch_upload: Callable[[str], Awaitable[bytes]]
 
 
 def customer_to_proto(state: CustomerState) -> rv.Customer:
@@ -86,6 +88,8 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
     """Import a customers-and-items CSV; answer with counts and every rejected row."""
     if not command.file_name:
         raise InvalidRequest("file_name is required")
+    if command.object_name:
+        command.content = await deps.fetch_upload(command.object_name)
     if len(command.content) > deps.max_file_bytes:
         raise InvalidRequest(
             f"{command.file_name}: {len(command.content)} bytes is over the limit of {deps.max_file_bytes}"

@@ -9,4 +9,4 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OPENDSO_IMPORTER_")
 
     database_url: str = "sqlite+aiosqlite:///var/importer.db"
-    max_file_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    max_file_bytes: int = Field(default=512 * 1024 * 1024, gt=0)

@@ -88,7 +88,14 @@ class FakeUnitOfWork:
         self.published.clear()
 
 
-DEPS = handlers.Deps(today=lambda: TODAY, max_file_bytes=10_000)
+UPLOADS: dict[str, bytes] = {}
+
+
+async def fetch_upload(name: str) -> bytes:
+    return UPLOADS[name]
+
+
+DEPS = handlers.Deps(today=lambda: TODAY, max_file_bytes=10_000, fetch_upload=fetch_upload)
 
 
 async def run(
@@ -249,3 +256,13 @@ async def test_an_import_report_can_be_read_back() -> None:
     assert again.items_opened == 2
     with pytest.raises(NotFound):
         await handlers.get_import_report(im.GetImportReport(import_id="nope"), cast(UnitOfWork, uow))
+
+
+async def test_a_large_file_is_read_from_the_object_store_by_name() -> None:
+    UPLOADS["req-9/ar.csv"] = FILE.encode()
+    uow = FakeUnitOfWork(FakeLedger())
+    command = im.ImportReceivablesFile(file_name="ar.csv", object_name="req-9/ar.csv")
+
+    report = await handlers.import_receivables_file(command, cast(UnitOfWork, uow), DEPS)
+
+    assert report.items_opened == 2

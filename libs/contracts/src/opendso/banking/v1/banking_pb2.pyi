@@ -158,6 +158,7 @@ class ImportBankStatement(_message.Message):
     FORMAT_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    OBJECT_NAME_FIELD_NUMBER: _builtins.int
     file_name: _builtins.str
     content: _builtins.bytes
     entity: _builtins.str
@@ -165,6 +166,8 @@ class ImportBankStatement(_message.Message):
     """"auto", "camt", "mt940" or "csv"."""
     idempotency_key: _builtins.str
     correlation_id: _builtins.str
+    object_name: _builtins.str
+    """A large file in the OPENDSO_UPLOADS object store bucket; content empty."""
     def __init__(
         self,
         *,
@@ -174,10 +177,11 @@ class ImportBankStatement(_message.Message):
         format: _builtins.str = ...,
         idempotency_key: _builtins.str = ...,
         correlation_id: _builtins.str = ...,
+        object_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "correlation_id", b"correlation_id", "entity", b"entity", "file_name", b"file_name", "format", b"format", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "correlation_id", b"correlation_id", "entity", b"entity", "file_name", b"file_name", "format", b"format", "idempotency_key", b"idempotency_key", "object_name", b"object_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

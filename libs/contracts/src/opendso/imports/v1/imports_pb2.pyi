@@ -101,6 +101,7 @@ class ImportReceivablesFile(_message.Message):
     MAPPING_FIELD_NUMBER: _builtins.int
     CONSTANTS_FIELD_NUMBER: _builtins.int
     DRY_RUN_FIELD_NUMBER: _builtins.int
+    OBJECT_NAME_FIELD_NUMBER: _builtins.int
     file_name: _builtins.str
     content: _builtins.bytes
     uploaded_by: _builtins.str
@@ -110,6 +111,10 @@ class ImportReceivablesFile(_message.Message):
     mode: Global___SyncMode.ValueType
     dry_run: _builtins.bool
     """Check only: parse and report, change nothing, publish nothing."""
+    object_name: _builtins.str
+    """Large files travel through the JetStream object store bucket
+    OPENDSO_UPLOADS instead of this message: the object's name, content empty.
+    """
     @_builtins.property
     def snapshot_entities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Full snapshot: the entities the file is complete for. Empty: the
@@ -139,10 +144,11 @@ class ImportReceivablesFile(_message.Message):
         mapping: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         constants: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         dry_run: _builtins.bool = ...,
+        object_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["constants", b"constants", "content", b"content", "correlation_id", b"correlation_id", "dry_run", b"dry_run", "file_name", b"file_name", "idempotency_key", b"idempotency_key", "mapping", b"mapping", "mode", b"mode", "snapshot_entities", b"snapshot_entities", "uploaded_by", b"uploaded_by"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["constants", b"constants", "content", b"content", "correlation_id", b"correlation_id", "dry_run", b"dry_run", "file_name", b"file_name", "idempotency_key", b"idempotency_key", "mapping", b"mapping", "mode", b"mode", "object_name", b"object_name", "snapshot_entities", b"snapshot_entities", "uploaded_by", b"uploaded_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

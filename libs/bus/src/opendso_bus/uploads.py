@@ -1,0 +1,39 @@
+"""Large files between services: the JetStream object store bucket named in the registry."""
+
+from __future__ import annotations
+
+import io
+from nats.js import JetStreamContext
+from nats.js.api import ObjectStoreConfig, StorageType
+from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
+from nats.js.object_store import ObjectStore
+from opendso_contracts.registry import UPLOADS_BUCKET
+
+from opendso_bus.errors import NotFound
+
+# Uploads are kept a week: long enough to re-run an import, short enough not to pile up.
+UPLOAD_TTL_SECONDS = 7 * 24 * 3600.0
+
+
+async def uploads(js: JetStreamContext) -> ObjectStore:
+    try:
+        return await js.object_store(UPLOADS_BUCKET)
+    except BucketNotFoundError:
+        return await js.create_object_store(
+            config=ObjectStoreConfig(bucket=UPLOADS_BUCKET, ttl=UPLOAD_TTL_SECONDS, storage=StorageType.FILE)
+        )
+
+
+async def put_upload(js: JetStreamContext, name: str, data: bytes | io.BufferedIOBase) -> None:
+    """Store ``data`` (bytes, or a binary file read in chunks, so a large upload never sits whole in memory)."""
+    store = await uploads(js)
+    await store.put(name, data)
+
+
+async def get_upload(js: JetStreamContext, name: str) -> bytes:
+    store = await uploads(js)
+    try:
+        result = await store.get(name)
+    except ObjectNotFoundError:
+        raise NotFound(f"upload {name!r} is not in {UPLOADS_BUCKET} (expired or never stored)") from None
+    return bytes(result.data or b"")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+
 from nats.js import JetStreamContext
 from nats.js.api import ObjectStoreConfig, StorageType
 from nats.js.errors import BucketNotFoundError, ObjectNotFoundError

@@ -219,9 +219,19 @@ class ServiceRuntime(Generic[U]):
         await self.broker.stop()
 
     # -- internals -------------------------------------------------------------
-    async def _publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+    async def _publish(self, batch: list[tuple[str, bytes, dict[str, str]]]) -> list[bool]:
+        """Publish a batch without waiting for each ack in turn (one connection keeps
+        them in order in the stream), then collect the acks."""
         assert self._js is not None, "runtime not started"
-        await self._js.publish(subject, payload, headers=headers, stream=stream_for(subject).name)
+        futures = [
+            await self._js.publish_async(subject, payload, headers=headers, stream=stream_for(subject).name)
+            for subject, payload, headers in batch
+        ]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            log.warning("%s: %d of %d publishes failed, first: %s", self.service, len(failed), len(batch), failed[0])
+        return [not isinstance(r, BaseException) for r in results]
 
     def _problem(self, code: str, detail: str) -> NatsResponse:
         return NatsResponse(b"", headers={STATUS_HEADER: "error", CODE_HEADER: code, DETAIL_HEADER: detail[:4000]})

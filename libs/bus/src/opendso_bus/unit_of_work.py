@@ -79,5 +79,10 @@ class SqlUnitOfWork:
 
     async def publish(self, message: Message) -> None:
         """Record ``message`` in the outbox, inside this transaction."""
-        await self._outbox.add(self.session, message)
-        self._published = True
+        await self.publish_many([message])
+
+    async def publish_many(self, messages: list[Message]) -> None:
+        """Record several messages in the outbox with one statement, inside this transaction."""
+        if messages:
+            await self._outbox.add_many(self.session, messages)
+            self._published = True

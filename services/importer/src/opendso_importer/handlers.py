@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from google.protobuf.message import Message
 from opendso.imports.v1 import imports_pb2 as im
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import InvalidRequest, NotFound
@@ -145,15 +146,19 @@ async def _close_missing(
     entities: list[str], seen: set[str], uow: UnitOfWork, report: im.ImportReport, today: dt.date
 ) -> None:
     """Full snapshot: an open item of these entities that the file no longer lists has been paid."""
+    closing: list[tuple[ItemState, dt.date | None]] = []
+    events: list[Message] = []
     for state in await uow.ledger.open_items_of_entities(entities):
         if item_id_of(state.entity, state.kind, state.number) in seen:
             continue
         paid = replace(state, open_amount=Money(Decimal(0), state.open_amount.currency))
-        await uow.ledger.save_item(paid, False, today)
-        report.items_closed += 1
-        await uow.publish(
+        closing.append((paid, today))
+        events.append(
             rv.ItemClosed(meta=uow.meta(entity=state.entity), item=item_to_proto(paid), closed_on=date_to_proto(today))
         )
+    await uow.ledger.save_items([], closing)
+    await uow.publish_many(events)
+    report.items_closed += len(closing)
 
 
 async def get_import_report(query: im.GetImportReport, uow: UnitOfWork) -> im.ImportReport:
@@ -166,28 +171,37 @@ async def get_import_report(query: im.GetImportReport, uow: UnitOfWork) -> im.Im
 async def _apply_customers(rows: tuple[CustomerRow, ...], uow: UnitOfWork, report: im.ImportReport) -> None:
     states = [customer_state(r) for r in rows]
     existing = await uow.ledger.customers(customer_id_of(s.entity, s.account_number) for s in states)
+    created: list[CustomerState] = []
+    changed: list[CustomerState] = []
+    events: list[Message] = []
     for state in states:
         change = diff_customer(existing.get(customer_id_of(state.entity, state.account_number)), state)
         if change.kind is ChangeKind.UNCHANGED:
             continue
-        created = change.kind is ChangeKind.CREATED
-        await uow.ledger.save_customer(state, created)
         meta = uow.meta(entity=state.entity)
-        if created:
-            report.customers_created += 1
-            await uow.publish(rv.CustomerCreated(meta=meta, customer=customer_to_proto(state)))
+        if change.kind is ChangeKind.CREATED:
+            created.append(state)
+            events.append(rv.CustomerCreated(meta=meta, customer=customer_to_proto(state)))
         else:
-            report.customers_changed += 1
-            await uow.publish(
+            changed.append(state)
+            events.append(
                 rv.CustomerChanged(
                     meta=meta, customer=customer_to_proto(state), changed_fields=list(change.changed_fields)
                 )
             )
+    # Written and recorded in bulk: one statement per kind, not one per row.
+    await uow.ledger.save_customers(created, changed)
+    await uow.publish_many(events)
+    report.customers_created += len(created)
+    report.customers_changed += len(changed)
 
 
 async def _apply_items(rows: tuple[ItemRow, ...], uow: UnitOfWork, report: im.ImportReport, today: dt.date) -> None:
     states = [item_state(r) for r in rows]
     existing = await uow.ledger.items(item_id_of(s.entity, s.kind, s.number) for s in states)
+    new: list[tuple[ItemState, dt.date | None]] = []
+    updated: list[tuple[ItemState, dt.date | None]] = []
+    events: list[Message] = []
     for state in states:
         before = existing.get(item_id_of(state.entity, state.kind, state.number))
         change = diff_item(before, state)
@@ -195,18 +209,19 @@ async def _apply_items(rows: tuple[ItemRow, ...], uow: UnitOfWork, report: im.Im
             continue
         meta = uow.meta(entity=state.entity)
         proto = item_to_proto(state)
+        closed_on = today if change.kind is ItemChangeKind.CLOSED else None
+        (new if before is None else updated).append((state, closed_on))
         if change.kind is ItemChangeKind.CLOSED:
-            await uow.ledger.save_item(state, before is None, today)
             report.items_closed += 1
-            await uow.publish(rv.ItemClosed(meta=meta, item=proto, closed_on=date_to_proto(today)))
+            events.append(rv.ItemClosed(meta=meta, item=proto, closed_on=date_to_proto(today)))
         elif change.kind is ItemChangeKind.OPENED:
-            await uow.ledger.save_item(state, before is None, None)
             report.items_opened += 1
-            await uow.publish(rv.ItemOpened(meta=meta, item=proto))
+            events.append(rv.ItemOpened(meta=meta, item=proto))
         else:
-            await uow.ledger.save_item(state, False, None)
             report.items_changed += 1
-            await uow.publish(rv.ItemChanged(meta=meta, item=proto, changed_fields=list(change.changed_fields)))
+            events.append(rv.ItemChanged(meta=meta, item=proto, changed_fields=list(change.changed_fields)))
+    await uow.ledger.save_items(new, updated)
+    await uow.publish_many(events)
 
 
 async def get_customer_account(query: rv.GetCustomerAccount, uow: UnitOfWork) -> rv.CustomerAccount:

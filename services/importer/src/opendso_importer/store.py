@@ -10,7 +10,20 @@ from decimal import Decimal
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from opendso_db.types import Amount
 from opendso_money import Money
-from sqlalchemy import Column, Date, DateTime, LargeBinary, MetaData, RowMapping, String, Table, insert, select, update
+from sqlalchemy import (
+    Column,
+    bindparam,
+    Date,
+    DateTime,
+    LargeBinary,
+    MetaData,
+    RowMapping,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
 
 from opendso_importer.domain.ledger import CustomerState, ItemState
 
@@ -120,16 +133,43 @@ class LedgerRepository:
     async def import_report(self, import_id: str) -> bytes | None:
         return await self._session.scalar(select(imports.c.report).where(imports.c.import_id == import_id))
 
-    async def save_customer(self, state: CustomerState, created: bool) -> None:
-        values = {**state.__dict__, "updated_at": dt.datetime.now(dt.UTC)}
-        cid = customer_id_of(state.entity, state.account_number)
-        if created:
-            await self._session.execute(insert(customers).values(customer_id=cid, **values))
-        else:
-            await self._session.execute(update(customers).where(customers.c.customer_id == cid).values(**values))
+    async def save_customers(self, created: list[CustomerState], changed: list[CustomerState]) -> None:
+        """Insert the new customers and update the changed ones, one statement each."""
+        now = dt.datetime.now(dt.UTC)
 
-    async def save_item(self, state: ItemState, created: bool, closed_on: dt.date | None) -> None:
-        values = {
+        def row(state: CustomerState) -> dict[str, object]:
+            return {
+                "customer_id": customer_id_of(state.entity, state.account_number),
+                **state.__dict__,
+                "updated_at": now,
+            }
+
+        if created:
+            await self._session.execute(insert(customers), [row(s) for s in created])
+        if changed:
+            values = [{**row(s), "b_id": row(s)["customer_id"]} for s in changed]
+            for v in values:
+                del v["customer_id"]
+            await self._session.execute(update(customers).where(customers.c.customer_id == bindparam("b_id")), values)
+
+    async def save_items(
+        self, created: list[tuple[ItemState, dt.date | None]], changed: list[tuple[ItemState, dt.date | None]]
+    ) -> None:
+        """Insert the new items and update the known ones, one statement each; a date closes an item."""
+        if created:
+            await self._session.execute(insert(items), [self._item_row(s, c) for s, c in created])
+        if changed:
+            values = []
+            for state, closed_on in changed:
+                row = self._item_row(state, closed_on)
+                row["b_id"] = row.pop("item_id")
+                values.append(row)
+            await self._session.execute(update(items).where(items.c.item_id == bindparam("b_id")), values)
+
+    @staticmethod
+    def _item_row(state: ItemState, closed_on: dt.date | None) -> dict[str, object]:
+        return {
+            "item_id": item_id_of(state.entity, state.kind, state.number),
             "customer_id": customer_id_of(state.entity, state.account_number),
             "entity": state.entity,
             "account_number": state.account_number,
@@ -144,11 +184,6 @@ class LedgerRepository:
             "closed_on": closed_on,
             "updated_at": dt.datetime.now(dt.UTC),
         }
-        iid = item_id_of(state.entity, state.kind, state.number)
-        if created:
-            await self._session.execute(insert(items).values(item_id=iid, **values))
-        else:
-            await self._session.execute(update(items).where(items.c.item_id == iid).values(**values))
 
     async def import_by_key(self, key: str) -> bytes | None:
         return await self._session.scalar(select(imports.c.report).where(imports.c.idempotency_key == key))

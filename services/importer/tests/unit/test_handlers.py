@@ -39,15 +39,21 @@ class FakeLedger:
             if customer_id_of(s.entity, s.account_number) == customer_id and closed is None
         ]
 
-    async def save_customer(self, state: CustomerState, created: bool) -> None:
-        cid = customer_id_of(state.entity, state.account_number)
-        assert created == (cid not in self.customer_rows)
-        self.customer_rows[cid] = state
+    async def save_customers(self, created: list[CustomerState], changed: list[CustomerState]) -> None:
+        for states, new in ((created, True), (changed, False)):
+            for state in states:
+                cid = customer_id_of(state.entity, state.account_number)
+                assert new == (cid not in self.customer_rows)
+                self.customer_rows[cid] = state
 
-    async def save_item(self, state: ItemState, created: bool, closed_on: dt.date | None) -> None:
-        iid = item_id_of(state.entity, state.kind, state.number)
-        assert created == (iid not in self.item_rows)
-        self.item_rows[iid] = (state, closed_on)
+    async def save_items(
+        self, created: list[tuple[ItemState, dt.date | None]], changed: list[tuple[ItemState, dt.date | None]]
+    ) -> None:
+        for pairs, new in ((created, True), (changed, False)):
+            for state, closed_on in pairs:
+                iid = item_id_of(state.entity, state.kind, state.number)
+                assert new == (iid not in self.item_rows)
+                self.item_rows[iid] = (state, closed_on)
 
     async def open_items_of_entities(self, entities: list[str]) -> list[ItemState]:
         return [s for s, closed in self.item_rows.values() if s.entity in entities and closed is None]
@@ -80,6 +86,9 @@ class FakeUnitOfWork:
 
     async def publish(self, message: Message) -> None:
         self.published.append(message)
+
+    async def publish_many(self, messages: list[Message]) -> None:
+        self.published.extend(messages)
 
     async def commit(self) -> None:
         self.committed = True

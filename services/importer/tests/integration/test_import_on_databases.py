@@ -1,0 +1,89 @@
+"""The importer's handler over its real store and migrations, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from opendso.imports.v1 import imports_pb2 as im
+from opendso_bus.outbox import Outbox
+from opendso_db import create_engine, ensure_database, session_factory, upgrade
+from opendso_importer import handlers
+from opendso_importer.app import MIGRATIONS
+from opendso_importer.store import OUTBOX, UnitOfWork, items
+from sqlalchemy import func, select
+
+from conftest import MakeDatabase
+
+pytestmark = pytest.mark.integration
+TODAY = dt.date(2026, 11, 24)
+HEADER = "entity;account_number;customer_name;email;item_number;issue_date;due_date;amount;open_amount;currency\n"
+ROWS = [
+    f"FR01;C{n % 40};Client {n % 40};c{n % 40}@x.example;F-{n};2026-10-01;2026-10-31;{n},50;{n},50;EUR\n"
+    for n in range(1, 301)
+]
+
+
+async def no_upload(name: str) -> bytes:
+    raise AssertionError("no upload expected")
+
+
+DEPS = handlers.Deps(today=lambda: TODAY, max_file_bytes=10_000_000, fetch_upload=no_upload)
+
+
+@pytest.fixture
+async def new_uow(make_database: MakeDatabase) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    url = await make_database("importer")
+    await ensure_database(url)
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    yield lambda: UnitOfWork(sessions, Outbox(OUTBOX), "importer")
+    await engine.dispose()
+
+
+async def run(new_uow: Callable[[], UnitOfWork], rows: list[str], **options: Any) -> im.ImportReport:
+    async with new_uow() as uow:
+        return await handlers.import_receivables_file(
+            im.ImportReceivablesFile(file_name="ar.csv", content=(HEADER + "".join(rows)).encode(), **options),
+            uow,
+            DEPS,
+        )
+
+
+async def count(new_uow: Callable[[], UnitOfWork], query: Any) -> Any:
+    async with new_uow() as uow:
+        return await uow.session.scalar(query)
+
+
+async def test_import_reimport_payment_and_snapshot_on_a_real_database(new_uow: Callable[[], UnitOfWork]) -> None:
+    first = await run(new_uow, ROWS)
+    assert (first.customers_created, first.items_opened) == (40, 300)
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 40 + 300 + 1
+    total = await count(new_uow, select(func.sum(items.c.open_amount)).where(items.c.closed_on.is_(None)))
+    assert Decimal(str(total)) == sum(Decimal(f"{n}.50") for n in range(1, 301))
+
+    again = await run(new_uow, ROWS)
+    assert (again.customers_created, again.customers_changed, again.items_opened, again.items_changed) == (0, 0, 0, 0)
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 40 + 300 + 2
+
+    paid = [r.replace("7,50;7,50", "7,50;2,50") for r in ROWS]
+    partial = await run(new_uow, paid)
+    assert partial.items_changed == 1
+    assert await count(new_uow, select(items.c.open_amount).where(items.c.number == "F-7")) == Decimal("2.50")
+
+    snapshot = await run(new_uow, paid[:250], mode=im.SYNC_MODE_FULL_SNAPSHOT)
+    assert snapshot.items_closed == 50
+    assert await count(new_uow, select(func.count()).select_from(items).where(items.c.closed_on == TODAY)) == 50
+
+
+async def test_a_dry_run_leaves_the_database_untouched(new_uow: Callable[[], UnitOfWork]) -> None:
+    report = await run(new_uow, ROWS, dry_run=True)
+
+    assert report.items_opened == 300
+    assert await count(new_uow, select(func.count()).select_from(items)) == 0
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 0

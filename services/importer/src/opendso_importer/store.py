@@ -12,7 +12,6 @@ from opendso_db.types import Amount
 from opendso_money import Money
 from sqlalchemy import (
     Column,
-    bindparam,
     Date,
     DateTime,
     LargeBinary,
@@ -20,6 +19,7 @@ from sqlalchemy import (
     RowMapping,
     String,
     Table,
+    bindparam,
     insert,
     select,
     update,

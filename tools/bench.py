@@ -21,11 +21,14 @@ from opendso_money import Money
 TODAY = dt.date(2026, 11, 24)
 
 
+def figure(label: str, count: int, unit: str, elapsed: float) -> None:
+    print(f"{label:<48} {count:>8} {unit} in {elapsed:7.3f}s  = {count / elapsed:>10,.0f} {unit}/s")
+
+
 def timed(label: str, count: int, unit: str, run: Callable[[], object]) -> None:
     start = time.perf_counter()
     run()
-    elapsed = time.perf_counter() - start
-    print(f"{label:<48} {count:>8} {unit} in {elapsed:7.3f}s  = {count / elapsed:>10,.0f} {unit}/s")
+    figure(label, count, unit, time.perf_counter() - start)
 
 
 def bench_csv(rows: int) -> None:
@@ -169,11 +172,140 @@ async def bench_outbox(events: int) -> None:
     )
 
 
+def _items_csv(n: int) -> bytes:
+    """n open items of n // 10 customers, in the canonical layout."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(
+        [
+            "entity",
+            "account_number",
+            "customer_name",
+            "email",
+            "language",
+            "item_number",
+            "item_type",
+            "issue_date",
+            "due_date",
+            "amount",
+            "open_amount",
+            "currency",
+        ]
+    )
+    for k in range(n):
+        c = k // 10
+        writer.writerow(
+            [
+                "FR01",
+                f"C{c:07d}",
+                f"Client {c}",
+                f"ap{c}@client.example",
+                "fr",
+                f"F{k:08d}",
+                "invoice",
+                "2026-09-01",
+                "2026-10-01",
+                f"{100 + k % 900},{k % 100:02d}",
+                f"{100 + k % 900},{k % 100:02d}",
+                "EUR",
+            ]
+        )
+    return out.getvalue().encode()
+
+
+async def bench_import_postgres(n: int) -> None:
+    """The whole import of n items into PostgreSQL, events published, next to a raw COPY of the same rows."""
+    import uuid
+
+    import asyncpg
+    from opendso.imports.v1 import imports_pb2 as im
+    from opendso_bus import ServiceRuntime
+    from opendso_bus.nats_server import NatsServer
+    from opendso_db import create_engine, ensure_database, session_factory, upgrade
+    from opendso_importer import handlers
+    from opendso_importer.app import MIGRATIONS
+    from opendso_importer.store import INBOX, OUTBOX, UnitOfWork
+
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    data = _items_csv(n)
+    try:
+        await ensure_database(url)
+    except OSError:
+        print(f"{'importer: CSV -> PostgreSQL + events':<48} skipped (no PostgreSQL on 127.0.0.1:5432)")
+        return
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    with tempfile.TemporaryDirectory() as tmp, NatsServer(Path(tmp) / "nats") as server:
+        engine = create_engine(url)
+        runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime(
+            "bench-importer",
+            nats_url=server.url,
+            sessions=session_factory(engine),
+            outbox_table=OUTBOX,
+            inbox_table=INBOX,
+            uow_class=UnitOfWork,
+            lock_outbox_rows=True,
+        )
+        await runtime.start()
+
+        async def no_upload(_: str) -> bytes:
+            return b""
+
+        deps = handlers.Deps(today=lambda: TODAY, max_file_bytes=2**31, fetch_upload=no_upload)
+        start = time.perf_counter()
+        async with runtime.uow() as uow:
+            report = await handlers.import_receivables_file(
+                im.ImportReceivablesFile(file_name="bench.csv", content=data), uow, deps
+            )
+        committed = time.perf_counter() - start
+        while True:
+            async with runtime.sessions() as s:
+                if await runtime.outbox.backlog(s) == 0:
+                    break
+            await asyncio.sleep(0.05)
+        total = time.perf_counter() - start
+        await runtime.stop()
+        await engine.dispose()
+    assert report.items_opened == n, report
+
+    conn = await asyncpg.connect(url)
+    await conn.execute(
+        "CREATE TABLE raw_copy (item_id text, customer_id text, number text, due_date date, "
+        "amount numeric(20,6), currency text)"
+    )
+    records = [
+        (
+            f"FR01/invoice/F{k:08d}",
+            f"FR01/C{k // 10:07d}",
+            f"F{k:08d}",
+            dt.date(2026, 10, 1),
+            Decimal(f"{100 + k % 900}.{k % 100:02d}"),
+            "EUR",
+        )
+        for k in range(n)
+    ]
+    start = time.perf_counter()
+    await conn.copy_records_to_table("raw_copy", records=records)
+    copy_time = time.perf_counter() - start
+    await conn.close()
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    await conn.close()
+    figure("importer: CSV -> PostgreSQL, committed", n, "rows", committed)
+    figure("importer: ... and every event published", n, "rows", total)
+    figure("raw PostgreSQL COPY of the same rows", n, "rows", copy_time)
+    print(f"{'ratio import / raw COPY':<48} {total / copy_time:>8.1f}x slower")
+
+
 def main() -> None:
+    import os
+
     bench_csv(50_000)
     bench_engine(20_000)
     bench_templates(2_000)
-    asyncio.run(bench_outbox(5_000))
+    asyncio.run(bench_outbox(20_000))
+    asyncio.run(bench_import_postgres(int(os.environ.get("OPENDSO_BENCH_ITEMS", "100000"))))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -26,12 +27,13 @@ def new_meta(
     causation_id: str = "",
     occurred_at: dt.datetime | None = None,
     event_id: str | None = None,
+    trace: Mapping[str, str] | None = None,
 ) -> EventMeta:
-    """A fresh envelope stamped with the current trace context."""
+    """A fresh envelope stamped with the current trace context (or ``trace``, already extracted)."""
     ts = Timestamp()
     ts.FromDatetime(occurred_at or dt.datetime.now(dt.UTC))
-    trace: dict[str, str] = {}
-    inject_headers(trace)
+    if trace is None:
+        trace = current_trace()
     eid = event_id or new_event_id()
     return EventMeta(
         event_id=eid,
@@ -43,6 +45,13 @@ def new_meta(
         traceparent=trace.get("traceparent", ""),
         tracestate=trace.get("tracestate", ""),
     )
+
+
+def current_trace() -> dict[str, str]:
+    """The current trace context as W3C headers."""
+    headers: dict[str, str] = {}
+    inject_headers(headers)
+    return headers
 
 
 def meta_of(message: Message) -> EventMeta:

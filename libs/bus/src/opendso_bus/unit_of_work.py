@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 from opendso.common.v1.common_pb2 import EventMeta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from opendso_bus.envelope import new_meta
+from opendso_bus.envelope import current_trace, new_meta
 from opendso_bus.outbox import Outbox
 
 
@@ -34,6 +34,7 @@ class SqlUnitOfWork:
         self._cause: EventMeta | None = None
         self._correlation_id = ""
         self._published = False
+        self._trace: dict[str, str] | None = None
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -69,11 +70,16 @@ class SqlUnitOfWork:
 
     def meta(self, entity: str = "", **kwargs: Any) -> EventMeta:
         """A new envelope for a message this unit of work is about to publish."""
+        if self._trace is None:
+            # One trace context per unit of work: reading it per event costs
+            # more than the rest of the envelope on a bulk import.
+            self._trace = current_trace()
         return new_meta(
             self._source,
             entity=entity,
             correlation_id=self._correlation_id,
             causation_id=self._cause.event_id if self._cause else "",
+            trace=self._trace,
             **kwargs,
         )
 

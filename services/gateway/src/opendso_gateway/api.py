@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from opendso.banking.v1 import banking_pb2 as bk
 from opendso.collection.v1 import collection_pb2 as col
 from opendso.imports.v1 import imports_pb2 as im
 from opendso.messaging.v1 import messaging_pb2 as msg
@@ -82,6 +83,34 @@ async def _stage_upload(request: Request, file: UploadFile) -> tuple[bytes, str]
     name = f"{request.state.request_id}/{file.filename or 'upload'}"
     await _bus(request).put_upload(name, file.file)  # type: ignore[arg-type]
     return b"", name
+
+
+@router.post("/imports/statements", summary="Upload a bank statement (CAMT.053/054, MT940 or CSV)")
+async def upload_statement(
+    request: Request,
+    file: Annotated[UploadFile, File(description="The statement file")],
+    entity: Annotated[str, Query(min_length=1, description="The legal entity the bank account belongs to")],
+    format: Annotated[str, Query(pattern="^(auto|camt|mt940|csv)$")] = "auto",
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> JSONResponse:
+    content, object_name = await _stage_upload(request, file)
+    report = await _bus(request).ask(
+        bk.ImportBankStatement(
+            file_name=file.filename or "statement",
+            content=content,
+            object_name=object_name,
+            entity=entity,
+            format=format,
+            idempotency_key=idempotency_key or "",
+            correlation_id=request.state.request_id,
+        ),
+        bk.StatementReport,
+        timeout=max(request.app.state.settings.request_timeout_seconds, 60.0),
+    )
+    body = serializers.statement_report(report)
+    if report.file_rejected:
+        raise Problem(422, "Statement rejected", report.rejection_reason or "statement rejected", report=body)
+    return JSONResponse(body)
 
 
 @router.get("/imports/{import_id}", summary="The report of an earlier import")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from opendso.banking.v1 import banking_pb2 as bk
 from opendso.collection.v1 import collection_pb2 as col
 from opendso.common.v1.common_pb2 import Date, Money
 from opendso.imports.v1 import imports_pb2 as im
@@ -71,6 +72,33 @@ def row_error(e: im.RowError) -> dict[str, Any]:
 
 
 REJECTED_CSV_HEADER = ("file", "row", "column", "header", "value", "reason")
+
+
+def statement_report(r: bk.StatementReport) -> dict[str, Any]:
+    def balance(b: bk.Balance) -> dict[str, Any] | None:
+        return {"date": date(b.date), "amount": money(b.amount)} if b.amount.currency else None
+
+    return {
+        "import_id": r.import_id,
+        "file_name": r.file_name,
+        "format": r.format or None,
+        "statements": [
+            {
+                "statement_id": s.statement_id,
+                "account_iban": s.account_iban or None,
+                "currency": s.currency,
+                "opening_balance": balance(s.opening_balance),
+                "closing_balance": balance(s.closing_balance),
+                "transactions": s.transactions,
+            }
+            for s in r.statements
+        ],
+        "transactions_published": r.transactions_published,
+        "transactions_already_known": r.transactions_already_known,
+        "file_rejected": r.file_rejected,
+        "rejection_reason": r.rejection_reason or None,
+        "replayed": r.replayed,
+    }
 
 
 def customer(c: rv.Customer) -> dict[str, Any]:

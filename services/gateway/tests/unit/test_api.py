@@ -179,3 +179,31 @@ def test_a_large_upload_goes_through_the_object_store_and_the_command_names_it()
     assert isinstance(sent, im.ImportReceivablesFile)
     assert sent.content == b"" and sent.object_name.endswith("/big.csv")
     assert bus.uploads[sent.object_name] == b"x" * 25
+
+
+def test_a_statement_upload_names_its_entity_and_answers_the_summary() -> None:
+    from opendso.banking.v1 import banking_pb2 as bk
+
+    report = bk.StatementReport(
+        format="camt.053.001.08",
+        transactions_published=3,
+        statements=[
+            bk.StatementSummary(
+                statement_id="S-1",
+                currency="EUR",
+                transactions=3,
+                closing_balance=bk.Balance(amount={"amount": "10.00", "currency": "EUR"}),
+            )
+        ],
+    )
+    http, bus = client({bk.ImportBankStatement: report})
+    with http:
+        missing_entity = http.post("/api/v1/imports/statements", files={"file": ("s.xml", b"<x/>")})
+        answer = http.post("/api/v1/imports/statements", params={"entity": "FR01"}, files={"file": ("s.xml", b"<x/>")})
+    assert missing_entity.status_code == 422
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["statements"][0]["closing_balance"]["amount"] == {"amount": "10.00", "currency": "EUR"}
+    assert body["statements"][0]["opening_balance"] is None
+    sent = bus.asked[0]
+    assert isinstance(sent, bk.ImportBankStatement) and sent.entity == "FR01" and sent.format == "auto"

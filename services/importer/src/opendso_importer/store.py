@@ -76,6 +76,29 @@ imports = Table(
 )
 
 
+bank_transactions = Table(
+    "imp_bank_transactions",
+    metadata,
+    # The stable id of a statement line: a line seen in an earlier file is not published again.
+    Column("transaction_id", String(64), primary_key=True),
+    Column("entity", String(50), nullable=False),
+    Column("statement_id", String(200), nullable=False),
+    Column("import_id", String(64), nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+statement_imports = Table(
+    "imp_statement_imports",
+    metadata,
+    Column("import_id", String(64), primary_key=True),
+    Column("idempotency_key", String(200), nullable=True, unique=True),
+    Column("checksum", String(64), nullable=False),
+    Column("file_name", String(500), nullable=False),
+    Column("report", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def customer_id_of(entity: str, account_number: str) -> str:
     return f"{entity}/{account_number}"
 
@@ -184,6 +207,38 @@ class LedgerRepository:
             "closed_on": closed_on,
             "updated_at": dt.datetime.now(dt.UTC),
         }
+
+    async def known_transactions(self, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(ids))):
+            rows = await self._session.execute(
+                select(bank_transactions.c.transaction_id).where(bank_transactions.c.transaction_id.in_(chunk))
+            )
+            found.update(rows.scalars())
+        return found
+
+    async def record_transactions(self, rows: list[tuple[str, str, str]], import_id: str) -> None:
+        """Remember (transaction id, entity, statement id) of published lines."""
+        if rows:
+            now = dt.datetime.now(dt.UTC)
+            await self._session.execute(
+                insert(bank_transactions),
+                [{"transaction_id": t, "entity": e, "statement_id": s, "import_id": import_id, "imported_at": now}
+                 for t, e, s in rows],
+            )
+
+    async def statement_import_by_key(self, key: str) -> bytes | None:
+        return await self._session.scalar(
+            select(statement_imports.c.report).where(statement_imports.c.idempotency_key == key)
+        )
+
+    async def record_statement_import(
+        self, import_id: str, key: str | None, checksum: str, file_name: str, report: bytes
+    ) -> None:
+        await self._session.execute(insert(statement_imports).values(
+            import_id=import_id, idempotency_key=key, checksum=checksum, file_name=file_name, report=report,
+            created_at=dt.datetime.now(dt.UTC),
+        ))
 
     async def import_by_key(self, key: str) -> bytes | None:
         return await self._session.scalar(select(imports.c.report).where(imports.c.idempotency_key == key))

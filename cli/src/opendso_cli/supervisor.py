@@ -33,6 +33,8 @@ def service_env(
         env[f"{prefix}DATABASE_URL"] = f"sqlite+aiosqlite:///{var / (name + '.db')}"
     if name == "messaging":
         env[f"{prefix}OUTBOX_DIR"] = str(var / "outbox")
+    if name == "importer":
+        env[f"{prefix}DROP_DIR"] = str(var / "drop")
     return env
 
 

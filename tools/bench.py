@@ -173,43 +173,14 @@ async def bench_outbox(events: int) -> None:
 
 
 def _items_csv(n: int) -> bytes:
-    """n open items of n // 10 customers, in the canonical layout."""
+    """n realistic open items of n // 10 customers (opendso_cli.generator), as an ERP would export them."""
+    from opendso_cli.demo import HEADER
+    from opendso_cli.generator import items_for_bench
+
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(
-        [
-            "entity",
-            "account_number",
-            "customer_name",
-            "email",
-            "language",
-            "item_number",
-            "item_type",
-            "issue_date",
-            "due_date",
-            "amount",
-            "open_amount",
-            "currency",
-        ]
-    )
-    for k in range(n):
-        c = k // 10
-        writer.writerow(
-            [
-                "FR01",
-                f"C{c:07d}",
-                f"Client {c}",
-                f"ap{c}@client.example",
-                "fr",
-                f"F{k:08d}",
-                "invoice",
-                "2026-09-01",
-                "2026-10-01",
-                f"{100 + k % 900},{k % 100:02d}",
-                f"{100 + k % 900},{k % 100:02d}",
-                "EUR",
-            ]
-        )
+    writer.writerow(HEADER)
+    writer.writerows(items_for_bench(n, today=TODAY))
     return out.getvalue().encode()
 
 
@@ -274,16 +245,23 @@ async def bench_import_postgres(n: int) -> None:
         "CREATE TABLE raw_copy (item_id text, customer_id text, number text, due_date date, "
         "amount numeric(20,6), currency text)"
     )
+    # The same rows, already parsed, as COPY would take them: the floor any import stands next to.
+    rows = csv.reader(io.StringIO(data.decode()), delimiter=";")
+    header = next(rows)
+    at = {
+        name: header.index(name)
+        for name in ("entity", "account_number", "item_number", "due_date", "open_amount", "currency")
+    }
     records = [
         (
-            f"FR01/invoice/F{k:08d}",
-            f"FR01/C{k // 10:07d}",
-            f"F{k:08d}",
-            dt.date(2026, 10, 1),
-            Decimal(f"{100 + k % 900}.{k % 100:02d}"),
-            "EUR",
+            f"{r[at['entity']]}/{r[at['item_number']]}",
+            f"{r[at['entity']]}/{r[at['account_number']]}",
+            r[at["item_number"]],
+            dt.date.fromisoformat(r[at["due_date"]]),
+            Decimal(r[at["open_amount"]].replace(",", ".")),
+            r[at["currency"]],
         )
-        for k in range(n)
+        for r in rows
     ]
     start = time.perf_counter()
     await conn.copy_records_to_table("raw_copy", records=records)

@@ -28,6 +28,9 @@ def run(
         str | None, typer.Option(help="PostgreSQL server URL; each service gets its own database opendso_<service>")
     ] = None,
     demo: Annotated[bool, typer.Option(help="Load the demo customers and invoices")] = True,
+    demo_customers: Annotated[
+        int, typer.Option(help="Also load a generated, realistic ledger of this many customers (0: none)", min=0)
+    ] = 300,
 ) -> None:
     """Start NATS, every service and the gateway; Ctrl-C stops everything."""
     from opendso_cli.supervisor import System, choose_port
@@ -47,6 +50,12 @@ def run(
                 f"demo data   {report['customers_created']} customers, {report['items_opened']} items opened, "
                 f"{report['rows_rejected']} row rejected: {report['errors']}"
             )
+            if demo_customers:
+                generated = system.load_generated(demo_customers)
+                typer.echo(
+                    f"generated   {generated['customers_created']} customers, {generated['items_opened']} items "
+                    f"over 8 entities (opendso_cli.generator)"
+                )
         base = system.base_url
         typer.echo(
             f"API docs    {base}/docs\nHealth      {base}/health\nAgenda      {base}/api/v1/agenda\n"

@@ -100,6 +100,25 @@ class System:
             time.sleep(0.3)
         raise TimeoutError(f"system not healthy within {timeout}s: {last}")
 
+    def load_generated(self, customers: int) -> dict[str, object]:
+        """A realistic ledger of ``customers`` customers over eight entities (opendso_cli.generator)."""
+        import io
+
+        from opendso_cli.generator import GeneratorConfig, write_csv
+
+        today = dt.date.today()
+        buffer = io.BytesIO()
+        write_csv(GeneratorConfig(customers=customers, today=today), buffer)
+        answer = httpx.post(
+            f"{self.base_url}/api/v1/imports/receivables",
+            files={"file": ("generated.csv", buffer.getvalue(), "text/csv")},
+            headers={"Idempotency-Key": f"generated-{today.isoformat()}-{customers}"},
+            timeout=300,
+        )
+        answer.raise_for_status()
+        report: dict[str, object] = answer.json()
+        return report
+
     def load_demo(self) -> dict[str, object]:
         answer = httpx.post(
             f"{self.base_url}/api/v1/imports/receivables",

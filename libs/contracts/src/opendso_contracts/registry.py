@@ -95,6 +95,8 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(receivables.GetCustomerAccount, receivables.CustomerAccount),
         _query(imports.ImportReceivablesFile, imports.ImportReport),
         _query(imports.GetImportReport, imports.ImportReport),
+        _query(imports.ProposeMapping, imports.MappingProposal),
+        _query(imports.SaveMappingProfile, imports.MappingProfile),
         _query(banking.ImportBankStatement, banking.StatementReport),
         _query(collection.GetAgenda, collection.Agenda),
         _query(messaging.ListOutbox, messaging.OutboxListing),

@@ -16,6 +16,7 @@ from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso.reporting.v1 import reporting_pb2 as rp
 from opendso_contracts.convert import date_to_proto
+from pydantic import BaseModel, Field
 
 from opendso_gateway import serializers
 from opendso_gateway.bus import Bus
@@ -83,6 +84,37 @@ async def _stage_upload(request: Request, file: UploadFile) -> tuple[bytes, str]
     name = f"{request.state.request_id}/{file.filename or 'upload'}"
     await _bus(request).put_upload(name, file.file)  # type: ignore[arg-type]
     return b"", name
+
+
+class MappingProfileBody(BaseModel):
+    """A confirmed column mapping, saved under a name for a file layout."""
+
+    layout_signature: str = Field(min_length=1, max_length=64, description="From the proposal for the file")
+    columns: dict[str, str] = Field(description="Canonical field -> header as written in the file")
+    constants: dict[str, str] = Field(default_factory=dict, description="Field -> value for every row")
+
+
+@router.post("/imports/mapping-proposals", summary="Propose a column mapping for a file (smart upload)")
+async def propose_mapping(request: Request, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    content, object_name = await _stage_upload(request, file)
+    proposal = await _bus(request).ask(
+        im.ProposeMapping(file_name=file.filename or "upload", content=content, object_name=object_name),
+        im.MappingProposal,
+    )
+    return serializers.mapping_proposal(proposal)
+
+
+@router.put("/imports/mapping-profiles/{name}", summary="Save a column mapping for later files of that layout")
+async def save_mapping_profile(request: Request, name: str, body: MappingProfileBody) -> dict[str, Any]:
+    saved = await _bus(request).ask(
+        im.SaveMappingProfile(
+            profile=im.MappingProfile(
+                name=name, layout_signature=body.layout_signature, columns=body.columns, constants=body.constants
+            )
+        ),
+        im.MappingProfile,
+    )
+    return serializers.mapping_profile(saved)
 
 
 @router.post("/imports/statements", summary="Upload a bank statement (CAMT.053/054, MT940 or CSV)")

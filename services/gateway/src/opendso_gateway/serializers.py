@@ -56,6 +56,7 @@ def import_report(r: im.ImportReport) -> dict[str, Any]:
         "snapshot_entities": list(r.snapshot_entities),
         "snapshot_closing_skipped": r.snapshot_closing_skipped,
         "dry_run": r.dry_run,
+        "mapping_profile": r.mapping_profile or None,
         "errors": [row_error(e) for e in r.errors],
     }
 
@@ -72,6 +73,27 @@ def row_error(e: im.RowError) -> dict[str, Any]:
 
 
 REJECTED_CSV_HEADER = ("file", "row", "column", "header", "value", "reason")
+
+
+def mapping_profile(p: im.MappingProfile) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "layout_signature": p.layout_signature,
+        "columns": dict(p.columns),
+        "constants": dict(p.constants),
+    }
+
+
+def mapping_proposal(p: im.MappingProposal) -> dict[str, Any]:
+    return {
+        "headers": list(p.headers),
+        "columns": dict(p.columns),
+        "confidence": {k: round(v, 2) for k, v in p.confidence.items()},
+        "unmapped_headers": list(p.unmapped_headers),
+        "missing_required": list(p.missing_required),
+        "layout_signature": p.layout_signature,
+        "saved_profile": mapping_profile(p.saved_profile) if p.saved_profile.name else None,
+    }
 
 
 def statement_report(r: bk.StatementReport) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from opendso_bus import InvalidRequest, NotFound
 from opendso_contracts.convert import date_to_proto, money_to_proto
 from opendso_money import Money
 
+from opendso_importer.domain.column_mapping import ColumnMapping, layout_signature, propose_mapping, validate_mapping
 from opendso_importer.domain.ledger import (
     ChangeKind,
     CustomerState,
@@ -32,8 +33,9 @@ from opendso_importer.domain.receivables_csv import (
     FileRejected,
     ItemRow,
     RowError,
-    parse_receivables_csv,
+    parse_receivables,
 )
+from opendso_importer.domain.tabular import read_table
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
 
 KIND_TO_PROTO = {
@@ -82,7 +84,30 @@ def item_to_proto(state: ItemState) -> rv.OpenItem:
 
 
 def _errors(errors: tuple[RowError, ...]) -> list[im.RowError]:
-    return [im.RowError(file=e.file, row=e.row, column=e.column or "", reason=e.reason) for e in errors]
+    return [
+        im.RowError(
+            file=e.file, row=e.row, column=e.column or "", header=e.header or "", value=e.value or "", reason=e.reason
+        )
+        for e in errors
+    ]
+
+
+async def _mapping_for(command: im.ImportReceivablesFile, uow: UnitOfWork) -> tuple[ColumnMapping | None, str]:
+    """The command's own mapping; else the saved profile for the file's layout; else none (synonyms).
+
+    Answers the mapping and the name of the profile used ("" when none).
+    """
+    if command.mapping or command.constants:
+        return ColumnMapping(dict(command.mapping), dict(command.constants)), ""
+    try:
+        headers = read_table(command.content, command.file_name).headers
+    except FileRejected:
+        return None, ""  # the parse below rejects the file with the reason
+    profile = await uow.ledger.profile_for_layout(layout_signature(headers))
+    if profile is None:
+        return None, ""
+    name, columns, constants = profile
+    return ColumnMapping(columns, constants), name
 
 
 async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOfWork, deps: Deps) -> im.ImportReport:
@@ -111,8 +136,16 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
         mode=mode,
         dry_run=command.dry_run,
     )
+    mapping, profile_name = await _mapping_for(command, uow)
+    report.mapping_profile = profile_name
+    if mapping is not None:
+        problems = validate_mapping(mapping, read_table(command.content, command.file_name).headers)
+        if problems:
+            raise InvalidRequest(
+                f"{command.file_name}: the column mapping does not fit the file: {'; '.join(problems)}"
+            )
     try:
-        parsed = parse_receivables_csv(command.content, command.file_name)
+        parsed = parse_receivables(command.content, command.file_name, mapping)
     except FileRejected as rejected:
         report.file_rejected = True
         report.errors.extend(_errors(rejected.errors))
@@ -159,6 +192,49 @@ async def _close_missing(
     await uow.ledger.save_items([], closing)
     await uow.publish_many(events)
     report.items_closed += len(closing)
+
+
+async def propose_column_mapping(query: im.ProposeMapping, uow: UnitOfWork, deps: Deps) -> im.MappingProposal:
+    """Read a file's header and propose which column is which; say if a saved profile already fits."""
+    content = await deps.fetch_upload(query.object_name) if query.object_name else query.content
+    try:
+        headers = read_table(content, query.file_name or "upload").headers
+    except FileRejected as rejected:
+        raise InvalidRequest("; ".join(e.reason for e in rejected.errors)) from None
+    proposal = propose_mapping(headers)
+    signature = layout_signature(headers)
+    answer = im.MappingProposal(
+        headers=list(headers),
+        columns=dict(proposal.mapping.columns),
+        unmapped_headers=list(proposal.unmapped_headers),
+        missing_required=list(proposal.missing_required),
+        confidence=dict(proposal.confidence),
+        layout_signature=signature,
+    )
+    saved = await uow.ledger.profile_for_layout(signature)
+    if saved is not None:
+        name, columns, constants = saved
+        answer.saved_profile.CopyFrom(
+            im.MappingProfile(name=name, layout_signature=signature, columns=columns, constants=constants)
+        )
+    return answer
+
+
+async def save_mapping_profile(command: im.SaveMappingProfile, uow: UnitOfWork) -> im.MappingProfile:
+    profile = command.profile
+    if not profile.name.strip():
+        raise InvalidRequest("a mapping profile needs a name")
+    if not profile.layout_signature:
+        raise InvalidRequest("layout_signature is required: take it from the proposal for the file")
+    mapping = ColumnMapping(dict(profile.columns), dict(profile.constants))
+    problems = validate_mapping(mapping, list(profile.columns.values()))
+    if problems:
+        raise InvalidRequest("; ".join(problems))
+    await uow.ledger.save_profile(
+        profile.name.strip(), profile.layout_signature, dict(profile.columns), dict(profile.constants)
+    )
+    await uow.commit()
+    return profile
 
 
 async def get_import_report(query: im.GetImportReport, uow: UnitOfWork) -> im.ImportReport:

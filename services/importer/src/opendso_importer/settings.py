@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from opendso_bus import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -10,3 +12,10 @@ class Settings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/importer.db"
     max_file_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    # The drop location: a local folder, or an S3 bucket (and prefix) when drop_s3_bucket is set.
+    drop_dir: Path | None = Path("var/drop")
+    drop_s3_bucket: str | None = None
+    drop_s3_prefix: str = ""
+    # For S3-compatible stores (MinIO, a local test server); empty: AWS.
+    drop_s3_endpoint_url: str | None = None
+    drop_poll_seconds: float = Field(default=5.0, gt=0, le=3600)

@@ -4,6 +4,7 @@ the log of imports (which also answers a retried upload with its first report)."
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from sqlalchemy import (
     RowMapping,
     String,
     Table,
+    Text,
     bindparam,
     insert,
     select,
@@ -96,6 +98,17 @@ statement_imports = Table(
     Column("file_name", String(500), nullable=False),
     Column("report", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+mapping_profiles = Table(
+    "imp_mapping_profiles",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("layout_signature", String(64), nullable=False, index=True),
+    Column("columns", Text, nullable=False),
+    Column("constants", Text, nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -223,8 +236,10 @@ class LedgerRepository:
             now = dt.datetime.now(dt.UTC)
             await self._session.execute(
                 insert(bank_transactions),
-                [{"transaction_id": t, "entity": e, "statement_id": s, "import_id": import_id, "imported_at": now}
-                 for t, e, s in rows],
+                [
+                    {"transaction_id": t, "entity": e, "statement_id": s, "import_id": import_id, "imported_at": now}
+                    for t, e, s in rows
+                ],
             )
 
     async def statement_import_by_key(self, key: str) -> bytes | None:
@@ -235,10 +250,46 @@ class LedgerRepository:
     async def record_statement_import(
         self, import_id: str, key: str | None, checksum: str, file_name: str, report: bytes
     ) -> None:
-        await self._session.execute(insert(statement_imports).values(
-            import_id=import_id, idempotency_key=key, checksum=checksum, file_name=file_name, report=report,
-            created_at=dt.datetime.now(dt.UTC),
-        ))
+        await self._session.execute(
+            insert(statement_imports).values(
+                import_id=import_id,
+                idempotency_key=key,
+                checksum=checksum,
+                file_name=file_name,
+                report=report,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+
+    async def profile_for_layout(self, signature: str) -> tuple[str, dict[str, str], dict[str, str]] | None:
+        """The most recently saved profile for a layout: (name, columns, constants)."""
+        row = (
+            await self._session.execute(
+                select(mapping_profiles)
+                .where(mapping_profiles.c.layout_signature == signature)
+                .order_by(mapping_profiles.c.saved_at.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return m["name"], json.loads(m["columns"]), json.loads(m["constants"])
+
+    async def save_profile(self, name: str, signature: str, columns: dict[str, str], constants: dict[str, str]) -> None:
+        values = {
+            "layout_signature": signature,
+            "columns": json.dumps(columns, sort_keys=True),
+            "constants": json.dumps(constants, sort_keys=True),
+            "saved_at": dt.datetime.now(dt.UTC),
+        }
+        found = await self._session.scalar(select(mapping_profiles.c.name).where(mapping_profiles.c.name == name))
+        if found is None:
+            await self._session.execute(insert(mapping_profiles).values(name=name, **values))
+        else:
+            await self._session.execute(
+                update(mapping_profiles).where(mapping_profiles.c.name == name).values(**values)
+            )
 
     async def import_by_key(self, key: str) -> bytes | None:
         return await self._session.scalar(select(imports.c.report).where(imports.c.idempotency_key == key))

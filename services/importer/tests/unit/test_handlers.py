@@ -25,6 +25,7 @@ class FakeLedger:
         self.customer_rows: dict[str, CustomerState] = {}
         self.item_rows: dict[str, tuple[ItemState, dt.date | None]] = {}
         self.imports: dict[str, bytes] = {}
+        self.profiles: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {}
 
     async def customers(self, ids: Any) -> dict[str, CustomerState]:
         return {i: self.customer_rows[i] for i in ids if i in self.customer_rows}
@@ -63,6 +64,12 @@ class FakeLedger:
 
     async def import_by_key(self, key: str) -> bytes | None:
         return self.imports.get(key)
+
+    async def profile_for_layout(self, signature: str) -> tuple[str, dict[str, str], dict[str, str]] | None:
+        return self.profiles.get(signature)
+
+    async def save_profile(self, name: str, signature: str, columns: dict[str, str], constants: dict[str, str]) -> None:
+        self.profiles[signature] = (name, columns, constants)
 
     async def record_import(
         self, import_id: str, key: str | None, checksum: str, file_name: str, report: bytes
@@ -275,3 +282,35 @@ async def test_a_large_file_is_read_from_the_object_store_by_name() -> None:
     report = await handlers.import_receivables_file(command, cast(UnitOfWork, uow), DEPS)
 
     assert report.items_opened == 2
+
+
+FRENCH = (
+    "N° client;Raison sociale;N° facture;Date facture;Échéance;Montant TTC;Devise;Divers\n"
+    "C1;Dupont SARL;F-1;01/10/2026;31/10/2026;120,00;EUR;x\n"
+)
+
+
+async def test_a_proposal_maps_french_headers_and_a_saved_profile_applies_to_later_files() -> None:
+    ledger = FakeLedger()
+    uow = cast(UnitOfWork, FakeUnitOfWork(ledger))
+    proposal = await handlers.propose_column_mapping(
+        im.ProposeMapping(file_name="fr.csv", content=FRENCH.encode()), uow, DEPS
+    )
+    assert proposal.columns["account_number"] == "N° client"
+    assert proposal.columns["due_date"] == "Échéance"
+    assert list(proposal.missing_required) == ["entity"]
+    assert "Divers" in proposal.unmapped_headers
+
+    profile = im.MappingProfile(name="ERP France", layout_signature=proposal.layout_signature,
+                                columns=dict(proposal.columns), constants={"entity": "FR01"})
+    await handlers.save_mapping_profile(im.SaveMappingProfile(profile=profile), uow)
+    report, _ = await run(ledger, FRENCH)
+
+    assert report.mapping_profile == "ERP France"
+    assert report.items_opened == 1 and report.rows_rejected == 0
+    assert "FR01/invoice/F-1" in ledger.item_rows
+
+
+async def test_a_mapping_naming_a_header_the_file_lacks_is_refused() -> None:
+    with pytest.raises(InvalidRequest, match="Numéro"):
+        await run(FakeLedger(), FRENCH, mapping={"account_number": "Numéro"}, constants={"entity": "FR01"})

@@ -1,16 +1,27 @@
-from datetime import date
+# Turkish names have a dotless i (U+0131) and Czech ones an en dash, which RUF001 takes for typos.
+# ruff: noqa: RUF001
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from opendso_importer.domain.column_mapping import ColumnMapping, propose_mapping
 from opendso_importer.domain.receivables_csv import (
     CustomerRow,
     FileRejected,
     ParsedFile,
     RowError,
     parse_date,
+    parse_receivables,
     parse_receivables_csv,
 )
+from opendso_importer.domain.tabular import read_table
 from opendso_money import Money
+from openpyxl import Workbook
+
+ERP_EXPORTS = Path(__file__).parent.parent / "data" / "erp"
 
 HEADER = (
     "entity;account_number;customer_name;email;language;country;"
@@ -396,3 +407,283 @@ def test_a_header_only_file_has_nothing_and_no_errors() -> None:
     parsed = parse()
 
     assert (parsed.customers, parsed.items, parsed.errors, parsed.rows_read) == ((), (), (), 0)
+
+
+def test_an_unreadable_file_is_rejected_as_a_whole_not_at_a_row() -> None:
+    rejected = rejection(b"\x00\x01\x02 binary \xff\xfe")
+
+    assert [(e.row, e.column) for e in rejected.errors] == [(0, None)]
+
+
+# --- ERP exports, synonyms and mappings ---------------------------------------------------------------
+
+
+def erp_export(name: str) -> bytes:
+    return (ERP_EXPORTS / name).read_bytes()
+
+
+def proposed_mapping(data: bytes, **constant: str) -> ColumnMapping:
+    proposal = propose_mapping(read_table(data, "export.csv").headers)
+    return ColumnMapping(proposal.mapping.columns, constant)
+
+
+def test_a_french_export_imports_with_its_proposed_mapping_and_constants_for_what_it_lacks() -> None:
+    data = erp_export("fr_export_cp1252.csv")
+
+    parsed = parse_receivables(data, "fr.csv", proposed_mapping(data, entity="FR01", language="fr"))
+
+    assert [(c.entity, c.account_number, c.name, c.language) for c in parsed.customers] == [
+        ("FR01", "411DUP", "Boulangerie Dupont & Fils", "fr"),
+        ("FR01", "411HEL", "Crème & Pâtisserie Hélène SARL", "fr"),
+        ("FR01", "411NIM", "Société Générale de Nîmes", "fr"),
+    ]
+    partly_paid = parsed.items[1]
+    assert (partly_paid.number, partly_paid.issue_date, partly_paid.due_date) == (
+        "FA-2024-0152",
+        date(2024, 3, 12),
+        date(2024, 4, 11),
+    )
+    assert (partly_paid.amount, partly_paid.open_amount) == (
+        Money(Decimal("318.60"), "EUR"),
+        Money(Decimal("118.60"), "EUR"),
+    )
+    assert len(parsed.items) == 4
+
+
+def test_a_rejected_row_names_the_file_row_field_original_header_and_value() -> None:
+    data = erp_export("fr_export_cp1252.csv")
+
+    parsed = parse_receivables(data, "fr.csv", proposed_mapping(data, entity="FR01"))
+
+    assert parsed.errors == (
+        RowError("fr.csv", 5, "due_date", "invalid due_date '31/02/2024'", header="Échéance", value="31/02/2024"),
+    )
+
+
+def test_a_czech_export_in_cp1250_imports_by_its_czech_headers_without_a_mapping() -> None:
+    parsed = parse_receivables(erp_export("cz_export_cp1250.csv"), "cz.csv")
+
+    assert parsed.errors == ()
+    assert [c.name for c in parsed.customers] == [
+        "Dvořák a syn s.r.o.",
+        "Jiří Černý – Řeznictví",
+        "Žilinská strojárne a.s.",
+    ]
+    assert parsed.customers[2].country == "SK"
+    item = parsed.items[1]
+    assert (item.number, item.reference, item.due_date) == ("FV240044", "240044", date(2024, 3, 22))
+    assert item.open_amount == Money(Decimal("1000.00"), "CZK")
+
+
+def test_a_turkish_export_in_cp1254_imports_its_sales_rep_and_credit_notes() -> None:
+    parsed = parse_receivables(erp_export("tr_export_cp1254.csv"), "tr.csv")
+
+    assert parsed.errors == ()
+    assert [(c.account_number, c.name, c.sales_rep) for c in parsed.customers] == [
+        ("120.01.0042", "Yılmaz İnşaat Ltd. Şti.", "Ayşe Doğan"),
+        ("120.01.0057", "Öztürk Gıda Sanayi A.Ş.", "Mehmet Çelik"),
+    ]
+    assert [(i.kind, i.amount) for i in parsed.items] == [
+        ("invoice", Money(Decimal("48600.00"), "TRY")),
+        ("credit_note", Money(Decimal("-2400.00"), "TRY")),
+        ("invoice", Money(Decimal("17250.50"), "TRY")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "kind"),
+    [("Facture", "invoice"), ("Avoir", "credit_note"), ("Gutschrift", "credit_note"), ("Dobropis", "credit_note"),
+     ("Faktura korygująca", "credit_note"), ("Notă de credit", "credit_note"), ("Zahlung", "unallocated_payment"),
+     ("Płatność", "unallocated_payment"), ("Splátka", "instalment"), ("Taksit", "instalment")],
+)  # fmt: skip
+def test_item_types_are_understood_in_the_languages_we_import(written: str, kind: str) -> None:
+    parsed = parse(f"E1;A1;Acme;;;;I1;{written};2024-01-01;2024-01-31;10;;EUR")
+
+    assert parsed.items[0].kind == kind
+
+
+def test_a_mapping_reads_only_the_columns_it_maps() -> None:
+    data = b"Kunde;Konto;Betrag;Name\nMuller;K1;10;Muller GmbH\n"
+    mapping = ColumnMapping({"account_number": "Konto", "customer_name": "Name"}, {"entity": "DE01"})
+
+    parsed = parse_receivables(data, "de.csv", mapping)
+
+    assert parsed.errors == ()
+    assert parsed.customers == (CustomerRow("DE01", "K1", "Muller GmbH", None, "en", None, None, 2),)
+
+
+def test_a_mapping_that_does_not_fit_the_file_rejects_it_naming_each_problem() -> None:
+    mapping = ColumnMapping({"account_number": "Kundennr", "customer_name": "Firma"})
+
+    with pytest.raises(FileRejected) as caught:
+        parse_receivables(b"Konto;Firma\nK1;Muller\n", "de.csv", mapping)
+
+    assert [(e.row, e.column, e.header) for e in caught.value.errors] == [
+        (1, "account_number", "Kundennr"),
+        (1, "entity", None),
+    ]
+    assert "header 'Kundennr' (for account_number) is not in the file" in str(caught.value)
+
+
+def test_a_bad_constant_is_reported_on_each_row_with_its_value_and_no_header() -> None:
+    data = b"Konto;Name;Beleg;Datum;Faellig;Betrag\nK1;A;R1;2024-01-01;2024-01-31;10\n"
+    columns = {"account_number": "Konto", "customer_name": "Name", "item_number": "Beleg", "issue_date": "Datum",
+               "due_date": "Faellig", "amount": "Betrag"}  # fmt: skip
+    mapping = ColumnMapping(columns, {"entity": "DE01", "currency": "Euro"})
+
+    parsed = parse_receivables(data, "de.csv", mapping)
+
+    error = only_error(parsed)
+    assert (error.row, error.column, error.header, error.value) == (2, "currency", None, "Euro")
+
+
+def test_a_file_without_a_mapping_still_rejects_two_columns_with_the_same_meaning_in_two_languages() -> None:
+    rejected = rejection(b"entity;account;name;Courriel;E-mail\nE1;A1;Acme;a@b.example;a@b.example\n")
+
+    assert [(e.column, e.header) for e in rejected.errors] == [("email", "E-mail")]
+    assert "columns 'Courriel' and 'E-mail' both mean email" in str(rejected)
+
+
+# --- XLSX ---------------------------------------------------------------------------------------------
+
+
+def workbook(*rows: Sequence[object], formats: dict[str, str] | None = None) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Offene Posten"
+    for row in rows:
+        sheet.append(list(row))
+    for coordinate, number_format in (formats or {}).items():
+        sheet[coordinate].number_format = number_format
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+GERMAN_HEADER = ("Buchungskreis", "Kundennummer", "Kundenname", "Sprache", "Belegnummer", "Belegart", "Belegdatum",
+                 "Fälligkeitsdatum", "Rechnungsbetrag", "Offener Betrag", "Währung", "Sachbearbeiter")  # fmt: skip
+
+
+def test_a_german_xlsx_export_imports_with_dates_numbers_and_its_physical_rows() -> None:
+    data = workbook(
+        GERMAN_HEADER,
+        ("DE01", 10042, "Müller GmbH", "de", "R-24-001", "Rechnung", date(2024, 3, 1), datetime(2024, 3, 31),
+         1190.0, 0.1 + 0.2, "EUR", "K. Weber"),
+        (),
+        ("DE01", 10042, "Müller GmbH", "de", "G-24-001", "Gutschrift", date(2024, 3, 5), date(2024, 3, 5),
+         119.0, None, "EUR", "K. Weber"),
+        ("DE01", 10057, "Schmidt & Söhne KG", "de", "R-24-002", "Rechnung", date(2024, 3, 8), date(2024, 4, 7),
+         2380.5, 2380.5, "EUR", None),
+        formats={"I2": "#,##0.00", "J2": "#,##0.00"},
+    )  # fmt: skip
+
+    parsed = parse_receivables(data, "OP-Liste.xlsx")
+
+    assert parsed.errors == ()
+    assert [(c.account_number, c.language, c.collector) for c in parsed.customers] == [
+        ("10042", "de", "K. Weber"),
+        ("10057", "de", None),
+    ]
+    assert [(i.row, i.number, i.kind, i.amount.amount, i.open_amount.amount) for i in parsed.items] == [
+        (2, "R-24-001", "invoice", Decimal("1190.00"), Decimal("0.30")),
+        (4, "G-24-001", "credit_note", Decimal("-119"), Decimal("-119")),
+        (5, "R-24-002", "invoice", Decimal("2380.5"), Decimal("2380.5")),
+    ]
+    assert parsed.items[0].due_date == date(2024, 3, 31)
+    assert parsed.rows_read == 3
+
+
+def test_a_bad_xlsx_row_is_reported_at_its_physical_row_and_the_others_import() -> None:
+    data = workbook(
+        [], GERMAN_HEADER,
+        ("DE01", 1, "A", "de", "R1", None, date(2024, 3, 1), "irgendwann", 10, None, "EUR", None),
+        ("DE01", 2, "B", "de", "R2", None, date(2024, 3, 1), date(2024, 3, 31), 10, None, "EUR", None),
+    )  # fmt: skip
+
+    parsed = parse_receivables(data, "OP-Liste.xlsx")
+
+    assert [(e.row, e.column, e.header, e.value) for e in parsed.errors] == [
+        (3, "due_date", "Fälligkeitsdatum", "irgendwann")
+    ]
+    assert [i.number for i in parsed.items] == ["R2"]
+
+
+def test_the_old_entry_point_reads_xlsx_too() -> None:
+    data = workbook(("entity", "account", "name"), ("E1", "A1", "Acme"))
+
+    assert parse_receivables_csv(data, "export.xlsx").customers[0].name == "Acme"
+
+
+def test_an_xlsx_named_file_that_is_no_workbook_is_rejected_whole() -> None:
+    with pytest.raises(FileRejected) as caught:
+        parse_receivables(b"entity;account;name\nE1;A1;Acme\n", "export.xlsx")
+
+    assert "not a valid XLSX workbook" in caught.value.errors[0].reason
+
+
+def test_a_truncated_xlsx_is_rejected_whole() -> None:
+    data = workbook(("entity", "account", "name"), *(("E1", f"A{n}", "Acme") for n in range(100)))
+
+    with pytest.raises(FileRejected) as caught:
+        parse_receivables(data[: len(data) - 100], "export.xlsx")
+
+    assert "truncated" in caught.value.errors[0].reason
+
+
+# --- optional fields ----------------------------------------------------------------------------------
+
+RICH_HEADER = (
+    "entity;account;name;customer group;sector;collector;sales rep;credit limit;"
+    "invoice;issue_date;due_date;amount;currency;product group;product;priority"
+)
+
+
+def test_optional_customer_and_item_fields_are_carried_through() -> None:
+    parsed = parse(
+        "E1;A1;Acme;Key accounts;Retail;Anna;Bob;50 000,00;I1;2024-01-01;2024-01-31;10;EUR;Tools;Hammer;high",
+        header=RICH_HEADER,
+    )
+
+    assert parsed.errors == ()
+    (customer,) = parsed.customers
+    assert (customer.customer_group, customer.sector, customer.collector, customer.sales_rep) == (
+        "Key accounts",
+        "Retail",
+        "Anna",
+        "Bob",
+    )
+    assert customer.credit_limit == Decimal("50000.00")
+    (item,) = parsed.items
+    assert (item.product_group, item.product, item.priority) == ("Tools", "Hammer", "high")
+
+
+def test_optional_fields_left_empty_are_none() -> None:
+    parsed = parse("E1;A1;Acme;;;;;;I1;2024-01-01;2024-01-31;10;EUR;;;", header=RICH_HEADER)
+
+    assert (parsed.customers[0].collector, parsed.customers[0].credit_limit, parsed.items[0].product) == (
+        None,
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(("limit", "reason"), [("lots", "invalid credit_limit 'lots'"), ("-5", "is negative")])
+def test_a_bad_credit_limit_rejects_the_row(limit: str, reason: str) -> None:
+    parsed = parse(f"E1;A1;Acme;;;;;{limit};;;;;;;;", header=RICH_HEADER)
+
+    error = only_error(parsed)
+    assert (error.column, error.header, error.value) == ("credit_limit", "credit limit", limit)
+    assert reason in error.reason
+
+
+def test_rows_of_one_account_must_agree_on_its_collector() -> None:
+    parsed = parse(
+        "E1;A1;Acme;;;Anna;;;I1;2024-01-01;2024-01-31;10;EUR;;;",
+        "E1;A1;Acme;;;Carl;;;I2;2024-01-01;2024-01-31;10;EUR;;;",
+        header=RICH_HEADER,
+    )
+
+    error = only_error(parsed)
+    assert (error.row, error.column, error.value) == (3, "collector", "Carl")
+    assert "'Carl' conflicts with 'Anna' on row 2" in error.reason

@@ -1,10 +1,13 @@
-"""Parse an ERP export of customers and their open items.
+"""Parse an ERP export of customers and their open items, from CSV or XLSX.
 
 The export has one row per open item, with the customer's columns repeated on
-every row; a row without ``item_number`` only describes a customer. Parsing is
-pure: bytes in, values and per-row errors out. A row with any error produces
-nothing (never half a customer or an item without its customer) and the other
-rows still parse; only problems that make the whole file unreadable raise
+every row; a row without ``item_number`` only describes a customer. Which
+column holds which field comes from a :class:`ColumnMapping` (a user's "smart
+upload" mapping) or, without one, from the headers themselves: canonical names
+and the known synonyms of :mod:`column_mapping`. Parsing is pure: bytes in,
+values and per-row errors out. A row with any error produces nothing (never
+half a customer or an item without its customer) and the other rows still
+parse; only problems that make the whole file unreadable raise
 :class:`FileRejected`.
 
 Conventions an ERP export does not spell out, and that we pick:
@@ -20,23 +23,34 @@ Conventions an ERP export does not spell out, and that we pick:
   negated. A negative one is kept.
 * ``open_amount`` defaults to ``amount``; it must have the same sign and be no
   larger in absolute value. Zero means paid.
+* Customer fields (name, e-mail, group, collector, credit limit...) describe
+  the account, so every row of an account must agree on them.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
-import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-import charset_normalizer
 from opendso_money import Money, parse_amount
+
+from opendso_importer.domain.column_mapping import (
+    ITEM_COLUMNS,
+    REQUIRED_ITEM_COLUMNS,
+    ColumnMapping,
+    canonical_field,
+    check_mapping,
+    locate_columns,
+    missing_required,
+    normalise_header,
+)
+from opendso_importer.domain.tabular import FileRejected as FileRejected
+from opendso_importer.domain.tabular import RowError as RowError
+from opendso_importer.domain.tabular import Table, read_table
 
 
 class ItemKind(StrEnum):
@@ -52,20 +66,6 @@ _CREDIT_KINDS = frozenset({ItemKind.CREDIT_NOTE, ItemKind.UNALLOCATED_PAYMENT})
 
 
 @dataclass(frozen=True)
-class RowError:
-    """Why one row (or, for whole-file problems, the header) was not imported.
-
-    ``row`` is the physical line number in the file, the header being row 1;
-    ``column`` is the canonical column name, or None when the whole row is wrong.
-    """
-
-    file: str
-    row: int
-    column: str | None
-    reason: str
-
-
-@dataclass(frozen=True)
 class CustomerRow:
     entity: str
     account_number: str
@@ -75,6 +75,11 @@ class CustomerRow:
     country: str | None
     contact_name: str | None
     row: int
+    customer_group: str | None = None
+    sector: str | None = None
+    collector: str | None = None
+    sales_rep: str | None = None
+    credit_limit: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ class ItemRow:
     open_amount: Money
     reference: str | None
     row: int
+    product_group: str | None = None
+    product: str | None = None
+    priority: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,89 +114,50 @@ class ParsedFile:
     rows_read: int
 
 
-class FileRejected(ValueError):
-    """The file as a whole cannot be read: empty, undecodable, no header, a required column missing."""
-
-    def __init__(self, errors: tuple[RowError, ...]) -> None:
-        super().__init__("; ".join(e.reason for e in errors))
-        self.errors = errors
-
-
-CUSTOMER_COLUMNS = ("entity", "account_number", "customer_name", "email", "language", "country", "contact_name")
-ITEM_COLUMNS = (
-    "item_number",
-    "item_type",
-    "issue_date",
-    "due_date",
-    "amount",
-    "open_amount",
-    "currency",
-    "reference",
-)
-REQUIRED_COLUMNS = ("entity", "account_number", "customer_name")
-REQUIRED_ITEM_COLUMNS = ("item_number", "issue_date", "due_date", "amount", "currency")
-
-# Keys are normalised (see _normalise_name); every canonical name maps to itself.
-_ALIASES: Mapping[str, str] = {
-    **{c.replace("_", ""): c for c in CUSTOMER_COLUMNS + ITEM_COLUMNS},
-    "legalentity": "entity",
-    "company": "entity",
-    "companycode": "entity",
-    "account": "account_number",
-    "accountno": "account_number",
-    "accountnr": "account_number",
-    "customernumber": "account_number",
-    "customerno": "account_number",
-    "customernr": "account_number",
-    "customerid": "account_number",
-    "customeraccount": "account_number",
-    "name": "customer_name",
-    "customer": "customer_name",
-    "accountname": "customer_name",
-    "emailaddress": "email",
-    "mail": "email",
-    "lang": "language",
-    "countrycode": "country",
-    "contact": "contact_name",
-    "contactperson": "contact_name",
-    "itemno": "item_number",
-    "invoicenumber": "item_number",
-    "invoiceno": "item_number",
-    "invoicenr": "item_number",
-    "invoice": "item_number",
-    "documentnumber": "item_number",
-    "documentno": "item_number",
-    "type": "item_type",
-    "documenttype": "item_type",
-    "itemkind": "item_type",
-    "invoicedate": "issue_date",
-    "documentdate": "issue_date",
-    "issued": "issue_date",
-    "due": "due_date",
-    "invoiceamount": "amount",
-    "originalamount": "amount",
-    "grossamount": "amount",
-    "balance": "open_amount",
-    "openbalance": "open_amount",
-    "outstanding": "open_amount",
-    "outstandingamount": "open_amount",
-    "amountdue": "open_amount",
-    "remainingamount": "open_amount",
-    "currencycode": "currency",
-    "ccy": "currency",
-    "ref": "reference",
-    "yourreference": "reference",
-}
-
+# Item types as ERPs print them, in the languages we import (folded by normalise_header).
 _KIND_ALIASES: Mapping[str, ItemKind] = {
-    "invoice": ItemKind.INVOICE,
-    "creditnote": ItemKind.CREDIT_NOTE,
-    "credit": ItemKind.CREDIT_NOTE,
-    "unallocatedpayment": ItemKind.UNALLOCATED_PAYMENT,
-    "unallocated": ItemKind.UNALLOCATED_PAYMENT,
-    "payment": ItemKind.UNALLOCATED_PAYMENT,
-    "instalment": ItemKind.INSTALMENT,
-    "installment": ItemKind.INSTALMENT,
+    **dict.fromkeys(
+        ("invoice", "inv", "facture", "rechnung", "faktura", "factura", "fatura", "satisfaturasi"),
+        ItemKind.INVOICE,
+    ),
+    **dict.fromkeys(
+        (
+            "creditnote",
+            "credit",
+            "cn",
+            "avoir",
+            "gutschrift",
+            "dobropis",
+            "fakturakorygujaca",
+            "korekta",
+            "notadecredit",
+            "iadefaturasi",
+        ),
+        ItemKind.CREDIT_NOTE,
+    ),
+    **dict.fromkeys(
+        (
+            "unallocatedpayment",
+            "unallocated",
+            "payment",
+            "paiement",
+            "reglement",
+            "zahlung",
+            "platba",
+            "uhrada",
+            "platnosc",
+            "wplata",
+            "plata",
+            "incasare",
+            "odeme",
+            "tahsilat",
+        ),
+        ItemKind.UNALLOCATED_PAYMENT,
+    ),
+    **dict.fromkeys(
+        ("instalment", "installment", "ratenzahlung", "rate", "splatka", "rata", "taksit"),
+        ItemKind.INSTALMENT,
+    ),
 }
 
 _ISO_639_1_CODES = """
@@ -216,285 +185,106 @@ _ISO_3166_ALPHA2_CODES = """
 ISO_3166_ALPHA2 = frozenset(_ISO_3166_ALPHA2_CODES.split())
 
 
-def parse_receivables_csv(data: bytes, file: str, *, encoding: str | None = None) -> ParsedFile:
-    """Read customers and open items from an ERP's CSV export.
+def parse_receivables(
+    data: bytes,
+    file: str,
+    mapping: ColumnMapping | None = None,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> ParsedFile:
+    """Read customers and open items from an ERP export, CSV or XLSX.
 
-    The encoding is detected unless given (a saved upload mapping may pin it);
-    the delimiter is one of ``, ; TAB |``. Raises :class:`FileRejected` only for
-    problems of the whole file; a bad row becomes a :class:`RowError`.
+    ``mapping`` says which column holds which field; without one, headers are
+    recognised by their canonical names and known synonyms. A CSV's encoding
+    is detected unless given, its delimiter is one of ``, ; TAB |``; an XLSX
+    is read from ``sheet`` (default: the first visible sheet). Raises
+    :class:`FileRejected` only for problems of the whole file; a bad row
+    becomes a :class:`RowError` naming its row, field, header and value.
     """
-    text = _decode(data, file, encoding)
-    lines = _Lines(text)
-    delimiter = lines.delimiter_hint
-    header_line, header = lines.header(file, delimiter)
-    columns = _map_header(header, file, header_line)
-
-    builder = _FileBuilder(file)
-    try:
-        for line, cells in lines.records(header_line, header.delimiter):
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines (often at the end) are not rows
-            builder.rows_read += 1
-            builder.add(line, cells, columns, len(header.cells))
-    except csv.Error as exc:
-        raise FileRejected((RowError(file, lines.current_line, None, f"unreadable CSV: {exc}"),)) from None
+    table = read_table(data, file, sheet=sheet, encoding=encoding)
+    columns = _columns_by_header(table, file) if mapping is None else _columns_by_mapping(table, file, mapping)
+    builder = _FileBuilder(file, columns)
+    for line, cells in table.rows:
+        builder.rows_read += 1
+        builder.add(line, cells)
     return builder.result()
 
 
-# --- decoding -----------------------------------------------------------------------------------------
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# The single-byte code pages ERPs export in, in the order we prefer on a tie.
-_LEGACY_ENCODINGS = ("cp1252", "cp1250", "cp1257", "cp1251")
-_SAMPLE_BYTES = 256 * 1024
+def parse_receivables_csv(data: bytes, file: str, *, encoding: str | None = None) -> ParsedFile:
+    """:func:`parse_receivables` without a mapping, for callers from before mappings (CSV or XLSX alike)."""
+    return parse_receivables(data, file, encoding=encoding)
 
 
-def _decode(data: bytes, file: str, encoding: str | None) -> str:
-    def reject(reason: str) -> FileRejected:
-        return FileRejected((RowError(file, 1, None, reason),))
-
-    if not data.strip():
-        raise reject("empty file")
-    if encoding is not None:
-        try:
-            text = data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise reject(f"cannot decode the file as {encoding}: {exc}") from None
-    else:
-        detected = _detect_and_decode(data)
-        if detected is None:
-            raise reject("cannot decode the file: not UTF-8 and no known encoding fits")
-        text = detected
-    text = text.removeprefix("\ufeff")
-    if "\x00" in text:
-        raise reject("not a text file (contains NUL characters)")
-    if not text.strip():
-        raise reject("empty file")
-    return text
-
-
-def _detect_and_decode(data: bytes) -> str | None:
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    text = _decode_legacy(data)
-    if text is not None:
-        return text
-    # Not a Windows code page either (UTF-16 without BOM, an Asian code page...).
-    best = charset_normalizer.from_bytes(data).best()
-    return None if best is None else str(best)
-
-
-def _decode_legacy(data: bytes) -> str | None:
-    """Pick among the Windows code pages by how plausible the decoded words are.
-
-    charset_normalizer alone is unreliable here: on a few hundred bytes of
-    mostly ASCII it reads French cp1252 as cp1250 ("Hélčne") and Polish cp1250
-    as cp1252 ("Pawe³"). Words, though, give the code page away: a symbol
-    glued to letters, or letters no single language writes together, mean the
-    wrong one.
-    """
-    sample = data[:_SAMPLE_BYTES]
-    ranked: list[tuple[tuple[int, int, int], str]] = []
-    for preference, codec in enumerate(_LEGACY_ENCODINGS):
-        try:
-            decoded = sample.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        plausibility = _plausibility(decoded)
-        if plausibility is not None:
-            ranked.append(((plausibility[0], plausibility[1], -preference), codec))
-    for _, codec in sorted(ranked, reverse=True):
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            continue  # a byte undefined in this code page beyond the sample
-    return None
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_WORD = re.compile(r"[^\s\x21-\x40\x5b-\x60\x7b-\x7e]+")
-# Non-ASCII letters of the languages written in the candidate code pages.
-_LATIN_ALPHABETS = tuple(
-    frozenset(letters)
-    for letters in (
-        "àâæçéèêëîïôœùûüÿ",  # French
-        "äöüß",  # German
-        "áéíñóúü",  # Spanish
-        "àèéìíîòóù",  # Italian
-        "áâãàçéêíóôõú",  # Portuguese
-        "áéëïóöü",  # Dutch
-        "åäöé",  # Swedish
-        "åäöšž",  # Finnish
-        "æøåé",  # Danish, Norwegian
-        "áðéíóúýþæö",  # Icelandic
-        "áčďéěíňóřšťúůýž",  # Czech
-        "áäčďéíĺľňóôŕšťúýž",  # Slovak
-        "ąćęłńóśźż",  # Polish
-        "áéíóöőúüű",  # Hungarian
-        "čćđšž",  # Slovenian, Croatian, Bosnian, Serbian latin
-        "ăâîșțşţ",  # Romanian
-        "ąčęėįšųūž",  # Lithuanian
-        "āčēģīķļņšūž",  # Latvian
-        "äõöüšž",  # Estonian
-    )
-)
-# A Cyrillic word has no Latin letters at all: "Mьller" is cp1251 misreading "Müller".
-_CYRILLIC = frozenset("абвгдежзийклмнопрстуфхцчшщъыьэюяёђѓєѕіїјљњћќўџґ")
-_ALPHABETS = (*_LATIN_ALPHABETS, _CYRILLIC)
-
-
-def _plausibility(text: str) -> tuple[int, int] | None:
-    """(word score, words one language covers), or None if the text has control characters."""
-    if _CONTROL.search(text):
-        return None
-    score = 0
-    words: list[frozenset[str]] = []
-    for word in _WORD.findall(text):
-        if word.isascii():
-            continue
-        letters = frozenset(c.lower() for c in word if not c.isascii() and c.isalpha())
-        symbols = sum(1 for c in word if not c.isascii() and not c.isalpha())
-        if symbols and len(letters) + sum(c.isascii() for c in word) > 0:
-            score -= 3 * symbols  # "Pawe³", "£ódŸ": a symbol inside a word is a misread letter
-        if not letters:
-            continue
-        if letters <= _CYRILLIC and any(c.isascii() and c.isalpha() for c in word):
-            letters = letters | {"latin"}  # covered by no alphabet
-        words.append(letters)
-        score += 1 if any(letters <= alphabet for alphabet in _ALPHABETS) else -2
-    one_language = max((sum(1 for w in words if w <= alphabet) for alphabet in _ALPHABETS), default=0)
-    return score, one_language
-
-
-# --- lines, delimiter, header ------------------------------------------------------------------------
-
-_DELIMITERS = ",;\t|"
-_SNIFF_CHARS = 64 * 1024
+# --- header -------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Header:
-    cells: list[str]
-    delimiter: str
+class _Columns:
+    """Where each field's value comes from in the rows of one file."""
+
+    by_index: Mapping[int, str]  # column index -> field
+    headers: Mapping[str, str]  # field -> header as written in the file
+    constants: Mapping[str, str]  # field -> value for every row
+    width: int
 
 
-class _Lines:
-    """The decoded text as physical lines, so that every record knows its line number."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = io.StringIO(text, newline="").readlines()
-        self.current_line = 0
-        # Excel writes (and reads) a "sep=;" line before the header.
-        first = self.lines[0].strip() if self.lines else ""
-        self.delimiter_hint: str | None = None
-        self.skip = 0
-        if first.lower().startswith("sep=") and len(first) == 5 and first[4] in _DELIMITERS:
-            self.delimiter_hint, self.skip = first[4], 1
-
-    def header(self, file: str, delimiter: str | None) -> tuple[int, _Header]:
-        for index in range(self.skip, len(self.lines)):
-            line = self.lines[index]
-            if line.strip():
-                delimiter = delimiter or _sniff_delimiter(self._sample(index), line)
-                cells = next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
-                return index + 1, _Header([c.strip() for c in cells], delimiter)
-        raise FileRejected((RowError(file, 1, None, "empty file: no header row"),))
-
-    def _sample(self, start: int) -> str:
-        sample = "".join(self.lines[start : start + 200])
-        return sample[:_SNIFF_CHARS]
-
-    def records(self, header_line: int, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-        """Yield (line number where the record starts, cells) after the header."""
-        source = iter(self.lines[header_line:])
-        reader = csv.reader(source, delimiter=delimiter, quotechar='"')
-        consumed = header_line
-        for cells in reader:
-            start = consumed + 1
-            consumed = header_line + reader.line_num
-            self.current_line = consumed
-            yield start, cells
-
-
-def _sniff_delimiter(sample: str, header_line: str) -> str:
-    try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        sniffed = ""
-    # The sniffer can be fooled by decimal commas in the data; the header has none.
-    if sniffed and sniffed in header_line:
-        return sniffed
-    counts = {d: header_line.count(d) for d in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _normalise_name(text: str) -> str:
-    """Fold case, accents, spaces, underscores and punctuation: "Due_Date", "due date", "Dúe-Date"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c)).lower()
-
-
-def _map_header(header: _Header, file: str, line: int) -> dict[int, str]:
-    """Column index → canonical column name, for the columns we know."""
-    columns: dict[int, str] = {}
-    first_seen: dict[str, str] = {}
+def _columns_by_header(table: Table, file: str) -> _Columns:
+    """Columns recognised by name: a canonical name or a known synonym, each field once."""
+    by_index: dict[int, str] = {}
+    headers: dict[str, str] = {}
     errors: list[RowError] = []
-    for index, title in enumerate(header.cells):
-        canonical = _ALIASES.get(_normalise_name(title))
+    line = table.header_row
+    for index, title in enumerate(table.headers):
+        canonical = canonical_field(title)
         if canonical is None:
             continue  # ERPs export many more columns than we need
-        if canonical in first_seen:
+        if canonical in headers:
             errors.append(
                 RowError(
                     file,
                     line,
                     canonical,
-                    f"columns '{first_seen[canonical]}' and '{title}' both mean {canonical}",
+                    f"columns '{headers[canonical]}' and '{title}' both mean {canonical}",
+                    header=title,
                 )
             )
             continue
-        first_seen[canonical] = title
-        columns[index] = canonical
-    if not columns:
-        shown = header.delimiter.join(header.cells)
+        headers[canonical] = title
+        by_index[index] = canonical
+    if not by_index:
+        shown = (table.delimiter or ", ").join(table.headers)
         raise FileRejected((RowError(file, line, None, f"no header row: no known column in '{shown[:80]}'"),))
-    present = set(columns.values())
-    for name in REQUIRED_COLUMNS:
-        if name not in present:
-            errors.append(RowError(file, line, name, f"required column '{name}' missing"))
-    item_columns = sorted(present & set(ITEM_COLUMNS))
-    if "item_number" in present:
-        for name in REQUIRED_ITEM_COLUMNS:
-            if name not in present:
-                errors.append(RowError(file, line, name, f"required column '{name}' missing"))
-    elif item_columns:
-        # Without item numbers every item would be silently dropped as a customer-only row.
-        errors.append(
-            RowError(
-                file,
-                line,
-                "item_number",
-                f"required column 'item_number' missing (the file has item columns: {', '.join(item_columns)})",
-            )
-        )
+    missing = missing_required(headers)
+    if "item_number" in missing:
+        missing = tuple(n for n in missing if n not in REQUIRED_ITEM_COLUMNS or n == "item_number")
+    for name in missing:
+        if name == "item_number":
+            # Without item numbers every item would be silently dropped as a customer-only row.
+            filled = ", ".join(sorted(set(headers) & set(ITEM_COLUMNS)))
+            reason = f"required column 'item_number' missing (the file has item columns: {filled})"
+        else:
+            reason = f"required column '{name}' missing"
+        errors.append(RowError(file, line, name, reason))
     if errors:
         raise FileRejected(tuple(errors))
-    return columns
+    return _Columns(by_index, headers, {}, len(table.headers))
+
+
+def _columns_by_mapping(table: Table, file: str, mapping: ColumnMapping) -> _Columns:
+    """Columns as a user mapped them; a mapping that does not fit the file rejects it whole."""
+    problems = check_mapping(mapping, table.headers)
+    if problems:
+        raise FileRejected(
+            tuple(RowError(file, table.header_row, p.field, p.message, header=p.header) for p in problems)
+        )
+    located = locate_columns(mapping, table.headers)
+    return _Columns(
+        by_index={index: name for name, index in located.items()},
+        headers={name: table.headers[index] for name, index in located.items()},
+        constants={name: value.strip() for name, value in mapping.constant.items()},
+        width=len(table.headers),
+    )
 
 
 # --- rows ---------------------------------------------------------------------------------------------
@@ -509,20 +299,30 @@ _CUSTOMER_FIELDS = (
     ("language", "language"),
     ("country", "country"),
     ("contact_name", "contact_name"),
+    ("customer_group", "customer_group"),
+    ("sector", "sector"),
+    ("collector", "collector"),
+    ("sales_rep", "sales_rep"),
+    ("credit_limit", "credit_limit"),
 )
 
 
 class _Row:
     """One data row's values by canonical column, collecting its errors."""
 
-    def __init__(self, file: str, line: int, values: dict[str, str]) -> None:
+    def __init__(self, file: str, line: int, values: dict[str, str], columns: _Columns) -> None:
         self.file = file
         self.line = line
         self.values = values
+        self.columns = columns
         self.errors: list[RowError] = []
 
     def error(self, column: str | None, reason: str) -> None:
-        self.errors.append(RowError(self.file, self.line, column, reason))
+        header = value = None
+        if column is not None:
+            header = self.columns.headers.get(column)
+            value = self.get(column)
+        self.errors.append(RowError(self.file, self.line, column, reason, header=header, value=value))
 
     def get(self, column: str) -> str | None:
         return self.values.get(column) or None
@@ -535,17 +335,21 @@ class _Row:
 
 
 class _FileBuilder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, columns: _Columns) -> None:
         self.file = file
+        self.columns = columns
         self.rows_read = 0
         self.customers: dict[tuple[str, str], CustomerRow] = {}
         self.items: list[ItemRow] = []
         self.item_rows: dict[tuple[str, str, str], int] = {}
         self.errors: list[RowError] = []
 
-    def add(self, line: int, cells: list[str], columns: dict[int, str], width: int) -> None:
-        row = _Row(self.file, line, {name: cells[i].strip() for i, name in columns.items() if i < len(cells)})
+    def add(self, line: int, cells: tuple[str, ...]) -> None:
+        values = {name: cells[i].strip() for i, name in self.columns.by_index.items() if i < len(cells)}
+        values.update(self.columns.constants)  # never a mapped field: check_mapping refuses both
+        row = _Row(self.file, line, values, self.columns)
         # Trailing empty cells are harmless; values beyond the header mean misaligned columns.
+        width = self.columns.width
         if len(cells) > width and any(cell.strip() for cell in cells[width:]):
             row.error(None, f"row has {len(cells)} values but the header has {width} columns")
         customer = _customer(row)
@@ -593,7 +397,7 @@ class _FileBuilder:
         )
 
 
-def _show(value: str | None) -> str:
+def _show(value: object) -> str:
     return "(empty)" if value is None else f"'{value}'"
 
 
@@ -621,6 +425,10 @@ def _customer(row: _Row) -> CustomerRow | None:
             row.error("country", f"unknown country '{country}', expected an ISO 3166 alpha-2 code")
         country = country.upper()
 
+    credit_limit = _amount_column(row, "credit_limit", required=False)
+    if credit_limit is not None and credit_limit < 0:
+        row.error("credit_limit", f"credit_limit {credit_limit} is negative")
+
     if entity is None or account is None or name is None:
         return None
     return CustomerRow(
@@ -632,6 +440,11 @@ def _customer(row: _Row) -> CustomerRow | None:
         country=country,
         contact_name=row.get("contact_name"),
         row=row.line,
+        customer_group=row.get("customer_group"),
+        sector=row.get("sector"),
+        collector=row.get("collector"),
+        sales_rep=row.get("sales_rep"),
+        credit_limit=credit_limit,
     )
 
 
@@ -642,7 +455,7 @@ def _item(row: _Row, customer: CustomerRow | None) -> ItemRow | None:
     kind = ItemKind.INVOICE
     raw_kind = row.get("item_type")
     if raw_kind is not None:
-        known = _KIND_ALIASES.get(_normalise_name(raw_kind))
+        known = _KIND_ALIASES.get(normalise_header(raw_kind))
         if known is None:
             row.error("item_type", f"unknown item_type '{raw_kind}'")
         else:
@@ -687,6 +500,9 @@ def _item(row: _Row, customer: CustomerRow | None) -> ItemRow | None:
         open_amount=Money(open_amount, currency),
         reference=row.get("reference"),
         row=row.line,
+        product_group=row.get("product_group"),
+        product=row.get("product"),
+        priority=row.get("priority"),
     )
 
 

@@ -211,6 +211,7 @@ class ImportReport(_message.Message):
     SNAPSHOT_ENTITIES_FIELD_NUMBER: _builtins.int
     SNAPSHOT_CLOSING_SKIPPED_FIELD_NUMBER: _builtins.int
     DRY_RUN_FIELD_NUMBER: _builtins.int
+    MAPPING_PROFILE_FIELD_NUMBER: _builtins.int
     import_id: _builtins.str
     file_name: _builtins.str
     checksum: _builtins.str
@@ -232,6 +233,8 @@ class ImportReport(_message.Message):
     an open item, and closing it as paid would lose it.
     """
     dry_run: _builtins.bool
+    mapping_profile: _builtins.str
+    """The saved mapping profile applied, if any."""
     @_builtins.property
     def errors(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowError]: ...
     @_builtins.property
@@ -256,14 +259,224 @@ class ImportReport(_message.Message):
         snapshot_entities: _abc.Iterable[_builtins.str] | None = ...,
         snapshot_closing_skipped: _builtins.bool = ...,
         dry_run: _builtins.bool = ...,
+        mapping_profile: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "dry_run", b"dry_run", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "mode", b"mode", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected", "snapshot_closing_skipped", b"snapshot_closing_skipped", "snapshot_entities", b"snapshot_entities"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "dry_run", b"dry_run", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "mapping_profile", b"mapping_profile", "mode", b"mode", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected", "snapshot_closing_skipped", b"snapshot_closing_skipped", "snapshot_entities", b"snapshot_entities"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ImportReport: _TypeAlias = ImportReport  # noqa: Y015
+
+@_typing.final
+class ProposeMapping(_message.Message):
+    """Query: propose a column mapping for a file's layout ("smart upload")."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    OBJECT_NAME_FIELD_NUMBER: _builtins.int
+    file_name: _builtins.str
+    content: _builtins.bytes
+    object_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        file_name: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+        object_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "file_name", b"file_name", "object_name", b"object_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProposeMapping: _TypeAlias = ProposeMapping  # noqa: Y015
+
+@_typing.final
+class MappingProposal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ColumnsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class ConfidenceEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    HEADERS_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    UNMAPPED_HEADERS_FIELD_NUMBER: _builtins.int
+    MISSING_REQUIRED_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    LAYOUT_SIGNATURE_FIELD_NUMBER: _builtins.int
+    SAVED_PROFILE_FIELD_NUMBER: _builtins.int
+    layout_signature: _builtins.str
+    """Identifies the layout; a saved profile with this signature applies by itself."""
+    @_builtins.property
+    def headers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def columns(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Canonical field -> header in the file."""
+
+    @_builtins.property
+    def unmapped_headers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def missing_required(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def confidence(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
+        """Canonical field -> confidence between 0 and 1."""
+
+    @_builtins.property
+    def saved_profile(self) -> Global___MappingProfile:
+        """The saved profile that already fits this layout, if any."""
+
+    def __init__(
+        self,
+        *,
+        headers: _abc.Iterable[_builtins.str] | None = ...,
+        columns: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        unmapped_headers: _abc.Iterable[_builtins.str] | None = ...,
+        missing_required: _abc.Iterable[_builtins.str] | None = ...,
+        confidence: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+        layout_signature: _builtins.str = ...,
+        saved_profile: Global___MappingProfile | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["saved_profile", b"saved_profile"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "confidence", b"confidence", "headers", b"headers", "layout_signature", b"layout_signature", "missing_required", b"missing_required", "saved_profile", b"saved_profile", "unmapped_headers", b"unmapped_headers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MappingProposal: _TypeAlias = MappingProposal  # noqa: Y015
+
+@_typing.final
+class SaveMappingProfile(_message.Message):
+    """Command with a reply: save a confirmed or corrected mapping as a named profile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROFILE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def profile(self) -> Global___MappingProfile: ...
+    def __init__(
+        self,
+        *,
+        profile: Global___MappingProfile | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["profile", b"profile"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["profile", b"profile"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveMappingProfile: _TypeAlias = SaveMappingProfile  # noqa: Y015
+
+@_typing.final
+class MappingProfile(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ColumnsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class ConstantsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NAME_FIELD_NUMBER: _builtins.int
+    LAYOUT_SIGNATURE_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    CONSTANTS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    layout_signature: _builtins.str
+    @_builtins.property
+    def columns(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def constants(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        layout_signature: _builtins.str = ...,
+        columns: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        constants: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "constants", b"constants", "layout_signature", b"layout_signature", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MappingProfile: _TypeAlias = MappingProfile  # noqa: Y015
 
 @_typing.final
 class GetImportReport(_message.Message):

@@ -82,8 +82,10 @@ async def test_a_rejected_file_and_a_file_in_an_unknown_place_are_set_aside(tmp_
 
     outcomes = await run(store, importer)
 
-    assert sorted(o.moved_to for o in outcomes) == ["rejected/2026-11-24/receivables/bad.csv",
-                                                    "rejected/2026-11-24/stray.csv"]
+    assert sorted(o.moved_to for o in outcomes) == [
+        "rejected/2026-11-24/receivables/bad.csv",
+        "rejected/2026-11-24/stray.csv",
+    ]
     reason = json.loads((tmp_path / "rejected/2026-11-24/stray.csv.report.json").read_text())["reason"]
     assert "not a place files are imported from" in reason
 
@@ -100,8 +102,9 @@ def s3_endpoint() -> Iterator[str]:
 
 
 async def test_an_s3_drop_works_like_the_folder(s3_endpoint: str) -> None:
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="eu-west-1", aws_access_key_id="test",
-                      aws_secret_access_key="test")
+    s3 = boto3.client(
+        "s3", endpoint_url=s3_endpoint, region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
     s3.create_bucket(Bucket="erp-drop", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_object(Bucket="erp-drop", Key="acme/incoming/receivables/ar.csv", Body=b"a;b\n")
     s3.put_object(Bucket="erp-drop", Key="acme/incoming/statements/DE01/mt940.sta", Body=b":20:X\n")
@@ -109,8 +112,10 @@ async def test_an_s3_drop_works_like_the_folder(s3_endpoint: str) -> None:
 
     outcomes = await run(S3Drop(s3, "erp-drop", "acme"), importer)
 
-    assert [o.moved_to for o in outcomes] == ["archive/2026-11-24/receivables/ar.csv",
-                                              "archive/2026-11-24/statements/DE01/mt940.sta"]
+    assert [o.moved_to for o in outcomes] == [
+        "archive/2026-11-24/receivables/ar.csv",
+        "archive/2026-11-24/statements/DE01/mt940.sta",
+    ]
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="erp-drop")["Contents"])
     assert keys == [
         "acme/archive/2026-11-24/receivables/ar.csv",

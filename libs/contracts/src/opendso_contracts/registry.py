@@ -64,6 +64,8 @@ DURABLE: tuple[type[Message], ...] = (
     receivables.ItemOpened,
     receivables.ItemChanged,
     receivables.ItemClosed,
+    receivables.CustomersChanged,
+    receivables.ItemsChanged,
     imports.FileImported,
     banking.BankTransactionReceived,
     banking.BankStatementImported,

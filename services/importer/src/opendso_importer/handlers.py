@@ -9,8 +9,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
-from google.protobuf.message import Message
 from opendso.imports.v1 import imports_pb2 as im
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import InvalidRequest, NotFound
@@ -180,17 +180,17 @@ async def _close_missing(
 ) -> None:
     """Full snapshot: an open item of these entities that the file no longer lists has been paid."""
     closing: list[tuple[ItemState, dt.date | None]] = []
-    events: list[Message] = []
+    changes: list[rv.ItemChange] = []
     for state in await uow.ledger.open_items_of_entities(entities):
         if item_id_of(state.entity, state.kind, state.number) in seen:
             continue
         paid = replace(state, open_amount=Money(Decimal(0), state.open_amount.currency))
         closing.append((paid, today))
-        events.append(
-            rv.ItemClosed(meta=uow.meta(entity=state.entity), item=item_to_proto(paid), closed_on=date_to_proto(today))
+        changes.append(
+            rv.ItemChange(type=rv.CHANGE_TYPE_CLOSED, item=item_to_proto(paid), closed_on=date_to_proto(today))
         )
     await uow.ledger.save_items([], closing)
-    await uow.publish_many(events)
+    await _publish_item_changes(changes, uow)
     report.items_closed += len(closing)
 
 
@@ -244,32 +244,62 @@ async def get_import_report(query: im.GetImportReport, uow: UnitOfWork) -> im.Im
     return im.ImportReport.FromString(stored)
 
 
+# Changes go out in messages of this many: a large import publishes thousands of
+# messages instead of millions, each well under NATS's 1 MiB payload limit.
+CHANGES_PER_MESSAGE = 1000
+
+
+def _entity_of(changes: list[Any]) -> str:
+    entities = {c.item.entity if hasattr(c, "item") else c.customer.entity for c in changes}
+    return entities.pop() if len(entities) == 1 else ""
+
+
+async def _publish_item_changes(changes: list[rv.ItemChange], uow: UnitOfWork) -> None:
+    await uow.publish_many(
+        [rv.ItemsChanged(meta=uow.meta(entity=_entity_of(chunk)), changes=chunk) for chunk in _chunked(changes)]
+    )
+
+
+def _chunked(changes: list[Any]) -> list[list[Any]]:
+    return [changes[i : i + CHANGES_PER_MESSAGE] for i in range(0, len(changes), CHANGES_PER_MESSAGE)]
+
+
 async def _apply_customers(rows: tuple[CustomerRow, ...], uow: UnitOfWork, report: im.ImportReport) -> None:
     states = [customer_state(r) for r in rows]
     existing = await uow.ledger.customers(customer_id_of(s.entity, s.account_number) for s in states)
     created: list[CustomerState] = []
     changed: list[CustomerState] = []
-    events: list[Message] = []
+    changes: list[rv.CustomerChange] = []
     for state in states:
         change = diff_customer(existing.get(customer_id_of(state.entity, state.account_number)), state)
         if change.kind is ChangeKind.UNCHANGED:
             continue
-        meta = uow.meta(entity=state.entity)
         if change.kind is ChangeKind.CREATED:
             created.append(state)
-            events.append(rv.CustomerCreated(meta=meta, customer=customer_to_proto(state)))
+            changes.append(rv.CustomerChange(type=rv.CHANGE_TYPE_CREATED, customer=customer_to_proto(state)))
         else:
             changed.append(state)
-            events.append(
-                rv.CustomerChanged(
-                    meta=meta, customer=customer_to_proto(state), changed_fields=list(change.changed_fields)
+            changes.append(
+                rv.CustomerChange(
+                    type=rv.CHANGE_TYPE_CHANGED,
+                    customer=customer_to_proto(state),
+                    changed_fields=list(change.changed_fields),
                 )
             )
-    # Written and recorded in bulk: one statement per kind, not one per row.
+    # Written and recorded in bulk: one statement per kind, one message per thousand changes.
     await uow.ledger.save_customers(created, changed)
-    await uow.publish_many(events)
+    await uow.publish_many(
+        [rv.CustomersChanged(meta=uow.meta(entity=_entity_of(chunk)), changes=chunk) for chunk in _chunked(changes)]
+    )
     report.customers_created += len(created)
     report.customers_changed += len(changed)
+
+
+_ITEM_CHANGE = {
+    ItemChangeKind.OPENED: rv.CHANGE_TYPE_CREATED,
+    ItemChangeKind.CHANGED: rv.CHANGE_TYPE_CHANGED,
+    ItemChangeKind.CLOSED: rv.CHANGE_TYPE_CLOSED,
+}
 
 
 async def _apply_items(rows: tuple[ItemRow, ...], uow: UnitOfWork, report: im.ImportReport, today: dt.date) -> None:
@@ -277,27 +307,28 @@ async def _apply_items(rows: tuple[ItemRow, ...], uow: UnitOfWork, report: im.Im
     existing = await uow.ledger.items(item_id_of(s.entity, s.kind, s.number) for s in states)
     new: list[tuple[ItemState, dt.date | None]] = []
     updated: list[tuple[ItemState, dt.date | None]] = []
-    events: list[Message] = []
+    changes: list[rv.ItemChange] = []
+    today_proto = date_to_proto(today)
     for state in states:
         before = existing.get(item_id_of(state.entity, state.kind, state.number))
         change = diff_item(before, state)
         if change.kind is ItemChangeKind.UNCHANGED:
             continue
-        meta = uow.meta(entity=state.entity)
-        proto = item_to_proto(state)
-        closed_on = today if change.kind is ItemChangeKind.CLOSED else None
-        (new if before is None else updated).append((state, closed_on))
-        if change.kind is ItemChangeKind.CLOSED:
+        closed = change.kind is ItemChangeKind.CLOSED
+        (new if before is None else updated).append((state, today if closed else None))
+        item_change = rv.ItemChange(
+            type=_ITEM_CHANGE[change.kind], item=item_to_proto(state), changed_fields=list(change.changed_fields)
+        )
+        if closed:
+            item_change.closed_on.CopyFrom(today_proto)
             report.items_closed += 1
-            events.append(rv.ItemClosed(meta=meta, item=proto, closed_on=date_to_proto(today)))
         elif change.kind is ItemChangeKind.OPENED:
             report.items_opened += 1
-            events.append(rv.ItemOpened(meta=meta, item=proto))
         else:
             report.items_changed += 1
-            events.append(rv.ItemChanged(meta=meta, item=proto, changed_fields=list(change.changed_fields)))
+        changes.append(item_change)
     await uow.ledger.save_items(new, updated)
-    await uow.publish_many(events)
+    await _publish_item_changes(changes, uow)
 
 
 async def get_customer_account(query: rv.GetCustomerAccount, uow: UnitOfWork) -> rv.CustomerAccount:

@@ -111,7 +111,7 @@ async def fetch_upload(name: str) -> bytes:
     return UPLOADS[name]
 
 
-DEPS = handlers.Deps(today=lambda: TODAY, max_file_bytes=10_000, fetch_upload=fetch_upload)
+DEPS = handlers.Deps(today=lambda: TODAY, max_file_bytes=200_000, fetch_upload=fetch_upload)
 
 
 async def run(
@@ -129,6 +129,10 @@ def kinds(uow: FakeUnitOfWork) -> list[str]:
     return [type(m).__name__ for m in uow.published]
 
 
+def item_changes(uow: FakeUnitOfWork) -> list[rv.ItemChange]:
+    return [c for m in uow.published if isinstance(m, rv.ItemsChanged) for c in m.changes]
+
+
 FILE = HEADER + (
     "FR01;C1;Dupont;ap@dupont.example;F-1;2026-10-01;2026-10-31;100,00;100,00;EUR\n"
     "FR01;C1;Dupont;ap@dupont.example;F-2;2026-10-05;2026-11-04;50,00;50,00;EUR\n"
@@ -139,10 +143,14 @@ async def test_a_new_file_creates_the_customer_and_opens_its_items_in_one_commit
     report, uow = await run(FakeLedger(), FILE)
 
     assert (report.customers_created, report.items_opened, report.rows_rejected) == (1, 2, 0)
-    assert kinds(uow) == ["CustomerCreated", "ItemOpened", "ItemOpened", "FileImported"]
+    assert kinds(uow) == ["CustomersChanged", "ItemsChanged", "FileImported"]
     assert uow.committed
-    opened = cast(rv.ItemOpened, uow.published[1])
-    assert opened.item.open_amount.amount == "100.00" and opened.item.customer_id == "FR01/C1"
+    customers = cast(rv.CustomersChanged, uow.published[0])
+    assert [c.type for c in customers.changes] == [rv.CHANGE_TYPE_CREATED]
+    opened = item_changes(uow)
+    assert [c.type for c in opened] == [rv.CHANGE_TYPE_CREATED] * 2
+    assert opened[0].item.open_amount.amount == "100.00" and opened[0].item.customer_id == "FR01/C1"
+    assert cast(rv.ItemsChanged, uow.published[1]).meta.entity == "FR01"
     assert {m.meta.correlation_id for m in uow.published} == {"req-1"}  # type: ignore[attr-defined]
 
 
@@ -174,9 +182,9 @@ async def test_a_partial_payment_changes_the_item_and_a_full_one_closes_it() -> 
     await run(ledger, FILE)
     _, uow = await run(ledger, FILE.replace("100,00;100,00", "100,00;40,00").replace("50,00;50,00", "50,00;0"))
 
-    changed, closed = uow.published[0], uow.published[1]
-    assert isinstance(changed, rv.ItemChanged) and list(changed.changed_fields) == ["open_amount"]
-    assert isinstance(closed, rv.ItemClosed) and closed.closed_on.day == TODAY.day
+    changed, closed = item_changes(uow)
+    assert changed.type == rv.CHANGE_TYPE_CHANGED and list(changed.changed_fields) == ["open_amount"]
+    assert closed.type == rv.CHANGE_TYPE_CLOSED and closed.closed_on.day == TODAY.day
     assert ledger.item_rows["FR01/invoice/F-2"][1] == TODAY
 
 
@@ -200,8 +208,8 @@ async def test_a_file_missing_a_required_column_imports_nothing() -> None:
 
 
 async def test_a_file_over_the_size_limit_is_refused_naming_the_limit() -> None:
-    with pytest.raises(InvalidRequest, match="10000"):
-        await run(FakeLedger(), HEADER + "x" * 10_001)
+    with pytest.raises(InvalidRequest, match="200000"):
+        await run(FakeLedger(), HEADER + "x" * 200_001)
 
 
 async def test_an_unknown_account_is_not_found() -> None:
@@ -224,7 +232,7 @@ async def test_a_full_snapshot_closes_the_open_items_it_no_longer_lists() -> Non
     report, uow = await run(ledger, only_f1, mode=SNAPSHOT)
 
     assert report.items_closed == 1 and list(report.snapshot_entities) == ["FR01"]
-    (closed,) = [m for m in uow.published if isinstance(m, rv.ItemClosed)]
+    (closed,) = [c for c in item_changes(uow) if c.type == rv.CHANGE_TYPE_CLOSED]
     assert closed.item.number == "F-2" and closed.item.open_amount.amount == "0"
     assert ledger.item_rows["FR01/invoice/F-2"][1] == TODAY
     # Another entity's items are not the snapshot's business.
@@ -249,7 +257,7 @@ async def test_a_snapshot_with_a_rejected_row_closes_nothing() -> None:
     report, uow = await run(ledger, broken, mode=SNAPSHOT)
 
     assert report.snapshot_closing_skipped and report.items_closed == 0
-    assert not any(isinstance(m, rv.ItemClosed) for m in uow.published)
+    assert not any(c.type == rv.CHANGE_TYPE_CLOSED for c in item_changes(uow))
     assert ledger.item_rows["FR01/invoice/F-2"][1] is None
 
 
@@ -314,3 +322,14 @@ async def test_a_proposal_maps_french_headers_and_a_saved_profile_applies_to_lat
 async def test_a_mapping_naming_a_header_the_file_lacks_is_refused() -> None:
     with pytest.raises(InvalidRequest, match="Numéro"):
         await run(FakeLedger(), FRENCH, mapping={"account_number": "Numéro"}, constants={"entity": "FR01"})
+
+
+async def test_a_large_import_publishes_its_changes_a_thousand_to_a_message() -> None:
+    rows = "".join(f"FR01;C{n % 50};Client {n % 50};;F-{n};2026-10-01;2026-10-31;10,00;10,00;EUR\n"
+                   for n in range(2500))
+    report, uow = await run(FakeLedger(), HEADER + rows)
+
+    assert report.items_opened == 2500
+    batches = [m for m in uow.published if isinstance(m, rv.ItemsChanged)]
+    assert [len(b.changes) for b in batches] == [1000, 1000, 500]
+    assert len({b.meta.event_id for b in batches}) == 3

@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
     runtime.on_event(rv.ItemOpened, handlers.record_item)
     runtime.on_event(rv.ItemChanged, handlers.record_item)
     runtime.on_event(rv.ItemClosed, handlers.record_item)
+    runtime.on_event(rv.ItemsChanged, handlers.record_items)
 
     async def aging(query: rp.GetAging) -> rp.AgingReport:
         async with runtime.uow() as uow:

@@ -29,6 +29,23 @@ async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow
     )
 
 
+async def record_items(event: rv.ItemsChanged, uow: UnitOfWork) -> None:
+    """A bulk import's batch: the same as one item event per change."""
+    states = []
+    for change in event.changes:
+        item = change.item
+        open_amount = money_from_proto(item.open_amount)
+        aging_item = AgingItem(
+            item_id=item.item_id,
+            customer_id=item.customer_id,
+            entity=item.entity,
+            due_date=date_from_proto(item.due_date),
+            open_amount=open_amount,
+        )
+        states.append((aging_item, change.type == rv.CHANGE_TYPE_CLOSED or open_amount.is_zero()))
+    await uow.items.put_many(states, event.meta.occurred_at.ToDatetime(tzinfo=dt.UTC))
+
+
 async def get_aging(query: rp.GetAging, uow: UnitOfWork, today: dt.date) -> rp.AgingReport:
     as_of = date_from_proto(query.as_of) if query.as_of.year else today
     report = rp.AgingReport(as_of=date_to_proto(as_of), entity=query.entity)

@@ -86,3 +86,24 @@ async def test_a_partial_payment_lowers_the_aged_amount(uow_factory: Any) -> Non
 
     (eur,) = (await aging(uow_factory)).currencies
     assert (eur.total.amount, eur.overdue.amount, eur.percent_overdue) == ("40.50", "40.50", "100.00")
+
+
+async def test_a_bulk_batch_ages_its_items_and_closes_those_marked_closed(uow_factory: Any) -> None:
+    t0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+    await apply(uow_factory, event(rv.ItemOpened, "100.00", t0))
+    batch = rv.ItemsChanged()
+    batch.meta.event_id = "batch-1"
+    batch.meta.occurred_at.FromDatetime(t0 + dt.timedelta(seconds=1))
+    for n in range(1, 1201):
+        batch.changes.add(type=rv.CHANGE_TYPE_CREATED, item=rv.OpenItem(
+            item_id=f"FR01/invoice/B-{n}", customer_id="FR01/C2", entity="FR01", number=f"B-{n}",
+            due_date=date_to_proto(TODAY + dt.timedelta(days=10)), open_amount={"amount": "1.25", "currency": "EUR"}))
+    closing = event(rv.ItemClosed, "0", t0).item
+    batch.changes.add(type=rv.CHANGE_TYPE_CLOSED, item=closing)
+    async with uow_factory() as uow:
+        await handlers.record_items(batch, uow)
+        await uow.commit()
+
+    (eur,) = (await aging(uow_factory)).currencies
+    assert eur.total.amount == "1500.00"  # 1200 x 1.25, and F-1 closed
+    assert [b.count for b in eur.buckets if b.label == "not due"] == [1200]

@@ -92,6 +92,28 @@ async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow
     await uow.repo.mark_dirty(_dirty(record.customer_id, event.meta, deps))
 
 
+async def record_customers(event: rv.CustomersChanged, uow: UnitOfWork, deps: Deps) -> None:
+    """A batch from a bulk import: the same as one CustomerCreated/Changed per change."""
+    version = _occurred(event.meta)
+    await uow.repo.upsert_customers(
+        [_customer_record(c.customer, deps.default_scenario) for c in event.changes], version
+    )
+    await uow.repo.mark_dirty_many([_dirty(c.customer.customer_id, event.meta, deps) for c in event.changes])
+
+
+async def record_items(event: rv.ItemsChanged, uow: UnitOfWork, deps: Deps) -> None:
+    """A batch from a bulk import: the same as one ItemOpened/Changed/Closed per change."""
+    records = []
+    for change in event.changes:
+        record = _item_record(change.item)
+        if change.type == rv.CHANGE_TYPE_CLOSED:
+            record = ItemRecord(**{**record.__dict__, "open_amount": Decimal("0")})
+        records.append(record)
+    await uow.repo.upsert_items(records, _occurred(event.meta))
+    customers = dict.fromkeys(r.customer_id for r in records)
+    await uow.repo.mark_dirty_many([_dirty(c, event.meta, deps) for c in customers])
+
+
 def _occurred(meta: EventMeta) -> dt.datetime:
     return meta.occurred_at.ToDatetime(tzinfo=dt.UTC)
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -201,28 +202,51 @@ class ScenarioRepository:
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         """Store the customer unless a newer version is already stored; its scenario is kept."""
-        values = {**record.__dict__, "version_at": version_at}
-        existing = await self.session.scalar(
-            select(customers.c.scenario_code).where(customers.c.customer_id == record.customer_id)
-        )
-        if existing is None:
-            await self.session.execute(insert(customers).values(**values))
-        else:
-            values["scenario_code"] = existing
-            await self.session.execute(
-                update(customers)
-                .where(customers.c.customer_id == record.customer_id, customers.c.version_at <= version_at)
-                .values(**values)
-            )
+        await self.upsert_customers([record], version_at)
+
+    async def upsert_customers(self, records: list[CustomerRecord], version_at: dt.datetime) -> None:
+        rows = [{**r.__dict__, "version_at": version_at} for r in records]
+        await self._upsert(customers, "customer_id", rows, newer_only=True, keep=("scenario_code",))
 
     async def mark_dirty(self, change: DirtyCustomer) -> None:
-        values = change.__dict__.copy()
-        cid = values.pop("customer_id")
-        found = await self.session.scalar(select(dirty.c.customer_id).where(dirty.c.customer_id == cid))
-        if found is None:
-            await self.session.execute(insert(dirty).values(customer_id=cid, **values))
-        else:
-            await self.session.execute(update(dirty).where(dirty.c.customer_id == cid).values(**values))
+        await self.mark_dirty_many([change])
+
+    async def mark_dirty_many(self, changes: list[DirtyCustomer]) -> None:
+        await self._upsert(dirty, "customer_id", [c.__dict__.copy() for c in changes], newer_only=False)
+
+    async def _upsert(
+        self, table: Table, key: str, rows: list[dict[str, object]], *, newer_only: bool, keep: tuple[str, ...] = ()
+    ) -> None:
+        """Insert the rows whose key is new and update the others, a statement each, not one per row.
+
+        ``newer_only`` leaves a stored row alone when its version_at is newer;
+        ``keep`` names columns an update must not overwrite.
+        """
+        if not rows:
+            return
+        latest = {row[key]: row for row in rows}  # the last change of a key in a batch wins
+        column = table.c[key]
+        existing: set[object] = set()
+        keys = list(latest)
+        for start in range(0, len(keys), 500):
+            found = await self.session.execute(select(column).where(column.in_(keys[start : start + 500])))
+            existing.update(found.scalars())
+        new = [row for k, row in latest.items() if k not in existing]
+        if new:
+            await self.session.execute(insert(table), new)
+        old = [row for k, row in latest.items() if k in existing]
+        if old:
+            statement = update(table).where(column == bindparam("b_key"))
+            if newer_only:
+                statement = statement.where(table.c.version_at <= bindparam("b_version"))
+            values = []
+            for row in old:
+                value = {c: v for c, v in row.items() if c != key and c not in keep}
+                value["b_key"] = row[key]
+                if newer_only:
+                    value["b_version"] = row["version_at"]
+                values.append(value)
+            await self.session.execute(statement, values)
 
     async def settled(self, before: dt.datetime, limit: int) -> list[DirtyCustomer]:
         """Dirty customers whose last change is older than ``before``."""
@@ -245,16 +269,12 @@ class ScenarioRepository:
 
     async def upsert_item(self, record: ItemRecord, version_at: dt.datetime) -> None:
         """Store the item unless a newer version is already stored."""
-        values = {**record.__dict__, "version_at": version_at}
-        found = await self.session.scalar(select(items.c.item_id).where(items.c.item_id == record.item_id))
-        if found is None:
-            await self.session.execute(insert(items).values(**values))
-        else:
-            await self.session.execute(
-                update(items)
-                .where(items.c.item_id == record.item_id, items.c.version_at <= version_at)
-                .values(**values)
-            )
+        await self.upsert_items([record], version_at)
+
+    async def upsert_items(self, records: list[ItemRecord], version_at: dt.datetime) -> None:
+        await self._upsert(
+            items, "item_id", [{**r.__dict__, "version_at": version_at} for r in records], newer_only=True
+        )
 
     async def items_of(self, customer_id: str) -> list[ItemRecord]:
         rows = await self.session.execute(select(items).where(items.c.customer_id == customer_id))

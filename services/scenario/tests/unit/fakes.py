@@ -60,6 +60,18 @@ class FakeRepository:
     async def mark_dirty(self, change: DirtyCustomer) -> None:
         self.dirty[change.customer_id] = change
 
+    async def mark_dirty_many(self, changes: list[DirtyCustomer]) -> None:
+        for change in changes:
+            await self.mark_dirty(change)
+
+    async def upsert_customers(self, records: list[CustomerRecord], version_at: dt.datetime) -> None:
+        for record in records:
+            await self.upsert_customer(record, version_at)
+
+    async def upsert_items(self, records: list[ItemRecord], version_at: dt.datetime) -> None:
+        for record in records:
+            await self.upsert_item(record, version_at)
+
     async def settled(self, before: dt.datetime, limit: int) -> list[DirtyCustomer]:
         return sorted((d for d in self.dirty.values() if d.changed_at <= before), key=lambda d: d.changed_at)[:limit]
 

@@ -203,3 +203,39 @@ async def test_an_older_item_event_arriving_late_does_not_reopen_a_paid_invoice(
 
     assert h.repo.items["FR01/invoice/F-1"].open_amount == 0
     assert await h.settle() == 0
+
+
+async def test_a_bulk_import_batch_leads_to_the_same_tasks_as_single_events() -> None:
+    h = Harness()
+    customer = customer_event().customer
+    batch_c = rv.CustomersChanged(
+        meta=new_meta("importer", entity="FR01"),
+        changes=[rv.CustomerChange(type=rv.CHANGE_TYPE_CREATED, customer=customer)],
+    )
+    newest, oldest = item_event("F-2", days_overdue=1).item, item_event("F-1", days_overdue=4).item
+    batch_i = rv.ItemsChanged(
+        meta=new_meta("importer", entity="FR01"),
+        changes=[
+            rv.ItemChange(type=rv.CHANGE_TYPE_CREATED, item=newest),
+            rv.ItemChange(type=rv.CHANGE_TYPE_CREATED, item=oldest),
+        ],
+    )
+    await handlers.record_items(batch_i, h.uow(), h.deps)
+    await handlers.record_customers(batch_c, h.uow(), h.deps)
+
+    assert await h.settle() == 1
+    (task,) = h.repo.tasks.values()
+    assert (task.step_code, task.leader_item_id) == ("first", "FR01/invoice/F-1")
+
+
+async def test_a_closed_change_in_a_batch_stops_the_chase() -> None:
+    h = Harness()
+    await h.handle(customer_event())
+    item = item_event("F-1", days_overdue=4).item
+    closed = rv.ItemsChanged(
+        meta=new_meta("importer", entity="FR01"), changes=[rv.ItemChange(type=rv.CHANGE_TYPE_CLOSED, item=item)]
+    )
+    await handlers.record_items(closed, h.uow(), h.deps)
+
+    assert h.repo.items["FR01/invoice/F-1"].open_amount == 0
+    assert await h.settle() == 0

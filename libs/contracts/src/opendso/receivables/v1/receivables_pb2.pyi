@@ -41,6 +41,25 @@ ITEM_KIND_UNALLOCATED_PAYMENT: ItemKind.ValueType  # 3
 ITEM_KIND_INSTALMENT: ItemKind.ValueType  # 4
 Global___ItemKind: _TypeAlias = ItemKind  # noqa: Y015
 
+class _ChangeType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ChangeTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChangeType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CHANGE_TYPE_UNSPECIFIED: _ChangeType.ValueType  # 0
+    CHANGE_TYPE_CREATED: _ChangeType.ValueType  # 1
+    CHANGE_TYPE_CHANGED: _ChangeType.ValueType  # 2
+    CHANGE_TYPE_CLOSED: _ChangeType.ValueType  # 3
+
+class ChangeType(_ChangeType, metaclass=_ChangeTypeEnumTypeWrapper): ...
+
+CHANGE_TYPE_UNSPECIFIED: ChangeType.ValueType  # 0
+CHANGE_TYPE_CREATED: ChangeType.ValueType  # 1
+CHANGE_TYPE_CHANGED: ChangeType.ValueType  # 2
+CHANGE_TYPE_CLOSED: ChangeType.ValueType  # 3
+Global___ChangeType: _TypeAlias = ChangeType  # noqa: Y015
+
 @_typing.final
 class Customer(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -275,6 +294,127 @@ class ItemClosed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ItemClosed: _TypeAlias = ItemClosed  # noqa: Y015
+
+@_typing.final
+class CustomerChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELDS_FIELD_NUMBER: _builtins.int
+    type: Global___ChangeType.ValueType
+    """CREATED or CHANGED."""
+    @_builtins.property
+    def customer(self) -> Global___Customer:
+        """The customer as it is now."""
+
+    @_builtins.property
+    def changed_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        type: Global___ChangeType.ValueType = ...,
+        customer: Global___Customer | None = ...,
+        changed_fields: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_fields", b"changed_fields", "customer", b"customer", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerChange: _TypeAlias = CustomerChange  # noqa: Y015
+
+@_typing.final
+class ItemChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    ITEM_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELDS_FIELD_NUMBER: _builtins.int
+    CLOSED_ON_FIELD_NUMBER: _builtins.int
+    type: Global___ChangeType.ValueType
+    """CREATED (the item opened), CHANGED or CLOSED."""
+    @_builtins.property
+    def item(self) -> Global___OpenItem:
+        """The item as it is now (open_amount zero when closed)."""
+
+    @_builtins.property
+    def changed_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def closed_on(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        type: Global___ChangeType.ValueType = ...,
+        item: Global___OpenItem | None = ...,
+        changed_fields: _abc.Iterable[_builtins.str] | None = ...,
+        closed_on: _common_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closed_on", b"closed_on", "item", b"item"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_fields", b"changed_fields", "closed_on", b"closed_on", "item", b"item", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemChange: _TypeAlias = ItemChange  # noqa: Y015
+
+@_typing.final
+class CustomersChanged(_message.Message):
+    """Many customers changed by one import, in one message: a bulk import of a
+    million rows publishes a thousand messages, not a million. Each change means
+    what the single CustomerCreated / CustomerChanged event means.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___CustomerChange]: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        changes: _abc.Iterable[Global___CustomerChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "meta", b"meta"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomersChanged: _TypeAlias = CustomersChanged  # noqa: Y015
+
+@_typing.final
+class ItemsChanged(_message.Message):
+    """Many items changed by one import, in one message; each change means what
+    ItemOpened / ItemChanged / ItemClosed means.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ItemChange]: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        changes: _abc.Iterable[Global___ItemChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "meta", b"meta"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemsChanged: _TypeAlias = ItemsChanged  # noqa: Y015
 
 @_typing.final
 class GetCustomerAccount(_message.Message):

@@ -29,6 +29,7 @@ Conventions an ERP export does not spell out, and that we pick:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -183,6 +184,12 @@ _ISO_3166_ALPHA2_CODES = """
     UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
 """
 ISO_3166_ALPHA2 = frozenset(_ISO_3166_ALPHA2_CODES.split())
+
+
+@functools.lru_cache(maxsize=512)
+def _kind_alias(raw_kind: str) -> str | None:
+    # Cached: a file repeats a handful of type names on every row.
+    return _KIND_ALIASES.get(normalise_header(raw_kind))
 
 
 def parse_receivables(
@@ -455,7 +462,7 @@ def _item(row: _Row, customer: CustomerRow | None) -> ItemRow | None:
     kind = ItemKind.INVOICE
     raw_kind = row.get("item_type")
     if raw_kind is not None:
-        known = _KIND_ALIASES.get(normalise_header(raw_kind))
+        known = _kind_alias(raw_kind)
         if known is None:
             row.error("item_type", f"unknown item_type '{raw_kind}'")
         else:

@@ -9,9 +9,13 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from opendso_bus.nats_server import NatsServer
+
+if TYPE_CHECKING:
+    from opendso_cli.supervisor import System
 
 POSTGRES_ADMIN_URL = os.environ.get("OPENDSO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -28,6 +32,11 @@ def _postgres_reachable() -> bool:
 
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    return POSTGRES_ADMIN_URL
 
 
 @pytest.fixture(scope="session")
@@ -97,3 +106,51 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
 @pytest.fixture
 def wait_until() -> Callable[..., Awaitable[None]]:
     return eventually
+
+
+def _drop_databases(admin_url: str, prefix: str) -> None:
+    import asyncio
+
+    from opendso_db import create_engine
+    from sqlalchemy import text
+
+    async def drop() -> None:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            names = (
+                (
+                    await conn.execute(
+                        text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{prefix}_%"}
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for name in names:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture
+def system(db_backend: str, tmp_path: Path, postgres_admin_url: str) -> Iterator[System]:
+    """The whole system (NATS, every service, the gateway) as separate processes, for an end-to-end test."""
+    from opendso_bus.nats_server import free_port
+    from opendso_cli.supervisor import System
+
+    prefix = f"t_e2e_{uuid.uuid4().hex[:8]}"
+    running = System(
+        var=tmp_path / "var",
+        port=free_port(),
+        postgres_url=postgres_admin_url if db_backend == "postgresql" else None,
+        db_prefix=prefix,
+    )
+    try:
+        running.start()
+        running.wait_healthy(timeout=120)
+        yield running
+    finally:
+        running.stop()
+        if db_backend == "postgresql":
+            _drop_databases(postgres_admin_url, prefix)

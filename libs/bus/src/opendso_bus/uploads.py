@@ -21,7 +21,7 @@ async def uploads(js: JetStreamContext) -> ObjectStore:
         return await js.object_store(UPLOADS_BUCKET)
     except BucketNotFoundError:
         return await js.create_object_store(
-            config=ObjectStoreConfig(bucket=UPLOADS_BUCKET, ttl=UPLOAD_TTL_SECONDS, storage=StorageType.FILE)
+            UPLOADS_BUCKET, config=ObjectStoreConfig(ttl=UPLOAD_TTL_SECONDS, storage=StorageType.FILE)
         )
 
 

@@ -210,12 +210,22 @@ def test_a_statement_upload_names_its_entity_and_answers_the_summary() -> None:
 
 
 def test_a_mapping_profile_is_saved_under_its_name_for_its_layout() -> None:
-    http, bus = client({im.SaveMappingProfile: im.MappingProfile(name="ERP France", layout_signature="abc",
-                                                                 columns={"account_number": "N° client"})})
+    http, bus = client(
+        {
+            im.SaveMappingProfile: im.MappingProfile(
+                name="ERP France", layout_signature="abc", columns={"account_number": "N° client"}
+            )
+        }
+    )
     with http:
-        answer = http.put("/api/v1/imports/mapping-profiles/ERP France",
-                          json={"layout_signature": "abc", "columns": {"account_number": "N° client"},
-                                "constants": {"entity": "FR01"}})
+        answer = http.put(
+            "/api/v1/imports/mapping-profiles/ERP France",
+            json={
+                "layout_signature": "abc",
+                "columns": {"account_number": "N° client"},
+                "constants": {"entity": "FR01"},
+            },
+        )
         bad = http.put("/api/v1/imports/mapping-profiles/x", json={"columns": {}})
     assert answer.status_code == 200 and answer.json()["name"] == "ERP France"
     sent = bus.asked[0]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import logging
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
+from opendso.banking.v1 import banking_pb2 as bk
 from opendso.imports.v1 import imports_pb2 as im
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
@@ -13,15 +18,20 @@ from opendso_bus.service import serve
 from opendso_bus.uploads import get_upload
 from opendso_db import create_engine, is_sqlite, session_factory
 
-from opendso_importer import handlers
+from opendso_importer import handlers, statements
+from opendso_importer.drop import DropStore, FolderDrop, ImportFile, ImportStatement, S3Drop, process_drop
 from opendso_importer.settings import Settings
 from opendso_importer.store import INBOX, OUTBOX, UnitOfWork
 
 NAME = "importer"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
+def create_app(
+    settings: Settings,
+) -> tuple[ServiceRuntime[UnitOfWork], Callable[[], Coroutine[Any, Any, None]]]:
+    """The runtime, and the drop-location watcher to run beside it."""
     engine = create_engine(settings.database_url)
     runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime(
         NAME,
@@ -57,13 +67,52 @@ def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
         async with runtime.uow() as uow:
             return await handlers.get_import_report(query, uow)
 
+    async def import_statement(command: bk.ImportBankStatement) -> bk.StatementReport:
+        async with runtime.uow() as uow:
+            return await statements.import_bank_statement(command, uow, deps)
+
     runtime.on_query(im.ImportReceivablesFile, import_file)
     runtime.on_query(im.GetImportReport, import_report)
     runtime.on_query(rv.GetCustomerAccount, account)
-    return runtime
+    runtime.on_query(bk.ImportBankStatement, import_statement)
+
+    async def propose(query: im.ProposeMapping) -> im.MappingProposal:
+        async with runtime.uow() as uow:
+            return await handlers.propose_column_mapping(query, uow, deps)
+
+    async def save_profile(command: im.SaveMappingProfile) -> im.MappingProfile:
+        async with runtime.uow() as uow:
+            return await handlers.save_mapping_profile(command, uow)
+
+    runtime.on_query(im.ProposeMapping, propose)
+    runtime.on_query(im.SaveMappingProfile, save_profile)
+    return runtime, functools.partial(watch_drop, settings, import_file, import_statement)
+
+
+def drop_store(settings: Settings) -> DropStore | None:
+    if settings.drop_s3_bucket:
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=settings.drop_s3_endpoint_url)
+        return S3Drop(client, settings.drop_s3_bucket, settings.drop_s3_prefix)
+    if settings.drop_dir is not None:
+        return FolderDrop(settings.drop_dir)
+    return None
+
+
+async def watch_drop(settings: Settings, import_file: ImportFile, import_statement: ImportStatement) -> None:
+    store = drop_store(settings)
+    if store is None:
+        return
+    while True:
+        try:
+            await process_drop(store, import_file, import_statement, dt.datetime.now(dt.UTC).date())
+        except Exception:
+            log.exception("drop location: a pass failed; next pass in %.0fs", settings.drop_poll_seconds)
+        await asyncio.sleep(settings.drop_poll_seconds)
 
 
 def main() -> None:
     settings = Settings()
-    runtime = create_app(settings)
-    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime))
+    runtime, background = create_app(settings)
+    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime, lambda _: background()))

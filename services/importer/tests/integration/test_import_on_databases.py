@@ -63,13 +63,14 @@ async def count(new_uow: Callable[[], UnitOfWork], query: Any) -> Any:
 async def test_import_reimport_payment_and_snapshot_on_a_real_database(new_uow: Callable[[], UnitOfWork]) -> None:
     first = await run(new_uow, ROWS)
     assert (first.customers_created, first.items_opened) == (40, 300)
-    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 40 + 300 + 1
+    # One message of customer changes, one of item changes (under a thousand each), and FileImported.
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 3
     total = await count(new_uow, select(func.sum(items.c.open_amount)).where(items.c.closed_on.is_(None)))
     assert Decimal(str(total)) == sum(Decimal(f"{n}.50") for n in range(1, 301))
 
     again = await run(new_uow, ROWS)
     assert (again.customers_created, again.customers_changed, again.items_opened, again.items_changed) == (0, 0, 0, 0)
-    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 40 + 300 + 2
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 3 + 1  # FileImported only
 
     paid = [r.replace("7,50;7,50", "7,50;2,50") for r in ROWS]
     partial = await run(new_uow, paid)
@@ -87,3 +88,46 @@ async def test_a_dry_run_leaves_the_database_untouched(new_uow: Callable[[], Uni
     assert report.items_opened == 300
     assert await count(new_uow, select(func.count()).select_from(items)) == 0
     assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 0
+
+
+class Crash(Exception):
+    pass
+
+
+async def test_a_crash_in_the_middle_of_an_import_leaves_nothing_half_applied(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await run(new_uow, ROWS[:100])
+    bigger = ROWS  # 200 new items, and the first 100 unchanged
+
+    async with new_uow() as uow:
+        real_save_items = uow.ledger.save_items
+
+        async def save_then_crash(*args: Any) -> None:
+            await real_save_items(*args)  # the rows are written...
+            raise Crash("power cut")  # ...and the process dies before the commit
+
+        uow.ledger.save_items = save_then_crash  # type: ignore[method-assign]
+        with pytest.raises(Crash):
+            await handlers.import_receivables_file(
+                im.ImportReceivablesFile(
+                    file_name="ar.csv", content=(HEADER + "".join(bigger)).encode(), idempotency_key="big-1"
+                ),
+                uow,
+                DEPS,
+            )
+
+    assert await count(new_uow, select(func.count()).select_from(items)) == 100
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 3
+
+    # The retry with the same key runs the import for real, once.
+    async with new_uow() as uow:
+        report = await handlers.import_receivables_file(
+            im.ImportReceivablesFile(
+                file_name="ar.csv", content=(HEADER + "".join(bigger)).encode(), idempotency_key="big-1"
+            ),
+            uow,
+            DEPS,
+        )
+    assert (report.items_opened, report.replayed) == (200, False)
+    assert await count(new_uow, select(func.count()).select_from(items)) == 300

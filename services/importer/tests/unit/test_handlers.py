@@ -309,8 +309,12 @@ async def test_a_proposal_maps_french_headers_and_a_saved_profile_applies_to_lat
     assert list(proposal.missing_required) == ["entity"]
     assert "Divers" in proposal.unmapped_headers
 
-    profile = im.MappingProfile(name="ERP France", layout_signature=proposal.layout_signature,
-                                columns=dict(proposal.columns), constants={"entity": "FR01"})
+    profile = im.MappingProfile(
+        name="ERP France",
+        layout_signature=proposal.layout_signature,
+        columns=dict(proposal.columns),
+        constants={"entity": "FR01"},
+    )
     await handlers.save_mapping_profile(im.SaveMappingProfile(profile=profile), uow)
     report, _ = await run(ledger, FRENCH)
 
@@ -325,8 +329,9 @@ async def test_a_mapping_naming_a_header_the_file_lacks_is_refused() -> None:
 
 
 async def test_a_large_import_publishes_its_changes_a_thousand_to_a_message() -> None:
-    rows = "".join(f"FR01;C{n % 50};Client {n % 50};;F-{n};2026-10-01;2026-10-31;10,00;10,00;EUR\n"
-                   for n in range(2500))
+    rows = "".join(
+        f"FR01;C{n % 50};Client {n % 50};;F-{n};2026-10-01;2026-10-31;10,00;10,00;EUR\n" for n in range(2500)
+    )
     report, uow = await run(FakeLedger(), HEADER + rows)
 
     assert report.items_opened == 2500

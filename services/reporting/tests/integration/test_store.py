@@ -95,9 +95,17 @@ async def test_a_bulk_batch_ages_its_items_and_closes_those_marked_closed(uow_fa
     batch.meta.event_id = "batch-1"
     batch.meta.occurred_at.FromDatetime(t0 + dt.timedelta(seconds=1))
     for n in range(1, 1201):
-        batch.changes.add(type=rv.CHANGE_TYPE_CREATED, item=rv.OpenItem(
-            item_id=f"FR01/invoice/B-{n}", customer_id="FR01/C2", entity="FR01", number=f"B-{n}",
-            due_date=date_to_proto(TODAY + dt.timedelta(days=10)), open_amount={"amount": "1.25", "currency": "EUR"}))
+        batch.changes.add(
+            type=rv.CHANGE_TYPE_CREATED,
+            item=rv.OpenItem(
+                item_id=f"FR01/invoice/B-{n}",
+                customer_id="FR01/C2",
+                entity="FR01",
+                number=f"B-{n}",
+                due_date=date_to_proto(TODAY + dt.timedelta(days=10)),
+                open_amount={"amount": "1.25", "currency": "EUR"},
+            ),
+        )
     closing = event(rv.ItemClosed, "0", t0).item
     batch.changes.add(type=rv.CHANGE_TYPE_CLOSED, item=closing)
     async with uow_factory() as uow:

@@ -187,7 +187,7 @@ ISO_3166_ALPHA2 = frozenset(_ISO_3166_ALPHA2_CODES.split())
 
 
 @functools.lru_cache(maxsize=512)
-def _kind_alias(raw_kind: str) -> str | None:
+def _kind_alias(raw_kind: str) -> ItemKind | None:
     # Cached: a file repeats a handful of type names on every row.
     return _KIND_ALIASES.get(normalise_header(raw_kind))
 

@@ -276,6 +276,55 @@ async def bench_import_postgres(n: int) -> None:
     print(f"{'ratio import / raw COPY':<48} {total / copy_time:>8.1f}x slower")
 
 
+async def bench_statement(n: int) -> None:
+    """A CAMT.053 of n entries parsed, stored and every line published (SQLite, local nats-server)."""
+    from opendso.banking.v1 import banking_pb2 as bk
+    from opendso_bus import ServiceRuntime
+    from opendso_bus.nats_server import NatsServer
+    from opendso_db import create_engine, session_factory, upgrade
+    from opendso_importer import handlers, statements
+    from opendso_importer.app import MIGRATIONS
+    from opendso_importer.domain.statements.samples import build_large_camt
+    from opendso_importer.store import INBOX, OUTBOX, UnitOfWork
+
+    data = build_large_camt(n)
+    with tempfile.TemporaryDirectory() as tmp, NatsServer(Path(tmp) / "nats") as server:
+        url = f"sqlite+aiosqlite:///{tmp}/importer.db"
+        await asyncio.to_thread(upgrade, url, MIGRATIONS)
+        engine = create_engine(url)
+        runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime(
+            "bench-statements",
+            nats_url=server.url,
+            sessions=session_factory(engine),
+            outbox_table=OUTBOX,
+            inbox_table=INBOX,
+            uow_class=UnitOfWork,
+        )
+        await runtime.start()
+
+        async def no_upload(_: str) -> bytes:
+            return b""
+
+        deps = handlers.Deps(today=lambda: TODAY, max_file_bytes=2**31, fetch_upload=no_upload)
+        start = time.perf_counter()
+        async with runtime.uow() as uow:
+            report = await statements.import_bank_statement(
+                bk.ImportBankStatement(file_name="big.xml", content=data, entity="FR01"), uow, deps
+            )
+        committed = time.perf_counter() - start
+        while True:
+            async with runtime.sessions() as s:
+                if await runtime.outbox.backlog(s) == 0:
+                    break
+            await asyncio.sleep(0.05)
+        total = time.perf_counter() - start
+        await runtime.stop()
+        await engine.dispose()
+    assert report.transactions_published == n, report
+    figure("statement: CAMT.053 parsed and stored", n, "lines", committed)
+    figure("statement: ... and every line published", n, "lines", total)
+
+
 def main() -> None:
     import os
 
@@ -283,6 +332,7 @@ def main() -> None:
     bench_engine(20_000)
     bench_templates(2_000)
     asyncio.run(bench_outbox(20_000))
+    asyncio.run(bench_statement(int(os.environ.get("OPENDSO_BENCH_STATEMENT_LINES", "100000"))))
     asyncio.run(bench_import_postgres(int(os.environ.get("OPENDSO_BENCH_ITEMS", "100000"))))
 
 

@@ -68,6 +68,7 @@ DURABLE: tuple[type[Message], ...] = (
     receivables.ItemsChanged,
     imports.FileImported,
     banking.BankTransactionReceived,
+    banking.BankTransactionsReceived,
     banking.BankStatementImported,
     collection.TaskCreated,
     messaging.SendMessage,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from google.protobuf.message import Message
 from opendso.banking.v1 import banking_pb2 as bk
 from opendso_bus import InvalidRequest
 from opendso_contracts.convert import date_to_proto, money_to_proto
@@ -69,7 +68,7 @@ async def import_bank_statement(command: bk.ImportBankStatement, uow: UnitOfWork
         report.file_rejected = True
         report.rejection_reason = str(exc)
         statements = []
-    events: list[Message] = []
+    lines: list[bk.BankTransaction] = []
     seen: list[tuple[str, str, str]] = []
     for statement in statements:
         report.format = statement.format
@@ -82,32 +81,35 @@ async def import_bank_statement(command: bk.ImportBankStatement, uow: UnitOfWork
                 continue
             known.add(tid)  # the same line twice in one file is one payment
             seen.append((tid, command.entity, statement.statement_id))
-            events.append(
-                bk.BankTransactionReceived(
-                    meta=uow.meta(entity=command.entity),
-                    transaction=bk.BankTransaction(
-                        transaction_id=tid,
-                        entity=command.entity,
-                        account_iban=statement.account_iban or "",
-                        statement_id=statement.statement_id,
-                        booking_date=date_to_proto(tx.booking_date),
-                        value_date=date_to_proto(tx.value_date) if tx.value_date else None,
-                        amount=money_to_proto(tx.amount),
-                        counterparty_name=tx.counterparty_name or "",
-                        counterparty_iban=tx.counterparty_iban or "",
-                        counterparty_bic=tx.counterparty_bic or "",
-                        remittance_text=tx.remittance_text,
-                        structured_reference=tx.structured_reference or "",
-                        structured_reference_type=tx.structured_reference_type or "",
-                        end_to_end_id=tx.end_to_end_id or "",
-                        bank_reference=tx.bank_reference or "",
-                        bank_transaction_code=tx.bank_transaction_code or "",
-                    ),
+            lines.append(
+                bk.BankTransaction(
+                    transaction_id=tid,
+                    entity=command.entity,
+                    account_iban=statement.account_iban or "",
+                    statement_id=statement.statement_id,
+                    booking_date=date_to_proto(tx.booking_date),
+                    value_date=date_to_proto(tx.value_date) if tx.value_date else None,
+                    amount=money_to_proto(tx.amount),
+                    counterparty_name=tx.counterparty_name or "",
+                    counterparty_iban=tx.counterparty_iban or "",
+                    counterparty_bic=tx.counterparty_bic or "",
+                    remittance_text=tx.remittance_text,
+                    structured_reference=tx.structured_reference or "",
+                    structured_reference_type=tx.structured_reference_type or "",
+                    end_to_end_id=tx.end_to_end_id or "",
+                    bank_reference=tx.bank_reference or "",
+                    bank_transaction_code=tx.bank_transaction_code or "",
                 )
             )
-    report.transactions_published = len(events)
+    report.transactions_published = len(lines)
     await uow.ledger.record_transactions(seen, import_id)
-    await uow.publish_many(events)
+    # A thousand lines to a message: a large statement is a hundred messages, not a hundred thousand.
+    await uow.publish_many(
+        [
+            bk.BankTransactionsReceived(meta=uow.meta(entity=command.entity), transactions=lines[i : i + 1000])
+            for i in range(0, len(lines), 1000)
+        ]
+    )
     await uow.ledger.record_statement_import(
         import_id,
         command.idempotency_key or None,

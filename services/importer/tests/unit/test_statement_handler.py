@@ -84,7 +84,7 @@ async def run(
 
 
 def received(uow: FakeUnitOfWork) -> list[bk.BankTransaction]:
-    return [m.transaction for m in uow.published if isinstance(m, bk.BankTransactionReceived)]
+    return [t for m in uow.published if isinstance(m, bk.BankTransactionsReceived) for t in m.transactions]
 
 
 @pytest.mark.parametrize("file", sorted(p.name for p in DATA.iterdir()))

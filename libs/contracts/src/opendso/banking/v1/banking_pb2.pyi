@@ -123,6 +123,34 @@ class BankTransactionReceived(_message.Message):
 Global___BankTransactionReceived: _TypeAlias = BankTransactionReceived  # noqa: Y015
 
 @_typing.final
+class BankTransactionsReceived(_message.Message):
+    """The lines of one statement file, up to a thousand to a message: a 100,000-line
+    statement is a hundred messages. Each line means what BankTransactionReceived means.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    TRANSACTIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def transactions(self) -> _containers.RepeatedCompositeFieldContainer[Global___BankTransaction]: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        transactions: _abc.Iterable[Global___BankTransaction] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "transactions", b"transactions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BankTransactionsReceived: _TypeAlias = BankTransactionsReceived  # noqa: Y015
+
+@_typing.final
 class Balance(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

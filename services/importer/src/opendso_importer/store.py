@@ -181,19 +181,31 @@ class LedgerRepository:
             }
 
         if created:
-            await self._session.execute(insert(customers), [row(s) for s in created])
+            await self._insert(customers, [row(s) for s in created])
         if changed:
             values = [{**row(s), "b_id": row(s)["customer_id"]} for s in changed]
             for v in values:
                 del v["customer_id"]
             await self._session.execute(update(customers).where(customers.c.customer_id == bindparam("b_id")), values)
 
+    async def _insert(self, table: Table, rows: list[dict[str, object]]) -> None:
+        """Insert many rows; on PostgreSQL with COPY, one to two orders of magnitude faster than an
+        INSERT per row, inside the same transaction."""
+        connection = await self._session.connection()
+        if connection.dialect.name != "postgresql" or len(rows) < 1000:
+            await self._session.execute(insert(table), rows)
+            return
+        raw = await connection.get_raw_connection()
+        columns = [c.name for c in table.columns]
+        records = [tuple(row.get(c) for c in columns) for row in rows]
+        await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)  # type: ignore[union-attr]
+
     async def save_items(
         self, created: list[tuple[ItemState, dt.date | None]], changed: list[tuple[ItemState, dt.date | None]]
     ) -> None:
         """Insert the new items and update the known ones, one statement each; a date closes an item."""
         if created:
-            await self._session.execute(insert(items), [self._item_row(s, c) for s, c in created])
+            await self._insert(items, [self._item_row(s, c) for s, c in created])
         if changed:
             values = []
             for state, closed_on in changed:
@@ -234,8 +246,8 @@ class LedgerRepository:
         """Remember (transaction id, entity, statement id) of published lines."""
         if rows:
             now = dt.datetime.now(dt.UTC)
-            await self._session.execute(
-                insert(bank_transactions),
+            await self._insert(
+                bank_transactions,
                 [
                     {"transaction_id": t, "entity": e, "statement_id": s, "import_id": import_id, "imported_at": now}
                     for t, e, s in rows

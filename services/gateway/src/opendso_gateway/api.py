@@ -86,6 +86,79 @@ async def _stage_upload(request: Request, file: UploadFile) -> tuple[bytes, str]
     return b"", name
 
 
+_BATCH_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["records"],
+                    "properties": {"records": {"type": "array", "maxItems": 100_000, "items": {"type": "object"}}},
+                },
+                "example": {
+                    "records": [
+                        {
+                            "entity": "FR01",
+                            "account_number": "C001",
+                            "customer_name": "Dupont SARL",
+                            "email": "ap@dupont.fr",
+                            "item_number": "F-2026-0001",
+                            "issue_date": "2026-10-01",
+                            "due_date": "2026-10-31",
+                            "amount": "1200.00",
+                            "currency": "EUR",
+                        }
+                    ]
+                },
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/imports/receivables/batch", summary="Push customers and open items as JSON records", openapi_extra=_BATCH_SCHEMA
+)
+async def push_receivables(
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    mode: Annotated[str, Query(pattern="^(incremental|full_snapshot)$")] = "incremental",
+    entities: str = "",
+    dry_run: bool = False,
+) -> JSONResponse:
+    """The same import as a file upload, for an ERP that pushes records: one record per open item (or per
+    customer without items), fields named as in the CSV layout. A rejected record is named by its position
+    (the first record is row 1)."""
+    limit = request.app.state.settings.inline_upload_bytes
+    body = await request.body()
+    if len(body) > limit:
+        raise Problem(413, "Batch too large", f"over {limit} bytes: split it, or upload a file")
+    # Passed on as bytes: the importer reads numbers as decimals, never floats.
+    report = await _bus(request).ask(
+        im.ImportReceivablesFile(
+            file_name="batch.json",
+            content=body,
+            idempotency_key=idempotency_key or "",
+            correlation_id=request.state.request_id,
+            mode=serializers.SYNC_MODE[mode],
+            snapshot_entities=[e.strip() for e in entities.split(",") if e.strip()],
+            dry_run=dry_run,
+        ),
+        im.ImportReport,
+        timeout=max(request.app.state.settings.request_timeout_seconds, 60.0),
+    )
+    result = serializers.import_report(report)
+    if report.file_rejected:
+        raise Problem(
+            422,
+            "Batch rejected",
+            "; ".join(e.reason for e in report.errors) or "batch rejected",
+            errors=result["errors"],
+        )
+    return JSONResponse(result)
+
+
 class MappingProfileBody(BaseModel):
     """A confirmed column mapping, saved under a name for a file layout."""
 

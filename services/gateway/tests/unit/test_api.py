@@ -232,3 +232,20 @@ def test_a_mapping_profile_is_saved_under_its_name_for_its_layout() -> None:
     assert isinstance(sent, im.SaveMappingProfile)
     assert sent.profile.name == "ERP France" and dict(sent.profile.constants) == {"entity": "FR01"}
     assert bad.status_code == 422
+
+
+def test_a_json_batch_reaches_the_importer_byte_for_byte_with_its_key() -> None:
+    http, bus = client({im.ImportReceivablesFile: im.ImportReport(items_opened=1)}, inline_upload_bytes=200)
+    body = b'{"records": [{"entity": "FR01", "amount": 0.1}]}'
+    with http:
+        answer = http.post(
+            "/api/v1/imports/receivables/batch",
+            content=body,
+            headers={"Idempotency-Key": "erp-42", "Content-Type": "application/json"},
+        )
+        too_big = http.post("/api/v1/imports/receivables/batch", content=b"[" + b"1," * 200 + b"1]")
+    assert answer.status_code == 200 and answer.json()["items_opened"] == 1
+    sent = bus.asked[0]
+    assert isinstance(sent, im.ImportReceivablesFile)
+    assert sent.content == body and sent.file_name == "batch.json" and sent.idempotency_key == "erp-42"
+    assert too_big.status_code == 413

@@ -338,3 +338,51 @@ async def test_a_large_import_publishes_its_changes_a_thousand_to_a_message() ->
     batches = [m for m in uow.published if isinstance(m, rv.ItemsChanged)]
     assert [len(b.changes) for b in batches] == [1000, 1000, 500]
     assert len({b.meta.event_id for b in batches}) == 3
+
+
+async def test_json_records_import_like_a_file_and_name_a_bad_record_by_its_position() -> None:
+    import json
+
+    records = [
+        {
+            "entity": "FR01",
+            "account_number": "C1",
+            "customer_name": "Dupont",
+            "item_number": "F-1",
+            "issue_date": "2026-10-01",
+            "due_date": "2026-10-31",
+            "amount": 120.5,
+            "currency": "EUR",
+        },
+        {
+            "entity": "FR01",
+            "account_number": "C1",
+            "customer_name": "Dupont",
+            "item_number": "F-2",
+            "issue_date": "2026-10-01",
+            "due_date": "not a date",
+            "amount": 10,
+            "currency": "EUR",
+        },
+    ]
+    ledger = FakeLedger()
+    uow = FakeUnitOfWork(ledger)
+    command = im.ImportReceivablesFile(file_name="batch.json", content=json.dumps({"records": records}).encode())
+
+    report = await handlers.import_receivables_file(command, cast(UnitOfWork, uow), DEPS)
+
+    assert report.items_opened == 1 and report.rows_rejected == 1
+    (error,) = report.errors
+    assert (error.row, error.column, error.value) == (2, "due_date", "not a date")
+    state, _ = ledger.item_rows["FR01/invoice/F-1"]
+    assert str(state.amount.amount) == "120.5"
+
+
+async def test_a_batch_that_is_not_json_records_is_rejected_whole() -> None:
+    uow = FakeUnitOfWork(FakeLedger())
+    command = im.ImportReceivablesFile(file_name="batch.json", content=b'{"records": 3}')
+
+    report = await handlers.import_receivables_file(command, cast(UnitOfWork, uow), DEPS)
+
+    assert report.file_rejected
+    assert "array of records" in report.errors[0].reason

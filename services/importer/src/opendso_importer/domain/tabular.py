@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ import charset_normalizer
 import openpyxl
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-TableFormat = Literal["csv", "xlsx"]
+TableFormat = Literal["csv", "xlsx", "json"]
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,47 @@ def read_table(data: bytes, file: str, *, sheet: str | None = None, encoding: st
     if data.startswith(_OLE_SIGNATURE):
         # Encrypted .xlsx files are OLE containers too, so the name cannot tell them apart.
         raise _reject(file, "an Excel 97-2003 (.xls) or password-protected workbook: save it as .xlsx or CSV")
+    if file.lower().endswith(".json"):
+        return _read_json(data, file)
     if detect_format(data, file) == "xlsx":
         return _read_xlsx(data, file, sheet)
     return _read_csv(data, file, encoding)
+
+
+# --- JSON (the batch API) -------------------------------------------------------------------------------
+
+
+def _read_json(data: bytes, file: str) -> Table:
+    """A JSON array of records (objects of field -> value), or ``{"records": [...]}``, as a table.
+
+    Record n (from 1) is row n and the header is row 0, so a rejected record is
+    named by its position. Numbers are read as decimals, never floats.
+    """
+    try:
+        document = json.loads(data, parse_float=Decimal, parse_int=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _reject(file, f"not valid JSON: {exc}") from None
+    records = document.get("records") if isinstance(document, dict) else document
+    if not isinstance(records, list) or not records:
+        raise _reject(file, 'expected a non-empty JSON array of records, or {"records": [...]}')
+    headers: dict[str, None] = {}
+    for n, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise FileRejected((RowError(file, n, None, f"record {n} is not an object"),))
+        headers.update(dict.fromkeys(str(k) for k in record))
+    names = tuple(headers)
+
+    def text(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, dict | list):
+            return json.dumps(value)
+        return str(value)
+
+    rows = ((n, tuple(text(record.get(h)) for h in names)) for n, record in enumerate(records, start=1))
+    return Table(headers=names, rows=rows, format="json", header_row=0)
 
 
 # --- CSV ----------------------------------------------------------------------------------------------

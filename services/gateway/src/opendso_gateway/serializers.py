@@ -133,6 +133,11 @@ def customer(c: rv.Customer) -> dict[str, Any]:
         "language": c.language,
         "country": c.country or None,
         "contact_name": c.contact_name or None,
+        "customer_group": c.customer_group or None,
+        "sector": c.sector or None,
+        "collector": c.collector or None,
+        "sales_rep": c.sales_rep or None,
+        "credit_limit": c.credit_limit or None,
     }
 
 
@@ -146,6 +151,9 @@ def item(i: rv.OpenItem) -> dict[str, Any]:
         "amount": money(i.amount),
         "open_amount": money(i.open_amount),
         "reference": i.reference or None,
+        "product_group": i.product_group or None,
+        "product": i.product or None,
+        "priority": i.priority or None,
     }
 
 

@@ -64,6 +64,11 @@ def customer_to_proto(state: CustomerState) -> rv.Customer:
         language=state.language,
         country=state.country or "",
         contact_name=state.contact_name or "",
+        customer_group=state.customer_group or "",
+        sector=state.sector or "",
+        collector=state.collector or "",
+        sales_rep=state.sales_rep or "",
+        credit_limit="" if state.credit_limit is None else str(state.credit_limit),
     )
 
 
@@ -80,6 +85,9 @@ def item_to_proto(state: ItemState) -> rv.OpenItem:
         amount=money_to_proto(state.amount),
         open_amount=money_to_proto(state.open_amount),
         reference=state.reference or "",
+        product_group=state.product_group or "",
+        product=state.product or "",
+        priority=state.priority or "",
     )
 
 

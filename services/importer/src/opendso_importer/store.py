@@ -44,6 +44,11 @@ customers = Table(
     Column("language", String(10), nullable=False),
     Column("country", String(2), nullable=True),
     Column("contact_name", String(300), nullable=True),
+    Column("customer_group", String(200), nullable=True),
+    Column("sector", String(200), nullable=True),
+    Column("collector", String(200), nullable=True),
+    Column("sales_rep", String(200), nullable=True),
+    Column("credit_limit", Amount, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -62,6 +67,9 @@ items = Table(
     Column("open_amount", Amount, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("reference", String(300), nullable=True),
+    Column("product_group", String(200), nullable=True),
+    Column("product", String(200), nullable=True),
+    Column("priority", String(50), nullable=True),
     Column("closed_on", Date, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -142,6 +150,11 @@ class LedgerRepository:
                     language=m["language"],
                     country=m["country"],
                     contact_name=m["contact_name"],
+                    customer_group=m["customer_group"],
+                    sector=m["sector"],
+                    collector=m["collector"],
+                    sales_rep=m["sales_rep"],
+                    credit_limit=m["credit_limit"],
                 )
         return found
 
@@ -229,6 +242,9 @@ class LedgerRepository:
             "open_amount": state.open_amount.amount,
             "currency": state.amount.currency,
             "reference": state.reference,
+            "product_group": state.product_group,
+            "product": state.product,
+            "priority": state.priority,
             "closed_on": closed_on,
             "updated_at": dt.datetime.now(dt.UTC),
         }
@@ -334,6 +350,9 @@ def _item_state(m: RowMapping) -> ItemState:
         amount=Money(Decimal(g("amount")), currency),
         open_amount=Money(Decimal(g("open_amount")), currency),
         reference=g("reference"),
+        product_group=g("product_group"),
+        product=g("product"),
+        priority=g("priority"),
     )
 
 

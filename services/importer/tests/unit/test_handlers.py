@@ -386,3 +386,26 @@ async def test_a_batch_that_is_not_json_records_is_rejected_whole() -> None:
 
     assert report.file_rejected
     assert "array of records" in report.errors[0].reason
+
+
+async def test_customer_and_item_attributes_are_kept_and_a_change_names_its_field() -> None:
+    header = (
+        "entity;account_number;customer_name;sector;collector;credit_limit;item_number;issue_date;due_date;"
+        "amount;currency;product_group;priority\n"
+    )
+    row = "FR01;C1;Dupont;Bakery;marie;5000;F-1;2026-10-01;2026-10-31;100,00;EUR;Flour;high\n"
+    ledger = FakeLedger()
+    _, first = await run(ledger, header + row)
+    (created,) = [c for m in first.published if isinstance(m, rv.CustomersChanged) for c in m.changes]
+    assert (created.customer.sector, created.customer.collector, created.customer.credit_limit) == (
+        "Bakery",
+        "marie",
+        "5000",
+    )
+    (opened,) = item_changes(first)
+    assert (opened.item.product_group, opened.item.priority) == ("Flour", "high")
+
+    _, second = await run(ledger, header + row.replace("Bakery", "Pastry"))
+
+    (changed,) = [c for m in second.published if isinstance(m, rv.CustomersChanged) for c in m.changes]
+    assert changed.type == rv.CHANGE_TYPE_CHANGED and list(changed.changed_fields) == ["sector"]

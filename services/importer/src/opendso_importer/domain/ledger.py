@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from opendso_money import Money
@@ -27,6 +28,11 @@ class CustomerState:
     language: str
     country: str | None
     contact_name: str | None
+    customer_group: str | None = None
+    sector: str | None = None
+    collector: str | None = None
+    sales_rep: str | None = None
+    credit_limit: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class ItemState:
     amount: Money
     open_amount: Money
     reference: str | None
+    product_group: str | None = None
+    product: str | None = None
+    priority: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -92,6 +101,11 @@ def customer_state(row: CustomerRow) -> CustomerState:
         language=row.language,
         country=row.country,
         contact_name=row.contact_name,
+        customer_group=row.customer_group,
+        sector=row.sector,
+        collector=row.collector,
+        sales_rep=row.sales_rep,
+        credit_limit=row.credit_limit,
     )
 
 
@@ -106,6 +120,9 @@ def item_state(row: ItemRow) -> ItemState:
         amount=row.amount,
         open_amount=row.open_amount,
         reference=row.reference,
+        product_group=row.product_group,
+        product=row.product,
+        priority=row.priority,
     )
 
 

@@ -72,6 +72,11 @@ class Customer(_message.Message):
     LANGUAGE_FIELD_NUMBER: _builtins.int
     COUNTRY_FIELD_NUMBER: _builtins.int
     CONTACT_NAME_FIELD_NUMBER: _builtins.int
+    CUSTOMER_GROUP_FIELD_NUMBER: _builtins.int
+    SECTOR_FIELD_NUMBER: _builtins.int
+    COLLECTOR_FIELD_NUMBER: _builtins.int
+    SALES_REP_FIELD_NUMBER: _builtins.int
+    CREDIT_LIMIT_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     """Stable id: "<entity>/<account_number>"."""
     entity: _builtins.str
@@ -83,6 +88,13 @@ class Customer(_message.Message):
     country: _builtins.str
     """ISO 3166-1 alpha-2, "" when unknown."""
     contact_name: _builtins.str
+    customer_group: _builtins.str
+    sector: _builtins.str
+    collector: _builtins.str
+    """User names of the collector and the sales rep who own the account."""
+    sales_rep: _builtins.str
+    credit_limit: _builtins.str
+    """Decimal string in the entity's currency; "" when none is set."""
     def __init__(
         self,
         *,
@@ -94,10 +106,15 @@ class Customer(_message.Message):
         language: _builtins.str = ...,
         country: _builtins.str = ...,
         contact_name: _builtins.str = ...,
+        customer_group: _builtins.str = ...,
+        sector: _builtins.str = ...,
+        collector: _builtins.str = ...,
+        sales_rep: _builtins.str = ...,
+        credit_limit: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "contact_name", b"contact_name", "country", b"country", "customer_id", b"customer_id", "email", b"email", "entity", b"entity", "language", b"language", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "collector", b"collector", "contact_name", b"contact_name", "country", b"country", "credit_limit", b"credit_limit", "customer_group", b"customer_group", "customer_id", b"customer_id", "email", b"email", "entity", b"entity", "language", b"language", "name", b"name", "sales_rep", b"sales_rep", "sector", b"sector"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -118,6 +135,9 @@ class OpenItem(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     OPEN_AMOUNT_FIELD_NUMBER: _builtins.int
     REFERENCE_FIELD_NUMBER: _builtins.int
+    PRODUCT_GROUP_FIELD_NUMBER: _builtins.int
+    PRODUCT_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
     item_id: _builtins.str
     """Stable id: "<entity>/<kind>/<number>"."""
     customer_id: _builtins.str
@@ -126,6 +146,9 @@ class OpenItem(_message.Message):
     number: _builtins.str
     kind: Global___ItemKind.ValueType
     reference: _builtins.str
+    product_group: _builtins.str
+    product: _builtins.str
+    priority: _builtins.str
     @_builtins.property
     def issue_date(self) -> _common_pb2.Date: ...
     @_builtins.property
@@ -148,10 +171,13 @@ class OpenItem(_message.Message):
         amount: _common_pb2.Money | None = ...,
         open_amount: _common_pb2.Money | None = ...,
         reference: _builtins.str = ...,
+        product_group: _builtins.str = ...,
+        product: _builtins.str = ...,
+        priority: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "due_date", b"due_date", "issue_date", b"issue_date", "open_amount", b"open_amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "amount", b"amount", "customer_id", b"customer_id", "due_date", b"due_date", "entity", b"entity", "issue_date", b"issue_date", "item_id", b"item_id", "kind", b"kind", "number", b"number", "open_amount", b"open_amount", "reference", b"reference"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "amount", b"amount", "customer_id", b"customer_id", "due_date", b"due_date", "entity", b"entity", "issue_date", b"issue_date", "item_id", b"item_id", "kind", b"kind", "number", b"number", "open_amount", b"open_amount", "priority", b"priority", "product", b"product", "product_group", b"product_group", "reference", b"reference"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -6,9 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
+from opendso_db.bulk import upsert_rows
 from opendso_db.types import Amount
 from opendso_money import Money
-from sqlalchemy import Boolean, Column, Date, DateTime, MetaData, String, Table, bindparam, insert, select, update
+from sqlalchemy import Boolean, Column, Date, DateTime, MetaData, String, Table, select
 
 from opendso_reporting.domain.aging import AgingItem
 
@@ -42,8 +43,8 @@ class OpenItemRepository:
 
     async def put_many(self, states: list[tuple[AgingItem, bool]], version_at: dt.datetime) -> None:
         """Store many items' states (a bulk import's batch), a statement each for new and known items."""
-        latest = {
-            item.item_id: {
+        rows = [
+            {
                 "item_id": item.item_id,
                 "customer_id": item.customer_id,
                 "entity": item.entity,
@@ -54,32 +55,8 @@ class OpenItemRepository:
                 "version_at": version_at,
             }
             for item, closed in states
-        }
-        if not latest:
-            return
-        keys = list(latest)
-        existing: set[str] = set()
-        for start in range(0, len(keys), 500):
-            found = await self._session.execute(
-                select(open_items.c.item_id).where(open_items.c.item_id.in_(keys[start : start + 500]))
-            )
-            existing.update(found.scalars())
-        new = [row for key, row in latest.items() if key not in existing]
-        if new:
-            await self._session.execute(insert(open_items), new)
-        old = []
-        for key, row in latest.items():
-            if key in existing:
-                value = {c: v for c, v in row.items() if c != "item_id"}
-                value["b_key"], value["b_version"] = key, version_at
-                old.append(value)
-        if old:
-            await self._session.execute(
-                update(open_items).where(
-                    open_items.c.item_id == bindparam("b_key"), open_items.c.version_at <= bindparam("b_version")
-                ),
-                old,
-            )
+        ]
+        await upsert_rows(self._session, open_items, "item_id", rows, newer_only=True)
 
     async def all(self, entity: str = "") -> list[AgingItem]:
         q = select(open_items).where(open_items.c.closed.is_(False))

@@ -7,8 +7,10 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
+from opendso_db.bulk import upsert_rows
 from opendso_db.types import Amount
 from sqlalchemy import (
     Boolean,
@@ -21,7 +23,6 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    bindparam,
     delete,
     func,
     insert,
@@ -215,38 +216,9 @@ class ScenarioRepository:
         await self._upsert(dirty, "customer_id", [c.__dict__.copy() for c in changes], newer_only=False)
 
     async def _upsert(
-        self, table: Table, key: str, rows: list[dict[str, object]], *, newer_only: bool, keep: tuple[str, ...] = ()
+        self, table: Table, key: str, rows: list[dict[str, Any]], *, newer_only: bool, keep: tuple[str, ...] = ()
     ) -> None:
-        """Insert the rows whose key is new and update the others, a statement each, not one per row.
-
-        ``newer_only`` leaves a stored row alone when its version_at is newer;
-        ``keep`` names columns an update must not overwrite.
-        """
-        if not rows:
-            return
-        latest = {row[key]: row for row in rows}  # the last change of a key in a batch wins
-        column = table.c[key]
-        existing: set[object] = set()
-        keys = list(latest)
-        for start in range(0, len(keys), 500):
-            found = await self.session.execute(select(column).where(column.in_(keys[start : start + 500])))
-            existing.update(found.scalars())
-        new = [row for k, row in latest.items() if k not in existing]
-        if new:
-            await self.session.execute(insert(table), new)
-        old = [row for k, row in latest.items() if k in existing]
-        if old:
-            statement = update(table).where(column == bindparam("b_key"))
-            if newer_only:
-                statement = statement.where(table.c.version_at <= bindparam("b_version"))
-            values = []
-            for row in old:
-                value = {c: v for c, v in row.items() if c != key and c not in keep}
-                value["b_key"] = row[key]
-                if newer_only:
-                    value["b_version"] = row["version_at"]
-                values.append(value)
-            await self.session.execute(statement, values)
+        await upsert_rows(self.session, table, key, rows, newer_only=newer_only, keep=keep)
 
     async def settled(self, before: dt.datetime, limit: int) -> list[DirtyCustomer]:
         """Dirty customers whose last change is older than ``before``."""

@@ -1,0 +1,65 @@
+"""Set-based writes on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from opendso_db import create_engine, ensure_database, session_factory
+from opendso_db.bulk import upsert_rows
+from opendso_db.types import Amount
+from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+
+from conftest import MakeDatabase
+
+pytestmark = pytest.mark.integration
+
+metadata = MetaData()
+ROWS = Table(
+    "bulk_rows",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("amount", Amount, nullable=False),
+    Column("owner", String(20), nullable=False),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+)
+T0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+
+
+def row(n: int, amount: str, at: dt.datetime, owner: str = "a") -> dict[str, object]:
+    return {"id": f"r{n}", "amount": Decimal(amount), "owner": owner, "version_at": at}
+
+
+async def test_upserts_insert_new_rows_update_known_ones_and_never_go_back_in_time(make_database: MakeDatabase) -> None:
+    url = await make_database("bulk")
+    await ensure_database(url)
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as s, s.begin():
+            # 1,500 rows: past the threshold where PostgreSQL takes them through COPY.
+            await upsert_rows(s, ROWS, "id", [row(n, "1.10", T0) for n in range(1500)], newer_only=True)
+        async with sessions() as s, s.begin():
+            await upsert_rows(
+                s,
+                ROWS,
+                "id",
+                [
+                    row(1, "2.20", T0 + dt.timedelta(minutes=1), owner="b"),  # newer: applied, owner kept
+                    row(2, "9.99", T0 - dt.timedelta(minutes=1)),  # older: ignored
+                    row(5000, "3.30", T0),  # new
+                ],
+                newer_only=True,
+                keep=("owner",),
+            )
+        async with sessions() as s:
+            got = {r.id: (r.amount, r.owner) for r in await s.execute(select(ROWS))}
+    finally:
+        await engine.dispose()
+    assert len(got) == 1501
+    assert got["r1"] == (Decimal("2.20"), "a")
+    assert got["r2"] == (Decimal("1.10"), "a")
+    assert got["r5000"] == (Decimal("3.30"), "a")

@@ -92,3 +92,11 @@ def test_files_left_in_the_drop_folder_are_imported_once_and_archived(system: Sy
     assert report["items_opened"] == 1
     assert not incoming.exists()
     wait_for(lambda: aging_totals(system, "DROP") == {"EUR": Decimal("99.00")}, what="the dropped item aged")
+
+    contacts = drop / "incoming" / "contacts" / "crm.csv"
+    contacts.write_text("entity;account_number;contact_name;email;role\nDROP;D1;Ann Lee;ann@dropped.example;dunning\n")
+    wait_for((drop / "archive" / today.isoformat() / "contacts" / "crm.csv").exists, what="contacts archived")
+    account = httpx.get(f"{system.base_url}/api/v1/customers/DROP/D1", timeout=10).json()
+    assert account["contacts"] == [
+        {"name": "Ann Lee", "email": "ann@dropped.example", "phone": None, "role": "collection", "language": None}
+    ]

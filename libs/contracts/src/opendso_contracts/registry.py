@@ -66,6 +66,7 @@ DURABLE: tuple[type[Message], ...] = (
     receivables.ItemClosed,
     receivables.CustomersChanged,
     receivables.ItemsChanged,
+    receivables.ContactsChanged,
     imports.FileImported,
     banking.BankTransactionReceived,
     banking.BankTransactionsReceived,

@@ -190,6 +190,34 @@ async def save_mapping_profile(request: Request, name: str, body: MappingProfile
     return serializers.mapping_profile(saved)
 
 
+@router.post("/imports/contacts", summary="Upload the contacts of customers, with their roles")
+async def upload_contacts(
+    request: Request,
+    file: Annotated[UploadFile, File(description="CSV, XLSX or JSON: entity, account_number, name, e-mail, role")],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    dry_run: bool = False,
+) -> JSONResponse:
+    content, object_name = await _stage_upload(request, file)
+    report = await _bus(request).ask(
+        im.ImportReceivablesFile(
+            file_name=file.filename or "contacts.csv",
+            content=content,
+            object_name=object_name,
+            content_kind="contacts",
+            idempotency_key=idempotency_key or "",
+            correlation_id=request.state.request_id,
+            dry_run=dry_run,
+        ),
+        im.ImportReport,
+    )
+    body = serializers.import_report(report)
+    if report.file_rejected:
+        raise Problem(
+            422, "File rejected", "; ".join(e.reason for e in report.errors) or "file rejected", errors=body["errors"]
+        )
+    return JSONResponse(body)
+
+
 @router.post("/imports/statements", summary="Upload a bank statement (CAMT.053/054, MT940 or CSV)")
 async def upload_statement(
     request: Request,

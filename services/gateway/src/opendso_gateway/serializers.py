@@ -57,6 +57,8 @@ def import_report(r: im.ImportReport) -> dict[str, Any]:
         "snapshot_closing_skipped": r.snapshot_closing_skipped,
         "dry_run": r.dry_run,
         "mapping_profile": r.mapping_profile or None,
+        "contacts_created": r.contacts_created,
+        "contacts_changed": r.contacts_changed,
         "errors": [row_error(e) for e in r.errors],
     }
 
@@ -157,8 +159,22 @@ def item(i: rv.OpenItem) -> dict[str, Any]:
     }
 
 
+def contact(c: rv.Contact) -> dict[str, Any]:
+    return {
+        "name": c.name or None,
+        "email": c.email or None,
+        "phone": c.phone or None,
+        "role": c.role,
+        "language": c.language or None,
+    }
+
+
 def account(a: rv.CustomerAccount) -> dict[str, Any]:
-    return {"customer": customer(a.customer), "items": [item(i) for i in a.items]}
+    return {
+        "customer": customer(a.customer),
+        "contacts": [contact(c) for c in a.contacts],
+        "items": [item(i) for i in a.items],
+    }
 
 
 def task(t: col.Task) -> dict[str, Any]:

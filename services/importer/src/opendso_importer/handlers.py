@@ -17,6 +17,7 @@ from opendso_bus import InvalidRequest, NotFound
 from opendso_contracts.convert import date_to_proto, money_to_proto
 from opendso_money import Money
 
+from opendso_importer.contacts import contact_to_proto, import_contacts
 from opendso_importer.domain.column_mapping import ColumnMapping, layout_signature, propose_mapping, validate_mapping
 from opendso_importer.domain.ledger import (
     ChangeKind,
@@ -135,6 +136,10 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
             report.replayed = True
             return report
     uow.caused_by(None, correlation_id=command.correlation_id)
+    if command.content_kind == "contacts":
+        return await import_contacts(command, uow)
+    if command.content_kind not in ("", "receivables"):
+        raise InvalidRequest(f"content_kind must be 'receivables' or 'contacts', got {command.content_kind!r}")
     import_id = str(uuid.uuid4())
     mode = command.mode or im.SYNC_MODE_INCREMENTAL
     report = im.ImportReport(
@@ -347,5 +352,6 @@ async def get_customer_account(query: rv.GetCustomerAccount, uow: UnitOfWork) ->
     if cid not in found:
         raise NotFound(f"no customer {query.account_number!r} in entity {query.entity!r}")
     account = rv.CustomerAccount(found=True, customer=customer_to_proto(found[cid]))
+    account.contacts.extend(contact_to_proto(c) for c in await uow.ledger.contacts_of(cid))
     account.items.extend(item_to_proto(s) for s in await uow.ledger.open_items_of(cid))
     return account

@@ -7,9 +7,10 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
-from opendso_db.bulk import insert_rows
+from opendso_db.bulk import insert_rows, upsert_rows
 from opendso_db.types import Amount
 from opendso_money import Money
 from sqlalchemy import (
@@ -86,6 +87,21 @@ imports = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+
+contacts = Table(
+    "imp_contacts",
+    metadata,
+    Column("contact_id", String(600), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    Column("account_number", String(100), nullable=False),
+    Column("name", String(300), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("phone", String(40), nullable=True),
+    Column("role", String(20), nullable=False),
+    Column("language", String(10), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
 
 bank_transactions = Table(
     "imp_bank_transactions",
@@ -240,6 +256,26 @@ class LedgerRepository:
             "closed_on": closed_on,
             "updated_at": dt.datetime.now(dt.UTC),
         }
+
+    async def contacts(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Stored contacts by id, as column -> value."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            for r in await self._session.execute(select(contacts).where(contacts.c.contact_id.in_(chunk))):
+                found[r._mapping["contact_id"]] = dict(r._mapping)
+        return found
+
+    async def contacts_of(self, customer_id: str) -> list[dict[str, Any]]:
+        rows = await self._session.execute(
+            select(contacts)
+            .where(contacts.c.customer_id == customer_id)
+            .order_by(contacts.c.role, contacts.c.contact_id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    async def save_contacts(self, rows: list[dict[str, Any]]) -> None:
+        now = dt.datetime.now(dt.UTC)
+        await upsert_rows(self._session, contacts, "contact_id", [{**r, "updated_at": now} for r in rows])
 
     async def known_transactions(self, ids: Iterable[str]) -> set[str]:
         found: set[str] = set()

@@ -26,6 +26,7 @@ class FakeLedger:
         self.item_rows: dict[str, tuple[ItemState, dt.date | None]] = {}
         self.imports: dict[str, bytes] = {}
         self.profiles: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {}
+        self.contact_rows: dict[str, dict[str, Any]] = {}
 
     async def customers(self, ids: Any) -> dict[str, CustomerState]:
         return {i: self.customer_rows[i] for i in ids if i in self.customer_rows}
@@ -64,6 +65,16 @@ class FakeLedger:
 
     async def import_by_key(self, key: str) -> bytes | None:
         return self.imports.get(key)
+
+    async def contacts(self, ids: Any) -> dict[str, dict[str, Any]]:
+        return {i: self.contact_rows[i] for i in ids if i in self.contact_rows}
+
+    async def contacts_of(self, customer_id: str) -> list[dict[str, Any]]:
+        return [c for c in self.contact_rows.values() if c["customer_id"] == customer_id]
+
+    async def save_contacts(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.contact_rows[row["contact_id"]] = row
 
     async def profile_for_layout(self, signature: str) -> tuple[str, dict[str, str], dict[str, str]] | None:
         return self.profiles.get(signature)
@@ -409,3 +420,32 @@ async def test_customer_and_item_attributes_are_kept_and_a_change_names_its_fiel
 
     (changed,) = [c for m in second.published if isinstance(m, rv.CustomersChanged) for c in m.changes]
     assert changed.type == rv.CHANGE_TYPE_CHANGED and list(changed.changed_fields) == ["sector"]
+
+
+CONTACTS = (
+    "entity;account_number;contact_name;email;phone;role\n"
+    "FR01;C1;Marie Dupont;marie@dupont.example;+33 1 23 45 67 89;recouvrement\n"
+    "FR01;C1;Paul Dupont;paul@dupont.example;;billing\n"
+    "FR01;C9;Nobody;nobody@x.example;;billing\n"
+)
+
+
+async def test_contacts_attach_to_known_customers_and_an_unknown_customer_is_a_rejected_row() -> None:
+    ledger = FakeLedger()
+    await run(ledger, FILE)
+
+    report, uow = await run(ledger, CONTACTS, content_kind="contacts")
+
+    assert (report.contacts_created, report.rows_rejected) == (2, 1)
+    assert (report.errors[0].row, report.errors[0].column) == (4, "account_number")
+    (batch,) = [m for m in uow.published if isinstance(m, rv.ContactsChanged)]
+    assert sorted(c.contact.role for c in batch.changes) == ["billing", "collection"]
+    account = await handlers.get_customer_account(
+        rv.GetCustomerAccount(entity="FR01", account_number="C1"), cast(UnitOfWork, FakeUnitOfWork(ledger))
+    )
+    assert {c.email for c in account.contacts} == {"marie@dupont.example", "paul@dupont.example"}
+
+    again, uow2 = await run(ledger, CONTACTS.replace("+33 1 23 45 67 89", "+33 6 00 00 00 00"), content_kind="contacts")
+    assert (again.contacts_created, again.contacts_changed) == (0, 1)
+    (changed,) = [c for m in uow2.published if isinstance(m, rv.ContactsChanged) for c in m.changes]
+    assert list(changed.changed_fields) == ["phone"]

@@ -59,6 +59,7 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
     runtime.on_event(rv.ItemClosed, on_item)
     runtime.on_event(rv.CustomersChanged, functools.partial(handlers.record_customers, deps=deps))
     runtime.on_event(rv.ItemsChanged, functools.partial(handlers.record_items, deps=deps))
+    runtime.on_event(rv.ContactsChanged, functools.partial(handlers.record_contacts, deps=deps))
     runtime.on_event(msg.MessageSent, functools.partial(handlers.record_message_sent, deps=deps))
     runtime.on_event(msg.MessageFailed, functools.partial(handlers.record_message_failed, deps=deps))
 

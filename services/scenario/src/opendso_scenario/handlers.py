@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from opendso.collection.v1 import collection_pb2 as col
@@ -114,6 +114,22 @@ async def record_items(event: rv.ItemsChanged, uow: UnitOfWork, deps: Deps) -> N
     await uow.repo.mark_dirty_many([_dirty(c, event.meta, deps) for c in customers])
 
 
+async def record_contacts(event: rv.ContactsChanged, uow: UnitOfWork, deps: Deps) -> None:
+    rows = [
+        {
+            "contact_id": c.contact.contact_id,
+            "customer_id": c.contact.customer_id,
+            "name": c.contact.name,
+            "email": c.contact.email,
+            "role": c.contact.role,
+        }
+        for c in event.changes
+    ]
+    await uow.repo.upsert_contacts(rows, _occurred(event.meta))
+    customers = dict.fromkeys(r["customer_id"] for r in rows)
+    await uow.repo.mark_dirty_many([_dirty(c, event.meta, deps) for c in customers])
+
+
 def _occurred(meta: EventMeta) -> dt.datetime:
     return meta.occurred_at.ToDatetime(tzinfo=dt.UTC)
 
@@ -144,6 +160,10 @@ async def evaluate_customer(customer_id: str, uow: UnitOfWork, deps: Deps) -> in
     record = await uow.repo.customer(customer_id)
     if record is None:
         return 0  # items may arrive before their customer; its event will evaluate
+    contact = await uow.repo.collection_contact(customer_id)
+    if contact is not None:
+        # Reminders go to the collection contact when the customer has one.
+        record = replace(record, contact_name=contact[0] or record.contact_name, email=contact[1])
     scenario = deps.scenarios.get(record.scenario_code) or deps.scenarios[deps.default_scenario]
     item_records = {i.item_id: i for i in await uow.repo.items_of(customer_id)}
     customer = Customer(

@@ -66,6 +66,18 @@ items = Table(
     Column("version_at", DateTime(timezone=True), nullable=False),
 )
 
+# Contacts of customers; the collection contact receives the reminders.
+contacts = Table(
+    "sc_contacts",
+    metadata,
+    Column("contact_id", String(600), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("name", String(300), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+)
+
 tasks = Table(
     "sc_tasks",
     metadata,
@@ -238,6 +250,22 @@ class ScenarioRepository:
         if row is None:
             return None
         return CustomerRecord(**{k: v for k, v in row._mapping.items() if k != "version_at"})
+
+    async def upsert_contacts(self, rows: list[dict[str, Any]], version_at: dt.datetime) -> None:
+        """Rows of contact_id, customer_id, name, email, role."""
+        await self._upsert(contacts, "contact_id", [{**r, "version_at": version_at} for r in rows], newer_only=True)
+
+    async def collection_contact(self, customer_id: str) -> tuple[str, str] | None:
+        """(name, e-mail) of the customer's collection contact with an address, if it has one."""
+        row = (
+            await self.session.execute(
+                select(contacts.c.name, contacts.c.email)
+                .where(contacts.c.customer_id == customer_id, contacts.c.role == "collection", contacts.c.email != "")
+                .order_by(contacts.c.contact_id)
+                .limit(1)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
 
     async def upsert_item(self, record: ItemRecord, version_at: dt.datetime) -> None:
         """Store the item unless a newer version is already stored."""

@@ -19,6 +19,7 @@ class FakeRepository:
         self.tasks: dict[str, TaskRecord] = {}
         self.dirty: dict[str, DirtyCustomer] = {}
         self.versions: dict[str, dt.datetime] = {}
+        self.contacts: dict[str, dict[str, Any]] = {}
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
@@ -59,6 +60,18 @@ class FakeRepository:
 
     async def mark_dirty(self, change: DirtyCustomer) -> None:
         self.dirty[change.customer_id] = change
+
+    async def upsert_contacts(self, rows: list[dict[str, Any]], version_at: dt.datetime) -> None:
+        for row in rows:
+            self.contacts[row["contact_id"]] = row
+
+    async def collection_contact(self, customer_id: str) -> tuple[str, str] | None:
+        found = sorted(
+            c["contact_id"]
+            for c in self.contacts.values()
+            if c["customer_id"] == customer_id and c["role"] == "collection" and c["email"]
+        )
+        return (self.contacts[found[0]]["name"], self.contacts[found[0]]["email"]) if found else None
 
     async def mark_dirty_many(self, changes: list[DirtyCustomer]) -> None:
         for change in changes:

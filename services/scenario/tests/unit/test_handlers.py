@@ -239,3 +239,39 @@ async def test_a_closed_change_in_a_batch_stops_the_chase() -> None:
 
     assert h.repo.items["FR01/invoice/F-1"].open_amount == 0
     assert await h.settle() == 0
+
+
+async def test_reminders_go_to_the_collection_contact_when_the_customer_has_one() -> None:
+    h = Harness()
+    await h.handle(customer_event(email=""))
+    contacts = rv.ContactsChanged(
+        meta=new_meta("importer", entity="FR01"),
+        changes=[
+            rv.ContactChange(
+                type=rv.CHANGE_TYPE_CREATED,
+                contact=rv.Contact(
+                    contact_id="FR01/C1/billing/b@dupont.example",
+                    customer_id="FR01/C1",
+                    name="Bob",
+                    email="b@dupont.example",
+                    role="billing",
+                ),
+            ),
+            rv.ContactChange(
+                type=rv.CHANGE_TYPE_CREATED,
+                contact=rv.Contact(
+                    contact_id="FR01/C1/collection/ar@dupont.example",
+                    customer_id="FR01/C1",
+                    name="Alice",
+                    email="ar@dupont.example",
+                    role="collection",
+                ),
+            ),
+        ],
+    )
+    await handlers.record_contacts(contacts, h.uow(), h.deps)
+    await h.handle(item_event("F-1", days_overdue=4))
+    await h.settle()
+
+    (command,) = h.published(msg.SendMessage)
+    assert (command.recipient, command.contact_name) == ("ar@dupont.example", "Alice")

@@ -102,6 +102,7 @@ class ImportReceivablesFile(_message.Message):
     CONSTANTS_FIELD_NUMBER: _builtins.int
     DRY_RUN_FIELD_NUMBER: _builtins.int
     OBJECT_NAME_FIELD_NUMBER: _builtins.int
+    CONTENT_KIND_FIELD_NUMBER: _builtins.int
     file_name: _builtins.str
     content: _builtins.bytes
     uploaded_by: _builtins.str
@@ -115,6 +116,8 @@ class ImportReceivablesFile(_message.Message):
     """Large files travel through the JetStream object store bucket
     OPENDSO_UPLOADS instead of this message: the object's name, content empty.
     """
+    content_kind: _builtins.str
+    """What the file holds: "receivables" (customers and open items, the default) or "contacts"."""
     @_builtins.property
     def snapshot_entities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Full snapshot: the entities the file is complete for. Empty: the
@@ -145,10 +148,11 @@ class ImportReceivablesFile(_message.Message):
         constants: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         dry_run: _builtins.bool = ...,
         object_name: _builtins.str = ...,
+        content_kind: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["constants", b"constants", "content", b"content", "correlation_id", b"correlation_id", "dry_run", b"dry_run", "file_name", b"file_name", "idempotency_key", b"idempotency_key", "mapping", b"mapping", "mode", b"mode", "object_name", b"object_name", "snapshot_entities", b"snapshot_entities", "uploaded_by", b"uploaded_by"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["constants", b"constants", "content", b"content", "content_kind", b"content_kind", "correlation_id", b"correlation_id", "dry_run", b"dry_run", "file_name", b"file_name", "idempotency_key", b"idempotency_key", "mapping", b"mapping", "mode", b"mode", "object_name", b"object_name", "snapshot_entities", b"snapshot_entities", "uploaded_by", b"uploaded_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -212,6 +216,8 @@ class ImportReport(_message.Message):
     SNAPSHOT_CLOSING_SKIPPED_FIELD_NUMBER: _builtins.int
     DRY_RUN_FIELD_NUMBER: _builtins.int
     MAPPING_PROFILE_FIELD_NUMBER: _builtins.int
+    CONTACTS_CREATED_FIELD_NUMBER: _builtins.int
+    CONTACTS_CHANGED_FIELD_NUMBER: _builtins.int
     import_id: _builtins.str
     file_name: _builtins.str
     checksum: _builtins.str
@@ -235,6 +241,8 @@ class ImportReport(_message.Message):
     dry_run: _builtins.bool
     mapping_profile: _builtins.str
     """The saved mapping profile applied, if any."""
+    contacts_created: _builtins.int
+    contacts_changed: _builtins.int
     @_builtins.property
     def errors(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowError]: ...
     @_builtins.property
@@ -260,10 +268,12 @@ class ImportReport(_message.Message):
         snapshot_closing_skipped: _builtins.bool = ...,
         dry_run: _builtins.bool = ...,
         mapping_profile: _builtins.str = ...,
+        contacts_created: _builtins.int = ...,
+        contacts_changed: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "dry_run", b"dry_run", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "mapping_profile", b"mapping_profile", "mode", b"mode", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected", "snapshot_closing_skipped", b"snapshot_closing_skipped", "snapshot_entities", b"snapshot_entities"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "contacts_changed", b"contacts_changed", "contacts_created", b"contacts_created", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "dry_run", b"dry_run", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "mapping_profile", b"mapping_profile", "mode", b"mode", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected", "snapshot_closing_skipped", b"snapshot_closing_skipped", "snapshot_entities", b"snapshot_entities"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -121,6 +121,108 @@ class Customer(_message.Message):
 Global___Customer: _TypeAlias = Customer  # noqa: Y015
 
 @_typing.final
+class Contact(_message.Message):
+    """A person at a customer, and what they are for."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTACT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    contact_id: _builtins.str
+    """Stable id: "<customer_id>/<role>/<e-mail or name>"."""
+    customer_id: _builtins.str
+    entity: _builtins.str
+    account_number: _builtins.str
+    name: _builtins.str
+    email: _builtins.str
+    phone: _builtins.str
+    role: _builtins.str
+    """"collection" (receives the reminders), "billing", "sales", "management" or "other"."""
+    language: _builtins.str
+    """ISO 639-1; "" to use the customer's."""
+    def __init__(
+        self,
+        *,
+        contact_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        entity: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+        name: _builtins.str = ...,
+        email: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        role: _builtins.str = ...,
+        language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "contact_id", b"contact_id", "customer_id", b"customer_id", "email", b"email", "entity", b"entity", "language", b"language", "name", b"name", "phone", b"phone", "role", b"role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Contact: _TypeAlias = Contact  # noqa: Y015
+
+@_typing.final
+class ContactChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELDS_FIELD_NUMBER: _builtins.int
+    type: Global___ChangeType.ValueType
+    """CREATED or CHANGED."""
+    @_builtins.property
+    def contact(self) -> Global___Contact: ...
+    @_builtins.property
+    def changed_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        type: Global___ChangeType.ValueType = ...,
+        contact: Global___Contact | None = ...,
+        changed_fields: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_fields", b"changed_fields", "contact", b"contact", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactChange: _TypeAlias = ContactChange  # noqa: Y015
+
+@_typing.final
+class ContactsChanged(_message.Message):
+    """Contacts changed by one import, up to a thousand to a message."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContactChange]: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        changes: _abc.Iterable[Global___ContactChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "meta", b"meta"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactsChanged: _TypeAlias = ContactsChanged  # noqa: Y015
+
+@_typing.final
 class OpenItem(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -473,21 +575,25 @@ class CustomerAccount(_message.Message):
     FOUND_FIELD_NUMBER: _builtins.int
     CUSTOMER_FIELD_NUMBER: _builtins.int
     ITEMS_FIELD_NUMBER: _builtins.int
+    CONTACTS_FIELD_NUMBER: _builtins.int
     found: _builtins.bool
     @_builtins.property
     def customer(self) -> Global___Customer: ...
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___OpenItem]: ...
+    @_builtins.property
+    def contacts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Contact]: ...
     def __init__(
         self,
         *,
         found: _builtins.bool = ...,
         customer: Global___Customer | None = ...,
         items: _abc.Iterable[Global___OpenItem] | None = ...,
+        contacts: _abc.Iterable[Global___Contact] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "found", b"found", "items", b"items"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contacts", b"contacts", "customer", b"customer", "found", b"found", "items", b"items"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -140,6 +140,9 @@ def customer(c: rv.Customer) -> dict[str, Any]:
         "collector": c.collector or None,
         "sales_rep": c.sales_rep or None,
         "credit_limit": c.credit_limit or None,
+        "address": {"street": c.street or None, "postal_code": c.postal_code or None, "city": c.city or None},
+        "parent_account": c.parent_account or None,
+        "preferred_channel": c.preferred_channel or None,
     }
 
 

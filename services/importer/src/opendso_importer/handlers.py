@@ -70,6 +70,11 @@ def customer_to_proto(state: CustomerState) -> rv.Customer:
         collector=state.collector or "",
         sales_rep=state.sales_rep or "",
         credit_limit="" if state.credit_limit is None else str(state.credit_limit),
+        street=state.street or "",
+        postal_code=state.postal_code or "",
+        city=state.city or "",
+        parent_account=state.parent_account or "",
+        preferred_channel=state.preferred_channel or "",
     )
 
 

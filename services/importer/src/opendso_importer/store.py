@@ -51,6 +51,11 @@ customers = Table(
     Column("collector", String(200), nullable=True),
     Column("sales_rep", String(200), nullable=True),
     Column("credit_limit", Amount, nullable=True),
+    Column("street", String(300), nullable=True),
+    Column("postal_code", String(20), nullable=True),
+    Column("city", String(200), nullable=True),
+    Column("parent_account", String(100), nullable=True),
+    Column("preferred_channel", String(20), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -172,6 +177,11 @@ class LedgerRepository:
                     collector=m["collector"],
                     sales_rep=m["sales_rep"],
                     credit_limit=m["credit_limit"],
+                    street=m["street"],
+                    postal_code=m["postal_code"],
+                    city=m["city"],
+                    parent_account=m["parent_account"],
+                    preferred_channel=m["preferred_channel"],
                 )
         return found
 

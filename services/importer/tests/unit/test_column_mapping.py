@@ -229,7 +229,7 @@ def test_the_currency_a_column_is_in_does_not_hide_its_field(header: str) -> Non
     assert mapped(header) == {"amount": header}
 
 
-@pytest.mark.parametrize("header", ["Currency rate", "Notes", "City", "Ville", "Postleitzahl", "VAT amount", "Date"])
+@pytest.mark.parametrize("header", ["Currency rate", "Notes", "Fax", "Bemerkung", "VAT amount", "Date"])
 def test_a_header_that_means_no_field_is_left_unmapped(header: str) -> None:
     proposal = propose_mapping([header])
 
@@ -377,3 +377,19 @@ def test_a_mapping_is_a_read_only_copy_of_what_it_was_given() -> None:
     with pytest.raises(TypeError):
         mapping.columns["entity"] = "Firma"  # type: ignore[index]
     assert mapping == ColumnMapping({"entity": "Buchungskreis"}, {})
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("City", "city"),
+        ("Ville", "city"),
+        ("Postleitzahl", "postal_code"),
+        ("PSČ", "postal_code"),
+        ("Straße", "street"),
+        ("Maison mère", "parent_account"),
+        ("Preferred channel", "preferred_channel"),
+    ],
+)
+def test_address_parent_and_channel_headers_are_recognised(header: str, field: str) -> None:
+    assert mapped(header) == {field: header}

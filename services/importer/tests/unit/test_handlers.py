@@ -449,3 +449,22 @@ async def test_contacts_attach_to_known_customers_and_an_unknown_customer_is_a_r
     assert (again.contacts_created, again.contacts_changed) == (0, 1)
     (changed,) = [c for m in uow2.published if isinstance(m, rv.ContactsChanged) for c in m.changes]
     assert list(changed.changed_fields) == ["phone"]
+
+
+async def test_address_parent_company_and_preferred_channel_reach_the_customer() -> None:
+    header = "entity;account_number;customer_name;street;postal_code;city;parent_account;preferred_channel\n"
+    ledger = FakeLedger()
+    report, uow = await run(
+        ledger, header + "FR01;C7;Dupont;1 rue de la Paix;75002;Paris;G1;Courrier\n" + "FR01;C8;Martin;;;;;pigeon\n"
+    )
+
+    (created,) = [c for m in uow.published if isinstance(m, rv.CustomersChanged) for c in m.changes]
+    c = created.customer
+    assert (c.street, c.postal_code, c.city, c.parent_account, c.preferred_channel) == (
+        "1 rue de la Paix",
+        "75002",
+        "Paris",
+        "G1",
+        "letter",
+    )
+    assert [(e.row, e.column) for e in report.errors] == [(3, "preferred_channel")]

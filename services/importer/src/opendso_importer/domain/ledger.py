@@ -33,6 +33,11 @@ class CustomerState:
     collector: str | None = None
     sales_rep: str | None = None
     credit_limit: Decimal | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    parent_account: str | None = None
+    preferred_channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,11 @@ def customer_state(row: CustomerRow) -> CustomerState:
         collector=row.collector,
         sales_rep=row.sales_rep,
         credit_limit=row.credit_limit,
+        street=row.street,
+        postal_code=row.postal_code,
+        city=row.city,
+        parent_account=row.parent_account,
+        preferred_channel=row.preferred_channel,
     )
 
 

@@ -81,6 +81,11 @@ class CustomerRow:
     collector: str | None = None
     sales_rep: str | None = None
     credit_limit: Decimal | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    parent_account: str | None = None
+    preferred_channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -311,6 +316,11 @@ _CUSTOMER_FIELDS = (
     ("collector", "collector"),
     ("sales_rep", "sales_rep"),
     ("credit_limit", "credit_limit"),
+    ("street", "street"),
+    ("postal_code", "postal_code"),
+    ("city", "city"),
+    ("parent_account", "parent_account"),
+    ("preferred_channel", "preferred_channel"),
 )
 
 
@@ -438,6 +448,7 @@ def _customer(row: _Row) -> CustomerRow | None:
 
     if entity is None or account is None or name is None:
         return None
+    preferred_channel = _channel(row)
     return CustomerRow(
         entity=entity,
         account_number=account,
@@ -452,7 +463,47 @@ def _customer(row: _Row) -> CustomerRow | None:
         collector=row.get("collector"),
         sales_rep=row.get("sales_rep"),
         credit_limit=credit_limit,
+        street=row.get("street"),
+        postal_code=row.get("postal_code"),
+        city=row.get("city"),
+        parent_account=row.get("parent_account"),
+        preferred_channel=preferred_channel,
     )
+
+
+CHANNELS = ("email", "sms", "whatsapp", "letter", "phone")
+_CHANNEL_ALIASES = {
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "courriel": "email",
+    "sms": "sms",
+    "text": "sms",
+    "whatsapp": "whatsapp",
+    "letter": "letter",
+    "courrier": "letter",
+    "brief": "letter",
+    "post": "letter",
+    "dopis": "letter",
+    "list": "letter",
+    "scrisoare": "letter",
+    "mektup": "letter",
+    "phone": "phone",
+    "telephone": "phone",
+    "téléphone": "phone",
+    "telefon": "phone",
+    "call": "phone",
+}
+
+
+def _channel(row: _Row) -> str | None:
+    raw = row.get("preferred_channel")
+    if raw is None:
+        return None
+    channel = _CHANNEL_ALIASES.get(raw.strip().lower())
+    if channel is None:
+        row.error("preferred_channel", f"unknown channel {raw!r}; one of {', '.join(CHANNELS)}")
+    return channel
 
 
 def _item(row: _Row, customer: CustomerRow | None) -> ItemRow | None:

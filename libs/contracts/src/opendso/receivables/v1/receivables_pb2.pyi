@@ -77,6 +77,11 @@ class Customer(_message.Message):
     COLLECTOR_FIELD_NUMBER: _builtins.int
     SALES_REP_FIELD_NUMBER: _builtins.int
     CREDIT_LIMIT_FIELD_NUMBER: _builtins.int
+    STREET_FIELD_NUMBER: _builtins.int
+    POSTAL_CODE_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
+    PARENT_ACCOUNT_FIELD_NUMBER: _builtins.int
+    PREFERRED_CHANNEL_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     """Stable id: "<entity>/<account_number>"."""
     entity: _builtins.str
@@ -95,6 +100,13 @@ class Customer(_message.Message):
     sales_rep: _builtins.str
     credit_limit: _builtins.str
     """Decimal string in the entity's currency; "" when none is set."""
+    street: _builtins.str
+    postal_code: _builtins.str
+    city: _builtins.str
+    parent_account: _builtins.str
+    """Account number of the parent company in the same entity, "" when none."""
+    preferred_channel: _builtins.str
+    """"email", "sms", "whatsapp", "letter" or "phone"; "" when not set."""
     def __init__(
         self,
         *,
@@ -111,10 +123,15 @@ class Customer(_message.Message):
         collector: _builtins.str = ...,
         sales_rep: _builtins.str = ...,
         credit_limit: _builtins.str = ...,
+        street: _builtins.str = ...,
+        postal_code: _builtins.str = ...,
+        city: _builtins.str = ...,
+        parent_account: _builtins.str = ...,
+        preferred_channel: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "collector", b"collector", "contact_name", b"contact_name", "country", b"country", "credit_limit", b"credit_limit", "customer_group", b"customer_group", "customer_id", b"customer_id", "email", b"email", "entity", b"entity", "language", b"language", "name", b"name", "sales_rep", b"sales_rep", "sector", b"sector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "city", b"city", "collector", b"collector", "contact_name", b"contact_name", "country", b"country", "credit_limit", b"credit_limit", "customer_group", b"customer_group", "customer_id", b"customer_id", "email", b"email", "entity", b"entity", "language", b"language", "name", b"name", "parent_account", b"parent_account", "postal_code", b"postal_code", "preferred_channel", b"preferred_channel", "sales_rep", b"sales_rep", "sector", b"sector", "street", b"street"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

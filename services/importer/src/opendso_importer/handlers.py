@@ -34,7 +34,7 @@ from opendso_importer.domain.receivables_csv import (
     FileRejected,
     ItemRow,
     RowError,
-    parse_receivables,
+    iter_receivables,
 )
 from opendso_importer.domain.tabular import read_table
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
@@ -163,24 +163,20 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
                 f"{command.file_name}: the column mapping does not fit the file: {'; '.join(problems)}"
             )
     try:
-        parsed = parse_receivables(command.content, command.file_name, mapping)
+        await _apply_file(command, mapping, mode, uow, report, deps.today())
     except FileRejected as rejected:
+        # Chunks applied before the file turned out broken are undone with everything else.
+        await uow.rollback()
+        report.Clear()
+        report.import_id, report.file_name, report.mode, report.dry_run = (
+            import_id,
+            command.file_name,
+            mode,
+            command.dry_run,
+        )
+        report.checksum = hashlib.sha256(command.content).hexdigest()
         report.file_rejected = True
         report.errors.extend(_errors(rejected.errors))
-    else:
-        report.rows_read = parsed.rows_read
-        report.rows_rejected = len({e.row for e in parsed.errors})
-        report.errors.extend(_errors(parsed.errors))
-        await _apply_customers(parsed.customers, uow, report)
-        await _apply_items(parsed.items, uow, report, deps.today())
-        if mode == im.SYNC_MODE_FULL_SNAPSHOT:
-            entities = sorted(set(command.snapshot_entities) or {i.entity for i in parsed.items})
-            report.snapshot_entities.extend(entities)
-            if report.rows_rejected:
-                report.snapshot_closing_skipped = True
-            else:
-                seen = {item_id_of(i.entity, i.kind, i.number) for i in parsed.items}
-                await _close_missing(entities, seen, uow, report, deps.today())
     if command.dry_run:
         # A check: the same work, thrown away (the outbox rows with it).
         await uow.rollback()
@@ -191,6 +187,37 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
     await uow.publish(im.FileImported(meta=uow.meta(), report=report))
     await uow.commit()
     return report
+
+
+async def _apply_file(
+    command: im.ImportReceivablesFile,
+    mapping: ColumnMapping | None,
+    mode: int,
+    uow: UnitOfWork,
+    report: im.ImportReport,
+    today: dt.date,
+) -> None:
+    """Read the file a chunk at a time and apply each chunk, all in the caller's one transaction."""
+    rejected_rows: set[int] = set()
+    seen: set[str] = set()
+    entities: set[str] = set()
+    for chunk in iter_receivables(command.content, command.file_name, mapping):
+        report.rows_read += chunk.rows_read
+        rejected_rows.update(e.row for e in chunk.errors)
+        report.errors.extend(_errors(chunk.errors))
+        await _apply_customers(chunk.customers, uow, report)
+        await _apply_items(chunk.items, uow, report, today)
+        if mode == im.SYNC_MODE_FULL_SNAPSHOT:
+            seen.update(item_id_of(i.entity, i.kind, i.number) for i in chunk.items)
+            entities.update(i.entity for i in chunk.items)
+    report.rows_rejected = len(rejected_rows)
+    if mode == im.SYNC_MODE_FULL_SNAPSHOT:
+        snapshot = sorted(set(command.snapshot_entities) or entities)
+        report.snapshot_entities.extend(snapshot)
+        if rejected_rows:
+            report.snapshot_closing_skipped = True
+        else:
+            await _close_missing(snapshot, seen, uow, report, today)
 
 
 async def _close_missing(

@@ -152,3 +152,23 @@ async def test_a_large_first_import_stores_every_row_exactly(new_uow: Callable[[
     assert await count(new_uow, select(items.c.due_date).where(items.c.number == "R-77")) == dt.date(2026, 10, 31)
     again = await run(new_uow, rows)
     assert (again.items_opened, again.items_changed) == (0, 0)
+
+
+async def test_a_file_found_broken_after_its_first_chunk_leaves_no_row_and_reports_the_rejection(
+    new_uow: Callable[[], UnitOfWork], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opendso_importer.domain import receivables_csv
+    from opendso_importer.domain.tabular import FileRejected, RowError
+
+    def damaged_half_way(*args: Any, **kwargs: Any) -> Any:
+        chunks = receivables_csv.iter_receivables(*args, **{**kwargs, "chunk_rows": 100})
+        yield next(chunks)  # the first hundred rows read fine...
+        raise FileRejected((RowError("ar.csv", 0, None, "workbook damaged after row 101"),))
+
+    monkeypatch.setattr(handlers, "iter_receivables", damaged_half_way)
+    report = await run(new_uow, ROWS, idempotency_key="broken-1")
+
+    assert report.file_rejected and report.items_opened == 0
+    assert "damaged" in report.errors[0].reason
+    assert await count(new_uow, select(func.count()).select_from(items)) == 0
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 1  # FileImported alone

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -214,13 +214,40 @@ def parse_receivables(
     :class:`FileRejected` only for problems of the whole file; a bad row
     becomes a :class:`RowError` naming its row, field, header and value.
     """
+    chunks = list(iter_receivables(data, file, mapping, encoding=encoding, sheet=sheet))
+    return ParsedFile(
+        file=file,
+        customers=tuple(c for chunk in chunks for c in chunk.customers),
+        items=tuple(i for chunk in chunks for i in chunk.items),
+        errors=tuple(e for chunk in chunks for e in chunk.errors),
+        rows_read=sum(chunk.rows_read for chunk in chunks),
+    )
+
+
+def iter_receivables(
+    data: bytes,
+    file: str,
+    mapping: ColumnMapping | None = None,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    chunk_rows: int = 20_000,
+) -> Iterator[ParsedFile]:
+    """The same reading as :func:`parse_receivables`, handed out ``chunk_rows`` rows at a time, so that a
+    million-row file is never held whole as rows. Each chunk holds the customers first seen in it, its
+    items and its errors; checks across the file (a customer's conflicting rows, duplicate items) still
+    span every chunk. A :class:`FileRejected` may come after some chunks (a workbook damaged half-way):
+    the caller must then drop what it did with them.
+    """
     table = read_table(data, file, sheet=sheet, encoding=encoding)
     columns = _columns_by_header(table, file) if mapping is None else _columns_by_mapping(table, file, mapping)
     builder = _FileBuilder(file, columns)
     for line, cells in table.rows:
         builder.rows_read += 1
         builder.add(line, cells)
-    return builder.result()
+        if builder.rows_read >= chunk_rows:
+            yield builder.take()
+    yield builder.take()
 
 
 def parse_receivables_csv(data: bytes, file: str, *, encoding: str | None = None) -> ParsedFile:
@@ -357,6 +384,7 @@ class _FileBuilder:
         self.columns = columns
         self.rows_read = 0
         self.customers: dict[tuple[str, str], CustomerRow] = {}
+        self.new_customers: list[CustomerRow] = []
         self.items: list[ItemRow] = []
         self.item_rows: dict[tuple[str, str, str], int] = {}
         self.errors: list[RowError] = []
@@ -383,7 +411,10 @@ class _FileBuilder:
         if row.errors or customer is None:
             self.errors.extend(row.errors)
             return
-        self.customers.setdefault((customer.entity, customer.account_number), customer)
+        key = (customer.entity, customer.account_number)
+        if key not in self.customers:
+            self.customers[key] = customer
+            self.new_customers.append(customer)
         if item is not None:
             self.item_rows[(item.entity, item.kind, item.number)] = line
             self.items.append(item)
@@ -404,14 +435,17 @@ class _FileBuilder:
             if first_row is not None:
                 row.error("item_number", f"duplicate item in file, first on row {first_row}")
 
-    def result(self) -> ParsedFile:
-        return ParsedFile(
+    def take(self) -> ParsedFile:
+        """What was read since the last take; the cross-row checks keep their memory."""
+        chunk = ParsedFile(
             file=self.file,
-            customers=tuple(self.customers.values()),
+            customers=tuple(self.new_customers),
             items=tuple(self.items),
             errors=tuple(self.errors),
             rows_read=self.rows_read,
         )
+        self.new_customers, self.items, self.errors, self.rows_read = [], [], [], 0
+        return chunk
 
 
 def _show(value: object) -> str:

@@ -239,6 +239,9 @@ async def bench_import_postgres(n: int) -> None:
         await runtime.stop()
         await engine.dispose()
     assert report.items_opened == n, report
+    import resource
+
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     conn = await asyncpg.connect(url)
     await conn.execute(
@@ -273,6 +276,7 @@ async def bench_import_postgres(n: int) -> None:
     figure("importer: CSV -> PostgreSQL, committed", n, "rows", committed)
     figure("importer: ... and every event published", n, "rows", total)
     figure("raw PostgreSQL COPY of the same rows", n, "rows", copy_time)
+    print(f"{'importer: peak memory (file + import)':<48} {peak_mib:>8.0f} MiB")
     print(f"{'ratio import / raw COPY':<48} {total / copy_time:>8.1f}x slower")
 
 

@@ -198,6 +198,7 @@ async def _apply_file(
     today: dt.date,
 ) -> None:
     """Read the file a chunk at a time and apply each chunk, all in the caller's one transaction."""
+    await uow.ledger.prefer_index_lookups()
     rejected_rows: set[int] = set()
     seen: set[str] = set()
     entities: set[str] = set()

@@ -26,6 +26,7 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
+    text,
     update,
 )
 
@@ -266,6 +267,17 @@ class LedgerRepository:
             "closed_on": closed_on,
             "updated_at": dt.datetime.now(dt.UTC),
         }
+
+    async def prefer_index_lookups(self) -> None:
+        """For the rest of this transaction, look rows up by index even where the planner would scan.
+
+        A chunked import COPYs rows into a table and then looks up the next chunk's keys in it, in one
+        transaction: the planner's statistics still say the table is empty, so without this each lookup
+        scans the whole table (measured: one second per lookup at 500,000 rows).
+        """
+        connection = await self._session.connection()
+        if connection.dialect.name == "postgresql":
+            await self._session.execute(text("SET LOCAL enable_seqscan = off"))
 
     async def contacts(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Stored contacts by id, as column -> value."""

@@ -66,6 +66,9 @@ class FakeLedger:
     async def import_by_key(self, key: str) -> bytes | None:
         return self.imports.get(key)
 
+    async def prefer_index_lookups(self) -> None:
+        pass
+
     async def contacts(self, ids: Any) -> dict[str, dict[str, Any]]:
         return {i: self.contact_rows[i] for i in ids if i in self.contact_rows}
 

@@ -36,6 +36,7 @@ from opendso_contracts.registry import (
     stream_for,
     subject_for,
 )
+from opendso_db import create_engine, is_sqlite, session_factory
 from opendso_telemetry import extract_context, tracer
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import Table, text
@@ -45,6 +46,7 @@ from opendso_bus.envelope import MSG_ID, meta_of
 from opendso_bus.errors import CODE_HEADER, DETAIL_HEADER, STATUS_HEADER, QueryError
 from opendso_bus.inbox import Inbox
 from opendso_bus.outbox import Outbox, OutboxRelay
+from opendso_bus.settings import ServiceSettings
 from opendso_bus.streams import ensure_streams
 from opendso_bus.unit_of_work import SqlUnitOfWork
 
@@ -110,6 +112,30 @@ class ServiceRuntime(Generic[U]):
         self._started_at = dt.datetime.now(dt.UTC)
         self._health_checks: dict[str, Callable[[], Awaitable[str]]] = {"database": self._check_database}
         self.on_query_subject(health_subject(service), self._health)
+
+    @classmethod
+    def from_settings(
+        cls,
+        service: str,
+        settings: ServiceSettings,
+        outbox_table: Table,
+        inbox_table: Table,
+        uow_class: Callable[..., U],
+    ) -> "ServiceRuntime[U]":
+        """The runtime of a service as its settings describe it: database, NATS, retries."""
+        return cls(
+            service,
+            nats_url=settings.nats_url,
+            sessions=session_factory(create_engine(settings.database_url)),
+            outbox_table=outbox_table,
+            inbox_table=inbox_table,
+            uow_class=uow_class,
+            max_attempts=settings.max_attempts,
+            retry_delay_seconds=settings.retry_delay_seconds,
+            outbox_poll_seconds=settings.outbox_poll_seconds,
+            # PostgreSQL lets several instances claim outbox rows; a SQLite file has one writer.
+            lock_outbox_rows=not is_sqlite(settings.database_url),
+        )
 
     # -- wiring ------------------------------------------------------------
     def uow(self) -> U:

@@ -16,7 +16,6 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 from opendso_bus.uploads import get_upload
-from opendso_db import create_engine, is_sqlite, session_factory
 
 from opendso_importer import handlers, statements
 from opendso_importer.drop import DropStore, FolderDrop, ImportFile, ImportStatement, S3Drop, process_drop
@@ -32,19 +31,7 @@ def create_app(
     settings: Settings,
 ) -> tuple[ServiceRuntime[UnitOfWork], Callable[[], Coroutine[Any, Any, None]]]:
     """The runtime, and the drop-location watcher to run beside it."""
-    engine = create_engine(settings.database_url)
-    runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime(
-        NAME,
-        nats_url=settings.nats_url,
-        sessions=session_factory(engine),
-        outbox_table=OUTBOX,
-        inbox_table=INBOX,
-        uow_class=UnitOfWork,
-        max_attempts=settings.max_attempts,
-        retry_delay_seconds=settings.retry_delay_seconds,
-        outbox_poll_seconds=settings.outbox_poll_seconds,
-        lock_outbox_rows=not is_sqlite(settings.database_url),
-    )
+    runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime.from_settings(NAME, settings, OUTBOX, INBOX, UnitOfWork)
 
     async def fetch_upload(name: str) -> bytes:
         return await get_upload(runtime.broker.connection.jetstream(), name)

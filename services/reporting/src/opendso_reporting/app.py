@@ -10,7 +10,6 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso.reporting.v1 import reporting_pb2 as rp
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
-from opendso_db import create_engine, is_sqlite, session_factory
 
 from opendso_reporting import handlers
 from opendso_reporting.settings import Settings
@@ -21,19 +20,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
-    engine = create_engine(settings.database_url)
-    runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime(
-        NAME,
-        nats_url=settings.nats_url,
-        sessions=session_factory(engine),
-        outbox_table=OUTBOX,
-        inbox_table=INBOX,
-        uow_class=UnitOfWork,
-        max_attempts=settings.max_attempts,
-        retry_delay_seconds=settings.retry_delay_seconds,
-        outbox_poll_seconds=settings.outbox_poll_seconds,
-        lock_outbox_rows=not is_sqlite(settings.database_url),
-    )
+    runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime.from_settings(NAME, settings, OUTBOX, INBOX, UnitOfWork)
     runtime.on_event(rv.ItemOpened, handlers.record_item)
     runtime.on_event(rv.ItemChanged, handlers.record_item)
     runtime.on_event(rv.ItemClosed, handlers.record_item)

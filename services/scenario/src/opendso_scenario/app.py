@@ -14,7 +14,6 @@ from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
-from opendso_db import create_engine, is_sqlite, session_factory
 
 from opendso_scenario import handlers
 from opendso_scenario.domain.builtin import builtin_scenarios
@@ -27,19 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers.Deps]:
-    engine = create_engine(settings.database_url)
-    runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime(
-        NAME,
-        nats_url=settings.nats_url,
-        sessions=session_factory(engine),
-        outbox_table=OUTBOX,
-        inbox_table=INBOX,
-        uow_class=UnitOfWork,
-        max_attempts=settings.max_attempts,
-        retry_delay_seconds=settings.retry_delay_seconds,
-        outbox_poll_seconds=settings.outbox_poll_seconds,
-        lock_outbox_rows=not is_sqlite(settings.database_url),
-    )
+    runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime.from_settings(NAME, settings, OUTBOX, INBOX, UnitOfWork)
     zone = ZoneInfo(settings.timezone)
     deps = handlers.Deps(
         today=lambda: dt.datetime.now(zone).date(),

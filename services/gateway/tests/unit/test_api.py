@@ -249,3 +249,15 @@ def test_a_json_batch_reaches_the_importer_byte_for_byte_with_its_key() -> None:
     assert isinstance(sent, im.ImportReceivablesFile)
     assert sent.content == body and sent.file_name == "batch.json" and sent.idempotency_key == "erp-42"
     assert too_big.status_code == 413
+
+
+def test_the_wait_for_an_import_grows_with_the_file() -> None:
+    from types import SimpleNamespace
+
+    from opendso_gateway.api import _import_timeout
+
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=Settings(request_timeout_seconds=10))))
+    small = _import_timeout(request, SimpleNamespace(size=1_000))  # type: ignore[arg-type]
+    large = _import_timeout(request, SimpleNamespace(size=130_000_000))  # type: ignore[arg-type]
+    assert small == 60.02
+    assert large == 60 + 2600  # a million-row CSV: well beyond the minute and a half it takes

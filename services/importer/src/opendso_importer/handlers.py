@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -106,17 +106,18 @@ def _errors(errors: tuple[RowError, ...]) -> list[im.RowError]:
     ]
 
 
-async def _mapping_for(command: im.ImportReceivablesFile, uow: UnitOfWork) -> tuple[ColumnMapping | None, str]:
+async def _mapping_for(
+    command: im.ImportReceivablesFile, headers: tuple[str, ...] | None, uow: UnitOfWork
+) -> tuple[ColumnMapping | None, str]:
     """The command's own mapping; else the saved profile for the file's layout; else none (synonyms).
 
-    Answers the mapping and the name of the profile used ("" when none).
+    Answers the mapping and the name of the profile used ("" when none). ``headers`` is None for a file
+    that cannot be read; the parse rejects it with the reason.
     """
     if command.mapping or command.constants:
         return ColumnMapping(dict(command.mapping), dict(command.constants)), ""
-    try:
-        headers = read_table(command.content, command.file_name).headers
-    except FileRejected:
-        return None, ""  # the parse below rejects the file with the reason
+    if headers is None:
+        return None, ""
     profile = await uow.ledger.profile_for_layout(layout_signature(headers))
     if profile is None:
         return None, ""
@@ -145,19 +146,24 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
         return await import_contacts(command, uow)
     if command.content_kind not in ("", "receivables"):
         raise InvalidRequest(f"content_kind must be 'receivables' or 'contacts', got {command.content_kind!r}")
-    import_id = str(uuid.uuid4())
     mode = command.mode or im.SYNC_MODE_INCREMENTAL
-    report = im.ImportReport(
-        import_id=import_id,
+    blank = im.ImportReport(
+        import_id=str(uuid.uuid4()),
         file_name=command.file_name,
         checksum=hashlib.sha256(command.content).hexdigest(),
         mode=mode,
         dry_run=command.dry_run,
     )
-    mapping, profile_name = await _mapping_for(command, uow)
-    report.mapping_profile = profile_name
-    if mapping is not None:
-        problems = validate_mapping(mapping, read_table(command.content, command.file_name).headers)
+    report = im.ImportReport()
+    report.CopyFrom(blank)
+    try:
+        headers: tuple[str, ...] | None = read_table(command.content, command.file_name).headers
+    except FileRejected:
+        headers = None
+    mapping, profile_name = await _mapping_for(command, headers, uow)
+    report.mapping_profile = blank.mapping_profile = profile_name
+    if mapping is not None and headers is not None:
+        problems = validate_mapping(mapping, headers)
         if problems:
             raise InvalidRequest(
                 f"{command.file_name}: the column mapping does not fit the file: {'; '.join(problems)}"
@@ -167,14 +173,7 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
     except FileRejected as rejected:
         # Chunks applied before the file turned out broken are undone with everything else.
         await uow.rollback()
-        report.Clear()
-        report.import_id, report.file_name, report.mode, report.dry_run = (
-            import_id,
-            command.file_name,
-            mode,
-            command.dry_run,
-        )
-        report.checksum = hashlib.sha256(command.content).hexdigest()
+        report.CopyFrom(blank)
         report.file_rejected = True
         report.errors.extend(_errors(rejected.errors))
     if command.dry_run:
@@ -182,7 +181,11 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
         await uow.rollback()
         return report
     await uow.ledger.record_import(
-        import_id, command.idempotency_key or None, report.checksum, command.file_name, report.SerializeToString()
+        report.import_id,
+        command.idempotency_key or None,
+        report.checksum,
+        command.file_name,
+        report.SerializeToString(),
     )
     await uow.publish(im.FileImported(meta=uow.meta(), report=report))
     await uow.commit()
@@ -295,14 +298,18 @@ async def get_import_report(query: im.GetImportReport, uow: UnitOfWork) -> im.Im
 CHANGES_PER_MESSAGE = 1000
 
 
-def _entity_of(changes: list[Any]) -> str:
-    entities = {c.item.entity if hasattr(c, "item") else c.customer.entity for c in changes}
-    return entities.pop() if len(entities) == 1 else ""
+def _entity_of(entities: Iterable[str]) -> str:
+    """The entity a batch belongs to, or "" when it mixes several."""
+    distinct = set(entities)
+    return distinct.pop() if len(distinct) == 1 else ""
 
 
 async def _publish_item_changes(changes: list[rv.ItemChange], uow: UnitOfWork) -> None:
     await uow.publish_many(
-        [rv.ItemsChanged(meta=uow.meta(entity=_entity_of(chunk)), changes=chunk) for chunk in _chunked(changes)]
+        [
+            rv.ItemsChanged(meta=uow.meta(entity=_entity_of(c.item.entity for c in chunk)), changes=chunk)
+            for chunk in _chunked(changes)
+        ]
     )
 
 
@@ -335,7 +342,10 @@ async def _apply_customers(rows: tuple[CustomerRow, ...], uow: UnitOfWork, repor
     # Written and recorded in bulk: one statement per kind, one message per thousand changes.
     await uow.ledger.save_customers(created, changed)
     await uow.publish_many(
-        [rv.CustomersChanged(meta=uow.meta(entity=_entity_of(chunk)), changes=chunk) for chunk in _chunked(changes)]
+        [
+            rv.CustomersChanged(meta=uow.meta(entity=_entity_of(c.customer.entity for c in chunk)), changes=chunk)
+            for chunk in _chunked(changes)
+        ]
     )
     report.customers_created += len(created)
     report.customers_changed += len(changed)

@@ -471,3 +471,11 @@ async def test_address_parent_company_and_preferred_channel_reach_the_customer()
         "letter",
     )
     assert [(e.row, e.column) for e in report.errors] == [(3, "preferred_channel")]
+
+
+async def test_a_mapping_sent_with_an_unreadable_file_gets_the_files_rejection_not_an_internal_error() -> None:
+    report, uow = await run(FakeLedger(), "", mapping={"account_number": "N° client"}, constants={"entity": "FR01"})
+
+    assert report.file_rejected and report.import_id and report.checksum
+    assert "empty" in report.errors[0].reason
+    assert [type(m).__name__ for m in uow.published] == ["FileImported"]

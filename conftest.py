@@ -103,11 +103,6 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
         await asyncio.sleep(interval)
 
 
-@pytest.fixture
-def wait_until() -> Callable[..., Awaitable[None]]:
-    return eventually
-
-
 def _drop_databases(admin_url: str, prefix: str) -> None:
     import asyncio
 

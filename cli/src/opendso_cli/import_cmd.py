@@ -13,16 +13,16 @@ import_app = typer.Typer(help="ERP files of customers and open items.", no_args_
 
 @import_app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or XLSX file")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV, XLSX or JSON records")],
 ) -> None:
     """Parse and validate FILE as the importer would, and print its report as JSON; imports nothing.
 
     Exit code 0 when every row is valid, 1 when some rows are rejected, 2 when the whole file is.
     """
-    from opendso_importer.domain.receivables_csv import FileRejected, parse_receivables_csv
+    from opendso_importer.domain.receivables_csv import FileRejected, parse_receivables
 
     try:
-        parsed = parse_receivables_csv(file.read_bytes(), file.name)
+        parsed = parse_receivables(file.read_bytes(), file.name)
     except FileRejected as rejected:
         typer.echo(
             json.dumps(

@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 from opendso.banking.v1 import banking_pb2 as banking
 from opendso.collection.v1 import collection_pb2 as collection
 from opendso.imports.v1 import imports_pb2 as imports
+from opendso.matching.v1 import matching_pb2 as matching
 from opendso.messaging.v1 import messaging_pb2 as messaging
 from opendso.receivables.v1 import receivables_pb2 as receivables
 from opendso.reporting.v1 import reporting_pb2 as reporting
@@ -36,6 +37,7 @@ STREAMS: tuple[StreamDef, ...] = (
     StreamDef("OPENDSO_COLLECTION", "collection"),
     StreamDef("OPENDSO_MESSAGING", "messaging"),
     StreamDef("OPENDSO_BANKING", "banking"),
+    StreamDef("OPENDSO_MATCHING", "matching"),
 )
 DEADLETTER_STREAM = "OPENDSO_DEADLETTER"
 # Files too large for a message (NATS caps payloads) travel through this
@@ -71,6 +73,9 @@ DURABLE: tuple[type[Message], ...] = (
     banking.BankTransactionReceived,
     banking.BankTransactionsReceived,
     banking.BankStatementImported,
+    matching.PaymentAllocated,
+    matching.AllocationReversed,
+    matching.TransactionQueued,
     collection.TaskCreated,
     messaging.SendMessage,
     messaging.MessageSent,
@@ -102,6 +107,10 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(imports.ProposeMapping, imports.MappingProposal),
         _query(imports.SaveMappingProfile, imports.MappingProfile),
         _query(banking.ImportBankStatement, banking.StatementReport),
+        _query(matching.ListReviewQueue, matching.ReviewQueue),
+        _query(matching.GetTransactionMatch, matching.ReviewEntry),
+        _query(matching.ConfirmMatch, matching.MatchDecision),
+        _query(matching.ReverseAllocation, matching.MatchDecision),
         _query(collection.GetAgenda, collection.Agenda),
         _query(messaging.ListOutbox, messaging.OutboxListing),
         _query(reporting.GetAging, reporting.AgingReport),

@@ -3,26 +3,97 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from pathlib import Path
 
+from opendso.banking.v1 import banking_pb2 as bk
+from opendso.matching.v1 import matching_pb2 as mt
+from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 
 from opendso_matching import handlers
+from opendso_matching.domain.amounts import Tolerance
+from opendso_matching.domain.engine import MatchConfig
 from opendso_matching.settings import Settings
 from opendso_matching.store import INBOX, OUTBOX, UnitOfWork
 
 NAME = "matching"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
+def deps_from(settings: Settings) -> handlers.Deps:
+    if not 0 < settings.auto_apply_at <= 1:
+        raise ValueError(f"auto_apply_at must be above 0 and at most 1, got {settings.auto_apply_at}")
+    tolerance = Tolerance(
+        absolute=settings.tolerance_absolute,
+        percent=settings.tolerance_percent,
+        fx_percent=settings.tolerance_fx_percent,
+    )
+    return handlers.Deps(config=MatchConfig(auto_apply_at=settings.auto_apply_at, tolerance=tolerance))
+
+
+def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers.Deps]:
     runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime.from_settings(NAME, settings, OUTBOX, INBOX, UnitOfWork)
-    handlers.register(runtime)
-    return runtime
+    deps = deps_from(settings)
+    on_customer = functools.partial(handlers.record_customer, deps=deps)
+    on_item = functools.partial(handlers.record_item, deps=deps)
+    runtime.on_event(rv.CustomersChanged, functools.partial(handlers.record_customers, deps=deps))
+    runtime.on_event(rv.CustomerCreated, on_customer)
+    runtime.on_event(rv.CustomerChanged, on_customer)
+    runtime.on_event(rv.ItemsChanged, functools.partial(handlers.record_items, deps=deps))
+    runtime.on_event(rv.ItemOpened, on_item)
+    runtime.on_event(rv.ItemChanged, on_item)
+    runtime.on_event(rv.ItemClosed, on_item)
+    runtime.on_event(bk.BankTransactionsReceived, functools.partial(handlers.match_transactions, deps=deps))
+    runtime.on_event(bk.BankTransactionReceived, functools.partial(handlers.match_transaction, deps=deps))
+
+    async def review_queue(query: mt.ListReviewQueue) -> mt.ReviewQueue:
+        async with runtime.uow() as uow:
+            return await handlers.list_review_queue(query, uow)
+
+    async def transaction_match(query: mt.GetTransactionMatch) -> mt.ReviewEntry:
+        async with runtime.uow() as uow:
+            return await handlers.get_transaction_match(query, uow)
+
+    async def confirm(command: mt.ConfirmMatch) -> mt.MatchDecision:
+        async with runtime.uow() as uow:
+            return await handlers.confirm_match(command, uow, deps)
+
+    async def reverse(command: mt.ReverseAllocation) -> mt.MatchDecision:
+        async with runtime.uow() as uow:
+            return await handlers.reverse_allocation(command, uow, deps)
+
+    runtime.on_query(mt.ListReviewQueue, review_queue)
+    runtime.on_query(mt.GetTransactionMatch, transaction_match)
+    runtime.on_query(mt.ConfirmMatch, confirm)
+    runtime.on_query(mt.ReverseAllocation, reverse)
+    return runtime, deps
+
+
+async def rematch_loop(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps, interval: float) -> None:
+    """Queued lines are matched again whenever their entity's ledger has changed."""
+    while True:
+        try:
+            applied = await handlers.rematch_queued(runtime.uow, deps)
+            if applied:
+                log.info("applied %d queued lines after ledger changes", applied)
+        except Exception:
+            log.exception("matching queued lines again failed; retrying")
+        await asyncio.sleep(interval)
 
 
 def main() -> None:
     settings = Settings()
-    runtime = create_app(settings)
-    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime))
+    runtime, deps = create_app(settings)
+    asyncio.run(
+        serve(
+            NAME,
+            settings,
+            MIGRATIONS,
+            lambda: runtime,
+            background=lambda r: rematch_loop(r, deps, settings.rematch_interval_seconds),
+        )
+    )

@@ -1,17 +1,585 @@
-"""Bus handlers of the matching service.
+"""Bus handlers of the matching service (cash application).
 
-The service applies bank payments to open items (cash application).
-It subscribes to nothing yet: it starts, connects,
-migrates its database and answers health requests, so deployment and
-operations are in place before its domain arrives.
+Item and customer events keep the service's own copy of the ledger; each batch of bank lines is
+matched against it with the domain engine. A confident proposal is applied and published; the
+rest waits in the review queue (or the suspense list) until a collector decides, and what the
+collector decides teaches the service (the payer's IBAN and name).
 """
 
 from __future__ import annotations
 
-from opendso_bus import ServiceRuntime
+import base64
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
-from opendso_matching.store import UnitOfWork
+from google.protobuf.timestamp_pb2 import Timestamp
+from opendso.banking.v1 import banking_pb2 as bk
+from opendso.common.v1.common_pb2 import EventMeta
+from opendso.matching.v1 import matching_pb2 as mt
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso_bus import InvalidRequest, NotFound
+from opendso_contracts.convert import date_from_proto, money_from_proto, money_to_proto
+from opendso_money import Money
+
+from opendso_matching.domain.engine import MatchConfig, RateLookup, match
+from opendso_matching.domain.index import MatchIndex, normalise_iban
+from opendso_matching.domain.keys import compact, digits_key, text_keys
+from opendso_matching.domain.model import Allocation, Customer, OpenItem, Outcome, Payment, Proposal
+from opendso_matching.domain.names import NameIndex
+from opendso_matching.store import AllocationRecord, TransactionRecord, UnitOfWork
+
+# Transaction statuses as stored.
+APPLIED, IN_REVIEW, SUSPENSE, IGNORED = "applied", "in_review", "suspense", "ignored"
+_STATUS_TO_PROTO = {
+    APPLIED: mt.TRANSACTION_STATUS_APPLIED,
+    IN_REVIEW: mt.TRANSACTION_STATUS_IN_REVIEW,
+    SUSPENSE: mt.TRANSACTION_STATUS_SUSPENSE,
+    IGNORED: mt.TRANSACTION_STATUS_IGNORED,
+}
+_STATUS_FROM_PROTO = {v: k for k, v in _STATUS_TO_PROTO.items()}
+_OUTCOME_TO_PROTO = {
+    Outcome.APPLY: mt.MATCH_OUTCOME_APPLY,
+    Outcome.REVIEW: mt.MATCH_OUTCOME_REVIEW,
+    Outcome.SUSPENSE: mt.MATCH_OUTCOME_SUSPENSE,
+    Outcome.IGNORED: mt.MATCH_OUTCOME_IGNORED,
+}
+_STATUS_OF_OUTCOME = {Outcome.APPLY: APPLIED, Outcome.REVIEW: IN_REVIEW, Outcome.SUSPENSE: SUSPENSE}
+# A name the index already scores this high for the customer teaches nothing new.
+_ALIAS_KNOWN_SCORE = 97.0
+MAX_PAGE = 500
 
 
-def register(runtime: ServiceRuntime[UnitOfWork]) -> None:
-    """Wire this service's subscribers and queries (none yet)."""
+@dataclass(frozen=True)
+class Deps:
+    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    config: MatchConfig = field(default_factory=MatchConfig)
+    # FX rates for payments in another currency than the items; None: such payments go to review.
+    rates: RateLookup | None = None
+
+
+# --- the ledger copy ------------------------------------------------------------------------------------
+
+
+def _occurred(meta: EventMeta) -> dt.datetime:
+    return meta.occurred_at.ToDatetime(tzinfo=dt.UTC)
+
+
+def _customer(c: rv.Customer) -> Customer:
+    return Customer(c.customer_id, c.entity, c.name, c.account_number)
+
+
+_KIND_NAMES = {
+    rv.ITEM_KIND_INVOICE: "invoice",
+    rv.ITEM_KIND_CREDIT_NOTE: "credit_note",
+    rv.ITEM_KIND_UNALLOCATED_PAYMENT: "unallocated_payment",
+    rv.ITEM_KIND_INSTALMENT: "instalment",
+}
+
+
+def _item(i: rv.OpenItem, closed: bool) -> OpenItem:
+    open_amount = money_from_proto(i.open_amount)
+    if closed:
+        open_amount = Money.zero(open_amount.currency)
+    return OpenItem(
+        item_id=i.item_id,
+        customer_id=i.customer_id,
+        entity=i.entity,
+        number=i.number,
+        kind=_KIND_NAMES.get(i.kind, "invoice"),
+        due_date=date_from_proto(i.due_date),
+        open_amount=open_amount,
+        reference=i.reference,
+    )
+
+
+async def record_customers(event: rv.CustomersChanged, uow: UnitOfWork, deps: Deps) -> None:
+    await uow.repo.upsert_customers([_customer(c.customer) for c in event.changes], _occurred(event.meta))
+    await uow.repo.ledger_changed((c.customer.entity for c in event.changes), deps.now())
+
+
+async def record_customer(event: rv.CustomerCreated | rv.CustomerChanged, uow: UnitOfWork, deps: Deps) -> None:
+    await record_customers(
+        rv.CustomersChanged(meta=event.meta, changes=[rv.CustomerChange(customer=event.customer)]), uow, deps
+    )
+
+
+async def record_items(event: rv.ItemsChanged, uow: UnitOfWork, deps: Deps) -> None:
+    records = [_item(c.item, c.type == rv.CHANGE_TYPE_CLOSED) for c in event.changes]
+    await uow.repo.upsert_items(records, _occurred(event.meta))
+    await uow.repo.ledger_changed((r.entity for r in records), deps.now())
+
+
+async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow: UnitOfWork, deps: Deps) -> None:
+    kind = rv.CHANGE_TYPE_CLOSED if isinstance(event, rv.ItemClosed) else rv.CHANGE_TYPE_CHANGED
+    await record_items(rv.ItemsChanged(meta=event.meta, changes=[rv.ItemChange(type=kind, item=event.item)]), uow, deps)
+
+
+# --- matching bank lines --------------------------------------------------------------------------------
+
+
+def payment_of(t: bk.BankTransaction) -> Payment:
+    return Payment(
+        transaction_id=t.transaction_id,
+        entity=t.entity,
+        booking_date=date_from_proto(t.booking_date),
+        amount=money_from_proto(t.amount),
+        counterparty_name=t.counterparty_name,
+        counterparty_iban=normalise_iban(t.counterparty_iban),
+        remittance_text=t.remittance_text,
+        structured_reference=t.structured_reference,
+        structured_reference_type=t.structured_reference_type,
+    )
+
+
+def allocation_to_proto(a: Allocation) -> mt.Allocation:
+    answer = mt.Allocation(item_id=a.item_id, item_number=a.item_number, amount=money_to_proto(a.amount))
+    if a.write_off is not None:
+        answer.write_off.CopyFrom(money_to_proto(a.write_off))
+    return answer
+
+
+def proposal_to_proto(p: Proposal) -> mt.Proposal:
+    return mt.Proposal(
+        outcome=_OUTCOME_TO_PROTO[p.outcome],
+        confidence=str(p.confidence),
+        customer_id=p.customer_id or "",
+        allocations=[allocation_to_proto(a) for a in p.allocations],
+        unallocated=money_to_proto(p.unallocated),
+        reasons=list(p.reasons),
+        rate="" if p.rate is None else str(p.rate),
+        alternative_item_ids=list(p.alternatives),
+    )
+
+
+async def match_transactions(event: bk.BankTransactionsReceived, uow: UnitOfWork, deps: Deps) -> None:
+    """Match a statement's lines (a thousand at most) in order; a line seen before is left alone."""
+    known = await uow.repo.known_transactions(t.transaction_id for t in event.transactions)
+    fresh: dict[str, bk.BankTransaction] = {}
+    for t in event.transactions:
+        if t.transaction_id not in known:
+            fresh.setdefault(t.transaction_id, t)
+    by_entity: dict[str, list[bk.BankTransaction]] = {}
+    for t in fresh.values():
+        by_entity.setdefault(t.entity, []).append(t)
+    uow.caused_by(event.meta)
+    for entity, lines in by_entity.items():
+        index = await _index_for(entity, lines, uow, deps.config)
+        for line in lines:
+            await _match_line(line, index, uow, deps)
+
+
+async def match_transaction(event: bk.BankTransactionReceived, uow: UnitOfWork, deps: Deps) -> None:
+    await match_transactions(bk.BankTransactionsReceived(meta=event.meta, transactions=[event.transaction]), uow, deps)
+
+
+async def _index_for(entity: str, lines: list[bk.BankTransaction], uow: UnitOfWork, config: MatchConfig) -> MatchIndex:
+    """What these lines can concern: the items they name, the customers their IBANs and names point to, and
+    those customers' items; with the entity's names and aliases for the name search."""
+    index = MatchIndex()
+    for customer in await uow.repo.customers_of_entity(entity):
+        index.add_customer(customer)
+    for customer_id, alias in await uow.repo.aliases_of_entity(entity):
+        index.add_alias(customer_id, alias)
+    ibans = await uow.repo.ibans_for(normalise_iban(t.counterparty_iban) for t in lines)
+    for iban, customer_id in ibans.items():
+        index.add_iban(iban, customer_id)
+    keys: set[str] = set()
+    for t in lines:
+        keys.update(text_keys(t.remittance_text))
+        if t.structured_reference:
+            keys.add(compact(t.structured_reference))
+            if (digits := digits_key(t.structured_reference)) is not None:
+                keys.add(digits)
+    referenced = await uow.repo.items_by_ids(await uow.repo.item_ids_by_keys(keys))
+    customers = {i.customer_id for i in referenced} | set(ibans.values())
+    for t in lines:
+        if t.counterparty_name:
+            customers.update(
+                m.customer_id for m in index.names.best(t.counterparty_name, cutoff=config.name_cutoff)[:3]
+            )
+    index.add_items(referenced)
+    index.add_items(await uow.repo.items_of_customers(customers))
+    return index
+
+
+async def _match_line(line: bk.BankTransaction, index: MatchIndex, uow: UnitOfWork, deps: Deps) -> None:
+    proposal = match(payment_of(line), index, deps.config, deps.rates)
+    now = deps.now()
+    status, allocation_id = await _act_on(line, proposal, index, uow, now)
+    await uow.repo.add_transactions(
+        [
+            TransactionRecord(
+                transaction_id=line.transaction_id,
+                entity=line.entity,
+                status=status,
+                booking_date=date_from_proto(line.booking_date),
+                transaction=line.SerializeToString(),
+                proposal=proposal_to_proto(proposal).SerializeToString(),
+                allocation_id=allocation_id,
+                updated_at=now,
+            )
+        ]
+    )
+
+
+async def _act_on(
+    line: bk.BankTransaction, proposal: Proposal, index: MatchIndex, uow: UnitOfWork, now: dt.datetime
+) -> tuple[str, str | None]:
+    """Apply a confident proposal, queue any other: answer the line's status and its allocation's id."""
+    status = _STATUS_OF_OUTCOME.get(proposal.outcome, IGNORED)
+    if proposal.outcome is Outcome.APPLY:
+        assert proposal.customer_id is not None
+        allocation_id = await _apply(
+            line,
+            proposal.customer_id,
+            proposal.allocations,
+            proposal.unallocated,
+            proposal_to_proto(proposal),
+            uow,
+            now,
+            automatic=True,
+            user="",
+        )
+        for a in proposal.allocations:
+            index.reduce(a.item_id, a.amount if a.write_off is None else a.amount + a.write_off)
+        iban = normalise_iban(line.counterparty_iban)
+        if iban and index.customer_of_iban(iban) is None:
+            # Seen paying this customer's invoices: the IBAN names the customer next time.
+            await uow.repo.learn_iban(iban, proposal.customer_id, "applied", now)
+            index.add_iban(iban, proposal.customer_id)
+        return status, allocation_id
+    if status in (IN_REVIEW, SUSPENSE):
+        await uow.publish(
+            mt.TransactionQueued(
+                meta=uow.meta(entity=line.entity),
+                transaction=line,
+                proposal=proposal_to_proto(proposal),
+                status=_STATUS_TO_PROTO[status],
+            )
+        )
+    return status, None
+
+
+# Queued lines matched again per entity and pass; the rest wait for the next pass.
+REMATCH_BATCH = 1000
+
+
+async def rematch_queued(uow_factory: Callable[[], UnitOfWork], deps: Deps) -> int:
+    """Match again the queued lines of every entity whose ledger changed since: a payment that arrived before
+    its invoice was imported is applied once the invoice is there. Lines a person held are left alone.
+    Answers how many lines were applied."""
+    async with uow_factory() as uow:
+        changed = await uow.repo.entities_to_rematch()
+    applied = 0
+    for entity, version in changed:
+        async with uow_factory() as uow:
+            records = await uow.repo.queued_lines(entity, REMATCH_BATCH)
+            lines = [bk.BankTransaction.FromString(r.transaction) for r in records]
+            index = await _index_for(entity, lines, uow, deps.config) if lines else MatchIndex()
+            for record, line in zip(records, lines, strict=True):
+                proposal = match(payment_of(line), index, deps.config, deps.rates)
+                encoded = proposal_to_proto(proposal).SerializeToString()
+                if proposal.outcome is not Outcome.APPLY and _STATUS_OF_OUTCOME.get(proposal.outcome) == record.status:
+                    if encoded != record.proposal:
+                        await uow.repo.set_transaction(
+                            record.transaction_id,
+                            status=record.status,
+                            allocation_id=None,
+                            proposal=encoded,
+                            now=deps.now(),
+                        )
+                    continue
+                uow.caused_by(None, correlation_id=f"rematch:{record.transaction_id}")
+                status, allocation_id = await _act_on(line, proposal, index, uow, deps.now())
+                await uow.repo.set_transaction(
+                    record.transaction_id, status=status, allocation_id=allocation_id, proposal=encoded, now=deps.now()
+                )
+                applied += status == APPLIED
+            await uow.repo.rematched(entity, version)
+            await uow.commit()
+    return applied
+
+
+async def _apply(
+    line: bk.BankTransaction,
+    customer_id: str,
+    allocations: Iterable[Allocation],
+    unallocated: Money,
+    proposal: mt.Proposal,
+    uow: UnitOfWork,
+    now: dt.datetime,
+    *,
+    automatic: bool,
+    user: str,
+) -> str:
+    """Record an allocation and publish it; answer its id."""
+    allocation_id = str(uuid.uuid4())
+    chosen = list(allocations)
+    decision = mt.PaymentAllocated(
+        allocation_id=allocation_id,
+        transaction_id=line.transaction_id,
+        entity=line.entity,
+        customer_id=customer_id,
+        allocations=[allocation_to_proto(a) for a in chosen],
+        unallocated=money_to_proto(unallocated),
+        confidence=proposal.confidence,
+        reasons=list(proposal.reasons),
+        automatic=automatic,
+        decided_by=user,
+        booking_date=line.booking_date,
+        payment_amount=line.amount,
+    )
+    await uow.repo.add_allocation(
+        AllocationRecord(
+            allocation_id, line.transaction_id, customer_id, line.entity, "active", decision.SerializeToString()
+        ),
+        [(a.item_id, a.amount if a.write_off is None else a.amount + a.write_off) for a in chosen],
+        now,
+    )
+    published = mt.PaymentAllocated()
+    published.CopyFrom(decision)
+    published.meta.CopyFrom(uow.meta(entity=line.entity))
+    await uow.publish(published)
+    return allocation_id
+
+
+# --- the review queue -----------------------------------------------------------------------------------
+
+
+def _entry(record: TransactionRecord) -> mt.ReviewEntry:
+    updated = Timestamp()
+    updated.FromDatetime(record.updated_at if record.updated_at.tzinfo else record.updated_at.replace(tzinfo=dt.UTC))
+    return mt.ReviewEntry(
+        transaction=bk.BankTransaction.FromString(record.transaction),
+        proposal=mt.Proposal.FromString(record.proposal),
+        status=_STATUS_TO_PROTO[record.status],
+        allocation_id=record.allocation_id or "",
+        updated_at=updated,
+    )
+
+
+def _decode_cursor(token: str) -> tuple[dt.date, str] | None:
+    if not token:
+        return None
+    try:
+        booked, transaction_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return dt.date.fromisoformat(booked), str(transaction_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest(f"page_token is not a token this service issued: {exc}") from None
+
+
+def _encode_cursor(record: TransactionRecord) -> str:
+    raw = json.dumps([record.booking_date.isoformat(), record.transaction_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+async def list_review_queue(query: mt.ListReviewQueue, uow: UnitOfWork) -> mt.ReviewQueue:
+    if query.page_size < 0 or query.page_size > MAX_PAGE:
+        raise InvalidRequest(f"page_size must be between 1 and {MAX_PAGE}, got {query.page_size}")
+    status = _STATUS_FROM_PROTO.get(query.status, IN_REVIEW) if query.status else IN_REVIEW
+    page_size = query.page_size or 50
+    rows, total = await uow.repo.queue(status, query.entity, page_size + 1, _decode_cursor(query.page_token))
+    page = rows[:page_size]
+    token = _encode_cursor(page[-1]) if len(rows) > page_size else ""
+    return mt.ReviewQueue(entries=[_entry(r) for r in page], next_page_token=token, total=total)
+
+
+async def get_transaction_match(query: mt.GetTransactionMatch, uow: UnitOfWork) -> mt.ReviewEntry:
+    record = await uow.repo.transaction(query.transaction_id)
+    if record is None:
+        raise NotFound(f"no bank transaction {query.transaction_id!r}")
+    return _entry(record)
+
+
+# --- a collector's decisions ----------------------------------------------------------------------------
+
+
+def _decimal(text: str, where: str, *, allow_empty: bool = False) -> Decimal | None:
+    if not text and allow_empty:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidRequest(f"{where}: {text!r} is not a decimal amount") from None
+    if not value.is_finite():
+        raise InvalidRequest(f"{where}: {text!r} is not a decimal amount")
+    return value
+
+
+async def _chosen_allocations(
+    command: mt.ConfirmMatch, payment: Payment, proposal: mt.Proposal, uow: UnitOfWork
+) -> tuple[list[Allocation], Money]:
+    """The collector's allocations, checked against the items as they stand and the payment."""
+    if len({a.item_id for a in command.allocations}) != len(command.allocations):
+        raise InvalidRequest("allocations: an item appears twice")
+    found = {i.item_id: i for i in await uow.repo.items_by_ids(a.item_id for a in command.allocations)}
+    chosen: list[Allocation] = []
+    currencies: set[str] = set()
+    total = Decimal(0)
+    for n, request in enumerate(command.allocations):
+        where = f"allocations[{n}]"
+        item = found.get(request.item_id)
+        if item is None:
+            raise InvalidRequest(f"{where}.item_id: no item {request.item_id!r}")
+        if item.customer_id != command.customer_id:
+            raise InvalidRequest(
+                f"{where}.item_id: {request.item_id} belongs to {item.customer_id}, not {command.customer_id}"
+            )
+        amount = _decimal(request.amount, f"{where}.amount")
+        write_off = _decimal(request.write_off, f"{where}.write_off", allow_empty=True)
+        assert amount is not None
+        due = item.open_amount.amount
+        settled = amount + (write_off or 0)
+        if amount == 0 or (due != 0 and (amount > 0) != (due > 0)):
+            raise InvalidRequest(f"{where}.amount: {amount} does not have the sign of what {item.number} owes ({due})")
+        if abs(settled) > abs(due):
+            raise InvalidRequest(f"{where}.amount: {settled} is more than the {due} {item.number} still owes")
+        currency = item.open_amount.currency
+        currencies.add(currency)
+        total += amount
+        chosen.append(
+            Allocation(
+                item.item_id,
+                item.number,
+                Money(amount, currency),
+                None if write_off is None else Money(write_off, currency),
+            )
+        )
+    if len(currencies) > 1:
+        raise InvalidRequest(f"allocations: items in several currencies ({', '.join(sorted(currencies))})")
+    paid = payment.amount
+    if currencies and paid.currency not in currencies:
+        target = currencies.pop()
+        if not proposal.rate:
+            raise InvalidRequest(f"the payment is in {paid.currency}, the items in {target}, and no rate is known")
+        paid = Money((paid.amount * Decimal(proposal.rate)).quantize(Decimal("0.01")), target)
+    if total > paid.amount:
+        raise InvalidRequest(f"allocations: {total} {paid.currency} is more than the payment of {paid}")
+    return chosen, Money(paid.amount - total, paid.currency)
+
+
+async def confirm_match(command: mt.ConfirmMatch, uow: UnitOfWork, deps: Deps) -> mt.MatchDecision:
+    record = await uow.repo.transaction(command.transaction_id, for_update=True)
+    if record is None:
+        raise NotFound(f"no bank transaction {command.transaction_id!r}")
+    proposal = mt.Proposal.FromString(record.proposal)
+    if command.accept_proposal:
+        if not proposal.customer_id:
+            raise InvalidRequest("the proposal names no customer: choose the customer and the items")
+        command.customer_id = proposal.customer_id
+        del command.allocations[:]
+        command.allocations.extend(
+            mt.AllocationRequest(
+                item_id=a.item_id,
+                amount=a.amount.amount,
+                write_off=a.write_off.amount if a.HasField("write_off") else "",
+            )
+            for a in proposal.allocations
+        )
+    if record.status == APPLIED:
+        return await _replay_or_refuse(record, command, uow)
+    if record.status == IGNORED:
+        raise InvalidRequest(f"{command.transaction_id} is money paid out, not a customer payment")
+    if not command.customer_id:
+        raise InvalidRequest("customer_id is required (or accept_proposal)")
+    customer = await uow.repo.customer(command.customer_id)
+    if customer is None:
+        raise InvalidRequest(f"customer_id: no customer {command.customer_id!r}")
+    line = bk.BankTransaction.FromString(record.transaction)
+    if customer.entity != line.entity:
+        raise InvalidRequest(f"customer_id: {customer.customer_id} is not of entity {line.entity}")
+    payment = payment_of(line)
+    chosen, unallocated = await _chosen_allocations(command, payment, proposal, uow)
+    now = deps.now()
+    uow.caused_by(None, correlation_id=command.correlation_id)
+    decided = mt.Proposal()
+    decided.CopyFrom(proposal)
+    decided.customer_id = customer.customer_id
+    allocation_id = await _apply(
+        line, customer.customer_id, chosen, unallocated, decided, uow, now, automatic=False, user=command.user
+    )
+    await uow.repo.set_transaction(
+        record.transaction_id, status=APPLIED, allocation_id=allocation_id, proposal=record.proposal, now=now
+    )
+    learned = [] if command.skip_learning else await _learn(payment, customer, uow, now)
+    await uow.commit()
+    updated = await uow.repo.transaction(record.transaction_id)
+    assert updated is not None
+    return mt.MatchDecision(entry=_entry(updated), allocation_id=allocation_id, learned=learned)
+
+
+async def _replay_or_refuse(record: TransactionRecord, command: mt.ConfirmMatch, uow: UnitOfWork) -> mt.MatchDecision:
+    """A retried confirmation answers what was decided; another decision needs the allocation reversed first."""
+    assert record.allocation_id is not None
+    allocation = await uow.repo.allocation(record.allocation_id)
+    assert allocation is not None
+    decided = mt.PaymentAllocated.FromString(allocation.decision)
+    same_items = {(a.item_id, Decimal(a.amount.amount)) for a in decided.allocations} == {
+        (a.item_id, _decimal(a.amount, "amount")) for a in command.allocations
+    }
+    if decided.customer_id == command.customer_id and same_items:
+        return mt.MatchDecision(entry=_entry(record), allocation_id=record.allocation_id, replayed=True)
+    raise InvalidRequest(
+        f"{record.transaction_id} is already applied (allocation {record.allocation_id}); reverse it first"
+    )
+
+
+async def _learn(payment: Payment, customer: Customer, uow: UnitOfWork, now: dt.datetime) -> list[str]:
+    """What a collector's decision teaches: this IBAN and this name are this customer."""
+    learned: list[str] = []
+    if payment.counterparty_iban and await uow.repo.learn_iban(
+        payment.counterparty_iban, customer.customer_id, "confirmed", now
+    ):
+        learned.append(f"IBAN {payment.counterparty_iban} is {customer.customer_id}")
+    name = payment.counterparty_name.strip()
+    if name:
+        names = NameIndex()
+        names.add(customer.customer_id, customer.name)
+        for customer_id, alias in await uow.repo.aliases_of_entity(customer.entity):
+            if customer_id == customer.customer_id:
+                names.add(customer_id, alias)
+        best = names.best(name, cutoff=0)
+        if (not best or best[0].score < _ALIAS_KNOWN_SCORE) and await uow.repo.learn_alias(
+            customer.customer_id, name, now
+        ):
+            learned.append(f"name '{name}' is {customer.customer_id}")
+    return learned
+
+
+async def reverse_allocation(command: mt.ReverseAllocation, uow: UnitOfWork, deps: Deps) -> mt.MatchDecision:
+    allocation = await uow.repo.allocation(command.allocation_id, for_update=True)
+    if allocation is None:
+        raise NotFound(f"no allocation {command.allocation_id!r}")
+    record = await uow.repo.transaction(allocation.transaction_id, for_update=True)
+    assert record is not None
+    if allocation.status == "reversed":
+        return mt.MatchDecision(entry=_entry(record), allocation_id=allocation.allocation_id, replayed=True)
+    now = deps.now()
+    uow.caused_by(None, correlation_id=command.correlation_id)
+    decided = mt.PaymentAllocated.FromString(allocation.decision)
+    await uow.repo.reverse_allocation(allocation.allocation_id, now)
+    # Held: the engine would apply it again by itself, which is what the person just undid.
+    await uow.repo.set_transaction(
+        record.transaction_id, status=IN_REVIEW, allocation_id=None, proposal=record.proposal, now=now, held=True
+    )
+    await uow.publish(
+        mt.AllocationReversed(
+            meta=uow.meta(entity=allocation.entity),
+            allocation_id=allocation.allocation_id,
+            transaction_id=allocation.transaction_id,
+            entity=allocation.entity,
+            customer_id=allocation.customer_id,
+            allocations=list(decided.allocations),
+            unallocated=decided.unallocated,
+            reason=command.reason,
+            reversed_by=command.user,
+        )
+    )
+    await uow.commit()
+    updated = await uow.repo.transaction(record.transaction_id)
+    assert updated is not None
+    return mt.MatchDecision(entry=_entry(updated), allocation_id=allocation.allocation_id)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from opendso_bus import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
@@ -8,3 +10,12 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OPENDSO_MATCHING_")
 
     database_url: str = "sqlite+aiosqlite:///var/matching.db"
+    # A proposal at or above this confidence (0 to 1) is applied without a person.
+    auto_apply_at: Decimal = Decimal("0.90")
+    # A payment settles what it pays when short by at most the larger of these (fees, rounding, discount).
+    tolerance_absolute: Decimal = Decimal("2.00")
+    tolerance_percent: Decimal = Decimal("0")
+    # Added to the percentage when the payment was converted from another currency.
+    tolerance_fx_percent: Decimal = Decimal("1.5")
+    # How often queued lines of entities whose ledger changed are matched again.
+    rematch_interval_seconds: float = 2.0

@@ -1,15 +1,533 @@
-"""The matching service's tables. Today only the bus's outbox and inbox; its own
-tables arrive with the issue that builds the service."""
+"""The matching service's tables: its own copy of customers and open items (from the importer's events),
+the keys items are found by, what it learned (IBANs, name aliases), bank lines and allocations."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
-from sqlalchemy import MetaData
+from opendso_db.bulk import insert_rows, upsert_rows
+from opendso_db.types import Amount
+from opendso_money import Money
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from opendso_matching.domain.keys import item_keys
+from opendso_matching.domain.model import Customer, OpenItem
 
 metadata = MetaData()
 OUTBOX = outbox_table(metadata)
 INBOX = inbox_table(metadata)
 
+customers = Table(
+    "mat_customers",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("entity", String(50), nullable=False, index=True),
+    Column("account_number", String(100), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+)
+
+items = Table(
+    "mat_items",
+    metadata,
+    Column("item_id", String(250), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    Column("number", String(100), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    # As the ledger (the ERP, through the importer) last said; allocations not yet reflected there come off it.
+    Column("open_amount", Amount, nullable=False),
+    Column("reference", String(300), nullable=False),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+)
+
+# The keys (see domain.keys) each item is found by in a remittance text.
+item_keys_table = Table(
+    "mat_item_keys",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("item_id", String(250), primary_key=True),
+    Index("ix_mat_item_keys_item_id", "item_id"),
+)
+
+ibans = Table(
+    "mat_ibans",
+    metadata,
+    Column("iban", String(34), primary_key=True),
+    Column("customer_id", String(200), nullable=False),
+    # "confirmed" (a collector said so) or "applied" (seen on a payment applied by its references).
+    Column("source", String(20), nullable=False),
+    Column("learned_at", DateTime(timezone=True), nullable=False),
+)
+
+aliases = Table(
+    "mat_aliases",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("alias", String(300), primary_key=True),
+    Column("learned_at", DateTime(timezone=True), nullable=False),
+)
+
+transactions = Table(
+    "mat_transactions",
+    metadata,
+    Column("transaction_id", String(64), primary_key=True),
+    Column("entity", String(50), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("booking_date", Date, nullable=False),
+    # opendso.banking.v1.BankTransaction and opendso.matching.v1.Proposal, serialized.
+    Column("transaction", LargeBinary, nullable=False),
+    Column("proposal", LargeBinary, nullable=False),
+    Column("allocation_id", String(64), nullable=True),
+    # A person decided about this line (e.g. reversed its allocation): it is not matched again by itself.
+    Column("held", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_mat_transactions_queue", "status", "entity", "booking_date", "transaction_id"),
+)
+
+allocations = Table(
+    "mat_allocations",
+    metadata,
+    Column("allocation_id", String(64), primary_key=True),
+    Column("transaction_id", String(64), nullable=False, index=True),
+    Column("customer_id", String(200), nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("status", String(20), nullable=False),
+    # opendso.matching.v1.PaymentAllocated without its meta: what was decided, to reverse it exactly.
+    Column("decision", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("reversed_at", DateTime(timezone=True), nullable=True),
+)
+
+# When each entity's ledger last changed, and when its queued lines were last matched again: a payment
+# that arrived before its invoice was imported is applied once the invoice is there.
+ledger_changes = Table(
+    "mat_ledger_changes",
+    metadata,
+    Column("entity", String(50), primary_key=True),
+    # Counted, not timed: two changes within one clock tick must still both be seen.
+    Column("version", Integer, nullable=False),
+    Column("rematched_version", Integer, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+allocation_lines = Table(
+    "mat_allocation_lines",
+    metadata,
+    Column("allocation_id", String(64), primary_key=True),
+    Column("item_id", String(250), primary_key=True),
+    # What the allocation takes off the item: paid plus written off.
+    Column("settled", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("active", Boolean, nullable=False),
+    # The ledger has since said what the item owes, payment included: it no longer comes off.
+    Column("reflected", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_mat_allocation_lines_item", "item_id"),
+)
+
+
+@dataclass(frozen=True)
+class TransactionRecord:
+    transaction_id: str
+    entity: str
+    status: str
+    booking_date: dt.date
+    transaction: bytes
+    proposal: bytes
+    allocation_id: str | None
+    updated_at: dt.datetime
+    held: bool = False
+
+
+@dataclass(frozen=True)
+class AllocationRecord:
+    allocation_id: str
+    transaction_id: str
+    customer_id: str
+    entity: str
+    status: str
+    decision: bytes
+
+
+def _transaction(row: Any) -> TransactionRecord:
+    m = row._mapping
+    return TransactionRecord(
+        transaction_id=m["transaction_id"],
+        entity=m["entity"],
+        status=m["status"],
+        booking_date=m["booking_date"],
+        transaction=m["transaction"],
+        proposal=m["proposal"],
+        allocation_id=m["allocation_id"],
+        updated_at=m["updated_at"],
+        held=m["held"],
+    )
+
+
+def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class MatchingRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self.session = uow.session
+
+    # --- the ledger copy --------------------------------------------------------------------------
+
+    async def upsert_customers(self, rows: list[Customer], version_at: dt.datetime) -> None:
+        await upsert_rows(
+            self.session,
+            customers,
+            "customer_id",
+            [{**_customer_row(c), "version_at": version_at} for c in rows],
+            newer_only=True,
+        )
+
+    async def upsert_items(self, rows: list[OpenItem], version_at: dt.datetime) -> None:
+        """Store the items and the keys they are found by; an older event never overwrites a newer state."""
+        if not rows:
+            return
+        latest = {r.item_id: r for r in rows}
+        ids = list(latest)
+        stored: dict[str, dt.datetime] = {}
+        for chunk in _chunks(ids):
+            found = await self.session.execute(
+                select(items.c.item_id, items.c.version_at).where(items.c.item_id.in_(chunk))
+            )
+            stored.update((r.item_id, _aware(r.version_at)) for r in found)
+        fresh = [r for r in latest.values() if r.item_id not in stored or stored[r.item_id] <= version_at]
+        if not fresh:
+            return
+        await upsert_rows(
+            self.session,
+            items,
+            "item_id",
+            [{**_item_row(r), "version_at": version_at} for r in fresh],
+            newer_only=True,
+        )
+        fresh_ids = [r.item_id for r in fresh]
+        for chunk in _chunks(fresh_ids):
+            await self.session.execute(delete(item_keys_table).where(item_keys_table.c.item_id.in_(chunk)))
+        await insert_rows(
+            self.session,
+            item_keys_table,
+            [{"key": key, "item_id": r.item_id} for r in fresh for key in sorted(item_keys(r.number, r.reference))],
+        )
+        # The ledger now speaks for these items: payments allocated before this state are in it.
+        for chunk in _chunks(fresh_ids):
+            await self.session.execute(
+                update(allocation_lines)
+                .where(allocation_lines.c.item_id.in_(chunk), allocation_lines.c.created_at <= version_at)
+                .values(reflected=True)
+            )
+
+    async def item_ids_by_keys(self, keys: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(keys))):
+            rows = await self.session.execute(select(item_keys_table.c.item_id).where(item_keys_table.c.key.in_(chunk)))
+            found.update(rows.scalars())
+        return found
+
+    async def items_by_ids(self, ids: Iterable[str]) -> list[OpenItem]:
+        """Items as they stand: what the ledger says minus the allocations it does not know yet."""
+        return await self._items(items.c.item_id, sorted(set(ids)))
+
+    async def items_of_customers(self, customer_ids: Iterable[str]) -> list[OpenItem]:
+        return await self._items(items.c.customer_id, sorted(set(customer_ids)))
+
+    async def _items(self, column: Any, values: list[str]) -> list[OpenItem]:
+        found: list[OpenItem] = []
+        for chunk in _chunks(values):
+            pending = (
+                select(allocation_lines.c.item_id, func.sum(allocation_lines.c.settled).label("settled"))
+                .where(allocation_lines.c.active.is_(True), allocation_lines.c.reflected.is_(False))
+                .group_by(allocation_lines.c.item_id)
+                .subquery()
+            )
+            rows = await self.session.execute(
+                select(items, pending.c.settled)
+                .outerjoin(pending, pending.c.item_id == items.c.item_id)
+                .where(column.in_(chunk))
+            )
+            for r in rows:
+                m = r._mapping
+                open_amount = Decimal(m["open_amount"]) - Decimal(m["settled"] or 0)
+                found.append(
+                    OpenItem(
+                        item_id=m["item_id"],
+                        customer_id=m["customer_id"],
+                        entity=m["entity"],
+                        number=m["number"],
+                        kind=m["kind"],
+                        due_date=m["due_date"],
+                        open_amount=Money(open_amount, m["currency"]),
+                        reference=m["reference"],
+                    )
+                )
+        return found
+
+    async def customers_of_entity(self, entity: str) -> list[Customer]:
+        rows = await self.session.execute(select(customers).where(customers.c.entity == entity))
+        return [Customer(r.customer_id, r.entity, r.name, r.account_number) for r in rows]
+
+    async def customer(self, customer_id: str) -> Customer | None:
+        r = (await self.session.execute(select(customers).where(customers.c.customer_id == customer_id))).first()
+        return None if r is None else Customer(r.customer_id, r.entity, r.name, r.account_number)
+
+    # --- what was learned -------------------------------------------------------------------------
+
+    async def ibans_for(self, ibans_wanted: Iterable[str]) -> dict[str, str]:
+        wanted = sorted({i for i in ibans_wanted if i})
+        found: dict[str, str] = {}
+        for chunk in _chunks(wanted):
+            rows = await self.session.execute(select(ibans.c.iban, ibans.c.customer_id).where(ibans.c.iban.in_(chunk)))
+            found.update((r.iban, r.customer_id) for r in rows)
+        return found
+
+    async def aliases_of_entity(self, entity: str) -> list[tuple[str, str]]:
+        rows = await self.session.execute(
+            select(aliases.c.customer_id, aliases.c.alias)
+            .join(customers, customers.c.customer_id == aliases.c.customer_id)
+            .where(customers.c.entity == entity)
+        )
+        return [(r.customer_id, r.alias) for r in rows]
+
+    async def learn_iban(self, iban: str, customer_id: str, source: str, now: dt.datetime) -> bool:
+        """Remember who pays from this IBAN; a collector's word replaces what was inferred. True if new."""
+        current = (await self.session.execute(select(ibans).where(ibans.c.iban == iban))).first()
+        if current is not None:
+            if current.customer_id == customer_id or (current.source == "confirmed" and source != "confirmed"):
+                return False
+            await self.session.execute(
+                update(ibans).where(ibans.c.iban == iban).values(customer_id=customer_id, source=source, learned_at=now)
+            )
+            return True
+        await self.session.execute(
+            insert(ibans).values(iban=iban, customer_id=customer_id, source=source, learned_at=now)
+        )
+        return True
+
+    async def learn_alias(self, customer_id: str, alias: str, now: dt.datetime) -> bool:
+        found = await self.session.scalar(
+            select(aliases.c.alias).where(aliases.c.customer_id == customer_id, aliases.c.alias == alias)
+        )
+        if found is not None:
+            return False
+        await self.session.execute(insert(aliases).values(customer_id=customer_id, alias=alias, learned_at=now))
+        return True
+
+    # --- bank lines and allocations ---------------------------------------------------------------
+
+    async def known_transactions(self, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(ids))):
+            rows = await self.session.execute(
+                select(transactions.c.transaction_id).where(transactions.c.transaction_id.in_(chunk))
+            )
+            found.update(rows.scalars())
+        return found
+
+    async def add_transactions(self, records: list[TransactionRecord]) -> None:
+        await insert_rows(self.session, transactions, [r.__dict__.copy() for r in records])
+
+    async def transaction(self, transaction_id: str, *, for_update: bool = False) -> TransactionRecord | None:
+        statement = select(transactions).where(transactions.c.transaction_id == transaction_id)
+        if for_update:
+            statement = statement.with_for_update()
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else _transaction(row)
+
+    async def set_transaction(
+        self,
+        transaction_id: str,
+        *,
+        status: str,
+        allocation_id: str | None,
+        proposal: bytes,
+        now: dt.datetime,
+        held: bool | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "allocation_id": allocation_id,
+            "proposal": proposal,
+            "updated_at": now,
+        }
+        if held is not None:
+            values["held"] = held
+        await self.session.execute(
+            update(transactions).where(transactions.c.transaction_id == transaction_id).values(**values)
+        )
+
+    async def ledger_changed(self, entities: Iterable[str], now: dt.datetime) -> None:
+        wanted = sorted(set(entities))
+        if not wanted:
+            return
+        known = set(
+            (await self.session.execute(select(ledger_changes.c.entity).where(ledger_changes.c.entity.in_(wanted))))
+            .scalars()
+            .all()
+        )
+        if known:
+            await self.session.execute(
+                update(ledger_changes)
+                .where(ledger_changes.c.entity.in_(sorted(known)))
+                .values(version=ledger_changes.c.version + 1, changed_at=now)
+            )
+        new = [{"entity": e, "version": 1, "rematched_version": 0, "changed_at": now} for e in wanted if e not in known]
+        if new:
+            await self.session.execute(insert(ledger_changes), new)
+
+    async def entities_to_rematch(self) -> list[tuple[str, int]]:
+        """Entities whose ledger changed since their queued lines were last matched, with the change's version."""
+        rows = await self.session.execute(
+            select(ledger_changes.c.entity, ledger_changes.c.version).where(
+                ledger_changes.c.rematched_version < ledger_changes.c.version
+            )
+        )
+        return [(r.entity, r.version) for r in rows]
+
+    async def rematched(self, entity: str, version: int) -> None:
+        await self.session.execute(
+            update(ledger_changes).where(ledger_changes.c.entity == entity).values(rematched_version=version)
+        )
+
+    async def queued_lines(self, entity: str, limit: int) -> list[TransactionRecord]:
+        """Lines of the entity waiting in review or suspense that no person has held, oldest first."""
+        rows = await self.session.execute(
+            select(transactions)
+            .where(
+                transactions.c.entity == entity,
+                transactions.c.status.in_(("in_review", "suspense")),
+                transactions.c.held.is_(False),
+            )
+            .order_by(transactions.c.booking_date, transactions.c.transaction_id)
+            .limit(limit)
+            # Locked until the pass commits: a collector's confirmation of one of them waits, then sees it applied.
+            .with_for_update()
+        )
+        return [_transaction(r) for r in rows]
+
+    async def queue(
+        self, status: str, entity: str, limit: int, after: tuple[dt.date, str] | None
+    ) -> tuple[list[TransactionRecord], int]:
+        where = [transactions.c.status == status]
+        if entity:
+            where.append(transactions.c.entity == entity)
+        total = await self.session.scalar(select(func.count()).select_from(transactions).where(*where)) or 0
+        statement = select(transactions).where(*where)
+        if after is not None:
+            booked, tid = after
+            statement = statement.where(
+                or_(
+                    transactions.c.booking_date > booked,
+                    and_(transactions.c.booking_date == booked, transactions.c.transaction_id > tid),
+                )
+            )
+        rows = await self.session.execute(
+            statement.order_by(transactions.c.booking_date, transactions.c.transaction_id).limit(limit)
+        )
+        return [_transaction(r) for r in rows], total
+
+    async def add_allocation(
+        self,
+        record: AllocationRecord,
+        lines: list[tuple[str, Money]],
+        now: dt.datetime,
+    ) -> None:
+        await self.session.execute(insert(allocations).values(**record.__dict__, created_at=now, reversed_at=None))
+        await insert_rows(
+            self.session,
+            allocation_lines,
+            [
+                {
+                    "allocation_id": record.allocation_id,
+                    "item_id": item_id,
+                    "settled": settled.amount,
+                    "currency": settled.currency,
+                    "active": True,
+                    "reflected": False,
+                    "created_at": now,
+                }
+                for item_id, settled in lines
+            ],
+        )
+
+    async def allocation(self, allocation_id: str, *, for_update: bool = False) -> AllocationRecord | None:
+        statement = select(allocations).where(allocations.c.allocation_id == allocation_id)
+        if for_update:
+            statement = statement.with_for_update()
+        row = (await self.session.execute(statement)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return AllocationRecord(
+            m["allocation_id"], m["transaction_id"], m["customer_id"], m["entity"], m["status"], m["decision"]
+        )
+
+    async def reverse_allocation(self, allocation_id: str, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(allocations)
+            .where(allocations.c.allocation_id == allocation_id)
+            .values(status="reversed", reversed_at=now)
+        )
+        await self.session.execute(
+            update(allocation_lines).where(allocation_lines.c.allocation_id == allocation_id).values(active=False)
+        )
+
+
+def _customer_row(c: Customer) -> dict[str, Any]:
+    return {"customer_id": c.customer_id, "entity": c.entity, "account_number": c.account_number, "name": c.name}
+
+
+def _item_row(i: OpenItem) -> dict[str, Any]:
+    return {
+        "item_id": i.item_id,
+        "customer_id": i.customer_id,
+        "entity": i.entity,
+        "number": i.number,
+        "kind": i.kind,
+        "due_date": i.due_date,
+        "currency": i.open_amount.currency,
+        "open_amount": i.open_amount.amount,
+        "reference": i.reference,
+    }
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes for what was stored in UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
 
 class UnitOfWork(SqlUnitOfWork):
-    pass
+    repo: MatchingRepository
+
+    def _open(self) -> None:
+        self.repo = MatchingRepository(self)

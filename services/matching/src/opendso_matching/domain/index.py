@@ -1,0 +1,99 @@
+"""The open items, customers, known IBANs and aliases the engine looks payments up in.
+
+The same index serves the offline ``opendso match`` run (every item of a file) and the service
+(the items a batch of bank lines can concern, loaded from its tables).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+
+from opendso_money import Money
+
+from opendso_matching.domain.keys import item_keys
+from opendso_matching.domain.model import Customer, OpenItem
+from opendso_matching.domain.names import NameIndex
+
+
+def normalise_iban(iban: str) -> str:
+    return "".join(iban.split()).upper()
+
+
+class MatchIndex:
+    def __init__(self) -> None:
+        self._items: dict[str, OpenItem] = {}
+        self._by_key: dict[str, list[str]] = defaultdict(list)
+        self._by_customer: dict[str, list[str]] = defaultdict(list)
+        self._customers: dict[str, Customer] = {}
+        self._ibans: dict[str, str] = {}
+        self.names = NameIndex()
+
+    # --- building ---------------------------------------------------------------------------------
+
+    def add_customer(self, customer: Customer) -> None:
+        self._customers[customer.customer_id] = customer
+        self.names.add(customer.customer_id, customer.name)
+
+    def add_alias(self, customer_id: str, alias: str) -> None:
+        """A name this customer pays under (learned from a collector's confirmation)."""
+        self.names.add(customer_id, alias)
+
+    def add_iban(self, iban: str, customer_id: str) -> None:
+        self._ibans[normalise_iban(iban)] = customer_id
+
+    def add_item(self, item: OpenItem) -> None:
+        """Add an item, or replace the one of that id (its new open amount, or its new number or customer)."""
+        old = self._items.get(item.item_id)
+        self._items[item.item_id] = item
+        if old is not None:
+            if (old.number, old.reference, old.customer_id) == (item.number, item.reference, item.customer_id):
+                return
+            # Its keys or its customer changed: the old ones would find it under what it no longer is.
+            self._unindex(old)
+        for key in item_keys(item.number, item.reference):
+            self._by_key[key].append(item.item_id)
+        self._by_customer[item.customer_id].append(item.item_id)
+
+    def _unindex(self, item: OpenItem) -> None:
+        for key in item_keys(item.number, item.reference):
+            ids = self._by_key.get(key)
+            if ids is not None and item.item_id in ids:
+                ids.remove(item.item_id)
+        owned = self._by_customer.get(item.customer_id)
+        if owned is not None and item.item_id in owned:
+            owned.remove(item.item_id)
+
+    def add_items(self, items: Iterable[OpenItem]) -> None:
+        for item in items:
+            self.add_item(item)
+
+    def reduce(self, item_id: str, paid: Money) -> None:
+        """What an applied allocation leaves open, so that the next payment does not pay it again."""
+        item = self._items[item_id]
+        self._items[item_id] = replace(item, open_amount=item.open_amount - paid)
+
+    # --- looking up -------------------------------------------------------------------------------
+
+    def item(self, item_id: str) -> OpenItem | None:
+        return self._items.get(item_id)
+
+    def items_by_key(self, key: str) -> list[OpenItem]:
+        return [self._items[i] for i in self._by_key.get(key, ())]
+
+    def items_of(self, customer_id: str) -> list[OpenItem]:
+        """The customer's items, paid ones included."""
+        return [self._items[i] for i in self._by_customer.get(customer_id, ())]
+
+    def open_items_of(self, customer_id: str) -> list[OpenItem]:
+        return [i for i in self.items_of(customer_id) if i.is_open]
+
+    def customer(self, customer_id: str) -> Customer | None:
+        return self._customers.get(customer_id)
+
+    def customer_of_iban(self, iban: str) -> str | None:
+        return self._ibans.get(normalise_iban(iban)) if iban else None
+
+    def __len__(self) -> int:
+        return len(self._items)

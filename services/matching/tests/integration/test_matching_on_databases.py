@@ -1,0 +1,361 @@
+"""The matching service's handlers over its real store and migrations, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from opendso.banking.v1 import banking_pb2 as bk
+from opendso.common.v1.common_pb2 import EventMeta
+from opendso.matching.v1 import matching_pb2 as mt
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso_bus import InvalidRequest
+from opendso_bus.outbox import Outbox
+from opendso_contracts.registry import subject_for
+from opendso_contracts.convert import date_to_proto
+from opendso_db import create_engine, ensure_database, session_factory, upgrade
+from opendso_matching import handlers
+from opendso_matching.app import MIGRATIONS
+from opendso_matching.store import OUTBOX, UnitOfWork
+from sqlalchemy import select
+
+from conftest import MakeDatabase
+
+pytestmark = pytest.mark.integration
+NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+DEPS = handlers.Deps(now=lambda: NOW)
+IBAN_DUPONT = "FR7630006000011234567890189"
+IBAN_UNKNOWN = "DE89370400440532013000"
+
+
+@pytest.fixture
+async def new_uow(make_database: MakeDatabase) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    url = await make_database("matching")
+    await ensure_database(url)
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    yield lambda: UnitOfWork(sessions, Outbox(OUTBOX), "matching")
+    await engine.dispose()
+
+
+def meta(event_id: str, at: dt.datetime = NOW - dt.timedelta(days=1)) -> EventMeta:
+    stamp = Timestamp()
+    stamp.FromDatetime(at)
+    return EventMeta(event_id=event_id, occurred_at=stamp, source="importer", entity="FR01")
+
+
+def customer(account: str, name: str) -> rv.CustomerChange:
+    return rv.CustomerChange(
+        type=rv.CHANGE_TYPE_CREATED,
+        customer=rv.Customer(customer_id=f"FR01/{account}", entity="FR01", account_number=account, name=name),
+    )
+
+
+def item(account: str, number: str, open_amount: str, due: dt.date, kind: int = rv.ITEM_KIND_INVOICE) -> rv.ItemChange:
+    money = {"amount": open_amount, "currency": "EUR"}
+    kind_name = "credit_note" if kind == rv.ITEM_KIND_CREDIT_NOTE else "invoice"
+    return rv.ItemChange(
+        type=rv.CHANGE_TYPE_CREATED,
+        item=rv.OpenItem(
+            item_id=f"FR01/{kind_name}/{number}",
+            customer_id=f"FR01/{account}",
+            entity="FR01",
+            account_number=account,
+            number=number,
+            kind=kind,
+            issue_date=date_to_proto(due - dt.timedelta(days=30)),
+            due_date=date_to_proto(due),
+            amount=money,
+            open_amount=money,
+        ),
+    )
+
+
+def line(tid: str, amount: str, *, text: str = "", name: str = "", iban: str = "") -> bk.BankTransaction:
+    return bk.BankTransaction(
+        transaction_id=tid,
+        entity="FR01",
+        booking_date=date_to_proto(dt.date(2026, 11, 20)),
+        amount={"amount": amount, "currency": "EUR"},
+        counterparty_name=name,
+        counterparty_iban=iban,
+        remittance_text=text,
+    )
+
+
+async def seed(new_uow: Callable[[], UnitOfWork]) -> None:
+    async with new_uow() as uow:
+        await handlers.record_customers(
+            rv.CustomersChanged(
+                meta=meta("c1"),
+                changes=[
+                    customer("C001", "Dupont Industrie SARL"),
+                    customer("C002", "Martin et Fils SA"),
+                    customer("C003", "Bäckerei Müller GmbH"),
+                ],
+            ),
+            uow,
+            DEPS,
+        )
+        await handlers.record_items(
+            rv.ItemsChanged(
+                meta=meta("i1"),
+                changes=[
+                    item("C001", "F-2026-000101", "1200.00", dt.date(2026, 10, 1)),
+                    item("C001", "F-2026-000102", "300.00", dt.date(2026, 10, 15)),
+                    item("C002", "F-2026-000201", "980.40", dt.date(2026, 10, 5)),
+                    item("C002", "F-2026-000202", "150.00", dt.date(2026, 10, 20)),
+                    item("C003", "F-2026-000301", "75.00", dt.date(2026, 10, 2)),
+                    item("C003", "F-2026-000302", "75.00", dt.date(2026, 10, 9)),
+                ],
+            ),
+            uow,
+            DEPS,
+        )
+        await uow.commit()
+
+
+async def receive(new_uow: Callable[[], UnitOfWork], event_id: str, *lines: bk.BankTransaction) -> None:
+    async with new_uow() as uow:
+        await handlers.match_transactions(
+            bk.BankTransactionsReceived(meta=meta(event_id, NOW), transactions=list(lines)), uow, DEPS
+        )
+        await uow.commit()
+
+
+async def published(new_uow: Callable[[], UnitOfWork], message_type: type[Any]) -> list[Any]:
+    async with new_uow() as uow:
+        rows = await uow.session.execute(
+            select(OUTBOX.c.payload).where(OUTBOX.c.subject == subject_for(message_type)).order_by(OUTBOX.c.seq)
+        )
+        return [message_type.FromString(payload) for (payload,) in rows]
+
+
+async def entry(new_uow: Callable[[], UnitOfWork], tid: str) -> mt.ReviewEntry:
+    async with new_uow() as uow:
+        return await handlers.get_transaction_match(mt.GetTransactionMatch(transaction_id=tid), uow)
+
+
+async def test_lines_are_applied_queued_or_suspended_and_a_redelivery_changes_nothing(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    batch = [
+        line("T1", "1200.00", text="Facture F-2026-000101", name="DUPONT INDUSTRIE"),
+        line("T2", "75.00", name="BAECKEREI MUELLER"),
+        line("T3", "55.10", text="merci", name="Someone Unknown Ltd"),
+        line("T4", "-20.00", text="bank fees"),
+    ]
+    await receive(new_uow, "b1", *batch)
+    first = await published(new_uow, mt.PaymentAllocated)
+    assert [(p.transaction_id, [a.item_id for a in p.allocations], p.automatic) for p in first] == [
+        ("T1", ["FR01/invoice/F-2026-000101"], True)
+    ]
+    assert Decimal(first[0].allocations[0].amount.amount) == Decimal("1200.00")
+    assert (await entry(new_uow, "T2")).status == mt.TRANSACTION_STATUS_IN_REVIEW
+    t2 = await entry(new_uow, "T2")
+    # Two items of 75.00: the oldest is proposed, the other is the alternative.
+    assert [a.item_id for a in t2.proposal.allocations] == ["FR01/invoice/F-2026-000301"]
+    assert list(t2.proposal.alternative_item_ids) == ["FR01/invoice/F-2026-000302"]
+    assert (await entry(new_uow, "T3")).status == mt.TRANSACTION_STATUS_SUSPENSE
+    assert (await entry(new_uow, "T4")).status == mt.TRANSACTION_STATUS_IGNORED
+    queued = await published(new_uow, mt.TransactionQueued)
+    assert sorted(q.transaction.transaction_id for q in queued) == ["T2", "T3"]
+
+    # The same statement again (a redelivery, or a second file repeating lines): nothing new.
+    await receive(new_uow, "b2", *batch)
+    assert len(await published(new_uow, mt.PaymentAllocated)) == 1
+    assert len(await published(new_uow, mt.TransactionQueued)) == 2
+
+    async with new_uow() as uow:
+        queue = await handlers.list_review_queue(mt.ListReviewQueue(entity="FR01"), uow)
+        suspense = await handlers.list_review_queue(mt.ListReviewQueue(status=mt.TRANSACTION_STATUS_SUSPENSE), uow)
+    assert [e.transaction.transaction_id for e in queue.entries] == ["T2"]
+    assert [e.transaction.transaction_id for e in suspense.entries] == ["T3"]
+
+
+async def test_partial_payments_and_what_the_ledger_says_afterwards(new_uow: Callable[[], UnitOfWork]) -> None:
+    await seed(new_uow)
+    # A part payment quoting the invoice, from a payer whose name fits: applied, and its IBAN learned.
+    first = line("P1", "500.00", text="F-2026-000101 acompte", name="DUPONT INDUSTRIE", iban=IBAN_DUPONT)
+    await receive(new_uow, "b1", first)
+    # The rest, from the same IBAN under another name: the IBAN now vouches for the customer.
+    await receive(new_uow, "b2", line("P2", "700.00", text="F-2026-000101 solde", name="DI SARL", iban=IBAN_DUPONT))
+    allocated = await published(new_uow, mt.PaymentAllocated)
+    assert [(p.transaction_id, p.allocations[0].amount.amount) for p in allocated] == [
+        ("P1", "500.00"),
+        ("P2", "700.00"),
+    ]
+    # A third payment quoting the paid invoice is not applied to it again.
+    await receive(new_uow, "b3", line("P3", "1200.00", text="F-2026-000101"))
+    assert (await entry(new_uow, "P3")).status != mt.TRANSACTION_STATUS_APPLIED or not (
+        await entry(new_uow, "P3")
+    ).proposal.allocations
+
+    # The ERP then reports the item paid (a newer state): the allocations are in it and come off nothing.
+    closed = item("C001", "F-2026-000101", "1200.00", dt.date(2026, 10, 1))
+    closed.type = rv.CHANGE_TYPE_CLOSED
+    async with new_uow() as uow:
+        await handlers.record_items(
+            rv.ItemsChanged(meta=meta("i2", NOW + dt.timedelta(hours=1)), changes=[closed]), uow, DEPS
+        )
+        await uow.commit()
+    async with new_uow() as uow:
+        [state] = await uow.repo.items_by_ids(["FR01/invoice/F-2026-000101"])
+    assert state.open_amount.amount == 0
+
+
+async def test_a_collector_confirms_and_the_service_learns_the_payer(new_uow: Callable[[], UnitOfWork]) -> None:
+    await seed(new_uow)
+    await receive(new_uow, "b1", line("R1", "1130.40", text="paiement", name="M&F HOLDING", iban=IBAN_UNKNOWN))
+    assert (await entry(new_uow, "R1")).status == mt.TRANSACTION_STATUS_SUSPENSE
+
+    confirm = mt.ConfirmMatch(
+        transaction_id="R1",
+        customer_id="FR01/C002",
+        allocations=[
+            mt.AllocationRequest(item_id="FR01/invoice/F-2026-000201", amount="980.40"),
+            mt.AllocationRequest(item_id="FR01/invoice/F-2026-000202", amount="150.00"),
+        ],
+        user="alice",
+    )
+    async with new_uow() as uow:
+        decision = await handlers.confirm_match(confirm, uow, DEPS)
+    assert decision.entry.status == mt.TRANSACTION_STATUS_APPLIED
+    assert sorted(decision.learned) == sorted([f"IBAN {IBAN_UNKNOWN} is FR01/C002", "name 'M&F HOLDING' is FR01/C002"])
+    [manual] = await published(new_uow, mt.PaymentAllocated)
+    assert (manual.automatic, manual.decided_by, manual.unallocated.amount) == (False, "alice", "0.00")
+
+    # A retried confirmation answers the same decision and publishes nothing.
+    async with new_uow() as uow:
+        again = await handlers.confirm_match(confirm, uow, DEPS)
+    assert again.replayed and again.allocation_id == decision.allocation_id
+    assert len(await published(new_uow, mt.PaymentAllocated)) == 1
+
+    # Next month the same payer, same IBAN, no reference: matched by itself.
+    async with new_uow() as uow:
+        await handlers.record_items(
+            rv.ItemsChanged(meta=meta("i3"), changes=[item("C002", "F-2026-000250", "410.00", dt.date(2026, 11, 5))]),
+            uow,
+            DEPS,
+        )
+        await uow.commit()
+    await receive(new_uow, "b2", line("R2", "410.00", text="paiement", name="M&F HOLDING", iban=IBAN_UNKNOWN))
+    learned = await entry(new_uow, "R2")
+    assert learned.status == mt.TRANSACTION_STATUS_APPLIED
+    assert [a.item_id for a in learned.proposal.allocations] == ["FR01/invoice/F-2026-000250"]
+
+
+async def test_a_reversal_gives_the_items_back_and_is_idempotent(new_uow: Callable[[], UnitOfWork]) -> None:
+    await seed(new_uow)
+    await receive(new_uow, "b1", line("V1", "300.00", text="F-2026-000102"))
+    applied = await entry(new_uow, "V1")
+    assert applied.status == mt.TRANSACTION_STATUS_APPLIED
+    reverse = mt.ReverseAllocation(allocation_id=applied.allocation_id, reason="wrong customer", user="bob")
+    async with new_uow() as uow:
+        undone = await handlers.reverse_allocation(reverse, uow, DEPS)
+    assert undone.entry.status == mt.TRANSACTION_STATUS_IN_REVIEW and not undone.replayed
+    async with new_uow() as uow:
+        again = await handlers.reverse_allocation(reverse, uow, DEPS)
+    assert again.replayed
+    [reversal] = await published(new_uow, mt.AllocationReversed)
+    assert (reversal.transaction_id, reversal.reason, reversal.reversed_by) == ("V1", "wrong customer", "bob")
+    assert [a.item_id for a in reversal.allocations] == ["FR01/invoice/F-2026-000102"]
+    async with new_uow() as uow:
+        [state] = await uow.repo.items_by_ids(["FR01/invoice/F-2026-000102"])
+    assert state.open_amount.amount == Decimal("300.00")
+
+
+async def test_a_confirmation_that_does_not_fit_is_refused_with_the_field(new_uow: Callable[[], UnitOfWork]) -> None:
+    await seed(new_uow)
+    await receive(new_uow, "b1", line("X1", "100.00", text="?", name="Nobody"))
+    cases = [
+        (mt.ConfirmMatch(transaction_id="X1"), "customer_id is required"),
+        (
+            mt.ConfirmMatch(
+                transaction_id="X1",
+                customer_id="FR01/C001",
+                allocations=[mt.AllocationRequest(item_id="FR01/invoice/F-2026-000201", amount="100.00")],
+            ),
+            "allocations[0].item_id: FR01/invoice/F-2026-000201 belongs to FR01/C002",
+        ),
+        (
+            mt.ConfirmMatch(
+                transaction_id="X1",
+                customer_id="FR01/C001",
+                allocations=[mt.AllocationRequest(item_id="FR01/invoice/F-2026-000102", amount="1o0")],
+            ),
+            "allocations[0].amount: '1o0' is not a decimal amount",
+        ),
+        (
+            mt.ConfirmMatch(
+                transaction_id="X1",
+                customer_id="FR01/C001",
+                allocations=[
+                    mt.AllocationRequest(item_id="FR01/invoice/F-2026-000101", amount="90.00"),
+                    mt.AllocationRequest(item_id="FR01/invoice/F-2026-000102", amount="20.00"),
+                ],
+            ),
+            "110.00 EUR is more than the payment of 100.00 EUR",
+        ),
+    ]
+    for command, message in cases:
+        async with new_uow() as uow:
+            with pytest.raises(
+                InvalidRequest, match=message.replace("[", r"\[").replace("]", r"\]").replace("?", r"\?")
+            ):
+                await handlers.confirm_match(command, uow, DEPS)
+    # A split that leaves money over: the rest is the customer's unallocated payment.
+    async with new_uow() as uow:
+        decision = await handlers.confirm_match(
+            mt.ConfirmMatch(
+                transaction_id="X1",
+                customer_id="FR01/C001",
+                allocations=[mt.AllocationRequest(item_id="FR01/invoice/F-2026-000102", amount="60.00")],
+                skip_learning=True,
+            ),
+            uow,
+            DEPS,
+        )
+    assert not decision.learned
+    [allocated] = await published(new_uow, mt.PaymentAllocated)
+    assert allocated.unallocated.amount == "40.00"
+
+
+async def test_a_payment_that_came_before_its_invoice_is_applied_once_the_invoice_is_imported(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    early = line("E1", "640.00", text="Facture F-2026-000401", name="Dupont Industrie")
+    held = line("E2", "300.00", text="F-2026-000102")
+    await receive(new_uow, "b1", early, held)
+    # The payer is known by name, but none of its items fits: a collector would have to look.
+    assert (await entry(new_uow, "E1")).status == mt.TRANSACTION_STATUS_IN_REVIEW
+    # E2 was applied by itself, then a collector reversed it: it must stay with the collector.
+    async with new_uow() as uow:
+        await handlers.reverse_allocation(
+            mt.ReverseAllocation(allocation_id=(await entry(new_uow, "E2")).allocation_id, reason="check"), uow, DEPS
+        )
+    # Nothing changed in the ledger since: a pass does nothing.
+    assert await handlers.rematch_queued(new_uow, DEPS) == 0
+    async with new_uow() as uow:
+        await handlers.record_items(
+            rv.ItemsChanged(meta=meta("i9"), changes=[item("C001", "F-2026-000401", "640.00", dt.date(2026, 11, 1))]),
+            uow,
+            DEPS,
+        )
+        await uow.commit()
+    assert await handlers.rematch_queued(new_uow, DEPS) == 1
+    applied = await entry(new_uow, "E1")
+    assert applied.status == mt.TRANSACTION_STATUS_APPLIED
+    assert [a.item_id for a in applied.proposal.allocations] == ["FR01/invoice/F-2026-000401"]
+    assert (await entry(new_uow, "E2")).status == mt.TRANSACTION_STATUS_IN_REVIEW
+    # Done once: the next pass has nothing new to look at.
+    assert await handlers.rematch_queued(new_uow, DEPS) == 0
+    assert [p.transaction_id for p in await published(new_uow, mt.PaymentAllocated)] == ["E2", "E1"]

@@ -116,3 +116,26 @@ def demo_csv(today: dt.date) -> bytes:
         ]
     )
     return out.getvalue().encode("utf-8")
+
+
+# A bank statement for the demo customers, as an online bank exports it (CSV):
+# (counterparty, IBAN, remittance text, amount, currency). Each line shows one way a payment is matched.
+STATEMENT_LINES = [
+    # Quotes its invoice, pays it exactly: applied by itself.
+    ("ACME INDUSTRIES LTD", "GB33BUKB20201555555555", "Payment INV 1001 thank you", "1200.00", "EUR"),
+    # Quotes an invoice and its credit note, pays the difference: applied by itself.
+    ("MUELLER MASCHINENBAU", "DE89370400440532013000", "Rechnung INV-3001 abzgl. Gutschrift CN-3001", "14500.00", "EUR"),
+    # No reference, the name fits, the amount fits one invoice: proposed, a collector confirms.
+    ("BOULANGERIE DUPONT", "FR7630006000011234567890189", "VIREMENT", "845.50", "EUR"),
+    # Nobody we know: the suspense list.
+    ("J. DOE", "NL91ABNA0417164300", "donation", "99.00", "EUR"),
+]
+
+
+def demo_statement_csv(today: dt.date) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(["Booking date", "Value date", "Counterparty", "IBAN", "Reference", "Amount", "Currency"])
+    for name, iban, text, amount, currency in STATEMENT_LINES:
+        writer.writerow([today.isoformat(), today.isoformat(), name, iban, text, amount, currency])
+    return out.getvalue().encode("utf-8")

@@ -52,6 +52,11 @@ def run(
                 f"demo data   {report['customers_created']} customers, {report['items_opened']} items opened, "
                 f"{report['rows_rejected']} row rejected: {report['errors']}"
             )
+            statement = system.load_demo_statement()
+            typer.echo(
+                f"demo bank   {statement['transactions_published']} statement lines sent to matching "
+                f"(review queue: {system.base_url}/api/v1/matching/review)"
+            )
             if demo_customers:
                 generated = system.load_generated(demo_customers)
                 typer.echo(
@@ -61,7 +66,8 @@ def run(
         base = system.base_url
         typer.echo(
             f"API docs    {base}/docs\nHealth      {base}/health\nAgenda      {base}/api/v1/agenda\n"
-            f"Aging       {base}/api/v1/reports/aging\nOutbox      {base}/outbox  (files in {var}/outbox)\n"
+            f"Aging       {base}/api/v1/reports/aging\nMatching    {base}/api/v1/matching/review\n"
+            f"Outbox      {base}/outbox  (files in {var}/outbox)\n"
             f"Logs        {var}/log/\nPress Ctrl-C to stop."
         )
         while not stop["now"]:

@@ -15,7 +15,7 @@ import httpx
 from opendso_bus.nats_server import NatsServer, free_port
 from sqlalchemy.engine import make_url
 
-from opendso_cli.demo import demo_csv
+from opendso_cli.demo import demo_csv, demo_statement_csv
 
 SERVICES = ("importer", "matching", "scenario", "messaging", "risk", "fx", "reporting")
 
@@ -124,6 +124,19 @@ class System:
             f"{self.base_url}/api/v1/imports/receivables",
             files={"file": ("demo.csv", demo_csv(dt.date.today()), "text/csv")},
             headers={"Idempotency-Key": f"demo-{dt.date.today().isoformat()}"},
+            timeout=60,
+        )
+        answer.raise_for_status()
+        report: dict[str, object] = answer.json()
+        return report
+
+    def load_demo_statement(self) -> dict[str, object]:
+        """A bank statement paying some demo invoices: the matching service applies, proposes or suspends each line."""
+        answer = httpx.post(
+            f"{self.base_url}/api/v1/imports/statements",
+            params={"entity": "DEMO"},
+            files={"file": ("demo-statement.csv", demo_statement_csv(dt.date.today()), "text/csv")},
+            headers={"Idempotency-Key": f"demo-statement-{dt.date.today().isoformat()}"},
             timeout=60,
         )
         answer.raise_for_status()

@@ -21,7 +21,7 @@ from opendso.banking.v1 import banking_pb2 as bk
 from opendso.common.v1.common_pb2 import EventMeta
 from opendso.matching.v1 import matching_pb2 as mt
 from opendso.receivables.v1 import receivables_pb2 as rv
-from opendso_bus import InvalidRequest, NotFound
+from opendso_bus import InvalidRequest, NotFound, QueryError
 from opendso_contracts.convert import date_from_proto, money_from_proto, money_to_proto
 from opendso_money import Money
 
@@ -468,6 +468,8 @@ async def confirm_match(command: mt.ConfirmMatch, uow: UnitOfWork, deps: Deps) -
         raise NotFound(f"no bank transaction {command.transaction_id!r}")
     proposal = mt.Proposal.FromString(record.proposal)
     if command.accept_proposal:
+        if command.customer_id or command.allocations:
+            raise InvalidRequest("accept_proposal takes the proposal as it stands: send no customer_id or allocations")
         if not proposal.customer_id:
             raise InvalidRequest("the proposal names no customer: choose the customer and the items")
         command.customer_id = proposal.customer_id
@@ -523,8 +525,8 @@ async def _replay_or_refuse(record: TransactionRecord, command: mt.ConfirmMatch,
     }
     if decided.customer_id == command.customer_id and same_items:
         return mt.MatchDecision(entry=_entry(record), allocation_id=record.allocation_id, replayed=True)
-    raise InvalidRequest(
-        f"{record.transaction_id} is already applied (allocation {record.allocation_id}); reverse it first"
+    raise QueryError(
+        "conflict", f"{record.transaction_id} is already applied (allocation {record.allocation_id}); reverse it first"
     )
 
 

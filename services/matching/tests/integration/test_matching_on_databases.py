@@ -14,7 +14,7 @@ from opendso.banking.v1 import banking_pb2 as bk
 from opendso.common.v1.common_pb2 import EventMeta
 from opendso.matching.v1 import matching_pb2 as mt
 from opendso.receivables.v1 import receivables_pb2 as rv
-from opendso_bus import InvalidRequest
+from opendso_bus import InvalidRequest, QueryError
 from opendso_bus.outbox import Outbox
 from opendso_contracts.registry import subject_for
 from opendso_contracts.convert import date_to_proto
@@ -237,6 +237,12 @@ async def test_a_collector_confirms_and_the_service_learns_the_payer(new_uow: Ca
         again = await handlers.confirm_match(confirm, uow, DEPS)
     assert again.replayed and again.allocation_id == decision.allocation_id
     assert len(await published(new_uow, mt.PaymentAllocated)) == 1
+    # Another decision on an applied line is a conflict: the allocation must be reversed first.
+    other = mt.ConfirmMatch(transaction_id="R1", customer_id="FR01/C002", allocations=[confirm.allocations[0]])
+    async with new_uow() as uow:
+        with pytest.raises(QueryError, match="reverse it first") as refused:
+            await handlers.confirm_match(other, uow, DEPS)
+    assert refused.value.code == "conflict"
 
     # Next month the same payer, same IBAN, no reference: matched by itself.
     async with new_uow() as uow:

@@ -25,6 +25,7 @@ from opendso_bus import InvalidRequest, NotFound, QueryError
 from opendso_contracts.convert import date_from_proto, money_from_proto, money_to_proto
 from opendso_money import Money
 
+from opendso_matching.domain.amounts import convert
 from opendso_matching.domain.engine import MatchConfig, RateLookup, match
 from opendso_matching.domain.index import MatchIndex, normalise_iban
 from opendso_matching.domain.keys import compact, digits_key, text_keys
@@ -434,7 +435,8 @@ async def _chosen_allocations(
         assert amount is not None
         due = item.open_amount.amount
         settled = amount + (write_off or 0)
-        if amount == 0 or (due != 0 and (amount > 0) != (due > 0)):
+        # Zero is allowed only with a write-off: a tiny invoice the shortfall settles whole.
+        if (amount == 0 and not write_off) or (amount != 0 and due != 0 and (amount > 0) != (due > 0)):
             raise InvalidRequest(f"{where}.amount: {amount} does not have the sign of what {item.number} owes ({due})")
         if abs(settled) > abs(due):
             raise InvalidRequest(f"{where}.amount: {settled} is more than the {due} {item.number} still owes")
@@ -456,7 +458,7 @@ async def _chosen_allocations(
         target = currencies.pop()
         if not proposal.rate:
             raise InvalidRequest(f"the payment is in {paid.currency}, the items in {target}, and no rate is known")
-        paid = Money((paid.amount * Decimal(proposal.rate)).quantize(Decimal("0.01")), target)
+        paid = convert(paid, Decimal(proposal.rate), target)
     if total > paid.amount:
         raise InvalidRequest(f"allocations: {total} {paid.currency} is more than the payment of {paid}")
     return chosen, Money(paid.amount - total, paid.currency)

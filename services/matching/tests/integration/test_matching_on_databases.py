@@ -16,8 +16,8 @@ from opendso.matching.v1 import matching_pb2 as mt
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import InvalidRequest, QueryError
 from opendso_bus.outbox import Outbox
-from opendso_contracts.registry import subject_for
 from opendso_contracts.convert import date_to_proto
+from opendso_contracts.registry import subject_for
 from opendso_db import create_engine, ensure_database, session_factory, upgrade
 from opendso_matching import handlers
 from opendso_matching.app import MIGRATIONS

@@ -26,9 +26,15 @@ def test_digits_key_is_the_number_without_leading_zeros(number: str, expected: s
     assert digits_key(number) == expected
 
 
-@pytest.mark.parametrize("number", ["F-0042", "000001234", "1234", "A12B34567", "NO DIGITS", ""])
+@pytest.mark.parametrize(
+    "number", ["F-0042", "000001234", "1234", "A12B34567", "DE01-CN-2026-007377", "2026 CN 007377", "NO DIGITS", ""]
+)
 def test_digits_key_needs_one_run_of_enough_digits(number: str) -> None:
     assert digits_key(number) is None
+
+
+def test_a_credit_note_and_the_invoice_of_the_same_sequence_share_no_key() -> None:
+    assert not item_keys("DE01-2026-007377") & item_keys("DE01-CN-2026-007377")
 
 
 def test_item_keys_cover_number_and_reference() -> None:
@@ -91,6 +97,12 @@ def test_noise_words_are_no_keys_by_themselves() -> None:
 def test_text_tokens_leave_noise_words_out() -> None:
     assert text_tokens("Rechnung Nr. F-2024/000123 und 124") == ["F", "2024", "000123", "124"]
     assert text_tokens("") == []
+
+
+def test_a_number_in_four_parts_is_read_whole() -> None:
+    keys = text_keys("Rg. DE01-2026-080447 abzgl. Gutschrift DE01-CN-2026-007351")
+    assert "DE01CN2026007351" in keys
+    assert "DE012026080447" in keys
 
 
 def test_rf_reference_printed_in_groups_of_four_is_read_whole() -> None:

@@ -10,7 +10,11 @@ from opendso_matching.domain.names import MAX_CUSTOMERS_PER_WORD, NameIndex, nam
     ("held", "as_the_bank_writes_it", "words"),
     [
         ("Müller Maschinenbau GmbH", "MUELLER MASCHINENBAU GMBH", ("muller", "maschinenbau")),
-        ("Société Générale de Peinture SARL", "SOCIETE GENERALE DE PEINTURE", ("societe", "generale", "de", "peinture")),
+        (
+            "Société Générale de Peinture SARL",
+            "SOCIETE GENERALE DE PEINTURE",
+            ("societe", "generale", "de", "peinture"),
+        ),
         ("Stavby Novák s.r.o.", "STAVBY NOVAK SRO", ("stavby", "novak")),
         ("Stavby Novák spol. s r.o.", "STAVBY NOVAK S.R.O", ("stavby", "novak")),
         ("Kowalski Sp. z o.o.", "KOWALSKI SP Z OO", ("kowalski",)),

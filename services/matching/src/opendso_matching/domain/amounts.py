@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from opendso_money import Money
+
 from opendso_matching.domain.model import OpenItem
 
 
@@ -25,6 +27,12 @@ class Tolerance:
     def allowed(self, due: Decimal, *, converted: bool = False) -> Decimal:
         percent = self.percent + (self.fx_percent if converted else Decimal(0))
         return max(self.absolute, abs(due) * percent / 100)
+
+
+def convert(amount: Money, rate: Decimal, currency: str) -> Money:
+    """``amount`` in ``currency`` at ``rate`` (units of ``currency`` per unit of the amount's), rounded half-up
+    to the currency's minor unit (none for JPY, three for KWD): what a bank would credit."""
+    return Money(amount.amount * rate, currency).rounded()
 
 
 def short_by(paid: Decimal, due: Decimal, tolerance: Tolerance, *, converted: bool = False) -> Decimal | None:
@@ -94,9 +102,16 @@ def find_subsets(items: Sequence[OpenItem], amount: Decimal, *, limit: int = 2) 
                 continue
             bucket = additions.setdefault(new_total, [])
             for way in ways:
-                _keep(bucket, (*way, index), limit)
+                # Inlined first check of _keep: most sums are reached one way, and this loop is the hot path.
+                if len(bucket) < limit:
+                    bucket.append((*way, index))
+                else:
+                    _keep(bucket, (*way, index), limit)
         for total, ways in additions.items():
-            existing = states.setdefault(total, [])
+            existing = states.get(total)
+            if existing is None:
+                states[total] = ways
+                continue
             for way in ways:
                 _keep(existing, way, limit)
         if len(states) > MAX_STATES:

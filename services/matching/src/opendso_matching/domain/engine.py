@@ -3,7 +3,9 @@
 The evidence, strongest first:
 
 1. **References**: item numbers and payment references found in the remittance text or the
-   structured reference (RF creditor reference, variable symbol), see :mod:`keys`.
+   structured reference (RF creditor reference, variable symbol), see :mod:`keys`. A credit note
+   found only through its reference, the number of a named invoice, is not named: it is netted
+   when the amount says the payer netted it.
 2. **Customer**: the counterparty's IBAN already seen for a customer; else its name against
    customer names and learned aliases (fuzzy, see :mod:`names`).
 3. **Amount**: what the referenced items, one item, a subset of the customer's items or the whole
@@ -26,9 +28,9 @@ from decimal import Decimal
 from opendso_money import Money
 from rapidfuzz.distance import DamerauLevenshtein
 
-from opendso_matching.domain.amounts import Tolerance, find_subsets, short_by
+from opendso_matching.domain.amounts import Tolerance, convert, find_subsets, short_by
 from opendso_matching.domain.index import MatchIndex
-from opendso_matching.domain.keys import MIN_DIGITS, compact, digits_key, text_keys, text_tokens
+from opendso_matching.domain.keys import MIN_DIGITS, compact, digits_key, item_keys, text_keys, text_tokens
 from opendso_matching.domain.model import Allocation, OpenItem, Outcome, Payment, Proposal
 
 # (from currency, to currency, on) -> units of `to` for one unit of `from`, or None when unknown.
@@ -42,6 +44,8 @@ CONFIDENCE: dict[str, tuple[Decimal, Decimal]] = {
     "reference_exact_amount": (D("0.97"), D("0.99")),
     "reference_within_tolerance": (D("0.88"), D("0.95")),
     "reference_subset": (D("0.88"), D("0.95")),
+    # the named items less the credit notes that refer to them (the payer netted them without naming them)
+    "reference_credit_netted": (D("0.88"), D("0.95")),
     "reference_partial_one": (D("0.85"), D("0.93")),
     "reference_partial_several": (D("0.75"), D("0.85")),
     "reference_overpaid": (D("0.82"), D("0.92")),
@@ -51,6 +55,9 @@ CONFIDENCE: dict[str, tuple[Decimal, Decimal]] = {
     "typo_reference": (D("0.88"), D("0.95")),
     "one_item_amount": (D("0.88"), D("0.93")),
     "same_amount_several_items": (D("0.60"), D("0.70")),
+    "several_subsets": (D("0.60"), D("0.70")),
+    # an item named with a typo, but the amount is not what it owes (a part, or more)
+    "typo_reference_amount_differs": (D("0.70"), D("0.80")),
     "whole_balance": (D("0.88"), D("0.95")),
     "subset_of_items": (D("0.82"), D("0.92")),
     "one_item_within_tolerance": (D("0.80"), D("0.90")),
@@ -79,6 +86,17 @@ def match(
 
 
 @dataclass
+class _Named:
+    """What the references name: open items (in the order named, with how each was found), items already
+    paid, and credit notes found only through their reference, which is the number of a named invoice."""
+
+    items: list[OpenItem]
+    how: dict[str, str]
+    paid: list[OpenItem]
+    related: list[OpenItem]
+
+
+@dataclass
 class _Customer:
     customer_id: str
     # "iban", "name" or "" (only the references say it)
@@ -101,14 +119,14 @@ class _Matcher:
         p = self.payment
         if p.amount.amount <= 0:
             return self._proposal(Outcome.IGNORED, D(0), None, (), p.amount, ["money paid out, not a customer payment"])
-        referenced, how, paid_named = self._referenced_items()
+        named = self._referenced_items()
         iban_customer = self._iban_customer()
         names = self._name_matches()
-        if referenced:
-            return self._by_references(referenced, how, iban_customer, names)
-        if paid_named:
+        if named.items:
+            return self._by_references(named, iban_customer, names)
+        if named.paid:
             # Quoting a paid item is no ground for applying the money to some other item of the customer.
-            return self._already_paid(paid_named, iban_customer)
+            return self._already_paid(named.paid, iban_customer)
         customer = iban_customer or self._named_customer(names)
         if customer is None:
             if names:
@@ -126,9 +144,7 @@ class _Matcher:
 
     # --- references -----------------------------------------------------------------------------
 
-    def _referenced_items(self) -> tuple[list[OpenItem], dict[str, str], list[OpenItem]]:
-        """Open items the payment names, in the order it names them, how each was found, and the items it
-        names that are already paid."""
+    def _referenced_items(self) -> _Named:
         p = self.payment
         keys: list[tuple[str, str]] = []
         if p.structured_reference:
@@ -141,18 +157,43 @@ class _Matcher:
         found: dict[str, OpenItem] = {}
         how: dict[str, str] = {}
         paid: dict[str, OpenItem] = {}
+        # A credit note's reference is often the number of the invoice it credits: quoting the invoice
+        # finds the credit note too, which the payer did not name.
+        by_reference: dict[str, tuple[OpenItem, str]] = {}
         for key, where in keys:
             for item in self.index.items_by_key(key):
-                if item.entity != p.entity or item.item_id in found or item.item_id in paid:
+                if item.entity != p.entity or item.item_id in paid:
                     continue
                 if not item.is_open:
                     paid[item.item_id] = item
                     self.reasons.append(f"{item.number} is named in the {where} but is already paid")
                     continue
+                exact = key == compact(item.number) or bool(item.reference and key == compact(item.reference))
+                found_how = f"{item.number} found in the {where}" + ("" if exact else " (digits only)")
+                if item.item_id in found:
+                    # A longer run of the text yields the digits of a number before the number itself is
+                    # read ("INV F2024000123"): the item is named exactly if any key says so.
+                    if exact:
+                        how[item.item_id] = found_how
+                    continue
+                if item.open_amount.amount < 0 and key not in item_keys(item.number):
+                    earlier = by_reference.get(item.item_id)
+                    if earlier is None or exact:
+                        by_reference[item.item_id] = (item, found_how)
+                    continue
                 found[item.item_id] = item
-                exact = key == compact(item.number) or (item.reference and key == compact(item.reference))
-                how[item.item_id] = f"{item.number} found in the {where}" + ("" if exact else " (digits only)")
-        return list(found.values()), how, list(paid.values())
+                how[item.item_id] = found_how
+        numbers = {compact(i.number) for i in (*found.values(), *paid.values())}
+        related: list[OpenItem] = []
+        for item_id, (item, found_how) in by_reference.items():
+            if item_id in found:
+                continue
+            if compact(item.reference) in numbers:
+                related.append(item)
+            else:
+                found[item_id] = item
+                how[item_id] = found_how
+        return _Named(list(found.values()), how, list(paid.values()), related)
 
     def _already_paid(self, paid_named: list[OpenItem], iban_customer: _Customer | None) -> Proposal:
         customers = {i.customer_id for i in paid_named}
@@ -172,13 +213,10 @@ class _Matcher:
         return self._decide(confidence, customer_id, (), self.payment.amount)
 
     def _by_references(
-        self,
-        referenced: list[OpenItem],
-        how: dict[str, str],
-        iban_customer: _Customer | None,
-        names: list[tuple[str, float, str]],
+        self, named: _Named, iban_customer: _Customer | None, names: list[tuple[str, float, str]]
     ) -> Proposal:
-        customers = {i.customer_id for i in referenced}
+        how = named.how
+        customers = {i.customer_id for i in named.items}
         chosen: str | None = None
         if len(customers) == 1:
             chosen = next(iter(customers))
@@ -191,7 +229,7 @@ class _Matcher:
                 self.reasons.append("the references name items of several customers: " + ", ".join(sorted(customers)))
                 return self._proposal(Outcome.REVIEW, D("0.40"), None, (), self.payment.amount)
             self.reasons.append(f"the references name several customers; {chosen} is the payer's")
-        items = sorted((i for i in referenced if i.customer_id == chosen), key=_age)
+        items = sorted((i for i in named.items if i.customer_id == chosen), key=_age)
         self.reasons.extend(how[i.item_id] for i in items)
         corroborated = False
         conflict = False
@@ -219,7 +257,17 @@ class _Matcher:
             )
             items = [i for i in items if i.open_amount.currency == paid.currency]
         digits_only = all(how[i.item_id].endswith("(digits only)") for i in items)
-        grade, allocations, rest = self._fit_referenced(items, paid)
+        related = [i for i in named.related if i.customer_id == chosen and i.open_amount.currency == paid.currency]
+        taken = {i.item_id for i in (*items, *related)}
+        credits = [
+            i
+            for i in self.index.open_items_of(chosen)
+            if i.open_amount.amount < 0
+            and i.entity == self.payment.entity
+            and i.open_amount.currency == paid.currency
+            and i.item_id not in taken
+        ]
+        grade, allocations, rest = self._fit_referenced(items, paid, sorted(related, key=_age), credits)
         confidence = CONFIDENCE[grade][1 if corroborated else 0]
         if digits_only:
             confidence -= DIGITS_ONLY_PENALTY
@@ -229,7 +277,11 @@ class _Matcher:
             confidence = min(confidence, CONFLICT_CAP)
         return self._decide(confidence, chosen, allocations, rest)
 
-    def _fit_referenced(self, items: list[OpenItem], paid: Money) -> tuple[str, tuple[Allocation, ...], Money]:
+    def _fit_referenced(
+        self, items: list[OpenItem], paid: Money, related: list[OpenItem], credits: list[OpenItem]
+    ) -> tuple[str, tuple[Allocation, ...], Money]:
+        """How the payment fits the named items. ``related`` are credit notes on them the payer did not name,
+        ``credits`` the customer's other open credit notes."""
         total = _sum(items, paid.currency)
         converted = self.rate is not None
         short = short_by(paid.amount, total.amount, self.config.tolerance, converted=converted)
@@ -237,6 +289,19 @@ class _Matcher:
             self.reasons.append(_amount_reason(paid, total, short, "the named items"))
             grade = "reference_exact_amount" if short == 0 else "reference_within_tolerance"
             return grade, _settle(items, short), Money.zero(paid.currency)
+        for on_them in [related] + ([[c] for c in related] if len(related) > 1 else []):
+            netted = total + _sum(on_them, paid.currency)
+            short = short_by(paid.amount, netted.amount, self.config.tolerance, converted=converted)
+            if short is not None and netted.amount > 0:
+                numbers = ", ".join(i.number for i in on_them)
+                self.reasons.append(
+                    _amount_reason(paid, netted, short, f"the named items less {numbers} (credited on them)")
+                )
+                return (
+                    "reference_credit_netted",
+                    _settle(sorted([*items, *on_them], key=_age), short),
+                    Money.zero(paid.currency),
+                )
         if len(items) > 1:
             for item in items:
                 if item.open_amount == paid:
@@ -247,6 +312,17 @@ class _Matcher:
                 chosen = subsets.unique
                 self.reasons.append(f"{paid} is what {', '.join(i.number for i in chosen)} owe together")
                 return "reference_subset", _settle(list(chosen), D(0)), Money.zero(paid.currency)
+        # A payer also nets a credit note it does not name: only to the cent and only one credit note
+        # can do it, since a partial payment may come close by chance.
+        netting = [c for c in credits if total.amount + c.open_amount.amount == paid.amount]
+        if len(netting) == 1 and paid.amount > 0:
+            credit = netting[0]
+            self.reasons.append(f"{paid} is exactly what the named items owe less the credit note {credit.number}")
+            return (
+                "reference_credit_netted",
+                _settle(sorted([*items, credit], key=_age), D(0)),
+                Money.zero(paid.currency),
+            )
         if total.amount <= 0:
             # Credit notes outweigh what is named: settling them would leave more unallocated than was paid.
             self.reasons.append(f"the named items owe nothing in total ({total}): {paid} stays unallocated")
@@ -312,6 +388,7 @@ class _Matcher:
                 self.reasons.append(_amount_reason(paid, total, short, "those items"))
                 confidence = CONFIDENCE["typo_reference"][level] - fx
                 return self._decide(confidence, cid, _settle(typos, short), Money.zero(paid.currency))
+            self.reasons.append(f"{paid} is not what {', '.join(i.number for i in typos)} owe ({total})")
         invoices = [i for i in items if i.open_amount.amount > 0]
         exact = [i for i in invoices if i.open_amount == paid]
         if len(exact) == 1:
@@ -346,7 +423,19 @@ class _Matcher:
                 confidence = CONFIDENCE["subset_of_items"][level] - fx
                 return self._decide(confidence, cid, _settle(chosen, D(0)), Money.zero(paid.currency))
             if subsets.subsets:
-                self.reasons.append(f"several sets of items add up to {paid}")
+                # Several sets (or one, but not every item searched): a collector picks; the oldest is proposed.
+                first = list(subsets.subsets[0])
+                others = [i.item_id for s in subsets.subsets[1:] for i in s if i not in first]
+                searched = "not every item was searched" if subsets.exhausted else "several sets add up to it"
+                self.reasons.append(f"{paid} is what {', '.join(i.number for i in first)} owe together, but {searched}")
+                confidence = CONFIDENCE["several_subsets"][level] - fx
+                return self._decide(
+                    confidence,
+                    cid,
+                    _settle(first, D(0)),
+                    Money.zero(paid.currency),
+                    alternatives=tuple(dict.fromkeys(others)),
+                )
         near = [
             (i, s)
             for i in invoices
@@ -360,6 +449,18 @@ class _Matcher:
             self.reasons.append(_amount_reason(paid, item.open_amount, short, item.number))
             confidence = CONFIDENCE["one_item_within_tolerance"][level] - fx
             return self._decide(confidence, cid, _settle([item], short), Money.zero(paid.currency))
+        typo_total = _sum(typos, paid.currency)
+        if typos and typo_total.amount > 0:
+            # The text names these items, only the amount differs: a part, or more than they owe.
+            if paid < typo_total:
+                self.reasons.append(f"{paid} pays part of the {typo_total} they owe")
+                allocations, rest = _in_order(typos, paid), Money.zero(paid.currency)
+            else:
+                rest = paid - typo_total
+                self.reasons.append(f"{paid} is more than the {typo_total} they owe: {rest} stays unallocated")
+                allocations = _settle(typos, D(0))
+            confidence = CONFIDENCE["typo_reference_amount_differs"][level] - fx
+            return self._decide(confidence, cid, allocations, rest)
         self.reasons.append(f"no open item fits {paid}: it is recorded as an unallocated payment of {cid}")
         confidence = CONFIDENCE["nothing_fits"][level] - fx
         return self._decide(confidence, cid, (), paid)
@@ -369,9 +470,9 @@ class _Matcher:
         tokens = text_tokens(self.payment.remittance_text)
         if not tokens or not items:
             return []
-        # Runs of up to three tokens, as for the keys ("F 2024 000124"); in text order so that the
+        # Runs of up to four tokens, as for the keys ("F 2024 000124"); in text order so that the
         # reasons do not depend on set order.
-        runs = ("".join(tokens[i : i + n]) for i in range(len(tokens)) for n in (1, 2, 3) if i + n <= len(tokens))
+        runs = ("".join(tokens[i : i + n]) for i in range(len(tokens)) for n in (1, 2, 3, 4) if i + n <= len(tokens))
         candidates = list(dict.fromkeys(runs))
         found: list[OpenItem] = []
         for item in items:
@@ -417,7 +518,7 @@ class _Matcher:
             self.reasons.append(f"payment in {p.amount.currency}, items in {target}: no rate for {p.booking_date}")
             return None
         self.rate = rate
-        converted = Money((p.amount.amount * rate).quantize(D("0.01")), target)
+        converted = convert(p.amount, rate, target)
         self.reasons.append(f"{p.amount} is {converted} at {rate} ({p.booking_date})")
         return converted
 

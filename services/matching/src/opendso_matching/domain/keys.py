@@ -8,8 +8,9 @@ same invoice, and several numbers on one line. Both sides are reduced to keys:
   least :data:`MIN_DIGITS` digits remain, since short numbers ("12") are everywhere in a text
   (days, amounts, house numbers) and would find items by chance.
 
-A text offers its alphanumeric tokens and the runs of two and three adjacent tokens joined (what
-a separator split: "F 2024 000123"), so that each possible reading of a number is looked up.
+A text offers its alphanumeric tokens and the runs of two to four adjacent tokens joined (what
+separators split: "F 2024 000123", "DE01-CN-2026-000123"), so that each possible reading of a number
+is looked up.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ _NOISE_WORDS = frozenset(
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _DIGITS = re.compile(r"\d+")
+_LETTERS_BETWEEN_DIGITS = re.compile(r"\d[^A-Za-z0-9]*[A-Za-z][^0-9]*\d")
 
 
 def compact(text: str) -> str:
@@ -71,13 +73,13 @@ def digits_key(text: str) -> str | None:
     """The number's digits without leading zeros, or None when fewer than MIN_DIGITS remain.
 
     Only a number whose digits form one run ("F2024000123", "2024-000123") has a digits key:
-    "A12B34" is not a number a payer would shorten to "1234".
+    "A12B34" is not a number a payer would shorten to "1234", and the credit note "DE01-CN-2026-000123"
+    is not the invoice "DE01-2026-000123" (letters between the digits, separators or not).
     """
     runs = _DIGITS.findall(text)
     if not runs:
         return None
-    letters_between = len(runs) > 1 and bool(re.search(r"\d[A-Za-z]+\d", text))
-    if letters_between:
+    if len(runs) > 1 and _LETTERS_BETWEEN_DIGITS.search(text):
         return None
     stripped = "".join(runs).lstrip("0")
     return stripped if len(stripped) >= MIN_DIGITS else None
@@ -116,7 +118,7 @@ def text_keys(text: str) -> list[str]:
             if length == 1 and run[0] in _NOISE_WORDS:
                 continue
             joined = "".join(run)
-            if len(joined) > _RF_MAX and length > 3:
+            if len(joined) > _RF_MAX and length > 4:
                 break
             digits = digits_key(joined) if not joined.isdigit() else joined.lstrip("0")
             if digits is not None and len(digits) < MIN_DIGITS:
@@ -135,7 +137,7 @@ _RF_MAX = 25
 
 
 def _run_lengths(token: str) -> range:
-    return range(1, 8) if _RF_START.match(token) else range(1, 4)
+    return range(1, 8) if _RF_START.match(token) else range(1, 5)
 
 
 def text_tokens(text: str) -> list[str]:

@@ -40,8 +40,10 @@ def test_a_statement_is_applied_proposed_or_suspended_and_a_collector_decides(sy
     # The statement may overtake the ledger's events on the bus; lines queued too early are matched
     # again once the invoices are there, so the queue settles to what the references and names say.
     wait_for(
-        lambda: names(listing(system, "review")) == ["BOULANGERIE DUPONT"]
-        and names(listing(system, "suspense")) == ["J. DOE"],
+        lambda: (
+            names(listing(system, "review")) == ["BOULANGERIE DUPONT"]
+            and names(listing(system, "suspense")) == ["J. DOE"]
+        ),
         what="one line in review, one in suspense",
     )
     [dupont] = listing(system, "review")["entries"]

@@ -69,6 +69,7 @@ DURABLE: tuple[type[Message], ...] = (
     receivables.CustomersChanged,
     receivables.ItemsChanged,
     receivables.ContactsChanged,
+    receivables.EntitiesChanged,
     imports.FileImported,
     banking.BankTransactionReceived,
     banking.BankTransactionsReceived,
@@ -102,6 +103,7 @@ QUERIES: dict[type[Message], QueryDef] = {
     q.request: q
     for q in (
         _query(receivables.GetCustomerAccount, receivables.CustomerAccount),
+        _query(receivables.ListEntities, receivables.EntityList),
         _query(imports.ImportReceivablesFile, imports.ImportReport),
         _query(imports.GetImportReport, imports.ImportReport),
         _query(imports.ProposeMapping, imports.MappingProposal),

@@ -225,6 +225,45 @@ async def upload_contacts(
     return JSONResponse(body)
 
 
+@router.post("/imports/entities", summary="Upload the organisation's legal entities")
+async def upload_entities(
+    request: Request,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="CSV, XLSX or JSON: code, name, country, currency, time_zone; optionally holiday_calendar, "
+            "late_payment_law (EU, FR, DE, GB, CZ, SK, PL, RO), group_currency"
+        ),
+    ],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    dry_run: bool = False,
+) -> JSONResponse:
+    content, object_name = await _stage_upload(request, file)
+    report = await _bus(request).ask(
+        im.ImportReceivablesFile(
+            file_name=file.filename or "entities.csv",
+            content=content,
+            object_name=object_name,
+            content_kind="entities",
+            idempotency_key=idempotency_key or "",
+            correlation_id=request.state.request_id,
+            dry_run=dry_run,
+        ),
+        im.ImportReport,
+    )
+    body = serializers.import_report(report)
+    if report.file_rejected:
+        raise Problem(
+            422, "File rejected", "; ".join(e.reason for e in report.errors) or "file rejected", errors=body["errors"]
+        )
+    return JSONResponse(body)
+
+
+@router.get("/entities", summary="The organisation's legal entities, by code")
+async def entities(request: Request) -> dict[str, Any]:
+    return serializers.entities(await _bus(request).ask(rv.ListEntities(), rv.EntityList))
+
+
 @router.post("/imports/statements", summary="Upload a bank statement (CAMT.053/054, MT940 or CSV)")
 async def upload_statement(
     request: Request,

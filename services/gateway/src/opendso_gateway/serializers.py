@@ -59,6 +59,8 @@ def import_report(r: im.ImportReport) -> dict[str, Any]:
         "mapping_profile": r.mapping_profile or None,
         "contacts_created": r.contacts_created,
         "contacts_changed": r.contacts_changed,
+        "entities_created": r.entities_created,
+        "entities_changed": r.entities_changed,
         "errors": [row_error(e) for e in r.errors],
     }
 
@@ -178,6 +180,23 @@ def account(a: rv.CustomerAccount) -> dict[str, Any]:
         "contacts": [contact(c) for c in a.contacts],
         "items": [item(i) for i in a.items],
     }
+
+
+def entity(e: rv.Entity) -> dict[str, Any]:
+    return {
+        "code": e.code,
+        "name": e.name,
+        "country": e.country,
+        "currency": e.currency,
+        "time_zone": e.time_zone,
+        "holiday_calendar": e.holiday_calendar,
+        "late_payment_law": e.late_payment_law,
+        "group_currency": e.group_currency or None,
+    }
+
+
+def entities(listing: rv.EntityList) -> dict[str, Any]:
+    return {"items": [entity(e) for e in listing.entities]}
 
 
 def task(t: col.Task) -> dict[str, Any]:

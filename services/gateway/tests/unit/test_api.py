@@ -261,3 +261,71 @@ def test_the_wait_for_an_import_grows_with_the_file() -> None:
     large = _import_timeout(request, SimpleNamespace(size=130_000_000))  # type: ignore[arg-type]
     assert small == 60.02
     assert large == 60 + 2600  # a million-row CSV: well beyond the minute and a half it takes
+
+
+def test_an_entities_upload_is_an_entities_import_and_the_report_counts_them() -> None:
+    http, bus = client({im.ImportReceivablesFile: im.ImportReport(entities_created=2, entities_changed=1)})
+    with http:
+        answer = http.post(
+            "/api/v1/imports/entities",
+            params={"dry_run": "true"},
+            files={"file": ("entities.xlsx", b"PK\x03\x04")},
+            headers={"Idempotency-Key": "ent-1"},
+        )
+    assert answer.status_code == 200
+    assert (answer.json()["entities_created"], answer.json()["entities_changed"]) == (2, 1)
+    sent = bus.asked[0]
+    assert isinstance(sent, im.ImportReceivablesFile)
+    assert (sent.content_kind, sent.file_name, sent.idempotency_key, sent.dry_run) == (
+        "entities",
+        "entities.xlsx",
+        "ent-1",
+        True,
+    )
+
+
+def test_a_rejected_entities_file_is_a_422_problem_listing_its_errors() -> None:
+    report = im.ImportReport(
+        file_rejected=True,
+        errors=[im.RowError(file="e.csv", row=1, column="time_zone", reason="required column 'time_zone' not found")],
+    )
+    http, _ = client({im.ImportReceivablesFile: report})
+    with http:
+        answer = http.post("/api/v1/imports/entities", files={"file": ("e.csv", b"code\nFR01\n")})
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["column"] == "time_zone"
+
+
+def test_entities_are_listed_with_no_group_currency_as_null() -> None:
+    listing = rv.EntityList(
+        entities=[
+            rv.Entity(
+                code="FR01",
+                name="OpenDSO France SAS",
+                country="FR",
+                currency="EUR",
+                time_zone="Europe/Paris",
+                holiday_calendar="FR",
+                late_payment_law="FR",
+                group_currency="EUR",
+            ),
+            rv.Entity(code="TR01", name="OpenDSO Türkiye", country="TR", currency="TRY", late_payment_law="EU"),
+        ]
+    )
+    http, bus = client({rv.ListEntities: listing})
+    with http:
+        answer = http.get("/api/v1/entities")
+    assert answer.status_code == 200
+    first, second = answer.json()["items"]
+    assert first == {
+        "code": "FR01",
+        "name": "OpenDSO France SAS",
+        "country": "FR",
+        "currency": "EUR",
+        "time_zone": "Europe/Paris",
+        "holiday_calendar": "FR",
+        "late_payment_law": "FR",
+        "group_currency": "EUR",
+    }
+    assert (second["code"], second["group_currency"]) == ("TR01", None)
+    assert isinstance(bus.asked[0], rv.ListEntities)

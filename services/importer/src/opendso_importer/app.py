@@ -19,6 +19,7 @@ from opendso_bus.uploads import get_upload
 
 from opendso_importer import handlers, statements
 from opendso_importer.drop import DropStore, FolderDrop, ImportFile, ImportStatement, S3Drop, process_drop
+from opendso_importer.entities import list_entities
 from opendso_importer.settings import Settings
 from opendso_importer.store import INBOX, OUTBOX, UnitOfWork
 
@@ -58,7 +59,12 @@ def create_app(
         async with runtime.uow() as uow:
             return await statements.import_bank_statement(command, uow, deps)
 
+    async def entities(query: rv.ListEntities) -> rv.EntityList:
+        async with runtime.uow() as uow:
+            return await list_entities(query, uow)
+
     runtime.on_query(im.ImportReceivablesFile, import_file)
+    runtime.on_query(rv.ListEntities, entities)
     runtime.on_query(im.GetImportReport, import_report)
     runtime.on_query(rv.GetCustomerAccount, account)
     runtime.on_query(bk.ImportBankStatement, import_statement)

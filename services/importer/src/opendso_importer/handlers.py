@@ -37,6 +37,7 @@ from opendso_importer.domain.receivables_csv import (
     iter_receivables,
 )
 from opendso_importer.domain.tabular import read_table
+from opendso_importer.entities import import_entities
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
 
 KIND_TO_PROTO = {
@@ -144,8 +145,12 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
     uow.caused_by(None, correlation_id=command.correlation_id)
     if command.content_kind == "contacts":
         return await import_contacts(command, uow)
+    if command.content_kind == "entities":
+        return await import_entities(command, uow)
     if command.content_kind not in ("", "receivables"):
-        raise InvalidRequest(f"content_kind must be 'receivables' or 'contacts', got {command.content_kind!r}")
+        raise InvalidRequest(
+            f"content_kind must be 'receivables', 'contacts' or 'entities', got {command.content_kind!r}"
+        )
     mode = command.mode or im.SYNC_MODE_INCREMENTAL
     blank = im.ImportReport(
         import_id=str(uuid.uuid4()),

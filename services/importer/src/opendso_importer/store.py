@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from opendso_importer.domain.entities import LatePaymentLaw, LegalEntity
 from opendso_importer.domain.ledger import CustomerState, ItemState
 
 metadata = MetaData()
@@ -106,6 +108,21 @@ contacts = Table(
     Column("phone", String(40), nullable=True),
     Column("role", String(20), nullable=False),
     Column("language", String(10), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The organisation's legal entities, by the code customer and item rows name them with.
+entities = Table(
+    "imp_entities",
+    metadata,
+    Column("code", String(50), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("holiday_calendar", String(2), nullable=False),
+    Column("late_payment_law", String(2), nullable=False),
+    Column("group_currency", String(3), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -298,6 +315,33 @@ class LedgerRepository:
     async def save_contacts(self, rows: list[dict[str, Any]]) -> None:
         now = dt.datetime.now(dt.UTC)
         await upsert_rows(self._session, contacts, "contact_id", [{**r, "updated_at": now} for r in rows])
+
+    async def entities(self) -> dict[str, LegalEntity]:
+        """Every recorded entity by code: an organisation has a handful, never enough to page."""
+        rows = await self._session.execute(select(entities).order_by(entities.c.code))
+        return {
+            m["code"]: LegalEntity(
+                code=m["code"],
+                name=m["name"],
+                country=m["country"],
+                currency=m["currency"],
+                time_zone=m["time_zone"],
+                holiday_calendar=m["holiday_calendar"],
+                late_payment_law=LatePaymentLaw(m["late_payment_law"]),
+                group_currency=m["group_currency"],
+            )
+            for m in (r._mapping for r in rows)
+        }
+
+    async def save_entities(self, states: list[LegalEntity]) -> None:
+        """Insert the new entities and update the known ones."""
+        now = dt.datetime.now(dt.UTC)
+        await upsert_rows(
+            self._session,
+            entities,
+            "code",
+            [{**asdict(s), "late_payment_law": str(s.late_payment_law), "updated_at": now} for s in states],
+        )
 
     async def known_transactions(self, ids: Iterable[str]) -> set[str]:
         found: set[str] = set()

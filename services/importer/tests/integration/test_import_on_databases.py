@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from opendso.imports.v1 import imports_pb2 as im
+from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus.outbox import Outbox
 from opendso_db import create_engine, ensure_database, session_factory, upgrade
 from opendso_importer import handlers
 from opendso_importer.app import MIGRATIONS
-from opendso_importer.store import OUTBOX, UnitOfWork, items
+from opendso_importer.entities import list_entities
+from opendso_importer.store import OUTBOX, UnitOfWork, entities, items
 from sqlalchemy import func, select
 
 from conftest import MakeDatabase
@@ -172,3 +174,49 @@ async def test_a_file_found_broken_after_its_first_chunk_leaves_no_row_and_repor
     assert "damaged" in report.errors[0].reason
     assert await count(new_uow, select(func.count()).select_from(items)) == 0
     assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 1  # FileImported alone
+
+
+ENTITIES = (
+    "code;name;country;currency;time_zone;late_payment_law;group_currency\n"
+    "FR01;OpenDSO France SAS;FR;EUR;Europe/Paris;;EUR\n"
+    "CZ01;OpenDSO Česko s.r.o.;CZ;CZK;Europe/Prague;;EUR\n"
+    "TR01;OpenDSO Türkiye;TR;TRY;Europe/Istanbul;;\n"
+)
+
+
+async def import_entities(new_uow: Callable[[], UnitOfWork], text: str, **options: Any) -> im.ImportReport:
+    async with new_uow() as uow:
+        return await handlers.import_receivables_file(
+            im.ImportReceivablesFile(
+                file_name="entities.csv", content=text.encode(), content_kind="entities", **options
+            ),
+            uow,
+            DEPS,
+        )
+
+
+async def test_entities_are_recorded_once_changed_in_place_and_listed(new_uow: Callable[[], UnitOfWork]) -> None:
+    checked = await import_entities(new_uow, ENTITIES, dry_run=True)
+    assert checked.entities_created == 3
+    assert await count(new_uow, select(func.count()).select_from(entities)) == 0
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 0
+
+    first = await import_entities(new_uow, ENTITIES)
+    assert (first.entities_created, first.rows_rejected) == (3, 0)
+    # One EntitiesChanged and FileImported.
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 2
+
+    again = await import_entities(new_uow, ENTITIES)
+    assert (again.entities_created, again.entities_changed) == (0, 0)
+    assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 3  # FileImported only
+
+    changed = await import_entities(new_uow, ENTITIES.replace("Europe/Istanbul;;", "Asia/Istanbul;EU;"))
+    assert (changed.entities_created, changed.entities_changed) == (0, 1)
+
+    async with new_uow() as uow:
+        listed = await list_entities(rv.ListEntities(), uow)
+    assert [(e.code, e.time_zone, e.late_payment_law, e.group_currency) for e in listed.entities] == [
+        ("CZ01", "Europe/Prague", "CZ", "EUR"),
+        ("FR01", "Europe/Paris", "FR", "EUR"),
+        ("TR01", "Asia/Istanbul", "EU", ""),
+    ]

@@ -12,7 +12,9 @@ from opendso.imports.v1 import imports_pb2 as im
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import InvalidRequest, NotFound
 from opendso_bus.envelope import new_meta
+from opendso_importer import entities as handlers_entities
 from opendso_importer import handlers
+from opendso_importer.domain.entities import LatePaymentLaw, LegalEntity
 from opendso_importer.domain.ledger import CustomerState, ItemState
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
 
@@ -27,6 +29,7 @@ class FakeLedger:
         self.imports: dict[str, bytes] = {}
         self.profiles: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {}
         self.contact_rows: dict[str, dict[str, Any]] = {}
+        self.entity_rows: dict[str, LegalEntity] = {}
 
     async def customers(self, ids: Any) -> dict[str, CustomerState]:
         return {i: self.customer_rows[i] for i in ids if i in self.customer_rows}
@@ -78,6 +81,13 @@ class FakeLedger:
     async def save_contacts(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             self.contact_rows[row["contact_id"]] = row
+
+    async def entities(self) -> dict[str, LegalEntity]:
+        return dict(sorted(self.entity_rows.items()))
+
+    async def save_entities(self, states: list[LegalEntity]) -> None:
+        for state in states:
+            self.entity_rows[state.code] = state
 
     async def profile_for_layout(self, signature: str) -> tuple[str, dict[str, str], dict[str, str]] | None:
         return self.profiles.get(signature)
@@ -479,3 +489,131 @@ async def test_a_mapping_sent_with_an_unreadable_file_gets_the_files_rejection_n
     assert report.file_rejected and report.import_id and report.checksum
     assert "empty" in report.errors[0].reason
     assert [type(m).__name__ for m in uow.published] == ["FileImported"]
+
+
+ENTITIES = (
+    "Code société;Raison sociale;Pays;Devise;Fuseau horaire;Devise du groupe\n"
+    "FR01;OpenDSO France SAS;FR;EUR;Europe/Paris;EUR\n"
+    "DE01;OpenDSO GmbH;DE;EUR;Europe/Berlin;EUR\n"
+    "TR01;OpenDSO Türkiye;TR;TRY;Europe/Istanbul;\n"
+)
+
+
+def entity_changes(uow: FakeUnitOfWork) -> list[rv.EntityChange]:
+    return [c for m in uow.published if isinstance(m, rv.EntitiesChanged) for c in m.changes]
+
+
+async def test_an_entities_file_records_each_entity_and_publishes_them_created_in_one_commit() -> None:
+    ledger = FakeLedger()
+
+    report, uow = await run(ledger, ENTITIES, content_kind="entities")
+
+    assert (report.entities_created, report.entities_changed, report.rows_read, report.rows_rejected) == (3, 0, 3, 0)
+    assert kinds(uow) == ["EntitiesChanged", "FileImported"] and uow.committed
+    created = entity_changes(uow)
+    assert [c.entity.code for c in created] == ["FR01", "DE01", "TR01"]
+    assert {c.type for c in created} == {rv.CHANGE_TYPE_CREATED}
+    assert {m.meta.correlation_id for m in uow.published} == {"req-1"}  # type: ignore[attr-defined]
+    assert ledger.entity_rows["TR01"] == LegalEntity(
+        "TR01", "OpenDSO Türkiye", "TR", "TRY", "Europe/Istanbul", "TR", LatePaymentLaw.EU, None
+    )
+    listed = await handlers_entities.list_entities(rv.ListEntities(), cast(UnitOfWork, FakeUnitOfWork(ledger)))
+    assert [(e.code, e.late_payment_law, e.group_currency) for e in listed.entities] == [
+        ("DE01", "DE", "EUR"),
+        ("FR01", "FR", "EUR"),
+        ("TR01", "EU", ""),
+    ]
+
+
+async def test_the_same_entities_again_publish_nothing_and_a_changed_one_names_its_field() -> None:
+    ledger = FakeLedger()
+    await run(ledger, ENTITIES, content_kind="entities")
+
+    again, uow = await run(ledger, ENTITIES, content_kind="entities")
+    assert (again.entities_created, again.entities_changed) == (0, 0)
+    assert kinds(uow) == ["FileImported"]
+
+    moved, uow = await run(ledger, ENTITIES.replace("Europe/Istanbul", "Asia/Istanbul"), content_kind="entities")
+    assert (moved.entities_created, moved.entities_changed) == (0, 1)
+    (batch,) = [m for m in uow.published if isinstance(m, rv.EntitiesChanged)]
+    (change,) = batch.changes
+    assert (change.type, change.entity.code, list(change.changed_fields)) == (
+        rv.CHANGE_TYPE_CHANGED,
+        "TR01",
+        ["time_zone"],
+    )
+    assert batch.meta.entity == "TR01"
+    assert ledger.entity_rows["TR01"].time_zone == "Asia/Istanbul"
+
+
+async def test_a_bad_entity_row_is_reported_and_the_good_rows_are_recorded() -> None:
+    ledger = FakeLedger()
+    bad = ENTITIES + "PL01;OpenDSO Polska;PL;PLZ;Europe/Warsaw;EUR\n"
+
+    report, _ = await run(ledger, bad, content_kind="entities")
+
+    assert (report.entities_created, report.rows_rejected) == (3, 1)
+    (error,) = report.errors
+    assert (error.row, error.column, error.header, error.value) == (5, "currency", "Devise", "PLZ")
+    assert error.file == "ar.csv"
+    assert "ISO 4217" in error.reason
+    assert "PL01" not in ledger.entity_rows
+
+
+async def test_an_entity_in_another_group_currency_than_the_recorded_ones_is_rejected() -> None:
+    ledger = FakeLedger()
+    await run(ledger, ENTITIES, content_kind="entities")
+
+    header = ENTITIES.splitlines(keepends=True)[0]
+    report, uow = await run(ledger, header + "GB01;OpenDSO UK;GB;GBP;Europe/London;GBP\n", content_kind="entities")
+
+    assert (report.entities_created, report.rows_rejected) == (0, 1)
+    (error,) = report.errors
+    assert (error.row, error.column, error.header, error.value) == (2, "group_currency", "Devise du groupe", "GBP")
+    assert "EUR (recorded entities DE01, FR01)" in error.reason
+    assert kinds(uow) == ["FileImported"] and "GB01" not in ledger.entity_rows
+
+
+async def test_a_dry_run_of_entities_reports_and_publishes_nothing() -> None:
+    ledger = FakeLedger()
+
+    report, uow = await run(ledger, ENTITIES, key="check-e", content_kind="entities", dry_run=True)
+
+    assert report.dry_run and report.entities_created == 3
+    assert uow.published == [] and not uow.committed
+    assert ledger.imports == {}
+
+
+async def test_a_retried_entities_upload_with_its_key_answers_the_first_report() -> None:
+    ledger = FakeLedger()
+    first, _ = await run(ledger, ENTITIES, key="e-1", content_kind="entities")
+
+    again, uow = await run(ledger, ENTITIES.replace("GmbH", "AG"), key="e-1", content_kind="entities")
+
+    assert again.replayed and again.import_id == first.import_id and again.entities_created == 3
+    assert uow.published == [] and ledger.entity_rows["DE01"].name == "OpenDSO GmbH"
+
+
+async def test_an_entities_file_missing_a_required_column_records_nothing() -> None:
+    ledger = FakeLedger()
+
+    report, uow = await run(ledger, "code;name;country\nFR01;France;FR\n", content_kind="entities")
+
+    assert report.file_rejected
+    assert [e.column for e in report.errors] == ["currency", "time_zone"]
+    assert ledger.entity_rows == {} and kinds(uow) == ["FileImported"]
+
+
+async def test_customers_of_an_entity_without_a_record_are_still_imported() -> None:
+    ledger = FakeLedger()
+    await run(ledger, ENTITIES, content_kind="entities")
+
+    report, _ = await run(ledger, FILE.replace("FR01", "BE01"))
+
+    assert (report.customers_created, report.items_opened, report.rows_rejected) == (1, 2, 0)
+    assert "BE01/C1" in ledger.customer_rows and "BE01" not in ledger.entity_rows
+
+
+async def test_an_unknown_content_kind_is_refused_naming_the_kinds() -> None:
+    with pytest.raises(InvalidRequest, match="'entities'"):
+        await run(FakeLedger(), ENTITIES, content_kind="companies")

@@ -117,7 +117,9 @@ class ImportReceivablesFile(_message.Message):
     OPENDSO_UPLOADS instead of this message: the object's name, content empty.
     """
     content_kind: _builtins.str
-    """What the file holds: "receivables" (customers and open items, the default) or "contacts"."""
+    """What the file holds: "receivables" (customers and open items, the default), "contacts" or
+    "entities" (the organisation's legal entities).
+    """
     @_builtins.property
     def snapshot_entities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Full snapshot: the entities the file is complete for. Empty: the
@@ -218,6 +220,8 @@ class ImportReport(_message.Message):
     MAPPING_PROFILE_FIELD_NUMBER: _builtins.int
     CONTACTS_CREATED_FIELD_NUMBER: _builtins.int
     CONTACTS_CHANGED_FIELD_NUMBER: _builtins.int
+    ENTITIES_CREATED_FIELD_NUMBER: _builtins.int
+    ENTITIES_CHANGED_FIELD_NUMBER: _builtins.int
     import_id: _builtins.str
     file_name: _builtins.str
     checksum: _builtins.str
@@ -243,6 +247,8 @@ class ImportReport(_message.Message):
     """The saved mapping profile applied, if any."""
     contacts_created: _builtins.int
     contacts_changed: _builtins.int
+    entities_created: _builtins.int
+    entities_changed: _builtins.int
     @_builtins.property
     def errors(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowError]: ...
     @_builtins.property
@@ -270,10 +276,12 @@ class ImportReport(_message.Message):
         mapping_profile: _builtins.str = ...,
         contacts_created: _builtins.int = ...,
         contacts_changed: _builtins.int = ...,
+        entities_created: _builtins.int = ...,
+        entities_changed: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "contacts_changed", b"contacts_changed", "contacts_created", b"contacts_created", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "dry_run", b"dry_run", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "mapping_profile", b"mapping_profile", "mode", b"mode", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected", "snapshot_closing_skipped", b"snapshot_closing_skipped", "snapshot_entities", b"snapshot_entities"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "contacts_changed", b"contacts_changed", "contacts_created", b"contacts_created", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "dry_run", b"dry_run", "entities_changed", b"entities_changed", "entities_created", b"entities_created", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "mapping_profile", b"mapping_profile", "mode", b"mode", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected", "snapshot_closing_skipped", b"snapshot_closing_skipped", "snapshot_entities", b"snapshot_entities"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from opendso.common.v1 import common_pb2 as opendso_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(opendso/receivables/v1/receivables.proto\x12\x16opendso.receivables.v1\x1a\x1eopendso/common/v1/common.proto\"\xe7\x02\n\x08\x43ustomer\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x02 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x07 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x08 \x01(\t\x12\x16\n\x0e\x63ustomer_group\x18\t \x01(\t\x12\x0e\n\x06sector\x18\n \x01(\t\x12\x11\n\tcollector\x18\x0b \x01(\t\x12\x11\n\tsales_rep\x18\x0c \x01(\t\x12\x14\n\x0c\x63redit_limit\x18\r \x01(\t\x12\x0e\n\x06street\x18\x0e \x01(\t\x12\x13\n\x0bpostal_code\x18\x0f \x01(\t\x12\x0c\n\x04\x63ity\x18\x10 \x01(\t\x12\x16\n\x0eparent_account\x18\x11 \x01(\t\x12\x19\n\x11preferred_channel\x18\x12 \x01(\t\"\xa6\x01\n\x07\x43ontact\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x0c\n\x04role\x18\x08 \x01(\t\x12\x10\n\x08language\x18\t \x01(\t\"\x8b\x01\n\rContactChange\x12\x30\n\x04type\x18\x01 \x01(\x0e\x32\".opendso.receivables.v1.ChangeType\x12\x30\n\x07\x63ontact\x18\x02 \x01(\x0b\x32\x1f.opendso.receivables.v1.Contact\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"u\n\x0f\x43ontactsChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x36\n\x07\x63hanges\x18\x02 \x03(\x0b\x32%.opendso.receivables.v1.ContactChange\"\x96\x03\n\x08OpenItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x04 \x01(\t\x12\x0e\n\x06number\x18\x05 \x01(\t\x12.\n\x04kind\x18\x06 \x01(\x0e\x32 .opendso.receivables.v1.ItemKind\x12+\n\nissue_date\x18\x07 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12)\n\x08\x64ue_date\x18\x08 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12(\n\x06\x61mount\x18\t \x01(\x0b\x32\x18.opendso.common.v1.Money\x12-\n\x0bopen_amount\x18\n \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\x11\n\treference\x18\x0b \x01(\t\x12\x15\n\rproduct_group\x18\x0c \x01(\t\x12\x0f\n\x07product\x18\r \x01(\t\x12\x10\n\x08priority\x18\x0e \x01(\t\"q\n\x0f\x43ustomerCreated\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x32\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.Customer\"\x89\x01\n\x0f\x43ustomerChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x32\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"h\n\nItemOpened\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12.\n\x04item\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.OpenItem\"\x81\x01\n\x0bItemChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12.\n\x04item\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.OpenItem\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"\x94\x01\n\nItemClosed\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12.\n\x04item\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.OpenItem\x12*\n\tclosed_on\x18\x03 \x01(\x0b\x32\x17.opendso.common.v1.Date\"\x8e\x01\n\x0e\x43ustomerChange\x12\x30\n\x04type\x18\x01 \x01(\x0e\x32\".opendso.receivables.v1.ChangeType\x12\x32\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"\xb2\x01\n\nItemChange\x12\x30\n\x04type\x18\x01 \x01(\x0e\x32\".opendso.receivables.v1.ChangeType\x12.\n\x04item\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.OpenItem\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\x12*\n\tclosed_on\x18\x04 \x01(\x0b\x32\x17.opendso.common.v1.Date\"w\n\x10\x43ustomersChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x37\n\x07\x63hanges\x18\x02 \x03(\x0b\x32&.opendso.receivables.v1.CustomerChange\"o\n\x0cItemsChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x33\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\".opendso.receivables.v1.ItemChange\"<\n\x12GetCustomerAccount\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x02 \x01(\t\"\xb8\x01\n\x0f\x43ustomerAccount\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x32\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.Customer\x12/\n\x05items\x18\x03 \x03(\x0b\x32 .opendso.receivables.v1.OpenItem\x12\x31\n\x08\x63ontacts\x18\x04 \x03(\x0b\x32\x1f.opendso.receivables.v1.Contact*\x94\x01\n\x08ItemKind\x12\x19\n\x15ITEM_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11ITEM_KIND_INVOICE\x10\x01\x12\x19\n\x15ITEM_KIND_CREDIT_NOTE\x10\x02\x12!\n\x1dITEM_KIND_UNALLOCATED_PAYMENT\x10\x03\x12\x18\n\x14ITEM_KIND_INSTALMENT\x10\x04*s\n\nChangeType\x12\x1b\n\x17\x43HANGE_TYPE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43HANGE_TYPE_CREATED\x10\x01\x12\x17\n\x13\x43HANGE_TYPE_CHANGED\x10\x02\x12\x16\n\x12\x43HANGE_TYPE_CLOSED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(opendso/receivables/v1/receivables.proto\x12\x16opendso.receivables.v1\x1a\x1eopendso/common/v1/common.proto\"\xe7\x02\n\x08\x43ustomer\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x02 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x07 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x08 \x01(\t\x12\x16\n\x0e\x63ustomer_group\x18\t \x01(\t\x12\x0e\n\x06sector\x18\n \x01(\t\x12\x11\n\tcollector\x18\x0b \x01(\t\x12\x11\n\tsales_rep\x18\x0c \x01(\t\x12\x14\n\x0c\x63redit_limit\x18\r \x01(\t\x12\x0e\n\x06street\x18\x0e \x01(\t\x12\x13\n\x0bpostal_code\x18\x0f \x01(\t\x12\x0c\n\x04\x63ity\x18\x10 \x01(\t\x12\x16\n\x0eparent_account\x18\x11 \x01(\t\x12\x19\n\x11preferred_channel\x18\x12 \x01(\t\"\xa6\x01\n\x07\x43ontact\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x0c\n\x04role\x18\x08 \x01(\t\x12\x10\n\x08language\x18\t \x01(\t\"\x8b\x01\n\rContactChange\x12\x30\n\x04type\x18\x01 \x01(\x0e\x32\".opendso.receivables.v1.ChangeType\x12\x30\n\x07\x63ontact\x18\x02 \x01(\x0b\x32\x1f.opendso.receivables.v1.Contact\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"u\n\x0f\x43ontactsChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x36\n\x07\x63hanges\x18\x02 \x03(\x0b\x32%.opendso.receivables.v1.ContactChange\"\xa6\x01\n\x06\x45ntity\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x18\n\x10holiday_calendar\x18\x06 \x01(\t\x12\x18\n\x10late_payment_law\x18\x07 \x01(\t\x12\x16\n\x0egroup_currency\x18\x08 \x01(\t\"\x88\x01\n\x0c\x45ntityChange\x12\x30\n\x04type\x18\x01 \x01(\x0e\x32\".opendso.receivables.v1.ChangeType\x12.\n\x06\x65ntity\x18\x02 \x01(\x0b\x32\x1e.opendso.receivables.v1.Entity\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"t\n\x0f\x45ntitiesChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x35\n\x07\x63hanges\x18\x02 \x03(\x0b\x32$.opendso.receivables.v1.EntityChange\"\x96\x03\n\x08OpenItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x04 \x01(\t\x12\x0e\n\x06number\x18\x05 \x01(\t\x12.\n\x04kind\x18\x06 \x01(\x0e\x32 .opendso.receivables.v1.ItemKind\x12+\n\nissue_date\x18\x07 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12)\n\x08\x64ue_date\x18\x08 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12(\n\x06\x61mount\x18\t \x01(\x0b\x32\x18.opendso.common.v1.Money\x12-\n\x0bopen_amount\x18\n \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\x11\n\treference\x18\x0b \x01(\t\x12\x15\n\rproduct_group\x18\x0c \x01(\t\x12\x0f\n\x07product\x18\r \x01(\t\x12\x10\n\x08priority\x18\x0e \x01(\t\"q\n\x0f\x43ustomerCreated\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x32\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.Customer\"\x89\x01\n\x0f\x43ustomerChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x32\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"h\n\nItemOpened\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12.\n\x04item\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.OpenItem\"\x81\x01\n\x0bItemChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12.\n\x04item\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.OpenItem\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"\x94\x01\n\nItemClosed\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12.\n\x04item\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.OpenItem\x12*\n\tclosed_on\x18\x03 \x01(\x0b\x32\x17.opendso.common.v1.Date\"\x8e\x01\n\x0e\x43ustomerChange\x12\x30\n\x04type\x18\x01 \x01(\x0e\x32\".opendso.receivables.v1.ChangeType\x12\x32\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"\xb2\x01\n\nItemChange\x12\x30\n\x04type\x18\x01 \x01(\x0e\x32\".opendso.receivables.v1.ChangeType\x12.\n\x04item\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.OpenItem\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\x12*\n\tclosed_on\x18\x04 \x01(\x0b\x32\x17.opendso.common.v1.Date\"w\n\x10\x43ustomersChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x37\n\x07\x63hanges\x18\x02 \x03(\x0b\x32&.opendso.receivables.v1.CustomerChange\"o\n\x0cItemsChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x33\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\".opendso.receivables.v1.ItemChange\"<\n\x12GetCustomerAccount\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x02 \x01(\t\"\xb8\x01\n\x0f\x43ustomerAccount\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x32\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32 .opendso.receivables.v1.Customer\x12/\n\x05items\x18\x03 \x03(\x0b\x32 .opendso.receivables.v1.OpenItem\x12\x31\n\x08\x63ontacts\x18\x04 \x03(\x0b\x32\x1f.opendso.receivables.v1.Contact\"\x0e\n\x0cListEntities\">\n\nEntityList\x12\x30\n\x08\x65ntities\x18\x01 \x03(\x0b\x32\x1e.opendso.receivables.v1.Entity*\x94\x01\n\x08ItemKind\x12\x19\n\x15ITEM_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11ITEM_KIND_INVOICE\x10\x01\x12\x19\n\x15ITEM_KIND_CREDIT_NOTE\x10\x02\x12!\n\x1dITEM_KIND_UNALLOCATED_PAYMENT\x10\x03\x12\x18\n\x14ITEM_KIND_INSTALMENT\x10\x04*s\n\nChangeType\x12\x1b\n\x17\x43HANGE_TYPE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43HANGE_TYPE_CREATED\x10\x01\x12\x17\n\x13\x43HANGE_TYPE_CHANGED\x10\x02\x12\x16\n\x12\x43HANGE_TYPE_CLOSED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'opendso.receivables.v1.receivables_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ITEMKIND']._serialized_start=2755
-  _globals['_ITEMKIND']._serialized_end=2903
-  _globals['_CHANGETYPE']._serialized_start=2905
-  _globals['_CHANGETYPE']._serialized_end=3020
+  _globals['_ITEMKIND']._serialized_start=3261
+  _globals['_ITEMKIND']._serialized_end=3409
+  _globals['_CHANGETYPE']._serialized_start=3411
+  _globals['_CHANGETYPE']._serialized_end=3526
   _globals['_CUSTOMER']._serialized_start=101
   _globals['_CUSTOMER']._serialized_end=460
   _globals['_CONTACT']._serialized_start=463
@@ -44,28 +44,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTACTCHANGE']._serialized_end=771
   _globals['_CONTACTSCHANGED']._serialized_start=773
   _globals['_CONTACTSCHANGED']._serialized_end=890
-  _globals['_OPENITEM']._serialized_start=893
-  _globals['_OPENITEM']._serialized_end=1299
-  _globals['_CUSTOMERCREATED']._serialized_start=1301
-  _globals['_CUSTOMERCREATED']._serialized_end=1414
-  _globals['_CUSTOMERCHANGED']._serialized_start=1417
-  _globals['_CUSTOMERCHANGED']._serialized_end=1554
-  _globals['_ITEMOPENED']._serialized_start=1556
-  _globals['_ITEMOPENED']._serialized_end=1660
-  _globals['_ITEMCHANGED']._serialized_start=1663
-  _globals['_ITEMCHANGED']._serialized_end=1792
-  _globals['_ITEMCLOSED']._serialized_start=1795
-  _globals['_ITEMCLOSED']._serialized_end=1943
-  _globals['_CUSTOMERCHANGE']._serialized_start=1946
-  _globals['_CUSTOMERCHANGE']._serialized_end=2088
-  _globals['_ITEMCHANGE']._serialized_start=2091
-  _globals['_ITEMCHANGE']._serialized_end=2269
-  _globals['_CUSTOMERSCHANGED']._serialized_start=2271
-  _globals['_CUSTOMERSCHANGED']._serialized_end=2390
-  _globals['_ITEMSCHANGED']._serialized_start=2392
-  _globals['_ITEMSCHANGED']._serialized_end=2503
-  _globals['_GETCUSTOMERACCOUNT']._serialized_start=2505
-  _globals['_GETCUSTOMERACCOUNT']._serialized_end=2565
-  _globals['_CUSTOMERACCOUNT']._serialized_start=2568
-  _globals['_CUSTOMERACCOUNT']._serialized_end=2752
+  _globals['_ENTITY']._serialized_start=893
+  _globals['_ENTITY']._serialized_end=1059
+  _globals['_ENTITYCHANGE']._serialized_start=1062
+  _globals['_ENTITYCHANGE']._serialized_end=1198
+  _globals['_ENTITIESCHANGED']._serialized_start=1200
+  _globals['_ENTITIESCHANGED']._serialized_end=1316
+  _globals['_OPENITEM']._serialized_start=1319
+  _globals['_OPENITEM']._serialized_end=1725
+  _globals['_CUSTOMERCREATED']._serialized_start=1727
+  _globals['_CUSTOMERCREATED']._serialized_end=1840
+  _globals['_CUSTOMERCHANGED']._serialized_start=1843
+  _globals['_CUSTOMERCHANGED']._serialized_end=1980
+  _globals['_ITEMOPENED']._serialized_start=1982
+  _globals['_ITEMOPENED']._serialized_end=2086
+  _globals['_ITEMCHANGED']._serialized_start=2089
+  _globals['_ITEMCHANGED']._serialized_end=2218
+  _globals['_ITEMCLOSED']._serialized_start=2221
+  _globals['_ITEMCLOSED']._serialized_end=2369
+  _globals['_CUSTOMERCHANGE']._serialized_start=2372
+  _globals['_CUSTOMERCHANGE']._serialized_end=2514
+  _globals['_ITEMCHANGE']._serialized_start=2517
+  _globals['_ITEMCHANGE']._serialized_end=2695
+  _globals['_CUSTOMERSCHANGED']._serialized_start=2697
+  _globals['_CUSTOMERSCHANGED']._serialized_end=2816
+  _globals['_ITEMSCHANGED']._serialized_start=2818
+  _globals['_ITEMSCHANGED']._serialized_end=2929
+  _globals['_GETCUSTOMERACCOUNT']._serialized_start=2931
+  _globals['_GETCUSTOMERACCOUNT']._serialized_end=2991
+  _globals['_CUSTOMERACCOUNT']._serialized_start=2994
+  _globals['_CUSTOMERACCOUNT']._serialized_end=3178
+  _globals['_LISTENTITIES']._serialized_start=3180
+  _globals['_LISTENTITIES']._serialized_end=3194
+  _globals['_ENTITYLIST']._serialized_start=3196
+  _globals['_ENTITYLIST']._serialized_end=3258
 # @@protoc_insertion_point(module_scope)

@@ -240,6 +240,111 @@ class ContactsChanged(_message.Message):
 Global___ContactsChanged: _TypeAlias = ContactsChanged  # noqa: Y015
 
 @_typing.final
+class Entity(_message.Message):
+    """A legal entity of the organisation (one deployment serves one group)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    COUNTRY_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    HOLIDAY_CALENDAR_FIELD_NUMBER: _builtins.int
+    LATE_PAYMENT_LAW_FIELD_NUMBER: _builtins.int
+    GROUP_CURRENCY_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """What every customer and item row's `entity` holds, e.g. "FR01"."""
+    name: _builtins.str
+    country: _builtins.str
+    """ISO 3166-1 alpha-2."""
+    currency: _builtins.str
+    """ISO 4217: the currency the entity keeps its books in."""
+    time_zone: _builtins.str
+    """IANA time zone name, e.g. "Europe/Paris": where the entity's days begin and end."""
+    holiday_calendar: _builtins.str
+    """ISO 3166-1 alpha-2 of the country whose public holidays the entity keeps."""
+    late_payment_law: _builtins.str
+    """The rules its late-payment interest and fees follow: "EU", "FR", "DE", "GB", "CZ", "SK", "PL" or "RO"."""
+    group_currency: _builtins.str
+    """ISO 4217: the group's reporting currency, the same for every entity; "" when not given."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name: _builtins.str = ...,
+        country: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        holiday_calendar: _builtins.str = ...,
+        late_payment_law: _builtins.str = ...,
+        group_currency: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "country", b"country", "currency", b"currency", "group_currency", b"group_currency", "holiday_calendar", b"holiday_calendar", "late_payment_law", b"late_payment_law", "name", b"name", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Entity: _TypeAlias = Entity  # noqa: Y015
+
+@_typing.final
+class EntityChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    ENTITY_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELDS_FIELD_NUMBER: _builtins.int
+    type: Global___ChangeType.ValueType
+    """CREATED or CHANGED."""
+    @_builtins.property
+    def entity(self) -> Global___Entity:
+        """The entity as it is now."""
+
+    @_builtins.property
+    def changed_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        type: Global___ChangeType.ValueType = ...,
+        entity: Global___Entity | None = ...,
+        changed_fields: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entity", b"entity"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_fields", b"changed_fields", "entity", b"entity", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EntityChange: _TypeAlias = EntityChange  # noqa: Y015
+
+@_typing.final
+class EntitiesChanged(_message.Message):
+    """Entities created or changed by one import, up to a thousand to a message."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___EntityChange]: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        changes: _abc.Iterable[Global___EntityChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "meta", b"meta"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EntitiesChanged: _TypeAlias = EntitiesChanged  # noqa: Y015
+
+@_typing.final
 class OpenItem(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -615,3 +720,42 @@ class CustomerAccount(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CustomerAccount: _TypeAlias = CustomerAccount  # noqa: Y015
+
+@_typing.final
+class ListEntities(_message.Message):
+    """Query: the legal entities set up as records, by code. Entities are optional
+    setup: customer and item rows may name an entity that is not listed here.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEntities: _TypeAlias = ListEntities  # noqa: Y015
+
+@_typing.final
+class EntityList(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def entities(self) -> _containers.RepeatedCompositeFieldContainer[Global___Entity]: ...
+    def __init__(
+        self,
+        *,
+        entities: _abc.Iterable[Global___Entity] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entities", b"entities"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EntityList: _TypeAlias = EntityList  # noqa: Y015

@@ -124,3 +124,21 @@ async def test_an_s3_drop_works_like_the_folder(s3_endpoint: str) -> None:
         "acme/archive/2026-11-24/statements/DE01/mt940.sta.report.json",
     ]
     assert importer.files[0].content == b"a;b\n" and importer.statements[0].entity == "DE01"
+
+
+async def test_contacts_and_entities_dropped_are_imported_as_what_their_folder_says(tmp_path: Path) -> None:
+    store = FolderDrop(tmp_path)
+    (tmp_path / "incoming/contacts/crm.csv").write_bytes(b"a;b\n")
+    (tmp_path / "incoming/entities/org.csv").write_bytes(b"code;name\n")
+    importer = Importer()
+
+    outcomes = await run(store, importer)
+
+    assert sorted(o.moved_to for o in outcomes) == [
+        "archive/2026-11-24/contacts/crm.csv",
+        "archive/2026-11-24/entities/org.csv",
+    ]
+    assert sorted((f.file_name, f.content_kind) for f in importer.files) == [
+        ("crm.csv", "contacts"),
+        ("org.csv", "entities"),
+    ]

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -329,6 +329,142 @@ async def bench_statement(n: int) -> None:
     figure("statement: ... and every line published", n, "lines", total)
 
 
+def bench_matching(lines: int, items: int) -> None:
+    """Cash application on a labelled set (opendso_cli.bank_generator): speed, and how right it is.
+
+    Applied lines reduce their items as the engine allocated them, as the service books them. The other
+    lines are booked as their truth says, as a collector working the review and suspense queues would:
+    the set's truth assumes every earlier line was booked right, so a duplicate is only a duplicate once
+    the first payment was booked. A wrong auto-application is not undone: its damage to later lines counts.
+    """
+    from collections import Counter
+
+    from opendso_cli.bank_generator import (
+        BankConfig,
+        LedgerCustomer,
+        Verdict,
+        generate_bank_set,
+        judge,
+        ledger_customers,
+    )
+    from opendso_cli.generator import items_for_bench
+    from opendso_matching.domain.engine import MatchConfig, match
+    from opendso_matching.domain.index import MatchIndex
+    from opendso_matching.domain.model import Outcome, Proposal
+
+    index = MatchIndex()
+    build = 0.0
+
+    def indexed(customers: Iterator[LedgerCustomer]) -> Iterator[LedgerCustomer]:
+        # The ledger streams once: each customer goes into the index, then to the line generator.
+        nonlocal build
+        for ledger in customers:
+            start = time.perf_counter()
+            index.add_customer(ledger.customer)
+            index.add_items(ledger.items)
+            build += time.perf_counter() - start
+            yield ledger
+
+    start = time.perf_counter()
+    config = BankConfig(lines=lines, customers=max(1, items // 10), today=TODAY)
+    bank = generate_bank_set(indexed(ledger_customers(items_for_bench(items, today=TODAY))), config)
+    generated = time.perf_counter() - start - build
+    start = time.perf_counter()
+    for iban, customer_id in bank.known_ibans:
+        index.add_iban(iban, customer_id)
+    for customer_id, alias in bank.aliases:
+        index.add_alias(customer_id, alias)
+    build += time.perf_counter() - start
+
+    match_config = MatchConfig()
+    results: list[tuple[Proposal, Verdict]] = []
+    start = time.perf_counter()
+    for line in bank.lines:
+        proposal = match(line.payment, index, match_config, bank.rates.rate)
+        if proposal.outcome is Outcome.APPLY:
+            for allocation in proposal.allocations:
+                paid = allocation.amount if allocation.write_off is None else allocation.amount + allocation.write_off
+                index.reduce(allocation.item_id, paid)
+        else:
+            for true in line.truth.allocations:
+                if index.item(true.item_id) is not None:
+                    index.reduce(true.item_id, true.settled)
+        results.append((proposal, judge(line.truth, proposal)))
+    matching = time.perf_counter() - start
+
+    figure("matching: generate ledger and labelled lines", len(bank.lines), "lines", generated)
+    figure("matching: build index (customers, items, IBANs)", bank.items, "items", build)
+    figure("matching: match and apply, in order", len(bank.lines), "lines", matching)
+    total = len(bank.lines) or 1
+    outcomes = Counter(p.outcome for p, _ in results)
+    applied = [(line, p, v) for line, (p, v) in zip(bank.lines, results, strict=True) if p.outcome is Outcome.APPLY]
+    right = [a for a in applied if a[2] is Verdict.CORRECT]
+    payable = [line for line in bank.lines if line.truth.allocations]
+    true_items = sum(len(line.truth.allocations) for line in payable)
+    # An item counts as auto-matched when its line was applied and booked it exactly as the truth says.
+    items_right = sum(len(line.truth.allocations) for line, _, _ in right)
+    wrong_allocations = 0
+    for line, proposal, _ in applied:
+        expected = {a.item_id: (a.settled, a.write_off) for a in line.truth.allocations}
+        for allocation in proposal.allocations:
+            settled = allocation.amount if allocation.write_off is None else allocation.amount + allocation.write_off
+            if expected.get(allocation.item_id, (None, None))[0] != settled:
+                wrong_allocations += 1
+    verdicts = Counter(v for _, _, v in applied if v is not Verdict.CORRECT)
+    print(f"{'matching: auto-applied lines':<48} {len(applied):>8} of {total} = {len(applied) / total:7.1%}")
+    print(
+        f"{'matching: ... applied exactly right (line level)':<48} {len(right):>8} of {total} = "
+        f"{len(right) / total:7.1%}"
+    )
+    print(
+        f"{'matching: ... items paid, auto-matched (item level)':<48} {items_right:>8} of {true_items} = "
+        f"{items_right / max(1, true_items):7.1%}"
+    )
+    harmless = sum(1 for _, _, v in applied if v is Verdict.ZERO_SUM_ITEMS)
+    print(
+        f"{'matching: precision of what was applied':<48} {len(right):>8} of {len(applied)} = "
+        f"{len(right) / max(1, len(applied)):7.1%}  ({(len(right) + harmless) / max(1, len(applied)):.1%} "
+        "counting extra items that net to zero as right)"
+    )
+    print(
+        f"{'matching: wrong applications / allocations':<48} {len(applied) - len(right):>8} lines, "
+        f"{wrong_allocations} allocations ({', '.join(f'{k}: {n}' for k, n in verdicts.most_common())})"
+    )
+    review = outcomes[Outcome.REVIEW]
+    print(f"{'matching: review queue':<48} {review:>8} of {total} = {review / total:7.1%}")
+    print(
+        f"{'matching: suspense (+ ignored, money paid out)':<48} {outcomes[Outcome.SUSPENSE]:>8} of {total} = "
+        f"{outcomes[Outcome.SUSPENSE] / total:7.1%}  (+ {outcomes[Outcome.IGNORED]} ignored)"
+    )
+    by_scenario: dict[str, Counter[str]] = {}
+    for line, (proposal, verdict) in zip(bank.lines, results, strict=True):
+        counts = by_scenario.setdefault(line.truth.scenario.value, Counter())
+        counts["lines"] += 1
+        counts[proposal.outcome.value] += 1
+        if proposal.outcome is Outcome.APPLY:
+            counts["right" if verdict is Verdict.CORRECT else "wrong"] += 1
+    for scenario, counts in sorted(by_scenario.items(), key=lambda kv: -kv[1]["lines"]):
+        n = counts["lines"]
+        print(
+            f"  {scenario:<22} {n:>7} lines  applied {counts['apply'] / n:6.1%} (wrong {counts['wrong']:>5})  "
+            f"review {counts['review'] / n:6.1%}  suspense {counts['suspense'] / n:6.1%}"
+        )
+    worst = sorted(
+        ((line, p, v) for line, p, v in applied if v is not Verdict.CORRECT),
+        key=lambda a: (-a[1].confidence, -abs(a[0].payment.amount.amount)),
+    )
+    for line, proposal, verdict in worst[:5]:
+        truth = line.truth
+        got = ", ".join(f"{a.item_number} {a.amount}" for a in proposal.allocations) or "-"
+        want = ", ".join(f"{a.item_id.rsplit('/', 1)[-1]} {a.settled}" for a in truth.allocations) or "-"
+        print(
+            f"wrong: {verdict} [{truth.scenario}/{truth.variant}, name {truth.name_style}] {line.payment.amount} "
+            f"{line.payment.remittance_text!r} {line.payment.structured_reference} -> {proposal.customer_id}: {got}, "
+            f"unallocated {proposal.unallocated} (truth {truth.customer_id}: {want}, unallocated {truth.unallocated}) "
+            f"at {proposal.confidence}: {' | '.join(proposal.reasons)}"
+        )
+
+
 def main() -> None:
     import os
 
@@ -338,6 +474,10 @@ def main() -> None:
     asyncio.run(bench_outbox(20_000))
     asyncio.run(bench_statement(int(os.environ.get("OPENDSO_BENCH_STATEMENT_LINES", "100000"))))
     asyncio.run(bench_import_postgres(int(os.environ.get("OPENDSO_BENCH_ITEMS", "100000"))))
+    bench_matching(
+        int(os.environ.get("OPENDSO_BENCH_BANK_LINES", "100000")),
+        int(os.environ.get("OPENDSO_BENCH_MATCH_ITEMS", "1000000")),
+    )
 
 
 if __name__ == "__main__":

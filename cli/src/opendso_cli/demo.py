@@ -124,7 +124,13 @@ STATEMENT_LINES = [
     # Quotes its invoice, pays it exactly: applied by itself.
     ("ACME INDUSTRIES LTD", "GB33BUKB20201555555555", "Payment INV 1001 thank you", "1200.00", "EUR"),
     # Quotes an invoice and its credit note, pays the difference: applied by itself.
-    ("MUELLER MASCHINENBAU", "DE89370400440532013000", "Rechnung INV-3001 abzgl. Gutschrift CN-3001", "14500.00", "EUR"),
+    (
+        "MUELLER MASCHINENBAU",
+        "DE89370400440532013000",
+        "Rechnung INV-3001 abzgl. Gutschrift CN-3001",
+        "14500.00",
+        "EUR",
+    ),
     # No reference, the name fits, the amount fits one invoice: proposed, a collector confirms.
     ("BOULANGERIE DUPONT", "FR7630006000011234567890189", "VIREMENT", "845.50", "EUR"),
     # Nobody we know: the suspense list.

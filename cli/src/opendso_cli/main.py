@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from opendso_cli.import_cmd import import_app
+from opendso_cli.match_cmd import match_command
+from opendso_cli.penalty_cmd import penalty
 from opendso_cli.statement_cmd import statement_app
 
 app = typer.Typer(help="OpenDSO: run the system, operate the bus, try the domain logic on files.", no_args_is_help=True)
@@ -20,6 +22,8 @@ deadletter = typer.Typer(help="The dead-letter stream: messages a handler failed
 app.add_typer(deadletter, name="deadletter")
 app.add_typer(import_app, name="import")
 app.add_typer(statement_app, name="statement")
+app.command("match")(match_command)
+app.command("penalty")(penalty)
 
 
 @app.command()

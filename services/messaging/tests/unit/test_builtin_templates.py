@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -15,7 +17,18 @@ from opendso_messaging.domain.templates import (
 )
 from opendso_money import Money
 
-CODES = ("friendly_reminder", "first_reminder", "second_reminder")
+CHANNELS = {
+    "friendly_reminder": "email",
+    "gentle_reminder": "email",
+    "first_reminder": "email",
+    "second_reminder": "email",
+    "overdue_notice": "email",
+    "firm_reminder": "email",
+    "formal_notice_letter": "letter",
+    "formal_notice_email": "email",
+    "key_account_reminder": "email",
+    "key_account_follow_up": "email",
+}
 LANGUAGES = ("en", "fr", "de")
 # Babel's spellings of the overdue total below, per language.
 OVERDUE_TOTAL = {
@@ -45,13 +58,12 @@ def context(language: str) -> MessageContext:
     )
 
 
-def test_there_is_one_email_template_per_code_and_language() -> None:
+def test_there_is_one_template_per_code_and_language_on_its_channel() -> None:
     templates = builtin_templates()
 
-    assert sorted((t.code, t.language) for t in templates) == sorted(
-        (code, language) for code in CODES for language in LANGUAGES
+    assert sorted((t.code, t.language, t.channel) for t in templates) == sorted(
+        (code, language, channel) for code, channel in CHANNELS.items() for language in LANGUAGES
     )
-    assert {t.channel for t in templates} == {"email"}
 
 
 @pytest.mark.parametrize("tpl", builtin_templates(), ids=lambda t: f"{t.code}-{t.language}")
@@ -89,6 +101,77 @@ def test_the_friendly_reminder_before_the_due_date_quotes_the_amount_falling_due
 
     assert {"en": "€99.50", "fr": "99,50\xa0€", "de": "99,50\xa0€"}[language] in text
     assert "0.00" not in text and "0,00" not in text
+
+
+# The letter's eight days run from its own date; the e-mail copy goes out a day later and
+# points back to the letter, so the debtor is given a single deadline.
+LETTER_DEADLINE = {
+    "en": "within eight days of the date of this letter",
+    "fr": "dans un délai de huit jours à compter de la date du présent courrier",
+    "de": "innerhalb von acht Tagen ab dem Datum dieses Schreibens",
+}
+COPY_DEADLINE = {
+    "en": "within eight days of the date of our letter",
+    "fr": "dans un délai de huit jours à compter de la date de notre courrier",
+    "de": "innerhalb von acht Tagen ab dem Datum unseres Schreibens",
+}
+COURTS = {"en": "through the courts", "fr": "par voie judiciaire", "de": "auf gerichtlichem Weg"}
+INTEREST_AND_COMPENSATION = {
+    "en": ("late-payment interest", "fixed compensation for recovery costs"),
+    "fr": ("pénalités de retard", "indemnité forfaitaire pour frais de recouvrement"),
+    "de": ("Verzugszinsen", "Verzugspauschale"),
+}
+_HASHTAG = re.compile(r"#([A-Za-z]\w*)")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_formal_notice_letter_is_dated_and_gives_eight_days_to_pay_the_overdue_amount(language: str) -> None:
+    text = render(find_template("formal_notice_letter", language), context(language)).text
+
+    assert {"en": "Mar 14, 2025", "fr": "Le 14 mars 2025", "de": "14.03.2025"}[language] == text.splitlines()[0]
+    assert OVERDUE_TOTAL[language] in text
+    assert LETTER_DEADLINE[language] in text
+    assert COURTS[language] in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_formal_notice_email_keeps_the_deadline_of_the_letter(language: str) -> None:
+    text = render(find_template("formal_notice_email", language), context(language)).text
+
+    assert OVERDUE_TOTAL[language] in text
+    assert COPY_DEADLINE[language] in text
+    assert LETTER_DEADLINE[language] not in text
+    assert COURTS[language] in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("code", ["firm_reminder", "formal_notice_letter", "formal_notice_email"])
+def test_the_firm_messages_mention_interest_and_the_recovery_compensation(code: str, language: str) -> None:
+    text = render(find_template(code, language), context(language)).text
+
+    for words in INTEREST_AND_COMPENSATION[language]:
+        assert words.lower() in text.lower()
+
+
+@pytest.mark.parametrize("tpl", builtin_templates(), ids=lambda t: f"{t.code}-{t.language}")
+def test_no_builtin_template_prints_an_amount_the_send_command_does_not_carry(tpl: Template) -> None:
+    # SendMessage has no penalty amounts, so the messaging handler renders with none.
+    as_sent = replace(context(tpl.language), late_penalty=(), recovery_cost=())
+
+    text = render(tpl, as_sent).text
+
+    assert re.search(r"(?<!\d)0[.,]00(?!\d)", text) is None, text
+
+
+@pytest.mark.parametrize("code", sorted(CHANNELS))
+def test_the_translations_of_a_template_use_the_same_hashtags(code: str) -> None:
+    def hashtags(language: str) -> set[str]:
+        tpl = find_template(code, language)
+        # Formal French and German letters greet "Madame, Monsieur" rather than a name.
+        return {*_HASHTAG.findall(tpl.subject), *_HASHTAG.findall(tpl.body)} - {"ContactName"}
+
+    assert hashtags("fr") == hashtags("en")
+    assert hashtags("de") == hashtags("en")
 
 
 def test_a_language_without_builtin_templates_falls_back_to_english() -> None:

@@ -114,6 +114,7 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(matching.ConfirmMatch, matching.MatchDecision),
         _query(matching.ReverseAllocation, matching.MatchDecision),
         _query(collection.GetAgenda, collection.Agenda),
+        _query(collection.GetCustomerScenario, collection.CustomerScenario),
         _query(messaging.ListOutbox, messaging.OutboxListing),
         _query(reporting.GetAging, reporting.AgingReport),
     )

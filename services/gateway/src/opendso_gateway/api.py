@@ -322,13 +322,21 @@ async def customer_account(request: Request, entity: str, account_number: str) -
     return serializers.account(account)
 
 
+@router.get("/customers/{entity}/{account_number}/scenario", summary="The scenario that chases a customer, and why")
+async def customer_scenario(request: Request, entity: str, account_number: str) -> dict[str, Any]:
+    answer = await _bus(request).ask(
+        col.GetCustomerScenario(customer_id=f"{entity}/{account_number}"), col.CustomerScenario
+    )
+    return serializers.customer_scenario(answer)
+
+
 @router.get("/agenda", summary="Collection tasks, oldest due first")
 async def agenda(
     request: Request,
     entity: str = "",
     customer_id: str = "",
     channel: str = "",
-    status: Annotated[str, Query(pattern="^(|open|sent|done|cancelled)$")] = "",
+    status: Annotated[str, Query(pattern="^(|scheduled|open|sent|done|cancelled)$")] = "",
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     page_token: str = "",
 ) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from opendso.banking.v1 import banking_pb2 as bk
@@ -20,6 +21,7 @@ _KIND = {
     rv.ITEM_KIND_INSTALMENT: "instalment",
 }
 TASK_STATUS = {
+    "scheduled": col.TASK_STATUS_SCHEDULED,
     "open": col.TASK_STATUS_OPEN,
     "sent": col.TASK_STATUS_SENT,
     "done": col.TASK_STATUS_DONE,
@@ -216,6 +218,19 @@ def task(t: col.Task) -> dict[str, Any]:
         "item_ids": list(t.item_ids),
         "totals": [money(m) for m in t.totals],
         "days_overdue": t.days_overdue,
+        # A scheduled automatic action goes out then (the entity's next open sending slot).
+        "send_at": t.send_at.ToDatetime(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z")
+        if t.HasField("send_at")
+        else None,
+    }
+
+
+def customer_scenario(s: col.CustomerScenario) -> dict[str, Any]:
+    return {
+        "customer_id": s.customer_id,
+        "scenario": s.scenario_code,
+        "rule": s.rule_name or None,
+        "explanation": list(s.explanation),
     }
 
 

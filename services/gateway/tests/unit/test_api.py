@@ -329,3 +329,22 @@ def test_entities_are_listed_with_no_group_currency_as_null() -> None:
     }
     assert (second["code"], second["group_currency"]) == ("TR01", None)
     assert isinstance(bus.asked[0], rv.ListEntities)
+
+
+def test_a_customers_scenario_comes_with_the_reasons_for_it() -> None:
+    answer = col.CustomerScenario(
+        customer_id="FR01/C1",
+        scenario_code="firm",
+        rule_name="big debts",
+        explanation=["rule 'big debts' matched: open balance 60,000.00 EUR >= 50,000.00 EUR"],
+    )
+    http, bus = client({col.GetCustomerScenario: answer})
+    with http:
+        body = http.get("/api/v1/customers/FR01/C1/scenario").json()
+    assert body == {
+        "customer_id": "FR01/C1",
+        "scenario": "firm",
+        "rule": "big debts",
+        "explanation": ["rule 'big debts' matched: open balance 60,000.00 EUR >= 50,000.00 EUR"],
+    }
+    assert bus.asked == [col.GetCustomerScenario(customer_id="FR01/C1")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import json
 import logging
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +18,8 @@ from opendso_bus.service import serve
 
 from opendso_scenario import handlers
 from opendso_scenario.domain.builtin import builtin_scenarios
+from opendso_scenario.domain.schedule import Slot
+from opendso_scenario.domain.strategy import DEFAULT_STRATEGY, Strategy, StrategyError, strategy_from_dict
 from opendso_scenario.settings import Settings
 from opendso_scenario.store import INBOX, OUTBOX, UnitOfWork
 
@@ -28,12 +31,15 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers.Deps]:
     runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime.from_settings(NAME, settings, OUTBOX, INBOX, UnitOfWork)
     zone = ZoneInfo(settings.timezone)
+    scenarios = builtin_scenarios()
     deps = handlers.Deps(
         today=lambda: dt.datetime.now(zone).date(),
         now=lambda: dt.datetime.now(dt.UTC),
         settle_seconds=settings.settle_seconds,
-        scenarios=builtin_scenarios(),
+        scenarios=scenarios,
         default_scenario=settings.default_scenario,
+        strategy=load_strategy(settings.strategy, set(scenarios)),
+        slots=parse_slots(settings.send_slots),
     )
     if deps.default_scenario not in deps.scenarios:
         raise ValueError(f"default_scenario {settings.default_scenario!r} is not one of {sorted(deps.scenarios)}")
@@ -47,6 +53,7 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
     runtime.on_event(rv.CustomersChanged, functools.partial(handlers.record_customers, deps=deps))
     runtime.on_event(rv.ItemsChanged, functools.partial(handlers.record_items, deps=deps))
     runtime.on_event(rv.ContactsChanged, functools.partial(handlers.record_contacts, deps=deps))
+    runtime.on_event(rv.EntitiesChanged, functools.partial(handlers.record_entities, deps=deps))
     runtime.on_event(msg.MessageSent, functools.partial(handlers.record_message_sent, deps=deps))
     runtime.on_event(msg.MessageFailed, functools.partial(handlers.record_message_failed, deps=deps))
 
@@ -55,11 +62,59 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
             return await handlers.get_agenda(query, uow)
 
     runtime.on_query(col.GetAgenda, agenda)
+
+    async def customer_scenario(query: col.GetCustomerScenario) -> col.CustomerScenario:
+        async with runtime.uow() as uow:
+            return await handlers.get_customer_scenario(query, uow)
+
+    runtime.on_query(col.GetCustomerScenario, customer_scenario)
     return runtime, deps
 
 
+def load_strategy(source: str, known: set[str]) -> Strategy | None:
+    """ "" (every customer on the default scenario), "builtin" (the shipped rules) or a JSON file's path."""
+    if not source:
+        return None
+    if source == "builtin":
+        return DEFAULT_STRATEGY
+    try:
+        data = json.loads(Path(source).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"strategy {source}: {exc}") from exc
+    try:
+        return strategy_from_dict(data, known)
+    except StrategyError as exc:
+        raise ValueError(f"strategy {source}: {exc}") from exc
+
+
+def parse_slots(text: str) -> tuple[Slot, ...]:
+    """ "08:00-12:00,14:00-18:00" -> the slots of a sending window."""
+    slots: list[Slot] = []
+    for part in text.split(","):
+        try:
+            start, end = part.strip().split("-")
+            slots.append((dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())))
+        except ValueError:
+            raise ValueError(f"send_slots: {part.strip()!r} is not a slot like 08:00-18:00") from None
+    return tuple(slots)
+
+
 async def evaluation_loops(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps, interval: float) -> None:
-    await asyncio.gather(settled_pass(runtime, deps), daily_pass(runtime, deps, interval))
+    await asyncio.gather(
+        settled_pass(runtime, deps), daily_pass(runtime, deps, interval), scheduled_pass(runtime, deps)
+    )
+
+
+async def scheduled_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps) -> None:
+    """Automatic actions waiting for their sending window go out once it opens."""
+    while True:
+        try:
+            sent = await handlers.send_scheduled(runtime.uow, deps)
+            if sent:
+                log.info("sent %d scheduled actions", sent)
+        except Exception:
+            log.exception("sending scheduled actions failed; retrying")
+        await asyncio.sleep(5.0)
 
 
 async def settled_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps) -> None:

@@ -10,18 +10,29 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from opendso.collection.v1 import collection_pb2 as col
 from opendso.common.v1.common_pb2 import EventMeta
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.receivables.v1 import receivables_pb2 as rv
-from opendso_bus import InvalidRequest
+from opendso_bus import InvalidRequest, NotFound, PermanentError
 from opendso_contracts.convert import date_from_proto, date_to_proto, money_to_proto
 from opendso_money import Money
 from opendso_telemetry import extract_context, tracer
 
 from opendso_scenario.domain.engine import plan_actions
 from opendso_scenario.domain.model import Customer, Item, PerformedAction, PlannedAction, Scenario
+from opendso_scenario.domain.schedule import (
+    HolidayCalendar,
+    ScheduleError,
+    SendingWindow,
+    Slot,
+    next_send_time,
+    window_from_dict,
+    window_to_dict,
+)
+from opendso_scenario.domain.strategy import CustomerFacts, ItemFacts, Strategy, assign
 from opendso_scenario.store import AgendaFilter, CustomerRecord, DirtyCustomer, ItemRecord, TaskRecord, UnitOfWork
 
 _KINDS = {
@@ -31,6 +42,7 @@ _KINDS = {
     rv.ITEM_KIND_INSTALMENT: "instalment",
 }
 _STATUS = {
+    "scheduled": col.TASK_STATUS_SCHEDULED,
     "open": col.TASK_STATUS_OPEN,
     "sent": col.TASK_STATUS_SENT,
     "done": col.TASK_STATUS_DONE,
@@ -51,6 +63,10 @@ class Deps:
     settle_seconds: float
     scenarios: dict[str, Scenario]
     default_scenario: str
+    # Which scenario chases whom; without rules every customer gets the default scenario.
+    strategy: Strategy | None = None
+    # Time slots of an entity's sending window (its zone and holidays come with its record).
+    slots: tuple[Slot, ...] = ((dt.time(8, 0), dt.time(18, 0)),)
 
 
 def _customer_record(c: rv.Customer, default_scenario: str) -> CustomerRecord:
@@ -63,6 +79,7 @@ def _customer_record(c: rv.Customer, default_scenario: str) -> CustomerRecord:
         language=c.language or "en",
         contact_name=c.contact_name,
         scenario_code=default_scenario,
+        customer_group=c.customer_group,
     )
 
 
@@ -76,6 +93,9 @@ def _item_record(i: rv.OpenItem) -> ItemRecord:
         due_date=date_from_proto(i.due_date),
         open_amount=Decimal(i.open_amount.amount or "0"),
         currency=i.open_amount.currency,
+        product_group=i.product_group,
+        product=i.product,
+        priority=i.priority,
     )
 
 
@@ -130,6 +150,23 @@ async def record_contacts(event: rv.ContactsChanged, uow: UnitOfWork, deps: Deps
     await uow.repo.mark_dirty_many([_dirty(c, event.meta, deps) for c in customers])
 
 
+async def record_entities(event: rv.EntitiesChanged, uow: UnitOfWork, deps: Deps) -> None:
+    """An entity's time zone and holiday calendar make its sending window."""
+    windows: dict[str, str] = {}
+    for change in event.changes:
+        e = change.entity
+        try:
+            window = SendingWindow(
+                time_zone=ZoneInfo(e.time_zone or "UTC"),
+                slots=deps.slots,
+                calendar=HolidayCalendar.parse(e.holiday_calendar) if e.holiday_calendar else None,
+            )
+        except (ScheduleError, ZoneInfoNotFoundError, ValueError) as exc:
+            raise PermanentError(f"entity {e.code}: no sending window: {exc}") from exc
+        windows[e.code] = json.dumps(window_to_dict(window), sort_keys=True)
+    await uow.repo.upsert_windows(windows, _occurred(event.meta))
+
+
 def _occurred(meta: EventMeta) -> dt.datetime:
     return meta.occurred_at.ToDatetime(tzinfo=dt.UTC)
 
@@ -164,43 +201,133 @@ async def evaluate_customer(customer_id: str, uow: UnitOfWork, deps: Deps) -> in
     if contact is not None:
         # Reminders go to the collection contact when the customer has one.
         record = replace(record, contact_name=contact[0] or record.contact_name, email=contact[1])
-    scenario = deps.scenarios.get(record.scenario_code) or deps.scenarios[deps.default_scenario]
     item_records = {i.item_id: i for i in await uow.repo.items_of(customer_id)}
+    items = {
+        i.item_id: Item(
+            item_id=i.item_id,
+            number=i.number,
+            kind=i.kind,
+            issue_date=i.issue_date,
+            due_date=i.due_date,
+            open_amount=Money(i.open_amount, i.currency),
+        )
+        for i in item_records.values()
+    }
+    today = deps.today()
+    scenario = await _assign_scenario(record, item_records, items, today, uow, deps)
     customer = Customer(
         customer_id=record.customer_id,
         entity=record.entity,
         account_number=record.account_number,
         name=record.name,
         language=record.language,
-        items=tuple(
-            Item(
-                item_id=i.item_id,
-                number=i.number,
-                kind=i.kind,
-                issue_date=i.issue_date,
-                due_date=i.due_date,
-                open_amount=Money(i.open_amount, i.currency),
-            )
-            for i in item_records.values()
-        ),
+        items=tuple(items.values()),
     )
     performed = [
         PerformedAction(step_code=t.step_code, leader_item_id=t.leader_item_id, performed_on=t.created_at.date())
         for t in await uow.repo.tasks_of(customer_id)
         if t.scenario_code == scenario.code and t.status != "cancelled"
     ]
-    today = deps.today()
+    window = await _window_of(record.entity, uow)
     created = 0
     for action in plan_actions(customer, scenario, today, performed):
         if await uow.repo.task_exists(action.key):
             continue
         task = _task_from(action, record)
+        if task.status == "sent" and window is not None:
+            # Automatic actions go out only inside the entity's days and time slots.
+            now = deps.now()
+            send_at = next_send_time(window, now, task.channel)
+            if send_at > now:
+                task = replace(task, status="scheduled", send_at=send_at)
         await uow.repo.add_task(task)
         await uow.publish(col.TaskCreated(meta=uow.meta(entity=record.entity), task=task_to_proto(task)))
         if task.status == "sent":
-            await uow.publish(_send_message(action, record, task, item_records, today, uow))
+            await uow.publish(_send_message(action, record, task, today, uow))
         created += 1
     return created
+
+
+async def _assign_scenario(
+    record: CustomerRecord,
+    item_records: dict[str, ItemRecord],
+    items: dict[str, Item],
+    today: dt.date,
+    uow: UnitOfWork,
+    deps: Deps,
+) -> Scenario:
+    """The scenario the strategy gives the customer today; the choice and its reasons are kept for the agenda."""
+    if deps.strategy is None:
+        code, rule, explanation = (
+            deps.default_scenario,
+            "",
+            [f"no strategy rules: default scenario '{deps.default_scenario}'"],
+        )
+    else:
+        facts = CustomerFacts(
+            customer_id=record.customer_id,
+            entity=record.entity,
+            customer_group=record.customer_group or None,
+            priority=None,
+            risk_score=None,
+            today=today,
+            items=tuple(
+                ItemFacts.from_item(
+                    items[i.item_id],
+                    product_group=i.product_group or None,
+                    product=i.product or None,
+                    priority=i.priority or None,
+                )
+                for i in item_records.values()
+            ),
+        )
+        assignment = assign(deps.strategy, facts)
+        code, rule, explanation = assignment.scenario_code, assignment.rule_name or "", list(assignment.explanation)
+    if (code, rule, json.dumps(explanation)) != (
+        record.scenario_code,
+        record.scenario_rule,
+        record.scenario_explanation,
+    ):
+        await uow.repo.set_scenario(record.customer_id, code, rule, explanation)
+    return deps.scenarios.get(code) or deps.scenarios[deps.default_scenario]
+
+
+async def _window_of(entity: str, uow: UnitOfWork) -> SendingWindow | None:
+    """The entity's sending window; None (send at once) for an entity without a record."""
+    stored = await uow.repo.window_of(entity)
+    return None if stored is None else window_from_dict(json.loads(stored))
+
+
+async def send_scheduled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limit: int = 200) -> int:
+    """Send the scheduled automatic actions whose time has come, after a last check that what they chase is
+    still unpaid: an action whose items were all paid meanwhile is cancelled. Answers how many went out."""
+    now = deps.now()
+    async with uow_factory() as uow:
+        due = await uow.repo.scheduled_due(now, limit)
+    sent = 0
+    for waiting in due:
+        async with uow_factory() as uow:
+            task = await uow.repo.task(waiting.task_id)
+            record = await uow.repo.customer(waiting.customer_id)
+            if task is None or task.status != "scheduled" or record is None:
+                continue
+            contact = await uow.repo.collection_contact(record.customer_id)
+            if contact is not None:
+                record = replace(record, contact_name=contact[0] or record.contact_name, email=contact[1])
+            by_id = {i.item_id: i for i in await uow.repo.items_of(record.customer_id)}
+            still_open = [by_id[i] for i in task.item_ids if i in by_id and by_id[i].open_amount > 0]
+            scenario = deps.scenarios.get(task.scenario_code)
+            if not still_open or scenario is None:
+                await uow.repo.set_task_status(task.task_id, "cancelled")
+                await uow.commit()
+                continue
+            uow.caused_by(None, correlation_id=f"scheduled:{task.task_id}")
+            template = scenario.step(task.step_code).template
+            await uow.publish(_scheduled_message(task, record, still_open, template, deps.today(), uow))
+            await uow.repo.set_task_status(task.task_id, "sent")
+            await uow.commit()
+            sent += 1
+    return sent
 
 
 def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
@@ -228,28 +355,42 @@ def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
 
 
 def _send_message(
-    action: PlannedAction,
-    customer: CustomerRecord,
+    action: PlannedAction, customer: CustomerRecord, task: TaskRecord, today: dt.date, uow: UnitOfWork
+) -> msg.SendMessage:
+    rows = [(i.item_id, i.number, i.issue_date, i.due_date, i.open_amount) for i in action.covered_items]
+    return _message(task, customer, rows, action.step.template, today, uow)
+
+
+def _scheduled_message(
+    task: TaskRecord, customer: CustomerRecord, items: list[ItemRecord], template: str, today: dt.date, uow: UnitOfWork
+) -> msg.SendMessage:
+    """The message of a scheduled action, with its items as they stand when it goes out."""
+    rows = [(i.item_id, i.number, i.issue_date, i.due_date, Money(i.open_amount, i.currency)) for i in items]
+    return _message(task, customer, rows, template, today, uow)
+
+
+def _message(
     task: TaskRecord,
-    item_records: dict[str, ItemRecord],
+    customer: CustomerRecord,
+    items: list[tuple[str, str, dt.date, dt.date, Money]],
+    template: str,
     today: dt.date,
     uow: UnitOfWork,
 ) -> msg.SendMessage:
-    lines = []
-    for item in action.covered_items:
-        lines.append(
-            msg.MessageItem(
-                item_id=item.item_id,
-                number=item.number,
-                issue_date=date_to_proto(item.issue_date),
-                due_date=date_to_proto(item.due_date),
-                open_amount=money_to_proto(item.open_amount),
-                days_overdue=(today - item.due_date).days,
-            )
+    lines = [
+        msg.MessageItem(
+            item_id=item_id,
+            number=number,
+            issue_date=date_to_proto(issued),
+            due_date=date_to_proto(due),
+            open_amount=money_to_proto(amount),
+            days_overdue=(today - due).days,
         )
+        for item_id, number, issued, due, amount in items
+    ]
     return msg.SendMessage(
         meta=uow.meta(entity=customer.entity),
-        message_key=action.key,
+        message_key=task.key,
         customer_id=customer.customer_id,
         entity=customer.entity,
         account_number=customer.account_number,
@@ -257,8 +398,8 @@ def _send_message(
         contact_name=customer.contact_name,
         recipient=customer.email,
         language=customer.language,
-        channel=str(action.step.channel),
-        template_code=action.step.template,
+        channel=task.channel,
+        template_code=template,
         items=lines,
         today=date_to_proto(today),
         task_id=task.task_id,
@@ -266,7 +407,7 @@ def _send_message(
 
 
 def task_to_proto(task: TaskRecord) -> col.Task:
-    return col.Task(
+    answer = col.Task(
         task_id=task.task_id,
         key=task.key,
         customer_id=task.customer_id,
@@ -284,6 +425,9 @@ def task_to_proto(task: TaskRecord) -> col.Task:
         totals=[money_to_proto(Money(Decimal(a), c)) for a, c in task.totals],
         days_overdue=task.days_overdue,
     )
+    if task.send_at is not None:
+        answer.send_at.FromDatetime(task.send_at if task.send_at.tzinfo else task.send_at.replace(tzinfo=dt.UTC))
+    return answer
 
 
 MAX_PAGE = 500
@@ -346,3 +490,15 @@ async def evaluate_all(uow_factory: Callable[[], UnitOfWork], deps: Deps) -> int
             created += await evaluate_customer(customer_id, uow, deps)
             await uow.commit()
     return created
+
+
+async def get_customer_scenario(query: col.GetCustomerScenario, uow: UnitOfWork) -> col.CustomerScenario:
+    record = await uow.repo.customer(query.customer_id)
+    if record is None:
+        raise NotFound(f"no customer {query.customer_id!r}")
+    return col.CustomerScenario(
+        customer_id=record.customer_id,
+        scenario_code=record.scenario_code,
+        rule_name=record.scenario_rule,
+        explanation=json.loads(record.scenario_explanation),
+    )

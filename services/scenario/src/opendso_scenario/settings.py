@@ -17,6 +17,12 @@ class Settings(ServiceSettings):
     evaluation_interval_seconds: float = Field(default=3600.0, gt=0)
     default_scenario: str = "standard"
     settle_seconds: float = Field(default=1.0, ge=0, le=3600)
+    # Which scenario chases whom: "" (everyone on default_scenario), "builtin" (the shipped rules:
+    # key accounts, firm for large or old debts, gentle for small ones) or the path of a JSON strategy.
+    strategy: str = ""
+    # When automatic actions of an entity with a record go out, in its time zone, Monday to Friday,
+    # outside its public holidays. Entities without a record are not restricted.
+    send_slots: str = "08:00-18:00"
 
     @field_validator("timezone")
     @classmethod

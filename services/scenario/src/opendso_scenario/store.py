@@ -47,6 +47,10 @@ customers = Table(
     Column("language", String(10), nullable=False, default="en"),
     Column("contact_name", String(300), nullable=False, default=""),
     Column("scenario_code", String(50), nullable=False),
+    Column("customer_group", String(200), nullable=False, default=""),
+    # The strategy rule that chose the scenario ("" for the default) and why, as a JSON list of lines.
+    Column("scenario_rule", String(200), nullable=False, default=""),
+    Column("scenario_explanation", Text, nullable=False, default="[]"),
     # When the event that wrote this row happened: an older event arriving
     # late (a retry, another instance) never overwrites a newer state.
     Column("version_at", DateTime(timezone=True), nullable=False),
@@ -63,6 +67,19 @@ items = Table(
     Column("due_date", Date, nullable=False),
     Column("open_amount", Amount, nullable=False),
     Column("currency", String(3), nullable=False),
+    Column("product_group", String(200), nullable=False, default=""),
+    Column("product", String(200), nullable=False, default=""),
+    Column("priority", String(50), nullable=False, default=""),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+)
+
+# Legal entities' sending windows: automatic actions go out only inside them.
+entities = Table(
+    "sc_entities",
+    metadata,
+    Column("entity", String(50), primary_key=True),
+    # opendso_scenario.domain.schedule.window_to_dict, as JSON.
+    Column("window", Text, nullable=False),
     Column("version_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -98,6 +115,8 @@ tasks = Table(
     Column("totals", Text, nullable=False),
     Column("days_overdue", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A scheduled automatic action goes out at this instant (its entity's next open slot).
+    Column("send_at", DateTime(timezone=True), nullable=True, index=True),
 )
 
 
@@ -138,6 +157,9 @@ class CustomerRecord:
     language: str
     contact_name: str
     scenario_code: str
+    customer_group: str = ""
+    scenario_rule: str = ""
+    scenario_explanation: str = "[]"
 
 
 @dataclass(frozen=True)
@@ -150,6 +172,9 @@ class ItemRecord:
     due_date: dt.date
     open_amount: Decimal
     currency: str
+    product_group: str = ""
+    product: str = ""
+    priority: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,6 +196,7 @@ class TaskRecord:
     totals: tuple[tuple[str, str], ...]  # (amount, currency)
     days_overdue: int
     created_at: dt.datetime
+    send_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -201,12 +227,18 @@ def _task(row: object) -> TaskRecord:
                 "due_on",
                 "leader_item_id",
                 "days_overdue",
-                "created_at",
             )
         },
+        created_at=_aware(m["created_at"]),
+        send_at=None if m["send_at"] is None else _aware(m["send_at"]),
         item_ids=tuple(json.loads(m["item_ids"])),
         totals=tuple((a, c) for a, c in json.loads(m["totals"])),
     )
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes for what was stored in UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 class ScenarioRepository:
@@ -219,7 +251,41 @@ class ScenarioRepository:
 
     async def upsert_customers(self, records: list[CustomerRecord], version_at: dt.datetime) -> None:
         rows = [{**r.__dict__, "version_at": version_at} for r in records]
-        await self._upsert(customers, "customer_id", rows, newer_only=True, keep=("scenario_code",))
+        await self._upsert(
+            customers,
+            "customer_id",
+            rows,
+            newer_only=True,
+            keep=("scenario_code", "scenario_rule", "scenario_explanation"),
+        )
+
+    async def set_scenario(self, customer_id: str, code: str, rule: str, explanation: list[str]) -> None:
+        await self.session.execute(
+            update(customers)
+            .where(customers.c.customer_id == customer_id)
+            .values(scenario_code=code, scenario_rule=rule, scenario_explanation=json.dumps(explanation))
+        )
+
+    async def upsert_windows(self, windows: dict[str, str], version_at: dt.datetime) -> None:
+        """Entity -> its sending window as JSON."""
+        rows = [{"entity": e, "window": w, "version_at": version_at} for e, w in windows.items()]
+        await self._upsert(entities, "entity", rows, newer_only=True)
+
+    async def window_of(self, entity: str) -> str | None:
+        return await self.session.scalar(select(entities.c.window).where(entities.c.entity == entity))
+
+    async def scheduled_due(self, now: dt.datetime, limit: int) -> list[TaskRecord]:
+        rows = await self.session.execute(
+            select(tasks)
+            .where(tasks.c.status == "scheduled", tasks.c.send_at <= now)
+            .order_by(tasks.c.send_at, tasks.c.task_id)
+            .limit(limit)
+        )
+        return [_task(r) for r in rows]
+
+    async def task(self, task_id: str) -> TaskRecord | None:
+        row = (await self.session.execute(select(tasks).where(tasks.c.task_id == task_id))).first()
+        return None if row is None else _task(row)
 
     async def mark_dirty(self, change: DirtyCustomer) -> None:
         await self.mark_dirty_many([change])

@@ -4,6 +4,7 @@ so handlers are tested without a database or a bus (cosmicpython style)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from google.protobuf.message import Message
@@ -20,13 +21,15 @@ class FakeRepository:
         self.dirty: dict[str, DirtyCustomer] = {}
         self.versions: dict[str, dt.datetime] = {}
         self.contacts: dict[str, dict[str, Any]] = {}
+        self.windows: dict[str, str] = {}
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
         if old is not None:
             if self.versions[record.customer_id] > version_at:
                 return
-            record = CustomerRecord(**{**record.__dict__, "scenario_code": old.scenario_code})
+            kept = ("scenario_code", "scenario_rule", "scenario_explanation")
+            record = CustomerRecord(**{**record.__dict__, **{k: getattr(old, k) for k in kept}})
         self.customers[record.customer_id] = record
         self.versions[record.customer_id] = version_at
 
@@ -91,6 +94,29 @@ class FakeRepository:
     async def clear_dirty(self, customer_id: str, changed_at: dt.datetime) -> None:
         if customer_id in self.dirty and self.dirty[customer_id].changed_at == changed_at:
             del self.dirty[customer_id]
+
+    async def set_scenario(self, customer_id: str, code: str, rule: str, explanation: list[str]) -> None:
+        self.customers[customer_id] = CustomerRecord(
+            **{
+                **self.customers[customer_id].__dict__,
+                "scenario_code": code,
+                "scenario_rule": rule,
+                "scenario_explanation": json.dumps(explanation),
+            }
+        )
+
+    async def upsert_windows(self, windows: dict[str, str], version_at: dt.datetime) -> None:
+        self.windows.update(windows)
+
+    async def window_of(self, entity: str) -> str | None:
+        return self.windows.get(entity)
+
+    async def scheduled_due(self, now: dt.datetime, limit: int) -> list[TaskRecord]:
+        due = [t for t in self.tasks.values() if t.status == "scheduled" and t.send_at is not None and t.send_at <= now]
+        return sorted(due, key=lambda t: (t.send_at, t.task_id))[:limit]
+
+    async def task(self, task_id: str) -> TaskRecord | None:
+        return self.tasks.get(task_id)
 
     async def agenda(
         self, flt: AgendaFilter, page_size: int, after: tuple[dt.date, str] | None

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from opendso.common.v1 import common_pb2 as _common_pb2
@@ -33,6 +34,8 @@ class _TaskStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TaskStatus
     """An automatic action handed to the messaging service."""
     TASK_STATUS_DONE: _TaskStatus.ValueType  # 3
     TASK_STATUS_CANCELLED: _TaskStatus.ValueType  # 4
+    TASK_STATUS_SCHEDULED: _TaskStatus.ValueType  # 5
+    """An automatic action waiting for its entity's sending window (days, time slots, holidays)."""
 
 class TaskStatus(_TaskStatus, metaclass=_TaskStatusEnumTypeWrapper): ...
 
@@ -43,6 +46,8 @@ TASK_STATUS_SENT: TaskStatus.ValueType  # 2
 """An automatic action handed to the messaging service."""
 TASK_STATUS_DONE: TaskStatus.ValueType  # 3
 TASK_STATUS_CANCELLED: TaskStatus.ValueType  # 4
+TASK_STATUS_SCHEDULED: TaskStatus.ValueType  # 5
+"""An automatic action waiting for its entity's sending window (days, time slots, holidays)."""
 Global___TaskStatus: _TypeAlias = TaskStatus  # noqa: Y015
 
 @_typing.final
@@ -65,6 +70,7 @@ class Task(_message.Message):
     ITEM_IDS_FIELD_NUMBER: _builtins.int
     TOTALS_FIELD_NUMBER: _builtins.int
     DAYS_OVERDUE_FIELD_NUMBER: _builtins.int
+    SEND_AT_FIELD_NUMBER: _builtins.int
     task_id: _builtins.str
     key: _builtins.str
     """Deterministic key: customer, scenario, step and leader invoice."""
@@ -85,6 +91,10 @@ class Task(_message.Message):
     def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def totals(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Money]: ...
+    @_builtins.property
+    def send_at(self) -> _timestamp_pb2.Timestamp:
+        """When a scheduled automatic action goes out (empty otherwise)."""
+
     def __init__(
         self,
         *,
@@ -104,10 +114,11 @@ class Task(_message.Message):
         item_ids: _abc.Iterable[_builtins.str] | None = ...,
         totals: _abc.Iterable[_common_pb2.Money] | None = ...,
         days_overdue: _builtins.int = ...,
+        send_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["due_on", b"due_on"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_on", b"due_on", "send_at", b"send_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "automatic", b"automatic", "channel", b"channel", "customer_id", b"customer_id", "customer_name", b"customer_name", "days_overdue", b"days_overdue", "due_on", b"due_on", "entity", b"entity", "item_ids", b"item_ids", "key", b"key", "leader_item_id", b"leader_item_id", "scenario_code", b"scenario_code", "status", b"status", "step_code", b"step_code", "task_id", b"task_id", "totals", b"totals"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "automatic", b"automatic", "channel", b"channel", "customer_id", b"customer_id", "customer_name", b"customer_name", "days_overdue", b"days_overdue", "due_on", b"due_on", "entity", b"entity", "item_ids", b"item_ids", "key", b"key", "leader_item_id", b"leader_item_id", "scenario_code", b"scenario_code", "send_at", b"send_at", "status", b"status", "step_code", b"step_code", "task_id", b"task_id", "totals", b"totals"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -200,3 +211,54 @@ class Agenda(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Agenda: _TypeAlias = Agenda  # noqa: Y015
+
+@_typing.final
+class GetCustomerScenario(_message.Message):
+    """Query: which scenario chases a customer, and why (the strategy rules tried, in order)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCustomerScenario: _TypeAlias = GetCustomerScenario  # noqa: Y015
+
+@_typing.final
+class CustomerScenario(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    SCENARIO_CODE_FIELD_NUMBER: _builtins.int
+    RULE_NAME_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    scenario_code: _builtins.str
+    rule_name: _builtins.str
+    """The strategy rule that chose it ("" when the default applied)."""
+    @_builtins.property
+    def explanation(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        scenario_code: _builtins.str = ...,
+        rule_name: _builtins.str = ...,
+        explanation: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "explanation", b"explanation", "rule_name", b"rule_name", "scenario_code", b"scenario_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerScenario: _TypeAlias = CustomerScenario  # noqa: Y015

@@ -1,0 +1,80 @@
+"""The scenario service's store on SQLite and PostgreSQL: scenario choice, sending windows, scheduled actions."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from opendso_bus.outbox import Outbox
+from opendso_db import create_engine, ensure_database, session_factory, upgrade
+from opendso_scenario.app import MIGRATIONS
+from opendso_scenario.store import OUTBOX, CustomerRecord, TaskRecord, UnitOfWork
+
+from conftest import MakeDatabase
+
+pytestmark = pytest.mark.integration
+AT = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def new_uow(make_database: MakeDatabase) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    url = await make_database("scenario")
+    await ensure_database(url)
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    yield lambda: UnitOfWork(sessions, Outbox(OUTBOX), "scenario")
+    await engine.dispose()
+
+
+def task(task_id: str, status: str, send_at: dt.datetime | None) -> TaskRecord:
+    return TaskRecord(
+        task_id=task_id,
+        key=f"key-{task_id}",
+        customer_id="FR01/C1",
+        entity="FR01",
+        account_number="C1",
+        customer_name="Dupont",
+        scenario_code="standard",
+        step_code="first",
+        channel="email",
+        automatic=True,
+        status=status,
+        due_on=AT.date(),
+        leader_item_id="FR01/invoice/F-1",
+        item_ids=("FR01/invoice/F-1",),
+        totals=(("100.00", "EUR"),),
+        days_overdue=3,
+        created_at=AT,
+        send_at=send_at,
+    )
+
+
+async def test_scenario_choice_windows_and_scheduled_actions_round_trip(new_uow: Callable[[], UnitOfWork]) -> None:
+    customer = CustomerRecord("FR01/C1", "FR01", "C1", "Dupont", "ap@x.example", "fr", "Marie", "standard", "vip")
+    async with new_uow() as uow:
+        await uow.repo.upsert_customers([customer], AT)
+        await uow.repo.set_scenario("FR01/C1", "firm", "big debts", ["rule 'big debts' matched"])
+        await uow.repo.upsert_windows({"FR01": json.dumps({"time_zone": "Europe/Paris"})}, AT)
+        await uow.repo.add_task(task("t1", "scheduled", AT + dt.timedelta(hours=1)))
+        await uow.repo.add_task(task("t2", "scheduled", AT + dt.timedelta(hours=3)))
+        await uow.repo.add_task(task("t3", "open", None))
+        await uow.commit()
+    # A later customer event keeps the strategy's choice.
+    async with new_uow() as uow:
+        await uow.repo.upsert_customers([customer], AT + dt.timedelta(minutes=5))
+        await uow.commit()
+    async with new_uow() as uow:
+        stored = await uow.repo.customer("FR01/C1")
+        assert stored is not None
+        assert (stored.scenario_code, stored.scenario_rule, stored.customer_group) == ("firm", "big debts", "vip")
+        assert json.loads(stored.scenario_explanation) == ["rule 'big debts' matched"]
+        assert json.loads(await uow.repo.window_of("FR01") or "{}") == {"time_zone": "Europe/Paris"}
+        assert await uow.repo.window_of("DE01") is None
+        due = await uow.repo.scheduled_due(AT + dt.timedelta(hours=2), 10)
+        assert [t.task_id for t in due] == ["t1"]
+        found = await uow.repo.task("t2")
+        assert found is not None and found.send_at == AT + dt.timedelta(hours=3)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from opendso_money import Money
 
+from opendso_matching.domain.keys import compact
 from opendso_matching.domain.model import OpenItem
 
 
@@ -62,8 +63,6 @@ def _whole(amount: Decimal, places: int) -> int:
 # A customer with more open items than this is searched on its oldest ones only: the search
 # doubles with every item, and a payer who pays forty invoices at once quotes them.
 MAX_SUBSET_ITEMS = 24
-# Distinct partial sums kept while searching; beyond, the search gives up (and says so).
-MAX_STATES = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,56 +80,91 @@ class SubsetSearch:
 def find_subsets(items: Sequence[OpenItem], amount: Decimal, *, limit: int = 2) -> SubsetSearch:
     """Subsets of ``items`` (two or more) whose open amounts sum exactly to ``amount``, at most ``limit``.
 
-    Dynamic programming over sums in whole minor units, oldest items first. Credit notes take part
-    (a payer nets them). ``exhausted`` says the search stopped early; its answer is then no proof of
-    uniqueness.
+    Credit notes take part (a payer nets them). An invoice and the credit note that cancels it to the cent
+    (see :func:`cancelling_pairs`) add nothing together: a set with both is the same payment as the set
+    without them, so it is not counted as another answer (else every answer would come twice). Only the
+    oldest :data:`MAX_SUBSET_ITEMS` items are searched; ``exhausted`` says some were left out, so the
+    answer is then no proof of uniqueness.
+
+    Meet in the middle: the sums of every subset of the older half and of the younger half (2**12 each
+    at most) are listed, and a sum of one half is looked up as what the other half must add. The work is
+    bounded whatever the amounts, unlike a search over partial sums.
     """
     pool = sorted(items, key=lambda i: (i.due_date, i.number))[:MAX_SUBSET_ITEMS]
     exhausted = len(pool) < len(items)
     places = _places([amount, *(i.open_amount.amount for i in pool)])
     target = _whole(amount, places)
-    has_credits = any(i.open_amount.amount < 0 for i in pool)
-    # sum -> index tuples reaching it, at most `limit` of each size class (see _keep)
-    states: dict[int, list[tuple[int, ...]]] = {0: [()]}
-    for index, item in enumerate(pool):
-        value = _whole(item.open_amount.amount, places)
-        additions: dict[int, list[tuple[int, ...]]] = {}
-        for total, ways in states.items():
-            new_total = total + value
-            # Without credit notes a sum above the target can never come back down.
-            if not has_credits and new_total > target:
-                continue
-            bucket = additions.setdefault(new_total, [])
-            for way in ways:
-                # Inlined first check of _keep: most sums are reached one way, and this loop is the hot path.
-                if len(bucket) < limit:
-                    bucket.append((*way, index))
-                else:
-                    _keep(bucket, (*way, index), limit)
-        for total, ways in additions.items():
-            existing = states.get(total)
-            if existing is None:
-                states[total] = ways
-                continue
-            for way in ways:
-                _keep(existing, way, limit)
-        if len(states) > MAX_STATES:
-            exhausted = True
-            break
-    found = tuple(tuple(pool[i] for i in way) for way in states.get(target, []) if len(way) >= 2)
-    return SubsetSearch(found[:limit], exhausted)
+    values = [_whole(i.open_amount.amount, places) for i in pool]
+    if len(pool) < 2 or not sum(v for v in values if v < 0) <= target <= sum(v for v in values if v > 0):
+        return SubsetSearch((), exhausted)
+    position = {i.item_id: n for n, i in enumerate(pool)}
+    pairs = [1 << position[a.item_id] | 1 << position[b.item_id] for a, b in cancelling_pairs(pool)]
+    half = len(values) // 2
+    older, younger = _subset_sums(values[:half]), _subset_sums(values[half:])
+    # A younger half's sum -> its subsets (as bit masks); most sums are reached by one subset only.
+    younger_at: dict[int, list[int]] = {}
+    if len(set(younger)) == len(younger):
+        younger_at = {total: [mask] for mask, total in enumerate(younger)}
+    else:
+        for mask, total in enumerate(younger):
+            younger_at.setdefault(total, []).append(mask)
+    found: list[tuple[OpenItem, ...]] = []
+    # Each answer comes once per combination of the cancelling pairs it could take in: with many pairs,
+    # enumerating them all would cost what the halves saved.
+    budget = limit * 2 ** min(len(pairs), 4) + 8
+    for rest in sorted({target - total for total in older} & younger_at.keys()):
+        for old_mask in (m for m, total in enumerate(older) if total == target - rest):
+            for young_mask in younger_at[rest]:
+                mask = old_mask | young_mask << half
+                budget -= 1
+                if budget < 0:
+                    return SubsetSearch(tuple(found), True)
+                # The empty set or a single item is not a set of items paid together.
+                if mask & (mask - 1) == 0 or any(mask & pair == pair for pair in pairs):
+                    continue
+                found.append(tuple(pool[n] for n in range(len(pool)) if mask >> n & 1))
+                if len(found) >= limit:
+                    return SubsetSearch(tuple(found), exhausted)
+    return SubsetSearch(tuple(found), exhausted)
 
 
-def _keep(bucket: list[tuple[int, ...]], way: tuple[int, ...], limit: int) -> None:
-    """Keep ``way`` unless ``limit`` ways of its size class (no item, one item, several) are kept already.
+def _subset_sums(values: Sequence[int]) -> list[int]:
+    """The sum of every subset of ``values``, at the index whose bits say which values it takes."""
+    sums = [0]
+    for value in values:
+        sums += [total + value for total in sums]
+    return sums
 
-    Ways of one class grow alike (one item plus more is several), so `limit` of each is enough to
-    tell none, one and several subsets apart at the end; one cap over all classes would let single
-    items of the sought amount (or the empty set) crowd out the real subsets.
-    """
-    if len(bucket) < limit:
-        bucket.append(way)
-        return
-    size = min(len(way), 2)
-    if sum(1 for kept in bucket if min(len(kept), 2) == size) < limit:
-        bucket.append(way)
+
+def cancelling_pairs(items: Sequence[OpenItem]) -> list[tuple[OpenItem, OpenItem]]:
+    """(invoice, credit note) pairs that cancel to the cent: the credit note quotes the invoice, or it is the
+    only item of its amount facing the only invoice of the opposite amount. A pair that could be formed
+    several ways is left alone, since which invoice was credited is then a guess."""
+    invoices = [i for i in items if i.open_amount.amount > 0]
+    credits = [i for i in items if i.open_amount.amount < 0]
+    if not invoices or not credits:
+        return []
+    by_amount: dict[Money, list[OpenItem]] = {}
+    for invoice in invoices:
+        by_amount.setdefault(invoice.open_amount, []).append(invoice)
+    credit_count: dict[Money, int] = {}
+    for credit in credits:
+        credit_count[credit.open_amount] = credit_count.get(credit.open_amount, 0) + 1
+    pairs: list[tuple[OpenItem, OpenItem]] = []
+    taken: set[str] = set()
+    for credit in credits:
+        facing = [i for i in by_amount.get(-credit.open_amount, ()) if i.item_id not in taken]
+        quoted = [i for i in facing if credit.reference and _same_number(i.number, credit.reference)]
+        if len(quoted) == 1:
+            chosen = quoted[0]
+        elif len(facing) == 1 and credit_count[credit.open_amount] == 1:
+            chosen = facing[0]
+        else:
+            continue
+        taken.add(chosen.item_id)
+        pairs.append((chosen, credit))
+    return pairs
+
+
+def _same_number(a: str, b: str) -> bool:
+    return compact(a) == compact(b)

@@ -1,4 +1,4 @@
-from __future__ import annotations
+"""The shipped scenarios and the shipped templates they send: a contract between the scenario and messaging services."""
 
 from datetime import date, timedelta
 from decimal import Decimal

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 from opendso.banking.v1 import banking_pb2 as banking
 from opendso.collection.v1 import collection_pb2 as collection
+from opendso.fx.v1 import fx_pb2 as fx
 from opendso.imports.v1 import imports_pb2 as imports
 from opendso.matching.v1 import matching_pb2 as matching
 from opendso.messaging.v1 import messaging_pb2 as messaging
@@ -38,6 +39,7 @@ STREAMS: tuple[StreamDef, ...] = (
     StreamDef("OPENDSO_MESSAGING", "messaging"),
     StreamDef("OPENDSO_BANKING", "banking"),
     StreamDef("OPENDSO_MATCHING", "matching"),
+    StreamDef("OPENDSO_FX", "fx"),
 )
 DEADLETTER_STREAM = "OPENDSO_DEADLETTER"
 # Files too large for a message (NATS caps payloads) travel through this
@@ -78,9 +80,11 @@ DURABLE: tuple[type[Message], ...] = (
     matching.AllocationReversed,
     matching.TransactionQueued,
     collection.TaskCreated,
+    collection.TaskChanged,
     messaging.SendMessage,
     messaging.MessageSent,
     messaging.MessageFailed,
+    fx.RatesPublished,
 )
 
 SUBJECTS: dict[type[Message], str] = {t: _event_subject(t) for t in DURABLE}
@@ -115,8 +119,13 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(matching.ReverseAllocation, matching.MatchDecision),
         _query(collection.GetAgenda, collection.Agenda),
         _query(collection.GetCustomerScenario, collection.CustomerScenario),
+        _query(collection.UpdateTasks, collection.TasksUpdated),
         _query(messaging.ListOutbox, messaging.OutboxListing),
         _query(reporting.GetAging, reporting.AgingReport),
+        _query(fx.GetRate, fx.Rate),
+        _query(fx.Convert, fx.Conversion),
+        _query(fx.ImportRates, fx.RatesImported),
+        _query(fx.SetManualRate, fx.Rate),
     )
 }
 

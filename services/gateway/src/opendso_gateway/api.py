@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -16,7 +16,7 @@ from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso.reporting.v1 import reporting_pb2 as rp
 from opendso_contracts.convert import date_to_proto
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from opendso_gateway import serializers
 from opendso_gateway.bus import Bus
@@ -330,28 +330,94 @@ async def customer_scenario(request: Request, entity: str, account_number: str) 
     return serializers.customer_scenario(answer)
 
 
-@router.get("/agenda", summary="Collection tasks, oldest due first")
+@router.get("/agenda", summary="Collection tasks: filtered, sorted, paged")
 async def agenda(
     request: Request,
     entity: str = "",
     customer_id: str = "",
     channel: str = "",
+    collector: str = "",
     status: Annotated[str, Query(pattern="^(|scheduled|open|sent|done|cancelled)$")] = "",
+    min_amount: Annotated[str, Query(pattern=r"^(|-?\d{1,18}(\.\d{1,6})?)$")] = "",
+    max_amount: Annotated[str, Query(pattern=r"^(|-?\d{1,18}(\.\d{1,6})?)$")] = "",
+    due_from: dt.date | None = None,
+    due_to: dt.date | None = None,
+    automatic: bool | None = None,
+    sort: Annotated[str, Query(pattern="^(due_on|amount|days_overdue)$")] = "due_on",
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     page_token: str = "",
 ) -> dict[str, Any]:
-    answer = await _bus(request).ask(
-        col.GetAgenda(
-            entity=entity,
-            customer_id=customer_id,
-            channel=channel,
-            status=serializers.TASK_STATUS.get(status, col.TASK_STATUS_UNSPECIFIED),
-            page_size=page_size,
-            page_token=page_token,
-        ),
-        col.Agenda,
+    query = col.GetAgenda(
+        entity=entity,
+        customer_id=customer_id,
+        channel=channel,
+        collector=collector,
+        status=serializers.TASK_STATUS.get(status, col.TASK_STATUS_UNSPECIFIED),
+        min_amount=min_amount,
+        max_amount=max_amount,
+        sort=sort,
+        page_size=page_size,
+        page_token=page_token,
     )
-    return serializers.agenda(answer)
+    if due_from is not None:
+        query.due_from.CopyFrom(date_to_proto(due_from))
+    if due_to is not None:
+        query.due_to.CopyFrom(date_to_proto(due_to))
+    if automatic is not None:
+        query.automatic = automatic
+    return serializers.agenda(await _bus(request).ask(query, col.Agenda))
+
+
+class BulkTasksBody(BaseModel):
+    """One action on many tasks: perform, validate (send the message of a step that needs validation),
+    postpone, reassign or cancel."""
+
+    model_config = ConfigDict(extra="forbid")
+    task_ids: list[str] = Field(min_length=1, max_length=1000)
+    action: Literal["perform", "validate", "postpone", "reassign", "cancel"]
+    postpone_to: dt.date | None = None
+    collector: str = ""
+    comment: str = Field(default="", max_length=2000)
+
+
+_TASK_ACTIONS = {
+    "perform": col.TASK_ACTION_PERFORM,
+    "validate": col.TASK_ACTION_VALIDATE,
+    "postpone": col.TASK_ACTION_POSTPONE,
+    "reassign": col.TASK_ACTION_REASSIGN,
+    "cancel": col.TASK_ACTION_CANCEL,
+}
+
+
+@router.post("/agenda/bulk", summary="Perform, validate, postpone, reassign or cancel many tasks at once")
+async def bulk_tasks(
+    request: Request,
+    body: BulkTasksBody,
+    # Until users and roles arrive (the access issue), the caller says who it is.
+    user: Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)] = "api",
+) -> dict[str, Any]:
+    command = col.UpdateTasks(
+        task_ids=body.task_ids,
+        action=_TASK_ACTIONS[body.action],
+        collector=body.collector,
+        user=user,
+        comment=body.comment,
+        correlation_id=request.state.request_id,
+    )
+    if body.postpone_to is not None:
+        command.postpone_to.CopyFrom(date_to_proto(body.postpone_to))
+    answer = await _bus(request).ask(command, col.TasksUpdated)
+    return {
+        "results": [
+            {
+                "task_id": r.task_id,
+                "updated": r.updated,
+                "error": r.error or None,
+                "task": serializers.task(r.task) if r.HasField("task") else None,
+            }
+            for r in answer.results
+        ]
+    }
 
 
 @router.get("/reports/aging", summary="Aging balance per currency")

@@ -218,6 +218,10 @@ def task(t: col.Task) -> dict[str, Any]:
         "item_ids": list(t.item_ids),
         "totals": [money(m) for m in t.totals],
         "days_overdue": t.days_overdue,
+        "collector": t.collector or None,
+        "amount": t.amount or None,
+        "updated_by": t.updated_by or None,
+        "comment": t.comment or None,
         # A scheduled automatic action goes out then (the entity's next open sending slot).
         "send_at": t.send_at.ToDatetime(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z")
         if t.HasField("send_at")

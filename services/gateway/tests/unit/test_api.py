@@ -348,3 +348,53 @@ def test_a_customers_scenario_comes_with_the_reasons_for_it() -> None:
         "explanation": ["rule 'big debts' matched: open balance 60,000.00 EUR >= 50,000.00 EUR"],
     }
     assert bus.asked == [col.GetCustomerScenario(customer_id="FR01/C1")]
+
+
+def test_the_agenda_passes_its_filters_and_bulk_actions_say_who_did_them() -> None:
+    import datetime as dt
+
+    from opendso_contracts.convert import date_to_proto
+
+    done = col.Task(task_id="t1", status=col.TASK_STATUS_DONE, collector="anna", amount="1200.00")
+    http, bus = client(
+        {
+            col.GetAgenda: col.Agenda(tasks=[done], total=1),
+            col.UpdateTasks: col.TasksUpdated(
+                results=[
+                    col.TaskUpdateResult(task_id="t1", updated=True, task=done),
+                    col.TaskUpdateResult(task_id="t2", error="a done task cannot be performed"),
+                ]
+            ),
+        }
+    )
+    with http:
+        page = http.get(
+            "/api/v1/agenda",
+            params={"collector": "anna", "min_amount": "1000", "sort": "amount", "due_to": "2026-11-30"},
+        ).json()
+        bad = http.get("/api/v1/agenda", params={"min_amount": "1,000"})
+        bulk = http.post(
+            "/api/v1/agenda/bulk",
+            json={"task_ids": ["t1", "t2"], "action": "perform", "comment": "called"},
+            headers={"X-OpenDSO-User": "anna"},
+        ).json()
+        unknown = http.post("/api/v1/agenda/bulk", json={"task_ids": ["t1"], "action": "delete"})
+    asked = bus.asked[0]
+    assert isinstance(asked, col.GetAgenda)
+    assert (asked.collector, asked.min_amount, asked.sort) == ("anna", "1000", "amount")
+    assert asked.due_to == date_to_proto(dt.date(2026, 11, 30))
+    assert page["items"][0]["amount"] == "1200.00" and page["items"][0]["collector"] == "anna"
+    assert bad.status_code == 422
+    update = bus.asked[1]
+    assert isinstance(update, col.UpdateTasks)
+    assert (list(update.task_ids), update.action, update.user, update.comment) == (
+        ["t1", "t2"],
+        col.TASK_ACTION_PERFORM,
+        "anna",
+        "called",
+    )
+    assert [(r["task_id"], r["updated"], r["error"]) for r in bulk["results"]] == [
+        ("t1", True, None),
+        ("t2", False, "a done task cannot be performed"),
+    ]
+    assert unknown.status_code == 422

@@ -16,7 +16,7 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 
-from opendso_scenario import handlers
+from opendso_scenario import agenda, handlers
 from opendso_scenario.domain.builtin import builtin_scenarios
 from opendso_scenario.domain.schedule import Slot
 from opendso_scenario.domain.strategy import DEFAULT_STRATEGY, Strategy, StrategyError, strategy_from_dict
@@ -57,17 +57,23 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
     runtime.on_event(msg.MessageSent, functools.partial(handlers.record_message_sent, deps=deps))
     runtime.on_event(msg.MessageFailed, functools.partial(handlers.record_message_failed, deps=deps))
 
-    async def agenda(query: col.GetAgenda) -> col.Agenda:
+    async def agenda_page(query: col.GetAgenda) -> col.Agenda:
         async with runtime.uow() as uow:
-            return await handlers.get_agenda(query, uow)
+            return await agenda.get_agenda(query, uow)
 
-    runtime.on_query(col.GetAgenda, agenda)
+    runtime.on_query(col.GetAgenda, agenda_page)
 
     async def customer_scenario(query: col.GetCustomerScenario) -> col.CustomerScenario:
         async with runtime.uow() as uow:
             return await handlers.get_customer_scenario(query, uow)
 
     runtime.on_query(col.GetCustomerScenario, customer_scenario)
+
+    async def update_tasks(command: col.UpdateTasks) -> col.TasksUpdated:
+        async with runtime.uow() as uow:
+            return await agenda.update_tasks(command, uow, deps)
+
+    runtime.on_query(col.UpdateTasks, update_tasks)
     return runtime, deps
 
 

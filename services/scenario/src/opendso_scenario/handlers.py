@@ -3,7 +3,6 @@ current, and mark the customer for evaluation once its changes settle."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import uuid
@@ -16,7 +15,7 @@ from opendso.collection.v1 import collection_pb2 as col
 from opendso.common.v1.common_pb2 import EventMeta
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.receivables.v1 import receivables_pb2 as rv
-from opendso_bus import InvalidRequest, NotFound, PermanentError
+from opendso_bus import NotFound, PermanentError
 from opendso_contracts.convert import date_from_proto, date_to_proto, money_to_proto
 from opendso_money import Money
 from opendso_telemetry import extract_context, tracer
@@ -33,7 +32,7 @@ from opendso_scenario.domain.schedule import (
     window_to_dict,
 )
 from opendso_scenario.domain.strategy import CustomerFacts, ItemFacts, Strategy, assign
-from opendso_scenario.store import AgendaFilter, CustomerRecord, DirtyCustomer, ItemRecord, TaskRecord, UnitOfWork
+from opendso_scenario.store import CustomerRecord, DirtyCustomer, ItemRecord, TaskRecord, UnitOfWork
 
 _KINDS = {
     rv.ITEM_KIND_INVOICE: "invoice",
@@ -80,6 +79,7 @@ def _customer_record(c: rv.Customer, default_scenario: str) -> CustomerRecord:
         contact_name=c.contact_name,
         scenario_code=default_scenario,
         customer_group=c.customer_group,
+        collector=c.collector,
     )
 
 
@@ -351,6 +351,8 @@ def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
         totals=tuple((str(m.amount), m.currency) for m in action.totals),
         days_overdue=action.days_overdue,
         created_at=dt.datetime.now(dt.UTC),
+        collector=customer.collector,
+        amount=max((m.amount for m in action.totals), default=None),
     )
 
 
@@ -424,43 +426,14 @@ def task_to_proto(task: TaskRecord) -> col.Task:
         item_ids=list(task.item_ids),
         totals=[money_to_proto(Money(Decimal(a), c)) for a, c in task.totals],
         days_overdue=task.days_overdue,
+        collector=task.collector,
+        amount="" if task.amount is None else str(task.amount),
+        updated_by=task.updated_by,
+        comment=task.comment,
     )
     if task.send_at is not None:
         answer.send_at.FromDatetime(task.send_at if task.send_at.tzinfo else task.send_at.replace(tzinfo=dt.UTC))
     return answer
-
-
-MAX_PAGE = 500
-
-
-def _decode_cursor(token: str) -> tuple[dt.date, str] | None:
-    if not token:
-        return None
-    try:
-        due, task_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return dt.date.fromisoformat(due), str(task_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidRequest(f"page_token is not a token this service issued: {exc}") from None
-
-
-def _encode_cursor(task: TaskRecord) -> str:
-    return base64.urlsafe_b64encode(json.dumps([task.due_on.isoformat(), task.task_id]).encode()).decode()
-
-
-async def get_agenda(query: col.GetAgenda, uow: UnitOfWork) -> col.Agenda:
-    if query.page_size < 0 or query.page_size > MAX_PAGE:
-        raise InvalidRequest(f"page_size must be between 1 and {MAX_PAGE}, got {query.page_size}")
-    page_size = query.page_size or 50
-    flt = AgendaFilter(
-        entity=query.entity,
-        customer_id=query.customer_id,
-        channel=query.channel,
-        status=_STATUS_NAME.get(query.status, ""),
-    )
-    rows, total = await uow.repo.agenda(flt, page_size + 1, _decode_cursor(query.page_token))
-    page = rows[:page_size]
-    token = _encode_cursor(page[-1]) if len(rows) > page_size else ""
-    return col.Agenda(tasks=[task_to_proto(t) for t in page], next_page_token=token, total=total)
 
 
 async def evaluate_settled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limit: int = 200) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -48,6 +49,7 @@ customers = Table(
     Column("contact_name", String(300), nullable=False, default=""),
     Column("scenario_code", String(50), nullable=False),
     Column("customer_group", String(200), nullable=False, default=""),
+    Column("collector", String(200), nullable=False, default=""),
     # The strategy rule that chose the scenario ("" for the default) and why, as a JSON list of lines.
     Column("scenario_rule", String(200), nullable=False, default=""),
     Column("scenario_explanation", Text, nullable=False, default="[]"),
@@ -117,6 +119,12 @@ tasks = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # A scheduled automatic action goes out at this instant (its entity's next open slot).
     Column("send_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("collector", String(200), nullable=False, default="", index=True),
+    # The largest of the totals: what the agenda sorts and filters by amount on.
+    Column("amount", Amount, nullable=True, index=True),
+    Column("updated_by", String(200), nullable=False, default=""),
+    Column("comment", Text, nullable=False, default=""),
+    Index("ix_sc_tasks_status_due", "status", "due_on", "task_id"),
 )
 
 
@@ -158,6 +166,7 @@ class CustomerRecord:
     contact_name: str
     scenario_code: str
     customer_group: str = ""
+    collector: str = ""
     scenario_rule: str = ""
     scenario_explanation: str = "[]"
 
@@ -197,6 +206,10 @@ class TaskRecord:
     days_overdue: int
     created_at: dt.datetime
     send_at: dt.datetime | None = None
+    collector: str = ""
+    amount: Decimal | None = None
+    updated_by: str = ""
+    comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -205,6 +218,14 @@ class AgendaFilter:
     customer_id: str = ""
     channel: str = ""
     status: str = ""
+    collector: str = ""
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    automatic: bool | None = None
+    # "due_on" (oldest first), "amount" (largest first) or "days_overdue" (most first).
+    sort: str = "due_on"
 
 
 def _task(row: object) -> TaskRecord:
@@ -227,8 +248,12 @@ def _task(row: object) -> TaskRecord:
                 "due_on",
                 "leader_item_id",
                 "days_overdue",
+                "collector",
+                "updated_by",
+                "comment",
             )
         },
+        amount=None if m["amount"] is None else Decimal(m["amount"]),
         created_at=_aware(m["created_at"]),
         send_at=None if m["send_at"] is None else _aware(m["send_at"]),
         item_ids=tuple(json.loads(m["item_ids"])),
@@ -368,10 +393,13 @@ class ScenarioRepository:
         )
 
     async def agenda(
-        self, flt: AgendaFilter, page_size: int, after: tuple[dt.date, str] | None
+        self, flt: AgendaFilter, page_size: int, after: tuple[Any, str] | None
     ) -> tuple[list[TaskRecord], int]:
-        """A page of tasks ordered by due date then id (keyset paging stays fast deep in the list)."""
-        conditions = []
+        """A page of tasks in the filter's order, then by id (keyset paging stays fast deep in the list).
+
+        ``after`` is the last row's (sort value, task id) of the previous page.
+        """
+        conditions: list[Any] = []
         if flt.entity:
             conditions.append(tasks.c.entity == flt.entity)
         if flt.customer_id:
@@ -380,17 +408,39 @@ class ScenarioRepository:
             conditions.append(tasks.c.channel == flt.channel)
         if flt.status:
             conditions.append(tasks.c.status == flt.status)
-        where = and_(*conditions) if conditions else None
-        total_q = select(func.count()).select_from(tasks)
-        page_q = select(tasks).order_by(tasks.c.due_on, tasks.c.task_id).limit(page_size)
-        if where is not None:
-            total_q = total_q.where(where)
-            page_q = page_q.where(where)
+        if flt.collector:
+            conditions.append(tasks.c.collector == flt.collector)
+        if flt.min_amount is not None:
+            conditions.append(tasks.c.amount >= flt.min_amount)
+        if flt.max_amount is not None:
+            conditions.append(tasks.c.amount <= flt.max_amount)
+        if flt.due_from is not None:
+            conditions.append(tasks.c.due_on >= flt.due_from)
+        if flt.due_to is not None:
+            conditions.append(tasks.c.due_on <= flt.due_to)
+        if flt.automatic is not None:
+            conditions.append(tasks.c.automatic.is_(flt.automatic))
+        total = int(await self.session.scalar(select(func.count()).select_from(tasks).where(*conditions)) or 0)
+        column, descending = _SORTS[flt.sort]
+        page_q = select(tasks).where(*conditions)
         if after is not None:
-            due, task_id = after
-            page_q = page_q.where(or_(tasks.c.due_on > due, and_(tasks.c.due_on == due, tasks.c.task_id > task_id)))
-        total = int(await self.session.scalar(total_q) or 0)
+            value, task_id = after
+            beyond = column < value if descending else column > value
+            page_q = page_q.where(or_(beyond, and_(column == value, tasks.c.task_id > task_id)))
+        order = column.desc() if descending else column.asc()
+        page_q = page_q.order_by(order, tasks.c.task_id).limit(page_size)
         return [_task(r) for r in await self.session.execute(page_q)], total
+
+    async def update_task(self, task_id: str, **values: Any) -> None:
+        await self.session.execute(update(tasks).where(tasks.c.task_id == task_id).values(**values))
+
+
+# Sort name -> (column, largest first). Amount sorts treat a task without an amount as zero.
+_SORTS: dict[str, tuple[Any, bool]] = {
+    "due_on": (tasks.c.due_on, False),
+    "amount": (func.coalesce(tasks.c.amount, 0), True),
+    "days_overdue": (tasks.c.days_overdue, True),
+}
 
 
 class UnitOfWork(SqlUnitOfWork):

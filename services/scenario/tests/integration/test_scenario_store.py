@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Callable
@@ -78,3 +79,44 @@ async def test_scenario_choice_windows_and_scheduled_actions_round_trip(new_uow:
         assert [t.task_id for t in due] == ["t1"]
         found = await uow.repo.task("t2")
         assert found is not None and found.send_at == AT + dt.timedelta(hours=3)
+
+
+async def test_agenda_filters_and_keyset_pages_in_each_sort(new_uow: Callable[[], UnitOfWork]) -> None:
+    from decimal import Decimal
+
+    from opendso_scenario.store import AgendaFilter
+
+    async with new_uow() as uow:
+        for n in range(12):
+            record = task(f"t{n:02d}", "open", None)
+            await uow.repo.add_task(
+                dataclasses.replace(
+                    record,
+                    key=f"k{n}",
+                    amount=Decimal(f"{(n * 5) % 12}50.25"),
+                    collector="anna" if n % 3 else "ben",
+                    due_on=AT.date() - dt.timedelta(days=n % 4),
+                    days_overdue=n % 5,
+                )
+            )
+        await uow.commit()
+    for sort, key in (
+        ("amount", lambda t: (-t.amount, t.task_id)),
+        ("due_on", lambda t: (t.due_on, t.task_id)),
+        ("days_overdue", lambda t: (-t.days_overdue, t.task_id)),
+    ):
+        flt = AgendaFilter(collector="anna", min_amount=Decimal("150"), sort=sort)
+        seen: list[TaskRecord] = []
+        after = None
+        async with new_uow() as uow:
+            while True:
+                page, total = await uow.repo.agenda(flt, 3, after)
+                seen.extend(page)
+                if len(page) < 3:
+                    break
+                last = page[-1]
+                value = {"amount": last.amount, "due_on": last.due_on, "days_overdue": last.days_overdue}[sort]
+                after = (value, last.task_id)
+        assert all(t.collector == "anna" and t.amount is not None and t.amount >= 150 for t in seen)
+        assert [t.task_id for t in seen] == [t.task_id for t in sorted(seen, key=key)], sort
+        assert len({t.task_id for t in seen}) == len(seen) == total

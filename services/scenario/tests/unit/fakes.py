@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 
 from google.protobuf.message import Message
@@ -119,23 +120,41 @@ class FakeRepository:
         return self.tasks.get(task_id)
 
     async def agenda(
-        self, flt: AgendaFilter, page_size: int, after: tuple[dt.date, str] | None
+        self, flt: AgendaFilter, page_size: int, after: tuple[Any, str] | None
     ) -> tuple[list[TaskRecord], int]:
-        rows = sorted(
-            (
-                t
-                for t in self.tasks.values()
-                if (not flt.entity or t.entity == flt.entity)
+        def keep(t: TaskRecord) -> bool:
+            amount = t.amount if t.amount is not None else Decimal(0)
+            return (
+                (not flt.entity or t.entity == flt.entity)
                 and (not flt.status or t.status == flt.status)
                 and (not flt.customer_id or t.customer_id == flt.customer_id)
                 and (not flt.channel or t.channel == flt.channel)
-            ),
-            key=lambda t: (t.due_on, t.task_id),
-        )
+                and (not flt.collector or t.collector == flt.collector)
+                and (flt.min_amount is None or (t.amount is not None and t.amount >= flt.min_amount))
+                and (flt.max_amount is None or (t.amount is not None and t.amount <= flt.max_amount))
+                and (flt.due_from is None or t.due_on >= flt.due_from)
+                and (flt.due_to is None or t.due_on <= flt.due_to)
+                and (flt.automatic is None or t.automatic is flt.automatic)
+                and amount == amount
+            )
+
+        def value(t: TaskRecord) -> Any:
+            if flt.sort == "amount":
+                return -(t.amount or Decimal(0))
+            if flt.sort == "days_overdue":
+                return -t.days_overdue
+            return t.due_on
+
+        rows = sorted((t for t in self.tasks.values() if keep(t)), key=lambda t: (value(t), t.task_id))
         total = len(rows)
         if after is not None:
-            rows = [t for t in rows if (t.due_on, t.task_id) > after]
+            mark, task_id = after
+            mark = -mark if flt.sort in ("amount", "days_overdue") else mark
+            rows = [t for t in rows if (value(t), t.task_id) > (mark, task_id)]
         return rows[:page_size], total
+
+    async def update_task(self, task_id: str, **values: Any) -> None:
+        self.tasks[task_id] = TaskRecord(**{**self.tasks[task_id].__dict__, **values})
 
 
 class FakeUnitOfWork:

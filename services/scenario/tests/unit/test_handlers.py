@@ -10,7 +10,7 @@ from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus.envelope import new_meta
 from opendso_contracts.convert import date_to_proto
-from opendso_scenario import handlers
+from opendso_scenario import agenda, handlers
 from opendso_scenario.domain.builtin import builtin_scenarios
 from opendso_scenario.store import UnitOfWork
 
@@ -183,9 +183,9 @@ async def test_agenda_pages_carry_on_where_the_last_page_ended() -> None:
         await h.handle(it)
     await h.settle()
 
-    first = await handlers.get_agenda(col.GetAgenda(page_size=2), h.uow())
-    second = await handlers.get_agenda(col.GetAgenda(page_size=2, page_token=first.next_page_token), h.uow())
-    third = await handlers.get_agenda(col.GetAgenda(page_size=2, page_token=second.next_page_token), h.uow())
+    first = await agenda.get_agenda(col.GetAgenda(page_size=2), h.uow())
+    second = await agenda.get_agenda(col.GetAgenda(page_size=2, page_token=first.next_page_token), h.uow())
+    third = await agenda.get_agenda(col.GetAgenda(page_size=2, page_token=second.next_page_token), h.uow())
 
     ids = [t.task_id for page in (first, second, third) for t in page.tasks]
     assert len(ids) == len(set(ids)) == 5

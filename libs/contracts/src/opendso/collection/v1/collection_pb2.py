@@ -26,25 +26,35 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from opendso.common.v1 import common_pb2 as opendso_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&opendso/collection/v1/collection.proto\x12\x15opendso.collection.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eopendso/common/v1/common.proto\"\xb9\x03\n\x04Task\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\x12\x15\n\rcustomer_name\x18\x06 \x01(\t\x12\x15\n\rscenario_code\x18\x07 \x01(\t\x12\x11\n\tstep_code\x18\x08 \x01(\t\x12\x0f\n\x07\x63hannel\x18\t \x01(\t\x12\x11\n\tautomatic\x18\n \x01(\x08\x12\x31\n\x06status\x18\x0b \x01(\x0e\x32!.opendso.collection.v1.TaskStatus\x12\'\n\x06\x64ue_on\x18\x0c \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x16\n\x0eleader_item_id\x18\r \x01(\t\x12\x10\n\x08item_ids\x18\x0e \x03(\t\x12(\n\x06totals\x18\x0f \x03(\x0b\x32\x18.opendso.common.v1.Money\x12\x14\n\x0c\x64\x61ys_overdue\x18\x10 \x01(\x05\x12+\n\x07send_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x0bTaskCreated\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12)\n\x04task\x18\x02 \x01(\x0b\x32\x1b.opendso.collection.v1.Task\"\x9b\x01\n\tGetAgenda\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x31\n\x06status\x18\x04 \x01(\x0e\x32!.opendso.collection.v1.TaskStatus\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\\\n\x06\x41genda\x12*\n\x05tasks\x18\x01 \x03(\x0b\x32\x1b.opendso.collection.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\"*\n\x13GetCustomerScenario\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"f\n\x10\x43ustomerScenario\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rscenario_code\x18\x02 \x01(\t\x12\x11\n\trule_name\x18\x03 \x01(\t\x12\x13\n\x0b\x65xplanation\x18\x04 \x03(\t*\xa1\x01\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_STATUS_OPEN\x10\x01\x12\x14\n\x10TASK_STATUS_SENT\x10\x02\x12\x14\n\x10TASK_STATUS_DONE\x10\x03\x12\x19\n\x15TASK_STATUS_CANCELLED\x10\x04\x12\x19\n\x15TASK_STATUS_SCHEDULED\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&opendso/collection/v1/collection.proto\x12\x15opendso.collection.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eopendso/common/v1/common.proto\"\x81\x04\n\x04Task\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\x12\x15\n\rcustomer_name\x18\x06 \x01(\t\x12\x15\n\rscenario_code\x18\x07 \x01(\t\x12\x11\n\tstep_code\x18\x08 \x01(\t\x12\x0f\n\x07\x63hannel\x18\t \x01(\t\x12\x11\n\tautomatic\x18\n \x01(\x08\x12\x31\n\x06status\x18\x0b \x01(\x0e\x32!.opendso.collection.v1.TaskStatus\x12\'\n\x06\x64ue_on\x18\x0c \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x16\n\x0eleader_item_id\x18\r \x01(\t\x12\x10\n\x08item_ids\x18\x0e \x03(\t\x12(\n\x06totals\x18\x0f \x03(\x0b\x32\x18.opendso.common.v1.Money\x12\x14\n\x0c\x64\x61ys_overdue\x18\x10 \x01(\x05\x12+\n\x07send_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tcollector\x18\x12 \x01(\t\x12\x0e\n\x06\x61mount\x18\x13 \x01(\t\x12\x12\n\nupdated_by\x18\x14 \x01(\t\x12\x0f\n\x07\x63omment\x18\x15 \x01(\t\"d\n\x0bTaskCreated\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12)\n\x04task\x18\x02 \x01(\x0b\x32\x1b.opendso.collection.v1.Task\"\xde\x02\n\tGetAgenda\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x31\n\x06status\x18\x04 \x01(\x0e\x32!.opendso.collection.v1.TaskStatus\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12\x11\n\tcollector\x18\x07 \x01(\t\x12\x12\n\nmin_amount\x18\x08 \x01(\t\x12\x12\n\nmax_amount\x18\t \x01(\t\x12)\n\x08\x64ue_from\x18\n \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\'\n\x06\x64ue_to\x18\x0b \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x0c\n\x04sort\x18\x0c \x01(\t\x12\x16\n\tautomatic\x18\r \x01(\x08H\x00\x88\x01\x01\x42\x0c\n\n_automatic\"\xca\x01\n\x0bUpdateTasks\x12\x10\n\x08task_ids\x18\x01 \x03(\t\x12\x31\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32!.opendso.collection.v1.TaskAction\x12,\n\x0bpostpone_to\x18\x03 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x11\n\tcollector\x18\x04 \x01(\t\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x0f\n\x07\x63omment\x18\x06 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x07 \x01(\t\"n\n\x10TaskUpdateResult\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07updated\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12)\n\x04task\x18\x04 \x01(\x0b\x32\x1b.opendso.collection.v1.Task\"H\n\x0cTasksUpdated\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.opendso.collection.v1.TaskUpdateResult\"\xb6\x01\n\x0bTaskChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12)\n\x04task\x18\x02 \x01(\x0b\x32\x1b.opendso.collection.v1.Task\x12\x31\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32!.opendso.collection.v1.TaskAction\x12\x0c\n\x04user\x18\x04 \x01(\t\x12\x0f\n\x07\x63omment\x18\x05 \x01(\t\"\\\n\x06\x41genda\x12*\n\x05tasks\x18\x01 \x03(\x0b\x32\x1b.opendso.collection.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\"*\n\x13GetCustomerScenario\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"f\n\x10\x43ustomerScenario\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rscenario_code\x18\x02 \x01(\t\x12\x11\n\trule_name\x18\x03 \x01(\t\x12\x13\n\x0b\x65xplanation\x18\x04 \x03(\t*\xa1\x01\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_STATUS_OPEN\x10\x01\x12\x14\n\x10TASK_STATUS_SENT\x10\x02\x12\x14\n\x10TASK_STATUS_DONE\x10\x03\x12\x19\n\x15TASK_STATUS_CANCELLED\x10\x04\x12\x19\n\x15TASK_STATUS_SCHEDULED\x10\x05*\xa8\x01\n\nTaskAction\x12\x1b\n\x17TASK_ACTION_UNSPECIFIED\x10\x00\x12\x17\n\x13TASK_ACTION_PERFORM\x10\x01\x12\x18\n\x14TASK_ACTION_VALIDATE\x10\x02\x12\x18\n\x14TASK_ACTION_POSTPONE\x10\x03\x12\x18\n\x14TASK_ACTION_REASSIGN\x10\x04\x12\x16\n\x12TASK_ACTION_CANCEL\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'opendso.collection.v1.collection_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TASKSTATUS']._serialized_start=1077
-  _globals['_TASKSTATUS']._serialized_end=1238
+  _globals['_TASKSTATUS']._serialized_start=1920
+  _globals['_TASKSTATUS']._serialized_end=2081
+  _globals['_TASKACTION']._serialized_start=2084
+  _globals['_TASKACTION']._serialized_end=2252
   _globals['_TASK']._serialized_start=131
-  _globals['_TASK']._serialized_end=572
-  _globals['_TASKCREATED']._serialized_start=574
-  _globals['_TASKCREATED']._serialized_end=674
-  _globals['_GETAGENDA']._serialized_start=677
-  _globals['_GETAGENDA']._serialized_end=832
-  _globals['_AGENDA']._serialized_start=834
-  _globals['_AGENDA']._serialized_end=926
-  _globals['_GETCUSTOMERSCENARIO']._serialized_start=928
-  _globals['_GETCUSTOMERSCENARIO']._serialized_end=970
-  _globals['_CUSTOMERSCENARIO']._serialized_start=972
-  _globals['_CUSTOMERSCENARIO']._serialized_end=1074
+  _globals['_TASK']._serialized_end=644
+  _globals['_TASKCREATED']._serialized_start=646
+  _globals['_TASKCREATED']._serialized_end=746
+  _globals['_GETAGENDA']._serialized_start=749
+  _globals['_GETAGENDA']._serialized_end=1099
+  _globals['_UPDATETASKS']._serialized_start=1102
+  _globals['_UPDATETASKS']._serialized_end=1304
+  _globals['_TASKUPDATERESULT']._serialized_start=1306
+  _globals['_TASKUPDATERESULT']._serialized_end=1416
+  _globals['_TASKSUPDATED']._serialized_start=1418
+  _globals['_TASKSUPDATED']._serialized_end=1490
+  _globals['_TASKCHANGED']._serialized_start=1493
+  _globals['_TASKCHANGED']._serialized_end=1675
+  _globals['_AGENDA']._serialized_start=1677
+  _globals['_AGENDA']._serialized_end=1769
+  _globals['_GETCUSTOMERSCENARIO']._serialized_start=1771
+  _globals['_GETCUSTOMERSCENARIO']._serialized_end=1813
+  _globals['_CUSTOMERSCENARIO']._serialized_start=1815
+  _globals['_CUSTOMERSCENARIO']._serialized_end=1917
 # @@protoc_insertion_point(module_scope)

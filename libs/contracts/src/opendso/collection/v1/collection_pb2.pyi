@@ -50,6 +50,33 @@ TASK_STATUS_SCHEDULED: TaskStatus.ValueType  # 5
 """An automatic action waiting for its entity's sending window (days, time slots, holidays)."""
 Global___TaskStatus: _TypeAlias = TaskStatus  # noqa: Y015
 
+class _TaskAction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TaskActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TaskAction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TASK_ACTION_UNSPECIFIED: _TaskAction.ValueType  # 0
+    TASK_ACTION_PERFORM: _TaskAction.ValueType  # 1
+    """A collector did it (the call was made, the letter posted)."""
+    TASK_ACTION_VALIDATE: _TaskAction.ValueType  # 2
+    """A collector approved a step that needs validation: its message goes out now."""
+    TASK_ACTION_POSTPONE: _TaskAction.ValueType  # 3
+    TASK_ACTION_REASSIGN: _TaskAction.ValueType  # 4
+    TASK_ACTION_CANCEL: _TaskAction.ValueType  # 5
+
+class TaskAction(_TaskAction, metaclass=_TaskActionEnumTypeWrapper): ...
+
+TASK_ACTION_UNSPECIFIED: TaskAction.ValueType  # 0
+TASK_ACTION_PERFORM: TaskAction.ValueType  # 1
+"""A collector did it (the call was made, the letter posted)."""
+TASK_ACTION_VALIDATE: TaskAction.ValueType  # 2
+"""A collector approved a step that needs validation: its message goes out now."""
+TASK_ACTION_POSTPONE: TaskAction.ValueType  # 3
+TASK_ACTION_REASSIGN: TaskAction.ValueType  # 4
+TASK_ACTION_CANCEL: TaskAction.ValueType  # 5
+Global___TaskAction: _TypeAlias = TaskAction  # noqa: Y015
+
 @_typing.final
 class Task(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -71,6 +98,10 @@ class Task(_message.Message):
     TOTALS_FIELD_NUMBER: _builtins.int
     DAYS_OVERDUE_FIELD_NUMBER: _builtins.int
     SEND_AT_FIELD_NUMBER: _builtins.int
+    COLLECTOR_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
     task_id: _builtins.str
     key: _builtins.str
     """Deterministic key: customer, scenario, step and leader invoice."""
@@ -85,6 +116,13 @@ class Task(_message.Message):
     status: Global___TaskStatus.ValueType
     leader_item_id: _builtins.str
     days_overdue: _builtins.int
+    collector: _builtins.str
+    """The collector who owns it (the account's collector until reassigned)."""
+    amount: _builtins.str
+    """The largest of the totals, the agenda's amount sort and filter ("" when none)."""
+    updated_by: _builtins.str
+    """Who performed, validated, postponed or reassigned it last, and their comment."""
+    comment: _builtins.str
     @_builtins.property
     def due_on(self) -> _common_pb2.Date: ...
     @_builtins.property
@@ -115,10 +153,14 @@ class Task(_message.Message):
         totals: _abc.Iterable[_common_pb2.Money] | None = ...,
         days_overdue: _builtins.int = ...,
         send_at: _timestamp_pb2.Timestamp | None = ...,
+        collector: _builtins.str = ...,
+        amount: _builtins.str = ...,
+        updated_by: _builtins.str = ...,
+        comment: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["due_on", b"due_on", "send_at", b"send_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "automatic", b"automatic", "channel", b"channel", "customer_id", b"customer_id", "customer_name", b"customer_name", "days_overdue", b"days_overdue", "due_on", b"due_on", "entity", b"entity", "item_ids", b"item_ids", "key", b"key", "leader_item_id", b"leader_item_id", "scenario_code", b"scenario_code", "send_at", b"send_at", "status", b"status", "step_code", b"step_code", "task_id", b"task_id", "totals", b"totals"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "amount", b"amount", "automatic", b"automatic", "channel", b"channel", "collector", b"collector", "comment", b"comment", "customer_id", b"customer_id", "customer_name", b"customer_name", "days_overdue", b"days_overdue", "due_on", b"due_on", "entity", b"entity", "item_ids", b"item_ids", "key", b"key", "leader_item_id", b"leader_item_id", "scenario_code", b"scenario_code", "send_at", b"send_at", "status", b"status", "step_code", b"step_code", "task_id", b"task_id", "totals", b"totals", "updated_by", b"updated_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -160,6 +202,13 @@ class GetAgenda(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    COLLECTOR_FIELD_NUMBER: _builtins.int
+    MIN_AMOUNT_FIELD_NUMBER: _builtins.int
+    MAX_AMOUNT_FIELD_NUMBER: _builtins.int
+    DUE_FROM_FIELD_NUMBER: _builtins.int
+    DUE_TO_FIELD_NUMBER: _builtins.int
+    SORT_FIELD_NUMBER: _builtins.int
+    AUTOMATIC_FIELD_NUMBER: _builtins.int
     entity: _builtins.str
     """Empty: every entity."""
     customer_id: _builtins.str
@@ -168,6 +217,18 @@ class GetAgenda(_message.Message):
     page_size: _builtins.int
     page_token: _builtins.str
     """Opaque cursor from a previous page."""
+    collector: _builtins.str
+    min_amount: _builtins.str
+    """Decimal strings: tasks whose amount is within (either may be empty)."""
+    max_amount: _builtins.str
+    sort: _builtins.str
+    """"due_on" (default, oldest first), "amount" (largest first) or "days_overdue" (most first)."""
+    automatic: _builtins.bool
+    """Only tasks a collector performs (true) or only automatic ones (false), when set."""
+    @_builtins.property
+    def due_from(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def due_to(self) -> _common_pb2.Date: ...
     def __init__(
         self,
         *,
@@ -177,14 +238,152 @@ class GetAgenda(_message.Message):
         status: Global___TaskStatus.ValueType = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        collector: _builtins.str = ...,
+        min_amount: _builtins.str = ...,
+        max_amount: _builtins.str = ...,
+        due_from: _common_pb2.Date | None = ...,
+        due_to: _common_pb2.Date | None = ...,
+        sort: _builtins.str = ...,
+        automatic: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_automatic", b"_automatic", "automatic", b"automatic", "due_from", b"due_from", "due_to", b"due_to"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "customer_id", b"customer_id", "entity", b"entity", "page_size", b"page_size", "page_token", b"page_token", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_automatic", b"_automatic", "automatic", b"automatic", "channel", b"channel", "collector", b"collector", "customer_id", b"customer_id", "due_from", b"due_from", "due_to", b"due_to", "entity", b"entity", "max_amount", b"max_amount", "min_amount", b"min_amount", "page_size", b"page_size", "page_token", b"page_token", "sort", b"sort", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__automatic: _TypeAlias = _typing.Literal["automatic"]  # noqa: Y015
+    _WhichOneofArgType__automatic: _TypeAlias = _typing.Literal["_automatic", b"_automatic"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__automatic) -> _WhichOneofReturnType__automatic | None: ...
+
+Global___GetAgenda: _TypeAlias = GetAgenda  # noqa: Y015
+
+@_typing.final
+class UpdateTasks(_message.Message):
+    """Command with a reply: the same action on many tasks at once (bulk perform, validate, postpone, reassign)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_IDS_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    POSTPONE_TO_FIELD_NUMBER: _builtins.int
+    COLLECTOR_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    action: Global___TaskAction.ValueType
+    collector: _builtins.str
+    """REASSIGN: the collector who takes them."""
+    user: _builtins.str
+    comment: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def task_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def postpone_to(self) -> _common_pb2.Date:
+        """POSTPONE: the new due date (today or later)."""
+
+    def __init__(
+        self,
+        *,
+        task_ids: _abc.Iterable[_builtins.str] | None = ...,
+        action: Global___TaskAction.ValueType = ...,
+        postpone_to: _common_pb2.Date | None = ...,
+        collector: _builtins.str = ...,
+        user: _builtins.str = ...,
+        comment: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["postpone_to", b"postpone_to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "collector", b"collector", "comment", b"comment", "correlation_id", b"correlation_id", "postpone_to", b"postpone_to", "task_ids", b"task_ids", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___GetAgenda: _TypeAlias = GetAgenda  # noqa: Y015
+Global___UpdateTasks: _TypeAlias = UpdateTasks  # noqa: Y015
+
+@_typing.final
+class TaskUpdateResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    UPDATED_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    task_id: _builtins.str
+    updated: _builtins.bool
+    error: _builtins.str
+    """Why not, when not (unknown task, already done...)."""
+    @_builtins.property
+    def task(self) -> Global___Task: ...
+    def __init__(
+        self,
+        *,
+        task_id: _builtins.str = ...,
+        updated: _builtins.bool = ...,
+        error: _builtins.str = ...,
+        task: Global___Task | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "task", b"task", "task_id", b"task_id", "updated", b"updated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TaskUpdateResult: _TypeAlias = TaskUpdateResult  # noqa: Y015
+
+@_typing.final
+class TasksUpdated(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___TaskUpdateResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___TaskUpdateResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TasksUpdated: _TypeAlias = TasksUpdated  # noqa: Y015
+
+@_typing.final
+class TaskChanged(_message.Message):
+    """A task performed, validated, postponed, reassigned or cancelled by a person: the customer's timeline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    action: Global___TaskAction.ValueType
+    user: _builtins.str
+    comment: _builtins.str
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def task(self) -> Global___Task: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        task: Global___Task | None = ...,
+        action: Global___TaskAction.ValueType = ...,
+        user: _builtins.str = ...,
+        comment: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "comment", b"comment", "meta", b"meta", "task", b"task", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TaskChanged: _TypeAlias = TaskChanged  # noqa: Y015
 
 @_typing.final
 class Agenda(_message.Message):

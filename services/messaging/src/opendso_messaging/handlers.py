@@ -95,6 +95,8 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
             )
             for i in command.items
         ),
+        late_penalty=tuple(money_from_proto(m) for m in command.late_penalty),
+        recovery_cost=tuple(money_from_proto(m) for m in command.recovery_cost),
     )
     try:
         rendered = render(template, ctx)

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-24 22:08:20.892595
+Create Date: 2026-11-24 22:10:07.081419
 """
 from collections.abc import Sequence
 
@@ -22,6 +22,7 @@ def upgrade() -> None:
     op.create_table('sc_entities',
     sa.Column('entity', sa.String(length=50), nullable=False),
     sa.Column('window', sa.Text(), nullable=False),
+    sa.Column('late_payment_law', sa.String(length=10), nullable=False),
     sa.Column('version_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('entity')
     )

@@ -187,5 +187,5 @@ async def _send_validated(task: TaskRecord, uow: UnitOfWork, deps: Deps) -> str:
     if not still_open:
         return "its items are paid: nothing to send"
     template = scenario.step(task.step_code).template
-    await uow.publish(_scheduled_message(task, record, still_open, template, deps.today(), uow))
+    await uow.publish(await _scheduled_message(task, record, still_open, template, deps.today(), uow))
     return ""

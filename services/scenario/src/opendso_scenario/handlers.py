@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from opendso_telemetry import extract_context, tracer
 
 from opendso_scenario.domain.engine import plan_actions
 from opendso_scenario.domain.model import Customer, Item, PerformedAction, PlannedAction, Scenario
+from opendso_scenario.domain.penalties import PenaltyError, UnknownLawError, UnknownReferenceRateError, compute, get_law
 from opendso_scenario.domain.schedule import (
     HolidayCalendar,
     ScheduleError,
@@ -49,6 +51,7 @@ _STATUS = {
 }
 _STATUS_NAME = {v: k for k, v in _STATUS.items()}
 _tracer = tracer("opendso.scenario")
+log = logging.getLogger(__name__)
 _TASK_NAMESPACE = uuid.UUID("6f1d2a3e-6c1b-4a53-9a1e-0d3c2b1a0f00")
 
 
@@ -164,7 +167,13 @@ async def record_entities(event: rv.EntitiesChanged, uow: UnitOfWork, deps: Deps
         except (ScheduleError, ZoneInfoNotFoundError, ValueError) as exc:
             raise PermanentError(f"entity {e.code}: no sending window: {exc}") from exc
         windows[e.code] = json.dumps(window_to_dict(window), sort_keys=True)
-    await uow.repo.upsert_windows(windows, _occurred(event.meta))
+        if e.late_payment_law:
+            try:
+                get_law(e.late_payment_law)
+            except UnknownLawError as exc:
+                raise PermanentError(f"entity {e.code}: {exc}") from exc
+    laws = {c.entity.code: c.entity.late_payment_law for c in event.changes}
+    await uow.repo.upsert_windows(windows, _occurred(event.meta), laws)
 
 
 def _occurred(meta: EventMeta) -> dt.datetime:
@@ -243,7 +252,7 @@ async def evaluate_customer(customer_id: str, uow: UnitOfWork, deps: Deps) -> in
         await uow.repo.add_task(task)
         await uow.publish(col.TaskCreated(meta=uow.meta(entity=record.entity), task=task_to_proto(task)))
         if task.status == "sent":
-            await uow.publish(_send_message(action, record, task, today, uow))
+            await uow.publish(await _send_message(action, record, task, today, uow))
         created += 1
     return created
 
@@ -323,7 +332,7 @@ async def send_scheduled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limi
                 continue
             uow.caused_by(None, correlation_id=f"scheduled:{task.task_id}")
             template = scenario.step(task.step_code).template
-            await uow.publish(_scheduled_message(task, record, still_open, template, deps.today(), uow))
+            await uow.publish(await _scheduled_message(task, record, still_open, template, deps.today(), uow))
             await uow.repo.set_task_status(task.task_id, "sent")
             await uow.commit()
             sent += 1
@@ -356,22 +365,22 @@ def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
     )
 
 
-def _send_message(
+async def _send_message(
     action: PlannedAction, customer: CustomerRecord, task: TaskRecord, today: dt.date, uow: UnitOfWork
 ) -> msg.SendMessage:
     rows = [(i.item_id, i.number, i.issue_date, i.due_date, i.open_amount) for i in action.covered_items]
-    return _message(task, customer, rows, action.step.template, today, uow)
+    return await _message(task, customer, rows, action.step.template, today, uow)
 
 
-def _scheduled_message(
+async def _scheduled_message(
     task: TaskRecord, customer: CustomerRecord, items: list[ItemRecord], template: str, today: dt.date, uow: UnitOfWork
 ) -> msg.SendMessage:
     """The message of a scheduled action, with its items as they stand when it goes out."""
     rows = [(i.item_id, i.number, i.issue_date, i.due_date, Money(i.open_amount, i.currency)) for i in items]
-    return _message(task, customer, rows, template, today, uow)
+    return await _message(task, customer, rows, template, today, uow)
 
 
-def _message(
+async def _message(
     task: TaskRecord,
     customer: CustomerRecord,
     items: list[tuple[str, str, dt.date, dt.date, Money]],
@@ -390,6 +399,7 @@ def _message(
         )
         for item_id, number, issued, due, amount in items
     ]
+    late, recovery = _penalties(await uow.repo.law_of(customer.entity), items, today)
     return msg.SendMessage(
         meta=uow.meta(entity=customer.entity),
         message_key=task.key,
@@ -405,7 +415,39 @@ def _message(
         items=lines,
         today=date_to_proto(today),
         task_id=task.task_id,
+        late_penalty=[money_to_proto(m) for m in late],
+        recovery_cost=[money_to_proto(m) for m in recovery],
     )
+
+
+def _penalties(
+    law_code: str, items: list[tuple[str, str, dt.date, dt.date, Money]], today: dt.date
+) -> tuple[list[Money], list[Money]]:
+    """Interest to date and the fixed compensation of the overdue items under the entity's law, per currency.
+
+    An item the law cannot price (a day outside its rate table, a conversion it needs) is left out and
+    logged: the reminder still goes, without a figure that could be wrong.
+    """
+    if not law_code:
+        return [], []
+    law = get_law(law_code)
+    interest: dict[str, Money] = {}
+    compensation: dict[str, Money] = {}
+    for _, number, _, due, amount in items:
+        if due >= today or amount.amount <= 0:
+            continue
+        try:
+            penalty = compute(law, amount, due, as_of=today)
+        except (PenaltyError, UnknownReferenceRateError) as exc:
+            log.warning("no late-payment penalty for %s under %s: %s", number, law_code, exc)
+            continue
+        interest[penalty.interest.currency] = (
+            interest.get(penalty.interest.currency, Money.zero(penalty.interest.currency)) + penalty.interest
+        )
+        if penalty.compensation is not None:
+            owed = penalty.compensation.amount
+            compensation[owed.currency] = compensation.get(owed.currency, Money.zero(owed.currency)) + owed
+    return sorted(interest.values(), key=lambda m: m.currency), sorted(compensation.values(), key=lambda m: m.currency)
 
 
 def task_to_proto(task: TaskRecord) -> col.Task:

@@ -82,6 +82,8 @@ entities = Table(
     Column("entity", String(50), primary_key=True),
     # opendso_scenario.domain.schedule.window_to_dict, as JSON.
     Column("window", Text, nullable=False),
+    # The late-payment law its penalties follow ("EU", "FR"...; "" when none is on record).
+    Column("late_payment_law", String(10), nullable=False, default=""),
     Column("version_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -291,10 +293,19 @@ class ScenarioRepository:
             .values(scenario_code=code, scenario_rule=rule, scenario_explanation=json.dumps(explanation))
         )
 
-    async def upsert_windows(self, windows: dict[str, str], version_at: dt.datetime) -> None:
-        """Entity -> its sending window as JSON."""
-        rows = [{"entity": e, "window": w, "version_at": version_at} for e, w in windows.items()]
+    async def upsert_windows(
+        self, windows: dict[str, str], version_at: dt.datetime, laws: dict[str, str] | None = None
+    ) -> None:
+        """Entity -> its sending window as JSON (and its late-payment law)."""
+        rows = [
+            {"entity": e, "window": w, "late_payment_law": (laws or {}).get(e, ""), "version_at": version_at}
+            for e, w in windows.items()
+        ]
         await self._upsert(entities, "entity", rows, newer_only=True)
+
+    async def law_of(self, entity: str) -> str:
+        found = await self.session.scalar(select(entities.c.late_payment_law).where(entities.c.entity == entity))
+        return found or ""
 
     async def window_of(self, entity: str) -> str | None:
         return await self.session.scalar(select(entities.c.window).where(entities.c.entity == entity))

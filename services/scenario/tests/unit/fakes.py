@@ -23,6 +23,7 @@ class FakeRepository:
         self.versions: dict[str, dt.datetime] = {}
         self.contacts: dict[str, dict[str, Any]] = {}
         self.windows: dict[str, str] = {}
+        self.laws: dict[str, str] = {}
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
@@ -106,8 +107,14 @@ class FakeRepository:
             }
         )
 
-    async def upsert_windows(self, windows: dict[str, str], version_at: dt.datetime) -> None:
+    async def upsert_windows(
+        self, windows: dict[str, str], version_at: dt.datetime, laws: dict[str, str] | None = None
+    ) -> None:
         self.windows.update(windows)
+        self.laws.update(laws or {})
+
+    async def law_of(self, entity: str) -> str:
+        return self.laws.get(entity, "")
 
     async def window_of(self, entity: str) -> str | None:
         return self.windows.get(entity)

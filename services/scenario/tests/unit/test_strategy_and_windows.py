@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 
+import pytest
 from opendso.collection.v1 import collection_pb2 as col
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso_bus import PermanentError
 from opendso_bus.envelope import new_meta
 from opendso_scenario import handlers
 from opendso_scenario.domain.strategy import DEFAULT_STRATEGY
@@ -119,3 +122,28 @@ async def test_a_public_holiday_of_the_entitys_calendar_is_skipped() -> None:
     await h.settle()
     [task] = h.repo.tasks.values()
     assert task.send_at == dt.datetime(2026, 12, 28, 7, 0, tzinfo=dt.UTC)
+
+
+async def test_reminders_carry_the_late_payment_penalty_of_the_entitys_law() -> None:
+    h = Harness()
+    await handlers.record_entities(entity_event(time_zone="Europe/London", calendar="GB"), h.uow(), h.deps)
+    # The UK law on record for FR01 in this test: interest at base rate + 8 points, GBP 70 for 1,000-9,999.99.
+    h.repo.laws["FR01"] = "GB"
+    await h.handle(customer_event())
+    event = item_event("F-1", days_overdue=4, amount="2000.00")
+    event.item.amount.currency = event.item.open_amount.currency = "GBP"
+    await h.handle(event)
+    h.clock.now = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
+    await h.settle()
+    [sent] = h.published(msg.SendMessage)
+    assert [(m.amount, m.currency) for m in sent.recovery_cost] == [("70.00", "GBP")]
+    [interest] = sent.late_penalty
+    assert interest.currency == "GBP" and Decimal(interest.amount) > 0
+
+
+async def test_an_unknown_late_payment_law_on_an_entity_is_refused() -> None:
+    h = Harness()
+    with pytest.raises(PermanentError, match="XX"):
+        event = entity_event()
+        event.changes[0].entity.late_payment_law = "XX"
+        await handlers.record_entities(event, h.uow(), h.deps)

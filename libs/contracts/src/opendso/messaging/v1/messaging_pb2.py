@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from opendso.common.v1 import common_pb2 as opendso_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$opendso/messaging/v1/messaging.proto\x12\x14opendso.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eopendso/common/v1/common.proto\"\xcb\x01\n\x0bMessageItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12+\n\nissue_date\x18\x03 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12)\n\x08\x64ue_date\x18\x04 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12-\n\x0bopen_amount\x18\x05 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\x14\n\x0c\x64\x61ys_overdue\x18\x06 \x01(\x05\"\xf0\x02\n\x0bSendMessage\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\x12\x15\n\rcustomer_name\x18\x06 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x07 \x01(\t\x12\x11\n\trecipient\x18\x08 \x01(\t\x12\x10\n\x08language\x18\t \x01(\t\x12\x0f\n\x07\x63hannel\x18\n \x01(\t\x12\x15\n\rtemplate_code\x18\x0b \x01(\t\x12\x30\n\x05items\x18\x0c \x03(\x0b\x32!.opendso.messaging.v1.MessageItem\x12&\n\x05today\x18\r \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x0f\n\x07task_id\x18\x0e \x01(\t\"\xe5\x01\n\x0bMessageSent\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x13\n\x0bmessage_key\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12\x11\n\trecipient\x18\x07 \x01(\t\x12\x0f\n\x07subject\x18\x08 \x01(\t\x12\x10\n\x08provider\x18\t \x01(\t\x12\x14\n\x0cprovider_ref\x18\n \x01(\t\"\x97\x01\n\rMessageFailed\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"0\n\nListOutbox\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\"\xc0\x01\n\x0bOutboxEntry\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x11\n\trecipient\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12+\n\x07sent_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04text\x18\x07 \x01(\t\x12\x14\n\x0cprovider_ref\x18\x08 \x01(\t\"C\n\rOutboxListing\x12\x32\n\x07\x65ntries\x18\x01 \x03(\x0b\x32!.opendso.messaging.v1.OutboxEntryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$opendso/messaging/v1/messaging.proto\x12\x14opendso.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eopendso/common/v1/common.proto\"\xcb\x01\n\x0bMessageItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12+\n\nissue_date\x18\x03 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12)\n\x08\x64ue_date\x18\x04 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12-\n\x0bopen_amount\x18\x05 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\x14\n\x0c\x64\x61ys_overdue\x18\x06 \x01(\x05\"\xd1\x03\n\x0bSendMessage\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\x12\x15\n\rcustomer_name\x18\x06 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x07 \x01(\t\x12\x11\n\trecipient\x18\x08 \x01(\t\x12\x10\n\x08language\x18\t \x01(\t\x12\x0f\n\x07\x63hannel\x18\n \x01(\t\x12\x15\n\rtemplate_code\x18\x0b \x01(\t\x12\x30\n\x05items\x18\x0c \x03(\x0b\x32!.opendso.messaging.v1.MessageItem\x12&\n\x05today\x18\r \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x0f\n\x07task_id\x18\x0e \x01(\t\x12.\n\x0clate_penalty\x18\x0f \x03(\x0b\x32\x18.opendso.common.v1.Money\x12/\n\rrecovery_cost\x18\x10 \x03(\x0b\x32\x18.opendso.common.v1.Money\"\xe5\x01\n\x0bMessageSent\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x13\n\x0bmessage_key\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12\x11\n\trecipient\x18\x07 \x01(\t\x12\x0f\n\x07subject\x18\x08 \x01(\t\x12\x10\n\x08provider\x18\t \x01(\t\x12\x14\n\x0cprovider_ref\x18\n \x01(\t\"\x97\x01\n\rMessageFailed\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"0\n\nListOutbox\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\"\xc0\x01\n\x0bOutboxEntry\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x11\n\trecipient\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12+\n\x07sent_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04text\x18\x07 \x01(\t\x12\x14\n\x0cprovider_ref\x18\x08 \x01(\t\"C\n\rOutboxListing\x12\x32\n\x07\x65ntries\x18\x01 \x03(\x0b\x32!.opendso.messaging.v1.OutboxEntryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,15 +36,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MESSAGEITEM']._serialized_start=128
   _globals['_MESSAGEITEM']._serialized_end=331
   _globals['_SENDMESSAGE']._serialized_start=334
-  _globals['_SENDMESSAGE']._serialized_end=702
-  _globals['_MESSAGESENT']._serialized_start=705
-  _globals['_MESSAGESENT']._serialized_end=934
-  _globals['_MESSAGEFAILED']._serialized_start=937
-  _globals['_MESSAGEFAILED']._serialized_end=1088
-  _globals['_LISTOUTBOX']._serialized_start=1090
-  _globals['_LISTOUTBOX']._serialized_end=1138
-  _globals['_OUTBOXENTRY']._serialized_start=1141
-  _globals['_OUTBOXENTRY']._serialized_end=1333
-  _globals['_OUTBOXLISTING']._serialized_start=1335
-  _globals['_OUTBOXLISTING']._serialized_end=1402
+  _globals['_SENDMESSAGE']._serialized_end=799
+  _globals['_MESSAGESENT']._serialized_start=802
+  _globals['_MESSAGESENT']._serialized_end=1031
+  _globals['_MESSAGEFAILED']._serialized_start=1034
+  _globals['_MESSAGEFAILED']._serialized_end=1185
+  _globals['_LISTOUTBOX']._serialized_start=1187
+  _globals['_LISTOUTBOX']._serialized_end=1235
+  _globals['_OUTBOXENTRY']._serialized_start=1238
+  _globals['_OUTBOXENTRY']._serialized_end=1430
+  _globals['_OUTBOXLISTING']._serialized_start=1432
+  _globals['_OUTBOXLISTING']._serialized_end=1499
 # @@protoc_insertion_point(module_scope)

@@ -77,6 +77,8 @@ class SendMessage(_message.Message):
     ITEMS_FIELD_NUMBER: _builtins.int
     TODAY_FIELD_NUMBER: _builtins.int
     TASK_ID_FIELD_NUMBER: _builtins.int
+    LATE_PENALTY_FIELD_NUMBER: _builtins.int
+    RECOVERY_COST_FIELD_NUMBER: _builtins.int
     message_key: _builtins.str
     """Idempotency key: the same key is never delivered twice."""
     customer_id: _builtins.str
@@ -96,6 +98,14 @@ class SendMessage(_message.Message):
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___MessageItem]: ...
     @_builtins.property
     def today(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def late_penalty(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Money]:
+        """Late-payment interest on the overdue items to date, and the fixed recovery compensation, under the
+        entity's late-payment law (one amount per currency; empty when the entity has no law on record).
+        """
+
+    @_builtins.property
+    def recovery_cost(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Money]: ...
     def __init__(
         self,
         *,
@@ -113,10 +123,12 @@ class SendMessage(_message.Message):
         items: _abc.Iterable[Global___MessageItem] | None = ...,
         today: _common_pb2.Date | None = ...,
         task_id: _builtins.str = ...,
+        late_penalty: _abc.Iterable[_common_pb2.Money] | None = ...,
+        recovery_cost: _abc.Iterable[_common_pb2.Money] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "today", b"today"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "channel", b"channel", "contact_name", b"contact_name", "customer_id", b"customer_id", "customer_name", b"customer_name", "entity", b"entity", "items", b"items", "language", b"language", "message_key", b"message_key", "meta", b"meta", "recipient", b"recipient", "task_id", b"task_id", "template_code", b"template_code", "today", b"today"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "channel", b"channel", "contact_name", b"contact_name", "customer_id", b"customer_id", "customer_name", b"customer_name", "entity", b"entity", "items", b"items", "language", b"language", "late_penalty", b"late_penalty", "message_key", b"message_key", "meta", b"meta", "recipient", b"recipient", "recovery_cost", b"recovery_cost", "task_id", b"task_id", "template_code", b"template_code", "today", b"today"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -330,6 +330,70 @@ async def customer_scenario(request: Request, entity: str, account_number: str) 
     return serializers.customer_scenario(answer)
 
 
+class QualificationBody(BaseModel):
+    """Items of the customer put in a status; a promise to pay says how much and by when."""
+
+    model_config = ConfigDict(extra="forbid")
+    item_ids: list[str] = Field(min_length=1, max_length=1000)
+    status: str = Field(min_length=1, max_length=50)
+    on: dt.date | None = None
+    comment: str = Field(default="", max_length=2000)
+    owner: str = ""
+    promised_amount: str | None = Field(default=None, pattern=r"^-?\d{1,18}(\.\d{1,6})?$")
+    promised_currency: str | None = Field(default=None, pattern="^[A-Z]{3}$")
+    promised_on: dt.date | None = None
+
+
+@router.post(
+    "/customers/{entity}/{account_number}/qualifications",
+    summary="Put items in a status (dispute, promise to pay...) with a comment and an owner",
+)
+async def qualify_items(
+    request: Request,
+    entity: str,
+    account_number: str,
+    body: QualificationBody,
+    # Until users and roles arrive (the access issue), the caller says who it is.
+    user: Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)] = "api",
+) -> dict[str, Any]:
+    command = col.QualifyItems(
+        customer_id=f"{entity}/{account_number}",
+        item_ids=body.item_ids,
+        status_code=body.status,
+        comment=body.comment,
+        owner=body.owner,
+        user=user,
+        correlation_id=request.state.request_id,
+    )
+    if body.on is not None:
+        command.on.CopyFrom(date_to_proto(body.on))
+    if body.promised_amount is not None or body.promised_currency is not None:
+        if body.promised_amount is None or body.promised_currency is None:
+            raise Problem(422, "Incomplete promise", "promised_amount and promised_currency go together")
+        command.promised_amount.amount = body.promised_amount
+        command.promised_amount.currency = body.promised_currency
+    if body.promised_on is not None:
+        command.promised_on.CopyFrom(date_to_proto(body.promised_on))
+    answer = await _bus(request).ask(command, col.ItemsQualified)
+    return {
+        "customer_id": answer.customer_id,
+        "statuses": [
+            {
+                "item_id": s.item_id,
+                "status": s.status_code,
+                "since": serializers.date(s.since),
+                "comment": s.comment,
+                "owner": s.owner or None,
+                "set_by": s.set_by,
+            }
+            for s in answer.statuses
+        ],
+        "follow_up": serializers.task(answer.follow_up) if answer.HasField("follow_up") else None,
+        "promise_id": answer.promise_id or None,
+        "replayed": answer.replayed,
+    }
+
+
 @router.get("/agenda", summary="Collection tasks: filtered, sorted, paged")
 async def agenda(
     request: Request,

@@ -398,3 +398,39 @@ def test_the_agenda_passes_its_filters_and_bulk_actions_say_who_did_them() -> No
         ("t2", False, "a done task cannot be performed"),
     ]
     assert unknown.status_code == 422
+
+
+def test_a_promise_to_pay_is_passed_on_with_its_amount_as_a_decimal_string() -> None:
+    answer = col.ItemsQualified(
+        customer_id="FR01/C1",
+        statuses=[col.ItemStatus(item_id="FR01/invoice/F-1", status_code="promise_to_pay", set_by="anna")],
+        promise_id="p-1",
+    )
+    http, bus = client({col.QualifyItems: answer})
+    with http:
+        ok = http.post(
+            "/api/v1/customers/FR01/C1/qualifications",
+            json={
+                "item_ids": ["FR01/invoice/F-1"],
+                "status": "promise_to_pay",
+                "promised_amount": "300.00",
+                "promised_currency": "EUR",
+                "promised_on": "2026-12-01",
+            },
+            headers={"X-OpenDSO-User": "anna"},
+        )
+        half = http.post(
+            "/api/v1/customers/FR01/C1/qualifications",
+            json={"item_ids": ["x"], "status": "promise_to_pay", "promised_amount": "300.00"},
+        )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["promise_id"] == "p-1"
+    [sent] = bus.asked
+    assert isinstance(sent, col.QualifyItems)
+    assert (sent.customer_id, sent.user, sent.promised_amount.amount, sent.promised_amount.currency) == (
+        "FR01/C1",
+        "anna",
+        "300.00",
+        "EUR",
+    )
+    assert half.status_code == 422

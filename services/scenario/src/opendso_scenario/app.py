@@ -16,7 +16,7 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 
-from opendso_scenario import agenda, handlers
+from opendso_scenario import agenda, handlers, qualifications
 from opendso_scenario.domain.builtin import builtin_scenarios
 from opendso_scenario.domain.schedule import Slot
 from opendso_scenario.domain.strategy import DEFAULT_STRATEGY, Strategy, StrategyError, strategy_from_dict
@@ -74,6 +74,12 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
             return await agenda.update_tasks(command, uow, deps)
 
     runtime.on_query(col.UpdateTasks, update_tasks)
+
+    async def qualify_items(command: col.QualifyItems) -> col.ItemsQualified:
+        async with runtime.uow() as uow:
+            return await qualifications.qualify_items(command, uow, deps)
+
+    runtime.on_query(col.QualifyItems, qualify_items)
     return runtime, deps
 
 
@@ -118,6 +124,9 @@ async def scheduled_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Dep
             sent = await handlers.send_scheduled(runtime.uow, deps)
             if sent:
                 log.info("sent %d scheduled actions", sent)
+            broken = await qualifications.check_promises(runtime.uow, deps)
+            if broken:
+                log.info("%d promises to pay broken", broken)
         except Exception:
             log.exception("sending scheduled actions failed; retrying")
         await asyncio.sleep(5.0)

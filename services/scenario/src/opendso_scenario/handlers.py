@@ -24,6 +24,7 @@ from opendso_telemetry import extract_context, tracer
 from opendso_scenario.domain.engine import plan_actions
 from opendso_scenario.domain.model import Customer, Item, PerformedAction, PlannedAction, Scenario
 from opendso_scenario.domain.penalties import PenaltyError, UnknownLawError, UnknownReferenceRateError, compute, get_law
+from opendso_scenario.domain.qualification import DEFAULT_CATALOGUE, ItemStatus, excluded_items
 from opendso_scenario.domain.schedule import (
     HolidayCalendar,
     ScheduleError,
@@ -222,6 +223,13 @@ async def evaluate_customer(customer_id: str, uow: UnitOfWork, deps: Deps) -> in
         )
         for i in item_records.values()
     }
+    statuses = await uow.qualifications.statuses_of(customer_id)
+    if statuses:
+        # Disputed, promised, in a plan...: out of the scenario while the status lasts.
+        excluded = excluded_items(
+            [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()], DEFAULT_CATALOGUE
+        )
+        items = {k: replace(v, excluded=True) if k in excluded else v for k, v in items.items()}
     today = deps.today()
     scenario = await _assign_scenario(record, item_records, items, today, uow, deps)
     customer = Customer(

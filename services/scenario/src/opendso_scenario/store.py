@@ -87,6 +87,39 @@ entities = Table(
     Column("version_at", DateTime(timezone=True), nullable=False),
 )
 
+# Items a collector put in a status (dispute, promise to pay...): most take the item out of the scenario.
+item_statuses = Table(
+    "sc_item_statuses",
+    metadata,
+    Column("item_id", String(250), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("status_code", String(50), nullable=False),
+    Column("since", Date, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("set_by", String(200), nullable=False),
+    # The qualification that set it, so a retried request is recognised.
+    Column("qualification_key", String(300), nullable=False),
+)
+
+# Promises to pay, watched until kept or broken.
+promises = Table(
+    "sc_promises",
+    metadata,
+    Column("promise_id", String(100), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("item_ids", Text, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("promised_on", Date, nullable=False),
+    Column("created_on", Date, nullable=False),
+    Column("by_user", String(200), nullable=False),
+    # What the items owed when the promise was made: what they owe less since is what was paid.
+    Column("open_at_creation", Amount, nullable=False),
+    # "pending", "kept" or "broken".
+    Column("state", String(20), nullable=False, index=True),
+)
+
 # Contacts of customers; the collection contact receives the reminders.
 contacts = Table(
     "sc_contacts",
@@ -454,8 +487,88 @@ _SORTS: dict[str, tuple[Any, bool]] = {
 }
 
 
+@dataclass(frozen=True)
+class ItemStatusRecord:
+    item_id: str
+    customer_id: str
+    status_code: str
+    since: dt.date
+    comment: str
+    owner: str
+    set_by: str
+    qualification_key: str
+
+
+@dataclass(frozen=True)
+class PromiseRecord:
+    promise_id: str
+    customer_id: str
+    item_ids: tuple[str, ...]
+    amount: Decimal
+    currency: str
+    promised_on: dt.date
+    created_on: dt.date
+    by_user: str
+    open_at_creation: Decimal
+    state: str
+
+
+class QualificationRepository:
+    """Item statuses and promises to pay."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def statuses_of(self, customer_id: str) -> dict[str, ItemStatusRecord]:
+        rows = await self.session.execute(select(item_statuses).where(item_statuses.c.customer_id == customer_id))
+        return {r.item_id: ItemStatusRecord(**r._mapping) for r in rows}
+
+    async def save_statuses(self, records: list[ItemStatusRecord]) -> None:
+        await upsert_rows(self.session, item_statuses, "item_id", [r.__dict__.copy() for r in records])
+
+    async def promise(self, promise_id: str) -> PromiseRecord | None:
+        row = (await self.session.execute(select(promises).where(promises.c.promise_id == promise_id))).first()
+        return None if row is None else _promise(row)
+
+    async def save_promise(self, record: PromiseRecord) -> None:
+        values = {**record.__dict__, "item_ids": json.dumps(list(record.item_ids))}
+        await upsert_rows(self.session, promises, "promise_id", [values])
+
+    async def pending_promises(self, deadline_before: dt.date, limit: int) -> list[PromiseRecord]:
+        rows = await self.session.execute(
+            select(promises)
+            .where(promises.c.state == "pending", promises.c.promised_on < deadline_before)
+            .order_by(promises.c.promised_on, promises.c.promise_id)
+            .limit(limit)
+        )
+        return [_promise(r) for r in rows]
+
+    async def clear_status(self, item_ids: tuple[str, ...], status_code: str) -> None:
+        await self.session.execute(
+            delete(item_statuses).where(
+                item_statuses.c.item_id.in_(list(item_ids)), item_statuses.c.status_code == status_code
+            )
+        )
+
+    async def set_promise_state(self, promise_id: str, state: str) -> None:
+        await self.session.execute(update(promises).where(promises.c.promise_id == promise_id).values(state=state))
+
+
+def _promise(row: Any) -> PromiseRecord:
+    m = row._mapping
+    return PromiseRecord(
+        **{k: m[k] for k in ("promise_id", "customer_id", "currency", "promised_on", "created_on", "by_user", "state")},
+        item_ids=tuple(json.loads(m["item_ids"])),
+        amount=Decimal(m["amount"]),
+        open_at_creation=Decimal(m["open_at_creation"]),
+    )
+
+
 class UnitOfWork(SqlUnitOfWork):
     repo: ScenarioRepository
 
+    qualifications: QualificationRepository
+
     def _open(self) -> None:
         self.repo = ScenarioRepository(self.session)
+        self.qualifications = QualificationRepository(self.session)

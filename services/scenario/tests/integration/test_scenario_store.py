@@ -120,3 +120,32 @@ async def test_agenda_filters_and_keyset_pages_in_each_sort(new_uow: Callable[[]
         assert all(t.collector == "anna" and t.amount is not None and t.amount >= 150 for t in seen)
         assert [t.task_id for t in seen] == [t.task_id for t in sorted(seen, key=key)], sort
         assert len({t.task_id for t in seen}) == len(seen) == total
+
+
+async def test_item_statuses_and_promises_round_trip(new_uow: Callable[[], UnitOfWork]) -> None:
+    from decimal import Decimal
+
+    from opendso_scenario.store import ItemStatusRecord, PromiseRecord
+
+    day = AT.date()
+    status = ItemStatusRecord("FR01/invoice/F-1", "FR01/C1", "promise_to_pay", day, "will pay", "", "anna", "q1")
+    promise = PromiseRecord(
+        "p1", "FR01/C1", ("FR01/invoice/F-1",), Decimal("300.00"), "EUR", day, day, "anna", Decimal("300.00"), "pending"
+    )
+    async with new_uow() as uow:
+        await uow.qualifications.save_statuses([status])
+        await uow.qualifications.save_promise(promise)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.qualifications.statuses_of("FR01/C1") == {status.item_id: status}
+        assert await uow.qualifications.pending_promises(day, 10) == []
+        assert await uow.qualifications.pending_promises(day + dt.timedelta(days=1), 10) == [promise]
+        await uow.qualifications.clear_status(("FR01/invoice/F-1",), "dispute")
+        assert len(await uow.qualifications.statuses_of("FR01/C1")) == 1
+        await uow.qualifications.clear_status(("FR01/invoice/F-1",), "promise_to_pay")
+        await uow.qualifications.set_promise_state("p1", "broken")
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.qualifications.statuses_of("FR01/C1") == {}
+        found = await uow.qualifications.promise("p1")
+        assert found is not None and found.state == "broken"

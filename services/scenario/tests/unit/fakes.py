@@ -3,6 +3,7 @@ so handlers are tested without a database or a bus (cosmicpython style)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -11,7 +12,15 @@ from typing import Any
 from google.protobuf.message import Message
 from opendso.common.v1.common_pb2 import EventMeta
 from opendso_bus.envelope import new_meta
-from opendso_scenario.store import AgendaFilter, CustomerRecord, DirtyCustomer, ItemRecord, TaskRecord
+from opendso_scenario.store import (
+    AgendaFilter,
+    CustomerRecord,
+    DirtyCustomer,
+    ItemRecord,
+    ItemStatusRecord,
+    PromiseRecord,
+    TaskRecord,
+)
 
 
 class FakeRepository:
@@ -24,6 +33,7 @@ class FakeRepository:
         self.contacts: dict[str, dict[str, Any]] = {}
         self.windows: dict[str, str] = {}
         self.laws: dict[str, str] = {}
+        self.qualifications = FakeQualifications()
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
@@ -164,11 +174,42 @@ class FakeRepository:
         self.tasks[task_id] = TaskRecord(**{**self.tasks[task_id].__dict__, **values})
 
 
+class FakeQualifications:
+    def __init__(self) -> None:
+        self.statuses: dict[str, ItemStatusRecord] = {}
+        self.promises: dict[str, PromiseRecord] = {}
+
+    async def statuses_of(self, customer_id: str) -> dict[str, ItemStatusRecord]:
+        return {k: v for k, v in self.statuses.items() if v.customer_id == customer_id}
+
+    async def save_statuses(self, records: list[ItemStatusRecord]) -> None:
+        self.statuses.update((r.item_id, r) for r in records)
+
+    async def promise(self, promise_id: str) -> PromiseRecord | None:
+        return self.promises.get(promise_id)
+
+    async def save_promise(self, record: PromiseRecord) -> None:
+        self.promises[record.promise_id] = record
+
+    async def pending_promises(self, deadline_before: dt.date, limit: int) -> list[PromiseRecord]:
+        due = [p for p in self.promises.values() if p.state == "pending" and p.promised_on < deadline_before]
+        return sorted(due, key=lambda p: (p.promised_on, p.promise_id))[:limit]
+
+    async def clear_status(self, item_ids: tuple[str, ...], status_code: str) -> None:
+        for item_id in item_ids:
+            if item_id in self.statuses and self.statuses[item_id].status_code == status_code:
+                del self.statuses[item_id]
+
+    async def set_promise_state(self, promise_id: str, state: str) -> None:
+        self.promises[promise_id] = dataclasses.replace(self.promises[promise_id], state=state)
+
+
 class FakeUnitOfWork:
     """Same surface as the service's UnitOfWork; commits are counted, published messages kept."""
 
     def __init__(self, repo: FakeRepository) -> None:
         self.repo = repo
+        self.qualifications = repo.qualifications
         self.published: list[Message] = []
         self.committed = 0
         self._cause: EventMeta | None = None

@@ -461,3 +461,189 @@ class CustomerScenario(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CustomerScenario: _TypeAlias = CustomerScenario  # noqa: Y015
+
+@_typing.final
+class QualifyItems(_message.Message):
+    """Command with a reply: a collector puts items of one customer in a status (dispute, promise to pay...),
+    with a comment and an owner; a promise to pay says how much and by when.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    STATUS_CODE_FIELD_NUMBER: _builtins.int
+    ON_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    PROMISED_AMOUNT_FIELD_NUMBER: _builtins.int
+    PROMISED_ON_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    status_code: _builtins.str
+    comment: _builtins.str
+    owner: _builtins.str
+    """Who owns the resolution ("" takes the status's default owner)."""
+    user: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def on(self) -> _common_pb2.Date:
+        """The day it applies from (default today)."""
+
+    @_builtins.property
+    def promised_amount(self) -> _common_pb2.Money:
+        """promise_to_pay: the amount promised and the day it is promised for."""
+
+    @_builtins.property
+    def promised_on(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        status_code: _builtins.str = ...,
+        on: _common_pb2.Date | None = ...,
+        comment: _builtins.str = ...,
+        owner: _builtins.str = ...,
+        user: _builtins.str = ...,
+        promised_amount: _common_pb2.Money | None = ...,
+        promised_on: _common_pb2.Date | None = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["on", b"on", "promised_amount", b"promised_amount", "promised_on", b"promised_on"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "correlation_id", b"correlation_id", "customer_id", b"customer_id", "item_ids", b"item_ids", "on", b"on", "owner", b"owner", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "status_code", b"status_code", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QualifyItems: _TypeAlias = QualifyItems  # noqa: Y015
+
+@_typing.final
+class ItemStatus(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    STATUS_CODE_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    SET_BY_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    status_code: _builtins.str
+    comment: _builtins.str
+    owner: _builtins.str
+    set_by: _builtins.str
+    @_builtins.property
+    def since(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        status_code: _builtins.str = ...,
+        since: _common_pb2.Date | None = ...,
+        comment: _builtins.str = ...,
+        owner: _builtins.str = ...,
+        set_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "item_id", b"item_id", "owner", b"owner", "set_by", b"set_by", "since", b"since", "status_code", b"status_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemStatus: _TypeAlias = ItemStatus  # noqa: Y015
+
+@_typing.final
+class ItemsQualified(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_FIELD_NUMBER: _builtins.int
+    PROMISE_ID_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    promise_id: _builtins.str
+    replayed: _builtins.bool
+    """The same qualification had already been recorded (a retried request): nothing new happened."""
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedCompositeFieldContainer[Global___ItemStatus]: ...
+    @_builtins.property
+    def follow_up(self) -> Global___Task:
+        """The follow-up task created, if any."""
+
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        customer_id: _builtins.str = ...,
+        statuses: _abc.Iterable[Global___ItemStatus] | None = ...,
+        follow_up: Global___Task | None = ...,
+        promise_id: _builtins.str = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["follow_up", b"follow_up", "meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "follow_up", b"follow_up", "meta", b"meta", "promise_id", b"promise_id", "replayed", b"replayed", "statuses", b"statuses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemsQualified: _TypeAlias = ItemsQualified  # noqa: Y015
+
+@_typing.final
+class PromiseBroken(_message.Message):
+    """A promise to pay whose day (plus grace) passed without the amount paid."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    PROMISE_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    PROMISED_AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    PROMISED_ON_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    promise_id: _builtins.str
+    customer_id: _builtins.str
+    task_id: _builtins.str
+    """The collector's task it created."""
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def promised_amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def paid(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def missing(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def promised_on(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        promise_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        promised_amount: _common_pb2.Money | None = ...,
+        paid: _common_pb2.Money | None = ...,
+        missing: _common_pb2.Money | None = ...,
+        promised_on: _common_pb2.Date | None = ...,
+        task_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "missing", b"missing", "paid", b"paid", "promised_amount", b"promised_amount", "promised_on", b"promised_on"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "item_ids", b"item_ids", "meta", b"meta", "missing", b"missing", "paid", b"paid", "promise_id", b"promise_id", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PromiseBroken: _TypeAlias = PromiseBroken  # noqa: Y015

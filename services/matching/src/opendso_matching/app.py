@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import functools
 import logging
+from decimal import Decimal
 from pathlib import Path
 
+from nats.errors import NoRespondersError
 from opendso.banking.v1 import banking_pb2 as bk
+from opendso.fx.v1 import fx_pb2 as fx
 from opendso.matching.v1 import matching_pb2 as mt
 from opendso.receivables.v1 import receivables_pb2 as rv
-from opendso_bus import ServiceRuntime
+from opendso_bus import RemoteError, ServiceRuntime
+from opendso_bus.client import request
 from opendso_bus.service import serve
+from opendso_contracts.convert import date_to_proto
 
 from opendso_matching import handlers
 from opendso_matching.domain.amounts import Tolerance
@@ -35,9 +42,28 @@ def deps_from(settings: Settings) -> handlers.Deps:
     return handlers.Deps(config=MatchConfig(auto_apply_at=settings.auto_apply_at, tolerance=tolerance))
 
 
+def rates_from_fx_service(runtime: ServiceRuntime[UnitOfWork], timeout: float) -> handlers.FetchRates:
+    """Ask the FX service for each wanted rate; a rate it does not have (or no answer) is simply missing,
+    and the engine then sends the payment to review rather than guess."""
+
+    async def fetch(wanted: set[tuple[str, str, dt.date]]) -> dict[tuple[str, str, dt.date], Decimal]:
+        found: dict[tuple[str, str, dt.date], Decimal] = {}
+        for source, target, on in sorted(wanted):
+            query = fx.GetRate(from_currency=source, to_currency=target, on=date_to_proto(on))
+            try:
+                answer = await request(runtime.broker.connection, query, fx.Rate, timeout=timeout)
+            except (RemoteError, TimeoutError, NoRespondersError) as exc:
+                log.info("no rate %s->%s on %s: %s", source, target, on, exc)
+                continue
+            found[(source, target, on)] = Decimal(answer.rate)
+        return found
+
+    return fetch
+
+
 def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers.Deps]:
     runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime.from_settings(NAME, settings, OUTBOX, INBOX, UnitOfWork)
-    deps = deps_from(settings)
+    deps = dataclasses.replace(deps_from(settings), fetch_rates=rates_from_fx_service(runtime, 2.0))
     on_customer = functools.partial(handlers.record_customer, deps=deps)
     on_item = functools.partial(handlers.record_item, deps=deps)
     runtime.on_event(rv.CustomersChanged, functools.partial(handlers.record_customers, deps=deps))

@@ -12,7 +12,7 @@ import base64
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -54,12 +54,16 @@ _ALIAS_KNOWN_SCORE = 97.0
 MAX_PAGE = 500
 
 
+FetchRates = Callable[[set[tuple[str, str, dt.date]]], Awaitable[dict[tuple[str, str, dt.date], Decimal]]]
+
+
 @dataclass(frozen=True)
 class Deps:
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     config: MatchConfig = field(default_factory=MatchConfig)
-    # FX rates for payments in another currency than the items; None: such payments go to review.
-    rates: RateLookup | None = None
+    # FX rates for payments in another currency than the items, asked of the FX service for a batch at once
+    # ((from, to, day) wanted -> the rates it has); None: such payments go to review.
+    fetch_rates: FetchRates | None = None
 
 
 # --- the ledger copy ------------------------------------------------------------------------------------
@@ -168,18 +172,38 @@ async def match_transactions(event: bk.BankTransactionsReceived, uow: UnitOfWork
         by_entity.setdefault(t.entity, []).append(t)
     uow.caused_by(event.meta)
     for entity, lines in by_entity.items():
-        index = await _index_for(entity, lines, uow, deps.config)
+        index, currencies = await _index_for(entity, lines, uow, deps.config)
+        rates = await _rates_for(lines, currencies, deps)
         for line in lines:
-            await _match_line(line, index, uow, deps)
+            await _match_line(line, index, uow, deps, rates)
 
 
 async def match_transaction(event: bk.BankTransactionReceived, uow: UnitOfWork, deps: Deps) -> None:
     await match_transactions(bk.BankTransactionsReceived(meta=event.meta, transactions=[event.transaction]), uow, deps)
 
 
-async def _index_for(entity: str, lines: list[bk.BankTransaction], uow: UnitOfWork, config: MatchConfig) -> MatchIndex:
+async def _rates_for(lines: list[bk.BankTransaction], currencies: set[str], deps: Deps) -> RateLookup | None:
+    """The day's rates from each line's currency to the items' currencies, fetched once for the batch."""
+    if deps.fetch_rates is None:
+        return None
+    wanted = {
+        (t.amount.currency, currency, date_from_proto(t.booking_date))
+        for t in lines
+        for currency in currencies
+        if currency != t.amount.currency
+    }
+    if not wanted:
+        return None
+    known = await deps.fetch_rates(wanted)
+    return lambda source, target, on: known.get((source, target, on))
+
+
+async def _index_for(
+    entity: str, lines: list[bk.BankTransaction], uow: UnitOfWork, config: MatchConfig
+) -> tuple[MatchIndex, set[str]]:
     """What these lines can concern: the items they name, the customers their IBANs and names point to, and
-    those customers' items; with the entity's names and aliases for the name search."""
+    those customers' items; with the entity's names and aliases for the name search. Also answers the
+    currencies those items are in."""
     index = MatchIndex()
     for customer in await uow.repo.customers_of_entity(entity):
         index.add_customer(customer)
@@ -202,13 +226,16 @@ async def _index_for(entity: str, lines: list[bk.BankTransaction], uow: UnitOfWo
             customers.update(
                 m.customer_id for m in index.names.best(t.counterparty_name, cutoff=config.name_cutoff)[:3]
             )
+    of_customers = await uow.repo.items_of_customers(customers)
     index.add_items(referenced)
-    index.add_items(await uow.repo.items_of_customers(customers))
-    return index
+    index.add_items(of_customers)
+    return index, {i.open_amount.currency for i in (*referenced, *of_customers)}
 
 
-async def _match_line(line: bk.BankTransaction, index: MatchIndex, uow: UnitOfWork, deps: Deps) -> None:
-    proposal = match(payment_of(line), index, deps.config, deps.rates)
+async def _match_line(
+    line: bk.BankTransaction, index: MatchIndex, uow: UnitOfWork, deps: Deps, rates: RateLookup | None
+) -> None:
+    proposal = match(payment_of(line), index, deps.config, rates)
     now = deps.now()
     status, allocation_id = await _act_on(line, proposal, index, uow, now)
     await uow.repo.add_transactions(
@@ -280,9 +307,10 @@ async def rematch_queued(uow_factory: Callable[[], UnitOfWork], deps: Deps) -> i
         async with uow_factory() as uow:
             records = await uow.repo.queued_lines(entity, REMATCH_BATCH)
             lines = [bk.BankTransaction.FromString(r.transaction) for r in records]
-            index = await _index_for(entity, lines, uow, deps.config) if lines else MatchIndex()
+            index, currencies = await _index_for(entity, lines, uow, deps.config) if lines else (MatchIndex(), set())
+            rates = await _rates_for(lines, currencies, deps)
             for record, line in zip(records, lines, strict=True):
-                proposal = match(payment_of(line), index, deps.config, deps.rates)
+                proposal = match(payment_of(line), index, deps.config, rates)
                 encoded = proposal_to_proto(proposal).SerializeToString()
                 if proposal.outcome is not Outcome.APPLY and _STATUS_OF_OUTCOME.get(proposal.outcome) == record.status:
                     if encoded != record.proposal:

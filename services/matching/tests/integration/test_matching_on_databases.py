@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -365,3 +366,41 @@ async def test_a_payment_that_came_before_its_invoice_is_applied_once_the_invoic
     # Done once: the next pass has nothing new to look at.
     assert await handlers.rematch_queued(new_uow, DEPS) == 0
     assert [p.transaction_id for p in await published(new_uow, mt.PaymentAllocated)] == ["E2", "E1"]
+
+
+async def test_a_payment_in_another_currency_is_converted_at_the_rate_the_fx_service_gives(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    asked: list[set[tuple[str, str, dt.date]]] = []
+
+    async def fetch(wanted: set[tuple[str, str, dt.date]]) -> dict[tuple[str, str, dt.date], Decimal]:
+        asked.append(wanted)
+        return {w: Decimal("0.925") for w in wanted if w[:2] == ("USD", "EUR")}
+
+    deps = dataclasses.replace(DEPS, fetch_rates=fetch)
+    usd = line("X1", "324.32", text="Invoice F-2026-000102", name="Dupont Industrie")
+    usd.amount.currency = "USD"
+    async with new_uow() as uow:
+        await handlers.match_transactions(
+            bk.BankTransactionsReceived(meta=meta("fx1", NOW), transactions=[usd]), uow, deps
+        )
+        await uow.commit()
+    assert asked == [{("USD", "EUR", dt.date(2026, 11, 20))}]
+    applied = await entry(new_uow, "X1")
+    # 324.32 USD x 0.925 = 299.996 -> 300.00 EUR: what F-2026-000102 owes.
+    assert applied.status == mt.TRANSACTION_STATUS_APPLIED
+    assert applied.proposal.rate == "0.925"
+    assert [(a.item_id, a.amount.amount, a.amount.currency) for a in applied.proposal.allocations] == [
+        ("FR01/invoice/F-2026-000102", "300.00", "EUR")
+    ]
+
+    # Without a rate the same kind of payment waits for a collector.
+    other = line("X2", "100.00", text="Invoice F-2026-000101", name="Dupont Industrie")
+    other.amount.currency = "CHF"
+    async with new_uow() as uow:
+        await handlers.match_transactions(
+            bk.BankTransactionsReceived(meta=meta("fx2", NOW), transactions=[other]), uow, deps
+        )
+        await uow.commit()
+    assert (await entry(new_uow, "X2")).status == mt.TRANSACTION_STATUS_IN_REVIEW

@@ -465,11 +465,102 @@ def bench_matching(lines: int, items: int) -> None:
         )
 
 
+async def bench_daily_pass(customers: int) -> None:
+    """The scenario service's daily pass (evaluate_all) over `customers` customers with ten items each, stored in
+    SQLite: the agenda it produces, and one customer's incremental evaluation after a payment."""
+    from opendso_bus.outbox import Outbox
+    from opendso_db import create_engine, session_factory, upgrade
+    from opendso_db.bulk import insert_rows
+    from opendso_scenario import handlers
+    from opendso_scenario.app import MIGRATIONS
+    from opendso_scenario.domain.builtin import builtin_scenarios
+    from opendso_scenario.store import OUTBOX, UnitOfWork
+    from opendso_scenario.store import customers as customers_table
+    from opendso_scenario.store import items as items_table
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/scenario.db"
+        await asyncio.to_thread(upgrade, url, MIGRATIONS)
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        at = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
+
+        def uow() -> UnitOfWork:
+            return UnitOfWork(sessions, Outbox(OUTBOX), "bench-scenario")
+
+        async with uow() as u:
+            await insert_rows(
+                u.session,
+                customers_table,
+                [
+                    {
+                        "customer_id": f"FR01/C{n}",
+                        "entity": "FR01",
+                        "account_number": f"C{n}",
+                        "name": f"Client {n}",
+                        "email": f"c{n}@x.example",
+                        "language": "fr",
+                        "contact_name": "",
+                        "scenario_code": "standard",
+                        "customer_group": "",
+                        "collector": "",
+                        "scenario_rule": "",
+                        "scenario_explanation": "[]",
+                        "version_at": at,
+                    }
+                    for n in range(customers)
+                ],
+            )
+            await insert_rows(
+                u.session,
+                items_table,
+                [
+                    {
+                        "item_id": f"FR01/invoice/F{n}-{k}",
+                        "customer_id": f"FR01/C{n}",
+                        "number": f"F{n}-{k}",
+                        "kind": "invoice",
+                        "issue_date": TODAY - dt.timedelta(days=60 + k),
+                        "due_date": TODAY - dt.timedelta(days=(n + k * 3) % 50 - 5),
+                        "open_amount": Decimal("100.00"),
+                        "currency": "EUR",
+                        "product_group": "",
+                        "product": "",
+                        "priority": "",
+                        "version_at": at,
+                    }
+                    for n in range(customers)
+                    for k in range(10)
+                ],
+            )
+            await u.commit()
+        deps = handlers.Deps(
+            today=lambda: TODAY,
+            now=lambda: at,
+            settle_seconds=1.0,
+            scenarios=builtin_scenarios(),
+            default_scenario="standard",
+        )
+        start = time.perf_counter()
+        created = await handlers.evaluate_all(uow, deps)
+        elapsed = time.perf_counter() - start
+        figure("scenario: daily pass, agenda stored (SQLite)", customers, "customers", elapsed)
+        print(f"{'scenario: ... tasks created':<48} {created:>8}")
+        start = time.perf_counter()
+        async with uow() as u:
+            await handlers.evaluate_customer("FR01/C7", u, deps)
+            await u.commit()
+        one = time.perf_counter() - start
+        print(f"{'scenario: one customer evaluated again':<48} {one * 1000:>8.1f} ms")
+        await engine.dispose()
+
+
 def main() -> None:
     import os
 
     bench_csv(50_000)
     bench_engine(20_000)
+    asyncio.run(bench_daily_pass(int(os.environ.get("OPENDSO_BENCH_CUSTOMERS", "5000"))))
     bench_templates(2_000)
     asyncio.run(bench_outbox(20_000))
     asyncio.run(bench_statement(int(os.environ.get("OPENDSO_BENCH_STATEMENT_LINES", "100000"))))

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from opendso_matching.domain.amounts import MAX_SUBSET_ITEMS, Tolerance, find_subsets, short_by
+from opendso_matching.domain.amounts import (
+    MAX_SUBSET_ITEMS,
+    SubsetSearch,
+    Tolerance,
+    cancelling_pairs,
+    find_subsets,
+    short_by,
+)
 from opendso_matching.domain.model import OpenItem
 from opendso_money import Money
 
@@ -160,3 +169,88 @@ def test_only_the_oldest_items_are_searched() -> None:
 def test_amounts_no_subset_reaches(amount: str) -> None:
     items = [item(1, "100.00"), item(2, "200.00"), item(3, "-50.00")]
     assert find_subsets(items, D(amount)).subsets == ()
+
+
+# --- invoices cancelled by credit notes, and how much work a search may take ----------------------------
+
+
+def credited(n: int, amount: str, credits: int) -> OpenItem:
+    """Credit note ``n`` of ``amount`` (negative), quoting item ``credits``'s number."""
+    return replace(item(n, amount), reference=f"F-{credits:06d}")
+
+
+def test_an_invoice_and_the_credit_note_cancelling_it_are_no_second_answer() -> None:
+    items = [item(1, "110.00"), item(2, "220.00"), item(3, "333.33"), credited(4, "-333.33", 3), item(5, "50.00")]
+    search = find_subsets(items, D("330.00"))
+    assert search.unique is not None
+    assert ids(search.unique) == {"i1", "i2"}
+
+
+def test_a_credited_invoice_paid_anyway_is_still_found() -> None:
+    items = [item(1, "110.00"), item(2, "220.00"), item(3, "333.33"), credited(4, "-333.33", 3)]
+    search = find_subsets(items, D("443.33"))
+    assert search.unique is not None
+    assert ids(search.unique) == {"i1", "i3"}
+
+
+def test_cancelling_pairs_are_only_formed_when_unambiguous() -> None:
+    # The credit note quotes i1: it cancels i1, not i2 of the same amount.
+    quoted = [item(1, "100.00"), item(2, "100.00"), credited(3, "-100.00", 1)]
+    assert [(a.item_id, b.item_id) for a, b in cancelling_pairs(quoted)] == [("i1", "i3")]
+    # Quoting nothing, it could cancel either: no pair.
+    assert cancelling_pairs([item(1, "100.00"), item(2, "100.00"), item(3, "-100.00")]) == []
+    # The only invoice of the amount and the only credit note of it: a pair, quoted or not.
+    assert [(a.item_id, b.item_id) for a, b in cancelling_pairs([item(1, "100.00"), item(2, "-100.00")])] == [
+        ("i1", "i2")
+    ]
+
+
+def invoices_and_credit_notes() -> list[OpenItem]:
+    """22 invoices and 2 credit notes of unrelated amounts: millions of partial sums."""
+    rng = random.Random(1)
+    items = [item(n, f"{rng.randint(10000, 9999999) / 100:.2f}") for n in range(1, 23)]
+    return items + [item(n, f"-{rng.randint(10000, 999999) / 100:.2f}") for n in (23, 24)]
+
+
+def test_a_search_with_credit_notes_among_many_items_still_looks_at_every_set() -> None:
+    items = invoices_and_credit_notes()
+    assert find_subsets(items, D("1.00")) == SubsetSearch((), False)
+    pair = D(str(items[3].open_amount.amount + items[17].open_amount.amount))
+    search = find_subsets(items, pair)
+    assert search.unique is not None
+    assert ids(search.unique) == {"i4", "i18"}
+
+
+def test_the_chance_of_a_coincidence_grows_with_the_items() -> None:
+    few = [item(1, "1203.17"), item(2, "877.45"), item(3, "2950.10")]
+    search = find_subsets(few, D("2080.62"))
+    assert search.unique is not None
+    assert search.chance < 0.001
+    amounts = [
+        "2219.79",
+        "2405.00",
+        "412.25",
+        "1557.46",
+        "2880.55",
+        "2747.66",
+        "2323.02",
+        "1790.23",
+        "2698.74",
+        "2077.20",
+        "1345.26",
+        "2846.01",
+        "930.19",
+        "1677.64",
+        "932.67",
+        "697.18",
+        "1513.37",
+        "2992.16",
+        "970.50",
+        "1826.06",
+    ]
+    many = [item(n, amount) for n, amount in enumerate(amounts, start=1)]
+    # One set of six adds up to the round 7700.00: unique, and what some set of twenty would do by chance.
+    search = find_subsets(many, D("7700.00"))
+    assert search.unique is not None
+    assert len(search.unique) == 6
+    assert search.chance > 0.05

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from opendso_matching.domain.engine import CONFIDENCE, CONFLICT_CAP, DIGITS_ONLY_PENALTY, FX_PENALTY, MatchConfig, match
+from opendso_matching.domain.engine import (
+    CONFIDENCE,
+    CONFLICT_CAP,
+    DIGITS_ONLY_PENALTY,
+    DOUBT_CAP,
+    FX_PENALTY,
+    MatchConfig,
+    match,
+)
 from opendso_matching.domain.index import MatchIndex
 from opendso_matching.domain.model import Customer, OpenItem, Outcome, Payment, Proposal
+from opendso_matching.domain.names import MAX_CUSTOMERS_PER_WORD
 from opendso_money import Money
 
 D = Decimal
@@ -847,3 +856,275 @@ def test_index_replacing_an_item_moves_its_keys() -> None:
     assert [i.item_id for i in index.items_by_key("F2024000555")] == ["i1"]
     assert index.items_of("C1") == []
     assert [i.open_amount for i in index.items_of("C2")] == [eur("60.00")]
+
+
+# --- typos that name another existing item ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "text", "meant"),
+    [
+        # "000124" written for "000123": more than 000124 owes, exactly what 000123 owes.
+        ("1000.00", "Rechnung F-2024/000124", "i1"),
+        # "000123" written for "000124": less than 000123 owes, exactly what 000124 owes.
+        ("250.00", "Rechnung F-2024/000123", "i2"),
+    ],
+)
+def test_a_typo_naming_the_customers_other_invoice_pays_the_one_the_amount_fits(
+    amount: str, text: str, meant: str
+) -> None:
+    # Invoices issued together have neighbouring numbers: one digit off names the customer's other invoice.
+    index = ledger(
+        item("i1", "F-2024/000123", "1000.00"), item("i2", "F-2024/000124", "250.00"), ibans=[(DUPONT_IBAN, "C1")]
+    )
+    proposal = run(pay(amount, text, iban=DUPONT_IBAN), index)
+    assert allocated(proposal) == [(meant, eur(amount), None)]
+    assert proposal.unallocated == eur("0")
+    assert proposal.outcome is Outcome.APPLY
+    assert proposal.confidence == CONFIDENCE["reference_typo_of_sibling"][1]
+    assert mentions(proposal, "one character away from it")
+
+
+def test_a_sibling_the_amount_only_comes_near_is_proposed_not_applied() -> None:
+    index = ledger(
+        item("i1", "F-2024/000123", "1000.00"), item("i2", "F-2024/000124", "250.00"), ibans=[(DUPONT_IBAN, "C1")]
+    )
+    proposal = run(pay("999.00", "Rechnung F-2024/000124", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.confidence == CONFIDENCE["reference_typo_of_sibling_within_tolerance"][1]
+    assert allocated(proposal) == [("i1", eur("999.00"), eur("1.00"))]
+
+
+@pytest.mark.parametrize("amount", ["261.49", "261.95"])
+def test_an_item_named_with_a_typo_keeps_another_item_from_being_applied_by_its_amount(amount: str) -> None:
+    # The text names 000500 (one digit off) for a part of it; 000900 owes about (or exactly) the amount.
+    index = ledger(
+        item("i1", "F-2024/000500", "771.49"), item("i2", "F-2024/000900", "261.95"), ibans=[(DUPONT_IBAN, "C1")]
+    )
+    proposal = run(pay(amount, "Acompte F-2024/000501", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.confidence == DOUBT_CAP
+    assert proposal.allocated_items == ("i2",)
+    assert mentions(proposal, "F-2024/000500 with one character off", "is not what F-2024/000500 owe")
+
+
+def test_the_payers_own_item_one_character_from_another_customers_number() -> None:
+    # The typo lands on C2's existing invoice; the IBAN is C1's, and C1 owes exactly the amount on 000123.
+    index = ledger(
+        item("i1", "F-2024/000123", "1190.00"),
+        item("x1", "F-2024/000124", "500.00", customer="C2"),
+        ibans=[(DUPONT_IBAN, "C1")],
+    )
+    proposal = run(pay("1190.00", "Rechnung F-2024/000124", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.APPLY
+    assert proposal.customer_id == "C1"
+    assert proposal.confidence == CONFIDENCE["typo_reference"][1]
+    assert allocated(proposal) == [("i1", eur("1190.00"), None)]
+    assert mentions(proposal, "known for another customer, C1", "items of C1, whose IBAN it is")
+
+
+# --- numbers written another way --------------------------------------------------------------------------
+
+
+def test_a_number_with_zeros_added_is_found_not_taken_for_money_on_account() -> None:
+    index = ledger(item("i1", "F-2024/000123", "1000.00"), ibans=[(DUPONT_IBAN, "C1")])
+    proposal = run(pay("1050.00", "Faktura F-2024/00000123", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.APPLY
+    assert allocated(proposal) == [("i1", eur("1000.00"), None)]
+    assert proposal.unallocated == eur("50.00")
+    assert mentions(proposal, "read without its zeros or its prefix")
+
+
+def test_a_number_in_the_text_like_one_of_the_customers_keeps_the_money_from_going_on_account() -> None:
+    # "000312" is two characters from 000123: no key and no one-character typo finds it.
+    index = ledger(item("i1", "F-2024/000123", "1000.00"), ibans=[(DUPONT_IBAN, "C1")])
+    proposal = run(pay("1050.00", "Rechnung F-2024/000312", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.confidence == DOUBT_CAP
+    assert proposal.allocations == ()
+    assert mentions(proposal, "no open item fits", "resembles F-2024/000123")
+
+
+@pytest.mark.parametrize("reference", ["ZAM/1/2026", "PO88793"])
+def test_pieces_of_a_number_do_not_find_another_customers_reference(reference: str) -> None:
+    # "PL01" + "2026" read as 12026 is ZAM/1/2026's digits; "088793" without zeros is PO88793's.
+    index = ledger(
+        item("i1", "PL01-2026-088793", "1208.91"),
+        item("x1", "PL01-2026-092951", "500.00", customer="C2", reference=reference),
+    )
+    proposal = run(pay("1208.91", "PL01-2026-088793"), index)
+    assert proposal.outcome is Outcome.APPLY
+    assert proposal.confidence == CONFIDENCE["reference_exact_amount"][0]
+    assert allocated(proposal) == [("i1", eur("1208.91"), None)]
+
+
+# --- amounts that fit by coincidence ----------------------------------------------------------------------
+
+
+def test_a_converted_amount_prefers_one_item_near_it_to_a_set_it_hits_to_the_cent() -> None:
+    index = ledger(
+        item("i1", "F-2024/001001", "600.00", due=date(2024, 2, 1)),
+        item("i2", "F-2024/001002", "400.00", due=date(2024, 2, 2)),
+        item("i3", "F-2024/001003", "1010.00", due=date(2024, 2, 3)),
+        ibans=[(DUPONT_IBAN, "C1")],
+    )
+    rates = Rates({("USD", "EUR"): D("1.00")})
+    proposal = run(pay("1000.00", currency="USD", iban=DUPONT_IBAN), index, rates)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.confidence == CONFIDENCE["one_item_within_tolerance"][1] - FX_PENALTY
+    assert allocated(proposal) == [("i3", eur("1000.00"), eur("10.00"))]
+
+
+def test_a_converted_amount_hitting_a_set_to_the_cent_is_only_proposed() -> None:
+    index = ledger(
+        item("i1", "F-2024/001001", "600.00", due=date(2024, 2, 1)),
+        item("i2", "F-2024/001002", "400.00", due=date(2024, 2, 2)),
+        item("i3", "F-2024/001003", "5000.00", due=date(2024, 2, 3)),
+        ibans=[(DUPONT_IBAN, "C1")],
+    )
+    rates = Rates({("USD", "EUR"): D("1.00")})
+    proposal = run(pay("1000.00", currency="USD", iban=DUPONT_IBAN), index, rates)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.confidence == DOUBT_CAP
+    assert set(proposal.allocated_items) == {"i1", "i2"}
+    assert mentions(proposal, "converted")
+
+
+TWENTY_AMOUNTS = [
+    "2219.79",
+    "2405.00",
+    "412.25",
+    "1557.46",
+    "2880.55",
+    "2747.66",
+    "2323.02",
+    "1790.23",
+    "2698.74",
+    "2077.20",
+    "1345.26",
+    "2846.01",
+    "930.19",
+    "1677.64",
+    "932.67",
+    "697.18",
+    "1513.37",
+    "2992.16",
+    "970.50",
+    "1826.06",
+]
+
+
+def test_a_round_amount_that_some_six_of_twenty_items_add_up_to_is_not_applied() -> None:
+    # An advance of 7700.00 is 412.25 + 1557.46 + 1790.23 + 2077.20 + 930.19 + 932.67: one set, by chance.
+    items = [
+        item(f"i{n}", f"F-2024/{n:06d}", amount, due=date(2024, 2, 1) + timedelta(days=n))
+        for n, amount in enumerate(TWENTY_AMOUNTS)
+    ]
+    index = ledger(*items, ibans=[(DUPONT_IBAN, "C1")])
+    proposal = run(pay("7700.00", "Anzahlung", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.confidence == DOUBT_CAP
+    assert len(proposal.allocations) == 6
+    assert mentions(proposal, "would add up to it by chance")
+
+
+def many_items(count: int) -> list[OpenItem]:
+    return [
+        item(f"i{n}", f"F-2024/{n:06d}", f"{1000 + n * 37}.{n:02d}", due=date(2024, 1, 1) + timedelta(days=n))
+        for n in range(1, count + 1)
+    ]
+
+
+def test_a_set_of_the_oldest_items_is_applied_when_no_set_of_all_of_them_would_fit_by_chance() -> None:
+    index = ledger(*many_items(26), ibans=[(DUPONT_IBAN, "C1")])
+    proposal = run(pay("2111.03", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.APPLY
+    assert proposal.confidence == CONFIDENCE["subset_of_items"][1]
+    assert allocated(proposal) == [("i1", eur("1037.01"), None), ("i2", eur("1074.02"), None)]
+    assert mentions(proposal, "the oldest 24 of 26 open items searched")
+
+
+def test_nothing_fits_is_no_proof_when_not_every_item_was_searched() -> None:
+    index = ledger(*many_items(26), ibans=[(DUPONT_IBAN, "C1")])
+    proposal = run(pay("3000.00", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.confidence == DOUBT_CAP
+    assert proposal.allocations == ()
+    assert mentions(proposal, "not every set of the open items was searched")
+
+
+# --- invoices cancelled by a credit note ------------------------------------------------------------------
+
+
+def cancelled_pair() -> tuple[OpenItem, OpenItem]:
+    return (
+        item("i3", "F-2024/000103", "333.33", due=date(2024, 3, 3)),
+        item("c3", "AV-2024/000009", "-333.33", due=date(2024, 3, 4), reference="F-2024/000103"),
+    )
+
+
+def test_an_invoice_and_its_cancelling_credit_note_do_not_make_a_set_ambiguous() -> None:
+    index = ledger(
+        item("i1", "F-2024/000101", "110.00", due=date(2024, 3, 1)),
+        item("i2", "F-2024/000102", "220.00", due=date(2024, 3, 2)),
+        *cancelled_pair(),
+        item("i4", "F-2024/000104", "50.00", due=date(2024, 3, 5)),
+        ibans=[(DUPONT_IBAN, "C1")],
+    )
+    proposal = run(pay("330.00", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.APPLY
+    assert proposal.confidence == CONFIDENCE["subset_of_items"][1]
+    assert allocated(proposal) == [("i1", eur("110.00"), None), ("i2", eur("220.00"), None)]
+
+
+def test_the_whole_balance_with_a_cancelled_invoice_is_proposed_not_applied() -> None:
+    # 330.00 is the balance, and also the two invoices without the pair that cancels out: who can tell?
+    index = ledger(
+        item("i1", "F-2024/000101", "110.00", due=date(2024, 3, 1)),
+        item("i2", "F-2024/000102", "220.00", due=date(2024, 3, 2)),
+        *cancelled_pair(),
+        ibans=[(DUPONT_IBAN, "C1")],
+    )
+    proposal = run(pay("330.00", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.confidence == CONFIDENCE["balance_with_items_netting_to_zero"][1]
+    assert set(proposal.allocated_items) == {"i1", "i2", "i3", "c3"}
+    assert mentions(proposal, "cancel each other")
+
+
+def test_one_items_amount_that_is_also_the_balance_with_a_cancelled_invoice_is_proposed() -> None:
+    index = ledger(item("i1", "F-2024/000101", "110.00"), *cancelled_pair(), ibans=[(DUPONT_IBAN, "C1")])
+    proposal = run(pay("110.00", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.confidence == CONFIDENCE["balance_with_items_netting_to_zero"][1]
+    assert allocated(proposal) == [("i1", eur("110.00"), None)]
+    assert set(proposal.alternatives) == {"i3", "c3"}
+
+
+# --- names made of common words ---------------------------------------------------------------------------
+
+
+def crowded_ledger(*items: OpenItem) -> MatchIndex:
+    """C1..C3 and X ("Novák s.r.o."), with more customers called Novák than a word may select."""
+    index = ledger(*items)
+    for n in range(MAX_CUSTOMERS_PER_WORD + 1):
+        index.add_customer(Customer(f"N{n}", ENTITY, f"Novák {chr(65 + n % 26)}{n} s.r.o."))
+    index.add_customer(Customer("X", ENTITY, "Novák s.r.o."))
+    return index
+
+
+def test_an_exact_name_of_a_common_word_still_names_its_customer() -> None:
+    index = crowded_ledger(item("x1", "F-2024/002001", "5000.00", customer="X"))
+    proposal = run(pay("5000.00", name="NOVAK S.R.O."), index)
+    assert proposal.outcome is Outcome.REVIEW
+    assert proposal.customer_id == "X"
+    assert proposal.confidence == CONFIDENCE["one_item_amount"][0]
+    assert allocated(proposal) == [("x1", eur("5000.00"), None)]
+
+
+def test_a_name_of_a_common_word_corroborates_the_referenced_customer() -> None:
+    index = crowded_ledger(item("x1", "F-2024/002001", "5000.00", customer="X"))
+    proposal = run(pay("4000.00", "F-2024/002001", name="NOVAK S.R.O."), index)
+    assert proposal.outcome is Outcome.APPLY
+    assert proposal.confidence == CONFIDENCE["reference_partial_one"][1]
+    assert mentions(proposal, "counterparty name 'NOVAK S.R.O.' fits (100)")

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from opendso_matching.domain.keys import MIN_DIGITS, compact, digits_key, item_keys, text_keys, text_tokens
+from opendso_matching.domain.keys import (
+    MIN_DIGITS,
+    compact,
+    digits_key,
+    item_keys,
+    loose_key,
+    text_keys,
+    text_tokens,
+)
 
 
 def test_compact_keeps_letters_and_digits_upper_cased() -> None:
@@ -38,7 +46,8 @@ def test_a_credit_note_and_the_invoice_of_the_same_sequence_share_no_key() -> No
 
 
 def test_item_keys_cover_number_and_reference() -> None:
-    assert item_keys("F-2024/000123") == {"F2024000123", "2024000123"}
+    # The loose key ("F.2024.123") finds the number written with zeros dropped or added ("F-2024/123").
+    assert item_keys("F-2024/000123") == {"F2024000123", "2024000123", "F.2024.123"}
     keys = item_keys("F-2024/000200", "RF18 5390 0754 7034")
     assert {"F2024000200", "2024000200", "RF18539007547034"} <= keys
     # A short number is still the item's compact key (a structured reference may quote it).
@@ -110,3 +119,61 @@ def test_rf_reference_printed_in_groups_of_four_is_read_whole() -> None:
     # 25 characters in seven groups: the longest an RF reference is.
     assert "RF48ABCDEFGHIJKLMNOPQRSTU" in text_keys("RF48 ABCD EFGH IJKL MNOP QRST U")
     assert "RF48ABCDEFGHIJKLMNOPQRSTUV" not in text_keys("RF48 ABCD EFGH IJKL MNOP QRST UV")
+
+
+@pytest.mark.parametrize("text", ["PL01-2026-088793", "Faktura PL01 2026 088793", "DE01-2026-2324602 12.03.2026"])
+def test_a_code_and_a_year_are_not_read_as_one_number(text: str) -> None:
+    # "PL01" + "2026" has the digits 012026: as a number, 12026 is the buyer reference ZAM/1/2026 of anyone.
+    assert "12026" not in text_keys(text)
+    assert not set(text_keys(text)) & item_keys("PL01-2026-092951", "ZAM/1/2026")
+
+
+def test_a_group_of_digits_tied_to_others_is_no_number_of_its_own() -> None:
+    keys = text_keys("Invoice 2026-88231")
+    assert "88231" not in keys
+    assert "202688231" in keys
+    # Standing alone, the same digits are a number.
+    assert "88231" in text_keys("Invoice 88231")
+
+
+def test_the_sequence_of_a_number_is_not_an_order_number() -> None:
+    # 088793 without its zeros is the order number PO88793's digits.
+    assert not set(text_keys("PL01-2026-088793")) & item_keys("PL01-2026-092951", "PO88793")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PL01-2026-63821",
+        "Faktura PL01-2026-00063821",
+        "pl01 2026 0063821",
+        "2026-063821",
+        "Faktura 2026063821",
+        "Rg.2026-63821",
+    ],
+)
+def test_a_number_with_zeros_dropped_or_added_or_without_its_code_finds_the_item(text: str) -> None:
+    assert set(text_keys(text)) & item_keys("PL01-2026-063821")
+
+
+def test_the_end_of_a_credit_note_number_is_not_the_invoice_of_that_sequence() -> None:
+    invoice = item_keys("DE01-2026-007351")
+    assert not set(text_keys("Rg. DE01-2026-080447 abzgl. Gutschrift DE01-CN-2026-007351")) & invoice
+    assert not set(text_keys("Gutschrift CN-2026-7351")) & invoice
+    assert set(text_keys("Gutschrift CN-2026-7351")) & item_keys("DE01-CN-2026-007351")
+
+
+def test_loose_and_tail_keys_of_an_item() -> None:
+    keys = item_keys("DE01-2026-080447")
+    assert {"DE.1.2026.80447", "2026080447", "2026.80447"} <= keys
+    # A code of letters only ("F") is part of the number as payers see it: no key without it.
+    assert item_keys("F-2024/000123") == {"F2024000123", "2024000123", "F.2024.123"}
+    assert loose_key("DE01-2026-080447") == "DE.1.2026.80447"
+    # A date, a year or a number of one group is no loose number.
+    assert loose_key("12.03.24") is None
+    assert loose_key("2024000123") is None
+
+
+def test_words_are_no_keys() -> None:
+    keys = text_keys("Miete November Zahlung 2024000123")
+    assert keys == ["2024000123"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from opendso_matching.domain.names import MAX_CUSTOMERS_PER_WORD, NameIndex, name_words, normalise_name
+from opendso_matching.domain.names import MAX_CANDIDATES, MAX_CUSTOMERS_PER_WORD, NameIndex, name_words, normalise_name
 
 
 @pytest.mark.parametrize(
@@ -116,3 +116,56 @@ def test_best_respects_the_cutoff_and_sorts_best_first() -> None:
     assert found[0].customer_id == "c1"
     assert all(m.score >= 90 for m in index.best("MARTIN DURAND", cutoff=90))
     assert "c2" not in {m.customer_id for m in index.best("MARTIN DURAND", cutoff=90)}
+
+
+def crowded(index: NameIndex, word: str) -> None:
+    """More customers carrying ``word`` than a word may select."""
+    for n in range(MAX_CUSTOMERS_PER_WORD + 1):
+        index.add(f"{word}{n}", f"{word} {chr(65 + n % 26)}{n} s.r.o.")
+
+
+def test_an_exact_name_of_common_words_is_still_found() -> None:
+    index = NameIndex()
+    crowded(index, "Novák")
+    index.add("x", "Novák s.r.o.")
+    found = index.best("NOVAK S.R.O.")
+    assert [m.customer_id for m in found] == ["x"]
+    assert found[0].score == 100
+    assert found[0].matched == "Novák s.r.o."
+
+
+def test_two_common_words_still_select_the_customers_carrying_both() -> None:
+    index = NameIndex()
+    crowded(index, "Novák")
+    crowded(index, "Stavby")
+    index.add("x", "Stavby Novák Brno s.r.o.")
+    assert index.candidates("STAVBY NOVAK BRNOO") == {"x"}
+    assert [m.customer_id for m in index.best("STAVBY NOVAK BRNOO", cutoff=85)] == ["x"]
+
+
+def test_the_rarest_words_select_first() -> None:
+    index = NameIndex()
+    for n in range(MAX_CANDIDATES + 10):
+        index.add(f"t{n}", f"Transports Client{n}")
+    index.add("x", "Transports Zyxel")
+    # "transports" is carried by more customers than are scored; "zyxel" by one: that one is scored.
+    assert "x" in index.candidates("TRANSPORTS ZYXEL")
+    assert index.best("TRANSPORTS ZYXEL")[0].customer_id == "x"
+
+
+def test_one_customers_score_however_common_its_words() -> None:
+    index = NameIndex()
+    crowded(index, "Novák")
+    index.add("x", "Novák s.r.o.")
+    index.add("x", "Jan Novák")
+    fits = index.score("NOVAK JAN", "x")
+    assert fits is not None
+    assert fits.score == 100
+    assert fits.matched == "Jan Novák"
+    assert index.score("NOVAK JAN", "unknown") is None
+    cut = index.score("SOCIETE GENERALE DE CONSTRUCTION ME", "c1")
+    assert cut is None
+    index.add("c1", "Société Générale de Construction Métallique SARL")
+    fits = index.score("SOCIETE GENERALE DE CONSTRUCTION ME", "c1")
+    assert fits is not None
+    assert fits.score >= 95

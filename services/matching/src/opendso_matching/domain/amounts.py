@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -70,7 +71,15 @@ class SubsetSearch:
     """The sets of items that sum exactly to the amount: none, one (``unique``) or several."""
 
     subsets: tuple[tuple[OpenItem, ...], ...]
+    # Not every set was looked at: items were left out (see left_out), or the search was cut short.
     exhausted: bool
+    # When one set was found: how many sets of the items searched would add up to an amount like this one by
+    # chance (see _chance). A unique answer where dozens were expected is a coincidence, not what was paid.
+    chance: float = 0.0
+    # How many items (the youngest) were left out of the search; the chance counts them in.
+    left_out: int = 0
+    # The search stopped before looking at every set of the items it took.
+    cut_short: bool = False
 
     @property
     def unique(self) -> tuple[OpenItem, ...] | None:
@@ -84,7 +93,7 @@ def find_subsets(items: Sequence[OpenItem], amount: Decimal, *, limit: int = 2) 
     (see :func:`cancelling_pairs`) add nothing together: a set with both is the same payment as the set
     without them, so it is not counted as another answer (else every answer would come twice). Only the
     oldest :data:`MAX_SUBSET_ITEMS` items are searched; ``exhausted`` says some were left out, so the
-    answer is then no proof of uniqueness.
+    answer is then no proof of uniqueness (but see ``chance``, which counts all the items).
 
     Meet in the middle: the sums of every subset of the older half and of the younger half (2**12 each
     at most) are listed, and a sum of one half is looked up as what the other half must add. The work is
@@ -101,31 +110,63 @@ def find_subsets(items: Sequence[OpenItem], amount: Decimal, *, limit: int = 2) 
     pairs = [1 << position[a.item_id] | 1 << position[b.item_id] for a, b in cancelling_pairs(pool)]
     half = len(values) // 2
     older, younger = _subset_sums(values[:half]), _subset_sums(values[half:])
-    # A younger half's sum -> its subsets (as bit masks); most sums are reached by one subset only.
-    younger_at: dict[int, list[int]] = {}
-    if len(set(younger)) == len(younger):
-        younger_at = {total: [mask] for mask, total in enumerate(younger)}
-    else:
-        for mask, total in enumerate(younger):
-            younger_at.setdefault(total, []).append(mask)
+    # What the younger half must add to each older sum, among the sums it has: a set intersection in C.
+    wanted = set(map(target.__sub__, older)).intersection(younger)
     found: list[tuple[OpenItem, ...]] = []
     # Each answer comes once per combination of the cancelling pairs it could take in: with many pairs,
     # enumerating them all would cost what the halves saved.
     budget = limit * 2 ** min(len(pairs), 4) + 8
-    for rest in sorted({target - total for total in older} & younger_at.keys()):
-        for old_mask in (m for m, total in enumerate(older) if total == target - rest):
-            for young_mask in younger_at[rest]:
+    for rest in sorted(wanted):
+        for old_mask in _positions(older, target - rest):
+            for young_mask in _positions(younger, rest):
                 mask = old_mask | young_mask << half
                 budget -= 1
                 if budget < 0:
-                    return SubsetSearch(tuple(found), True)
+                    return SubsetSearch(tuple(found), True, cut_short=True)
                 # The empty set or a single item is not a set of items paid together.
                 if mask & (mask - 1) == 0 or any(mask & pair == pair for pair in pairs):
                     continue
                 found.append(tuple(pool[n] for n in range(len(pool)) if mask >> n & 1))
                 if len(found) >= limit:
                     return SubsetSearch(tuple(found), exhausted)
-    return SubsetSearch(tuple(found), exhausted)
+    left_out = len(items) - len(pool)
+    if len(found) != 1:
+        return SubsetSearch(tuple(found), exhausted, left_out=left_out)
+    # How likely a coincidence is matters only when it would be taken for the one answer; the items left
+    # out of the search could add up to the amount by chance as well.
+    if left_out:
+        places = _places([amount, *(i.open_amount.amount for i in items)])
+        values = [_whole(i.open_amount.amount, places) for i in items]
+        target = _whole(amount, places)
+    return SubsetSearch(tuple(found), exhausted, _chance(values, target), left_out)
+
+
+def _chance(values: Sequence[int], target: int) -> float:
+    """The expected number of sets of two or more of ``values`` summing to exactly ``target`` if the values
+    were drawn at random like them: for each size k, the C(n, k) sums are taken as spread normally around k
+    times the mean, one per minor unit at most."""
+    n = len(values)
+    mean = sum(values) / n
+    variance = max(sum((v - mean) ** 2 for v in values) / n, 1.0)
+    expected = 0.0
+    for k in range(2, n + 1):
+        spread = k * variance
+        expected += (
+            math.comb(n, k) * math.exp(-((target - k * mean) ** 2) / (2 * spread)) / math.sqrt(2 * math.pi * spread)
+        )
+    return expected
+
+
+def _positions(sums: list[int], value: int) -> list[int]:
+    """Where ``value`` is in ``sums``: the subsets (as bit masks) with that sum."""
+    found: list[int] = []
+    at = sums.index(value)
+    while True:
+        found.append(at)
+        try:
+            at = sums.index(value, at + 1)
+        except ValueError:
+            return found
 
 
 def _subset_sums(values: Sequence[int]) -> list[int]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 
 from opendso_money import Money
 
@@ -71,8 +70,10 @@ class MatchIndex:
 
     def reduce(self, item_id: str, paid: Money) -> None:
         """What an applied allocation leaves open, so that the next payment does not pay it again."""
-        item = self._items[item_id]
-        self._items[item_id] = replace(item, open_amount=item.open_amount - paid)
+        i = self._items[item_id]
+        self._items[item_id] = OpenItem(
+            i.item_id, i.customer_id, i.entity, i.number, i.kind, i.due_date, i.open_amount - paid, i.reference
+        )
 
     # --- looking up -------------------------------------------------------------------------------
 
@@ -80,14 +81,22 @@ class MatchIndex:
         return self._items.get(item_id)
 
     def items_by_key(self, key: str) -> list[OpenItem]:
-        return [self._items[i] for i in self._by_key.get(key, ())]
+        ids = self._by_key.get(key)
+        return [self._items[i] for i in ids] if ids else []
+
+    def items_by_keys(self, keys: Iterable[tuple[str, str]]) -> list[tuple[str, str, OpenItem]]:
+        """(key, what it came with, item) for the items of each of ``keys`` (key, what it comes with), in
+        order: one call for all the keys of a payment."""
+        by_key, items = self._by_key, self._items
+        return [(key, tag, items[i]) for key, tag in keys if (ids := by_key.get(key)) for i in ids]
 
     def items_of(self, customer_id: str) -> list[OpenItem]:
         """The customer's items, paid ones included."""
         return [self._items[i] for i in self._by_customer.get(customer_id, ())]
 
     def open_items_of(self, customer_id: str) -> list[OpenItem]:
-        return [i for i in self.items_of(customer_id) if i.is_open]
+        items = self._items
+        return [item for i in self._by_customer.get(customer_id, ()) if not (item := items[i]).open_amount.is_zero()]
 
     def customer(self, customer_id: str) -> Customer | None:
         return self._customers.get(customer_id)

@@ -6,18 +6,30 @@ same invoice, and several numbers on one line. Both sides are reduced to keys:
 * the *compact* key: letters and digits only, upper-cased ("F2024000123");
 * the *digits* key: the digits of a number without its leading zeros ("2024000123"), when at
   least :data:`MIN_DIGITS` digits remain, since short numbers ("12") are everywhere in a text
-  (days, amounts, house numbers) and would find items by chance.
+  (days, amounts, house numbers) and would find items by chance;
+* the *loose* key: the number's letter and digit groups with the leading zeros of each digit group
+  dropped ("DE.1.2026.80447" for "DE01-2026-080447"), since payers drop or add zeros inside a number
+  ("DE01-2026-80447", "DE01-2026-00080447") where no digits key can follow them;
+* the *tail* keys: the compact and loose keys of a number without its first part when that part is a
+  series or company code with digits ("2026080447" for "DE01-2026-080447"), which payers leave out.
 
 A text offers its alphanumeric tokens and the runs of two to four adjacent tokens joined (what
 separators split: "F 2024 000123", "DE01-CN-2026-000123"), so that each possible reading of a number
-is looked up.
+is looked up. Digits are only read as one number where they look like one: a run joining the digits
+of several tokens needs :data:`MIN_JOINED_DIGITS` of them ("DE01" + "2026" is no number "12026"), and
+a group of digits tied to other digits by a hyphen or a slash ("2026-88231") is part of that longer
+number, not a number of its own.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MIN_DIGITS = 5
+# Digits gathered from several tokens of a text are one number only from this many on: shorter ones are
+# a code and a year ("DE01 2026" -> "12026"), a date or an amount, and find other items by chance.
+MIN_JOINED_DIGITS = 7
 # Words a payer puts before a number; a token made only of one of these is no number.
 _NOISE_WORDS = frozenset(
     {
@@ -63,6 +75,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 _LETTERS_BETWEEN_DIGITS = re.compile(r"\d[^A-Za-z0-9]*[A-Za-z][^0-9]*\d")
+_GROUP = re.compile(r"[A-Za-z]+|\d+")
+_SPACE = re.compile(r"\s")
 
 
 def compact(text: str) -> str:
@@ -85,49 +99,169 @@ def digits_key(text: str) -> str | None:
     return stripped if len(stripped) >= MIN_DIGITS else None
 
 
+def loose_key(text: str) -> str | None:
+    """The letter and digit groups of a number, upper-cased, each digit group without its leading zeros:
+    what stays the same when a payer drops or adds zeros. None when it is no number (fewer than two digit
+    groups, or too few digits to be a document number rather than a date)."""
+    return _loose([g.upper() for g in _GROUP.findall(text)])
+
+
+def _loose(groups: list[str]) -> str | None:
+    digit_groups = [g.lstrip("0") or "0" for g in groups if g[0].isdigit()]
+    if len(digit_groups) < 2:
+        return None
+    digits = sum(len(g) for g in digit_groups)
+    # Letters make a key specific enough from MIN_DIGITS on; digits alone need as many as any joined run.
+    if digits < (MIN_DIGITS if len(digit_groups) < len(groups) else MIN_JOINED_DIGITS):
+        return None
+    return ".".join(g.lstrip("0") or "0" if g[0].isdigit() else g for g in groups)
+
+
 def item_keys(number: str, reference: str = "") -> set[str]:
     """Every key an item can be found by: its number's and its payment reference's."""
     keys: set[str] = set()
-    for value in (number, reference):
+    for which, value in enumerate((number, reference)):
         if not value:
             continue
-        key = compact(value)
-        if key:
-            keys.add(key)
-        digits = digits_key(value)
+        # Letter and digit groups by separated part ("DE01-2026-080447" -> [DE, 01], [2026], [080447]).
+        parts = [_GROUP.findall(part) for part in _NOT_ALNUM.split(value.upper()) if part]
+        groups = [g for part in parts for g in part]
+        if not groups:
+            continue
+        keys.add("".join(groups))
+        digits = _digits_of(groups)
         if digits is not None:
             keys.add(digits)
+        loose = _loose(groups)
+        if loose is not None:
+            keys.add(loose)
+        if which == 0:
+            keys.update(_tail_keys(parts))
+    return keys
+
+
+def _digits_of(groups: list[str]) -> str | None:
+    """:func:`digits_key` of a number already split into its letter and digit groups."""
+    digit_groups = [n for n, g in enumerate(groups) if g[0].isdigit()]
+    if not digit_groups or digit_groups[-1] - digit_groups[0] + 1 != len(digit_groups):
+        # No digits, or letters between them ("DE01-CN-2026-..."): no number of its digits.
+        return None
+    digits = "".join(groups[n] for n in digit_groups).lstrip("0")
+    return digits if len(digits) >= MIN_DIGITS else None
+
+
+def _tail_keys(parts: list[list[str]]) -> list[str]:
+    """The keys of a number (as its parts' groups) without its first part, when that part is a code with
+    letters and digits ("DE01" of "DE01-2026-080447"): the digits of a code are no part of what a payer sees
+    as the number."""
+    if len(parts) < 3 or len(parts[0]) < 2:
+        return []
+    tail = [g for part in parts[1:] for g in part]
+    keys: list[str] = []
+    if sum(len(g) for g in tail if g[0].isdigit()) >= MIN_JOINED_DIGITS:
+        keys.append("".join(tail))
+    loose = _loose(tail)
+    if loose is not None:
+        keys.append(loose)
     return keys
 
 
 def text_keys(text: str) -> list[str]:
     """The keys a remittance text offers, in the order they appear, each once.
 
-    A run of digits alone is offered only when it has MIN_DIGITS digits without its leading zeros:
-    "12" or "000123" in a text is a day, an amount or the tail of a longer number far more often than
-    the whole number of an item (the customer's own short numbers are looked at once the customer is
-    known, see the engine's typo search).
+    A run of digits alone is offered only when it has MIN_DIGITS digits without its leading zeros and
+    stands alone: "12" or "000123" in a text is a day, an amount or the tail of a longer number far more
+    often than the whole number of an item, and so is "88231" of "2026-88231" (the customer's own short
+    numbers are looked at once the customer is known, see the engine's typo search). Nor is the end of a
+    written number read as a number of its own ("2026-007351" of "DE01-CN-2026-007351" is not the
+    invoice "DE01-2026-007351"), unless what comes before it is a word like "Rg." or "INV". Words and
+    runs of words without a digit are no number at all.
     """
-    tokens = [t.upper() for t in _TOKEN.findall(text)]
+    return list(_text_keys(text))
+
+
+# Texts come back (instalments, generic words, a payer's standing order): their keys are kept for a while.
+@lru_cache(maxsize=1 << 12)
+def _text_keys(text: str) -> tuple[str, ...]:
+    matches = list(_TOKEN.finditer(text))
+    tokens = [m.group().upper() for m in matches]
+    count = len(tokens)
+    facts = [_token_facts(t) for t in tokens]
+    # tied[n]: token n and token n + 1 are written as one number ("2026-88231"), no space between them.
+    tied = [not _SPACE.search(text, matches[n].end(), matches[n + 1].start()) for n in range(count - 1)]
+    tied.append(False)
+    # inside[n]: token n continues a written number that began with something other than noise words.
+    inside = [False] * count
+    # word[n]: token n is a word standing alone ("Zahlung", "Rechnung"): no part of a number written with
+    # spaces, so no run across it is looked up.
+    word = [False] * count
+    for n in range(count):
+        inside[n] = n > 0 and tied[n - 1] and (inside[n - 1] or tokens[n - 1] not in _NOISE_WORDS)
+        word[n] = facts[n][0] == "L" and len(tokens[n]) >= 5 and not tied[n] and not (n > 0 and tied[n - 1])
     seen: dict[str, None] = {}
-    for start in range(len(tokens)):
-        for length in _run_lengths(tokens[start]):
-            run = tokens[start : start + length]
-            if len(run) < length:
+    for start in range(count):
+        longest = 7 if tokens[start].startswith("RF") and _RF_START.match(tokens[start]) else 4
+        numbers = groups_in_run = digits_in_run = 0
+        joined = shape = all_digits = loose = ""
+        for end in range(start + 1, min(start + longest, count) + 1):
+            last = end - 1
+            length = end - start
+            if word[last] or word[start]:
+                # A word standing alone is neither a number nor part of one (nor looked up by itself).
                 break
-            if length == 1 and run[0] in _NOISE_WORDS:
+            token_shape, token_digits, token_loose, token_groups, token_loose_digits = facts[last]
+            joined += tokens[last]
+            shape += token_shape
+            all_digits += token_digits
+            loose = loose + "." + token_loose if loose else token_loose
+            numbers += token_shape != "L"
+            groups_in_run += token_groups
+            digits_in_run += token_loose_digits
+            if numbers == 0:
+                # Words, or runs of them ("INV", "Zahlung Rechnung"): a document number has digits.
                 continue
-            joined = "".join(run)
             if len(joined) > _RF_MAX and length > 4:
                 break
-            digits = digits_key(joined) if not joined.isdigit() else joined.lstrip("0")
-            if digits is not None and len(digits) < MIN_DIGITS:
-                digits = None
-            if not joined.isdigit() or digits is not None:
+            letters = "L" in shape
+            digits: str | None = None
+            if not inside[start]:
+                first = shape.find("D")
+                # Letters between digits ("DE01CN2026") make no number a payer would shorten to its digits.
+                if "L" not in shape[first : shape.rfind("D")]:
+                    digits = all_digits.lstrip("0")
+                    if len(digits) < (MIN_JOINED_DIGITS if numbers > 1 else MIN_DIGITS) or (
+                        length == 1 and end < count and tied[start] and facts[end][0] != "L"
+                    ):
+                        digits = None
+            if letters or digits is not None:
                 seen.setdefault(joined, None)
             if digits is not None:
                 seen.setdefault(digits, None)
-    return list(seen)
+            # The loose key (see _loose): two digit groups at least, and enough digits to be a document number.
+            if (
+                numbers > 1
+                and not inside[start]
+                and groups_in_run >= 2
+                and digits_in_run >= (MIN_DIGITS if letters else MIN_JOINED_DIGITS)
+            ):
+                seen.setdefault(loose, None)
+    return tuple(seen)
+
+
+@lru_cache(maxsize=1 << 16)
+def _token_facts(token: str) -> tuple[str, str, str, int, int]:
+    """What a token is made of: its shape ("DE01" -> "LD"), its digits ("01"), what it adds to a loose key
+    ("DE.1"), and how many digit groups and digits (without leading zeros) that is. Words, years and
+    prefixes come back in every text: they are worked out once."""
+    groups = _GROUP.findall(token)
+    stripped = [g.lstrip("0") or "0" if g[0].isdigit() else g for g in groups]
+    return (
+        "".join("D" if g[0].isdigit() else "L" for g in groups),
+        "".join(g for g in groups if g[0].isdigit()),
+        ".".join(stripped),
+        sum(1 for g in groups if g[0].isdigit()),
+        sum(len(g) for g in stripped if g[0].isdigit()),
+    )
 
 
 # An RF creditor reference (ISO 11649) has up to 25 characters and is printed in groups of four

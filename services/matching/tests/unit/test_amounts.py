@@ -254,3 +254,11 @@ def test_the_chance_of_a_coincidence_grows_with_the_items() -> None:
     assert search.unique is not None
     assert len(search.unique) == 6
     assert search.chance > 0.05
+
+
+def test_an_amount_beyond_all_the_items_is_no_set_even_when_some_are_left_out() -> None:
+    items = [item(n, f"{1000 + n}.00") for n in range(1, MAX_SUBSET_ITEMS + 7)]
+    total = sum(i.open_amount.amount for i in items)
+    assert find_subsets(items, total + 1) == SubsetSearch((), False)
+    # Within reach of the items left out, the search proves nothing.
+    assert find_subsets(items, total - 1).exhausted

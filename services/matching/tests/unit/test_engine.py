@@ -1092,6 +1092,21 @@ def test_the_whole_balance_with_a_cancelled_invoice_is_proposed_not_applied() ->
     assert mentions(proposal, "cancel each other")
 
 
+def test_one_items_amount_that_is_also_the_balance_is_proposed_whatever_nets_to_zero() -> None:
+    index = ledger(
+        item("i1", "F-2024/000101", "110.00"),
+        item("i2", "F-2024/000102", "100.00"),
+        item("c1", "AV-2024/000001", "-60.00"),
+        item("c2", "AV-2024/000002", "-40.00"),
+        ibans=[(DUPONT_IBAN, "C1")],
+    )
+    proposal = run(pay("110.00", iban=DUPONT_IBAN), index)
+    assert proposal.outcome is Outcome.REVIEW
+    assert allocated(proposal) == [("i1", eur("110.00"), None)]
+    assert set(proposal.alternatives) == {"i2", "c1", "c2"}
+    assert mentions(proposal, "net to zero")
+
+
 def test_one_items_amount_that_is_also_the_balance_with_a_cancelled_invoice_is_proposed() -> None:
     index = ledger(item("i1", "F-2024/000101", "110.00"), *cancelled_pair(), ibans=[(DUPONT_IBAN, "C1")])
     proposal = run(pay("110.00", iban=DUPONT_IBAN), index)

@@ -99,12 +99,16 @@ def find_subsets(items: Sequence[OpenItem], amount: Decimal, *, limit: int = 2) 
     at most) are listed, and a sum of one half is looked up as what the other half must add. The work is
     bounded whatever the amounts, unlike a search over partial sums.
     """
+    amounts = [i.open_amount.amount for i in items]
+    if len(items) < 2 or not sum(a for a in amounts if a < 0) <= amount <= sum(a for a in amounts if a > 0):
+        # Beyond what all the items together can come to: no set, whatever the search would have left out.
+        return SubsetSearch((), False)
     pool = sorted(items, key=lambda i: (i.due_date, i.number))[:MAX_SUBSET_ITEMS]
     exhausted = len(pool) < len(items)
     places = _places([amount, *(i.open_amount.amount for i in pool)])
     target = _whole(amount, places)
     values = [_whole(i.open_amount.amount, places) for i in pool]
-    if len(pool) < 2 or not sum(v for v in values if v < 0) <= target <= sum(v for v in values if v > 0):
+    if not sum(v for v in values if v < 0) <= target <= sum(v for v in values if v > 0):
         return SubsetSearch((), exhausted)
     position = {i.item_id: n for n, i in enumerate(pool)}
     pairs = [1 << position[a.item_id] | 1 << position[b.item_id] for a, b in cancelling_pairs(pool)]
@@ -142,9 +146,9 @@ def find_subsets(items: Sequence[OpenItem], amount: Decimal, *, limit: int = 2) 
 
 
 def _chance(values: Sequence[int], target: int) -> float:
-    """The expected number of sets of two or more of ``values`` summing to exactly ``target`` if the values
-    were drawn at random like them: for each size k, the C(n, k) sums are taken as spread normally around k
-    times the mean, one per minor unit at most."""
+    """The expected number of sets of two or more of ``values`` summing to exactly ``target`` (in minor units)
+    if the values were drawn at random like them: for each size k, the C(n, k) sums of k values spread
+    normally around k times their mean, with k times their variance, and a sum hits one minor unit."""
     n = len(values)
     mean = sum(values) / n
     variance = max(sum((v - mean) ** 2 for v in values) / n, 1.0)

@@ -94,6 +94,8 @@ DOUBT_CAP = D("0.85")
 # twenty items, a round advance is the sum of some six of them more often than not.
 MAX_SUBSET_CHANCE = 0.01
 
+# How the typo search read a token (see _Matcher._typo_references).
+_TYPO_READINGS = ("{} with one character off", "the number of {} with one digit off", "the number of {}")
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _DIGIT_GROUP = re.compile(r"\d+")
 _TWO_DIGITS = re.compile(r"\d\D*\d")
@@ -181,15 +183,17 @@ class _Matcher:
 
     def _referenced_items(self) -> _Named:
         p = self.payment
-        keys: list[tuple[str, str]] = []
+        # (key, where it was found, item), the structured reference's first.
+        hits: list[tuple[str, str, OpenItem]] = []
         if p.structured_reference:
-            scheme = p.structured_reference_type or "structured"
-            keys.append((compact(p.structured_reference), f"{scheme} reference {p.structured_reference}"))
-            digits = digits_key(p.structured_reference)
-            if digits is not None:
-                keys.append((digits, f"{scheme} reference {p.structured_reference}"))
-        keys.extend((key, "remittance text") for key in text_keys(p.remittance_text))
-        hits = self.index.items_by_keys(keys)
+            where = f"{p.structured_reference_type or 'structured'} reference {p.structured_reference}"
+            keys = [compact(p.structured_reference)]
+            if (digits := digits_key(p.structured_reference)) is not None:
+                keys.append(digits)
+            hits.extend((key, where, item) for key, item in self.index.items_by_keys(keys))
+        hits.extend(
+            (key, "remittance text", item) for key, item in self.index.items_by_keys(text_keys(p.remittance_text))
+        )
         found: dict[str, OpenItem] = {}
         how: dict[str, str] = {}
         named_exactly: set[str] = set()
@@ -343,7 +347,7 @@ class _Matcher:
         if short is not None:
             self.reasons.append(_amount_reason(paid, total, short, "the named items"))
             grade = "reference_exact_amount" if short == 0 else "reference_within_tolerance"
-            return grade, _settle(items, short), Money.zero(paid.currency)
+            return grade, _settle(items, short), _zero(paid.currency)
         for on_them in [related] + ([[c] for c in related] if len(related) > 1 else []):
             netted = total + _sum(on_them, paid.currency)
             short = short_by(paid.amount, netted.amount, self.config.tolerance, converted=converted)
@@ -355,18 +359,18 @@ class _Matcher:
                 return (
                     "reference_credit_netted",
                     _settle(sorted([*items, *on_them], key=_age), short),
-                    Money.zero(paid.currency),
+                    _zero(paid.currency),
                 )
         if len(items) > 1:
             for item in items:
                 if item.open_amount == paid:
                     self.reasons.append(f"{paid} is exactly what {item.number} still owes")
-                    return "reference_subset", _settle([item], D(0)), Money.zero(paid.currency)
+                    return "reference_subset", _settle([item], D(0)), _zero(paid.currency)
             subsets = find_subsets(items, paid.amount)
             if subsets.unique is not None:
                 chosen = subsets.unique
                 self.reasons.append(f"{paid} is what {', '.join(i.number for i in chosen)} owe together")
-                return "reference_subset", _settle(list(chosen), D(0)), Money.zero(paid.currency)
+                return "reference_subset", _settle(list(chosen), D(0)), _zero(paid.currency)
         # A payer also nets a credit note it does not name: only to the cent and only one credit note
         # can do it, since a partial payment may come close by chance.
         rest_of_customer = others()
@@ -381,7 +385,7 @@ class _Matcher:
             return (
                 "reference_credit_netted",
                 _settle(sorted([*items, credit], key=_age), D(0)),
-                Money.zero(paid.currency),
+                _zero(paid.currency),
             )
         sibling = self._typo_of_sibling(items, paid, rest_of_customer)
         if sibling is not None:
@@ -394,7 +398,7 @@ class _Matcher:
             allocations = _in_order(items, paid)
             self.reasons.append(f"{paid} pays part of the {total} the named items owe")
             grade = "reference_partial_one" if len(items) == 1 else "reference_partial_several"
-            return grade, allocations, Money.zero(paid.currency)
+            return grade, allocations, _zero(paid.currency)
         rest = paid - total
         self.reasons.append(f"{paid} is more than the {total} the named items owe: {rest} stays unallocated")
         return "reference_overpaid", _settle(items, D(0)), rest
@@ -435,7 +439,7 @@ class _Matcher:
             if short == 0 and len(fits) == 1
             else "reference_typo_of_sibling_within_tolerance"
         )
-        return grade, _settle(chosen, short), Money.zero(paid.currency)
+        return grade, _settle(chosen, short), _zero(paid.currency)
 
     def _typo_of_payer(self, customer_id: str, paid: Money) -> Proposal | None:
         """The payer's own item (its IBAN is known) one character away from a number of the text, when the
@@ -455,7 +459,7 @@ class _Matcher:
         self.reasons.append(f"those are items of {customer_id}, whose IBAN it is")
         self.reasons.append(_amount_reason(paid, total, short, "those items"))
         confidence = CONFIDENCE["typo_reference"][1] - (FX_PENALTY if self.rate is not None else D(0))
-        return self._decide(confidence, customer_id, _settle(typos, short), Money.zero(paid.currency))
+        return self._decide(confidence, customer_id, _settle(typos, short), _zero(paid.currency))
 
     # --- the customer, then the amount ------------------------------------------------------------
 
@@ -503,7 +507,7 @@ class _Matcher:
         items = [i for i in items if i.open_amount.currency == paid.currency]
         converted = self.rate is not None
         tolerance = self.config.tolerance
-        nothing = Money.zero(paid.currency)
+        nothing = _zero(paid.currency)
 
         def grade(name: str, *, doubt: bool = False) -> Decimal:
             confidence = CONFIDENCE[name][level] - (FX_PENALTY if converted else D(0))
@@ -523,20 +527,21 @@ class _Matcher:
         invoices = [i for i in items if i.open_amount.amount > 0]
         exact = [i for i in invoices if i.open_amount == paid]
         balance = _sum(items, paid.currency)
-        netting = [i for pair in cancelling_pairs(items) for i in pair]
         if len(exact) == 1:
-            if netting and balance == paid:
-                # Everything else nets to zero: the payer may have settled the balance, or just this item.
+            # The other items net to zero (an invoice and the credit note cancelling it): the payer may have
+            # settled the whole balance, or this item only.
+            netting = [i for i in items if i is not exact[0]] if balance == paid else []
+            if netting:
                 self.reasons.append(
                     f"{paid} is exactly what {exact[0].number} owes, and the whole open balance: "
-                    f"{', '.join(i.number for i in netting)} cancel each other and may be settled with it"
+                    f"{', '.join(i.number for i in netting)} net to zero and may be settled with it"
                 )
                 return self._decide(
                     grade("balance_with_items_netting_to_zero", doubt=doubt),
                     cid,
                     _settle(exact, D(0)),
                     nothing,
-                    alternatives=tuple(i.item_id for i in items if i not in exact),
+                    alternatives=tuple(i.item_id for i in netting),
                 )
             self.reasons.append(f"{paid} is exactly what {exact[0].number} owes, the only item of that amount")
             return self._decide(grade("one_item_amount", doubt=doubt), cid, _settle(exact, D(0)), nothing)
@@ -564,7 +569,7 @@ class _Matcher:
                     _amount_reason(paid, balance, short, "the whole open balance (credit notes netted)")
                 )
                 name = "whole_balance"
-                if netting:
+                if netting := _netting(items):
                     self.reasons.append(
                         f"{', '.join(i.number for i in netting)} cancel each other: the payer may have left them"
                     )
@@ -634,7 +639,7 @@ class _Matcher:
     def _near_one(self, near: tuple[OpenItem, Decimal], paid: Money, cid: str, confidence: Decimal) -> Proposal:
         item, short = near
         self.reasons.append(_amount_reason(paid, item.open_amount, short, item.number))
-        return self._decide(confidence, cid, _settle([item], short), Money.zero(paid.currency))
+        return self._decide(confidence, cid, _settle([item], short), _zero(paid.currency))
 
     def _resembling_number(self, customer_id: str) -> tuple[str, OpenItem] | None:
         """A number in the text that is nearly one of the customer's items' (paid ones too): two characters off,
@@ -679,32 +684,21 @@ class _Matcher:
             items = [i for i in items if not _TWO_DIGITS.search(i.number)]
         found: list[OpenItem] = []
         for item in items:
-            # Each reading of the number is worked out only if the text has tokens to compare it with.
-            hits = [
-                (_first_within(compact(item.number), long) if long else None, 0),
-                # The prefix is often dropped or a noise word ("INV-2024-0457" quoted as "2024-0475"): the
-                # digits are compared too.
-                (
-                    _first_within(significant, numeric_long)
-                    if numeric_long and (significant := digits_key(item.number))
-                    else None,
-                    1,
-                ),
-                (short_numbers.get(_all_digits(item.number)) if short_numbers else None, 2),
-            ]
-            best = min(((n, kind) for n, kind in hits if n is not None), default=None)
-            if best is None:
-                continue
-            token = candidates[best[0]]
-            found.append(item)
-            if best[1] == 0:
-                self.reasons.append(f"'{token}' in the remittance text is {item.number} with one character off")
-            elif best[1] == 1:
-                self.reasons.append(
-                    f"'{token}' in the remittance text is the number of {item.number} with one digit off"
-                )
-            else:
-                self.reasons.append(f"'{token}' in the remittance text is the number of {item.number}")
+            # The first token naming the item: as its number with one character off, as its digits with one
+            # off (the prefix is often dropped or a noise word: "INV-2024-0457" quoted as "2024-0475"), or as
+            # its short number. A reading is worked out only if the text has tokens to compare it with.
+            readings = (
+                _first_within(compact(item.number), long) if long else None,
+                _first_within(significant, numeric_long)
+                if numeric_long and (significant := digits_key(item.number))
+                else None,
+                short_numbers.get(_all_digits(item.number)) if short_numbers else None,
+            )
+            first = min(((at, how) for how, at in enumerate(readings) if at is not None), default=None)
+            if first is not None:
+                found.append(item)
+                said = _TYPO_READINGS[first[1]].format(item.number)
+                self.reasons.append(f"'{candidates[first[0]]}' in the remittance text is {said}")
         return found
 
     # --- currencies -------------------------------------------------------------------------------
@@ -760,6 +754,11 @@ class _Matcher:
             rate=self.rate,
             alternatives=alternatives,
         )
+
+
+def _netting(items: Sequence[OpenItem]) -> list[OpenItem]:
+    """The invoices and the credit notes cancelling them among ``items`` (see cancelling_pairs)."""
+    return [i for pair in cancelling_pairs(items) for i in pair]
 
 
 def _digit_runs(text: str) -> list[tuple[str, str]]:
@@ -847,12 +846,19 @@ def _age(item: OpenItem) -> tuple[date, str]:
 
 def _sum(items: Sequence[OpenItem], currency: str) -> Money:
     # Decimals first, one Money at the end: this runs for every payment, and a Money checks itself when made.
+    if len(items) == 1 and items[0].open_amount.currency == currency:
+        return items[0].open_amount
     total = D(0)
     for item in items:
         if item.open_amount.currency != currency:
             raise CurrencyMismatchError(f"cannot add {item.open_amount.currency} to {currency}")
         total += item.open_amount.amount
     return Money(total, currency)
+
+
+@lru_cache(maxsize=64)
+def _zero(currency: str) -> Money:
+    return Money.zero(currency)
 
 
 def _settle(items: Sequence[OpenItem], short: Decimal) -> tuple[Allocation, ...]:

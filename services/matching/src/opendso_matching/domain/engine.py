@@ -210,7 +210,7 @@ class _Matcher:
                 paid[item.item_id] = item
                 self.reasons.append(f"{item.number} is named in the {where} but is already paid")
                 continue
-            exact = key == _compact_number(item.number) or bool(item.reference and key == compact(item.reference))
+            exact = key == _compacted(item.number) or bool(item.reference and key == _compacted(item.reference))
             found_how = f"{item.number} found in the {where}" + _how_read(item, key, exact)
             if item.item_id in found:
                 # A longer run of the text yields the digits of a number before the number itself is
@@ -799,8 +799,8 @@ def _first_within(number: str, tokens: dict[int, list[tuple[int, str]]]) -> int 
 
 
 @lru_cache(maxsize=1 << 12)
-def _compact_number(number: str) -> str:
-    # The same item is found by several keys of one text: its number is compacted once.
+def _compacted(number: str) -> str:
+    # An item is found by several keys of one text: its number and reference are compacted once.
     return compact(number)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 MIN_DIGITS = 5
 # Digits gathered from several tokens of a text are one number only from this many on: shorter ones are
@@ -197,42 +198,48 @@ def _text_keys(text: str) -> tuple[str, ...]:
     word = [False] * count
     for n in range(count):
         inside[n] = n > 0 and tied[n - 1] and (inside[n - 1] or tokens[n - 1] not in _NOISE_WORDS)
-        word[n] = facts[n][0] == "L" and len(tokens[n]) >= 5 and not tied[n] and not (n > 0 and tied[n - 1])
+        word[n] = not facts[n].digits and len(tokens[n]) >= 5 and not tied[n] and not (n > 0 and tied[n - 1])
     seen: dict[str, None] = {}
     for start in range(count):
+        if word[start]:
+            continue
         longest = 7 if tokens[start].startswith("RF") and _RF_START.match(tokens[start]) else 4
-        numbers = groups_in_run = digits_in_run = 0
-        joined = shape = all_digits = loose = ""
+        numbers = groups = loose_digits = 0
+        joined = digits_of = ""
+        # Reading the run's letters and digits as one string: a letter after a digit pending, and whether a
+        # digit came after such a letter ("DE01CN2026": no number a payer would shorten to its digits).
+        seen_digit = letter_pending = broken = letters = False
         for end in range(start + 1, min(start + longest, count) + 1):
             last = end - 1
-            length = end - start
-            if word[last] or word[start]:
-                # A word standing alone is neither a number nor part of one (nor looked up by itself).
+            if word[last]:
+                # A word standing alone is neither a number nor part of one.
                 break
-            token_shape, token_digits, token_loose, token_groups, token_loose_digits = facts[last]
+            fact = facts[last]
             joined += tokens[last]
-            shape += token_shape
-            all_digits += token_digits
-            loose = loose + "." + token_loose if loose else token_loose
-            numbers += token_shape != "L"
-            groups_in_run += token_groups
-            digits_in_run += token_loose_digits
+            if fact.digits:
+                broken = broken or fact.broken or (seen_digit and (letter_pending or fact.leads_with_letters))
+                letter_pending = fact.ends_with_letters
+                seen_digit = True
+                numbers += 1
+                digits_of += fact.digits
+                groups += fact.digit_groups
+                loose_digits += fact.loose_digits
+            elif seen_digit:
+                letter_pending = True
+            letters = letters or fact.letters
             if numbers == 0:
                 # Words, or runs of them ("INV", "Zahlung Rechnung"): a document number has digits.
                 continue
+            length = end - start
             if len(joined) > _RF_MAX and length > 4:
                 break
-            letters = "L" in shape
             digits: str | None = None
-            if not inside[start]:
-                first = shape.find("D")
-                # Letters between digits ("DE01CN2026") make no number a payer would shorten to its digits.
-                if "L" not in shape[first : shape.rfind("D")]:
-                    digits = all_digits.lstrip("0")
-                    if len(digits) < (MIN_JOINED_DIGITS if numbers > 1 else MIN_DIGITS) or (
-                        length == 1 and end < count and tied[start] and facts[end][0] != "L"
-                    ):
-                        digits = None
+            if not broken and not inside[start]:
+                digits = digits_of.lstrip("0")
+                if len(digits) < (MIN_JOINED_DIGITS if numbers > 1 else MIN_DIGITS) or (
+                    length == 1 and end < count and tied[start] and facts[end].digits
+                ):
+                    digits = None
             if letters or digits is not None:
                 seen.setdefault(joined, None)
             if digits is not None:
@@ -241,26 +248,44 @@ def _text_keys(text: str) -> tuple[str, ...]:
             if (
                 numbers > 1
                 and not inside[start]
-                and groups_in_run >= 2
-                and digits_in_run >= (MIN_DIGITS if letters else MIN_JOINED_DIGITS)
+                and groups >= 2
+                and loose_digits >= (MIN_DIGITS if letters else MIN_JOINED_DIGITS)
             ):
-                seen.setdefault(loose, None)
+                seen.setdefault(".".join(f.loose for f in facts[start:end]), None)
     return tuple(seen)
 
 
+class _TokenFacts(NamedTuple):
+    """What a token of a text is made of, for reading runs of tokens as numbers."""
+
+    digits: str  # its digits ("01" of "DE01")
+    letters: bool
+    leads_with_letters: bool
+    # letters after its last digit ("X" of "F2024000123X")
+    ends_with_letters: bool
+    # letters between its digits ("A12B34")
+    broken: bool
+    loose: str  # its groups, digits without leading zeros ("DE.1")
+    digit_groups: int
+    loose_digits: int  # digits in its loose groups
+
+
 @lru_cache(maxsize=1 << 16)
-def _token_facts(token: str) -> tuple[str, str, str, int, int]:
-    """What a token is made of: its shape ("DE01" -> "LD"), its digits ("01"), what it adds to a loose key
-    ("DE.1"), and how many digit groups and digits (without leading zeros) that is. Words, years and
-    prefixes come back in every text: they are worked out once."""
+def _token_facts(token: str) -> _TokenFacts:
+    """Words, years and prefixes come back in every text: what they are made of is worked out once."""
     groups = _GROUP.findall(token)
     stripped = [g.lstrip("0") or "0" if g[0].isdigit() else g for g in groups]
-    return (
-        "".join("D" if g[0].isdigit() else "L" for g in groups),
-        "".join(g for g in groups if g[0].isdigit()),
-        ".".join(stripped),
-        sum(1 for g in groups if g[0].isdigit()),
-        sum(len(g) for g in stripped if g[0].isdigit()),
+    shape = "".join("D" if g[0].isdigit() else "L" for g in groups)
+    first, last = shape.find("D"), shape.rfind("D")
+    return _TokenFacts(
+        digits="".join(g for g in groups if g[0].isdigit()),
+        letters="L" in shape,
+        leads_with_letters=shape.startswith("L"),
+        ends_with_letters=first >= 0 and shape.endswith("L"),
+        broken=first >= 0 and "L" in shape[first:last],
+        loose=".".join(stripped),
+        digit_groups=shape.count("D"),
+        loose_digits=sum(len(g) for g in stripped if g[0].isdigit()),
     )
 
 

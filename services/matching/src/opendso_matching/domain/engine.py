@@ -289,11 +289,6 @@ class _Matcher:
                 self.reasons.append(
                     f"but the counterparty IBAN is known for another customer, {iban_customer.customer_id}"
                 )
-        # A name adds nothing to an IBAN that already says whose the items are; scoring it is not free.
-        fits = None if corroborated else self.index.names.score(self.payment.counterparty_name, chosen)
-        if fits is not None and fits.score >= self.config.strong_name:
-            corroborated = True
-            self.reasons.append(f"counterparty name '{self.payment.counterparty_name}' fits ({fits.score:.0f})")
         paid = self._paid_in(items)
         if paid is None:
             return self._proposal(Outcome.REVIEW, D("0.50"), chosen, (), self.payment.amount)
@@ -323,11 +318,16 @@ class _Matcher:
             own = self._typo_of_payer(iban_customer.customer_id, paid)
             if own is not None:
                 return own
-        confidence = CONFIDENCE[grade][1 if corroborated else 0]
-        if digits_only:
-            confidence -= DIGITS_ONLY_PENALTY
-        if self.rate is not None:
-            confidence -= FX_PENALTY
+        penalty = (DIGITS_ONLY_PENALTY if digits_only else D(0)) + (FX_PENALTY if self.rate is not None else D(0))
+        alone, confirmed = (grade_of - penalty for grade_of in CONFIDENCE[grade])
+        if not corroborated and not conflict and alone < self.config.auto_apply_at <= confirmed:
+            # The name is scored only where it decides: it is the costliest look-up left, and an IBAN or the
+            # amount alone may have settled the matter already.
+            fits = self.index.names.score(self.payment.counterparty_name, chosen)
+            if fits is not None and fits.score >= self.config.strong_name:
+                corroborated = True
+                self.reasons.append(f"counterparty name '{self.payment.counterparty_name}' fits ({fits.score:.0f})")
+        confidence = confirmed if corroborated else alone
         if conflict:
             confidence = min(confidence, CONFLICT_CAP)
         return self._decide(confidence, chosen, allocations, rest)

@@ -181,8 +181,8 @@ def text_keys(text: str) -> list[str]:
     return list(_text_keys(text))
 
 
-# Texts come back (instalments, generic words, a payer's standing order): their keys are kept for a while.
-@lru_cache(maxsize=1 << 12)
+# Texts come back (instalments days apart, generic words, a payer's standing order): their keys are kept.
+@lru_cache(maxsize=1 << 15)
 def _text_keys(text: str) -> tuple[str, ...]:
     matches = list(_TOKEN.finditer(text))
     tokens = [m.group().upper() for m in matches]

@@ -47,7 +47,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 # A word shared by more customers than this says nothing about who paid.
 MAX_CUSTOMERS_PER_WORD = 200
 # The most customers scored for one name beyond those holding it exactly: the rarest words' first.
-MAX_CANDIDATES = 100
+MAX_CANDIDATES = 50
 # The shortest field banks cut a payer's name to (27 characters in DTAUS, 35 in SWIFT MT, 70 in SEPA):
 # a shorter name is the whole name, not the start of a longer one.
 MIN_CUT_LENGTH = 27

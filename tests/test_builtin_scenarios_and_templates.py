@@ -1,4 +1,5 @@
-"""The shipped scenarios and the shipped templates they send: a contract between the scenario and messaging services."""
+"""The shipped scenarios and statuses, and the shipped templates they send: a contract between the scenario
+and messaging services."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from opendso_scenario.domain.model import (
     Scenario,
     Step,
 )
+from opendso_scenario.domain.qualification import DEFAULT_CATALOGUE
 
 DUE = date(2025, 3, 1)
 LANGUAGES = ("en", "fr", "de")
@@ -154,7 +156,8 @@ def test_the_firm_formal_notice_goes_by_letter_then_by_email_without_a_collector
     assert (letter.channel, letter.automatic) == (Channel.LETTER, True)
     assert (copy.channel, copy.automatic) == (Channel.EMAIL, True)
     assert FIRM.steps.index(copy) == FIRM.steps.index(letter) + 1
-    assert FIRM.steps[-1].channel is Channel.INTERNAL_TASK
+    # Performing the last step hands the case to the legal partner (CaseEscalated).
+    assert FIRM.steps[-1].channel is Channel.LEGAL_ESCALATION
 
 
 def test_the_gentle_scenario_leaves_small_balances_alone() -> None:
@@ -176,7 +179,7 @@ def test_collector_tasks_name_their_kind_like_the_standard_call() -> None:
     tasks = [step for scenario in builtin_scenarios().values() for step in scenario.steps]
     tasks = [step for step in tasks if step.channel not in MESSAGE_CHANNELS]
 
-    assert {step.template for step in tasks} == {"phone_call", "internal_task"}
+    assert {step.template for step in tasks} == {"phone_call", "internal_task", "legal_escalation"}
     for step in tasks:
         assert step.template == step.channel.value
         assert not step.automatic
@@ -201,7 +204,37 @@ def test_every_message_step_has_a_template_in_each_language(scenario_code: str, 
     assert "#" not in rendered.text
 
 
-def test_every_builtin_template_is_used_by_a_builtin_scenario() -> None:
-    used = {step.template for _, step in message_steps()}
+def confirmation_templates() -> list[str]:
+    return sorted({d.sends_confirmation for d in DEFAULT_CATALOGUE if d.sends_confirmation is not None})
+
+
+def test_every_builtin_template_is_used_by_a_builtin_scenario_or_status() -> None:
+    used = {step.template for _, step in message_steps()} | set(confirmation_templates())
 
     assert {t.code for t in builtin_templates()} == used
+
+
+# A status's confirmation travels the same way: the scenario service sends the catalogue's template
+# code on a SendMessage by e-mail, and messaging looks it up in the customer's language.
+
+
+def test_the_shipped_statuses_send_their_confirmations() -> None:
+    assert confirmation_templates() == [
+        "dispute_acknowledgement",
+        "payment_plan_confirmation",
+        "promise_to_pay_confirmation",
+    ]
+
+
+@pytest.mark.parametrize("code", confirmation_templates())
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_status_confirmation_has_an_email_template_in_each_language(code: str, language: str) -> None:
+    tpl = template(code, language)
+
+    assert tpl is not None, f"status confirmation: no {language} template {code!r}"
+    assert tpl.channel == Channel.EMAIL.value
+    validate_template(tpl)
+    rendered = render(tpl, sample_context(language))
+    assert "411000" in rendered.subject
+    assert "Dupont SARL" in rendered.text and "INV-A" in rendered.text
+    assert "#" not in rendered.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import datetime as dt
 import io
 import tempfile
@@ -15,10 +16,12 @@ import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from opendso_money import Money
 
 TODAY = dt.date(2026, 11, 24)
+_T = TypeVar("_T")
 
 
 def figure(label: str, count: int, unit: str, elapsed: float) -> None:
@@ -465,7 +468,11 @@ def bench_matching(lines: int, items: int) -> None:
         )
 
 
-async def bench_daily_pass(customers: int) -> None:
+def _constant(value: _T) -> Callable[[], _T]:
+    return lambda: value
+
+
+async def bench_daily_pass(customers: int, items_per_customer: int = 10) -> None:
     """The scenario service's daily pass (evaluate_all) over `customers` customers with ten items each, stored in
     SQLite: the agenda it produces, and one customer's incremental evaluation after a payment."""
     from opendso_bus.outbox import Outbox
@@ -530,7 +537,7 @@ async def bench_daily_pass(customers: int) -> None:
                         "version_at": at,
                     }
                     for n in range(customers)
-                    for k in range(10)
+                    for k in range(items_per_customer)
                 ],
             )
             await u.commit()
@@ -544,8 +551,19 @@ async def bench_daily_pass(customers: int) -> None:
         start = time.perf_counter()
         created = await handlers.evaluate_all(uow, deps)
         elapsed = time.perf_counter() - start
-        figure("scenario: daily pass, agenda stored (SQLite)", customers, "customers", elapsed)
+        figure("scenario: first pass, every customer (SQLite)", customers, "customers", elapsed)
         print(f"{'scenario: ... tasks created':<48} {created:>8}")
+        # The days after: only the customers whose next step's day has come are looked at.
+        for later in (1, 2, 7):
+            day = TODAY + dt.timedelta(days=later)
+            deps = dataclasses.replace(deps, today=_constant(day), now=_constant(at + (day - TODAY)))
+            async with uow() as u:
+                due = len(await u.repo.due_for_review(day))
+            start = time.perf_counter()
+            created = await handlers.evaluate_all(uow, deps)
+            elapsed = time.perf_counter() - start
+            figure(f"scenario: daily pass, day +{later} (SQLite)", customers, "customers", elapsed)
+            print(f"{'scenario: ... customers due, tasks created':<48} {due:>8} {created:>8}")
         start = time.perf_counter()
         async with uow() as u:
             await handlers.evaluate_customer("FR01/C7", u, deps)

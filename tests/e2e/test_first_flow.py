@@ -104,6 +104,17 @@ def test_an_uploaded_csv_becomes_tasks_emails_and_aging(system: System) -> None:
 
     wait_for(aged, what="aging totals")
 
+    def told() -> bool:
+        # An item's timeline finds the e-mail too, though the message event names only its task.
+        body = httpx.get(
+            f"{system.base_url}/api/v1/customers/DEMO/C003/timeline",
+            params={"item": "DEMO/invoice/INV-3001"},
+            timeout=10,
+        ).json()
+        return {"item.opened", "task.created", "message.sent"} <= {e["kind"] for e in body["entries"]}
+
+    wait_for(told, what="C003's timeline with the item, its task and its e-mail")
+
     # The same file again changes nothing and sends nothing.
     again = httpx.post(
         f"{system.base_url}/api/v1/imports/receivables",

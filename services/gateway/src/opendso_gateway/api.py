@@ -342,6 +342,8 @@ class QualificationBody(BaseModel):
     promised_amount: str | None = Field(default=None, pattern=r"^-?\d{1,18}(\.\d{1,6})?$")
     promised_currency: str | None = Field(default=None, pattern="^[A-Z]{3}$")
     promised_on: dt.date | None = None
+    # The status's confirmation message to the customer (dispute acknowledgement, ...), sent once.
+    send_confirmation: bool = False
 
 
 @router.post(
@@ -364,6 +366,7 @@ async def qualify_items(
         owner=body.owner,
         user=user,
         correlation_id=request.state.request_id,
+        send_confirmation=body.send_confirmation,
     )
     if body.on is not None:
         command.on.CopyFrom(date_to_proto(body.on))
@@ -391,6 +394,7 @@ async def qualify_items(
         "follow_up": serializers.task(answer.follow_up) if answer.HasField("follow_up") else None,
         "promise_id": answer.promise_id or None,
         "replayed": answer.replayed,
+        "confirmation_skipped_reason": answer.confirmation_skipped_reason or None,
     }
 
 

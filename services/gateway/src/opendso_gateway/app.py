@@ -13,7 +13,7 @@ from opendso_bus import RemoteError
 from opendso_telemetry import extract_context, inject_headers, setup_tracing, tracer
 from opentelemetry.trace import SpanKind
 
-from opendso_gateway import api, fx_api, matching_api, pages
+from opendso_gateway import api, collection_api, fx_api, matching_api, pages, plans_api, scenarios_api, timeline_api
 from opendso_gateway.bus import Bus
 from opendso_gateway.problems import Problem, handle_problem, handle_remote_error
 from opendso_gateway.settings import Settings
@@ -38,7 +38,11 @@ def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(api.router)
     app.include_router(matching_api.router)
+    app.include_router(collection_api.router)
+    app.include_router(plans_api.router)
     app.include_router(fx_api.router)
+    app.include_router(scenarios_api.router)
+    app.include_router(timeline_api.router)
     app.include_router(pages.router)
     app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(RemoteError, handle_remote_error)

@@ -40,5 +40,5 @@ async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
 async def handle_remote_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RemoteError)
     status = _STATUS.get(exc.code, 502)
-    title = "Not found" if status == 404 else "Invalid request" if status == 422 else "Service error"
+    title = {404: "Not found", 422: "Invalid request", 409: "Conflict"}.get(status, "Service error")
     return problem_response(request, status, title, exc.detail, code=exc.code)

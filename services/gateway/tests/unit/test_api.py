@@ -433,4 +433,29 @@ def test_a_promise_to_pay_is_passed_on_with_its_amount_as_a_decimal_string() -> 
         "300.00",
         "EUR",
     )
+    assert not sent.send_confirmation
     assert half.status_code == 422
+
+
+def test_a_requested_confirmation_reaches_the_bus_and_why_none_went_comes_back() -> None:
+    answer = col.ItemsQualified(
+        customer_id="FR01/C1",
+        statuses=[col.ItemStatus(item_id="FR01/invoice/F-1", status_code="dispute", set_by="anna")],
+        confirmation_skipped_reason="the customer has no e-mail address: no confirmation sent",
+    )
+    http, bus = client({col.QualifyItems: answer})
+    with http:
+        response = http.post(
+            "/api/v1/customers/FR01/C1/qualifications",
+            json={
+                "item_ids": ["FR01/invoice/F-1"],
+                "status": "dispute",
+                "comment": "wrong quantity",
+                "send_confirmation": True,
+            },
+        )
+    assert response.status_code == 200, response.text
+    [sent] = bus.asked
+    assert isinstance(sent, col.QualifyItems)
+    assert sent.send_confirmation
+    assert response.json()["confirmation_skipped_reason"] == "the customer has no e-mail address: no confirmation sent"

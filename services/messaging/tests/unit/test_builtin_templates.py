@@ -28,7 +28,12 @@ CHANNELS = {
     "formal_notice_email": "email",
     "key_account_reminder": "email",
     "key_account_follow_up": "email",
+    "dispute_acknowledgement": "email",
+    "promise_to_pay_confirmation": "email",
+    "payment_plan_confirmation": "email",
 }
+# Sent when a collector puts items in a status; the items need not be overdue.
+CONFIRMATIONS = ("dispute_acknowledgement", "promise_to_pay_confirmation", "payment_plan_confirmation")
 LANGUAGES = ("en", "fr", "de")
 # Babel's spellings of the overdue total below, per language.
 OVERDUE_TOTAL = {
@@ -73,8 +78,9 @@ def test_every_builtin_template_validates(tpl: Template) -> None:
 
 @pytest.mark.parametrize("tpl", builtin_templates(), ids=lambda t: f"{t.code}-{t.language}")
 def test_every_builtin_template_uses_the_essential_hashtags(tpl: Template) -> None:
-    # The friendly reminder goes out before the due date: it speaks of the total due.
-    total = "#TotalDue" if tpl.code == "friendly_reminder" else "#TotalOverdue"
+    # The friendly reminder goes out before the due date, and a confirmation may cover items not yet
+    # due: they speak of the total due.
+    total = "#TotalDue" if tpl.code in ("friendly_reminder", *CONFIRMATIONS) else "#TotalOverdue"
     for hashtag in ("#CustomerName", total, "#ItemsTable", "#PortalLink"):
         assert hashtag in tpl.body
 
@@ -101,6 +107,39 @@ def test_the_friendly_reminder_before_the_due_date_quotes_the_amount_falling_due
 
     assert {"en": "€99.50", "fr": "99,50\xa0€", "de": "99,50\xa0€"}[language] in text
     assert "0.00" not in text and "0,00" not in text
+
+
+# What each confirmation must tell the customer: their reminders for these items stop.
+REMINDERS_PAUSED = {
+    "dispute_acknowledgement": {
+        "en": "paused our reminders for these invoices",
+        "fr": "suspendu nos relances pour ces factures",
+        "de": "Zahlungserinnerungen für diese Rechnungen ausgesetzt",
+    },
+    "promise_to_pay_confirmation": {
+        "en": "paused our reminders for these invoices",
+        "fr": "suspendons nos relances pour ces factures",
+        "de": "keine Zahlungserinnerungen",
+    },
+    "payment_plan_confirmation": {
+        "en": "no reminder for these invoices",
+        "fr": "aucune relance pour ces factures",
+        "de": "keine Zahlungserinnerung",
+    },
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("code", CONFIRMATIONS)
+def test_a_confirmation_quotes_items_not_yet_due_and_says_reminders_stop(code: str, language: str) -> None:
+    upcoming = ItemLine("INV-7", date(2025, 3, 1), date(2025, 3, 19), Money(Decimal("99.50"), "EUR"), -5)
+    ctx = MessageContext(**{**context(language).__dict__, "items": (upcoming,)})
+
+    text = render(find_template(code, language), ctx).text
+
+    assert {"en": "€99.50", "fr": "99,50\xa0€", "de": "99,50\xa0€"}[language] in text
+    assert "INV-7" in text
+    assert REMINDERS_PAUSED[code][language] in text
 
 
 # The letter's eight days run from its own date; the e-mail copy goes out a day later and

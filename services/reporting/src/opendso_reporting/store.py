@@ -1,17 +1,38 @@
-"""The reporting service's read model: the open items it ages, kept from item events."""
+"""The reporting service's read models: the open items it ages, kept from item events, and the customer and
+item timeline, kept from every context's events."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
-from opendso_db.bulk import upsert_rows
+from opendso_db.bulk import insert_rows, upsert_rows
 from opendso_db.types import Amount
 from opendso_money import Money
-from sqlalchemy import Boolean, Column, Date, DateTime, MetaData, String, Table, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Select,
+    String,
+    Table,
+    Text,
+    and_,
+    or_,
+    select,
+)
 
 from opendso_reporting.domain.aging import AgingItem
+from opendso_reporting.domain.timeline import TimelineEntry
 
 metadata = MetaData()
 OUTBOX = outbox_table(metadata)
@@ -30,6 +51,46 @@ open_items = Table(
     # event happened, so an older event arriving late cannot bring it back.
     Column("closed", Boolean, nullable=False, default=False),
     Column("version_at", DateTime(timezone=True), nullable=False),
+)
+
+timeline_entries = Table(
+    "rep_timeline_entries",
+    metadata,
+    # Derived from the event id, so a redelivered event finds its entries already there.
+    Column("entry_id", String(100), primary_key=True),
+    Column("event_id", String(64), nullable=False),
+    Column("customer_id", String(200), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("actor_type", String(10), nullable=False),
+    Column("summary", Text, nullable=False),
+    # JSON text rather than a JSON column: PostgreSQL's COPY (bulk imports) takes it as it is.
+    Column("detail", Text, nullable=False),
+    Column("task_id", String(64), nullable=True, index=True),
+    # The customer's page, newest first, walks this index backwards.
+    Index("ix_rep_timeline_customer", "customer_id", "occurred_at", "entry_id"),
+)
+
+# Which items an entry concerns: an entry about several items is found from each.
+timeline_items = Table(
+    "rep_timeline_items",
+    metadata,
+    Column("item_id", String(250), nullable=False),
+    Column("entry_id", String(100), nullable=False),
+    PrimaryKeyConstraint("item_id", "entry_id"),
+    Index("ix_rep_timeline_items_entry", "entry_id"),
+)
+
+# The items of each collection task, from the task's events. A message event names only its task and may
+# arrive before the task's own event (or be handled at the same time by another consumer), so its items are
+# looked up through this table when the timeline is read, never copied when the message is stored.
+timeline_task_items = Table(
+    "rep_timeline_task_items",
+    metadata,
+    Column("task_id", String(64), nullable=False),
+    Column("item_id", String(250), nullable=False),
+    PrimaryKeyConstraint("task_id", "item_id"),
 )
 
 
@@ -74,8 +135,183 @@ class OpenItemRepository:
         ]
 
 
+_IN_CHUNK = 500  # keys per IN (...) query: well under every backend's parameter limit
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _chunks(keys: Sequence[str]) -> list[Sequence[str]]:
+    return [keys[start : start + _IN_CHUNK] for start in range(0, len(keys), _IN_CHUNK)]
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    """A page of one customer's timeline (or of one of its items), newest first.
+
+    ``occurred_from`` is inclusive, ``occurred_before`` exclusive; ``after`` is the keyset cursor: only entries
+    strictly older than (occurred_at, entry_id) come back.
+    """
+
+    customer_id: str
+    limit: int
+    item_id: str = ""
+    kinds: tuple[str, ...] = ()
+    occurred_from: dt.datetime | None = None
+    occurred_before: dt.datetime | None = None
+    after: tuple[dt.datetime, str] | None = None
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    entry_id: str
+    event_id: str
+    customer_id: str
+    item_ids: tuple[str, ...]
+    occurred_at: dt.datetime
+    kind: str
+    actor: str
+    actor_type: str
+    summary: str
+    detail_json: str
+
+
+class TimelineRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._session = uow.session
+
+    async def add(self, entries: Sequence[TimelineEntry]) -> int:
+        """Store the entries whose ids are new, with their item links; answer how many were new.
+
+        Set-based whatever the batch size (a select per 500 ids, then one insert per table), so a bulk
+        import's thousand-item batch costs a handful of statements. A task's entries also teach which items the
+        task concerns, which its message entries are then found by.
+        """
+        unique = list({e.entry_id: e for e in entries}.values())
+        if not unique:
+            return 0
+        existing = await self._existing(timeline_entries.c.entry_id, [e.entry_id for e in unique])
+        new = [e for e in unique if e.entry_id not in existing]
+        await insert_rows(
+            self._session,
+            timeline_entries,
+            [
+                {
+                    "entry_id": e.entry_id,
+                    "event_id": e.event_id,
+                    "customer_id": e.customer_id,
+                    "occurred_at": _utc(e.occurred_at),
+                    "kind": e.kind.value,
+                    "actor": e.actor,
+                    "actor_type": e.actor_type.value,
+                    "summary": e.summary,
+                    "detail": json.dumps(e.detail, sort_keys=True, ensure_ascii=False),
+                    "task_id": e.task_id or None,
+                }
+                for e in new
+            ],
+        )
+        await insert_rows(
+            self._session,
+            timeline_items,
+            [{"item_id": item_id, "entry_id": e.entry_id} for e in new for item_id in e.item_ids],
+        )
+        task_items = {(e.task_id, i) for e in new if e.task_id for i in e.item_ids}
+        if task_items:
+            # Task events come one at a time: a few small statements, never on a bulk import's path.
+            known = {
+                (r.task_id, r.item_id)
+                for r in await self._session.execute(
+                    select(timeline_task_items).where(
+                        timeline_task_items.c.task_id.in_(sorted({t for t, _ in task_items}))
+                    )
+                )
+            }
+            await insert_rows(
+                self._session,
+                timeline_task_items,
+                [{"task_id": t, "item_id": i} for t, i in sorted(task_items - known)],
+            )
+        return len(new)
+
+    async def _existing(self, column: Any, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(keys):
+            found.update((await self._session.execute(select(column).where(column.in_(chunk)))).scalars())
+        return found
+
+    async def page(self, flt: TimelineFilter) -> list[StoredEntry]:
+        """Up to ``flt.limit`` entries, newest first (ties by entry id, descending), each with all its items."""
+        e = timeline_entries.c
+        q: Select[Any] = select(timeline_entries).where(e.customer_id == flt.customer_id)
+        if flt.item_id:
+            q = q.where(
+                or_(
+                    e.entry_id.in_(select(timeline_items.c.entry_id).where(timeline_items.c.item_id == flt.item_id)),
+                    e.task_id.in_(
+                        select(timeline_task_items.c.task_id).where(timeline_task_items.c.item_id == flt.item_id)
+                    ),
+                )
+            )
+        if flt.kinds:
+            q = q.where(e.kind.in_(flt.kinds))
+        if flt.occurred_from is not None:
+            q = q.where(e.occurred_at >= _utc(flt.occurred_from))
+        if flt.occurred_before is not None:
+            q = q.where(e.occurred_at < _utc(flt.occurred_before))
+        if flt.after is not None:
+            after_at, after_id = _utc(flt.after[0]), flt.after[1]
+            q = q.where(or_(e.occurred_at < after_at, and_(e.occurred_at == after_at, e.entry_id < after_id)))
+        q = q.order_by(e.occurred_at.desc(), e.entry_id.desc()).limit(flt.limit)
+        rows = [r._mapping for r in await self._session.execute(q)]
+        by_entry, by_task = await self._items_of(
+            [r["entry_id"] for r in rows], {r["task_id"] for r in rows if r["task_id"]}
+        )
+        return [
+            StoredEntry(
+                entry_id=r["entry_id"],
+                event_id=r["event_id"],
+                customer_id=r["customer_id"],
+                item_ids=tuple(sorted(by_entry.get(r["entry_id"], set()) | by_task.get(r["task_id"] or "", set()))),
+                occurred_at=_utc(r["occurred_at"]),
+                kind=r["kind"],
+                actor=r["actor"],
+                actor_type=r["actor_type"],
+                summary=r["summary"],
+                detail_json=r["detail"],
+            )
+            for r in rows
+        ]
+
+    async def _items_of(
+        self, entry_ids: Sequence[str], task_ids: set[str]
+    ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """The items linked to each entry, and those known for each task."""
+        by_entry: dict[str, set[str]] = {}
+        for chunk in _chunks(entry_ids):
+            found = await self._session.execute(
+                select(timeline_items.c.entry_id, timeline_items.c.item_id).where(timeline_items.c.entry_id.in_(chunk))
+            )
+            for entry_id, item_id in found:
+                by_entry.setdefault(entry_id, set()).add(item_id)
+        by_task: dict[str, set[str]] = {}
+        if task_ids:
+            found = await self._session.execute(
+                select(timeline_task_items.c.task_id, timeline_task_items.c.item_id).where(
+                    timeline_task_items.c.task_id.in_(sorted(task_ids))
+                )
+            )
+            for task_id, item_id in found:
+                by_task.setdefault(task_id, set()).add(item_id)
+        return by_entry, by_task
+
+
 class UnitOfWork(SqlUnitOfWork):
     items: OpenItemRepository
+    timeline: TimelineRepository
 
     def _open(self) -> None:
         self.items = OpenItemRepository(self)
+        self.timeline = TimelineRepository(self)

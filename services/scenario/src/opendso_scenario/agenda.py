@@ -14,7 +14,8 @@ from opendso.collection.v1 import collection_pb2 as col
 from opendso_bus import InvalidRequest
 from opendso_contracts.convert import date_from_proto, optional_date_from_proto
 
-from opendso_scenario.handlers import _STATUS_NAME, Deps, _scheduled_message, task_to_proto
+from opendso_scenario import escalations
+from opendso_scenario.handlers import _STATUS_NAME, Deps, _scheduled_message, still_chased, task_to_proto
 from opendso_scenario.store import AgendaFilter, TaskRecord, UnitOfWork
 
 MAX_PAGE = 500
@@ -104,6 +105,7 @@ _DONE = {
     col.TASK_ACTION_CANCEL: "cancelled",
 }
 _MESSAGE_CHANNELS = frozenset({"email", "sms", "letter"})
+_ESCALATING = {col.TASK_ACTION_PERFORM: True, col.TASK_ACTION_VALIDATE: True}
 
 
 async def update_tasks(command: col.UpdateTasks, uow: UnitOfWork, deps: Deps) -> col.TasksUpdated:
@@ -146,7 +148,13 @@ async def update_tasks(command: col.UpdateTasks, uow: UnitOfWork, deps: Deps) ->
                 values["send_at"] = dt.datetime.combine(postpone_to, dt.time(0), dt.UTC)
         if command.action == col.TASK_ACTION_REASSIGN:
             values["collector"] = command.collector.strip()
-        if command.action == col.TASK_ACTION_VALIDATE:
+        if _ESCALATING.get(command.action, False) and task.channel in escalations.CHANNEL_KINDS:
+            # A hand-over step (call centre, legal partner, debt sale): doing it escalates its items.
+            error = await escalations.escalate_task(task, command.user, command.comment, uow, deps)
+            if error:
+                results.append(col.TaskUpdateResult(task_id=task_id, error=error))
+                continue
+        elif command.action == col.TASK_ACTION_VALIDATE:
             error = await _send_validated(task, uow, deps)
             if error:
                 results.append(col.TaskUpdateResult(task_id=task_id, error=error))
@@ -183,9 +191,9 @@ async def _send_validated(task: TaskRecord, uow: UnitOfWork, deps: Deps) -> str:
     if task.channel == "email" and not record.email:
         return "the customer has no e-mail address"
     by_id = {i.item_id: i for i in await uow.repo.items_of(task.customer_id)}
-    still_open = [by_id[i] for i in task.item_ids if i in by_id and by_id[i].open_amount > 0]
+    still_open = await still_chased(task, by_id, uow)
     if not still_open:
-        return "its items are paid: nothing to send"
-    template = scenario.step(task.step_code).template
+        return "its items are paid or no longer chased (a status excludes them): nothing to send"
+    template = scenario.step(task.step_code).template_for(task.channel)
     await uow.publish(await _scheduled_message(task, record, still_open, template, deps.today(), uow))
     return ""

@@ -16,7 +16,8 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 
-from opendso_scenario import agenda, handlers, qualifications
+from opendso_scenario import agenda, escalations, handlers, next_action, plans, qualifications
+from opendso_scenario import scenarios as definitions
 from opendso_scenario.domain.builtin import builtin_scenarios
 from opendso_scenario.domain.schedule import Slot
 from opendso_scenario.domain.strategy import DEFAULT_STRATEGY, Strategy, StrategyError, strategy_from_dict
@@ -80,6 +81,39 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
             return await qualifications.qualify_items(command, uow, deps)
 
     runtime.on_query(col.QualifyItems, qualify_items)
+
+    async def next_best_action(query: col.GetNextBestAction) -> col.NextBestAction:
+        async with runtime.uow() as uow:
+            return await next_action.get_next_best_action(query, uow, deps)
+
+    async def escalate_case(command: col.EscalateCase) -> col.CaseEscalated:
+        async with runtime.uow() as uow:
+            return await escalations.escalate_case(command, uow, deps)
+
+    async def withdraw_escalation(command: col.WithdrawEscalation) -> col.CaseWithdrawn:
+        async with runtime.uow() as uow:
+            return await escalations.withdraw_escalation(command, uow, deps)
+
+    runtime.on_query(col.GetNextBestAction, next_best_action)
+    runtime.on_query(col.EscalateCase, escalate_case)
+    runtime.on_query(col.WithdrawEscalation, withdraw_escalation)
+
+    async def create_payment_plan(command: col.CreatePaymentPlan) -> col.PaymentPlanCreated:
+        async with runtime.uow() as uow:
+            return await plans.create_plan(command, uow, deps)
+
+    async def list_payment_plans(query: col.ListPaymentPlans) -> col.PaymentPlans:
+        async with runtime.uow() as uow:
+            return await plans.list_plans(query, uow)
+
+    async def cancel_payment_plan(command: col.CancelPaymentPlan) -> col.PaymentPlanCancelled:
+        async with runtime.uow() as uow:
+            return await plans.cancel_plan(command, uow, deps)
+
+    runtime.on_query(col.CreatePaymentPlan, create_payment_plan)
+    runtime.on_query(col.ListPaymentPlans, list_payment_plans)
+    runtime.on_query(col.CancelPaymentPlan, cancel_payment_plan)
+    definitions.subscribe(runtime, deps)
     return runtime, deps
 
 
@@ -112,8 +146,13 @@ def parse_slots(text: str) -> tuple[Slot, ...]:
 
 
 async def evaluation_loops(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps, interval: float) -> None:
+    # Before any evaluation: the credit managers' scenarios, not only the shipped ones.
+    await definitions.seed_and_load(runtime.uow, deps)
     await asyncio.gather(
-        settled_pass(runtime, deps), daily_pass(runtime, deps, interval), scheduled_pass(runtime, deps)
+        definitions.reload_pass(runtime.uow, deps),
+        settled_pass(runtime, deps),
+        daily_pass(runtime, deps, interval),
+        scheduled_pass(runtime, deps),
     )
 
 
@@ -127,6 +166,9 @@ async def scheduled_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Dep
             broken = await qualifications.check_promises(runtime.uow, deps)
             if broken:
                 log.info("%d promises to pay broken", broken)
+            plans_broken = await plans.check_plans(runtime.uow, deps)
+            if plans_broken:
+                log.info("%d payment plans broken", plans_broken)
         except Exception:
             log.exception("sending scheduled actions failed; retrying")
         await asyncio.sleep(5.0)
@@ -145,6 +187,9 @@ async def settled_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps)
 
 
 async def daily_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps, interval: float) -> None:
+    # The review days were computed under the scenarios and rules of the previous run, which may have
+    # been changed meanwhile: the first pass after a start looks at everyone.
+    await handlers.review_all(runtime.uow)
     while True:
         try:
             created = await handlers.evaluate_all(runtime.uow, deps)

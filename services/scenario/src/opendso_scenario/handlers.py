@@ -21,7 +21,8 @@ from opendso_contracts.convert import date_from_proto, date_to_proto, money_to_p
 from opendso_money import Money
 from opendso_telemetry import extract_context, tracer
 
-from opendso_scenario.domain.engine import plan_actions
+from opendso_scenario import plans
+from opendso_scenario.domain.engine import next_review_on, plan_actions
 from opendso_scenario.domain.model import Customer, Item, PerformedAction, PlannedAction, Scenario
 from opendso_scenario.domain.penalties import PenaltyError, UnknownLawError, UnknownReferenceRateError, compute, get_law
 from opendso_scenario.domain.qualification import DEFAULT_CATALOGUE, ItemStatus, excluded_items
@@ -34,7 +35,7 @@ from opendso_scenario.domain.schedule import (
     window_from_dict,
     window_to_dict,
 )
-from opendso_scenario.domain.strategy import CustomerFacts, ItemFacts, Strategy, assign
+from opendso_scenario.domain.strategy import CustomerFacts, ItemFacts, Strategy, assign, next_reassessment
 from opendso_scenario.store import CustomerRecord, DirtyCustomer, ItemRecord, TaskRecord, UnitOfWork
 
 _KINDS = {
@@ -114,6 +115,7 @@ async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow
         record = ItemRecord(**{**record.__dict__, "open_amount": Decimal("0")})
     await uow.repo.upsert_item(record, _occurred(event.meta))
     await uow.repo.mark_dirty(_dirty(record.customer_id, event.meta, deps))
+    await plans.apply_payments([record], uow, deps)
 
 
 async def record_customers(event: rv.CustomersChanged, uow: UnitOfWork, deps: Deps) -> None:
@@ -136,6 +138,7 @@ async def record_items(event: rv.ItemsChanged, uow: UnitOfWork, deps: Deps) -> N
     await uow.repo.upsert_items(records, _occurred(event.meta))
     customers = dict.fromkeys(r.customer_id for r in records)
     await uow.repo.mark_dirty_many([_dirty(c, event.meta, deps) for c in customers])
+    await plans.apply_payments(records, uow, deps)
 
 
 async def record_contacts(event: rv.ContactsChanged, uow: UnitOfWork, deps: Deps) -> None:
@@ -202,78 +205,127 @@ async def record_message_failed(event: msg.MessageFailed, uow: UnitOfWork, deps:
         await uow.repo.set_task_status(event.task_id, "open")
 
 
+# What the daily pass stores for a customer that only a change (an item, a payment, a status) can bring
+# an action to: far enough never to come, and still a date the pass's index can compare.
+NOTHING_DUE = dt.date(9999, 12, 31)
+
+
 async def evaluate_customer(customer_id: str, uow: UnitOfWork, deps: Deps) -> int:
     """Create the tasks the customer's scenario calls for today; return how many were new."""
-    record = await uow.repo.customer(customer_id)
-    if record is None:
-        return 0  # items may arrive before their customer; its event will evaluate
-    contact = await uow.repo.collection_contact(customer_id)
-    if contact is not None:
-        # Reminders go to the collection contact when the customer has one.
-        record = replace(record, contact_name=contact[0] or record.contact_name, email=contact[1])
-    item_records = {i.item_id: i for i in await uow.repo.items_of(customer_id)}
-    items = {
-        i.item_id: Item(
-            item_id=i.item_id,
-            number=i.number,
-            kind=i.kind,
-            issue_date=i.issue_date,
-            due_date=i.due_date,
-            open_amount=Money(i.open_amount, i.currency),
-        )
-        for i in item_records.values()
-    }
-    statuses = await uow.qualifications.statuses_of(customer_id)
-    if statuses:
-        # Disputed, promised, in a plan...: out of the scenario while the status lasts.
-        excluded = excluded_items(
-            [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()], DEFAULT_CATALOGUE
-        )
-        items = {k: replace(v, excluded=True) if k in excluded else v for k, v in items.items()}
+    return await evaluate_customers([customer_id], uow, deps)
+
+
+async def evaluate_customers(
+    customer_ids: list[str], uow: UnitOfWork, deps: Deps, causes: dict[str, DirtyCustomer] | None = None
+) -> int:
+    """Create the tasks the customers' scenarios call for today; return how many were new.
+
+    Set-based: a handful of statements per batch whatever its size, the planning in memory. Each
+    customer's next review day is stored so the daily pass looks only at those whose day has come.
+    ``causes`` names the change behind each customer's evaluation, for the messages' envelopes.
+    """
+    ids = list(dict.fromkeys(customer_ids))
+    records = await uow.repo.customers_by_id(ids)
+    # Items may arrive before their customer; the customer's event will evaluate.
+    ids = [c for c in ids if c in records]
+    if not ids:
+        return 0
+    contacts = await uow.repo.collection_contacts(ids)
+    items_of = await uow.repo.items_of_many(ids)
+    statuses_of = await uow.qualifications.statuses_of_many(ids)
+    past_of = await uow.repo.past_tasks(ids)
     today = deps.today()
-    scenario = await _assign_scenario(record, item_records, items, today, uow, deps)
-    customer = Customer(
-        customer_id=record.customer_id,
-        entity=record.entity,
-        account_number=record.account_number,
-        name=record.name,
-        language=record.language,
-        items=tuple(items.values()),
-    )
-    performed = [
-        PerformedAction(step_code=t.step_code, leader_item_id=t.leader_item_id, performed_on=t.created_at.date())
-        for t in await uow.repo.tasks_of(customer_id)
-        if t.scenario_code == scenario.code and t.status != "cancelled"
-    ]
-    window = await _window_of(record.entity, uow)
-    created = 0
-    for action in plan_actions(customer, scenario, today, performed):
-        if await uow.repo.task_exists(action.key):
-            continue
-        task = _task_from(action, record)
-        if task.status == "sent" and window is not None:
-            # Automatic actions go out only inside the entity's days and time slots.
-            now = deps.now()
-            send_at = next_send_time(window, now, task.channel)
-            if send_at > now:
-                task = replace(task, status="scheduled", send_at=send_at)
-        await uow.repo.add_task(task)
-        await uow.publish(col.TaskCreated(meta=uow.meta(entity=record.entity), task=task_to_proto(task)))
-        if task.status == "sent":
-            await uow.publish(await _send_message(action, record, task, today, uow))
-        created += 1
-    return created
+    places: dict[str, tuple[SendingWindow | None, str]] = {}
+    new_tasks: list[TaskRecord] = []
+    messages: list[col.TaskCreated | msg.SendMessage] = []
+    assignments: list[tuple[str, str, str, list[str]]] = []
+    reviews: dict[str, dt.date] = {}
+    for customer_id in ids:
+        record = records[customer_id]
+        contact = contacts.get(customer_id)
+        if contact is not None:
+            # Reminders go to the collection contact when the customer has one.
+            record = replace(record, contact_name=contact[0] or record.contact_name, email=contact[1])
+        item_records = {i.item_id: i for i in items_of[customer_id]}
+        items = {
+            i.item_id: Item(
+                item_id=i.item_id,
+                number=i.number,
+                kind=i.kind,
+                issue_date=i.issue_date,
+                due_date=i.due_date,
+                open_amount=Money(i.open_amount, i.currency),
+                product_group=i.product_group or None,
+            )
+            for i in item_records.values()
+        }
+        statuses = statuses_of.get(customer_id)
+        if statuses:
+            # Disputed, promised, in a plan...: out of the scenario while the status lasts.
+            excluded = excluded_items(
+                [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()],
+                DEFAULT_CATALOGUE,
+            )
+            items = {k: replace(v, excluded=True) if k in excluded else v for k, v in items.items()}
+        scenario, changed, reassess_on = _assignment(record, item_records, items, today, deps)
+        if changed is not None:
+            assignments.append(changed)
+        customer = Customer(
+            customer_id=record.customer_id,
+            entity=record.entity,
+            account_number=record.account_number,
+            name=record.name,
+            language=record.language,
+            items=tuple(items.values()),
+        )
+        past = past_of[customer_id]
+        existing = {t.key for t in past}
+        performed = [
+            PerformedAction(step_code=t.step_code, leader_item_id=t.leader_item_id, performed_on=t.created_on)
+            for t in past
+            if t.scenario_code == scenario.code and t.status != "cancelled"
+        ]
+        cause = (causes or {}).get(customer_id)
+        if cause is not None:
+            uow.caused_by(EventMeta(event_id=cause.causation_id, correlation_id=cause.correlation_id))
+        for action in plan_actions(customer, scenario, today, performed):
+            if action.key in existing:
+                continue
+            task = _task_from(action, record)
+            if record.entity not in places:
+                places[record.entity] = (await _window_of(record.entity, uow), await uow.repo.law_of(record.entity))
+            window, law = places[record.entity]
+            if task.status == "sent" and window is not None:
+                # Automatic actions go out only inside the entity's days and time slots.
+                now = deps.now()
+                send_at = next_send_time(window, now, task.channel)
+                if send_at > now:
+                    task = replace(task, status="scheduled", send_at=send_at)
+            new_tasks.append(task)
+            messages.append(col.TaskCreated(meta=uow.meta(entity=record.entity), task=task_to_proto(task)))
+            if task.status == "sent":
+                messages.append(_send_message(action, record, task, today, law, uow))
+            existing.add(action.key)
+            performed.append(PerformedAction(action.step.code, action.leader_item_id, today))
+        dates = [on for on in (next_review_on(customer, scenario, today, performed), reassess_on) if on is not None]
+        reviews[customer_id] = min(dates, default=NOTHING_DUE)
+    await uow.repo.add_tasks(new_tasks)
+    await uow.publish_many(list(messages))
+    await uow.repo.set_scenarios(assignments)
+    await uow.repo.set_next_reviews(reviews)
+    return len(new_tasks)
 
 
-async def _assign_scenario(
+def _assignment(
     record: CustomerRecord,
     item_records: dict[str, ItemRecord],
     items: dict[str, Item],
     today: dt.date,
-    uow: UnitOfWork,
     deps: Deps,
-) -> Scenario:
-    """The scenario the strategy gives the customer today; the choice and its reasons are kept for the agenda."""
+) -> tuple[Scenario, tuple[str, str, str, list[str]] | None, dt.date | None]:
+    """The scenario the strategy gives the customer today, the assignment to store when it changed (kept
+    with its reasons for the agenda), and the first day the strategy could choose otherwise."""
+    reassess_on = None
     if deps.strategy is None:
         code, rule, explanation = (
             deps.default_scenario,
@@ -300,13 +352,15 @@ async def _assign_scenario(
         )
         assignment = assign(deps.strategy, facts)
         code, rule, explanation = assignment.scenario_code, assignment.rule_name or "", list(assignment.explanation)
+        reassess_on = next_reassessment(deps.strategy, facts)
+    changed = None
     if (code, rule, json.dumps(explanation)) != (
         record.scenario_code,
         record.scenario_rule,
         record.scenario_explanation,
     ):
-        await uow.repo.set_scenario(record.customer_id, code, rule, explanation)
-    return deps.scenarios.get(code) or deps.scenarios[deps.default_scenario]
+        changed = (record.customer_id, code, rule, explanation)
+    return deps.scenarios.get(code) or deps.scenarios[deps.default_scenario], changed, reassess_on
 
 
 async def _window_of(entity: str, uow: UnitOfWork) -> SendingWindow | None:
@@ -332,14 +386,14 @@ async def send_scheduled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limi
             if contact is not None:
                 record = replace(record, contact_name=contact[0] or record.contact_name, email=contact[1])
             by_id = {i.item_id: i for i in await uow.repo.items_of(record.customer_id)}
-            still_open = [by_id[i] for i in task.item_ids if i in by_id and by_id[i].open_amount > 0]
+            still_open = await still_chased(task, by_id, uow)
             scenario = deps.scenarios.get(task.scenario_code)
             if not still_open or scenario is None:
                 await uow.repo.set_task_status(task.task_id, "cancelled")
                 await uow.commit()
                 continue
             uow.caused_by(None, correlation_id=f"scheduled:{task.task_id}")
-            template = scenario.step(task.step_code).template
+            template = scenario.step(task.step_code).template_for(task.channel)
             await uow.publish(await _scheduled_message(task, record, still_open, template, deps.today(), uow))
             await uow.repo.set_task_status(task.task_id, "sent")
             await uow.commit()
@@ -347,8 +401,18 @@ async def send_scheduled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limi
     return sent
 
 
+async def still_chased(task: TaskRecord, items: dict[str, ItemRecord], uow: UnitOfWork) -> list[ItemRecord]:
+    """The task's items that are still unpaid and not excluded (disputed, promised, escalated...) now:
+    what an action decided earlier may still chase when it finally goes out."""
+    statuses = await uow.qualifications.statuses_of(task.customer_id)
+    excluded = excluded_items(
+        [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()], DEFAULT_CATALOGUE
+    )
+    return [items[i] for i in task.item_ids if i in items and items[i].open_amount > 0 and i not in excluded]
+
+
 def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
-    automatic_email = action.step.automatic and action.step.channel == "email" and bool(customer.email)
+    automatic_email = action.step.automatic and action.channel == "email" and bool(customer.email)
     return TaskRecord(
         task_id=str(uuid.uuid5(_TASK_NAMESPACE, action.key)),
         key=action.key,
@@ -358,7 +422,7 @@ def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
         customer_name=customer.name,
         scenario_code=action.scenario_code,
         step_code=action.step.code,
-        channel=str(action.step.channel),
+        channel=str(action.channel),
         automatic=action.step.automatic,
         # An automatic step with no e-mail address falls to a collector.
         status="sent" if automatic_email else "open",
@@ -373,11 +437,11 @@ def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
     )
 
 
-async def _send_message(
-    action: PlannedAction, customer: CustomerRecord, task: TaskRecord, today: dt.date, uow: UnitOfWork
+def _send_message(
+    action: PlannedAction, customer: CustomerRecord, task: TaskRecord, today: dt.date, law: str, uow: UnitOfWork
 ) -> msg.SendMessage:
     rows = [(i.item_id, i.number, i.issue_date, i.due_date, i.open_amount) for i in action.covered_items]
-    return await _message(task, customer, rows, action.step.template, today, uow)
+    return _message(task, customer, rows, action.template, today, law, uow)
 
 
 async def _scheduled_message(
@@ -385,15 +449,16 @@ async def _scheduled_message(
 ) -> msg.SendMessage:
     """The message of a scheduled action, with its items as they stand when it goes out."""
     rows = [(i.item_id, i.number, i.issue_date, i.due_date, Money(i.open_amount, i.currency)) for i in items]
-    return await _message(task, customer, rows, template, today, uow)
+    return _message(task, customer, rows, template, today, await uow.repo.law_of(customer.entity), uow)
 
 
-async def _message(
+def _message(
     task: TaskRecord,
     customer: CustomerRecord,
     items: list[tuple[str, str, dt.date, dt.date, Money]],
     template: str,
     today: dt.date,
+    law: str,
     uow: UnitOfWork,
 ) -> msg.SendMessage:
     lines = [
@@ -407,7 +472,7 @@ async def _message(
         )
         for item_id, number, issued, due, amount in items
     ]
-    late, recovery = _penalties(await uow.repo.law_of(customer.entity), items, today)
+    late, recovery = _penalties(law, items, today)
     return msg.SendMessage(
         meta=uow.meta(entity=customer.entity),
         message_key=task.key,
@@ -486,33 +551,46 @@ def task_to_proto(task: TaskRecord) -> col.Task:
     return answer
 
 
-async def evaluate_settled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limit: int = 200) -> int:
-    """Evaluate customers whose changes have settled, each in its own transaction."""
+async def evaluate_settled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limit: int = 1000) -> int:
+    """Evaluate customers whose changes have settled, a batch per trace: the customers of one import are
+    evaluated together, and the messages they ask for continue that import's trace."""
     before = deps.now() - dt.timedelta(seconds=deps.settle_seconds)
     async with uow_factory() as uow:
         waiting = await uow.repo.settled(before, limit)
-    created = 0
+    by_trace: dict[str, list[DirtyCustomer]] = {}
     for change in waiting:
-        context = extract_context({"traceparent": change.traceparent} if change.traceparent else {})
-        with _tracer.start_as_current_span("evaluate customer", context=context):
+        by_trace.setdefault(change.traceparent, []).append(change)
+    created = 0
+    for traceparent, changes in by_trace.items():
+        context = extract_context({"traceparent": traceparent} if traceparent else {})
+        with _tracer.start_as_current_span("evaluate customers", context=context) as span:
+            span.set_attribute("opendso.customers", len(changes))
             async with uow_factory() as uow:
-                uow.caused_by(EventMeta(event_id=change.causation_id, correlation_id=change.correlation_id))
-                created += await evaluate_customer(change.customer_id, uow, deps)
-                await uow.repo.clear_dirty(change.customer_id, change.changed_at)
+                causes = {c.customer_id: c for c in changes}
+                created += await evaluate_customers(list(causes), uow, deps, causes)
+                await uow.repo.clear_dirty_many(changes)
                 await uow.commit()
     return created
 
 
-async def evaluate_all(uow_factory: Callable[[], UnitOfWork], deps: Deps) -> int:
-    """The daily pass: every customer, each in its own transaction."""
+async def evaluate_all(uow_factory: Callable[[], UnitOfWork], deps: Deps, batch: int = 1000) -> int:
+    """The daily pass: the customers whose next step's day has come (or never evaluated), in batches of
+    ``batch`` customers per transaction."""
     async with uow_factory() as uow:
-        ids = await uow.repo.customer_ids()
+        ids = await uow.repo.due_for_review(deps.today())
     created = 0
-    for customer_id in ids:
+    for start in range(0, len(ids), batch):
         async with uow_factory() as uow:
-            created += await evaluate_customer(customer_id, uow, deps)
+            created += await evaluate_customers(ids[start : start + batch], uow, deps)
             await uow.commit()
     return created
+
+
+async def review_all(uow_factory: Callable[[], UnitOfWork]) -> None:
+    """The next daily pass looks at every customer: scenarios or strategy rules changed."""
+    async with uow_factory() as uow:
+        await uow.repo.review_all()
+        await uow.commit()
 
 
 async def get_customer_scenario(query: col.GetCustomerScenario, uow: UnitOfWork) -> col.CustomerScenario:

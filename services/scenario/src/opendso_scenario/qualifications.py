@@ -10,6 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from opendso.collection.v1 import collection_pb2 as col
+from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_bus import InvalidRequest, NotFound
 from opendso_contracts.convert import date_from_proto, date_to_proto, money_from_proto, money_to_proto
 from opendso_money import CurrencyMismatchError, Money
@@ -23,8 +24,10 @@ from opendso_scenario.domain.promises import (
 )
 from opendso_scenario.domain.qualification import (
     DEFAULT_CATALOGUE,
+    ConfirmationMessage,
     ItemStatus,
     Qualification,
+    Recipient,
     qualification_key,
     qualify,
 )
@@ -118,8 +121,8 @@ async def qualify_items(command: col.QualifyItems, uow: UnitOfWork, deps: Deps) 
         comment=command.comment,
         owner=command.owner or None,
         user=command.user,
-        # Confirmation messages need their templates in messaging first; collectors write them for now.
-        confirm_to=None,
+        # Only when the collector asks: writing to the customer is their call, not every status's.
+        confirm_to=Recipient.CUSTOMER if command.send_confirmation else None,
     )
     result = qualify(current, request, DEFAULT_CATALOGUE)
     if not result.ok:
@@ -164,11 +167,63 @@ async def qualify_items(command: col.QualifyItems, uow: UnitOfWork, deps: Deps) 
         await uow.repo.add_task(task)
         await uow.publish(col.TaskCreated(meta=uow.meta(entity=customer.entity), task=task_to_proto(task)))
         reply.follow_up.CopyFrom(task_to_proto(task))
+    if command.send_confirmation:
+        reply.confirmation_skipped_reason = await _send_confirmation(
+            result.confirmation, command.status_code, customer, [items[i] for i in item_ids], deps.today(), uow
+        )
     await uow.publish(reply)
     # Evaluated again at once: excluded items leave the scenario, the others may lead now.
     await uow.repo.mark_dirty(DirtyCustomer(customer.customer_id, deps.now(), "", command.correlation_id, ""))
     await uow.commit()
     return reply
+
+
+async def _send_confirmation(
+    confirmation: ConfirmationMessage | None,
+    status_code: str,
+    customer: CustomerRecord,
+    items: list[ItemRecord],
+    today: dt.date,
+    uow: UnitOfWork,
+) -> str:
+    """Publish the confirmation to the customer in the qualification's transaction; answers why none went
+    ("" when one did). Messaging sends once per key, so a confirmation published again is not sent twice."""
+    if confirmation is None:
+        return f"status {status_code!r} sends no confirmation message"
+    contact = await uow.repo.collection_contact(customer.customer_id)
+    # The collection contact first, as for reminders; else the address on the customer's record.
+    name, email = contact if contact is not None else (customer.contact_name, customer.email)
+    if not email:
+        return "the customer has no e-mail address: no confirmation sent"
+    await uow.publish(
+        msg.SendMessage(
+            meta=uow.meta(entity=customer.entity),
+            message_key=confirmation.key,
+            customer_id=customer.customer_id,
+            entity=customer.entity,
+            account_number=customer.account_number,
+            customer_name=customer.name,
+            contact_name=name or customer.contact_name,
+            recipient=email,
+            language=customer.language,
+            channel="email",
+            template_code=confirmation.template,
+            items=[
+                msg.MessageItem(
+                    item_id=i.item_id,
+                    number=i.number,
+                    issue_date=date_to_proto(i.issue_date),
+                    due_date=date_to_proto(i.due_date),
+                    open_amount=money_to_proto(Money(i.open_amount, i.currency)),
+                    days_overdue=(today - i.due_date).days,
+                )
+                for i in items
+            ],
+            today=date_to_proto(today),
+            # No task: the confirmation follows the collector's qualification, not a scenario step.
+        )
+    )
+    return ""
 
 
 def _promise(

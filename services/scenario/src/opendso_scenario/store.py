@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
-from opendso_db.bulk import upsert_rows
+from opendso_db.bulk import insert_rows, upsert_rows
 from opendso_db.types import Amount
 from sqlalchemy import (
     Boolean,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 metadata = MetaData()
@@ -53,6 +56,9 @@ customers = Table(
     # The strategy rule that chose the scenario ("" for the default) and why, as a JSON list of lines.
     Column("scenario_rule", String(200), nullable=False, default=""),
     Column("scenario_explanation", Text, nullable=False, default="[]"),
+    # The first day the daily pass must look at the customer again (its next step's date); null until
+    # evaluated. Far in the future when only a change (an item, a payment, a status) can bring an action.
+    Column("next_review_on", Date, nullable=True, index=True),
     # When the event that wrote this row happened: an older event arriving
     # late (a retry, another instance) never overwrites a newer state.
     Column("version_at", DateTime(timezone=True), nullable=False),
@@ -248,6 +254,16 @@ class TaskRecord:
 
 
 @dataclass(frozen=True)
+class PastTask:
+    key: str
+    scenario_code: str
+    step_code: str
+    leader_item_id: str
+    created_on: dt.date
+    status: str
+
+
+@dataclass(frozen=True)
 class AgendaFilter:
     entity: str = ""
     customer_id: str = ""
@@ -294,6 +310,16 @@ def _task(row: object) -> TaskRecord:
         item_ids=tuple(json.loads(m["item_ids"])),
         totals=tuple((a, c) for a, c in json.loads(m["totals"])),
     )
+
+
+def _customer(row: Any) -> CustomerRecord:
+    return CustomerRecord(**{k: v for k, v in row._mapping.items() if k not in ("version_at", "next_review_on")})
+
+
+def _chunks(keys: list[str], size: int = 500) -> Iterator[list[str]]:
+    # Well under every backend's limit of parameters in one statement.
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -384,7 +410,7 @@ class ScenarioRepository:
         row = (await self.session.execute(select(customers).where(customers.c.customer_id == customer_id))).first()
         if row is None:
             return None
-        return CustomerRecord(**{k: v for k, v in row._mapping.items() if k != "version_at"})
+        return _customer(row)
 
     async def upsert_contacts(self, rows: list[dict[str, Any]], version_at: dt.datetime) -> None:
         """Rows of contact_id, customer_id, name, email, role."""
@@ -430,6 +456,109 @@ class ScenarioRepository:
 
     async def set_task_status(self, task_id: str, status: str) -> None:
         await self.session.execute(update(tasks).where(tasks.c.task_id == task_id).values(status=status))
+
+    async def customers_by_id(self, customer_ids: list[str]) -> dict[str, CustomerRecord]:
+        found: dict[str, CustomerRecord] = {}
+        for chunk in _chunks(customer_ids):
+            rows = await self.session.execute(select(customers).where(customers.c.customer_id.in_(chunk)))
+            found.update((r.customer_id, _customer(r)) for r in rows)
+        return found
+
+    async def collection_contacts(self, customer_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Customer -> (name, e-mail) of its collection contact with an address, for those that have one."""
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(customer_ids):
+            rows = await self.session.execute(
+                select(contacts.c.customer_id, contacts.c.name, contacts.c.email)
+                .where(contacts.c.customer_id.in_(chunk), contacts.c.role == "collection", contacts.c.email != "")
+                .order_by(contacts.c.customer_id, contacts.c.contact_id)
+            )
+            for customer_id, name, email in rows:
+                found.setdefault(customer_id, (name, email))
+        return found
+
+    async def items_of_many(self, customer_ids: list[str]) -> dict[str, list[ItemRecord]]:
+        found: dict[str, list[ItemRecord]] = {c: [] for c in customer_ids}
+        # In the record's field order, so rows become records by position: a daily pass reads a million.
+        columns = [items.c[f.name] for f in fields(ItemRecord)]
+        for chunk in _chunks(customer_ids):
+            rows = await self.session.execute(select(*columns).where(items.c.customer_id.in_(chunk)))
+            for r in rows:
+                found[r[1]].append(ItemRecord(*r))
+        return found
+
+    async def past_tasks(self, customer_ids: list[str]) -> dict[str, list[PastTask]]:
+        """What was already planned for these customers: enough to know what is performed and what exists."""
+        found: dict[str, list[PastTask]] = {c: [] for c in customer_ids}
+        for chunk in _chunks(customer_ids):
+            rows = await self.session.execute(
+                select(
+                    tasks.c.customer_id,
+                    tasks.c.key,
+                    tasks.c.scenario_code,
+                    tasks.c.step_code,
+                    tasks.c.leader_item_id,
+                    tasks.c.created_at,
+                    tasks.c.status,
+                ).where(tasks.c.customer_id.in_(chunk))
+            )
+            for customer_id, key, scenario_code, step_code, leader, created_at, status in rows:
+                found[customer_id].append(PastTask(key, scenario_code, step_code, leader, created_at.date(), status))
+        return found
+
+    async def add_tasks(self, records: list[TaskRecord]) -> None:
+        rows = []
+        for task in records:
+            values = task.__dict__.copy()
+            values["item_ids"] = json.dumps(list(task.item_ids))
+            values["totals"] = json.dumps([list(t) for t in task.totals])
+            rows.append(values)
+        await insert_rows(self.session, tasks, rows)
+
+    async def set_scenarios(self, assignments: list[tuple[str, str, str, list[str]]]) -> None:
+        """(customer id, scenario code, rule, explanation) of customers whose assignment changed."""
+        if assignments:
+            await self.session.execute(
+                update(customers)
+                .where(customers.c.customer_id == bindparam("b_customer"))
+                .values(scenario_code=bindparam("b_code"), scenario_rule=bindparam("b_rule"))
+                .values(scenario_explanation=bindparam("b_explanation")),
+                [
+                    {"b_customer": c, "b_code": code, "b_rule": rule, "b_explanation": json.dumps(explanation)}
+                    for c, code, rule, explanation in assignments
+                ],
+            )
+
+    async def set_next_reviews(self, reviews: dict[str, dt.date]) -> None:
+        if reviews:
+            await self.session.execute(
+                update(customers)
+                .where(customers.c.customer_id == bindparam("b_customer"))
+                .values(next_review_on=bindparam("b_on")),
+                [{"b_customer": c, "b_on": on} for c, on in reviews.items()],
+            )
+
+    async def due_for_review(self, today: dt.date) -> list[str]:
+        """Customers the daily pass must evaluate: their next step's day has come, or they were never evaluated."""
+        rows = await self.session.execute(
+            select(customers.c.customer_id)
+            .where(or_(customers.c.next_review_on.is_(None), customers.c.next_review_on <= today))
+            .order_by(customers.c.customer_id)
+        )
+        return list(rows.scalars())
+
+    async def review_all(self) -> None:
+        """Every customer is looked at by the next daily pass (scenarios or rules changed)."""
+        await self.session.execute(update(customers).values(next_review_on=None))
+
+    async def clear_dirty_many(self, changes: list[DirtyCustomer]) -> None:
+        if changes:
+            await self.session.execute(
+                delete(dirty).where(
+                    dirty.c.customer_id == bindparam("b_customer"), dirty.c.changed_at == bindparam("b_changed")
+                ),
+                [{"b_customer": c.customer_id, "b_changed": c.changed_at} for c in changes],
+            )
 
     async def customer_ids(self) -> list[str]:
         return list(
@@ -519,6 +648,14 @@ class QualificationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def statuses_of_many(self, customer_ids: list[str]) -> dict[str, dict[str, ItemStatusRecord]]:
+        found: dict[str, dict[str, ItemStatusRecord]] = {}
+        for chunk in _chunks(customer_ids):
+            rows = await self.session.execute(select(item_statuses).where(item_statuses.c.customer_id.in_(chunk)))
+            for r in rows:
+                found.setdefault(r.customer_id, {})[r.item_id] = ItemStatusRecord(**r._mapping)
+        return found
+
     async def statuses_of(self, customer_id: str) -> dict[str, ItemStatusRecord]:
         rows = await self.session.execute(select(item_statuses).where(item_statuses.c.customer_id == customer_id))
         return {r.item_id: ItemStatusRecord(**r._mapping) for r in rows}
@@ -553,6 +690,15 @@ class QualificationRepository:
     async def set_promise_state(self, promise_id: str, state: str) -> None:
         await self.session.execute(update(promises).where(promises.c.promise_id == promise_id).values(state=state))
 
+    async def promises_of(self, customer_id: str) -> list[PromiseRecord]:
+        """Every promise of the customer, pending, kept or broken, oldest promised day first."""
+        rows = await self.session.execute(
+            select(promises)
+            .where(promises.c.customer_id == customer_id)
+            .order_by(promises.c.promised_on, promises.c.promise_id)
+        )
+        return [_promise(r) for r in rows]
+
 
 def _promise(row: Any) -> PromiseRecord:
     m = row._mapping
@@ -569,6 +715,428 @@ class UnitOfWork(SqlUnitOfWork):
 
     qualifications: QualificationRepository
 
+    scenarios: ScenarioDefinitionRepository
+
+    escalations: EscalationRepository
+
+    plans: PlanRepository
+
     def _open(self) -> None:
+        self.scenarios = ScenarioDefinitionRepository(self.session)
         self.repo = ScenarioRepository(self.session)
         self.qualifications = QualificationRepository(self.session)
+        self.escalations = EscalationRepository(self.session)
+        self.plans = PlanRepository(self.session)
+
+
+# Payment plans: their instalments are chased as items of kind "instalment" in sc_items, the covered
+# items carry the "payment_plan" status while the plan is active.
+payment_plans = Table(
+    "sc_payment_plans",
+    metadata,
+    Column("plan_id", String(100), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    # "active", "completed", "broken" or "cancelled".
+    Column("state", String(20), nullable=False, index=True),
+    Column("currency", String(3), nullable=False),
+    Column("total", Amount, nullable=False),
+    # What the covered items owe less than when the plan was made, as last applied to the instalments.
+    Column("paid", Amount, nullable=False),
+    # "monthly", "weekly" or "schedule".
+    Column("frequency", String(20), nullable=False),
+    Column("first_date", Date, nullable=False),
+    Column("created_on", Date, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("comment", Text, nullable=False),
+    # The client's Idempotency-Key ("" without one): a retried request answers this plan.
+    Column("idempotency_key", String(200), nullable=False),
+    # Due date of the first instalment still owing: the missed-instalment check reads only plans past it.
+    Column("next_due", Date, nullable=True, index=True),
+    Column("ended_on", Date, nullable=True),
+    Column("end_reason", Text, nullable=False),
+)
+
+plan_items = Table(
+    "sc_plan_items",
+    metadata,
+    Column("plan_id", String(100), primary_key=True),
+    Column("item_id", String(250), primary_key=True),
+    # What the item owed when the plan was made: what it owes less since is what was paid towards the plan.
+    Column("open_at_creation", Amount, nullable=False),
+    Index("ix_sc_plan_items_item_id", "item_id"),
+)
+
+plan_instalments = Table(
+    "sc_plan_instalments",
+    metadata,
+    Column("plan_id", String(100), primary_key=True),
+    Column("sequence", Integer, primary_key=True, autoincrement=False),
+    Column("item_id", String(250), nullable=False, unique=True),
+    Column("number", String(100), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("amount", Amount, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    plan_id: str
+    customer_id: str
+    entity: str
+    state: str
+    currency: str
+    total: Decimal
+    paid: Decimal
+    frequency: str
+    first_date: dt.date
+    created_on: dt.date
+    created_by: str
+    comment: str
+    idempotency_key: str
+    next_due: dt.date | None
+    ended_on: dt.date | None = None
+    end_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PlanInstalmentRecord:
+    plan_id: str
+    sequence: int
+    item_id: str
+    number: str
+    due_date: dt.date
+    amount: Decimal
+
+
+def _plan(row: Any) -> PlanRecord:
+    m = dict(row._mapping)
+    return PlanRecord(**{**m, "total": Decimal(m["total"]), "paid": Decimal(m["paid"])})
+
+
+class PlanRepository:
+    """Payment plans, the items they cover and their instalments."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_plan(
+        self, plan: PlanRecord, covered: dict[str, Decimal], instalments: list[PlanInstalmentRecord]
+    ) -> None:
+        await self.session.execute(insert(payment_plans).values(**plan.__dict__))
+        await self.session.execute(
+            insert(plan_items),
+            [{"plan_id": plan.plan_id, "item_id": k, "open_at_creation": v} for k, v in covered.items()],
+        )
+        await self.session.execute(insert(plan_instalments), [i.__dict__.copy() for i in instalments])
+
+    async def plan(self, plan_id: str) -> PlanRecord | None:
+        row = (await self.session.execute(select(payment_plans).where(payment_plans.c.plan_id == plan_id))).first()
+        return None if row is None else _plan(row)
+
+    async def plan_by_key(self, customer_id: str, idempotency_key: str) -> PlanRecord | None:
+        row = (
+            await self.session.execute(
+                select(payment_plans).where(
+                    payment_plans.c.customer_id == customer_id, payment_plans.c.idempotency_key == idempotency_key
+                )
+            )
+        ).first()
+        return None if row is None else _plan(row)
+
+    async def plans_of(self, customer_id: str, include_ended: bool) -> list[PlanRecord]:
+        """Newest first."""
+        q = select(payment_plans).where(payment_plans.c.customer_id == customer_id)
+        if not include_ended:
+            q = q.where(payment_plans.c.state == "active")
+        rows = await self.session.execute(q.order_by(payment_plans.c.created_on.desc(), payment_plans.c.plan_id))
+        return [_plan(r) for r in rows]
+
+    async def covered_of(self, plan_id: str) -> dict[str, Decimal]:
+        """Covered item id -> what it owed when the plan was made, by item id."""
+        rows = await self.session.execute(
+            select(plan_items.c.item_id, plan_items.c.open_at_creation)
+            .where(plan_items.c.plan_id == plan_id)
+            .order_by(plan_items.c.item_id)
+        )
+        return {r.item_id: Decimal(r.open_at_creation) for r in rows}
+
+    async def instalments_of(self, plan_id: str) -> list[PlanInstalmentRecord]:
+        """In the order payments are applied to them: by due date, the down payment first."""
+        rows = await self.session.execute(
+            select(plan_instalments)
+            .where(plan_instalments.c.plan_id == plan_id)
+            .order_by(plan_instalments.c.due_date, plan_instalments.c.sequence)
+        )
+        return [PlanInstalmentRecord(**{**r._mapping, "amount": Decimal(r.amount)}) for r in rows]
+
+    async def active_cover(self, item_ids: list[str]) -> dict[str, str]:
+        """Item id -> the active plan covering it, for those of ``item_ids`` an active plan covers."""
+        found: dict[str, str] = {}
+        ids = list(dict.fromkeys(item_ids))
+        for start in range(0, len(ids), 500):
+            rows = await self.session.execute(
+                select(plan_items.c.item_id, plan_items.c.plan_id)
+                .join(payment_plans, payment_plans.c.plan_id == plan_items.c.plan_id)
+                .where(plan_items.c.item_id.in_(ids[start : start + 500]), payment_plans.c.state == "active")
+            )
+            found.update({r.item_id: r.plan_id for r in rows})
+        return found
+
+    async def plans_to_check(self, due_before: dt.date, limit: int) -> list[PlanRecord]:
+        """Active plans with an instalment still owing that fell due before ``due_before``."""
+        rows = await self.session.execute(
+            select(payment_plans)
+            .where(payment_plans.c.state == "active", payment_plans.c.next_due < due_before)
+            .order_by(payment_plans.c.next_due, payment_plans.c.plan_id)
+            .limit(limit)
+        )
+        return [_plan(r) for r in rows]
+
+    async def update_plan(self, plan_id: str, **values: Any) -> None:
+        await self.session.execute(update(payment_plans).where(payment_plans.c.plan_id == plan_id).values(**values))
+
+    async def set_instalment_open(self, item_id: str, open_amount: Decimal) -> None:
+        # The service is the only writer of an instalment's row, so no version check is needed.
+        await self.session.execute(update(items).where(items.c.item_id == item_id).values(open_amount=open_amount))
+
+
+# Scenario definitions, created and edited by credit managers; the shipped ones are seeded when absent.
+scenario_definitions = Table(
+    "sc_scenarios",
+    metadata,
+    Column("code", String(50), primary_key=True),
+    Column("name", String(200), nullable=False),
+    # The customers' language it is written for; "" for any.
+    Column("language", String(10), nullable=False, default=""),
+    # opendso_scenario.domain.scenario_codec.scenario_to_json.
+    Column("definition", Text, nullable=False),
+    # Incremented by every save and by the deletion: a save names the version it edits.
+    Column("version", Integer, nullable=False),
+    Column("builtin", Boolean, nullable=False, default=False),
+    # Kept, not removed, so that a deleted shipped scenario is not seeded again at the next start.
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(200), nullable=False, default=""),
+    # The idempotency key of the save that wrote this version, so a retried save is recognised.
+    Column("request_key", String(200), nullable=False, default=""),
+)
+
+
+@dataclass(frozen=True)
+class StoredScenario:
+    code: str
+    name: str
+    language: str
+    definition: str
+    version: int
+    builtin: bool
+    deleted: bool
+    updated_at: dt.datetime
+    updated_by: str
+    request_key: str = ""
+
+
+def _stored_scenario(row: Any) -> StoredScenario:
+    m = row._mapping
+    return StoredScenario(**{**m, "updated_at": _aware(m["updated_at"])})
+
+
+class ScenarioDefinitionRepository:
+    """Scenario definitions. Writes never overwrite blindly: an insert skips an existing code and an update
+    applies only to the version it names (optimistic concurrency); both say whether they applied."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all(self, *, include_deleted: bool = False) -> list[StoredScenario]:
+        query = select(scenario_definitions).order_by(scenario_definitions.c.code)
+        if not include_deleted:
+            query = query.where(scenario_definitions.c.deleted.is_(False))
+        return [_stored_scenario(r) for r in await self.session.execute(query)]
+
+    async def get(self, code: str) -> StoredScenario | None:
+        """The scenario's row, deleted or not."""
+        row = (
+            await self.session.execute(select(scenario_definitions).where(scenario_definitions.c.code == code))
+        ).first()
+        return None if row is None else _stored_scenario(row)
+
+    async def insert(self, record: StoredScenario) -> bool:
+        """Store a new code; False (and nothing written) when the code is already stored, even concurrently."""
+        return bool(await self._insert_absent([record]))
+
+    async def seed(self, records: list[StoredScenario]) -> list[str]:
+        """Store the codes that have no row, deleted or not; answers those written. Never overwrites an edit."""
+        return await self._insert_absent(records)
+
+    async def update(self, record: StoredScenario, expected_version: int) -> bool:
+        """Replace the row if it is still at ``expected_version``; False when someone saved in between."""
+        values = {k: v for k, v in record.__dict__.items() if k != "code"}
+        result = await self.session.execute(
+            update(scenario_definitions)
+            .where(scenario_definitions.c.code == record.code, scenario_definitions.c.version == expected_version)
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def customers_on(self, code: str) -> list[str]:
+        """Customers whose stored assignment is this scenario."""
+        rows = await self.session.execute(
+            select(customers.c.customer_id).where(customers.c.scenario_code == code).order_by(customers.c.customer_id)
+        )
+        return list(rows.scalars())
+
+    async def _insert_absent(self, records: list[StoredScenario]) -> list[str]:
+        if not records:
+            return []
+        connection = await self.session.connection()
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        written = []
+        for record in records:
+            # ON CONFLICT DO NOTHING: a concurrent insert of the same code (two instances seeding at once)
+            # neither fails the transaction nor overwrites.
+            result = await self.session.execute(
+                dialect.insert(scenario_definitions).values(**record.__dict__).on_conflict_do_nothing()
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                written.append(record.code)
+        return written
+
+
+# Cases handed to a partner (call centre, legal partner, debt buyer). While a case is open its items carry the
+# kind's status, which takes them out of the scenario; withdrawing it gives them back their earlier status.
+escalations = Table(
+    "sc_escalations",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    Column("partner_kind", String(20), nullable=False),
+    Column("partner_id", String(200), nullable=False, default=""),
+    # JSON list of the items as escalated, each with the status it had before (restored on withdrawal).
+    Column("items", Text, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("escalated_by", String(200), nullable=False),
+    Column("escalated_on", Date, nullable=False),
+    Column("task_id", String(64), nullable=False, default=""),
+    # "open" or "withdrawn".
+    Column("state", String(20), nullable=False, index=True),
+    # Customer, kind and items of an open case; NULL once withdrawn. Unique, so two concurrent identical
+    # escalations cannot both open a case (NULLs never collide, so withdrawn cases do not block a new one).
+    Column("active_key", String(300), nullable=True, unique=True),
+    Column("withdrawn_by", String(200), nullable=False, default=""),
+    Column("withdrawn_on", Date, nullable=True),
+    Column("withdraw_reason", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class EscalatedItemRecord:
+    item_id: str
+    number: str
+    due_date: dt.date
+    open_amount: Decimal
+    currency: str
+    previous_status: ItemStatusRecord | None = None
+
+
+@dataclass(frozen=True)
+class EscalationRecord:
+    case_id: str
+    customer_id: str
+    entity: str
+    partner_kind: str
+    partner_id: str
+    items: tuple[EscalatedItemRecord, ...]
+    note: str
+    escalated_by: str
+    escalated_on: dt.date
+    task_id: str
+    state: str
+    active_key: str | None
+    created_at: dt.datetime
+    withdrawn_by: str = ""
+    withdrawn_on: dt.date | None = None
+    withdraw_reason: str = ""
+
+
+def _escalated_items_json(records: tuple[EscalatedItemRecord, ...]) -> str:
+    out = []
+    for r in records:
+        previous = r.previous_status
+        out.append(
+            {
+                "item_id": r.item_id,
+                "number": r.number,
+                "due_date": r.due_date.isoformat(),
+                # A string: the exact decimal, never a float.
+                "open_amount": str(r.open_amount),
+                "currency": r.currency,
+                "previous_status": None
+                if previous is None
+                else {**previous.__dict__, "since": previous.since.isoformat()},
+            }
+        )
+    return json.dumps(out)
+
+
+def _escalated_items(text: str) -> tuple[EscalatedItemRecord, ...]:
+    out = []
+    for raw in json.loads(text):
+        previous = raw["previous_status"]
+        out.append(
+            EscalatedItemRecord(
+                item_id=raw["item_id"],
+                number=raw["number"],
+                due_date=dt.date.fromisoformat(raw["due_date"]),
+                open_amount=Decimal(raw["open_amount"]),
+                currency=raw["currency"],
+                previous_status=None
+                if previous is None
+                else ItemStatusRecord(**{**previous, "since": dt.date.fromisoformat(previous["since"])}),
+            )
+        )
+    return tuple(out)
+
+
+def _escalation(row: Any) -> EscalationRecord:
+    m = dict(row._mapping)
+    m["items"] = _escalated_items(m["items"])
+    m["created_at"] = _aware(m["created_at"])
+    return EscalationRecord(**m)
+
+
+class EscalationRepository:
+    """Cases escalated to partners."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, record: EscalationRecord) -> None:
+        values = {**record.__dict__, "items": _escalated_items_json(record.items)}
+        await self.session.execute(insert(escalations).values(**values))
+
+    async def case(self, case_id: str) -> EscalationRecord | None:
+        row = (await self.session.execute(select(escalations).where(escalations.c.case_id == case_id))).first()
+        return None if row is None else _escalation(row)
+
+    async def open_case(self, active_key: str) -> EscalationRecord | None:
+        row = (await self.session.execute(select(escalations).where(escalations.c.active_key == active_key))).first()
+        return None if row is None else _escalation(row)
+
+    async def cases_of(self, customer_id: str, *, open_only: bool = False) -> list[EscalationRecord]:
+        """The customer's cases, oldest first."""
+        query = select(escalations).where(escalations.c.customer_id == customer_id)
+        if open_only:
+            query = query.where(escalations.c.state == "open")
+        rows = await self.session.execute(query.order_by(escalations.c.created_at, escalations.c.case_id))
+        return [_escalation(r) for r in rows]
+
+    async def withdraw(self, case_id: str, by: str, on: dt.date, reason: str) -> None:
+        await self.session.execute(
+            update(escalations)
+            .where(escalations.c.case_id == case_id)
+            .values(state="withdrawn", active_key=None, withdrawn_by=by, withdrawn_on=on, withdraw_reason=reason)
+        )

@@ -16,9 +16,14 @@ from opendso_scenario.store import (
     AgendaFilter,
     CustomerRecord,
     DirtyCustomer,
+    EscalationRecord,
     ItemRecord,
     ItemStatusRecord,
+    PastTask,
+    PlanInstalmentRecord,
+    PlanRecord,
     PromiseRecord,
+    StoredScenario,
     TaskRecord,
 )
 
@@ -33,7 +38,11 @@ class FakeRepository:
         self.contacts: dict[str, dict[str, Any]] = {}
         self.windows: dict[str, str] = {}
         self.laws: dict[str, str] = {}
+        self.next_reviews: dict[str, dt.date] = {}
         self.qualifications = FakeQualifications()
+        self.scenarios = FakeScenarioDefinitions(self.customers)
+        self.plans = FakePlans(self.items)
+        self.escalations = FakeEscalations()
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
@@ -72,6 +81,47 @@ class FakeRepository:
 
     async def customer_ids(self) -> list[str]:
         return sorted(self.customers)
+
+    async def customers_by_id(self, customer_ids: list[str]) -> dict[str, CustomerRecord]:
+        return {c: self.customers[c] for c in customer_ids if c in self.customers}
+
+    async def collection_contacts(self, customer_ids: list[str]) -> dict[str, tuple[str, str]]:
+        found = {c: await self.collection_contact(c) for c in customer_ids}
+        return {c: contact for c, contact in found.items() if contact is not None}
+
+    async def items_of_many(self, customer_ids: list[str]) -> dict[str, list[ItemRecord]]:
+        return {c: await self.items_of(c) for c in customer_ids}
+
+    async def past_tasks(self, customer_ids: list[str]) -> dict[str, list[PastTask]]:
+        return {
+            c: [
+                PastTask(t.key, t.scenario_code, t.step_code, t.leader_item_id, t.created_at.date(), t.status)
+                for t in self.tasks.values()
+                if t.customer_id == c
+            ]
+            for c in customer_ids
+        }
+
+    async def add_tasks(self, records: list[TaskRecord]) -> None:
+        for task in records:
+            await self.add_task(task)
+
+    async def set_scenarios(self, assignments: list[tuple[str, str, str, list[str]]]) -> None:
+        for customer_id, code, rule, explanation in assignments:
+            await self.set_scenario(customer_id, code, rule, explanation)
+
+    async def set_next_reviews(self, reviews: dict[str, dt.date]) -> None:
+        self.next_reviews.update(reviews)
+
+    async def due_for_review(self, today: dt.date) -> list[str]:
+        return sorted(c for c in self.customers if c not in self.next_reviews or self.next_reviews[c] <= today)
+
+    async def review_all(self) -> None:
+        self.next_reviews.clear()
+
+    async def clear_dirty_many(self, changes: list[DirtyCustomer]) -> None:
+        for change in changes:
+            await self.clear_dirty(change.customer_id, change.changed_at)
 
     async def mark_dirty(self, change: DirtyCustomer) -> None:
         self.dirty[change.customer_id] = change
@@ -182,6 +232,9 @@ class FakeQualifications:
     async def statuses_of(self, customer_id: str) -> dict[str, ItemStatusRecord]:
         return {k: v for k, v in self.statuses.items() if v.customer_id == customer_id}
 
+    async def statuses_of_many(self, customer_ids: list[str]) -> dict[str, dict[str, ItemStatusRecord]]:
+        return {c: found for c in customer_ids if (found := await self.statuses_of(c))}
+
     async def save_statuses(self, records: list[ItemStatusRecord]) -> None:
         self.statuses.update((r.item_id, r) for r in records)
 
@@ -203,6 +256,10 @@ class FakeQualifications:
     async def set_promise_state(self, promise_id: str, state: str) -> None:
         self.promises[promise_id] = dataclasses.replace(self.promises[promise_id], state=state)
 
+    async def promises_of(self, customer_id: str) -> list[PromiseRecord]:
+        found = [p for p in self.promises.values() if p.customer_id == customer_id]
+        return sorted(found, key=lambda p: (p.promised_on, p.promise_id))
+
 
 class FakeUnitOfWork:
     """Same surface as the service's UnitOfWork; commits are counted, published messages kept."""
@@ -210,6 +267,9 @@ class FakeUnitOfWork:
     def __init__(self, repo: FakeRepository) -> None:
         self.repo = repo
         self.qualifications = repo.qualifications
+        self.scenarios = repo.scenarios
+        self.plans = repo.plans
+        self.escalations = repo.escalations
         self.published: list[Message] = []
         self.committed = 0
         self._cause: EventMeta | None = None
@@ -237,5 +297,135 @@ class FakeUnitOfWork:
     async def publish(self, message: Message) -> None:
         self.published.append(message)
 
+    async def publish_many(self, messages: list[Message]) -> None:
+        self.published.extend(messages)
+
     async def commit(self) -> None:
         self.committed += 1
+
+
+class FakePlans:
+    """Payment plans in memory; instalments' open amounts live in the repository's items, as in sc_items."""
+
+    def __init__(self, items: dict[str, ItemRecord]) -> None:
+        self.items = items
+        self.plans: dict[str, PlanRecord] = {}
+        self.covered: dict[str, dict[str, Decimal]] = {}
+        self.instalments: dict[str, list[PlanInstalmentRecord]] = {}
+
+    async def add_plan(
+        self, plan: PlanRecord, covered: dict[str, Decimal], instalments: list[PlanInstalmentRecord]
+    ) -> None:
+        assert plan.plan_id not in self.plans, "primary key violated"
+        self.plans[plan.plan_id] = plan
+        self.covered[plan.plan_id] = dict(sorted(covered.items()))
+        self.instalments[plan.plan_id] = list(instalments)
+
+    async def plan(self, plan_id: str) -> PlanRecord | None:
+        return self.plans.get(plan_id)
+
+    async def plan_by_key(self, customer_id: str, idempotency_key: str) -> PlanRecord | None:
+        return next(
+            (p for p in self.plans.values() if p.customer_id == customer_id and p.idempotency_key == idempotency_key),
+            None,
+        )
+
+    async def plans_of(self, customer_id: str, include_ended: bool) -> list[PlanRecord]:
+        found = [
+            p for p in self.plans.values() if p.customer_id == customer_id and (include_ended or p.state == "active")
+        ]
+        return sorted(sorted(found, key=lambda p: p.plan_id), key=lambda p: p.created_on, reverse=True)
+
+    async def covered_of(self, plan_id: str) -> dict[str, Decimal]:
+        return dict(self.covered.get(plan_id, {}))
+
+    async def instalments_of(self, plan_id: str) -> list[PlanInstalmentRecord]:
+        return sorted(self.instalments.get(plan_id, []), key=lambda i: (i.due_date, i.sequence))
+
+    async def active_cover(self, item_ids: list[str]) -> dict[str, str]:
+        wanted = set(item_ids)
+        return {
+            item_id: plan_id
+            for plan_id, covered in self.covered.items()
+            if self.plans[plan_id].state == "active"
+            for item_id in covered
+            if item_id in wanted
+        }
+
+    async def plans_to_check(self, due_before: dt.date, limit: int) -> list[PlanRecord]:
+        due = [
+            p for p in self.plans.values() if p.state == "active" and p.next_due is not None and p.next_due < due_before
+        ]
+        return sorted(due, key=lambda p: (p.next_due, p.plan_id))[:limit]
+
+    async def update_plan(self, plan_id: str, **values: Any) -> None:
+        self.plans[plan_id] = dataclasses.replace(self.plans[plan_id], **values)
+
+    async def set_instalment_open(self, item_id: str, open_amount: Decimal) -> None:
+        self.items[item_id] = dataclasses.replace(self.items[item_id], open_amount=open_amount)
+
+
+class FakeScenarioDefinitions:
+    """Stored scenario definitions, with the store's rules: inserts skip an existing code, updates need the
+    version they name."""
+
+    def __init__(self, customers: dict[str, CustomerRecord]) -> None:
+        self.rows: dict[str, StoredScenario] = {}
+        self._customers = customers
+
+    async def all(self, *, include_deleted: bool = False) -> list[StoredScenario]:
+        return [self.rows[c] for c in sorted(self.rows) if include_deleted or not self.rows[c].deleted]
+
+    async def get(self, code: str) -> StoredScenario | None:
+        return self.rows.get(code)
+
+    async def insert(self, record: StoredScenario) -> bool:
+        if record.code in self.rows:
+            return False
+        self.rows[record.code] = record
+        return True
+
+    async def seed(self, records: list[StoredScenario]) -> list[str]:
+        return [r.code for r in records if await self.insert(r)]
+
+    async def update(self, record: StoredScenario, expected_version: int) -> bool:
+        current = self.rows.get(record.code)
+        if current is None or current.version != expected_version:
+            return False
+        self.rows[record.code] = record
+        return True
+
+    async def customers_on(self, code: str) -> list[str]:
+        return sorted(c.customer_id for c in self._customers.values() if c.scenario_code == code)
+
+
+class FakeEscalations:
+    def __init__(self) -> None:
+        self.cases: dict[str, EscalationRecord] = {}
+
+    async def add(self, record: EscalationRecord) -> None:
+        assert record.case_id not in self.cases, "primary key violated"
+        assert record.active_key is None or all(c.active_key != record.active_key for c in self.cases.values())
+        self.cases[record.case_id] = record
+
+    async def case(self, case_id: str) -> EscalationRecord | None:
+        return self.cases.get(case_id)
+
+    async def open_case(self, active_key: str) -> EscalationRecord | None:
+        return next((c for c in self.cases.values() if c.active_key == active_key), None)
+
+    async def cases_of(self, customer_id: str, *, open_only: bool = False) -> list[EscalationRecord]:
+        found = [
+            c for c in self.cases.values() if c.customer_id == customer_id and (not open_only or c.state == "open")
+        ]
+        return sorted(found, key=lambda c: (c.created_at, c.case_id))
+
+    async def withdraw(self, case_id: str, by: str, on: dt.date, reason: str) -> None:
+        self.cases[case_id] = dataclasses.replace(
+            self.cases[case_id],
+            state="withdrawn",
+            active_key=None,
+            withdrawn_by=by,
+            withdrawn_on=on,
+            withdraw_reason=reason,
+        )

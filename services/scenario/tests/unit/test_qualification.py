@@ -61,6 +61,8 @@ def test_default_catalogue_has_the_documented_statuses_with_three_languages() ->
         "paid_directly_to_sales",
         "litigation",
         "do_not_chase",
+        "with_call_centre",
+        "debt_sold",
     ]
     for d in DEFAULT_CATALOGUE:
         assert set(d.labels) == {"en", "fr", "de"}, d.code

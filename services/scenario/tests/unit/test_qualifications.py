@@ -12,12 +12,13 @@ from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_bus import InvalidRequest, NotFound
 from opendso_contracts.convert import date_to_proto
 from opendso_scenario import qualifications
+from opendso_scenario.domain.qualification import qualification_key
 
 from .test_handlers import TODAY, Harness, customer_event, item_event
 
 
-async def chased(h: Harness) -> None:
-    await h.handle(customer_event())
+async def chased(h: Harness, email: str = "ap@acme.example") -> None:
+    await h.handle(customer_event(email=email))
     await h.handle(item_event("F-1", days_overdue=20, amount="300.00"))
     await h.handle(item_event("F-2", days_overdue=4, amount="100.00"))
     await h.settle()
@@ -128,3 +129,112 @@ async def test_a_promise_needs_its_amount_and_day() -> None:
     await chased(h)
     with pytest.raises(InvalidRequest, match="promised_amount and promised_on are required"):
         await qualifications.qualify_items(qualify("promise_to_pay", "F-1"), h.uow(), h.deps)
+
+
+def sent_since(h: Harness, before: int) -> list[msg.SendMessage]:
+    return h.published(msg.SendMessage)[before:]
+
+
+async def test_a_dispute_with_a_confirmation_sends_the_acknowledgement_to_the_customer_once() -> None:
+    h = Harness()
+    await chased(h)
+    before = len(h.published(msg.SendMessage))
+
+    reply = await qualifications.qualify_items(
+        qualify("dispute", "F-1", "F-2", send_confirmation=True), h.uow(), h.deps
+    )
+
+    [message] = sent_since(h, before)
+    assert reply.confirmation_skipped_reason == ""
+    assert message.template_code == "dispute_acknowledgement"
+    assert (message.recipient, message.contact_name, message.language, message.channel) == (
+        "ap@acme.example",
+        "Marie",
+        "fr",
+        "email",
+    )
+    assert [(i.item_id, i.open_amount.amount, i.days_overdue) for i in message.items] == [
+        ("FR01/invoice/F-1", "300.00", 20),
+        ("FR01/invoice/F-2", "100.00", 4),
+    ]
+    # Keyed by the qualification, so messaging sends it once however often it is published.
+    key = qualification_key("FR01/C1", "dispute", TODAY, ["FR01/invoice/F-1", "FR01/invoice/F-2"])
+    assert message.message_key == f"{key}:confirmation:customer"
+    assert (message.customer_id, message.account_number, message.today) == ("FR01/C1", "C1", date_to_proto(TODAY))
+
+    again = await qualifications.qualify_items(
+        qualify("dispute", "F-1", "F-2", send_confirmation=True), h.uow(), h.deps
+    )
+    assert again.replayed
+    assert len(sent_since(h, before)) == 1
+
+
+async def test_a_promise_confirmation_goes_to_the_collection_contact() -> None:
+    h = Harness()
+    await chased(h)
+    await h.repo.upsert_contacts(
+        [
+            {
+                "contact_id": "FR01/C1/collection/ar@dupont.example",
+                "customer_id": "FR01/C1",
+                "name": "Alice",
+                "email": "ar@dupont.example",
+                "role": "collection",
+            }
+        ],
+        h.clock.now,
+    )
+    before = len(h.published(msg.SendMessage))
+
+    await qualifications.qualify_items(
+        qualify(
+            "promise_to_pay",
+            "F-1",
+            promised_amount={"amount": "300.00", "currency": "EUR"},
+            promised_on=date_to_proto(TODAY + dt.timedelta(days=3)),
+            send_confirmation=True,
+        ),
+        h.uow(),
+        h.deps,
+    )
+
+    [message] = sent_since(h, before)
+    assert (message.template_code, message.recipient, message.contact_name) == (
+        "promise_to_pay_confirmation",
+        "ar@dupont.example",
+        "Alice",
+    )
+
+
+async def test_a_qualification_sends_no_confirmation_unless_asked() -> None:
+    h = Harness()
+    await chased(h)
+    before = len(h.published(msg.SendMessage))
+
+    reply = await qualifications.qualify_items(qualify("dispute", "F-1"), h.uow(), h.deps)
+
+    assert sent_since(h, before) == []
+    assert reply.confirmation_skipped_reason == ""
+
+
+async def test_without_an_email_address_the_items_are_qualified_and_the_reply_says_no_confirmation_went() -> None:
+    h = Harness()
+    await chased(h, email="")
+    before = len(h.published(msg.SendMessage))
+
+    reply = await qualifications.qualify_items(qualify("dispute", "F-1", send_confirmation=True), h.uow(), h.deps)
+
+    assert sent_since(h, before) == []
+    assert "no e-mail address" in reply.confirmation_skipped_reason
+    assert h.repo.qualifications.statuses["FR01/invoice/F-1"].status_code == "dispute"
+
+
+async def test_a_status_without_a_confirmation_template_says_so_when_one_is_asked_for() -> None:
+    h = Harness()
+    await chased(h)
+    before = len(h.published(msg.SendMessage))
+
+    reply = await qualifications.qualify_items(qualify("litigation", "F-1", send_confirmation=True), h.uow(), h.deps)
+
+    assert sent_since(h, before) == []
+    assert reply.confirmation_skipped_reason == "status 'litigation' sends no confirmation message"

@@ -14,7 +14,7 @@ from opendso_bus import PermanentError
 from opendso_bus.envelope import new_meta
 from opendso_scenario import handlers
 from opendso_scenario.domain.strategy import DEFAULT_STRATEGY
-from opendso_scenario.store import ItemRecord
+from opendso_scenario.store import ItemRecord, ItemStatusRecord
 
 from .test_handlers import Harness, customer_event, item_event
 
@@ -105,6 +105,35 @@ async def test_a_scheduled_reminder_whose_invoices_were_paid_meanwhile_is_cancel
     [task] = h.repo.tasks.values()
     paid: ItemRecord = h.repo.items["FR01/invoice/F-1"]
     h.repo.items[paid.item_id] = dataclasses.replace(paid, open_amount=paid.open_amount * 0)
+
+    h.clock.now = MONDAY_8_PARIS
+    assert await handlers.send_scheduled(h.uow, h.deps) == 0
+    assert h.repo.tasks[task.task_id].status == "cancelled"
+    assert h.published(msg.SendMessage) == []
+
+
+async def test_a_scheduled_reminder_whose_invoice_was_disputed_meanwhile_is_cancelled() -> None:
+    h = Harness()
+    h.clock.now = SATURDAY
+    await handlers.record_entities(entity_event(), h.uow(), h.deps)
+    await h.handle(customer_event())
+    await h.handle(item_event("F-1", days_overdue=4))
+    await h.settle()
+    [task] = h.repo.tasks.values()
+    await h.repo.qualifications.save_statuses(
+        [
+            ItemStatusRecord(
+                item_id="FR01/invoice/F-1",
+                customer_id="FR01/C1",
+                status_code="dispute",
+                since=SATURDAY.date(),
+                comment="wrong quantity",
+                owner="sales",
+                set_by="anna",
+                qualification_key="q1",
+            )
+        ]
+    )
 
     h.clock.now = MONDAY_8_PARIS
     assert await handlers.send_scheduled(h.uow, h.deps) == 0

@@ -1,6 +1,7 @@
 """The message templates a new tenant starts with, in English, French and German.
 
-One code per message the built-in scenarios send; tenants copy and adapt them.
+One code per message the built-in scenarios and item statuses send; tenants
+copy and adapt them.
 
 - ``friendly_reminder``: a courtesy note shortly before the due date.
 - ``gentle_reminder``: a light "have we missed your payment?" after it.
@@ -12,6 +13,11 @@ One code per message the built-in scenarios send; tenants copy and adapt them.
   eight days; ``formal_notice_email`` is its copy by e-mail.
 - ``key_account_reminder`` and ``key_account_follow_up``: personal notes a
   collector validates before they go to a key account.
+- ``dispute_acknowledgement``, ``promise_to_pay_confirmation`` and
+  ``payment_plan_confirmation``: the confirmations a status sends when a
+  collector qualifies items (dispute, promise to pay, payment plan); each says
+  reminders for the items are paused. No hashtag prints a promised day or
+  instalments, so the texts refer to them without dates.
 
 No text quotes ``#LatePenalty`` or ``#RecoveryCost``: the SendMessage command
 carries no penalty amounts yet, so they would print as zero.
@@ -36,6 +42,9 @@ _CHANNELS: dict[str, str] = {
     "formal_notice_email": _EMAIL,
     "key_account_reminder": _EMAIL,
     "key_account_follow_up": _EMAIL,
+    "dispute_acknowledgement": _EMAIL,
+    "promise_to_pay_confirmation": _EMAIL,
+    "payment_plan_confirmation": _EMAIL,
 }
 
 # (code, language) -> (subject, body)
@@ -835,6 +844,236 @@ Sie die Angelegenheit lieber telefonisch besprechen möchten, vereinbare ich ger
 Termin mit Ihnen.
 
 Ihren Kontoauszug finden Sie hier: #PortalLink
+
+Mit freundlichen Grüßen
+
+#CollectorName
+#CompanyName
+#CollectorEmail
+""",
+    ),
+    # --- Confirmations a status sends when a collector qualifies items (the scenario service's status
+    # catalogue names them). They speak of #TotalDue: the items need not be overdue.
+    ("dispute_acknowledgement", "en"): (
+        "We have received your dispute, account #AccountNumber",
+        """\
+Dear #ContactName,
+
+Thank you for letting us know. We confirm that we have received your dispute concerning \
+the following invoices for #CustomerName, amounting to #TotalDue:
+
+#ItemsTable
+
+We are looking into it with the departments concerned and will come back to you as soon \
+as we can. Meanwhile, we have paused our reminders for these invoices. Any other invoices \
+on your account remain payable on their usual terms.
+
+If you have documents that support your dispute, such as a delivery note, photographs or \
+correspondence, you are welcome to send them in reply to this message. Your account \
+statement remains available here: #PortalLink
+
+Kind regards,
+
+#CollectorName
+#CompanyName
+#CollectorEmail
+""",
+    ),
+    ("dispute_acknowledgement", "fr"): (
+        "Accusé de réception de votre contestation, compte #AccountNumber",
+        """\
+Bonjour #ContactName,
+
+Nous vous remercions de nous avoir fait part de votre contestation, que nous avons bien \
+reçue. Elle concerne les factures suivantes de #CustomerName, d'un montant total \
+de #TotalDue :
+
+#ItemsTable
+
+Nous l'examinons avec les services concernés et reviendrons vers vous dans les meilleurs \
+délais. Dans l'intervalle, nous avons suspendu nos relances pour ces factures. Vos autres \
+factures éventuelles restent payables à leur échéance habituelle.
+
+Si vous disposez de pièces à l'appui de votre réclamation, par exemple un bon de livraison, \
+des photographies ou des échanges de courriers, vous pouvez nous les adresser en réponse \
+à ce message. Votre relevé de compte reste consultable ici : #PortalLink
+
+Cordialement,
+
+#CollectorName
+#CompanyName
+#CollectorEmail
+""",
+    ),
+    ("dispute_acknowledgement", "de"): (
+        "Eingangsbestätigung Ihrer Reklamation, Kundenkonto #AccountNumber",
+        """\
+Guten Tag #ContactName,
+
+vielen Dank für Ihre Nachricht. Wir bestätigen den Eingang Ihrer Reklamation zu den \
+folgenden Rechnungen von #CustomerName über insgesamt #TotalDue:
+
+#ItemsTable
+
+Wir prüfen den Sachverhalt mit den zuständigen Abteilungen und melden uns so bald wie \
+möglich bei Ihnen. Bis zur Klärung haben wir unsere Zahlungserinnerungen für diese \
+Rechnungen ausgesetzt. Ihre übrigen Rechnungen bleiben wie gewohnt zum jeweiligen \
+Fälligkeitsdatum zahlbar.
+
+Unterlagen, die Ihre Reklamation belegen, etwa einen Lieferschein, Fotos oder \
+Schriftverkehr, können Sie uns gern als Antwort auf diese Nachricht zusenden. Ihren \
+Kontoauszug finden Sie weiterhin hier: #PortalLink
+
+Mit freundlichen Grüßen
+
+#CollectorName
+#CompanyName
+#CollectorEmail
+""",
+    ),
+    # --- promise_to_pay_confirmation: the promised day is not a hashtag, so the text speaks of
+    # "the date you gave us" rather than printing it.
+    ("promise_to_pay_confirmation", "en"): (
+        "Thank you: your payment commitment, account #AccountNumber",
+        """\
+Dear #ContactName,
+
+Thank you for getting back to us. We have noted your promise to pay the following \
+invoices for #CustomerName, amounting to #TotalDue:
+
+#ItemsTable
+
+We have paused our reminders for these invoices until the payment date you gave us. \
+Should the payment be delayed, or should you need to change that date, please let us \
+know before it.
+
+Your account statement is available here, where you can also tell us about a payment: \
+#PortalLink
+
+Kind regards,
+
+#CollectorName
+#CompanyName
+#CollectorEmail
+""",
+    ),
+    ("promise_to_pay_confirmation", "fr"): (
+        "Confirmation de votre engagement de paiement, compte #AccountNumber",
+        """\
+Bonjour #ContactName,
+
+Nous vous remercions de votre retour. Nous avons bien pris note de votre engagement \
+de régler les factures suivantes de #CustomerName, d'un montant total de #TotalDue :
+
+#ItemsTable
+
+Nous suspendons nos relances pour ces factures jusqu'à la date de paiement que vous nous \
+avez indiquée. Si le règlement devait prendre du retard ou si vous deviez modifier cette \
+date, merci de nous en informer avant celle-ci.
+
+Votre relevé de compte est disponible ici, où vous pouvez également nous signaler \
+un paiement : #PortalLink
+
+Cordialement,
+
+#CollectorName
+#CompanyName
+#CollectorEmail
+""",
+    ),
+    ("promise_to_pay_confirmation", "de"): (
+        "Bestätigung Ihrer Zahlungszusage, Kundenkonto #AccountNumber",
+        """\
+Guten Tag #ContactName,
+
+vielen Dank für Ihre Rückmeldung. Wir haben Ihre Zusage vermerkt, die folgenden \
+Rechnungen von #CustomerName über insgesamt #TotalDue zu begleichen:
+
+#ItemsTable
+
+Bis zu dem von Ihnen genannten Zahlungstermin senden wir Ihnen für diese Rechnungen \
+keine Zahlungserinnerungen. Sollte sich die Zahlung verzögern oder der Termin ändern, \
+geben Sie uns bitte vorher Bescheid.
+
+Ihren Kontoauszug finden Sie hier; dort können Sie uns auch eine Zahlung mitteilen: \
+#PortalLink
+
+Mit freundlichen Grüßen
+
+#CollectorName
+#CompanyName
+#CollectorEmail
+""",
+    ),
+    # --- payment_plan_confirmation: no hashtag prints the instalments, so the text points to
+    # the account page, where the plan's schedule is shown.
+    ("payment_plan_confirmation", "en"): (
+        "Confirmation of your payment plan, account #AccountNumber",
+        """\
+Dear #ContactName,
+
+Thank you for agreeing a payment schedule with us. This message confirms the payment \
+plan for the following invoices of #CustomerName, amounting to #TotalDue:
+
+#ItemsTable
+
+The dates and amounts of the agreed instalments will shortly appear on your account \
+page: #PortalLink
+
+As long as each instalment is paid on its date, you will receive no reminder for these \
+invoices. If you foresee any difficulty with an instalment, please contact us before it \
+falls due, so that we can find a solution together.
+
+Kind regards,
+
+#CollectorName
+#CompanyName
+#CollectorEmail
+""",
+    ),
+    ("payment_plan_confirmation", "fr"): (
+        "Confirmation de votre échéancier de paiement, compte #AccountNumber",
+        """\
+Bonjour #ContactName,
+
+Nous vous remercions d'avoir convenu avec nous d'un échéancier de paiement. Nous vous \
+confirmons sa mise en place pour les factures suivantes de #CustomerName, d'un montant \
+total de #TotalDue :
+
+#ItemsTable
+
+Les dates et montants des échéances convenues figureront prochainement dans votre espace \
+client : #PortalLink
+
+Tant que chaque échéance est réglée à sa date, vous ne recevrez aucune relance pour ces \
+factures. Si vous prévoyez une difficulté pour l'une d'elles, merci de nous contacter \
+avant sa date afin que nous puissions trouver ensemble une solution.
+
+Cordialement,
+
+#CollectorName
+#CompanyName
+#CollectorEmail
+""",
+    ),
+    ("payment_plan_confirmation", "de"): (
+        "Bestätigung Ihrer Ratenzahlungsvereinbarung, Kundenkonto #AccountNumber",
+        """\
+Guten Tag #ContactName,
+
+vielen Dank, dass Sie mit uns eine Ratenzahlung vereinbart haben. Hiermit bestätigen \
+wir die Ratenzahlungsvereinbarung für die folgenden Rechnungen von #CustomerName über \
+insgesamt #TotalDue:
+
+#ItemsTable
+
+Die Termine und Beträge der vereinbarten Raten finden Sie in Kürze in Ihrem \
+Kundenkonto: #PortalLink
+
+Solange jede Rate pünktlich bezahlt wird, erhalten Sie zu diesen Rechnungen keine \
+Zahlungserinnerung. Sollten Sie absehen, dass Sie eine Rate nicht fristgerecht zahlen \
+können, sprechen Sie uns bitte vor dem Fälligkeitstermin an, damit wir gemeinsam eine \
+Lösung finden.
 
 Mit freundlichen Grüßen
 

@@ -20,7 +20,7 @@ customer, and tenants duplicate and adapt them.
     one ten days later that mentions late-payment interest and the recovery
     compensation, then a formal notice by letter with an e-mail copy the next
     day, a collector's call once the notice's eight days have run out, and a
-    task to hand the case to the legal partner.
+    legal-escalation task: performing it hands the case to the legal partner.
 
 ``key_account``
     Large customers the company wants to keep. A collector calls before the
@@ -77,7 +77,14 @@ FIRM = Scenario(
         Step("formal_notice_email", 1, Channel.EMAIL, "formal_notice_email", automatic=True, anchor=Anchor.LAST_ACTION),
         # Ten days after the letter: the eight days it gave are over and a late transfer has had time to arrive.
         Step("call", 9, Channel.PHONE_CALL, "phone_call", automatic=False, anchor=Anchor.LAST_ACTION),
-        Step("legal_escalation", 7, Channel.INTERNAL_TASK, "internal_task", automatic=False, anchor=Anchor.LAST_ACTION),
+        Step(
+            "legal_escalation",
+            7,
+            Channel.LEGAL_ESCALATION,
+            "legal_escalation",
+            automatic=False,
+            anchor=Anchor.LAST_ACTION,
+        ),
     ),
 )
 

@@ -139,39 +139,84 @@ def action_key(customer_id: str, scenario_code: str, step_code: str, leader_item
     return f"{customer_id}:{scenario_code}:{step_code}:{leader_item_id}"
 
 
+def step_items(step: Step, items: Iterable[Item]) -> tuple[Item, ...]:
+    """The items that take part in ``step``: all of them, or those of the step's product group."""
+    if step.product_group is None:
+        return tuple(items)
+    return tuple(item for item in items if item.product_group == step.product_group)
+
+
 def plan_actions(
     customer: Customer, scenario: Scenario, today: date, performed: Collection[PerformedAction]
 ) -> list[PlannedAction]:
-    """The actions due today for this customer under this scenario (at most one).
+    """The actions due today for this customer under this scenario: one per channel of the step due.
 
     Only the latest reached step is planned, and only when it has not been
     performed for the current leader: a customer first seen 40 days late gets
-    the phone call, not four e-mails at once. Nothing is planned when no item
-    takes part or when the covered total is below the scenario's minimum in
-    every currency.
+    the phone call, not four e-mails at once. A step limited to a product
+    group is timed from, and covers, that group's items only. Nothing is
+    planned when no item takes part or when the covered total is below the
+    step's (else the scenario's) minimum in every currency.
     """
-    leader = leader_invoice(customer.items, today)
-    if leader is None:
-        return []
-    step = latest_reached_step(scenario, leader, today, performed)
-    if step is None:
-        return []
-    if _last_performed(step.code, leader.item_id, performed) is not None:
-        return []
-    covered = covered_items(step, leader, customer.items, today)
-    totals = totals_by_currency(covered)
-    if not reaches_minimum(totals, scenario.minimum_amount):
-        return []
-    return [
-        PlannedAction(
-            key=action_key(customer.customer_id, scenario.code, step.code, leader.item_id),
-            customer_id=customer.customer_id,
-            scenario_code=scenario.code,
-            step=step,
-            leader_item_id=leader.item_id,
-            due_on=today,
-            days_overdue=days_overdue(leader, today),
-            covered_items=covered,
-            totals=totals,
-        )
-    ]
+    for index in range(len(scenario.steps) - 1, -1, -1):
+        step = scenario.steps[index]
+        items = step_items(step, customer.items)
+        leader = leader_invoice(items, today)
+        if leader is None or not _is_reached(scenario, index, leader, today, performed):
+            continue
+        if _last_performed(step.code, leader.item_id, performed) is not None:
+            return []
+        covered = covered_items(step, leader, items, today)
+        totals = totals_by_currency(covered)
+        minimum = scenario.minimum_amount if step.minimum_amount is None else step.minimum_amount
+        if not reaches_minimum(totals, minimum):
+            return []
+        key = action_key(customer.customer_id, scenario.code, step.code, leader.item_id)
+        return [
+            PlannedAction(
+                # The main channel keeps the plain key, so actions stored before steps had several
+                # channels are still recognised.
+                key=key if channel == step.channel else f"{key}:{channel}",
+                customer_id=customer.customer_id,
+                scenario_code=scenario.code,
+                step=step,
+                leader_item_id=leader.item_id,
+                due_on=today,
+                days_overdue=days_overdue(leader, today),
+                covered_items=covered,
+                totals=totals,
+                channel=channel,
+            )
+            for channel, _ in step.channels
+        ]
+    return []
+
+
+def next_review_on(
+    customer: Customer, scenario: Scenario, today: date, performed: Collection[PerformedAction]
+) -> date | None:
+    """The first day after ``today`` on which ``plan_actions`` could plan something new if nothing about the
+    customer changed meanwhile; None when only a change (an item, a payment, a status) could.
+
+    ``performed`` must include what was planned today. The leader does not move with time alone (it is
+    always the taking-part item due first), so only the leader's step dates matter: the daily pass looks
+    at the customers whose date has come instead of re-planning every customer every day.
+    """
+    candidates: list[date] = []
+    for index, step in enumerate(scenario.steps):
+        leader = leader_invoice(step_items(step, customer.items), today)
+        if leader is None:
+            continue
+        if _last_performed(step.code, leader.item_id, performed) is not None:
+            continue
+        if step.anchor is Anchor.DUE_DATE:
+            on = leader.due_date + timedelta(days=step.offset_days)
+        else:
+            previous = _last_performed(scenario.steps[index - 1].code, leader.item_id, performed)
+            if previous is None:
+                # Waits for the step before it, whose own date is a candidate.
+                continue
+            on = previous + timedelta(days=step.offset_days)
+        if on > today:
+            candidates.append(on)
+    return min(candidates, default=None)

@@ -19,6 +19,10 @@ class Channel(StrEnum):
     LETTER = "letter"
     PHONE_CALL = "phone_call"
     INTERNAL_TASK = "internal_task"
+    # Hand-overs to partners: performing such a step's task escalates its items (escalations.py).
+    CALL_CENTRE_TASK = "call_centre_task"
+    LEGAL_ESCALATION = "legal_escalation"
+    DEBT_SALE = "debt_sale"
 
 
 class Anchor(StrEnum):
@@ -52,10 +56,43 @@ class Step:
     automatic: bool
     """True: sent without a collector. False: a task on a collector's agenda."""
     anchor: Anchor = Anchor.DUE_DATE
+    also: tuple[tuple[Channel, str], ...] = ()
+    """Other channels the step uses at the same time, each with its template: a letter and its e-mail copy
+    go out together, as one action per channel."""
+    product_group: str | None = None
+    """Only the items of this product group take part in the step: they lead it and are what it covers."""
+    minimum_amount: Decimal | None = None
+    """No action when every currency's covered total is below this; None: the scenario's minimum."""
 
     def __post_init__(self) -> None:
         if not self.code.strip():
             raise ScenarioError("a step needs a code")
+        if not isinstance(self.also, tuple):
+            raise ScenarioError(f"step {self.code!r}: also must be a tuple of (channel, template)")
+        channels = [self.channel, *(channel for channel, _ in self.also)]
+        if len(set(channels)) != len(channels):
+            raise ScenarioError(f"step {self.code!r}: a channel is used twice ({', '.join(map(str, channels))})")
+        for channel, template in self.also:
+            if not template.strip():
+                raise ScenarioError(f"step {self.code!r}: the {channel} of the step needs a template")
+        if self.product_group is not None and not self.product_group.strip():
+            raise ScenarioError(f"step {self.code!r}: product_group must not be blank (None for every item)")
+        if self.minimum_amount is not None and (
+            not isinstance(self.minimum_amount, Decimal) or self.minimum_amount < 0
+        ):
+            raise ScenarioError(f"step {self.code!r}: minimum_amount must be a Decimal >= 0")
+
+    @property
+    def channels(self) -> tuple[tuple[Channel, str], ...]:
+        """Every (channel, template) of the step, its main channel first."""
+        return ((self.channel, self.template), *self.also)
+
+    def template_for(self, channel: str) -> str:
+        """The template the step uses on ``channel``; ``KeyError`` when the step does not use it."""
+        for used, template in self.channels:
+            if used == channel:
+                return template
+        raise KeyError(channel)
 
 
 @dataclass(frozen=True)
@@ -133,6 +170,8 @@ class Item:
     open_amount: Money
     excluded: bool = False
     """Taken out of the scenario, e.g. by a dispute or a promise-to-pay status."""
+    product_group: str | None = None
+    """What a step limited to a product group looks at."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +216,9 @@ class PlannedAction:
     def automatic(self) -> bool:
         return self.step.automatic
 
+    channel: Channel
+    """The channel of this action: a step on several channels plans one action per channel."""
+
     @property
-    def channel(self) -> Channel:
-        return self.step.channel
+    def template(self) -> str:
+        return self.step.template_for(self.channel)

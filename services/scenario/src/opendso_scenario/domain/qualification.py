@@ -241,6 +241,20 @@ DEFAULT_CATALOGUE: Final = StatusCatalogue(
             # Stopping collection must be explained, or nobody knows when to start again.
             requires_comment=True,
         ),
+        # Set by an escalation (escalations.py), not chosen by hand: the partner works the items, so the
+        # scenario must not remind the customer behind its back. Legal escalations use "litigation".
+        StatusDefinition(
+            code="with_call_centre",
+            labels={"en": "With the call centre", "fr": "Confié au centre d'appels", "de": "Beim Callcenter"},
+            excludes_from_scenario=True,
+            resolution_owner="collector",
+        ),
+        StatusDefinition(
+            code="debt_sold",
+            labels={"en": "Debt sold", "fr": "Créance cédée", "de": "Forderung verkauft"},
+            excludes_from_scenario=True,
+            resolution_owner="credit_manager",
+        ),
     )
 )
 

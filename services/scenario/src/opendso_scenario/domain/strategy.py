@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import KW_ONLY, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -366,6 +366,28 @@ def assign(strategy: Strategy, facts: CustomerFacts, *, convert: Converter | Non
         return Assignment(rule.scenario_code, rule.name, tuple(lines))
     lines.append(f"no rule matched: default scenario {strategy.default_scenario!r}")
     return Assignment(strategy.default_scenario, None, tuple(lines))
+
+
+def next_reassessment(strategy: Strategy, facts: CustomerFacts) -> date | None:
+    """The first day after ``facts.today`` on which ``assign`` could answer differently with the same facts;
+    None when only a change of the facts could (balances do not move with time, days overdue do).
+
+    A rule on days overdue changes its answer when the leader crosses its bounds; an item-level
+    condition when another item falls due, since overdue items are the ones tested once there are any.
+    Balances converted at a moving rate are not foreseen: they are re-tested at each evaluation.
+    """
+    chased = sorted(item.due_date for item in facts.items if item.open_amount.amount > 0 and not item.excluded)
+    if not chased:
+        return None
+    candidates: list[date] = []
+    for rule in strategy.rules:
+        if rule.min_days_overdue is not None:
+            candidates.append(chased[0] + timedelta(days=rule.min_days_overdue))
+        if rule.max_days_overdue is not None:
+            candidates.append(chased[0] + timedelta(days=rule.max_days_overdue + 1))
+        if rule.product_groups is not None or rule.products is not None or rule.priorities is not None:
+            candidates.extend(due + timedelta(days=1) for due in chased)
+    return min((on for on in candidates if on > facts.today), default=None)
 
 
 def _outcomes(rule: Rule, facts: CustomerFacts, view: _View, convert: Converter | None) -> Iterator[tuple[bool, str]]:

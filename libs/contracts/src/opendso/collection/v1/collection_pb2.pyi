@@ -77,6 +77,74 @@ TASK_ACTION_REASSIGN: TaskAction.ValueType  # 4
 TASK_ACTION_CANCEL: TaskAction.ValueType  # 5
 Global___TaskAction: _TypeAlias = TaskAction  # noqa: Y015
 
+class _PaymentPlanState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PaymentPlanStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PaymentPlanState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PAYMENT_PLAN_STATE_UNSPECIFIED: _PaymentPlanState.ValueType  # 0
+    PAYMENT_PLAN_STATE_ACTIVE: _PaymentPlanState.ValueType  # 1
+    """Instalments are chased; the covered items are out of the scenario."""
+    PAYMENT_PLAN_STATE_COMPLETED: _PaymentPlanState.ValueType  # 2
+    """Every covered item was paid."""
+    PAYMENT_PLAN_STATE_BROKEN: _PaymentPlanState.ValueType  # 3
+    """An instalment was missed (past its day plus grace): the covered items are chased again."""
+    PAYMENT_PLAN_STATE_CANCELLED: _PaymentPlanState.ValueType  # 4
+    """A collector ended it: the covered items are chased again."""
+
+class PaymentPlanState(_PaymentPlanState, metaclass=_PaymentPlanStateEnumTypeWrapper):
+    """---- Payment plans: instalments that replace the items they cover and are chased on their own dates. ----"""
+
+PAYMENT_PLAN_STATE_UNSPECIFIED: PaymentPlanState.ValueType  # 0
+PAYMENT_PLAN_STATE_ACTIVE: PaymentPlanState.ValueType  # 1
+"""Instalments are chased; the covered items are out of the scenario."""
+PAYMENT_PLAN_STATE_COMPLETED: PaymentPlanState.ValueType  # 2
+"""Every covered item was paid."""
+PAYMENT_PLAN_STATE_BROKEN: PaymentPlanState.ValueType  # 3
+"""An instalment was missed (past its day plus grace): the covered items are chased again."""
+PAYMENT_PLAN_STATE_CANCELLED: PaymentPlanState.ValueType  # 4
+"""A collector ended it: the covered items are chased again."""
+Global___PaymentPlanState: _TypeAlias = PaymentPlanState  # noqa: Y015
+
+class _ScenarioChangeType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ScenarioChangeTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ScenarioChangeType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SCENARIO_CHANGE_TYPE_UNSPECIFIED: _ScenarioChangeType.ValueType  # 0
+    SCENARIO_CHANGE_TYPE_CREATED: _ScenarioChangeType.ValueType  # 1
+    SCENARIO_CHANGE_TYPE_UPDATED: _ScenarioChangeType.ValueType  # 2
+    SCENARIO_CHANGE_TYPE_DELETED: _ScenarioChangeType.ValueType  # 3
+
+class ScenarioChangeType(_ScenarioChangeType, metaclass=_ScenarioChangeTypeEnumTypeWrapper): ...
+
+SCENARIO_CHANGE_TYPE_UNSPECIFIED: ScenarioChangeType.ValueType  # 0
+SCENARIO_CHANGE_TYPE_CREATED: ScenarioChangeType.ValueType  # 1
+SCENARIO_CHANGE_TYPE_UPDATED: ScenarioChangeType.ValueType  # 2
+SCENARIO_CHANGE_TYPE_DELETED: ScenarioChangeType.ValueType  # 3
+Global___ScenarioChangeType: _TypeAlias = ScenarioChangeType  # noqa: Y015
+
+class _PartnerKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PartnerKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PartnerKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PARTNER_KIND_UNSPECIFIED: _PartnerKind.ValueType  # 0
+    PARTNER_KIND_CALL_CENTRE: _PartnerKind.ValueType  # 1
+    PARTNER_KIND_LEGAL: _PartnerKind.ValueType  # 2
+    PARTNER_KIND_DEBT_SALE: _PartnerKind.ValueType  # 3
+
+class PartnerKind(_PartnerKind, metaclass=_PartnerKindEnumTypeWrapper): ...
+
+PARTNER_KIND_UNSPECIFIED: PartnerKind.ValueType  # 0
+PARTNER_KIND_CALL_CENTRE: PartnerKind.ValueType  # 1
+PARTNER_KIND_LEGAL: PartnerKind.ValueType  # 2
+PARTNER_KIND_DEBT_SALE: PartnerKind.ValueType  # 3
+Global___PartnerKind: _TypeAlias = PartnerKind  # noqa: Y015
+
 @_typing.final
 class Task(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -480,6 +548,7 @@ class QualifyItems(_message.Message):
     PROMISED_AMOUNT_FIELD_NUMBER: _builtins.int
     PROMISED_ON_FIELD_NUMBER: _builtins.int
     CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    SEND_CONFIRMATION_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     status_code: _builtins.str
     comment: _builtins.str
@@ -487,6 +556,10 @@ class QualifyItems(_message.Message):
     """Who owns the resolution ("" takes the status's default owner)."""
     user: _builtins.str
     correlation_id: _builtins.str
+    send_confirmation: _builtins.bool
+    """Send the customer the status's confirmation message (dispute acknowledgement, promise or plan
+    confirmation), once per qualification; off by default so a collector chooses to write to the customer.
+    """
     @_builtins.property
     def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -512,10 +585,11 @@ class QualifyItems(_message.Message):
         promised_amount: _common_pb2.Money | None = ...,
         promised_on: _common_pb2.Date | None = ...,
         correlation_id: _builtins.str = ...,
+        send_confirmation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["on", b"on", "promised_amount", b"promised_amount", "promised_on", b"promised_on"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "correlation_id", b"correlation_id", "customer_id", b"customer_id", "item_ids", b"item_ids", "on", b"on", "owner", b"owner", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "status_code", b"status_code", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "correlation_id", b"correlation_id", "customer_id", b"customer_id", "item_ids", b"item_ids", "on", b"on", "owner", b"owner", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "send_confirmation", b"send_confirmation", "status_code", b"status_code", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -566,10 +640,13 @@ class ItemsQualified(_message.Message):
     FOLLOW_UP_FIELD_NUMBER: _builtins.int
     PROMISE_ID_FIELD_NUMBER: _builtins.int
     REPLAYED_FIELD_NUMBER: _builtins.int
+    CONFIRMATION_SKIPPED_REASON_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     promise_id: _builtins.str
     replayed: _builtins.bool
     """The same qualification had already been recorded (a retried request): nothing new happened."""
+    confirmation_skipped_reason: _builtins.str
+    """Why a requested confirmation message was not sent (e.g. the customer has no e-mail address); "" otherwise."""
     @_builtins.property
     def meta(self) -> _common_pb2.EventMeta: ...
     @_builtins.property
@@ -587,10 +664,11 @@ class ItemsQualified(_message.Message):
         follow_up: Global___Task | None = ...,
         promise_id: _builtins.str = ...,
         replayed: _builtins.bool = ...,
+        confirmation_skipped_reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["follow_up", b"follow_up", "meta", b"meta"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "follow_up", b"follow_up", "meta", b"meta", "promise_id", b"promise_id", "replayed", b"replayed", "statuses", b"statuses"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confirmation_skipped_reason", b"confirmation_skipped_reason", "customer_id", b"customer_id", "follow_up", b"follow_up", "meta", b"meta", "promise_id", b"promise_id", "replayed", b"replayed", "statuses", b"statuses"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -647,3 +725,1200 @@ class PromiseBroken(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PromiseBroken: _TypeAlias = PromiseBroken  # noqa: Y015
+
+@_typing.final
+class ScheduledInstalment(_message.Message):
+    """One line of an explicit schedule."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def due_date(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        due_date: _common_pb2.Date | None = ...,
+        amount: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "due_date", b"due_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "due_date", b"due_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScheduledInstalment: _TypeAlias = ScheduledInstalment  # noqa: Y015
+
+@_typing.final
+class CreatePaymentPlan(_message.Message):
+    """Command with a reply: a collector puts open items of one customer in a payment plan. Either
+    instalment_count (with first_date and frequency) or an explicit schedule; an optional down payment
+    comes first. A retried request (same idempotency_key, or the same items and first date) answers the
+    plan already created, with replayed set.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    INSTALMENT_COUNT_FIELD_NUMBER: _builtins.int
+    FIRST_DATE_FIELD_NUMBER: _builtins.int
+    FREQUENCY_FIELD_NUMBER: _builtins.int
+    SCHEDULE_FIELD_NUMBER: _builtins.int
+    DOWN_PAYMENT_FIELD_NUMBER: _builtins.int
+    DOWN_PAYMENT_ON_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    instalment_count: _builtins.int
+    frequency: _builtins.str
+    """"monthly" (default) or "weekly"."""
+    comment: _builtins.str
+    user: _builtins.str
+    idempotency_key: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def first_date(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def schedule(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScheduledInstalment]: ...
+    @_builtins.property
+    def down_payment(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def down_payment_on(self) -> _common_pb2.Date:
+        """Default today."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        instalment_count: _builtins.int = ...,
+        first_date: _common_pb2.Date | None = ...,
+        frequency: _builtins.str = ...,
+        schedule: _abc.Iterable[Global___ScheduledInstalment] | None = ...,
+        down_payment: _common_pb2.Money | None = ...,
+        down_payment_on: _common_pb2.Date | None = ...,
+        comment: _builtins.str = ...,
+        user: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["down_payment", b"down_payment", "down_payment_on", b"down_payment_on", "first_date", b"first_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "correlation_id", b"correlation_id", "customer_id", b"customer_id", "down_payment", b"down_payment", "down_payment_on", b"down_payment_on", "first_date", b"first_date", "frequency", b"frequency", "idempotency_key", b"idempotency_key", "instalment_count", b"instalment_count", "item_ids", b"item_ids", "schedule", b"schedule", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePaymentPlan: _TypeAlias = CreatePaymentPlan  # noqa: Y015
+
+@_typing.final
+class PaymentPlanInstalment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    OPEN_AMOUNT_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    """The chased item standing for it: "<entity>/plan/<plan_id>/<nn>"."""
+    number: _builtins.str
+    """"<plan_id>-<nn>"; "-00" is the down payment."""
+    sequence: _builtins.int
+    @_builtins.property
+    def due_date(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def open_amount(self) -> _common_pb2.Money:
+        """What is still owed on it once the payments on the covered items are applied in date order."""
+
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        number: _builtins.str = ...,
+        sequence: _builtins.int = ...,
+        due_date: _common_pb2.Date | None = ...,
+        amount: _common_pb2.Money | None = ...,
+        open_amount: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "due_date", b"due_date", "open_amount", b"open_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "due_date", b"due_date", "item_id", b"item_id", "number", b"number", "open_amount", b"open_amount", "sequence", b"sequence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentPlanInstalment: _TypeAlias = PaymentPlanInstalment  # noqa: Y015
+
+@_typing.final
+class PaymentPlan(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ENTITY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    PAID_FIELD_NUMBER: _builtins.int
+    FREQUENCY_FIELD_NUMBER: _builtins.int
+    CREATED_ON_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    INSTALMENTS_FIELD_NUMBER: _builtins.int
+    ENDED_ON_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    customer_id: _builtins.str
+    entity: _builtins.str
+    state: Global___PaymentPlanState.ValueType
+    frequency: _builtins.str
+    """"monthly", "weekly" or "schedule" (explicit dates)."""
+    created_by: _builtins.str
+    comment: _builtins.str
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def paid(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def created_on(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def instalments(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentPlanInstalment]: ...
+    @_builtins.property
+    def ended_on(self) -> _common_pb2.Date:
+        """When it was completed, broken or cancelled."""
+
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        entity: _builtins.str = ...,
+        state: Global___PaymentPlanState.ValueType = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        total: _common_pb2.Money | None = ...,
+        paid: _common_pb2.Money | None = ...,
+        frequency: _builtins.str = ...,
+        created_on: _common_pb2.Date | None = ...,
+        created_by: _builtins.str = ...,
+        comment: _builtins.str = ...,
+        instalments: _abc.Iterable[Global___PaymentPlanInstalment] | None = ...,
+        ended_on: _common_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_on", b"created_on", "ended_on", b"ended_on", "paid", b"paid", "total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "created_by", b"created_by", "created_on", b"created_on", "customer_id", b"customer_id", "ended_on", b"ended_on", "entity", b"entity", "frequency", b"frequency", "instalments", b"instalments", "item_ids", b"item_ids", "paid", b"paid", "plan_id", b"plan_id", "state", b"state", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentPlan: _TypeAlias = PaymentPlan  # noqa: Y015
+
+@_typing.final
+class PaymentPlanCreated(_message.Message):
+    """Reply to CreatePaymentPlan, and published when a plan is created."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    replayed: _builtins.bool
+    """The same plan had already been created (a retried request): nothing new happened."""
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def plan(self) -> Global___PaymentPlan: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        plan: Global___PaymentPlan | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "plan", b"plan", "replayed", b"replayed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentPlanCreated: _TypeAlias = PaymentPlanCreated  # noqa: Y015
+
+@_typing.final
+class ListPaymentPlans(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    INCLUDE_ENDED_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    include_ended: _builtins.bool
+    """Also the completed, broken and cancelled plans."""
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        include_ended: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "include_ended", b"include_ended"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentPlans: _TypeAlias = ListPaymentPlans  # noqa: Y015
+
+@_typing.final
+class PaymentPlans(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    PLANS_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    @_builtins.property
+    def plans(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentPlan]:
+        """Newest first."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        plans: _abc.Iterable[Global___PaymentPlan] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "plans", b"plans"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentPlans: _TypeAlias = PaymentPlans  # noqa: Y015
+
+@_typing.final
+class CancelPaymentPlan(_message.Message):
+    """Command with a reply: a collector ends an active plan; the covered items go back to the scenario."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    plan_id: _builtins.str
+    user: _builtins.str
+    reason: _builtins.str
+    correlation_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        plan_id: _builtins.str = ...,
+        user: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "customer_id", b"customer_id", "plan_id", b"plan_id", "reason", b"reason", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelPaymentPlan: _TypeAlias = CancelPaymentPlan  # noqa: Y015
+
+@_typing.final
+class PaymentPlanCancelled(_message.Message):
+    """Reply to CancelPaymentPlan, and published when a plan is cancelled."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    replayed: _builtins.bool
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def plan(self) -> Global___PaymentPlan: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        plan: Global___PaymentPlan | None = ...,
+        reason: _builtins.str = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "plan", b"plan", "reason", b"reason", "replayed", b"replayed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentPlanCancelled: _TypeAlias = PaymentPlanCancelled  # noqa: Y015
+
+@_typing.final
+class PaymentPlanCompleted(_message.Message):
+    """Every covered item was paid: the plan is over and its statuses are cleared."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    customer_id: _builtins.str
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        plan_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        total: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "item_ids", b"item_ids", "meta", b"meta", "plan_id", b"plan_id", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentPlanCompleted: _TypeAlias = PaymentPlanCompleted  # noqa: Y015
+
+@_typing.final
+class PaymentPlanBroken(_message.Message):
+    """An instalment was not paid by its day plus grace: the covered items go back to the scenario and a
+    collector gets a follow-up.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    MISSED_INSTALMENTS_FIELD_NUMBER: _builtins.int
+    PAID_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    customer_id: _builtins.str
+    task_id: _builtins.str
+    """The collector's task it created."""
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def missed_instalments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Numbers of the missed instalments, by due date."""
+
+    @_builtins.property
+    def paid(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def missing(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        plan_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        missed_instalments: _abc.Iterable[_builtins.str] | None = ...,
+        paid: _common_pb2.Money | None = ...,
+        missing: _common_pb2.Money | None = ...,
+        task_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "missing", b"missing", "paid", b"paid"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "item_ids", b"item_ids", "meta", b"meta", "missed_instalments", b"missed_instalments", "missing", b"missing", "paid", b"paid", "plan_id", b"plan_id", "task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentPlanBroken: _TypeAlias = PaymentPlanBroken  # noqa: Y015
+
+@_typing.final
+class ScenarioStepDefinition(_message.Message):
+    """---- Scenario definitions: listed, read, created, edited, duplicated and deleted by credit managers ----
+
+    One step of a scenario.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    OFFSET_DAYS_FIELD_NUMBER: _builtins.int
+    ANCHOR_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    TEMPLATE_FIELD_NUMBER: _builtins.int
+    AUTOMATIC_FIELD_NUMBER: _builtins.int
+    ALSO_FIELD_NUMBER: _builtins.int
+    PRODUCT_GROUP_FIELD_NUMBER: _builtins.int
+    MINIMUM_AMOUNT_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """Unique within its scenario; part of every task's key."""
+    offset_days: _builtins.int
+    """Days from the anchor; negative (before the due date) only for "due_date" steps."""
+    anchor: _builtins.str
+    """"due_date" (the leader invoice's due date, the default when empty) or "last_action" (the previous step)."""
+    channel: _builtins.str
+    """A channel the engine knows: "email", "sms", "letter", "phone_call", "internal_task"..."""
+    template: _builtins.str
+    """The message template's code (rendered in the customer's language), or the kind of task."""
+    automatic: _builtins.bool
+    """True: sent without a collector. False: a task on a collector's agenda."""
+    product_group: _builtins.str
+    """Only the items of this product group take part in the step ("" for every item)."""
+    minimum_amount: _builtins.str
+    """The step's own minimum amount as a decimal string ("" for the scenario's)."""
+    @_builtins.property
+    def also(self) -> _containers.RepeatedCompositeFieldContainer[Global___StepChannel]:
+        """Other channels the step uses at the same time, each with its template (a letter and its e-mail copy)."""
+
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        offset_days: _builtins.int = ...,
+        anchor: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        template: _builtins.str = ...,
+        automatic: _builtins.bool = ...,
+        also: _abc.Iterable[Global___StepChannel] | None = ...,
+        product_group: _builtins.str = ...,
+        minimum_amount: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["also", b"also", "anchor", b"anchor", "automatic", b"automatic", "channel", b"channel", "code", b"code", "minimum_amount", b"minimum_amount", "offset_days", b"offset_days", "product_group", b"product_group", "template", b"template"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScenarioStepDefinition: _TypeAlias = ScenarioStepDefinition  # noqa: Y015
+
+@_typing.final
+class StepChannel(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    TEMPLATE_FIELD_NUMBER: _builtins.int
+    channel: _builtins.str
+    template: _builtins.str
+    def __init__(
+        self,
+        *,
+        channel: _builtins.str = ...,
+        template: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "template", b"template"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StepChannel: _TypeAlias = StepChannel  # noqa: Y015
+
+@_typing.final
+class ScenarioDefinition(_message.Message):
+    """A scenario as stored: its steps, and (read-only) its version and who changed it last."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    STEPS_FIELD_NUMBER: _builtins.int
+    MINIMUM_AMOUNT_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    BUILTIN_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    IS_DEFAULT_FIELD_NUMBER: _builtins.int
+    USED_BY_RULES_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    name: _builtins.str
+    language: _builtins.str
+    """The customers' language it is written for ("" = any language)."""
+    minimum_amount: _builtins.str
+    """Decimal string: no action while every currency's covered total is below it ("" = 0)."""
+    version: _builtins.int
+    """Read-only from here on; ignored in a save.
+    Incremented by every save; a save names the version it edits.
+    """
+    builtin: _builtins.bool
+    """Shipped with the product (it may still be edited; it is never seeded over)."""
+    updated_by: _builtins.str
+    is_default: _builtins.bool
+    """The service's default scenario: it cannot be deleted."""
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScenarioStepDefinition]: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def used_by_rules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names of the strategy rules that pick it: it cannot be deleted while they do."""
+
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name: _builtins.str = ...,
+        language: _builtins.str = ...,
+        steps: _abc.Iterable[Global___ScenarioStepDefinition] | None = ...,
+        minimum_amount: _builtins.str = ...,
+        version: _builtins.int = ...,
+        builtin: _builtins.bool = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_by: _builtins.str = ...,
+        is_default: _builtins.bool = ...,
+        used_by_rules: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["builtin", b"builtin", "code", b"code", "is_default", b"is_default", "language", b"language", "minimum_amount", b"minimum_amount", "name", b"name", "steps", b"steps", "updated_at", b"updated_at", "updated_by", b"updated_by", "used_by_rules", b"used_by_rules", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScenarioDefinition: _TypeAlias = ScenarioDefinition  # noqa: Y015
+
+@_typing.final
+class ListScenarios(_message.Message):
+    """Query: the scenarios, by code."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    language: _builtins.str
+    """"": every scenario; else the scenarios for that language and those for any language."""
+    def __init__(
+        self,
+        *,
+        language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["language", b"language"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListScenarios: _TypeAlias = ListScenarios  # noqa: Y015
+
+@_typing.final
+class Scenarios(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCENARIOS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def scenarios(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScenarioDefinition]: ...
+    def __init__(
+        self,
+        *,
+        scenarios: _abc.Iterable[Global___ScenarioDefinition] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scenarios", b"scenarios"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Scenarios: _TypeAlias = Scenarios  # noqa: Y015
+
+@_typing.final
+class GetScenario(_message.Message):
+    """Query: one scenario (answers a ScenarioDefinition; not_found when absent or deleted)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetScenario: _TypeAlias = GetScenario  # noqa: Y015
+
+@_typing.final
+class SaveScenario(_message.Message):
+    """Command with a reply: create a scenario (expected_version 0) or edit one (the version read). A stale
+    version is a conflict: someone else saved in between.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCENARIO_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    expected_version: _builtins.int
+    user: _builtins.str
+    correlation_id: _builtins.str
+    idempotency_key: _builtins.str
+    """A retried save with the same key answers what the first one wrote."""
+    @_builtins.property
+    def scenario(self) -> Global___ScenarioDefinition: ...
+    def __init__(
+        self,
+        *,
+        scenario: Global___ScenarioDefinition | None = ...,
+        expected_version: _builtins.int = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scenario", b"scenario"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "scenario", b"scenario", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveScenario: _TypeAlias = SaveScenario  # noqa: Y015
+
+@_typing.final
+class ScenarioSaved(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCENARIO_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    created: _builtins.bool
+    """A new scenario (not an edit)."""
+    replayed: _builtins.bool
+    """The same save had already been applied (a retried request): nothing new happened."""
+    @_builtins.property
+    def scenario(self) -> Global___ScenarioDefinition: ...
+    def __init__(
+        self,
+        *,
+        scenario: Global___ScenarioDefinition | None = ...,
+        created: _builtins.bool = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scenario", b"scenario"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "replayed", b"replayed", "scenario", b"scenario"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScenarioSaved: _TypeAlias = ScenarioSaved  # noqa: Y015
+
+@_typing.final
+class DuplicateScenario(_message.Message):
+    """Command with a reply: a copy of a scenario under a new code and name, to adapt."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NEW_CODE_FIELD_NUMBER: _builtins.int
+    NEW_NAME_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    NEW_LANGUAGE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    new_code: _builtins.str
+    new_name: _builtins.str
+    user: _builtins.str
+    correlation_id: _builtins.str
+    new_language: _builtins.str
+    """"" keeps the copied scenario's language."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        new_code: _builtins.str = ...,
+        new_name: _builtins.str = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+        new_language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "correlation_id", b"correlation_id", "new_code", b"new_code", "new_language", b"new_language", "new_name", b"new_name", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DuplicateScenario: _TypeAlias = DuplicateScenario  # noqa: Y015
+
+@_typing.final
+class DeleteScenario(_message.Message):
+    """Command with a reply: delete a scenario. Refused for the default scenario and for one the strategy rules
+    pick; customers still on it fall back to the default scenario at their next evaluation.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    expected_version: _builtins.int
+    """0: whatever the version; else a stale version is a conflict."""
+    user: _builtins.str
+    correlation_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "correlation_id", b"correlation_id", "expected_version", b"expected_version", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteScenario: _TypeAlias = DeleteScenario  # noqa: Y015
+
+@_typing.final
+class ScenarioDeleted(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    version: _builtins.int
+    """The version the deletion wrote."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScenarioDeleted: _TypeAlias = ScenarioDeleted  # noqa: Y015
+
+@_typing.final
+class ScenarioChanged(_message.Message):
+    """A scenario was created, edited or deleted: every scenario-service instance reloads its scenarios."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SCENARIO_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    type: Global___ScenarioChangeType.ValueType
+    version: _builtins.int
+    user: _builtins.str
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def scenario(self) -> Global___ScenarioDefinition:
+        """The scenario as saved (empty for a deletion)."""
+
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        code: _builtins.str = ...,
+        type: Global___ScenarioChangeType.ValueType = ...,
+        version: _builtins.int = ...,
+        scenario: Global___ScenarioDefinition | None = ...,
+        user: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "scenario", b"scenario"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "meta", b"meta", "scenario", b"scenario", "type", b"type", "user", b"user", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScenarioChanged: _TypeAlias = ScenarioChanged  # noqa: Y015
+
+@_typing.final
+class GetNextBestAction(_message.Message):
+    """---- Next best action and escalations to partners (scenario service) ----
+
+    Query: the one action a collector should take next on an account, with the reason and the facts behind it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetNextBestAction: _TypeAlias = GetNextBestAction  # noqa: Y015
+
+@_typing.final
+class NextBestActionFact(_message.Message):
+    """One fact a suggestion rests on: a stable name and its value in plain words."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NextBestActionFact: _TypeAlias = NextBestActionFact  # noqa: Y015
+
+@_typing.final
+class NextBestAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    ACT_ON_FIELD_NUMBER: _builtins.int
+    STEP_CODE_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    TODAY_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    action: _builtins.str
+    """"call_now", "send_reminder", "wait_for_promise", "resolve_dispute", "fix_contact_data",
+    "escalate_to_call_centre", "escalate_to_legal", "propose_payment_plan", "follow_up_partner",
+    "wait", "nothing_to_do".
+    """
+    rule: _builtins.str
+    """The rule that chose it (first match wins) and why, in plain words."""
+    reason: _builtins.str
+    step_code: _builtins.str
+    """The scenario step concerned, when there is one."""
+    channel: _builtins.str
+    @_builtins.property
+    def facts(self) -> _containers.RepeatedCompositeFieldContainer[Global___NextBestActionFact]: ...
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The items the action is about."""
+
+    @_builtins.property
+    def act_on(self) -> _common_pb2.Date:
+        """The day to act on: today, or the day worth waiting for."""
+
+    @_builtins.property
+    def overdue(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Money]:
+        """Overdue total of the account per currency."""
+
+    @_builtins.property
+    def today(self) -> _common_pb2.Date:
+        """The day the suggestion was made for."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        facts: _abc.Iterable[Global___NextBestActionFact] | None = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        act_on: _common_pb2.Date | None = ...,
+        step_code: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        overdue: _abc.Iterable[_common_pb2.Money] | None = ...,
+        today: _common_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["act_on", b"act_on", "today", b"today"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["act_on", b"act_on", "action", b"action", "channel", b"channel", "customer_id", b"customer_id", "facts", b"facts", "item_ids", b"item_ids", "overdue", b"overdue", "reason", b"reason", "rule", b"rule", "step_code", b"step_code", "today", b"today"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NextBestAction: _TypeAlias = NextBestAction  # noqa: Y015
+
+@_typing.final
+class EscalateCase(_message.Message):
+    """Command with a reply: a collector hands a customer's case to a partner (call centre, legal partner, debt buyer).
+    The same items to the same kind again answers the open case, with replayed set, and publishes nothing.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    PARTNER_KIND_FIELD_NUMBER: _builtins.int
+    PARTNER_ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    partner_kind: Global___PartnerKind.ValueType
+    partner_id: _builtins.str
+    """Which partner ("" leaves the choice to the partner API's routing)."""
+    note: _builtins.str
+    user: _builtins.str
+    correlation_id: _builtins.str
+    task_id: _builtins.str
+    """The scenario step's task that asked for it ("" for a collector's own decision)."""
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Empty: every overdue item of the customer."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        partner_kind: Global___PartnerKind.ValueType = ...,
+        partner_id: _builtins.str = ...,
+        note: _builtins.str = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+        task_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "customer_id", b"customer_id", "item_ids", b"item_ids", "note", b"note", "partner_id", b"partner_id", "partner_kind", b"partner_kind", "task_id", b"task_id", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscalateCase: _TypeAlias = EscalateCase  # noqa: Y015
+
+@_typing.final
+class EscalatedItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    OPEN_AMOUNT_FIELD_NUMBER: _builtins.int
+    DAYS_OVERDUE_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    number: _builtins.str
+    days_overdue: _builtins.int
+    @_builtins.property
+    def due_date(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def open_amount(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        number: _builtins.str = ...,
+        due_date: _common_pb2.Date | None = ...,
+        open_amount: _common_pb2.Money | None = ...,
+        days_overdue: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_date", b"due_date", "open_amount", b"open_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days_overdue", b"days_overdue", "due_date", b"due_date", "item_id", b"item_id", "number", b"number", "open_amount", b"open_amount"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscalatedItem: _TypeAlias = EscalatedItem  # noqa: Y015
+
+@_typing.final
+class CaseEscalated(_message.Message):
+    """Durable: a case handed to a partner; the gateway's partner API serves it. Also the reply to EscalateCase."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
+    PARTNER_KIND_FIELD_NUMBER: _builtins.int
+    PARTNER_ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    ESCALATED_BY_FIELD_NUMBER: _builtins.int
+    ESCALATED_ON_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    ITEM_STATUS_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    customer_id: _builtins.str
+    entity: _builtins.str
+    account_number: _builtins.str
+    customer_name: _builtins.str
+    partner_kind: Global___PartnerKind.ValueType
+    partner_id: _builtins.str
+    note: _builtins.str
+    escalated_by: _builtins.str
+    task_id: _builtins.str
+    item_status: _builtins.str
+    """The item status the items were put in, which takes them out of the scenario."""
+    replayed: _builtins.bool
+    """Reply only: the case was already open (a retried request); nothing was published again."""
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___EscalatedItem]: ...
+    @_builtins.property
+    def totals(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Money]:
+        """Open total of the items per currency."""
+
+    @_builtins.property
+    def escalated_on(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        case_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        entity: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        items: _abc.Iterable[Global___EscalatedItem] | None = ...,
+        totals: _abc.Iterable[_common_pb2.Money] | None = ...,
+        partner_kind: Global___PartnerKind.ValueType = ...,
+        partner_id: _builtins.str = ...,
+        note: _builtins.str = ...,
+        escalated_by: _builtins.str = ...,
+        escalated_on: _common_pb2.Date | None = ...,
+        task_id: _builtins.str = ...,
+        item_status: _builtins.str = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["escalated_on", b"escalated_on", "meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "case_id", b"case_id", "customer_id", b"customer_id", "customer_name", b"customer_name", "entity", b"entity", "escalated_by", b"escalated_by", "escalated_on", b"escalated_on", "item_status", b"item_status", "items", b"items", "meta", b"meta", "note", b"note", "partner_id", b"partner_id", "partner_kind", b"partner_kind", "replayed", b"replayed", "task_id", b"task_id", "totals", b"totals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseEscalated: _TypeAlias = CaseEscalated  # noqa: Y015
+
+@_typing.final
+class WithdrawEscalation(_message.Message):
+    """Command with a reply: the case comes back from the partner and its items back to the scenario."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    reason: _builtins.str
+    user: _builtins.str
+    correlation_id: _builtins.str
+    customer_id: _builtins.str
+    """When set, the case must be this customer's (a caller addressing it through the customer)."""
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "correlation_id", b"correlation_id", "customer_id", b"customer_id", "reason", b"reason", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawEscalation: _TypeAlias = WithdrawEscalation  # noqa: Y015
+
+@_typing.final
+class CaseWithdrawn(_message.Message):
+    """Durable: a case taken back from its partner. Also the reply to WithdrawEscalation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    PARTNER_KIND_FIELD_NUMBER: _builtins.int
+    PARTNER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_BY_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_ON_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    customer_id: _builtins.str
+    entity: _builtins.str
+    account_number: _builtins.str
+    partner_kind: Global___PartnerKind.ValueType
+    partner_id: _builtins.str
+    reason: _builtins.str
+    withdrawn_by: _builtins.str
+    replayed: _builtins.bool
+    """Reply only: the case had already been withdrawn; nothing was published again."""
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def withdrawn_on(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        case_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        entity: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+        partner_kind: Global___PartnerKind.ValueType = ...,
+        partner_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        reason: _builtins.str = ...,
+        withdrawn_by: _builtins.str = ...,
+        withdrawn_on: _common_pb2.Date | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "withdrawn_on", b"withdrawn_on"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "case_id", b"case_id", "customer_id", b"customer_id", "entity", b"entity", "item_ids", b"item_ids", "meta", b"meta", "partner_id", b"partner_id", "partner_kind", b"partner_kind", "reason", b"reason", "replayed", b"replayed", "withdrawn_by", b"withdrawn_by", "withdrawn_on", b"withdrawn_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseWithdrawn: _TypeAlias = CaseWithdrawn  # noqa: Y015

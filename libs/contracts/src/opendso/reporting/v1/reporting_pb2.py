@@ -22,22 +22,29 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from opendso.common.v1 import common_pb2 as opendso_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$opendso/reporting/v1/reporting.proto\x12\x14opendso.reporting.v1\x1a\x1eopendso/common/v1/common.proto\"B\n\x08GetAging\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12&\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x17.opendso.common.v1.Date\"V\n\x0c\x42ucketAmount\x12\r\n\x05label\x18\x01 \x01(\t\x12(\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\"\xc3\x01\n\rCurrencyAging\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x33\n\x07\x62uckets\x18\x02 \x03(\x0b\x32\".opendso.reporting.v1.BucketAmount\x12\'\n\x05total\x18\x03 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12)\n\x07overdue\x18\x04 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\x17\n\x0fpercent_overdue\x18\x05 \x01(\t\"~\n\x0b\x41gingReport\x12&\n\x05\x61s_of\x18\x01 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x0e\n\x06\x65ntity\x18\x02 \x01(\t\x12\x37\n\ncurrencies\x18\x03 \x03(\x0b\x32#.opendso.reporting.v1.CurrencyAgingb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$opendso/reporting/v1/reporting.proto\x12\x14opendso.reporting.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eopendso/common/v1/common.proto\"B\n\x08GetAging\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12&\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x17.opendso.common.v1.Date\"V\n\x0c\x42ucketAmount\x12\r\n\x05label\x18\x01 \x01(\t\x12(\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\"\xc3\x01\n\rCurrencyAging\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x33\n\x07\x62uckets\x18\x02 \x03(\x0b\x32\".opendso.reporting.v1.BucketAmount\x12\'\n\x05total\x18\x03 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12)\n\x07overdue\x18\x04 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\x17\n\x0fpercent_overdue\x18\x05 \x01(\t\"~\n\x0b\x41gingReport\x12&\n\x05\x61s_of\x18\x01 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x0e\n\x06\x65ntity\x18\x02 \x01(\t\x12\x37\n\ncurrencies\x18\x03 \x03(\x0b\x32#.opendso.reporting.v1.CurrencyAging\"\xd1\x01\n\x0bGetTimeline\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0f\n\x07item_id\x18\x02 \x01(\t\x12\r\n\x05kinds\x18\x03 \x03(\t\x12\x31\n\roccurred_from\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0foccurred_before\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"\xe2\x01\n\rTimelineEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08item_ids\x18\x03 \x03(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\x12\x12\n\nactor_type\x18\x07 \x01(\t\x12\x0f\n\x07summary\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65tail_json\x18\t \x01(\t\x12\x10\n\x08\x65vent_id\x18\n \x01(\t\"Y\n\x08Timeline\x12\x34\n\x07\x65ntries\x18\x01 \x03(\x0b\x32#.opendso.reporting.v1.TimelineEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'opendso.reporting.v1.reporting_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETAGING']._serialized_start=94
-  _globals['_GETAGING']._serialized_end=160
-  _globals['_BUCKETAMOUNT']._serialized_start=162
-  _globals['_BUCKETAMOUNT']._serialized_end=248
-  _globals['_CURRENCYAGING']._serialized_start=251
-  _globals['_CURRENCYAGING']._serialized_end=446
-  _globals['_AGINGREPORT']._serialized_start=448
-  _globals['_AGINGREPORT']._serialized_end=574
+  _globals['_GETAGING']._serialized_start=127
+  _globals['_GETAGING']._serialized_end=193
+  _globals['_BUCKETAMOUNT']._serialized_start=195
+  _globals['_BUCKETAMOUNT']._serialized_end=281
+  _globals['_CURRENCYAGING']._serialized_start=284
+  _globals['_CURRENCYAGING']._serialized_end=479
+  _globals['_AGINGREPORT']._serialized_start=481
+  _globals['_AGINGREPORT']._serialized_end=607
+  _globals['_GETTIMELINE']._serialized_start=610
+  _globals['_GETTIMELINE']._serialized_end=819
+  _globals['_TIMELINEENTRY']._serialized_start=822
+  _globals['_TIMELINEENTRY']._serialized_end=1048
+  _globals['_TIMELINE']._serialized_start=1050
+  _globals['_TIMELINE']._serialized_end=1139
 # @@protoc_insertion_point(module_scope)

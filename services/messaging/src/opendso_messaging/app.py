@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import socket
 from pathlib import Path
 
 from opendso.messaging.v1 import messaging_pb2 as msg
@@ -11,30 +13,77 @@ from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 
 from opendso_messaging import handlers
-from opendso_messaging.local_outbox import LocalOutbox, OutgoingEmail
+from opendso_messaging.dispatch import Dispatcher, DispatchSettings, Providers, dispatch_loop
+from opendso_messaging.local_outbox import LocalOutbox
+from opendso_messaging.providers import EmailSender
+from opendso_messaging.providers.email_ses import SesEmailSender, SesSettings
+from opendso_messaging.providers.email_smtp import SmtpEmailSender, SmtpSettings
+from opendso_messaging.providers.local import LocalEmailSender
+from opendso_messaging.providers.twilio_channels import Channel as TextChannel
+from opendso_messaging.providers.twilio_channels import LocalTextOutbox, TextSender, TwilioChannels, TwilioSettings
 from opendso_messaging.settings import Settings
-from opendso_messaging.store import INBOX, OUTBOX, UnitOfWork
+from opendso_messaging.store import INBOX, OUTBOX, MessageRecord, UnitOfWork
 
 NAME = "messaging"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-class LocalEmailProvider:
-    """E-mail in local mode: .eml files in the outbox folder."""
+def email_sender(settings: Settings) -> EmailSender:
+    if settings.email_provider == "smtp":
+        return SmtpEmailSender(
+            SmtpSettings(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                security=settings.smtp_security,
+                username=settings.smtp_username,
+                password=settings.smtp_password.get_secret_value(),
+            )
+        )
+    if settings.email_provider == "ses":
+        return SesEmailSender(
+            SesSettings(
+                region=settings.ses_region,
+                configuration_set=settings.ses_configuration_set,
+                endpoint_url=settings.ses_endpoint_url or None,
+            )
+        )
+    return LocalEmailSender(LocalOutbox(settings.outbox_dir))
 
-    name = "local"
 
-    def __init__(self, folder: Path) -> None:
-        self._outbox = LocalOutbox(folder)
+def text_sender(settings: Settings) -> TextSender:
+    if settings.text_provider == "twilio":
+        return TwilioChannels(
+            TwilioSettings(
+                account_sid=settings.twilio_account_sid,
+                auth_token=settings.twilio_auth_token.get_secret_value(),
+                sms_from=settings.twilio_sms_from,
+                whatsapp_from=settings.twilio_whatsapp_from,
+                voice_from=settings.twilio_voice_from,
+                status_callback_url=settings.twilio_status_callback_url,
+                api_base_url=settings.twilio_api_base_url,
+            )
+        )
+    return LocalTextOutbox(settings.outbox_dir / "text", sender=settings.company_name)
 
-    def deliver(self, email: OutgoingEmail) -> object:
-        return self._outbox.deliver(email).name
+
+def reconciler(email: EmailSender, text: TextSender) -> Providers:
+    """The providers, and how to tell after a crash whether an interrupted send went out."""
+
+    async def went_out(record: MessageRecord) -> bool | None:
+        if record.channel == "email" and isinstance(email, LocalEmailSender):
+            return email.outbox.path_for(record.message_id).exists()
+        if record.channel in handlers.TEXT_CHANNELS and isinstance(text, LocalTextOutbox):
+            return text.path_for(TextChannel(record.channel), record.message_key).exists()
+        # SMTP and SES cannot be asked; Twilio could list the messages sent to the number (find_sent_text)
+        # but a reminder's text is not unique enough to tell ours apart safely.
+        return None
+
+    return Providers(email=email, text=text, reconcile=went_out)
 
 
-def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
+def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatcher]:
     runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime.from_settings(NAME, settings, OUTBOX, INBOX, UnitOfWork)
     deps = handlers.Deps(
-        email=LocalEmailProvider(settings.outbox_dir),
         sender=settings.sender,
         company_name=settings.company_name,
         collector_name=settings.collector_name,
@@ -48,10 +97,26 @@ def create_app(settings: Settings) -> ServiceRuntime[UnitOfWork]:
             return await handlers.list_outbox(query, uow)
 
     runtime.on_query(msg.ListOutbox, outbox)
-    return runtime
+    rates = {"email": settings.email_rate_per_second}
+    rates.update(dict.fromkeys(handlers.TEXT_CHANNELS, settings.text_rate_per_second))
+    dispatcher = Dispatcher(
+        runtime.uow,
+        reconciler(email_sender(settings), text_sender(settings)),
+        DispatchSettings(
+            sender=settings.sender,
+            batch_size=settings.dispatch_batch_size,
+            concurrency=settings.dispatch_concurrency,
+            max_attempts=settings.dispatch_max_attempts,
+            retry_base_seconds=settings.dispatch_retry_base_seconds,
+            lease_seconds=settings.dispatch_lease_seconds,
+            rate_per_second={channel: rate for channel, rate in rates.items() if rate > 0},
+        ),
+        instance=f"{socket.gethostname()}:{os.getpid()}",
+    )
+    return runtime, dispatcher
 
 
 def main() -> None:
     settings = Settings()
-    runtime = create_app(settings)
-    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime))
+    runtime, dispatcher = create_app(settings)
+    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime, lambda _: dispatch_loop(dispatcher)))

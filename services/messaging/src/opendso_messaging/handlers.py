@@ -1,41 +1,39 @@
-"""Bus handlers: a SendMessage command is rendered from its template and
-delivered once; a MessageSent (or MessageFailed) event says what happened."""
+"""Bus handlers: a SendMessage command is rendered from its template and queued
+once per message key; the dispatcher (dispatch.py) hands it to its provider and
+a MessageSent (or MessageFailed) event says what happened."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_bus import InvalidRequest
 from opendso_contracts.convert import date_from_proto, money_from_proto
-from opendso_telemetry import trace_id_hex
+from opendso_telemetry import inject_headers
 
 from opendso_messaging.domain.builtin_templates import find_template
 from opendso_messaging.domain.templates import ItemLine, MessageContext, TemplateError, render
-from opendso_messaging.local_outbox import OutgoingEmail
 from opendso_messaging.store import MessageRecord, UnitOfWork
 
 _MESSAGE_NAMESPACE = uuid.UUID("2b7c1d9e-41a0-4c55-8d0e-7f3e9a6b5c11")
-
-
-class EmailProvider(Protocol):
-    name: str
-
-    def deliver(self, email: OutgoingEmail) -> object: ...
+TEXT_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
+CHANNELS = frozenset({"email"}) | TEXT_CHANNELS
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 @dataclass(frozen=True)
 class Deps:
-    email: EmailProvider
     sender: str
     company_name: str
     collector_name: str
     collector_email: str
     portal_base_url: str
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
 
 def message_id_for(message_key: str) -> str:
@@ -45,10 +43,47 @@ def message_id_for(message_key: str) -> str:
 
 
 async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) -> None:
+    """Render the message and queue it, once per message key; the dispatcher hands it to its provider.
+
+    A message that cannot be sent as asked (no address, unknown template) is recorded as failed and
+    ``MessageFailed`` tells the collection engine, so nothing waits for it in silence.
+    """
     if await uow.messages.already_sent(command.message_key):
         return
+    now = deps.now()
+    message_id = message_id_for(command.message_key)
+    record = MessageRecord(
+        message_key=command.message_key,
+        message_id=message_id,
+        customer_id=command.customer_id,
+        task_id=command.task_id,
+        channel=command.channel,
+        recipient=command.recipient,
+        subject="",
+        text="",
+        provider="",
+        provider_ref="",
+        sent_at=None,
+        entity=command.entity,
+        language=command.language or "en",
+        traceparent=inject_headers({}).get("traceparent", ""),
+        created_at=now,
+        updated_at=now,
+    )
     failure = _refusal(command)
-    if failure:
+    rendered = None
+    if not failure:
+        try:
+            template = find_template(command.template_code, command.language or "en")
+        except KeyError as exc:
+            failure = f"unknown template: {exc}"
+        else:
+            try:
+                rendered = render(template, _context(command, deps))
+            except TemplateError as exc:
+                raise InvalidRequest(str(exc)) from exc
+    if rendered is None:
+        await uow.messages.add(replace(record, state="failed", last_error=failure))
         await uow.publish(
             msg.MessageFailed(
                 meta=uow.meta(entity=command.entity),
@@ -60,22 +95,20 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
             )
         )
         return
-    try:
-        template = find_template(command.template_code, command.language or "en")
-    except KeyError as exc:
-        await uow.publish(
-            msg.MessageFailed(
-                meta=uow.meta(entity=command.entity),
-                message_key=command.message_key,
-                customer_id=command.customer_id,
-                task_id=command.task_id,
-                channel=command.channel,
-                reason=f"unknown template: {exc}",
-            )
+    await uow.messages.add(
+        replace(
+            record,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            state="queued",
+            next_attempt_at=now,
         )
-        return
-    today = date_from_proto(command.today)
-    ctx = MessageContext(
+    )
+
+
+def _context(command: msg.SendMessage, deps: Deps) -> MessageContext:
+    return MessageContext(
         customer_name=command.customer_name,
         account_number=command.account_number,
         contact_name=command.contact_name or command.customer_name,
@@ -84,7 +117,7 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
         collector_name=deps.collector_name,
         collector_email=deps.collector_email,
         portal_link=f"{deps.portal_base_url}/{command.customer_id}",
-        today=today,
+        today=date_from_proto(command.today),
         items=tuple(
             ItemLine(
                 number=i.number,
@@ -98,61 +131,17 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
         late_penalty=tuple(money_from_proto(m) for m in command.late_penalty),
         recovery_cost=tuple(money_from_proto(m) for m in command.recovery_cost),
     )
-    try:
-        rendered = render(template, ctx)
-    except TemplateError as exc:
-        raise InvalidRequest(str(exc)) from exc
-    message_id = message_id_for(command.message_key)
-    ref = deps.email.deliver(
-        OutgoingEmail(
-            message_id=message_id,
-            sender=deps.sender,
-            to=(command.recipient,),
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            headers=(("X-OpenDSO-Trace-Id", trace_id_hex()), ("X-OpenDSO-Message-Key", command.message_key)),
-        )
-    )
-    now = dt.datetime.now(dt.UTC)
-    await uow.messages.add(
-        MessageRecord(
-            message_key=command.message_key,
-            message_id=message_id,
-            customer_id=command.customer_id,
-            task_id=command.task_id,
-            channel=command.channel,
-            recipient=command.recipient,
-            subject=rendered.subject,
-            text=rendered.text,
-            provider=deps.email.name,
-            provider_ref=str(ref),
-            sent_at=now,
-        )
-    )
-    await uow.publish(
-        msg.MessageSent(
-            meta=uow.meta(entity=command.entity),
-            message_id=message_id,
-            message_key=command.message_key,
-            customer_id=command.customer_id,
-            task_id=command.task_id,
-            channel=command.channel,
-            recipient=command.recipient,
-            subject=rendered.subject,
-            provider=deps.email.name,
-            provider_ref=str(ref),
-        )
-    )
 
 
 def _refusal(command: msg.SendMessage) -> str:
-    if command.channel != "email":
-        return f"channel {command.channel!r} has no provider yet"
-    if not command.recipient or "@" not in command.recipient:
-        return f"no valid e-mail address for {command.customer_id} (got {command.recipient!r})"
     if not command.message_key:
         return "command has no message_key"
+    if command.channel not in CHANNELS:
+        return f"channel {command.channel!r} has no provider (known: {', '.join(sorted(CHANNELS))})"
+    if command.channel == "email" and (not command.recipient or "@" not in command.recipient):
+        return f"no valid e-mail address for {command.customer_id} (got {command.recipient!r})"
+    if command.channel in TEXT_CHANNELS and not _E164.fullmatch(command.recipient):
+        return f"no phone number in international form for {command.customer_id} (got {command.recipient!r})"
     return ""
 
 
@@ -162,7 +151,7 @@ async def list_outbox(query: msg.ListOutbox, uow: UnitOfWork) -> msg.OutboxListi
     listing = msg.OutboxListing()
     for record in await uow.messages.latest(query.limit or 50, query.customer_id):
         ts = Timestamp()
-        ts.FromDatetime(record.sent_at)
+        ts.FromDatetime(record.sent_at or record.created_at or dt.datetime.now(dt.UTC))
         listing.entries.append(
             msg.OutboxEntry(
                 message_id=record.message_id,

@@ -108,12 +108,20 @@ class LocalOutbox:
         A reader never sees a half-written file: the message is written to a
         temporary file in the same folder, then linked into place.
         """
-        path = self.path_for(email.message_id)
+        return self.deliver_message(email.message_id, lambda sent_at: _build(email, sent_at).as_bytes())
+
+    def deliver_message(self, message_id: str, render: Callable[[datetime], bytes]) -> Path:
+        """Write the message ``render(sent_at)`` builds as the file of ``message_id``, like :meth:`deliver`.
+
+        For messages built elsewhere (the providers' MIME builder): ``render``
+        is called only when the id was not delivered yet, with the delivery time.
+        """
+        path = self.path_for(message_id)
         if path.exists():
             return path
         self.folder.mkdir(parents=True, exist_ok=True)
         sent_at = self._clock()
-        data = _build(email, sent_at).as_bytes()
+        data = render(sent_at)
         descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".delivering-", suffix=".tmp")
         try:
             with os.fdopen(descriptor, "wb") as file:

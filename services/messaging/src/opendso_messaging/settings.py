@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from opendso_bus import ServiceSettings
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 
@@ -10,10 +12,57 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OPENDSO_MESSAGING_")
 
     database_url: str = "sqlite+aiosqlite:///var/messaging.db"
-    # Local mode: what would be sent is written here as .eml files a person can open.
+    # Local mode: what would be sent is written here as .eml files (and text/ for SMS) a person can open.
     outbox_dir: Path = Path("var/outbox")
     sender: str = "OpenDSO Collections <collections@opendso.local>"
     company_name: str = "OpenDSO Demo Ltd"
     collector_name: str = "Accounts Receivable"
     collector_email: str = "ar@opendso.local"
     portal_base_url: str = "http://127.0.0.1:8000/portal"
+
+    # E-mail: "local" (the outbox folder), "smtp" or "ses".
+    email_provider: Literal["local", "smtp", "ses"] = "local"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    ses_region: str = ""
+    ses_endpoint_url: str = ""
+    ses_configuration_set: str = ""
+
+    # SMS, WhatsApp and voice: "local" (the outbox folder) or "twilio".
+    text_provider: Literal["local", "twilio"] = "local"
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_sms_from: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_voice_from: str = ""
+    twilio_status_callback_url: str = ""
+    twilio_api_base_url: str = ""
+
+    # The dispatcher: batch per pass, sends in flight, retries with exponential delays, and the lease after
+    # which a send that never finished is settled.
+    dispatch_batch_size: int = Field(default=200, gt=0, le=5000)
+    dispatch_concurrency: int = Field(default=16, gt=0, le=256)
+    dispatch_max_attempts: int = Field(default=8, gt=0)
+    dispatch_retry_base_seconds: float = Field(default=30.0, gt=0)
+    dispatch_lease_seconds: float = Field(default=300.0, gt=0)
+    # Provider rate limits, messages per second (0: none).
+    email_rate_per_second: float = Field(default=0.0, ge=0)
+    text_rate_per_second: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _provider_settings_are_complete(self) -> Settings:
+        if self.email_provider == "smtp" and not self.smtp_host:
+            raise ValueError("email_provider=smtp needs OPENDSO_MESSAGING_SMTP_HOST")
+        if self.email_provider == "ses" and not self.ses_region:
+            raise ValueError("email_provider=ses needs OPENDSO_MESSAGING_SES_REGION")
+        if self.text_provider == "twilio" and not (
+            self.twilio_account_sid and self.twilio_auth_token.get_secret_value()
+        ):
+            raise ValueError(
+                "text_provider=twilio needs OPENDSO_MESSAGING_TWILIO_ACCOUNT_SID and "
+                "OPENDSO_MESSAGING_TWILIO_AUTH_TOKEN"
+            )
+        return self

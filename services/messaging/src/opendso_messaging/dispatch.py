@@ -1,0 +1,286 @@
+"""The dispatcher: hands queued messages to their providers, never twice.
+
+Each pass claims a batch of queued messages (they become ``sending``) and
+commits that claim *before* any provider is called: the intent is on record.
+The messages are then sent concurrently, and the outcomes recorded in one
+transaction with their events:
+
+- accepted: ``sent`` and ``MessageSent``;
+- refused for now (a retryable provider error): back to ``queued`` with an
+  exponential delay, until ``max_attempts`` makes it ``failed``;
+- refused for good: ``failed`` and ``MessageFailed``, so the collection
+  engine puts the action back on a collector's agenda.
+
+A message left ``sending`` longer than the lease was being sent when its
+instance stopped. Where the provider can say whether it went out (the local
+outbox finds its file; Twilio lists what was sent), that answer is recorded.
+Where it cannot (SMTP, SES), the message is *not* sent again, since the
+debtor may have it already: it becomes ``failed`` with that reason, visible
+to a collector who can check the provider's log and resend by hand.
+
+Instances share the work through the database: a claim only takes rows that
+are still queued, so two dispatchers never hold the same message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from opendso.messaging.v1 import messaging_pb2 as msg
+from opendso_telemetry import extract_context, tracer
+
+from opendso_messaging.handlers import TEXT_CHANNELS
+from opendso_messaging.providers import Delivery, EmailSender, OutboundEmail, ProviderError
+from opendso_messaging.providers.twilio_channels import Channel as TextChannel
+from opendso_messaging.providers.twilio_channels import OutboundCall, OutboundText, TextSender
+from opendso_messaging.store import MessageRecord, UnitOfWork
+
+log = logging.getLogger(__name__)
+_tracer = tracer("opendso.messaging")
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    sender: str
+    batch_size: int = 200
+    # Sends in flight at once per instance: providers answer in tens of milliseconds, so waiting on one
+    # at a time would cap an instance far below what the providers take.
+    concurrency: int = 16
+    max_attempts: int = 8
+    retry_base_seconds: float = 30.0
+    retry_max_seconds: float = 3600.0
+    lease_seconds: float = 300.0
+    # At most this many messages per second per channel (provider rate limits); None: no limit.
+    rate_per_second: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Providers:
+    email: EmailSender
+    # SMS, WhatsApp and voice calls: Twilio, or the local text outbox.
+    text: TextSender | None = None
+    # How to find out, after a crash, whether an interrupted send went out; None: it cannot be known.
+    reconcile: Callable[[MessageRecord], Awaitable[bool | None]] | None = None
+
+
+class _Pace:
+    """Spaces sends on one channel to at most ``rate`` per second (a provider's rate limit)."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            delay = self._next - now
+            self._next = max(now, self._next) + self._interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        providers: Providers,
+        settings: DispatchSettings,
+        instance: str,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._uow = uow_factory
+        self._providers = providers
+        self._settings = settings
+        self._instance = instance
+        self._now = now
+        self._paces = {channel: _Pace(rate) for channel, rate in settings.rate_per_second.items()}
+
+    async def run_once(self) -> int:
+        """Claim and send one batch; answers how many messages were worked on."""
+        claim = f"{self._instance}:{uuid.uuid4().hex[:12]}"
+        async with self._uow() as uow:
+            batch = await uow.messages.claim(claim, self._now(), self._settings.batch_size)
+            await uow.commit()
+        if not batch:
+            return 0
+        gate = asyncio.Semaphore(self._settings.concurrency)
+
+        async def send(record: MessageRecord) -> Delivery | ProviderError:
+            async with gate:
+                return await self._send(record)
+
+        outcomes = await asyncio.gather(*(send(r) for r in batch))
+        async with self._uow() as uow:
+            for record, outcome in zip(batch, outcomes, strict=True):
+                await self._record(uow, record, outcome)
+            await uow.commit()
+        return len(batch)
+
+    async def _send(self, record: MessageRecord) -> Delivery | ProviderError:
+        pace = self._paces.get(record.channel)
+        if pace is not None:
+            await pace.wait()
+        context = extract_context({"traceparent": record.traceparent} if record.traceparent else {})
+        with _tracer.start_as_current_span("send message", context=context) as span:
+            span.set_attribute("opendso.message_key", record.message_key)
+            span.set_attribute("opendso.channel", record.channel)
+            try:
+                if record.channel in TEXT_CHANNELS:
+                    text = self._providers.text
+                    if text is None:
+                        return ProviderError("none", "no SMS/WhatsApp/voice provider is configured", retryable=False)
+                    if record.channel == "voice":
+                        return await text.place_call(
+                            OutboundCall(
+                                message_key=record.message_key,
+                                to=record.recipient,
+                                language=record.language,
+                                say=record.text,
+                            )
+                        )
+                    return await text.send_text(
+                        OutboundText(
+                            message_key=record.message_key,
+                            channel=TextChannel(record.channel),
+                            to=record.recipient,
+                            body=record.text,
+                        )
+                    )
+                return await self._providers.email.send(self._email(record))
+            except ProviderError as exc:
+                return exc
+            except ValueError as exc:
+                # The message itself is malformed (an address the builder refuses): sending again cannot help.
+                return ProviderError(self._providers.email.name, str(exc), retryable=False, code="invalid")
+
+    def _email(self, record: MessageRecord) -> OutboundEmail:
+        trace_id = record.traceparent.split("-")[1] if record.traceparent.count("-") == 3 else ""
+        return OutboundEmail(
+            message_id=record.message_id,
+            sender=self._settings.sender,
+            to=(record.recipient,),
+            subject=record.subject,
+            text=record.text,
+            html=record.html,
+            message_key=record.message_key,
+            trace_id=trace_id,
+        )
+
+    async def _record(self, uow: UnitOfWork, record: MessageRecord, outcome: Delivery | ProviderError) -> None:
+        now = self._now()
+        context = extract_context({"traceparent": record.traceparent} if record.traceparent else {})
+        with _tracer.start_as_current_span("record send", context=context):
+            if isinstance(outcome, Delivery):
+                moved = await uow.messages.set_state(
+                    record.message_key,
+                    "sent",
+                    expect="sending",
+                    provider=outcome.provider,
+                    provider_ref=outcome.ref,
+                    sent_at=outcome.accepted_at,
+                    updated_at=now,
+                    last_error="",
+                )
+                if moved:
+                    await uow.publish(_sent(uow, record, outcome))
+                return
+            attempts_left = record.attempts < self._settings.max_attempts
+            if outcome.retryable and attempts_left:
+                delay = min(
+                    self._settings.retry_base_seconds * 2 ** (record.attempts - 1), self._settings.retry_max_seconds
+                )
+                log.warning("message %s not accepted (%s); retry in %.0fs", record.message_key, outcome, delay)
+                await uow.messages.set_state(
+                    record.message_key,
+                    "queued",
+                    expect="sending",
+                    next_attempt_at=now + dt.timedelta(seconds=delay),
+                    last_error=str(outcome),
+                    updated_at=now,
+                )
+                return
+            reason = str(outcome) if not outcome.retryable else f"gave up after {record.attempts} attempts: {outcome}"
+            await self._fail(uow, record, reason, now)
+
+    async def _fail(self, uow: UnitOfWork, record: MessageRecord, reason: str, now: dt.datetime) -> None:
+        if await uow.messages.set_state(
+            record.message_key, "failed", expect="sending", last_error=reason, updated_at=now
+        ):
+            await uow.publish(
+                msg.MessageFailed(
+                    meta=uow.meta(entity=record.entity),
+                    message_key=record.message_key,
+                    customer_id=record.customer_id,
+                    task_id=record.task_id,
+                    channel=record.channel,
+                    reason=reason,
+                )
+            )
+
+    async def reconcile(self) -> int:
+        """Settle the messages whose send was interrupted (their instance stopped mid-call)."""
+        before = self._now() - dt.timedelta(seconds=self._settings.lease_seconds)
+        async with self._uow() as uow:
+            stuck = await uow.messages.abandoned(before, self._settings.batch_size)
+        for record in stuck:
+            went_out = await self._providers.reconcile(record) if self._providers.reconcile is not None else None
+            async with self._uow() as uow:
+                now = self._now()
+                if went_out is True:
+                    if await uow.messages.set_state(
+                        record.message_key, "sent", expect="sending", sent_at=now, updated_at=now
+                    ):
+                        await uow.publish(_sent(uow, record, Delivery(provider="reconciled", ref="", accepted_at=now)))
+                elif went_out is False:
+                    # Known not to have gone out: it may be sent now without risk of a duplicate.
+                    await uow.messages.set_state(
+                        record.message_key, "queued", expect="sending", next_attempt_at=now, updated_at=now
+                    )
+                else:
+                    await self._fail(
+                        uow,
+                        record,
+                        "the service stopped while handing this message to its provider and the provider cannot "
+                        "say whether it went out: not sent again, so the debtor never gets it twice; check the "
+                        "provider's log and send it again by hand if it did not",
+                        now,
+                    )
+                await uow.commit()
+        return len(stuck)
+
+
+def _sent(uow: UnitOfWork, record: MessageRecord, delivery: Delivery) -> msg.MessageSent:
+    return msg.MessageSent(
+        meta=uow.meta(entity=record.entity),
+        message_id=record.message_id,
+        message_key=record.message_key,
+        customer_id=record.customer_id,
+        task_id=record.task_id,
+        channel=record.channel,
+        recipient=record.recipient,
+        subject=record.subject,
+        provider=delivery.provider,
+        provider_ref=delivery.ref,
+    )
+
+
+async def dispatch_loop(dispatcher: Dispatcher, idle_seconds: float = 0.2) -> None:
+    """Send while there is work; poll gently when there is none; settle interrupted sends now and then."""
+    passes = 0
+    while True:
+        try:
+            if passes % 50 == 0:
+                await dispatcher.reconcile()
+            passes += 1
+            if await dispatcher.run_once() == 0:
+                await asyncio.sleep(idle_seconds)
+        except Exception:
+            log.exception("dispatching messages failed; retrying")
+            await asyncio.sleep(idle_seconds * 5)

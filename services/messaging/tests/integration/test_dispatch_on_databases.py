@@ -1,0 +1,281 @@
+"""Messages queued by the command handler and sent by the dispatcher, over the real store on SQLite and
+PostgreSQL: once each, whatever crashes, redeliveries and racing instances do."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email
+import email.policy
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from opendso.common.v1.common_pb2 import Money
+from opendso.messaging.v1 import messaging_pb2 as msg
+from opendso_bus.outbox import Outbox
+from opendso_contracts.convert import date_to_proto
+from opendso_contracts.registry import subject_for
+from opendso_db import create_engine, ensure_database, session_factory, upgrade
+from opendso_messaging import handlers
+from opendso_messaging.app import MIGRATIONS, reconciler
+from opendso_messaging.dispatch import Dispatcher, DispatchSettings, Providers
+from opendso_messaging.local_outbox import LocalOutbox
+from opendso_messaging.providers import Delivery, OutboundEmail, ProviderError
+from opendso_messaging.providers.local import LocalEmailSender
+from opendso_messaging.providers.twilio_channels import LocalTextOutbox
+from opendso_messaging.store import OUTBOX, UnitOfWork
+from sqlalchemy import select
+
+from conftest import MakeDatabase
+
+pytestmark = pytest.mark.integration
+NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+DEPS = handlers.Deps(
+    sender="Acme <credit@acme.example>",
+    company_name="Acme",
+    collector_name="Claire",
+    collector_email="claire@acme.example",
+    portal_base_url="https://portal.acme.example",
+    now=lambda: NOW,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+async def new_uow(make_database: MakeDatabase) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    url = await make_database("messaging")
+    await ensure_database(url)
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    yield lambda: UnitOfWork(sessions, Outbox(OUTBOX), "messaging")
+    await engine.dispose()
+
+
+def command(key: str, recipient: str = "ap@dupont.example", channel: str = "email") -> msg.SendMessage:
+    return msg.SendMessage(
+        message_key=key,
+        customer_id="FR01/C1",
+        entity="FR01",
+        account_number="C1",
+        customer_name="Dupont SARL",
+        contact_name="Marie",
+        recipient=recipient,
+        language="fr",
+        channel=channel,
+        template_code="first_reminder",
+        items=[
+            msg.MessageItem(
+                item_id="FR01/invoice/F1",
+                number="F1",
+                issue_date=date_to_proto(dt.date(2026, 10, 1)),
+                due_date=date_to_proto(dt.date(2026, 10, 31)),
+                open_amount=Money(amount="120.00", currency="EUR"),
+                days_overdue=25,
+            )
+        ],
+        today=date_to_proto(NOW.date()),
+        task_id=f"task-{key}",
+    )
+
+
+async def queue(new_uow: Callable[[], UnitOfWork], *commands: msg.SendMessage) -> None:
+    for c in commands:
+        async with new_uow() as uow:
+            await handlers.send_message(c, uow, DEPS)
+            await uow.commit()
+
+
+async def states(new_uow: Callable[[], UnitOfWork]) -> dict[str, str]:
+    from opendso_messaging.store import messages
+
+    async with new_uow() as uow:
+        rows = await uow.session.execute(select(messages.c.message_key, messages.c.state))
+        return {key: state for key, state in rows}
+
+
+async def events(new_uow: Callable[[], UnitOfWork], kind: type) -> list[str]:
+    async with new_uow() as uow:
+        rows = await uow.session.execute(select(OUTBOX.c.subject))
+        return [s for s in rows.scalars() if s == subject_for(kind)]
+
+
+def dispatcher(
+    new_uow: Callable[[], UnitOfWork], providers: Providers, clock: Clock, instance: str = "a", **settings: object
+) -> Dispatcher:
+    return Dispatcher(
+        new_uow,
+        providers,
+        DispatchSettings(sender=DEPS.sender, **settings),  # type: ignore[arg-type]
+        instance=instance,
+        now=clock,
+    )
+
+
+class Flaky:
+    """An e-mail provider that refuses for now ``failures`` times, then accepts; counts what it accepted."""
+
+    name = "flaky"
+
+    def __init__(self, failures: int = 0, final: bool = False) -> None:
+        self.failures = failures
+        self.final = final
+        self.accepted: list[OutboundEmail] = []
+
+    async def send(self, email: OutboundEmail) -> Delivery:
+        if self.final:
+            raise ProviderError(self.name, "550 no such mailbox", retryable=False, code="550")
+        if self.failures > 0:
+            self.failures -= 1
+            raise ProviderError(self.name, "451 try later", retryable=True, code="451")
+        self.accepted.append(email)
+        return Delivery(provider=self.name, ref=f"ref-{len(self.accepted)}", accepted_at=NOW)
+
+
+async def test_a_command_is_queued_rendered_then_sent_once_into_the_local_outbox(
+    new_uow: Callable[[], UnitOfWork], tmp_path: Path
+) -> None:
+    await queue(new_uow, command("k1"), command("k1"))  # the second is a redelivery
+    assert await states(new_uow) == {"k1": "queued"}
+    outbox = LocalOutbox(tmp_path / "outbox")
+    d = dispatcher(new_uow, reconciler(LocalEmailSender(outbox), LocalTextOutbox(tmp_path / "text")), Clock())
+
+    assert await d.run_once() == 1
+    assert await d.run_once() == 0
+    assert await states(new_uow) == {"k1": "sent"}
+    assert len(await events(new_uow, msg.MessageSent)) == 1
+    files = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 1
+    mail = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert mail["To"] == "ap@dupont.example"
+    assert mail["X-OpenDSO-Message-Key"] == "k1"
+    assert "F1" in mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_a_provider_unavailable_for_now_is_tried_again_later_then_the_message_goes_once(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await queue(new_uow, command("k1"))
+    provider = Flaky(failures=2)
+    clock = Clock()
+    d = dispatcher(new_uow, Providers(email=provider), clock, retry_base_seconds=10.0)
+
+    assert await d.run_once() == 1
+    assert await states(new_uow) == {"k1": "queued"}
+    assert await d.run_once() == 0  # not before its retry time
+    clock.now += dt.timedelta(seconds=10)
+    assert await d.run_once() == 1
+    clock.now += dt.timedelta(seconds=20)  # the delay doubles
+    assert await d.run_once() == 1
+    assert await states(new_uow) == {"k1": "sent"}
+    assert len(provider.accepted) == 1
+    assert len(await events(new_uow, msg.MessageSent)) == 1
+
+
+async def test_a_message_refused_for_good_fails_visibly_and_tells_the_collection_engine(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await queue(new_uow, command("k1"))
+    d = dispatcher(new_uow, Providers(email=Flaky(final=True)), Clock())
+    await d.run_once()
+    assert await states(new_uow) == {"k1": "failed"}
+    assert len(await events(new_uow, msg.MessageFailed)) == 1
+    assert await events(new_uow, msg.MessageSent) == []
+
+
+async def test_retries_stop_after_the_last_attempt(new_uow: Callable[[], UnitOfWork]) -> None:
+    await queue(new_uow, command("k1"))
+    clock = Clock()
+    d = dispatcher(new_uow, Providers(email=Flaky(failures=99)), clock, max_attempts=3, retry_base_seconds=1.0)
+    for _ in range(3):
+        await d.run_once()
+        clock.now += dt.timedelta(hours=1)
+    assert await states(new_uow) == {"k1": "failed"}
+    async with new_uow() as uow:
+        record = await uow.messages.get("k1")
+    assert record is not None and record.attempts == 3 and "gave up after 3 attempts" in record.last_error
+
+
+async def test_a_command_that_cannot_be_sent_is_recorded_failed_at_once(new_uow: Callable[[], UnitOfWork]) -> None:
+    await queue(new_uow, command("k1", recipient="not-an-address"), command("k2", channel="fax"))
+    assert await states(new_uow) == {"k1": "failed", "k2": "failed"}
+    assert len(await events(new_uow, msg.MessageFailed)) == 2
+
+
+async def test_two_dispatchers_racing_never_send_the_same_message_twice(new_uow: Callable[[], UnitOfWork]) -> None:
+    await queue(new_uow, *(command(f"k{n}") for n in range(40)))
+    provider = Flaky()
+    clock = Clock()
+    first = dispatcher(new_uow, Providers(email=provider), clock, instance="a", batch_size=7)
+    second = dispatcher(new_uow, Providers(email=provider), clock, instance="b", batch_size=7)
+
+    async def drain(d: Dispatcher) -> None:
+        while await d.run_once():
+            pass
+
+    await asyncio.gather(drain(first), drain(second))
+    keys = [e.message_key for e in provider.accepted]
+    assert sorted(keys) == sorted(f"k{n}" for n in range(40))
+    assert len(await events(new_uow, msg.MessageSent)) == 40
+
+
+async def test_an_interrupted_send_the_provider_cannot_confirm_is_not_sent_again(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await queue(new_uow, command("k1"))
+    clock = Clock()
+    async with new_uow() as uow:  # an instance claimed it, then died during the call
+        await uow.messages.claim("dead:1", clock(), 10)
+        await uow.commit()
+    provider = Flaky()
+    d = dispatcher(new_uow, Providers(email=provider), clock, lease_seconds=60.0)
+
+    assert await d.reconcile() == 0  # still within its lease
+    clock.now += dt.timedelta(minutes=2)
+    assert await d.reconcile() == 1
+    assert await d.run_once() == 0
+    assert provider.accepted == []
+    assert await states(new_uow) == {"k1": "failed"}
+    assert len(await events(new_uow, msg.MessageFailed)) == 1
+
+
+async def test_an_interrupted_send_the_local_outbox_did_not_receive_goes_out_once(
+    new_uow: Callable[[], UnitOfWork], tmp_path: Path
+) -> None:
+    await queue(new_uow, command("k1"), command("k2"))
+    clock = Clock()
+    outbox = LocalOutbox(tmp_path / "outbox")
+    providers = reconciler(LocalEmailSender(outbox), LocalTextOutbox(tmp_path / "text"))
+    async with new_uow() as uow:
+        [k1, _] = sorted(await uow.messages.claim("dead:1", clock(), 10), key=lambda r: r.message_key)
+        await uow.commit()
+    # k1 reached the outbox before the crash, k2 did not.
+    await providers.email.send(
+        OutboundEmail(message_id=k1.message_id, sender=DEPS.sender, to=(k1.recipient,), subject=k1.subject, text="x")
+    )
+    clock.now += dt.timedelta(hours=1)
+    d = dispatcher(new_uow, providers, clock)
+    assert await d.reconcile() == 2
+    assert await states(new_uow) == {"k1": "sent", "k2": "queued"}
+    assert await d.run_once() == 1
+    assert await states(new_uow) == {"k1": "sent", "k2": "sent"}
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+    assert len(await events(new_uow, msg.MessageSent)) == 2
+
+
+async def test_a_text_message_goes_to_the_local_text_outbox(new_uow: Callable[[], UnitOfWork], tmp_path: Path) -> None:
+    await queue(new_uow, command("s1", recipient="+33612345678", channel="sms"))
+    text = LocalTextOutbox(tmp_path / "text")
+    d = dispatcher(new_uow, reconciler(LocalEmailSender(LocalOutbox(tmp_path / "outbox")), text), Clock())
+    assert await d.run_once() == 1
+    assert await states(new_uow) == {"s1": "sent"}
+    [written] = list((tmp_path / "text").glob("*.json"))
+    assert "+33612345678" in written.read_text()

@@ -858,6 +858,20 @@ def test_index_replacing_an_item_moves_its_keys() -> None:
     assert [i.open_amount for i in index.items_of("C2")] == [eur("60.00")]
 
 
+def test_index_key_shared_by_several_items() -> None:
+    # The credit note's reference is the invoice's number: that key finds both, in the order added.
+    index = ledger(item("i1", "F-2024/000123", "100.00"), item("c1", "AV-77", "-100.00", reference="F-2024/000123"))
+    assert [i.item_id for i in index.items_by_key("F2024000123")] == ["i1", "c1"]
+    found = index.items_by_keys(["AV77", "F2024000123", "UNKNOWN"])
+    assert [(key, i.item_id) for key, i in found] == [("AV77", "c1"), ("F2024000123", "i1"), ("F2024000123", "c1")]
+    index.add_item(item("c1", "AV-77", "-100.00", reference="F-2024/000999"))
+    assert [i.item_id for i in index.items_by_key("F2024000123")] == ["i1"]
+    index.add_item(item("i1", "F-2024/000124", "100.00"))
+    assert index.items_by_key("F2024000123") == []
+    index.add_item(item("i2", "F-2024/000123", "5.00"))
+    assert [i.item_id for i in index.items_by_key("F2024000123")] == ["i2"]
+
+
 # --- typos that name another existing item ----------------------------------------------------------------
 
 

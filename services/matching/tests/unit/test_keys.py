@@ -177,3 +177,52 @@ def test_loose_and_tail_keys_of_an_item() -> None:
 def test_words_are_no_keys() -> None:
     keys = text_keys("Miete November Zahlung 2024000123")
     assert keys == ["2024000123"]
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        (
+            "DE01-2026-080447",
+            {"DE012026080447", "12026080447", "DE.1.2026.80447", "2026080447", "2026.80447"},
+        ),
+        # Letters between the digits: no digits key; the tail keeps its letters.
+        ("DE01-CN-2026-007351", {"DE01CN2026007351", "DE.1.CN.2026.7351", "CN2026007351", "CN.2026.7351"}),
+        # Spaces separate parts as well as hyphens do.
+        (
+            "FR01 2026 283393",
+            {"FR012026283393", "12026283393", "FR.1.2026.283393", "2026283393", "2026.283393"},
+        ),
+        ("ZAM/1/2026", {"ZAM12026", "12026", "ZAM.1.2026"}),
+        ("A12B34", {"A12B34"}),
+        ("INV000012345", {"INV000012345", "12345"}),
+        ("2024-000123", {"2024000123", "2024.123"}),
+        (" -/. ", set()),
+    ],
+)
+def test_item_keys_of_numbers_of_every_shape(number: str, expected: set[str]) -> None:
+    assert item_keys(number) == expected
+
+
+def test_a_reference_offers_no_tail_keys() -> None:
+    # Only a document number is quoted without its series code; a payment reference is quoted whole.
+    assert item_keys("", "DE01-2026-080447") == {"DE012026080447", "12026080447", "DE.1.2026.80447"}
+    assert item_keys("F-1", "DE01-2026-080447") == {"F1"} | item_keys("", "DE01-2026-080447")
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["DE01-2026-080447", "F-2024/000123", "PL01-2026-092951", "2024-000123", "INV000012345", "fa.2024 000123"],
+)
+def test_item_keys_hold_the_compact_digits_and_loose_keys(number: str) -> None:
+    keys = item_keys(number)
+    assert compact(number) in keys
+    for key in (digits_key(number), loose_key(number)):
+        assert key is None or key in keys
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\t", " / "])
+def test_any_white_space_ends_a_written_number(space: str) -> None:
+    # "2026-88231" is one number; "2026 88231" may be two, so the second is offered alone as well.
+    assert text_keys(f"Invoice 2026{space}88231") == ["202688231", "2026.88231", "88231"]
+    assert text_keys(f"Invoice{space}2026-88231") == ["202688231", "2026.88231"]

@@ -117,13 +117,18 @@ def match(
     return _Matcher(payment, index, config or MatchConfig(), rates).run()
 
 
+# How a reference found an item: where in the payment, by which key, and whether as written.
+_Found = tuple[str, str, bool]
+
+
 @dataclass
 class _Named:
     """What the references name: open items (in the order named, with how each was found), items already
     paid, and credit notes found only through their reference, which is the number of a named invoice."""
 
     items: list[OpenItem]
-    how: dict[str, str]
+    # item id -> (where, key, exact): the reason is written only for the items the proposal is about
+    how: dict[str, _Found]
     paid: list[OpenItem]
     related: list[OpenItem]
     # the items named by their number or reference as written, not only by its digits or read loosely
@@ -183,63 +188,64 @@ class _Matcher:
 
     def _referenced_items(self) -> _Named:
         p = self.payment
-        # (key, where it was found, item), the structured reference's first.
-        hits: list[tuple[str, str, OpenItem]] = []
+        # (where, keys), the structured reference's first.
+        sources: list[tuple[str, list[str]]] = []
         if p.structured_reference:
             where = f"{p.structured_reference_type or 'structured'} reference {p.structured_reference}"
             keys = [compact(p.structured_reference)]
             if (digits := digits_key(p.structured_reference)) is not None:
                 keys.append(digits)
-            hits.extend((key, where, item) for key, item in self.index.items_by_keys(keys))
-        hits.extend(
-            (key, "remittance text", item) for key, item in self.index.items_by_keys(text_keys(p.remittance_text))
-        )
+            sources.append((where, keys))
+        if p.remittance_text:
+            sources.append(("remittance text", text_keys(p.remittance_text)))
         found: dict[str, OpenItem] = {}
-        how: dict[str, str] = {}
+        how: dict[str, _Found] = {}
         named_exactly: set[str] = set()
         paid: dict[str, OpenItem] = {}
         # A credit note's reference is often the number of the invoice it credits: quoting the invoice
         # finds the credit note too, which the payer did not name.
-        by_reference: dict[str, tuple[OpenItem, str, bool]] = {}
-        for key, where, item in hits:
-            # Most numbers are found by several keys (as written, by digits, loosely): once named exactly, an
-            # item has nothing more to learn from the others.
-            if item.item_id in named_exactly or item.entity != p.entity or item.item_id in paid:
-                continue
-            if not item.is_open:
-                paid[item.item_id] = item
-                self.reasons.append(f"{item.number} is named in the {where} but is already paid")
-                continue
-            exact = key == _compacted(item.number) or bool(item.reference and key == _compacted(item.reference))
-            found_how = f"{item.number} found in the {where}" + _how_read(item, key, exact)
-            if item.item_id in found:
-                # A longer run of the text yields the digits of a number before the number itself is
-                # read ("INV F2024000123"): the item is named exactly if any key says so.
-                if exact:
-                    how[item.item_id] = found_how
-                    named_exactly.add(item.item_id)
-                continue
-            if item.open_amount.amount < 0 and key not in _number_keys(item.number):
-                earlier = by_reference.get(item.item_id)
-                if earlier is None or exact:
-                    by_reference[item.item_id] = (item, found_how, exact)
-                continue
-            found[item.item_id] = item
-            how[item.item_id] = found_how
-            if exact:
-                named_exactly.add(item.item_id)
-        numbers = {compact(i.number) for i in (*found.values(), *paid.values())}
-        related: list[OpenItem] = []
-        for item_id, (item, found_how, exact) in by_reference.items():
-            if item_id in found:
-                continue
-            if compact(item.reference) in numbers:
-                related.append(item)
-            else:
+        by_reference: dict[str, tuple[OpenItem, _Found]] = {}
+        entity = p.entity
+        for where, keys in sources:
+            for key, item in self.index.items_by_keys(keys):
+                item_id = item.item_id
+                # Most numbers are found by several keys (as written, by digits, loosely): once named exactly,
+                # an item has nothing more to learn from the others.
+                if item_id in named_exactly or item.entity != entity or item_id in paid:
+                    continue
+                if not item.is_open:
+                    paid[item_id] = item
+                    self.reasons.append(f"{item.number} is named in the {where} but is already paid")
+                    continue
+                exact = key == _compacted(item.number) or bool(item.reference and key == _compacted(item.reference))
+                if item_id in found:
+                    # A longer run of the text yields the digits of a number before the number itself is
+                    # read ("INV F2024000123"): the item is named exactly if any key says so.
+                    if exact:
+                        how[item_id] = (where, key, exact)
+                        named_exactly.add(item_id)
+                    continue
+                if item.open_amount.amount < 0 and key not in _number_keys(item.number):
+                    if exact or item_id not in by_reference:
+                        by_reference[item_id] = (item, (where, key, exact))
+                    continue
                 found[item_id] = item
-                how[item_id] = found_how
+                how[item_id] = (where, key, exact)
                 if exact:
                     named_exactly.add(item_id)
+        related: list[OpenItem] = []
+        if by_reference:
+            numbers = {compact(i.number) for i in (*found.values(), *paid.values())}
+            for item_id, (item, found_how) in by_reference.items():
+                if item_id in found:
+                    continue
+                if compact(item.reference) in numbers:
+                    related.append(item)
+                else:
+                    found[item_id] = item
+                    how[item_id] = found_how
+                    if found_how[2]:
+                        named_exactly.add(item_id)
         return _Named(list(found.values()), how, list(paid.values()), related, named_exactly)
 
     def _already_paid(self, paid_named: list[OpenItem], iban_customer: _Customer | None) -> Proposal:
@@ -277,7 +283,7 @@ class _Matcher:
                 return self._proposal(Outcome.REVIEW, D("0.40"), None, (), self.payment.amount)
             self.reasons.append(f"the references name several customers; {chosen} is the payer's")
         items = sorted((i for i in named.items if i.customer_id == chosen), key=_age)
-        self.reasons.extend(how[i.item_id] for i in items)
+        self.reasons.extend(_found_how(i, *how[i.item_id]) for i in items)
         corroborated = False
         conflict = False
         if iban_customer is not None:
@@ -823,13 +829,18 @@ def _by_length(tokens: list[tuple[int, str]]) -> dict[int, list[tuple[int, str]]
 def _one_edit_apart(a: OpenItem, b: OpenItem) -> bool:
     """Whether one character typed wrong (replaced, lost, added, two swapped) turns one item's number or
     reference into the other's."""
-    if DamerauLevenshtein.distance(compact(a.number), compact(b.number), score_cutoff=1) <= 1:
+    # Compacted through the cache: one named item is compared with each of the customer's others.
+    if DamerauLevenshtein.distance(_compacted(a.number), _compacted(b.number), score_cutoff=1) <= 1:
         return True
     return bool(
         a.reference
         and b.reference
-        and DamerauLevenshtein.distance(compact(a.reference), compact(b.reference), score_cutoff=1) <= 1
+        and DamerauLevenshtein.distance(_compacted(a.reference), _compacted(b.reference), score_cutoff=1) <= 1
     )
+
+
+def _found_how(item: OpenItem, where: str, key: str, exact: bool) -> str:
+    return f"{item.number} found in the {where}" + _how_read(item, key, exact)
 
 
 def _how_read(item: OpenItem, key: str, exact: bool) -> str:

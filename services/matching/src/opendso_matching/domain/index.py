@@ -23,7 +23,9 @@ def normalise_iban(iban: str) -> str:
 class MatchIndex:
     def __init__(self) -> None:
         self._items: dict[str, OpenItem] = {}
-        self._by_key: dict[str, list[str]] = defaultdict(list)
+        # key -> the id of its one item, or the ids of its several: most keys find one item, and a million
+        # one-element lists would cost memory and the garbage collector's time on every pass.
+        self._by_key: dict[str, str | list[str]] = {}
         self._by_customer: dict[str, list[str]] = defaultdict(list)
         self._customers: dict[str, Customer] = {}
         self._ibans: dict[str, str] = {}
@@ -51,14 +53,23 @@ class MatchIndex:
                 return
             # Its keys or its customer changed: the old ones would find it under what it no longer is.
             self._unindex(old)
+        by_key, item_id = self._by_key, item.item_id
         for key in item_keys(item.number, item.reference):
-            self._by_key[key].append(item.item_id)
-        self._by_customer[item.customer_id].append(item.item_id)
+            ids = by_key.get(key)
+            if ids is None:
+                by_key[key] = item_id
+            elif isinstance(ids, str):
+                by_key[key] = [ids, item_id]
+            else:
+                ids.append(item_id)
+        self._by_customer[item.customer_id].append(item_id)
 
     def _unindex(self, item: OpenItem) -> None:
         for key in item_keys(item.number, item.reference):
             ids = self._by_key.get(key)
-            if ids is not None and item.item_id in ids:
+            if ids == item.item_id:
+                del self._by_key[key]
+            elif isinstance(ids, list) and item.item_id in ids:
                 ids.remove(item.item_id)
         owned = self._by_customer.get(item.customer_id)
         if owned is not None and item.item_id in owned:
@@ -90,12 +101,23 @@ class MatchIndex:
 
     def items_by_key(self, key: str) -> list[OpenItem]:
         ids = self._by_key.get(key)
-        return [self._items[i] for i in ids] if ids else []
+        if ids is None:
+            return []
+        return [self._items[ids]] if isinstance(ids, str) else [self._items[i] for i in ids]
 
     def items_by_keys(self, keys: Iterable[str]) -> list[tuple[str, OpenItem]]:
         """(key, item) for the items of each of ``keys``, in order: one call for all the keys of a text."""
         by_key, items = self._by_key, self._items
-        return [(key, items[i]) for key in keys if (ids := by_key.get(key)) for i in ids]
+        found: list[tuple[str, OpenItem]] = []
+        for key in keys:
+            ids = by_key.get(key)
+            if ids is None:
+                continue
+            if isinstance(ids, str):
+                found.append((key, items[ids]))
+            else:
+                found.extend((key, items[i]) for i in ids)
+        return found
 
     def items_of(self, customer_id: str) -> list[OpenItem]:
         """The customer's items, paid ones included."""

@@ -73,10 +73,14 @@ _NOISE_WORDS = frozenset(
     }
 )
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
+# Splits a text into its separators and, between them, its tokens.
+_TOKEN_SPLIT = re.compile(r"([A-Za-z0-9]+)")
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 _LETTERS_BETWEEN_DIGITS = re.compile(r"\d[^A-Za-z0-9]*[A-Za-z][^0-9]*\d")
 _GROUP = re.compile(r"[A-Za-z]+|\d+")
+# A number as its letter groups, digit groups and what separates them.
+_PIECE = re.compile(r"[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+")
 _SPACE = re.compile(r"\s")
 
 
@@ -121,50 +125,81 @@ def _loose(groups: list[str]) -> str | None:
 def item_keys(number: str, reference: str = "") -> set[str]:
     """Every key an item can be found by: its number's and its payment reference's."""
     keys: set[str] = set()
-    for which, value in enumerate((number, reference)):
-        if not value:
-            continue
-        # Letter and digit groups by separated part ("DE01-2026-080447" -> [DE, 01], [2026], [080447]).
-        parts = [_GROUP.findall(part) for part in _NOT_ALNUM.split(value.upper()) if part]
-        groups = [g for part in parts for g in part]
-        if not groups:
-            continue
-        keys.add("".join(groups))
-        digits = _digits_of(groups)
-        if digits is not None:
-            keys.add(digits)
-        loose = _loose(groups)
-        if loose is not None:
-            keys.add(loose)
-        if which == 0:
-            keys.update(_tail_keys(parts))
+    if number:
+        keys.update(_value_keys(number, True))
+    if reference:
+        keys.update(_value_keys(reference, False))
     return keys
 
 
-def _digits_of(groups: list[str]) -> str | None:
-    """:func:`digits_key` of a number already split into its letter and digit groups."""
-    digit_groups = [n for n, g in enumerate(groups) if g[0].isdigit()]
-    if not digit_groups or digit_groups[-1] - digit_groups[0] + 1 != len(digit_groups):
-        # No digits, or letters between them ("DE01-CN-2026-..."): no number of its digits.
-        return None
-    digits = "".join(groups[n] for n in digit_groups).lstrip("0")
-    return digits if len(digits) >= MIN_DIGITS else None
+def _value_keys(value: str, with_tail: bool) -> list[str]:
+    """The keys of one number (see :func:`item_keys`), the tail keys too if ``with_tail``.
 
-
-def _tail_keys(parts: list[list[str]]) -> list[str]:
-    """The keys of a number (as its parts' groups) without its first part, when that part is a code with
-    letters and digits ("DE01" of "DE01-2026-080447"): the digits of a code are no part of what a payer sees
-    as the number."""
-    if len(parts) < 3 or len(parts[0]) < 2:
+    One pass over the value's letter groups, digit groups and separators: this runs for every item
+    indexed, a million of them in a large ledger.
+    """
+    groups: list[str] = []
+    # The groups with the leading zeros of digit groups dropped, and which groups are digits.
+    stripped: list[str] = []
+    is_digits: list[bool] = []
+    parts = 0
+    # How many groups the first part ("DE01" of "DE01-2026-080447") has.
+    first_part = 0
+    after_separator = True
+    for piece in _PIECE.findall(value.upper()):
+        head = piece[0]
+        if "0" <= head <= "9":
+            groups.append(piece)
+            stripped.append(piece.lstrip("0") or "0")
+            is_digits.append(True)
+        elif head.isascii() and head.isalpha():
+            groups.append(piece)
+            stripped.append(piece)
+            is_digits.append(False)
+        else:
+            after_separator = True
+            continue
+        if after_separator:
+            after_separator = False
+            parts += 1
+        if parts == 1:
+            first_part += 1
+    if not groups:
         return []
-    tail = [g for part in parts[1:] for g in part]
-    keys: list[str] = []
-    if sum(len(g) for g in tail if g[0].isdigit()) >= MIN_JOINED_DIGITS:
-        keys.append("".join(tail))
-    loose = _loose(tail)
+    keys = ["".join(groups)]
+    digit_positions = [n for n, digit in enumerate(is_digits) if digit]
+    if digit_positions and digit_positions[-1] - digit_positions[0] + 1 == len(digit_positions):
+        # No letters between the digits ("DE01-CN-2026-..." has no number of its digits).
+        digits = "".join(groups[n] for n in digit_positions).lstrip("0")
+        if len(digits) >= MIN_DIGITS:
+            keys.append(digits)
+    loose = _loose_of(stripped, is_digits, 0)
     if loose is not None:
         keys.append(loose)
+    if with_tail and parts >= 3 and first_part >= 2:
+        # Without a first part that is a code with letters and digits: its digits are no part of what a
+        # payer sees as the number.
+        if sum(len(groups[n]) for n in range(first_part, len(groups)) if is_digits[n]) >= MIN_JOINED_DIGITS:
+            keys.append("".join(groups[first_part:]))
+        loose = _loose_of(stripped, is_digits, first_part)
+        if loose is not None:
+            keys.append(loose)
     return keys
+
+
+def _loose_of(stripped: list[str], is_digits: list[bool], start: int) -> str | None:
+    """:func:`_loose` of the groups from ``start`` on, given already stripped."""
+    count = 0
+    digits = 0
+    for n in range(start, len(stripped)):
+        if is_digits[n]:
+            count += 1
+            digits += len(stripped[n])
+    if count < 2:
+        return None
+    if digits < (MIN_DIGITS if count < len(stripped) - start else MIN_JOINED_DIGITS):
+        return None
+    return ".".join(stripped[start:] if start else stripped)
 
 
 def text_keys(text: str) -> list[str]:
@@ -184,60 +219,88 @@ def text_keys(text: str) -> list[str]:
 # Texts come back (instalments days apart, generic words, a payer's standing order): their keys are kept.
 @lru_cache(maxsize=1 << 15)
 def _text_keys(text: str) -> tuple[str, ...]:
-    matches = list(_TOKEN.finditer(text))
-    tokens = [m.group().upper() for m in matches]
+    # The split alternates separators and tokens: [before, token, separator, token, ..., after].
+    pieces = _TOKEN_SPLIT.split(text)
+    tokens = [t.upper() for t in pieces[1::2]]
     count = len(tokens)
+    if count == 0:
+        return ()
     facts = [_token_facts(t) for t in tokens]
     # tied[n]: token n and token n + 1 are written as one number ("2026-88231"), no space between them.
-    tied = [not _SPACE.search(text, matches[n].end(), matches[n + 1].start()) for n in range(count - 1)]
+    tied = [_no_space(separator) for separator in pieces[2:-1:2]]
     tied.append(False)
     # inside[n]: token n continues a written number that began with something other than noise words.
     inside = [False] * count
     # word[n]: token n is a word standing alone ("Zahlung", "Rechnung"): no part of a number written with
     # spaces, so no run across it is looked up.
     word = [False] * count
+    # reach[n]: where the run from token n must stop (a word standing alone, or the end of the text);
+    # digit[n], letter[n]: the first token from n on with digits, with letters. A run with no digit before its
+    # stop offers nothing, nor does a run inside a written number without letters (see below).
+    previous_tied = False
     for n in range(count):
-        inside[n] = n > 0 and tied[n - 1] and (inside[n - 1] or tokens[n - 1] not in _NOISE_WORDS)
-        word[n] = not facts[n].digits and len(tokens[n]) >= 5 and not tied[n] and not (n > 0 and tied[n - 1])
+        inside[n] = previous_tied and (inside[n - 1] or tokens[n - 1] not in _NOISE_WORDS)
+        word[n] = not facts[n].digits and len(tokens[n]) >= 5 and not tied[n] and not previous_tied
+        previous_tied = tied[n]
+    reach = [count] * (count + 1)
+    digit = [count] * (count + 1)
+    letter = [count] * (count + 1)
+    for n in range(count - 1, -1, -1):
+        reach[n] = n if word[n] else reach[n + 1]
+        digit[n] = n if facts[n].digits else digit[n + 1]
+        letter[n] = n if facts[n].letters else letter[n + 1]
     seen: dict[str, None] = {}
     for start in range(count):
-        if word[start]:
+        first = tokens[start]
+        longest = 7 if first.startswith("RF") and _RF_START.match(first) else 4
+        stop = min(start + longest, reach[start])
+        if digit[start] >= stop:
+            # A word standing alone, or a run of words up to one: no digits, no number.
             continue
-        longest = 7 if tokens[start].startswith("RF") and _RF_START.match(tokens[start]) else 4
+        outside = not inside[start]
+        if not outside and letter[start] >= stop:
+            # Inside a written number only runs with letters are read ("2026-88231" of "DE01-2026-88231"
+            # offers neither digits nor a loose key of its own).
+            continue
         numbers = groups = loose_digits = 0
-        joined = digits_of = ""
+        joined = digits_of = loose = ""
         # Reading the run's letters and digits as one string: a letter after a digit pending, and whether a
         # digit came after such a letter ("DE01CN2026": no number a payer would shorten to its digits).
         seen_digit = letter_pending = broken = letters = False
-        for end in range(start + 1, min(start + longest, count) + 1):
-            last = end - 1
-            if word[last]:
-                # A word standing alone is neither a number nor part of one.
-                break
-            fact = facts[last]
+        for last in range(start, stop):
+            (
+                token_digits,
+                token_letters,
+                leads_with_letters,
+                ends_with_letters,
+                token_broken,
+                token_loose,
+                digit_groups,
+                token_loose_digits,
+            ) = facts[last]
             joined += tokens[last]
-            if fact.digits:
-                broken = broken or fact.broken or (seen_digit and (letter_pending or fact.leads_with_letters))
-                letter_pending = fact.ends_with_letters
+            loose = f"{loose}.{token_loose}" if loose else token_loose
+            if token_digits:
+                broken = broken or token_broken or (seen_digit and (letter_pending or leads_with_letters))
+                letter_pending = ends_with_letters
                 seen_digit = True
                 numbers += 1
-                digits_of += fact.digits
-                groups += fact.digit_groups
-                loose_digits += fact.loose_digits
+                digits_of += token_digits
+                groups += digit_groups
+                loose_digits += token_loose_digits
             elif seen_digit:
                 letter_pending = True
-            letters = letters or fact.letters
+            letters = letters or token_letters
             if numbers == 0:
                 # Words, or runs of them ("INV", "Zahlung Rechnung"): a document number has digits.
                 continue
-            length = end - start
-            if len(joined) > _RF_MAX and length > 4:
+            if len(joined) > _RF_MAX and last - start >= 4:
                 break
             digits: str | None = None
-            if not broken and not inside[start]:
+            if not broken and outside:
                 digits = digits_of.lstrip("0")
                 if len(digits) < (MIN_JOINED_DIGITS if numbers > 1 else MIN_DIGITS) or (
-                    length == 1 and end < count and tied[start] and facts[end].digits
+                    last == start and last + 1 < count and tied[start] and facts[last + 1].digits
                 ):
                     digits = None
             if letters or digits is not None:
@@ -247,12 +310,18 @@ def _text_keys(text: str) -> tuple[str, ...]:
             # The loose key (see _loose): two digit groups at least, and enough digits to be a document number.
             if (
                 numbers > 1
-                and not inside[start]
+                and outside
                 and groups >= 2
                 and loose_digits >= (MIN_DIGITS if letters else MIN_JOINED_DIGITS)
             ):
-                seen.setdefault(".".join(f.loose for f in facts[start:end]), None)
+                seen.setdefault(loose, None)
     return tuple(seen)
+
+
+@lru_cache(maxsize=1 << 10)
+def _no_space(separator: str) -> bool:
+    # Separators are few (" ", "-", ". ", "/"): each is looked at once.
+    return _SPACE.search(separator) is None
 
 
 class _TokenFacts(NamedTuple):
@@ -273,6 +342,12 @@ class _TokenFacts(NamedTuple):
 @lru_cache(maxsize=1 << 16)
 def _token_facts(token: str) -> _TokenFacts:
     """Words, years and prefixes come back in every text: what they are made of is worked out once."""
+    # Most tokens are all digits (the document numbers, new in every text) or all letters: no groups to find.
+    if token.isdigit():
+        loose = token.lstrip("0") or "0"
+        return _TokenFacts(token, False, False, False, False, loose, 1, len(loose))
+    if token.isalpha():
+        return _TokenFacts("", True, True, False, False, token, 0, 0)
     groups = _GROUP.findall(token)
     stripped = [g.lstrip("0") or "0" if g[0].isdigit() else g for g in groups]
     shape = "".join("D" if g[0].isdigit() else "L" for g in groups)

@@ -580,6 +580,9 @@ def main() -> None:
     bench_engine(20_000)
     asyncio.run(bench_daily_pass(int(os.environ.get("OPENDSO_BENCH_CUSTOMERS", "5000"))))
     bench_templates(2_000)
+    from bench_messaging import bench_messaging
+
+    bench_messaging(int(os.environ.get("OPENDSO_BENCH_MESSAGES", "10000")))
     asyncio.run(bench_outbox(20_000))
     asyncio.run(bench_statement(int(os.environ.get("OPENDSO_BENCH_STATEMENT_LINES", "100000"))))
     asyncio.run(bench_import_postgres(int(os.environ.get("OPENDSO_BENCH_ITEMS", "100000"))))

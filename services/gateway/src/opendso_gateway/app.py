@@ -13,7 +13,19 @@ from opendso_bus import RemoteError
 from opendso_telemetry import extract_context, inject_headers, setup_tracing, tracer
 from opentelemetry.trace import SpanKind
 
-from opendso_gateway import api, collection_api, fx_api, matching_api, pages, plans_api, scenarios_api, timeline_api
+from opendso_gateway import (
+    api,
+    collection_api,
+    fx_api,
+    matching_api,
+    pages,
+    penalties_api,
+    plans_api,
+    scenarios_api,
+    templates_api,
+    timeline_api,
+    webhooks_api,
+)
 from opendso_gateway.bus import Bus
 from opendso_gateway.problems import Problem, handle_problem, handle_remote_error
 from opendso_gateway.settings import Settings
@@ -40,9 +52,12 @@ def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
     app.include_router(matching_api.router)
     app.include_router(collection_api.router)
     app.include_router(plans_api.router)
+    app.include_router(penalties_api.router)
     app.include_router(fx_api.router)
     app.include_router(scenarios_api.router)
     app.include_router(timeline_api.router)
+    app.include_router(webhooks_api.router)
+    app.include_router(templates_api.router)
     app.include_router(pages.router)
     app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(RemoteError, handle_remote_error)

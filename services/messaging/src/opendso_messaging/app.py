@@ -8,17 +8,20 @@ import os
 import socket
 from pathlib import Path
 
+import boto3
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 
-from opendso_messaging import handlers
+from opendso_messaging import delivery, handlers, template_handlers
 from opendso_messaging.dispatch import Dispatcher, DispatchSettings, Providers, dispatch_loop
 from opendso_messaging.local_outbox import LocalOutbox
 from opendso_messaging.providers import EmailSender
 from opendso_messaging.providers.email_ses import SesEmailSender, SesSettings
 from opendso_messaging.providers.email_smtp import SmtpEmailSender, SmtpSettings
-from opendso_messaging.providers.local import LocalEmailSender
+from opendso_messaging.providers.letters import DiskLetterStore, PrintAndPost, S3LetterStore
+from opendso_messaging.providers.local import NAME as LOCAL
+from opendso_messaging.providers.local import LocalEmailSender, local_letter_sender
 from opendso_messaging.providers.twilio_channels import Channel as TextChannel
 from opendso_messaging.providers.twilio_channels import LocalTextOutbox, TextSender, TwilioChannels, TwilioSettings
 from opendso_messaging.settings import Settings
@@ -66,10 +69,40 @@ def text_sender(settings: Settings) -> TextSender:
     return LocalTextOutbox(settings.outbox_dir / "text", sender=settings.company_name)
 
 
-def reconciler(email: EmailSender, text: TextSender) -> Providers:
+def letter_sender(settings: Settings) -> PrintAndPost:
+    """Letters rendered to PDF and stored: in the local outbox, a provider's folder or an S3 bucket."""
+    if settings.letter_provider == "disk":
+        return PrintAndPost(DiskLetterStore(settings.letter_folder))
+    if settings.letter_provider == "s3":
+        # A session per client: boto3's default session is shared module state and not thread-safe.
+        client = boto3.session.Session().client(
+            "s3",
+            region_name=settings.letter_s3_region or None,
+            endpoint_url=settings.letter_s3_endpoint_url or None,
+        )
+        return PrintAndPost(S3LetterStore(client, settings.letter_s3_bucket, prefix=settings.letter_s3_prefix))
+    return local_letter_sender(settings.outbox_dir / "letters")
+
+
+def letter_return_address(settings: Settings) -> tuple[str, ...]:
+    """The return address printed on letters; in local mode, without one, a line saying what to set."""
+    lines = tuple(line for line in settings.letter_sender_lines if line.strip())
+    if len(lines) >= 2:
+        return lines
+    return (settings.company_name, "return address not set: OPENDSO_MESSAGING_LETTER_SENDER_LINES")
+
+
+def reconciler(email: EmailSender, text: TextSender, letters: PrintAndPost | None = None) -> Providers:
     """The providers, and how to tell after a crash whether an interrupted send went out."""
 
     async def went_out(record: MessageRecord) -> bool | None:
+        if record.channel == handlers.LETTER and letters is not None:
+            # The stores keep a letter once per id: one found there went out, and storing it again is a no-op.
+            if await letters.is_stored(record.message_id):
+                return True
+            # Nobody collects from the local folder, so a letter not in it never went out; a print-and-post
+            # provider may have collected (and removed) it already, which cannot be known.
+            return False if letters.name == LOCAL else None
         if record.channel == "email" and isinstance(email, LocalEmailSender):
             return email.outbox.path_for(record.message_id).exists()
         if record.channel in handlers.TEXT_CHANNELS and isinstance(text, LocalTextOutbox):
@@ -78,7 +111,7 @@ def reconciler(email: EmailSender, text: TextSender) -> Providers:
         # but a reminder's text is not unique enough to tell ours apart safely.
         return None
 
-    return Providers(email=email, text=text, reconcile=went_out)
+    return Providers(email=email, text=text, reconcile=went_out, letters=letters)
 
 
 def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatcher]:
@@ -97,11 +130,18 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
             return await handlers.list_outbox(query, uow)
 
     runtime.on_query(msg.ListOutbox, outbox)
+    template_handlers.register(runtime, deps)
+
+    async def delivery_status(command: msg.RecordDeliveryStatus) -> msg.DeliveryStatusRecorded:
+        async with runtime.uow() as uow:
+            return await delivery.record_delivery_status(command, uow)
+
+    runtime.on_query(msg.RecordDeliveryStatus, delivery_status)
     rates = {"email": settings.email_rate_per_second}
     rates.update(dict.fromkeys(handlers.TEXT_CHANNELS, settings.text_rate_per_second))
     dispatcher = Dispatcher(
         runtime.uow,
-        reconciler(email_sender(settings), text_sender(settings)),
+        reconciler(email_sender(settings), text_sender(settings), letter_sender(settings)),
         DispatchSettings(
             sender=settings.sender,
             batch_size=settings.dispatch_batch_size,
@@ -110,6 +150,8 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
             retry_base_seconds=settings.dispatch_retry_base_seconds,
             lease_seconds=settings.dispatch_lease_seconds,
             rate_per_second={channel: rate for channel, rate in rates.items() if rate > 0},
+            letter_sender=letter_return_address(settings),
+            letter_sender_country=settings.letter_sender_country,
         ),
         instance=f"{socket.gethostname()}:{os.getpid()}",
     )
@@ -119,4 +161,11 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
 def main() -> None:
     settings = Settings()
     runtime, dispatcher = create_app(settings)
-    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime, lambda _: dispatch_loop(dispatcher)))
+    asyncio.run(serve(NAME, settings, MIGRATIONS, lambda: runtime, lambda _: background(runtime, dispatcher)))
+
+
+async def background(runtime: ServiceRuntime[UnitOfWork], dispatcher: Dispatcher) -> None:
+    # The built-in templates become rows credit managers can list and edit; sending never waits for them
+    # (a code with no row uses the shipped text).
+    await template_handlers.seed_at_start(runtime.uow)
+    await dispatch_loop(dispatcher)

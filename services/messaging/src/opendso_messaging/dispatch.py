@@ -34,8 +34,16 @@ from dataclasses import dataclass, field
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_telemetry import extract_context, tracer
 
-from opendso_messaging.handlers import TEXT_CHANNELS
-from opendso_messaging.providers import Delivery, EmailSender, OutboundEmail, ProviderError
+from opendso_messaging.handlers import LETTER, TEXT_CHANNELS
+from opendso_messaging.letter_sending import letter_from
+from opendso_messaging.providers import (
+    Delivery,
+    EmailSender,
+    LetterSender,
+    OutboundEmail,
+    PostalAddress,
+    ProviderError,
+)
 from opendso_messaging.providers.twilio_channels import Channel as TextChannel
 from opendso_messaging.providers.twilio_channels import OutboundCall, OutboundText, TextSender
 from opendso_messaging.store import MessageRecord, UnitOfWork
@@ -57,6 +65,10 @@ class DispatchSettings:
     lease_seconds: float = 300.0
     # At most this many messages per second per channel (provider rate limits); None: no limit.
     rate_per_second: dict[str, float] = field(default_factory=dict)
+    # The return address printed on letters (name, then its lines), and its country: a letter to another
+    # country gets the country's name as its last line. Empty: letters are refused, naming the setting.
+    letter_sender: tuple[str, ...] = ()
+    letter_sender_country: str = ""
 
 
 @dataclass
@@ -66,6 +78,8 @@ class Providers:
     text: TextSender | None = None
     # How to find out, after a crash, whether an interrupted send went out; None: it cannot be known.
     reconcile: Callable[[MessageRecord], Awaitable[bool | None]] | None = None
+    # Letters: rendered to PDF and stored for a print-and-post provider (disk, S3, the local folder).
+    letters: LetterSender | None = None
 
 
 class _Pace:
@@ -118,8 +132,20 @@ class Dispatcher:
 
         outcomes = await asyncio.gather(*(send(r) for r in batch))
         async with self._uow() as uow:
+            # The sent ones in one statement and one outbox insert (most of a batch); the others one by one.
+            sent = [(r, o) for r, o in zip(batch, outcomes, strict=True) if isinstance(o, Delivery)]
+            await uow.messages.mark_sent(
+                claim, [(r.message_key, o.provider, o.ref, o.accepted_at) for r, o in sent], self._now()
+            )
+            events = []
+            for record, delivery in sent:
+                context = extract_context({"traceparent": record.traceparent} if record.traceparent else {})
+                with _tracer.start_as_current_span("record send", context=context):
+                    events.append(_sent(uow, record, delivery))
+            await uow.publish_many(list(events))
             for record, outcome in zip(batch, outcomes, strict=True):
-                await self._record(uow, record, outcome)
+                if isinstance(outcome, ProviderError):
+                    await self._record_refusal(uow, record, outcome)
             await uow.commit()
         return len(batch)
 
@@ -132,6 +158,8 @@ class Dispatcher:
             span.set_attribute("opendso.message_key", record.message_key)
             span.set_attribute("opendso.channel", record.channel)
             try:
+                if record.channel == LETTER:
+                    return await self._send_letter(record)
                 if record.channel in TEXT_CHANNELS:
                     text = self._providers.text
                     if text is None:
@@ -160,6 +188,25 @@ class Dispatcher:
                 # The message itself is malformed (an address the builder refuses): sending again cannot help.
                 return ProviderError(self._providers.email.name, str(exc), retryable=False, code="invalid")
 
+    async def _send_letter(self, record: MessageRecord) -> Delivery | ProviderError:
+        letters = self._providers.letters
+        if letters is None:
+            return ProviderError("none", "no letter provider is configured", retryable=False)
+        if not self._settings.letter_sender:
+            return ProviderError(
+                letters.name,
+                "no return address for letters (OPENDSO_MESSAGING_LETTER_SENDER_LINES)",
+                retryable=False,
+                code="invalid",
+            )
+        try:
+            name, *lines = self._settings.letter_sender
+            letter = letter_from(record, PostalAddress(name, tuple(lines)), self._settings.letter_sender_country)
+        except ValueError as exc:
+            # The stored letter cannot be printed as it is: sending it again cannot help.
+            return ProviderError(letters.name, str(exc), retryable=False, code="invalid")
+        return await letters.send(letter)
+
     def _email(self, record: MessageRecord) -> OutboundEmail:
         trace_id = record.traceparent.split("-")[1] if record.traceparent.count("-") == 3 else ""
         return OutboundEmail(
@@ -173,24 +220,10 @@ class Dispatcher:
             trace_id=trace_id,
         )
 
-    async def _record(self, uow: UnitOfWork, record: MessageRecord, outcome: Delivery | ProviderError) -> None:
+    async def _record_refusal(self, uow: UnitOfWork, record: MessageRecord, outcome: ProviderError) -> None:
         now = self._now()
         context = extract_context({"traceparent": record.traceparent} if record.traceparent else {})
-        with _tracer.start_as_current_span("record send", context=context):
-            if isinstance(outcome, Delivery):
-                moved = await uow.messages.set_state(
-                    record.message_key,
-                    "sent",
-                    expect="sending",
-                    provider=outcome.provider,
-                    provider_ref=outcome.ref,
-                    sent_at=outcome.accepted_at,
-                    updated_at=now,
-                    last_error="",
-                )
-                if moved:
-                    await uow.publish(_sent(uow, record, outcome))
-                return
+        with _tracer.start_as_current_span("record refusal", context=context):
             attempts_left = record.attempts < self._settings.max_attempts
             if outcome.retryable and attempts_left:
                 delay = min(

@@ -5,6 +5,7 @@ a MessageSent (or MessageFailed) event says what happened."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -16,13 +17,15 @@ from opendso_bus import InvalidRequest
 from opendso_contracts.convert import date_from_proto, money_from_proto
 from opendso_telemetry import inject_headers
 
-from opendso_messaging.domain.builtin_templates import find_template
+from opendso_messaging.domain.letter_layout import LetterLayout, letter_layout
 from opendso_messaging.domain.templates import ItemLine, MessageContext, TemplateError, render
 from opendso_messaging.store import MessageRecord, UnitOfWork
 
 _MESSAGE_NAMESPACE = uuid.UUID("2b7c1d9e-41a0-4c55-8d0e-7f3e9a6b5c11")
 TEXT_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
-CHANNELS = frozenset({"email"}) | TEXT_CHANNELS
+# Printed, stored for a print-and-post provider (providers/letters.py); needs SendMessage.postal_address.
+LETTER = "letter"
+CHANNELS = frozenset({"email", LETTER}) | TEXT_CHANNELS
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
@@ -72,16 +75,22 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
     )
     failure = _refusal(command)
     rendered = None
+    layout: LetterLayout | None = None
     if not failure:
         try:
-            template = find_template(command.template_code, command.language or "en")
+            # The tenant's stored template first, the shipped one where nothing is stored.
+            template = await uow.templates.effective(command.template_code, command.language or "en")
         except KeyError as exc:
             failure = f"unknown template: {exc}"
         else:
             try:
                 rendered = render(template, _context(command, deps))
+                if command.channel == LETTER:
+                    layout = letter_layout(template, _context(command, deps))
             except TemplateError as exc:
-                raise InvalidRequest(str(exc)) from exc
+                # Templates are checked when saved, so what is left is this customer's data (a custom field
+                # the command lacks): fail this message visibly, naming it, instead of retrying in vain.
+                failure = f"cannot render for {command.customer_id}: {exc}"
     if rendered is None:
         await uow.messages.add(replace(record, state="failed", last_error=failure))
         await uow.publish(
@@ -97,7 +106,7 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
         return
     await uow.messages.add(
         replace(
-            record,
+            _with_letter(record, command, layout),
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
@@ -130,6 +139,7 @@ def _context(command: msg.SendMessage, deps: Deps) -> MessageContext:
         ),
         late_penalty=tuple(money_from_proto(m) for m in command.late_penalty),
         recovery_cost=tuple(money_from_proto(m) for m in command.recovery_cost),
+        custom=dict(command.custom_fields),
     )
 
 
@@ -142,7 +152,36 @@ def _refusal(command: msg.SendMessage) -> str:
         return f"no valid e-mail address for {command.customer_id} (got {command.recipient!r})"
     if command.channel in TEXT_CHANNELS and not _E164.fullmatch(command.recipient):
         return f"no phone number in international form for {command.customer_id} (got {command.recipient!r})"
+    if command.channel == LETTER and not _has_postal_address(command):
+        address = command.postal_address
+        return (
+            f"no postal address for the letter to {command.customer_id}: SendMessage.postal_address needs a name "
+            f"and a street or town line (got name {address.name!r}, lines {list(address.lines)!r})"
+        )
     return ""
+
+
+def _has_postal_address(command: msg.SendMessage) -> bool:
+    address = command.postal_address
+    return bool(address.name.strip()) and any(line.strip() for line in address.lines)
+
+
+def _with_letter(record: MessageRecord, command: msg.SendMessage, layout: LetterLayout | None) -> MessageRecord:
+    """The record with what the dispatcher needs to print a letter; other channels' records unchanged."""
+    if layout is None:
+        return record
+    address = command.postal_address
+    lines = [line.strip() for line in address.lines if line.strip()]
+    return replace(
+        record,
+        # What the outbox and MessageSent show as where the letter went.
+        recipient=", ".join([address.name.strip(), *lines])[:320],
+        postal_name=address.name.strip(),
+        postal_lines=json.dumps(lines, ensure_ascii=False),
+        postal_country=address.country.strip().upper()[:2],
+        registered=command.registered,
+        letter_layout=layout.to_json(),
+    )
 
 
 async def list_outbox(query: msg.ListOutbox, uow: UnitOfWork) -> msg.OutboxListing:

@@ -41,6 +41,19 @@ class Settings(ServiceSettings):
     twilio_status_callback_url: str = ""
     twilio_api_base_url: str = ""
 
+    # Letters: "local" (PDFs and manifests in outbox_dir/letters), "disk" (letter_folder, read by a
+    # print-and-post provider) or "s3" (letter_s3_bucket under letter_s3_prefix).
+    letter_provider: Literal["local", "disk", "s3"] = "local"
+    letter_folder: Path = Path("")
+    letter_s3_bucket: str = ""
+    letter_s3_prefix: str = "letters/"
+    letter_s3_region: str = ""
+    letter_s3_endpoint_url: str = ""
+    # The return address printed on letters, as JSON lines: the name, then street, postcode and town...
+    letter_sender_lines: list[str] = Field(default_factory=list)
+    # ISO 3166-1 alpha-2 of the return address: letters to other countries print the country's name.
+    letter_sender_country: str = ""
+
     # The dispatcher: batch per pass, sends in flight, retries with exponential delays, and the lease after
     # which a send that never finished is settled.
     dispatch_batch_size: int = Field(default=200, gt=0, le=5000)
@@ -58,6 +71,16 @@ class Settings(ServiceSettings):
             raise ValueError("email_provider=smtp needs OPENDSO_MESSAGING_SMTP_HOST")
         if self.email_provider == "ses" and not self.ses_region:
             raise ValueError("email_provider=ses needs OPENDSO_MESSAGING_SES_REGION")
+        if self.letter_provider == "disk" and self.letter_folder == Path(""):
+            raise ValueError("letter_provider=disk needs OPENDSO_MESSAGING_LETTER_FOLDER")
+        if self.letter_provider == "s3" and not self.letter_s3_bucket:
+            raise ValueError("letter_provider=s3 needs OPENDSO_MESSAGING_LETTER_S3_BUCKET")
+        if self.letter_provider != "local" and len([line for line in self.letter_sender_lines if line.strip()]) < 2:
+            # Real letters go out with the return address printed on them: a name and at least one line.
+            raise ValueError(
+                f"letter_provider={self.letter_provider} needs OPENDSO_MESSAGING_LETTER_SENDER_LINES "
+                '(JSON: ["Company name", "street", "postcode town"])'
+            )
         if self.text_provider == "twilio" and not (
             self.twilio_account_sid and self.twilio_auth_token.get_secret_value()
         ):

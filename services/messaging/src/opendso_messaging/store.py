@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -23,11 +24,17 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
+    false,
     func,
     insert,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+
+from opendso_messaging.domain.template_rules import effective_template
+from opendso_messaging.domain.templates import Template
 
 metadata = MetaData()
 OUTBOX = outbox_table(metadata)
@@ -63,6 +70,13 @@ messages = Table(
     Column("traceparent", String(100), nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=True),
+    # Letters: where they go (the addressee, the printed lines as a JSON list, the ISO country), whether as
+    # registered mail, and the letter as the handler laid it out (letter_layout, JSON) for the dispatcher.
+    Column("postal_name", String(300), nullable=False, server_default=""),
+    Column("postal_lines", Text, nullable=False, server_default="[]"),
+    Column("postal_country", String(2), nullable=False, server_default=""),
+    Column("registered", Boolean, nullable=False, server_default=false()),
+    Column("letter_layout", Text, nullable=False, server_default=""),
     Index("ix_msg_messages_state_next", "state", "next_attempt_at"),
 )
 
@@ -95,6 +109,11 @@ class MessageRecord:
     traceparent: str = ""
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    postal_name: str = ""
+    postal_lines: str = "[]"
+    postal_country: str = ""
+    registered: bool = False
+    letter_layout: str = ""
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -160,6 +179,32 @@ class MessageRepository:
         )
         return [_record(r) for r in rows]
 
+    async def mark_sent(
+        self, claim: str, deliveries: list[tuple[str, str, str, dt.datetime]], now: dt.datetime
+    ) -> None:
+        """Record (key, provider, provider ref, accepted at) of messages this claim sent, in one statement.
+
+        Only rows still ``sending`` under this claim move: within its lease nobody else touches them.
+        """
+        if deliveries:
+            await self._session.execute(
+                update(messages)
+                .where(
+                    messages.c.message_key == bindparam("b_key"),
+                    messages.c.claim == claim,
+                    messages.c.state == "sending",
+                )
+                .values(
+                    state="sent",
+                    provider=bindparam("b_provider"),
+                    provider_ref=bindparam("b_ref"),
+                    sent_at=bindparam("b_at"),
+                    updated_at=now,
+                    last_error="",
+                ),
+                [{"b_key": k, "b_provider": p, "b_ref": r, "b_at": at} for k, p, r, at in deliveries],
+            )
+
     async def abandoned(self, before: dt.datetime, limit: int) -> list[MessageRecord]:
         """Messages left ``sending`` since before ``before``: their sender stopped during the call."""
         rows = await self._session.execute(
@@ -191,8 +236,196 @@ class MessageRepository:
         return [_record(r) for r in await self._session.execute(q)]
 
 
+# Delivery reports from the providers' webhooks, one row per report: the provider's id of the report is the
+# key, so a report delivered twice (a webhook retried after a lost answer) is recorded, and acted on, once.
+delivery_reports = Table(
+    "msg_delivery_reports",
+    metadata,
+    Column("report_id", String(300), primary_key=True),
+    Column("message_key", String(600), nullable=False, index=True),
+    Column("provider", String(30), nullable=False),
+    # The report's reading (domain/delivery_status.py DeliveryState), and whether it changed the message.
+    Column("delivery_state", String(20), nullable=False),
+    Column("applied", Boolean, nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+# SES reports name a message by the provider's MessageId only (when its tag is missing).
+Index("ix_msg_messages_provider_ref", messages.c.provider_ref)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    report_id: str
+    message_key: str
+    provider: str
+    delivery_state: str
+    applied: bool
+    detail: str
+    occurred_at: dt.datetime
+    received_at: dt.datetime
+
+
+class DeliveryReportRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._session = uow.session
+
+    async def recorded(self, report_id: str) -> bool:
+        found = await self._session.scalar(
+            select(delivery_reports.c.report_id).where(delivery_reports.c.report_id == report_id)
+        )
+        return found is not None
+
+    async def add(self, report: DeliveryReport) -> None:
+        await self._session.execute(insert(delivery_reports).values(**report.__dict__))
+
+    async def applied_states(self, message_key: str) -> list[str]:
+        """The delivery states of the reports that changed this message, in no particular order."""
+        rows = await self._session.execute(
+            select(delivery_reports.c.delivery_state).where(
+                delivery_reports.c.message_key == message_key, delivery_reports.c.applied.is_(True)
+            )
+        )
+        return list(rows.scalars())
+
+    async def message_for_update(self, message_key: str) -> MessageRecord | None:
+        """The message, locked until the transaction ends (PostgreSQL): two reports on one message, handled at
+        once by two instances, are then applied one after the other and the higher-ranked one wins. SQLite
+        has one writer per file already."""
+        row = (
+            await self._session.execute(select(messages).where(messages.c.message_key == message_key).with_for_update())
+        ).first()
+        return None if row is None else _record(row)
+
+    async def key_by_provider_ref(self, provider_ref: str) -> str | None:
+        found = await self._session.scalar(
+            select(messages.c.message_key).where(messages.c.provider_ref == provider_ref).limit(1)
+        )
+        return None if found is None else str(found)
+
+
 class UnitOfWork(SqlUnitOfWork):
     messages: MessageRepository
+    deliveries: DeliveryReportRepository
+    templates: TemplateRepository
 
     def _open(self) -> None:
         self.messages = MessageRepository(self)
+        self.deliveries = DeliveryReportRepository(self)
+        self.templates = TemplateRepository(self)
+
+
+# Message templates as credit managers edited them, one row per code and language. The built-in ones are
+# seeded when absent, so an edit is never overwritten; a deleted row is kept (flagged) so versions go on.
+templates = Table(
+    "msg_templates",
+    metadata,
+    Column("code", String(100), primary_key=True),
+    Column("language", String(20), primary_key=True),
+    Column("channel", String(30), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("body", Text, nullable=False),
+    # Incremented by every save and deletion: a save names the version it edits.
+    Column("version", Integer, nullable=False),
+    # Shipped with the product: deleting it resets it to the shipped text.
+    Column("builtin", Boolean, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class StoredTemplate:
+    code: str
+    language: str
+    channel: str
+    subject: str
+    body: str
+    version: int
+    builtin: bool
+    deleted: bool
+    updated_by: str
+    updated_at: dt.datetime
+
+    def template(self) -> Template:
+        return Template(
+            code=self.code, channel=self.channel, language=self.language, subject=self.subject, body=self.body
+        )
+
+
+def _stored_template(row: object) -> StoredTemplate:
+    values = dict(row._mapping)  # type: ignore[attr-defined]
+    return StoredTemplate(**{**values, "updated_at": _aware(values["updated_at"])})
+
+
+class TemplateRepository:
+    """Stored templates. Writes never overwrite blindly: seeding skips an existing row and an update applies
+    only to the version it names (optimistic concurrency); both say whether they applied."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._session = uow.session
+
+    async def all(
+        self, *, code: str = "", channel: str = "", language: str = "", include_deleted: bool = False
+    ) -> list[StoredTemplate]:
+        query = select(templates).order_by(templates.c.code, templates.c.language)
+        if code:
+            query = query.where(templates.c.code == code)
+        if channel:
+            query = query.where(templates.c.channel == channel)
+        if language:
+            query = query.where(templates.c.language == language)
+        if not include_deleted:
+            query = query.where(templates.c.deleted.is_(False))
+        return [_stored_template(r) for r in await self._session.execute(query)]
+
+    async def effective(self, code: str, language: str) -> Template:
+        """The template a message with ``code`` in ``language`` uses (``template_rules.effective_template``).
+
+        Raises ``KeyError`` naming the code when neither a stored nor a built-in template has it.
+        """
+        stored = [s.template() for s in await self.all(code=code)]
+        return effective_template(stored, code, language)
+
+    async def get(self, code: str, language: str) -> StoredTemplate | None:
+        """The row of this code and language, deleted or not."""
+        row = (
+            await self._session.execute(
+                select(templates).where(templates.c.code == code, templates.c.language == language)
+            )
+        ).first()
+        return None if row is None else _stored_template(row)
+
+    async def insert(self, record: StoredTemplate) -> bool:
+        """Store a new code and language; False (nothing written) when a row exists, even concurrently."""
+        return bool(await self.seed([record]))
+
+    async def seed(self, records: list[StoredTemplate]) -> list[tuple[str, str]]:
+        """Store the rows that do not exist, deleted or not; answers those written. Never overwrites an edit."""
+        connection = await self._session.connection()
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        written = []
+        for record in records:
+            # ON CONFLICT DO NOTHING: two instances seeding at once neither fail nor overwrite each other.
+            result = await self._session.execute(
+                dialect.insert(templates).values(**record.__dict__).on_conflict_do_nothing()
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                written.append((record.code, record.language))
+        return written
+
+    async def update(self, record: StoredTemplate, expected_version: int) -> bool:
+        """Replace the row if it is still at ``expected_version``; False when someone saved in between."""
+        values = {k: v for k, v in record.__dict__.items() if k not in ("code", "language")}
+        result = await self._session.execute(
+            update(templates)
+            .where(
+                templates.c.code == record.code,
+                templates.c.language == record.language,
+                templates.c.version == expected_version,
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

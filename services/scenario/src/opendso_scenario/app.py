@@ -16,7 +16,16 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 
-from opendso_scenario import agenda, escalations, handlers, next_action, plans, qualifications
+from opendso_scenario import (
+    agenda,
+    deliveries,
+    escalations,
+    handlers,
+    next_action,
+    penalty_items,
+    plans,
+    qualifications,
+)
 from opendso_scenario import scenarios as definitions
 from opendso_scenario.domain.builtin import builtin_scenarios
 from opendso_scenario.domain.schedule import Slot
@@ -57,6 +66,7 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
     runtime.on_event(rv.EntitiesChanged, functools.partial(handlers.record_entities, deps=deps))
     runtime.on_event(msg.MessageSent, functools.partial(handlers.record_message_sent, deps=deps))
     runtime.on_event(msg.MessageFailed, functools.partial(handlers.record_message_failed, deps=deps))
+    runtime.on_event(msg.MessageDeliveryChanged, functools.partial(deliveries.record_delivery_changed, deps=deps))
 
     async def agenda_page(query: col.GetAgenda) -> col.Agenda:
         async with runtime.uow() as uow:
@@ -113,6 +123,17 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
     runtime.on_query(col.CreatePaymentPlan, create_payment_plan)
     runtime.on_query(col.ListPaymentPlans, list_payment_plans)
     runtime.on_query(col.CancelPaymentPlan, cancel_payment_plan)
+
+    async def set_penalty_settings(command: col.SetPenaltySettings) -> col.PenaltySettingsSet:
+        async with runtime.uow() as uow:
+            return await penalty_items.set_settings(command, uow, deps)
+
+    async def get_penalties(query: col.GetPenalties) -> col.Penalties:
+        async with runtime.uow() as uow:
+            return await penalty_items.get_penalties(query, uow, deps)
+
+    runtime.on_query(col.SetPenaltySettings, set_penalty_settings)
+    runtime.on_query(col.GetPenalties, get_penalties)
     definitions.subscribe(runtime, deps)
     return runtime, deps
 
@@ -158,6 +179,7 @@ async def evaluation_loops(runtime: ServiceRuntime[UnitOfWork], deps: handlers.D
 
 async def scheduled_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps) -> None:
     """Automatic actions waiting for their sending window go out once it opens."""
+    penalty_pass = penalty_items.PenaltyPass()
     while True:
         try:
             sent = await handlers.send_scheduled(runtime.uow, deps)
@@ -169,6 +191,9 @@ async def scheduled_pass(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Dep
             plans_broken = await plans.check_plans(runtime.uow, deps)
             if plans_broken:
                 log.info("%d payment plans broken", plans_broken)
+            penalties_issued = await penalty_pass(runtime.uow, deps)
+            if penalties_issued:
+                log.info("%d penalty items issued", penalties_issued)
         except Exception:
             log.exception("sending scheduled actions failed; retrying")
         await asyncio.sleep(5.0)

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from opendso.collection.v1 import collection_pb2 as col
@@ -21,10 +22,11 @@ from opendso_contracts.convert import date_from_proto, date_to_proto, money_to_p
 from opendso_money import Money
 from opendso_telemetry import extract_context, tracer
 
-from opendso_scenario import plans
+from opendso_scenario import deliveries, plans
 from opendso_scenario.domain.engine import next_review_on, plan_actions
 from opendso_scenario.domain.model import Customer, Item, PerformedAction, PlannedAction, Scenario
 from opendso_scenario.domain.penalties import PenaltyError, UnknownLawError, UnknownReferenceRateError, compute, get_law
+from opendso_scenario.domain.penalties.issuing import PenaltyTerms
 from opendso_scenario.domain.qualification import DEFAULT_CATALOGUE, ItemStatus, excluded_items
 from opendso_scenario.domain.schedule import (
     HolidayCalendar,
@@ -85,6 +87,10 @@ def _customer_record(c: rv.Customer, default_scenario: str) -> CustomerRecord:
         scenario_code=default_scenario,
         customer_group=c.customer_group,
         collector=c.collector,
+        street=c.street.strip(),
+        postal_code=c.postal_code.strip(),
+        city=c.city.strip(),
+        country=c.country.strip().upper()[:2],
     )
 
 
@@ -231,6 +237,8 @@ async def evaluate_customers(
     if not ids:
         return 0
     contacts = await uow.repo.collection_contacts(ids)
+    # No automatic e-mail to an address that bounced: the step falls to a collector.
+    records, contacts = await deliveries.without_bounced_addresses(records, contacts, uow)
     items_of = await uow.repo.items_of_many(ids)
     statuses_of = await uow.qualifications.statuses_of_many(ids)
     past_of = await uow.repo.past_tasks(ids)
@@ -413,6 +421,8 @@ async def still_chased(task: TaskRecord, items: dict[str, ItemRecord], uow: Unit
 
 def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
     automatic_email = action.step.automatic and action.channel == "email" and bool(customer.email)
+    # A letter goes out by itself like an e-mail once the ledger gave the customer a postal address.
+    automatic_letter = action.step.automatic and action.channel == "letter" and customer.has_postal_address()
     return TaskRecord(
         task_id=str(uuid.uuid5(_TASK_NAMESPACE, action.key)),
         key=action.key,
@@ -424,8 +434,8 @@ def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
         step_code=action.step.code,
         channel=str(action.channel),
         automatic=action.step.automatic,
-        # An automatic step with no e-mail address falls to a collector.
-        status="sent" if automatic_email else "open",
+        # An automatic step with no e-mail (or, for a letter, postal) address falls to a collector.
+        status="sent" if automatic_email or automatic_letter else "open",
         due_on=action.due_on,
         leader_item_id=action.leader_item_id,
         item_ids=tuple(i.item_id for i in action.covered_items),
@@ -472,7 +482,8 @@ def _message(
         )
         for item_id, number, issued, due, amount in items
     ]
-    late, recovery = _penalties(law, items, today)
+    terms = uow.penalties.book.terms(customer.entity, customer.account_number, law)
+    late, recovery = _penalties(terms, items, today)
     return msg.SendMessage(
         meta=uow.meta(entity=customer.entity),
         message_key=task.key,
@@ -490,17 +501,38 @@ def _message(
         task_id=task.task_id,
         late_penalty=[money_to_proto(m) for m in late],
         recovery_cost=[money_to_proto(m) for m in recovery],
+        **_letter_fields(task, customer, template),
     )
 
 
+# Letters sent as registered mail: the formal notice, whose eight days run from a date the debtor cannot
+# dispute. Decided by template rather than by a per-step flag, so stored scenario definitions need no change.
+REGISTERED_LETTER_TEMPLATES = frozenset({"formal_notice_letter"})
+
+
+def _letter_fields(task: TaskRecord, customer: CustomerRecord, template: str) -> dict[str, Any]:
+    """A letter's postal address and registered flag for SendMessage; nothing for other channels."""
+    if task.channel != "letter":
+        return {}
+    lines = [customer.street, f"{customer.postal_code} {customer.city}".strip()]
+    return {
+        "postal_address": msg.PostalAddress(
+            name=customer.name, lines=[line for line in lines if line], country=customer.country
+        ),
+        "registered": template in REGISTERED_LETTER_TEMPLATES,
+    }
+
+
 def _penalties(
-    law_code: str, items: list[tuple[str, str, dt.date, dt.date, Money]], today: dt.date
+    terms: PenaltyTerms, items: list[tuple[str, str, dt.date, dt.date, Money]], today: dt.date
 ) -> tuple[list[Money], list[Money]]:
-    """Interest to date and the fixed compensation of the overdue items under the entity's law, per currency.
+    """Interest to date and the fixed compensation of the overdue items under the customer's terms (its own law,
+    else its entity's; nothing it is exempt from), per currency.
 
     An item the law cannot price (a day outside its rate table, a conversion it needs) is left out and
     logged: the reminder still goes, without a figure that could be wrong.
     """
+    law_code = terms.law
     if not law_code:
         return [], []
     law = get_law(law_code)
@@ -514,10 +546,11 @@ def _penalties(
         except (PenaltyError, UnknownReferenceRateError) as exc:
             log.warning("no late-payment penalty for %s under %s: %s", number, law_code, exc)
             continue
-        interest[penalty.interest.currency] = (
-            interest.get(penalty.interest.currency, Money.zero(penalty.interest.currency)) + penalty.interest
-        )
-        if penalty.compensation is not None:
+        if terms.charge_interest:
+            interest[penalty.interest.currency] = (
+                interest.get(penalty.interest.currency, Money.zero(penalty.interest.currency)) + penalty.interest
+            )
+        if penalty.compensation is not None and terms.charge_compensation:
             owed = penalty.compensation.amount
             compensation[owed.currency] = compensation.get(owed.currency, Money.zero(owed.currency)) + owed
     return sorted(interest.values(), key=lambda m: m.currency), sorted(compensation.values(), key=lambda m: m.currency)

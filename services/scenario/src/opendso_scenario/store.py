@@ -8,11 +8,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from opendso_db.bulk import insert_rows, upsert_rows
 from opendso_db.types import Amount
+from opendso_money import Money
 from sqlalchemy import (
     Boolean,
     Column,
@@ -36,6 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opendso_scenario.domain.penalties.issuing import PenaltySettings, SettingsBook
+
 metadata = MetaData()
 OUTBOX = outbox_table(metadata)
 INBOX = inbox_table(metadata)
@@ -56,6 +59,11 @@ customers = Table(
     # The strategy rule that chose the scenario ("" for the default) and why, as a JSON list of lines.
     Column("scenario_rule", String(200), nullable=False, default=""),
     Column("scenario_explanation", Text, nullable=False, default="[]"),
+    # The postal address from the ledger, for letter steps ("" when unknown: a letter falls to a collector).
+    Column("street", String(300), nullable=False, default="", server_default=""),
+    Column("postal_code", String(30), nullable=False, default="", server_default=""),
+    Column("city", String(200), nullable=False, default="", server_default=""),
+    Column("country", String(2), nullable=False, default="", server_default=""),
     # The first day the daily pass must look at the customer again (its next step's date); null until
     # evaluated. Far in the future when only a change (an item, a payment, a status) can bring an action.
     Column("next_review_on", Date, nullable=True, index=True),
@@ -210,6 +218,15 @@ class CustomerRecord:
     collector: str = ""
     scenario_rule: str = ""
     scenario_explanation: str = "[]"
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
+    # ISO 3166-1 alpha-2, "" when unknown.
+    country: str = ""
+
+    def has_postal_address(self) -> bool:
+        """Whether a letter can be addressed: a street and a town (or its postcode)."""
+        return bool(self.street.strip() and (self.city.strip() or self.postal_code.strip()))
 
 
 @dataclass(frozen=True)
@@ -710,8 +727,67 @@ def _promise(row: Any) -> PromiseRecord:
     )
 
 
+# Addresses (e-mail, phone numbers) a provider reported unusable: a hard bounce, a complaint, a number that
+# cannot take the channel. Automatic messages are not sent to them; a collector takes the step instead. Keyed by
+# the address itself (case-folded), since it is the address that bounces, whichever customer it belongs to.
+bounced_addresses = Table(
+    "sc_bounced_addresses",
+    metadata,
+    Column("address", String(320), primary_key=True),
+    Column("channel", String(30), nullable=False),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("reason", Text, nullable=False, default=""),
+    Column("message_key", String(600), nullable=False, default=""),
+    Column("bounced_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class BouncedAddress:
+    address: str
+    channel: str
+    customer_id: str
+    reason: str
+    message_key: str
+    bounced_at: dt.datetime
+
+
+def address_key(address: str) -> str:
+    """How an address is stored and compared: mailbox names are case-insensitive in practice."""
+    return address.strip().casefold()
+
+
+class BouncedAddressRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def flag(self, record: BouncedAddress) -> bool:
+        """Flag the address unless it is flagged already (the first report is kept); answers whether it was new."""
+        key = address_key(record.address)
+        if await self.session.scalar(select(bounced_addresses.c.address).where(bounced_addresses.c.address == key)):
+            return False
+        await self.session.execute(insert(bounced_addresses).values(**{**record.__dict__, "address": key}))
+        return True
+
+    async def bounced_among(self, addresses: list[str]) -> set[str]:
+        """Which of these addresses are flagged, as given."""
+        by_key: dict[str, list[str]] = {}
+        for address in addresses:
+            if address:
+                by_key.setdefault(address_key(address), []).append(address)
+        found: set[str] = set()
+        for chunk in _chunks(list(by_key)):
+            rows = await self.session.execute(
+                select(bounced_addresses.c.address).where(bounced_addresses.c.address.in_(chunk))
+            )
+            found.update(a for key in rows.scalars() for a in by_key[key])
+        return found
+
+
 class UnitOfWork(SqlUnitOfWork):
     repo: ScenarioRepository
+
+    bounces: BouncedAddressRepository
 
     qualifications: QualificationRepository
 
@@ -721,9 +797,20 @@ class UnitOfWork(SqlUnitOfWork):
 
     plans: PlanRepository
 
+    penalties: PenaltyRepository
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        # Reminders price late-payment penalties under each customer's settings while their message is built,
+        # which happens without awaiting: the settings are read once here.
+        await self.penalties.load_book()
+        return self
+
     def _open(self) -> None:
+        self.penalties = PenaltyRepository(self.session)
         self.scenarios = ScenarioDefinitionRepository(self.session)
         self.repo = ScenarioRepository(self.session)
+        self.bounces = BouncedAddressRepository(self.session)
         self.qualifications = QualificationRepository(self.session)
         self.escalations = EscalationRepository(self.session)
         self.plans = PlanRepository(self.session)
@@ -1140,3 +1227,262 @@ class EscalationRepository:
             .where(escalations.c.case_id == case_id)
             .values(state="withdrawn", active_key=None, withdrawn_by=by, withdrawn_on=on, withdraw_reason=reason)
         )
+
+
+# Late-payment penalty settings of an entity (scope = its code, account "") or of a customer (scope = its id).
+# A null flag or minimum leaves the choice to the level above.
+penalty_settings = Table(
+    "sc_penalty_settings",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("entity", String(50), nullable=False, index=True),
+    Column("account_number", String(100), nullable=False),
+    Column("issue_items", Boolean, nullable=True),
+    Column("exempt_interest", Boolean, nullable=True),
+    Column("exempt_compensation", Boolean, nullable=True),
+    Column("law", String(10), nullable=False),
+    Column("minimum_interest", Amount, nullable=True),
+    Column("minimum_currency", String(3), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# What the penalty pass knows of each invoice it watches: the scenario service keeps only an item's current open
+# amount, so the payments interest depends on are recorded here as the pass sees the open amount fall.
+penalty_invoices = Table(
+    "sc_penalty_invoices",
+    metadata,
+    Column("item_id", String(250), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("number", String(100), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    # The open amount when first seen overdue: payments before that are not known and not needed (interest
+    # starts after the due date).
+    Column("principal", Amount, nullable=False),
+    # JSON list of [date, amount] partial payments, dated by the ledger change that showed them.
+    Column("payments", Text, nullable=False),
+    Column("paid_on", Date, nullable=True),
+    # The item row's version_at when last read, and the day: a changed row or a new day is looked at again.
+    Column("seen_version", DateTime(timezone=True), nullable=False),
+    Column("checked_on", Date, nullable=False),
+    # Nothing more can be issued (paid and its last period settled, or paid before it was ever watched).
+    Column("closed", Boolean, nullable=False),
+)
+
+# Penalty items issued. The id is derived from invoice, kind and period end, so a replay or a second instance
+# inserts nothing and publishes nothing.
+issued_penalties = Table(
+    "sc_issued_penalties",
+    metadata,
+    Column("penalty_id", String(64), primary_key=True),
+    Column("item_id", String(250), nullable=False, index=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    Column("number", String(100), nullable=False),
+    # "interest" or "compensation".
+    Column("kind", String(20), nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("period_from", Date, nullable=False),
+    Column("period_to", Date, nullable=False),
+    Column("law", String(10), nullable=False),
+    # JSON list of the rates used (period, start, end, reference rate, points, rate, fixed on).
+    Column("rates", Text, nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class PenaltySettingsRecord:
+    entity: str
+    account_number: str
+    """"" for the entity's own settings."""
+    settings: PenaltySettings
+    updated_by: str
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class WatchedInvoiceRecord:
+    item_id: str
+    customer_id: str
+    number: str
+    due_date: dt.date
+    currency: str
+    principal: Decimal
+    payments: tuple[tuple[dt.date, Decimal], ...]
+    paid_on: dt.date | None
+    seen_version: dt.datetime
+    checked_on: dt.date
+    closed: bool
+
+
+@dataclass(frozen=True)
+class IssuedPenaltyRecord:
+    penalty_id: str
+    item_id: str
+    customer_id: str
+    entity: str
+    number: str
+    kind: str
+    amount: Decimal
+    currency: str
+    period_from: dt.date
+    period_to: dt.date
+    law: str
+    rates: str
+    basis: str
+    issued_on: dt.date
+    created_at: dt.datetime
+
+
+def _penalty_settings(row: Any) -> PenaltySettingsRecord:
+    m = row._mapping
+    minimum = None if m["minimum_interest"] is None else Money(Decimal(m["minimum_interest"]), m["minimum_currency"])
+    return PenaltySettingsRecord(
+        entity=m["entity"],
+        account_number=m["account_number"],
+        settings=PenaltySettings(
+            issue_items=m["issue_items"],
+            exempt_interest=m["exempt_interest"],
+            exempt_compensation=m["exempt_compensation"],
+            law=m["law"],
+            minimum_interest=minimum,
+        ),
+        updated_by=m["updated_by"],
+        updated_at=_aware(m["updated_at"]),
+    )
+
+
+def _watched(row: Any) -> WatchedInvoiceRecord:
+    m = dict(row._mapping)
+    m["principal"] = Decimal(m["principal"])
+    m["payments"] = tuple((dt.date.fromisoformat(d), Decimal(a)) for d, a in json.loads(m["payments"]))
+    m["seen_version"] = _aware(m["seen_version"])
+    return WatchedInvoiceRecord(**m)
+
+
+class PenaltyRepository:
+    """Penalty settings, the invoices the penalty pass watches and the penalty items issued."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.book = SettingsBook()
+
+    async def load_book(self) -> None:
+        """Read every settings row into ``book``: reminders are built synchronously from what it holds. The
+        table holds only the entities and customers with settings of their own."""
+        rows = await self.session.execute(select(penalty_settings))
+        self.book = SettingsBook(
+            {(r.entity, r.account_number): r.settings for r in (_penalty_settings(row) for row in rows)}
+        )
+
+    async def settings(self, entity: str, account_number: str) -> PenaltySettingsRecord | None:
+        row = (
+            await self.session.execute(
+                select(penalty_settings).where(
+                    penalty_settings.c.entity == entity, penalty_settings.c.account_number == account_number
+                )
+            )
+        ).first()
+        return None if row is None else _penalty_settings(row)
+
+    async def save_settings(self, record: PenaltySettingsRecord) -> None:
+        s = record.settings
+        row = {
+            "scope": f"{record.entity}/{record.account_number}" if record.account_number else record.entity,
+            "entity": record.entity,
+            "account_number": record.account_number,
+            "issue_items": s.issue_items,
+            "exempt_interest": s.exempt_interest,
+            "exempt_compensation": s.exempt_compensation,
+            "law": s.law,
+            "minimum_interest": None if s.minimum_interest is None else s.minimum_interest.amount,
+            "minimum_currency": "" if s.minimum_interest is None else s.minimum_interest.currency,
+            "updated_by": record.updated_by,
+            "updated_at": record.updated_at,
+        }
+        await upsert_rows(self.session, penalty_settings, "scope", [row])
+
+    async def customers_to_check(self, today: dt.date, limit: int) -> list[str]:
+        """Customers issuing penalty items with an overdue invoice not yet watched, or watched, not settled and
+        changed or not looked at today."""
+        own = penalty_settings.alias("own")
+        ent = penalty_settings.alias("ent")
+        issuing = or_(own.c.issue_items.is_(True), and_(own.c.issue_items.is_(None), ent.c.issue_items.is_(True)))
+        watched = penalty_invoices
+        query = (
+            select(items.c.customer_id)
+            .distinct()
+            .select_from(
+                items.join(customers, customers.c.customer_id == items.c.customer_id)
+                .outerjoin(
+                    own, and_(own.c.entity == customers.c.entity, own.c.account_number == customers.c.account_number)
+                )
+                .outerjoin(ent, and_(ent.c.entity == customers.c.entity, ent.c.account_number == ""))
+                .outerjoin(watched, watched.c.item_id == items.c.item_id)
+            )
+            .where(
+                items.c.kind == "invoice",
+                items.c.due_date < today,
+                issuing,
+                or_(
+                    watched.c.item_id.is_(None),
+                    and_(
+                        watched.c.closed.is_(False),
+                        or_(watched.c.checked_on < today, watched.c.seen_version != items.c.version_at),
+                    ),
+                ),
+            )
+            .order_by(items.c.customer_id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def invoices_of(self, customer_id: str) -> list[tuple[ItemRecord, dt.datetime]]:
+        """The customer's invoices with the version of their row."""
+        rows = await self.session.execute(
+            select(items).where(items.c.customer_id == customer_id, items.c.kind == "invoice")
+        )
+        return [
+            (ItemRecord(**{k: v for k, v in r._mapping.items() if k != "version_at"}), _aware(r.version_at))
+            for r in rows
+        ]
+
+    async def watched_of(self, customer_id: str) -> dict[str, WatchedInvoiceRecord]:
+        rows = await self.session.execute(select(penalty_invoices).where(penalty_invoices.c.customer_id == customer_id))
+        return {r.item_id: _watched(r) for r in rows}
+
+    async def save_watched(self, records: list[WatchedInvoiceRecord]) -> None:
+        rows = [
+            {
+                **r.__dict__,
+                "payments": json.dumps([[d.isoformat(), str(a)] for d, a in r.payments]),
+            }
+            for r in records
+        ]
+        await upsert_rows(self.session, penalty_invoices, "item_id", rows)
+
+    async def issued_of(self, customer_id: str) -> list[IssuedPenaltyRecord]:
+        """Oldest period first."""
+        rows = await self.session.execute(
+            select(issued_penalties)
+            .where(issued_penalties.c.customer_id == customer_id)
+            .order_by(issued_penalties.c.period_to, issued_penalties.c.kind, issued_penalties.c.penalty_id)
+        )
+        return [
+            IssuedPenaltyRecord(**{**r._mapping, "amount": Decimal(r.amount), "created_at": _aware(r.created_at)})
+            for r in rows
+        ]
+
+    async def add_issued(self, record: IssuedPenaltyRecord) -> bool:
+        """Store the penalty unless its id is stored (even by a concurrent transaction); whether it was stored."""
+        connection = await self.session.connection()
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        result = await self.session.execute(
+            dialect.insert(issued_penalties).values(**record.__dict__).on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -12,19 +12,25 @@ from typing import Any
 from google.protobuf.message import Message
 from opendso.common.v1.common_pb2 import EventMeta
 from opendso_bus.envelope import new_meta
+from opendso_scenario.domain.penalties.issuing import SettingsBook
 from opendso_scenario.store import (
     AgendaFilter,
+    BouncedAddress,
     CustomerRecord,
     DirtyCustomer,
     EscalationRecord,
+    IssuedPenaltyRecord,
     ItemRecord,
     ItemStatusRecord,
     PastTask,
+    PenaltySettingsRecord,
     PlanInstalmentRecord,
     PlanRecord,
     PromiseRecord,
     StoredScenario,
     TaskRecord,
+    WatchedInvoiceRecord,
+    address_key,
 )
 
 
@@ -43,6 +49,8 @@ class FakeRepository:
         self.scenarios = FakeScenarioDefinitions(self.customers)
         self.plans = FakePlans(self.items)
         self.escalations = FakeEscalations()
+        self.penalties = FakePenalties(self)
+        self.bounces = FakeBounces()
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
@@ -224,6 +232,23 @@ class FakeRepository:
         self.tasks[task_id] = TaskRecord(**{**self.tasks[task_id].__dict__, **values})
 
 
+class FakeBounces:
+    """Bounced addresses by their case-folded form, first report kept, as sc_bounced_addresses."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, BouncedAddress] = {}
+
+    async def flag(self, record: BouncedAddress) -> bool:
+        key = address_key(record.address)
+        if key in self.rows:
+            return False
+        self.rows[key] = dataclasses.replace(record, address=key)
+        return True
+
+    async def bounced_among(self, addresses: list[str]) -> set[str]:
+        return {a for a in addresses if a and address_key(a) in self.rows}
+
+
 class FakeQualifications:
     def __init__(self) -> None:
         self.statuses: dict[str, ItemStatusRecord] = {}
@@ -270,6 +295,8 @@ class FakeUnitOfWork:
         self.scenarios = repo.scenarios
         self.plans = repo.plans
         self.escalations = repo.escalations
+        self.penalties = repo.penalties
+        self.bounces = repo.bounces
         self.published: list[Message] = []
         self.committed = 0
         self._cause: EventMeta | None = None
@@ -429,3 +456,65 @@ class FakeEscalations:
             withdrawn_on=on,
             withdraw_reason=reason,
         )
+
+
+class FakePenalties:
+    """Penalty settings, watched invoices and issued penalties in memory, over the repository's customers and
+    items (whose versions it reads as sc_items' version_at)."""
+
+    def __init__(self, repo: FakeRepository) -> None:
+        self._repo = repo
+        self.rows: dict[tuple[str, str], PenaltySettingsRecord] = {}
+        self.watched: dict[str, WatchedInvoiceRecord] = {}
+        self.issued: dict[str, IssuedPenaltyRecord] = {}
+
+    @property
+    def book(self) -> SettingsBook:
+        return SettingsBook({k: r.settings for k, r in self.rows.items()})
+
+    async def load_book(self) -> None:
+        return None
+
+    async def settings(self, entity: str, account_number: str) -> PenaltySettingsRecord | None:
+        return self.rows.get((entity, account_number))
+
+    async def save_settings(self, record: PenaltySettingsRecord) -> None:
+        self.rows[(record.entity, record.account_number)] = record
+
+    async def customers_to_check(self, today: dt.date, limit: int) -> list[str]:
+        found = set()
+        for item in self._repo.items.values():
+            customer = self._repo.customers.get(item.customer_id)
+            if customer is None or item.kind != "invoice" or item.due_date >= today:
+                continue
+            if not self.book.terms(customer.entity, customer.account_number, "").issue_items:
+                continue
+            seen = self.watched.get(item.item_id)
+            if seen is None or (
+                not seen.closed and (seen.checked_on < today or seen.seen_version != self._repo.versions[item.item_id])
+            ):
+                found.add(item.customer_id)
+        return sorted(found)[:limit]
+
+    async def invoices_of(self, customer_id: str) -> list[tuple[ItemRecord, dt.datetime]]:
+        return [
+            (i, self._repo.versions[i.item_id])
+            for i in self._repo.items.values()
+            if i.customer_id == customer_id and i.kind == "invoice"
+        ]
+
+    async def watched_of(self, customer_id: str) -> dict[str, WatchedInvoiceRecord]:
+        return {k: w for k, w in self.watched.items() if w.customer_id == customer_id}
+
+    async def save_watched(self, records: list[WatchedInvoiceRecord]) -> None:
+        self.watched.update((r.item_id, r) for r in records)
+
+    async def issued_of(self, customer_id: str) -> list[IssuedPenaltyRecord]:
+        found = [r for r in self.issued.values() if r.customer_id == customer_id]
+        return sorted(found, key=lambda r: (r.period_to, r.kind, r.penalty_id))
+
+    async def add_issued(self, record: IssuedPenaltyRecord) -> bool:
+        if record.penalty_id in self.issued:
+            return False
+        self.issued[record.penalty_id] = record
+        return True

@@ -18,6 +18,14 @@ Custom customer fields
     later can never change the meaning of a template that uses a custom field
     of the same name. Field names are letters, digits and underscores.
 
+    Saving a template accepts any custom field (``check_hashtags``) and lists
+    those it uses, since which fields customers have is only known at send
+    time: the SendMessage command carries the customer's fields
+    (``custom_fields``, every field the tenant defines, "" when the customer
+    has none), and a template naming a field the command lacks fails that
+    message visibly (``MessageFailed`` naming the field) rather than sending a
+    reminder with a hole in it.
+
 Formatting
     Amounts and dates are formatted by Babel for the reader's locale. The
     reader's language (``MessageContext.language``) is used when it is the
@@ -151,9 +159,14 @@ class TemplateProblem:
     line: int
     column: int
     reason: str
+    # What is at fault as written when it is not a hashtag (``{{name}}``, ``<b>``); "" for a whole field.
+    text: str = ""
 
     def __str__(self) -> str:
-        return f"#{self.hashtag} in {self.field} at line {self.line}, column {self.column}: {self.reason}"
+        # Problems with a whole field (an empty subject) have no hashtag to name.
+        what = f"#{self.hashtag}" if self.hashtag else repr(self.text) if self.text else ""
+        what = f"{what} in {self.field}" if what else self.field
+        return f"{what} at line {self.line}, column {self.column}: {self.reason}"
 
 
 class TemplateError(ValueError):
@@ -194,7 +207,9 @@ def _longest_known_prefix(run: str, known: frozenset[str]) -> str | None:
     return None
 
 
-def _parse(field_name: str, text: str, known: frozenset[str]) -> tuple[list[_Piece], list[TemplateProblem]]:
+def _parse(
+    field_name: str, text: str, known: frozenset[str], *, any_custom: bool = False
+) -> tuple[list[_Piece], list[TemplateProblem]]:
     pieces: list[_Piece] = []
     problems: list[TemplateProblem] = []
     position = 0
@@ -206,6 +221,9 @@ def _parse(field_name: str, text: str, known: frozenset[str]) -> tuple[list[_Pie
             pieces.append("#")
             continue
         name = _longest_known_prefix(run, known)
+        if name is None and any_custom and run.startswith(CUSTOM_FIELD_PREFIX) and run != CUSTOM_FIELD_PREFIX:
+            # When a template is saved the customers' fields are not known: the whole run names the field.
+            name = run
         if name is None:
             line, column = _line_and_column(text, match.start())
             problems.append(TemplateProblem(field_name, run, line, column, _unknown_reason(run, known)))
@@ -226,6 +244,8 @@ def _line_and_column(text: str, offset: int) -> tuple[int, int]:
 
 
 def _unknown_reason(run: str, known: frozenset[str]) -> str:
+    if run == CUSTOM_FIELD_PREFIX:
+        return f"a custom field needs its name after #{CUSTOM_FIELD_PREFIX}, e.g. #{CUSTOM_FIELD_PREFIX}region"
     close = difflib.get_close_matches(run, sorted(known), n=1, cutoff=0.75)
     hint = f" (did you mean #{close[0]}?)" if close else ""
     return f"unknown hashtag{hint}"
@@ -247,6 +267,23 @@ def validate_template(template: Template, custom_fields: Collection[str] = ()) -
     ``#CustomerField_<name>``. ``#ItemsTable`` is refused in the subject.
     """
     _parse_template(template, _known_names(custom_fields))
+
+
+def check_hashtags(template: Template) -> tuple[list[TemplateProblem], tuple[str, ...]]:
+    """Every hashtag problem of a template being saved, and the custom fields it uses, in order of use.
+
+    Any ``#CustomerField_<name>`` is accepted: which fields a customer has is only known when a message is
+    sent, and a send whose command lacks a field the template uses fails naming it.
+    """
+    problems: list[TemplateProblem] = []
+    used: dict[str, None] = {}
+    for field_name, text in (("subject", template.subject), ("body", template.body)):
+        pieces, found = _parse(field_name, _normalise_newlines(text), KNOWN_HASHTAGS, any_custom=True)
+        problems += found
+        for piece in pieces:
+            if isinstance(piece, _Tag) and piece.name.startswith(CUSTOM_FIELD_PREFIX):
+                used[piece.name.removeprefix(CUSTOM_FIELD_PREFIX)] = None
+    return problems, tuple(used)
 
 
 # --- Rendering -----------------------------------------------------------------------------------------

@@ -267,6 +267,8 @@ class Letter:
     qr_caption: str = ""
     registered: bool = False
     message_key: str = ""
+    # Text printed after the table (a template's words after #ItemsTable: the demand, the signature).
+    closing: str = ""
 
     def __post_init__(self) -> None:
         if not self.letter_id:

@@ -1,7 +1,9 @@
 """E-mail over SMTP with the standard library's smtplib, run in a worker thread.
 
-One connection per message: reminders go out at a pace where reconnecting
-costs nothing noticeable, and a connection never outlives a server restart.
+Connections are reused between messages (connecting and greeting cost more
+than sending a reminder): a connection idle for more than a moment is checked
+with NOOP before it carries a message, one idle too long is closed, and none
+is reused after a refused or failed transaction.
 The SMTP dialogue (MAIL, RCPT, DATA) is driven step by step rather than with
 ``sendmail`` so every reply code is classified, and the server's answer to
 DATA (usually its queue id) is kept for the log.
@@ -12,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +26,10 @@ from opendso_messaging.providers import Delivery, OutboundEmail, ProviderError
 from opendso_messaging.providers.mime import build_email_bytes, message_id_header
 
 NAME = "smtp"
+MAX_IDLE = 32
+IDLE_SECONDS = 30.0
+# A connection used this recently is taken as it is: servers do not drop a connection that busy.
+TRUSTED_IDLE_SECONDS = 2.0
 
 
 def _utc_now() -> datetime:
@@ -93,6 +101,14 @@ class SmtpEmailSender:
     def __init__(self, settings: SmtpSettings, clock: Callable[[], datetime] = _utc_now) -> None:
         self._settings = settings
         self._clock = clock
+        # Built once: loading the system's certificates takes tens of milliseconds, more than a whole send.
+        self._context: ssl.SSLContext | None = None
+        if settings.security != "none":
+            self._context = settings.ssl_context or ssl.create_default_context()
+        # Connections are kept open between messages (a handshake costs more than a message), at most
+        # MAX_IDLE of them, each closed after IDLE_SECONDS unused.
+        self._idle: list[tuple[smtplib.SMTP, float]] = []
+        self._lock = threading.Lock()
 
     async def send(self, email: OutboundEmail) -> Delivery:
         # smtplib blocks; a worker thread keeps the event loop (and the bus heartbeats) running.
@@ -105,11 +121,14 @@ class SmtpEmailSender:
         envelope_from = parseaddr(self._settings.envelope_from or email.sender)[1]
         recipients = [address for _, address in getaddresses(list(email.to))]
         try:
-            smtp = self._connect()
+            smtp = self._checkout()
             try:
                 refused, answer = self._transaction(smtp, envelope_from, recipients, data)
-            finally:
+            except BaseException:
+                # A connection in the middle of a refused transaction is not handed to the next message.
                 _quit(smtp)
+                raise
+            self._checkin(smtp)
         except ProviderError:
             raise
         except smtplib.SMTPNotSupportedError as exc:
@@ -170,9 +189,45 @@ class SmtpEmailSender:
             refused_recipients=tuple(refused),
         )
 
+    def _checkout(self) -> smtplib.SMTP:
+        """An open connection: an idle one still answering, else a new one."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    break
+                smtp, since = self._idle.pop()
+            idle = time.monotonic() - since
+            if idle > IDLE_SECONDS:
+                _quit(smtp)
+                continue
+            if idle < TRUSTED_IDLE_SECONDS:
+                return smtp
+            try:
+                # Servers drop idle connections: a NOOP finds out before a message is at stake.
+                if smtp.noop()[0] == 250:
+                    return smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+            smtp.close()
+        return self._connect()
+
+    def _checkin(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            if len(self._idle) < MAX_IDLE:
+                self._idle.append((smtp, time.monotonic()))
+                return
+        _quit(smtp)
+
+    def close(self) -> None:
+        """Close the idle connections (at shutdown)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for smtp, _ in idle:
+            _quit(smtp)
+
     def _connect(self) -> smtplib.SMTP:
         s = self._settings
-        context = s.ssl_context or ssl.create_default_context()
+        context = self._context
         smtp: smtplib.SMTP
         if s.security == "tls":
             smtp = smtplib.SMTP_SSL(s.host, s.port, local_hostname=s.local_hostname, timeout=s.timeout, context=context)

@@ -203,6 +203,11 @@ def render_letter_pdf(letter: Letter, *, font: LetterFont | None, created_at: da
                 for cell in cells:
                     row.cell(clean(cell))
 
+    if letter.closing.strip("\n"):
+        pdf.ln(5)
+        pdf.set_font(family, "", 10)
+        pdf.multi_cell(0, 5, clean(letter.closing.strip("\n")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
     if letter.payment_qr_png is not None:
         pdf.ln(6)
         # Keep the code and its caption together on one page.
@@ -273,6 +278,10 @@ class DiskLetterStore:
         """The PDF and the manifest of ``letter_id``."""
         base = _safe_name(letter_id)
         return self.folder / f"{base}.pdf", self.folder / f"{base}.json"
+
+    async def is_stored(self, letter_id: str) -> bool:
+        """Whether the letter is complete in the folder (its manifest, written last, exists)."""
+        return await asyncio.to_thread(self.paths_for(letter_id)[1].exists)
 
     async def store(self, letter: Letter, pdf: bytes) -> Delivery:
         return await asyncio.to_thread(self.store_blocking, letter, pdf)
@@ -364,6 +373,25 @@ class S3LetterStore:
         """The PDF's and the manifest's object keys for ``letter_id``."""
         base = self.prefix + _safe_name(letter_id)
         return f"{base}.pdf", f"{base}.json"
+
+    async def is_stored(self, letter_id: str) -> bool:
+        """Whether the letter's manifest (written after its PDF) is in the bucket."""
+        return await asyncio.to_thread(self.is_stored_blocking, letter_id)
+
+    def is_stored_blocking(self, letter_id: str) -> bool:
+        manifest_key = self.keys_for(letter_id)[1]
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=manifest_key)
+        except ClientError as exc:
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise ProviderError(
+                self._name,
+                f"cannot tell whether letter {letter_id!r} is in s3://{self.bucket}/{manifest_key}: {exc}",
+                retryable=True,
+            ) from exc
+        return True
 
     async def store(self, letter: Letter, pdf: bytes) -> Delivery:
         return await asyncio.to_thread(self.store_blocking, letter, pdf)
@@ -462,3 +490,9 @@ class PrintAndPost:
     async def send(self, letter: Letter) -> Delivery:
         pdf = await asyncio.to_thread(render_letter_pdf, letter, font=self._font, created_at=self._clock())
         return await self._store.store(letter, pdf)
+
+    async def is_stored(self, letter_id: str) -> bool | None:
+        """Whether the letter is in its store; None for a store that cannot be asked."""
+        if isinstance(self._store, DiskLetterStore | S3LetterStore):
+            return await self._store.is_stored(letter_id)
+        return None

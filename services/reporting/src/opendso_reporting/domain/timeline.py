@@ -50,6 +50,11 @@ class Kind(StrEnum):
     CASE_WITHDRAWN = "case.withdrawn"
     MESSAGE_SENT = "message.sent"
     MESSAGE_FAILED = "message.failed"
+    MESSAGE_DELIVERED = "message.delivered"
+    MESSAGE_READ = "message.read"
+    MESSAGE_BOUNCED = "message.bounced"
+    MESSAGE_UNDELIVERED = "message.undelivered"
+    MESSAGE_COMPLAINED = "message.complained"
     PAYMENT_ALLOCATED = "payment.allocated"
     PAYMENT_REVERSED = "payment.reversed"
 
@@ -85,6 +90,11 @@ WORDING: Final[Mapping[Kind, str]] = {
     Kind.CASE_WITHDRAWN: "{items} taken back from {partner} by {user}{reason_part}",
     Kind.MESSAGE_SENT: "{channel} sent to {recipient}{subject_part}",
     Kind.MESSAGE_FAILED: "{channel} could not be sent: {reason}",
+    Kind.MESSAGE_DELIVERED: "{channel} to {recipient} delivered",
+    Kind.MESSAGE_READ: "{channel} to {recipient} read",
+    Kind.MESSAGE_BOUNCED: "{channel} to {recipient} bounced{detail_part}{fallback_part}{address_part}",
+    Kind.MESSAGE_UNDELIVERED: "{channel} to {recipient} not delivered{detail_part}{fallback_part}{address_part}",
+    Kind.MESSAGE_COMPLAINED: "{channel} to {recipient} reported as spam by its recipient{address_part}",
     Kind.PAYMENT_ALLOCATED: "Payment of {payment}{booked_part} applied {how}{items_part}{unallocated_part}",
     Kind.PAYMENT_REVERSED: "Payment allocation reversed by {user}{items_part}: {reason}",
 }
@@ -683,6 +693,60 @@ def message_failed(event: msg.MessageFailed) -> list[TimelineEntry]:
     ]
 
 
+# The provider's finer reading of a delivery report -> the entry; readings that are not news to a person
+# (accepted, handed on, delayed) make none.
+_DELIVERY_KIND: Final[Mapping[str, Kind]] = {
+    "delivered": Kind.MESSAGE_DELIVERED,
+    "read": Kind.MESSAGE_READ,
+    "bounced": Kind.MESSAGE_BOUNCED,
+    "complained": Kind.MESSAGE_COMPLAINED,
+    "failed": Kind.MESSAGE_UNDELIVERED,
+    "unanswered": Kind.MESSAGE_UNDELIVERED,
+    "canceled": Kind.MESSAGE_UNDELIVERED,
+}
+
+
+def message_delivery_changed(event: msg.MessageDeliveryChanged) -> list[TimelineEntry]:
+    kind = _DELIVERY_KIND.get(event.delivery_state or event.state)
+    if not event.customer_id or kind is None:
+        return []
+    words = {
+        "channel": _channel(event.channel),
+        "recipient": event.recipient or "?",
+        "detail_part": f": {_shorten(event.detail)}" if event.detail else "",
+        "fallback_part": "; another channel takes over" if event.fallback else "",
+        "address_part": "; the address is not used again" if event.suppress_address else "",
+    }
+    return [
+        TimelineEntry(
+            entry_id=event.meta.event_id,
+            event_id=event.meta.event_id,
+            customer_id=event.customer_id,
+            item_ids=(),
+            occurred_at=occurred_at(event.meta),
+            kind=kind,
+            actor=event.meta.source or "messaging",
+            actor_type=ActorType.SERVICE,
+            summary=WORDING[kind].format_map(words),
+            detail={
+                "message_id": event.message_id,
+                "message_key": event.message_key,
+                "task_id": event.task_id or None,
+                "channel": event.channel,
+                "recipient": event.recipient,
+                "state": event.state,
+                "delivery_state": event.delivery_state,
+                "bounce": event.bounce or None,
+                "detail": event.detail,
+                "fallback": event.fallback,
+                "suppress_address": event.suppress_address,
+                "provider": event.provider,
+            },
+            task_id=event.task_id,
+        )
+    ]
+
+
 # -- matching ------------------------------------------------------------------------------------------------
 
 
@@ -973,6 +1037,7 @@ TRANSLATORS: Final[Mapping[type[Any], Callable[[Any], list[TimelineEntry]]]] = {
     col.CaseWithdrawn: case_withdrawn,
     msg.MessageSent: message_sent,
     msg.MessageFailed: message_failed,
+    msg.MessageDeliveryChanged: message_delivery_changed,
     mt.PaymentAllocated: payment_allocated,
     mt.AllocationReversed: allocation_reversed,
 }

@@ -145,6 +145,27 @@ PARTNER_KIND_LEGAL: PartnerKind.ValueType  # 2
 PARTNER_KIND_DEBT_SALE: PartnerKind.ValueType  # 3
 Global___PartnerKind: _TypeAlias = PartnerKind  # noqa: Y015
 
+class _PenaltyKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PenaltyKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PenaltyKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PENALTY_KIND_UNSPECIFIED: _PenaltyKind.ValueType  # 0
+    PENALTY_KIND_INTEREST: _PenaltyKind.ValueType  # 1
+    """Late-payment interest over a period."""
+    PENALTY_KIND_COMPENSATION: _PenaltyKind.ValueType  # 2
+    """The fixed recovery compensation, once per invoice."""
+
+class PenaltyKind(_PenaltyKind, metaclass=_PenaltyKindEnumTypeWrapper): ...
+
+PENALTY_KIND_UNSPECIFIED: PenaltyKind.ValueType  # 0
+PENALTY_KIND_INTEREST: PenaltyKind.ValueType  # 1
+"""Late-payment interest over a period."""
+PENALTY_KIND_COMPENSATION: PenaltyKind.ValueType  # 2
+"""The fixed recovery compensation, once per invoice."""
+Global___PenaltyKind: _TypeAlias = PenaltyKind  # noqa: Y015
+
 @_typing.final
 class Task(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -1922,3 +1943,447 @@ class CaseWithdrawn(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CaseWithdrawn: _TypeAlias = CaseWithdrawn  # noqa: Y015
+
+@_typing.final
+class PenaltySettings(_message.Message):
+    """---------------------------------------------------------------------------------------------------------------
+    Late-payment penalties: settings per entity and customer, what is due, and penalty items issued.
+
+    The penalty settings of one level: an entity (for all its customers) or one customer. An unset field takes the
+    entity's value for a customer, else the default: no penalty items, interest and compensation charged, no minimum.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ISSUE_ITEMS_FIELD_NUMBER: _builtins.int
+    EXEMPT_INTEREST_FIELD_NUMBER: _builtins.int
+    EXEMPT_COMPENSATION_FIELD_NUMBER: _builtins.int
+    LAW_FIELD_NUMBER: _builtins.int
+    MINIMUM_INTEREST_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    issue_items: _builtins.bool
+    """Whether interest and compensation are issued as penalty items (PenaltyIssued) for the ERP to book."""
+    exempt_interest: _builtins.bool
+    """The customer owes no late-payment interest (a public body, a key account): none in reminders, none issued."""
+    exempt_compensation: _builtins.bool
+    """The customer owes no fixed recovery compensation."""
+    law: _builtins.str
+    """Customer only: the late-payment law its penalties follow instead of its entity's ("EU", "FR"...); "" keeps it."""
+    updated_by: _builtins.str
+    """Who last changed them, as told by the caller."""
+    @_builtins.property
+    def minimum_interest(self) -> _common_pb2.Money:
+        """No interest item below this amount (in the interest's currency); interest keeps accruing until a later
+        period reaches it. Unset: the entity's, else no minimum.
+        """
+
+    def __init__(
+        self,
+        *,
+        issue_items: _builtins.bool | None = ...,
+        exempt_interest: _builtins.bool | None = ...,
+        exempt_compensation: _builtins.bool | None = ...,
+        law: _builtins.str = ...,
+        minimum_interest: _common_pb2.Money | None = ...,
+        updated_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_exempt_compensation", b"_exempt_compensation", "_exempt_interest", b"_exempt_interest", "_issue_items", b"_issue_items", "exempt_compensation", b"exempt_compensation", "exempt_interest", b"exempt_interest", "issue_items", b"issue_items", "minimum_interest", b"minimum_interest"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_exempt_compensation", b"_exempt_compensation", "_exempt_interest", b"_exempt_interest", "_issue_items", b"_issue_items", "exempt_compensation", b"exempt_compensation", "exempt_interest", b"exempt_interest", "issue_items", b"issue_items", "law", b"law", "minimum_interest", b"minimum_interest", "updated_by", b"updated_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__exempt_compensation: _TypeAlias = _typing.Literal["exempt_compensation"]  # noqa: Y015
+    _WhichOneofArgType__exempt_compensation: _TypeAlias = _typing.Literal["_exempt_compensation", b"_exempt_compensation"]  # noqa: Y015
+    _WhichOneofReturnType__exempt_interest: _TypeAlias = _typing.Literal["exempt_interest"]  # noqa: Y015
+    _WhichOneofArgType__exempt_interest: _TypeAlias = _typing.Literal["_exempt_interest", b"_exempt_interest"]  # noqa: Y015
+    _WhichOneofReturnType__issue_items: _TypeAlias = _typing.Literal["issue_items"]  # noqa: Y015
+    _WhichOneofArgType__issue_items: _TypeAlias = _typing.Literal["_issue_items", b"_issue_items"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__exempt_compensation) -> _WhichOneofReturnType__exempt_compensation | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__exempt_interest) -> _WhichOneofReturnType__exempt_interest | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__issue_items) -> _WhichOneofReturnType__issue_items | None: ...
+
+Global___PenaltySettings: _TypeAlias = PenaltySettings  # noqa: Y015
+
+@_typing.final
+class PenaltyTerms(_message.Message):
+    """What applies to a customer once its settings, its entity's and the defaults are combined."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LAW_FIELD_NUMBER: _builtins.int
+    ISSUE_ITEMS_FIELD_NUMBER: _builtins.int
+    CHARGE_INTEREST_FIELD_NUMBER: _builtins.int
+    CHARGE_COMPENSATION_FIELD_NUMBER: _builtins.int
+    MINIMUM_INTEREST_FIELD_NUMBER: _builtins.int
+    law: _builtins.str
+    """"" when neither the customer nor its entity has a law on record: nothing is charged."""
+    issue_items: _builtins.bool
+    charge_interest: _builtins.bool
+    charge_compensation: _builtins.bool
+    @_builtins.property
+    def minimum_interest(self) -> _common_pb2.Money:
+        """Unset: no minimum."""
+
+    def __init__(
+        self,
+        *,
+        law: _builtins.str = ...,
+        issue_items: _builtins.bool = ...,
+        charge_interest: _builtins.bool = ...,
+        charge_compensation: _builtins.bool = ...,
+        minimum_interest: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["minimum_interest", b"minimum_interest"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charge_compensation", b"charge_compensation", "charge_interest", b"charge_interest", "issue_items", b"issue_items", "law", b"law", "minimum_interest", b"minimum_interest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PenaltyTerms: _TypeAlias = PenaltyTerms  # noqa: Y015
+
+@_typing.final
+class SetPenaltySettings(_message.Message):
+    """Command with a reply: replace the penalty settings of an entity (account_number "") or of one of its customers.
+    The same settings again answer with replayed set and change nothing.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    entity: _builtins.str
+    account_number: _builtins.str
+    user: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def settings(self) -> Global___PenaltySettings: ...
+    def __init__(
+        self,
+        *,
+        entity: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+        settings: Global___PenaltySettings | None = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "correlation_id", b"correlation_id", "entity", b"entity", "settings", b"settings", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetPenaltySettings: _TypeAlias = SetPenaltySettings  # noqa: Y015
+
+@_typing.final
+class PenaltySettingsSet(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    TERMS_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    entity: _builtins.str
+    account_number: _builtins.str
+    replayed: _builtins.bool
+    @_builtins.property
+    def settings(self) -> Global___PenaltySettings: ...
+    @_builtins.property
+    def terms(self) -> Global___PenaltyTerms:
+        """For a customer: what applies to it now. For an entity: what applies to a customer without settings of its own."""
+
+    def __init__(
+        self,
+        *,
+        entity: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+        settings: Global___PenaltySettings | None = ...,
+        terms: Global___PenaltyTerms | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings", "terms", b"terms"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "entity", b"entity", "replayed", b"replayed", "settings", b"settings", "terms", b"terms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PenaltySettingsSet: _TypeAlias = PenaltySettingsSet  # noqa: Y015
+
+@_typing.final
+class PenaltyRate(_message.Message):
+    """One reference rate a penalty was computed with."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    REFERENCE_RATE_FIELD_NUMBER: _builtins.int
+    POINTS_FIELD_NUMBER: _builtins.int
+    RATE_FIELD_NUMBER: _builtins.int
+    FIXED_ON_FIELD_NUMBER: _builtins.int
+    period: _builtins.str
+    """"2025-H1", or "2024-08-08..2026-02-17" for a rate that follows every change of the central bank."""
+    reference_rate: _builtins.str
+    """Percent a year, as decimal strings."""
+    points: _builtins.str
+    rate: _builtins.str
+    fixed_on: _builtins.str
+    @_builtins.property
+    def start(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def end(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        period: _builtins.str = ...,
+        start: _common_pb2.Date | None = ...,
+        end: _common_pb2.Date | None = ...,
+        reference_rate: _builtins.str = ...,
+        points: _builtins.str = ...,
+        rate: _builtins.str = ...,
+        fixed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "fixed_on", b"fixed_on", "period", b"period", "points", b"points", "rate", b"rate", "reference_rate", b"reference_rate", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PenaltyRate: _TypeAlias = PenaltyRate  # noqa: Y015
+
+@_typing.final
+class GetPenalties(_message.Message):
+    """Query: a customer's late-payment penalties: what is due now per invoice and what was already issued."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPenalties: _TypeAlias = GetPenalties  # noqa: Y015
+
+@_typing.final
+class InvoicePenalties(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    OPEN_AMOUNT_FIELD_NUMBER: _builtins.int
+    DAYS_LATE_FIELD_NUMBER: _builtins.int
+    INTEREST_TO_DATE_FIELD_NUMBER: _builtins.int
+    COMPENSATION_FIELD_NUMBER: _builtins.int
+    INTEREST_NOT_ISSUED_FIELD_NUMBER: _builtins.int
+    COMPENSATION_ISSUED_FIELD_NUMBER: _builtins.int
+    INTEREST_ISSUED_TO_FIELD_NUMBER: _builtins.int
+    RATES_FIELD_NUMBER: _builtins.int
+    PROBLEM_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    number: _builtins.str
+    days_late: _builtins.int
+    compensation_issued: _builtins.bool
+    problem: _builtins.str
+    """Why figures are missing: the law cannot price the invoice (a day outside its rate table, a missing rate)."""
+    @_builtins.property
+    def due_date(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def open_amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def interest_to_date(self) -> _common_pb2.Money:
+        """Interest from the due date to today on what was outstanding each day (zero when exempt)."""
+
+    @_builtins.property
+    def compensation(self) -> _common_pb2.Money:
+        """The fixed compensation owed (unset when exempt or not late)."""
+
+    @_builtins.property
+    def interest_not_issued(self) -> _common_pb2.Money:
+        """Interest accrued since the last interest item issued: what is due now and not issued yet."""
+
+    @_builtins.property
+    def interest_issued_to(self) -> _common_pb2.Date:
+        """Last day of interest already issued (unset when none was)."""
+
+    @_builtins.property
+    def rates(self) -> _containers.RepeatedCompositeFieldContainer[Global___PenaltyRate]: ...
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        number: _builtins.str = ...,
+        due_date: _common_pb2.Date | None = ...,
+        open_amount: _common_pb2.Money | None = ...,
+        days_late: _builtins.int = ...,
+        interest_to_date: _common_pb2.Money | None = ...,
+        compensation: _common_pb2.Money | None = ...,
+        interest_not_issued: _common_pb2.Money | None = ...,
+        compensation_issued: _builtins.bool = ...,
+        interest_issued_to: _common_pb2.Date | None = ...,
+        rates: _abc.Iterable[Global___PenaltyRate] | None = ...,
+        problem: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["compensation", b"compensation", "due_date", b"due_date", "interest_issued_to", b"interest_issued_to", "interest_not_issued", b"interest_not_issued", "interest_to_date", b"interest_to_date", "open_amount", b"open_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compensation", b"compensation", "compensation_issued", b"compensation_issued", "days_late", b"days_late", "due_date", b"due_date", "interest_issued_to", b"interest_issued_to", "interest_not_issued", b"interest_not_issued", "interest_to_date", b"interest_to_date", "item_id", b"item_id", "number", b"number", "open_amount", b"open_amount", "problem", b"problem", "rates", b"rates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoicePenalties: _TypeAlias = InvoicePenalties  # noqa: Y015
+
+@_typing.final
+class IssuedPenalty(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PENALTY_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PERIOD_FROM_FIELD_NUMBER: _builtins.int
+    PERIOD_TO_FIELD_NUMBER: _builtins.int
+    RATES_FIELD_NUMBER: _builtins.int
+    LAW_FIELD_NUMBER: _builtins.int
+    ISSUED_ON_FIELD_NUMBER: _builtins.int
+    penalty_id: _builtins.str
+    """Deterministic: invoice, kind and period end. A replay or a second instance issues nothing twice."""
+    item_id: _builtins.str
+    number: _builtins.str
+    kind: Global___PenaltyKind.ValueType
+    law: _builtins.str
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def period_from(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def period_to(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def rates(self) -> _containers.RepeatedCompositeFieldContainer[Global___PenaltyRate]: ...
+    @_builtins.property
+    def issued_on(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        penalty_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        number: _builtins.str = ...,
+        kind: Global___PenaltyKind.ValueType = ...,
+        amount: _common_pb2.Money | None = ...,
+        period_from: _common_pb2.Date | None = ...,
+        period_to: _common_pb2.Date | None = ...,
+        rates: _abc.Iterable[Global___PenaltyRate] | None = ...,
+        law: _builtins.str = ...,
+        issued_on: _common_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "issued_on", b"issued_on", "period_from", b"period_from", "period_to", b"period_to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "issued_on", b"issued_on", "item_id", b"item_id", "kind", b"kind", "law", b"law", "number", b"number", "penalty_id", b"penalty_id", "period_from", b"period_from", "period_to", b"period_to", "rates", b"rates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssuedPenalty: _TypeAlias = IssuedPenalty  # noqa: Y015
+
+@_typing.final
+class Penalties(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    TERMS_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    INVOICES_FIELD_NUMBER: _builtins.int
+    ISSUED_FIELD_NUMBER: _builtins.int
+    ENTITY_SETTINGS_FIELD_NUMBER: _builtins.int
+    CUSTOMER_SETTINGS_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    entity: _builtins.str
+    account_number: _builtins.str
+    @_builtins.property
+    def terms(self) -> Global___PenaltyTerms: ...
+    @_builtins.property
+    def as_of(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoicePenalties]: ...
+    @_builtins.property
+    def issued(self) -> _containers.RepeatedCompositeFieldContainer[Global___IssuedPenalty]:
+        """Oldest first."""
+
+    @_builtins.property
+    def entity_settings(self) -> Global___PenaltySettings: ...
+    @_builtins.property
+    def customer_settings(self) -> Global___PenaltySettings: ...
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        entity: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+        terms: Global___PenaltyTerms | None = ...,
+        as_of: _common_pb2.Date | None = ...,
+        invoices: _abc.Iterable[Global___InvoicePenalties] | None = ...,
+        issued: _abc.Iterable[Global___IssuedPenalty] | None = ...,
+        entity_settings: Global___PenaltySettings | None = ...,
+        customer_settings: Global___PenaltySettings | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "customer_settings", b"customer_settings", "entity_settings", b"entity_settings", "terms", b"terms"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "as_of", b"as_of", "customer_id", b"customer_id", "customer_settings", b"customer_settings", "entity", b"entity", "entity_settings", b"entity_settings", "invoices", b"invoices", "issued", b"issued", "terms", b"terms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Penalties: _TypeAlias = Penalties  # noqa: Y015
+
+@_typing.final
+class PenaltyIssued(_message.Message):
+    """Durable: a penalty item to book, for the ERP or the importer. Published once per penalty_id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    PENALTY_FIELD_NUMBER: _builtins.int
+    BASIS_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    entity: _builtins.str
+    account_number: _builtins.str
+    basis: _builtins.str
+    """Citation of the rule: the law's interest basis, or its compensation basis."""
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def penalty(self) -> Global___IssuedPenalty: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        customer_id: _builtins.str = ...,
+        entity: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+        penalty: Global___IssuedPenalty | None = ...,
+        basis: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "penalty", b"penalty"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "basis", b"basis", "customer_id", b"customer_id", "entity", b"entity", "meta", b"meta", "penalty", b"penalty"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PenaltyIssued: _TypeAlias = PenaltyIssued  # noqa: Y015

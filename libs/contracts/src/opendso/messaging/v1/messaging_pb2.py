@@ -26,25 +26,61 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from opendso.common.v1 import common_pb2 as opendso_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$opendso/messaging/v1/messaging.proto\x12\x14opendso.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eopendso/common/v1/common.proto\"\xcb\x01\n\x0bMessageItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12+\n\nissue_date\x18\x03 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12)\n\x08\x64ue_date\x18\x04 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12-\n\x0bopen_amount\x18\x05 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\x14\n\x0c\x64\x61ys_overdue\x18\x06 \x01(\x05\"\xd1\x03\n\x0bSendMessage\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\x12\x15\n\rcustomer_name\x18\x06 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x07 \x01(\t\x12\x11\n\trecipient\x18\x08 \x01(\t\x12\x10\n\x08language\x18\t \x01(\t\x12\x0f\n\x07\x63hannel\x18\n \x01(\t\x12\x15\n\rtemplate_code\x18\x0b \x01(\t\x12\x30\n\x05items\x18\x0c \x03(\x0b\x32!.opendso.messaging.v1.MessageItem\x12&\n\x05today\x18\r \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x0f\n\x07task_id\x18\x0e \x01(\t\x12.\n\x0clate_penalty\x18\x0f \x03(\x0b\x32\x18.opendso.common.v1.Money\x12/\n\rrecovery_cost\x18\x10 \x03(\x0b\x32\x18.opendso.common.v1.Money\"\xe5\x01\n\x0bMessageSent\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x13\n\x0bmessage_key\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12\x11\n\trecipient\x18\x07 \x01(\t\x12\x0f\n\x07subject\x18\x08 \x01(\t\x12\x10\n\x08provider\x18\t \x01(\t\x12\x14\n\x0cprovider_ref\x18\n \x01(\t\"\x97\x01\n\rMessageFailed\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"0\n\nListOutbox\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\"\xc0\x01\n\x0bOutboxEntry\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x11\n\trecipient\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12+\n\x07sent_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04text\x18\x07 \x01(\t\x12\x14\n\x0cprovider_ref\x18\x08 \x01(\t\"C\n\rOutboxListing\x12\x32\n\x07\x65ntries\x18\x01 \x03(\x0b\x32!.opendso.messaging.v1.OutboxEntryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$opendso/messaging/v1/messaging.proto\x12\x14opendso.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eopendso/common/v1/common.proto\"\xcb\x01\n\x0bMessageItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12+\n\nissue_date\x18\x03 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12)\n\x08\x64ue_date\x18\x04 \x01(\x0b\x32\x17.opendso.common.v1.Date\x12-\n\x0bopen_amount\x18\x05 \x01(\x0b\x32\x18.opendso.common.v1.Money\x12\x14\n\x0c\x64\x61ys_overdue\x18\x06 \x01(\x05\"\xa3\x05\n\x0bSendMessage\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06\x65ntity\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\x12\x15\n\rcustomer_name\x18\x06 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x07 \x01(\t\x12\x11\n\trecipient\x18\x08 \x01(\t\x12\x10\n\x08language\x18\t \x01(\t\x12\x0f\n\x07\x63hannel\x18\n \x01(\t\x12\x15\n\rtemplate_code\x18\x0b \x01(\t\x12\x30\n\x05items\x18\x0c \x03(\x0b\x32!.opendso.messaging.v1.MessageItem\x12&\n\x05today\x18\r \x01(\x0b\x32\x17.opendso.common.v1.Date\x12\x0f\n\x07task_id\x18\x0e \x01(\t\x12.\n\x0clate_penalty\x18\x0f \x03(\x0b\x32\x18.opendso.common.v1.Money\x12/\n\rrecovery_cost\x18\x10 \x03(\x0b\x32\x18.opendso.common.v1.Money\x12;\n\x0epostal_address\x18\x11 \x01(\x0b\x32#.opendso.messaging.v1.PostalAddress\x12\x12\n\nregistered\x18\x12 \x01(\x08\x12J\n\rcustom_fields\x18\x13 \x03(\x0b\x32\x33.opendso.messaging.v1.SendMessage.CustomFieldsEntry\x1a\x33\n\x11\x43ustomFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"=\n\rPostalAddress\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05lines\x18\x02 \x03(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\"\xe5\x01\n\x0bMessageSent\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x13\n\x0bmessage_key\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12\x11\n\trecipient\x18\x07 \x01(\t\x12\x0f\n\x07subject\x18\x08 \x01(\t\x12\x10\n\x08provider\x18\t \x01(\t\x12\x14\n\x0cprovider_ref\x18\n \x01(\t\"\x97\x01\n\rMessageFailed\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"0\n\nListOutbox\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\"\xc0\x01\n\x0bOutboxEntry\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x11\n\trecipient\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12+\n\x07sent_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04text\x18\x07 \x01(\t\x12\x14\n\x0cprovider_ref\x18\x08 \x01(\t\"C\n\rOutboxListing\x12\x32\n\x07\x65ntries\x18\x01 \x03(\x0b\x32!.opendso.messaging.v1.OutboxEntry\"\xde\x01\n\x0fMessageTemplate\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12\x0f\n\x07\x62uiltin\x18\x07 \x01(\x08\x12\x15\n\rcustom_fields\x18\x08 \x03(\t\x12\x12\n\nupdated_by\x18\t \x01(\t\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\\\n\x0fTemplateProblem\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0c\n\x04line\x18\x03 \x01(\x05\x12\x0e\n\x06\x63olumn\x18\x04 \x01(\x05\x12\x0e\n\x06reason\x18\x05 \x01(\t\"@\n\rListTemplates\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\"E\n\tTemplates\x12\x38\n\ttemplates\x18\x01 \x03(\x0b\x32%.opendso.messaging.v1.MessageTemplate\"-\n\x0bGetTemplate\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\"\x87\x01\n\x0cSaveTemplate\x12\x37\n\x08template\x18\x01 \x01(\x0b\x32%.opendso.messaging.v1.MessageTemplate\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x05\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x04 \x01(\t\"\x92\x01\n\rTemplateSaved\x12\x37\n\x08template\x18\x01 \x01(\x0b\x32%.opendso.messaging.v1.MessageTemplate\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x37\n\x08problems\x18\x03 \x03(\x0b\x32%.opendso.messaging.v1.TemplateProblem\"p\n\x0e\x44\x65leteTemplate\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x05\x12\x0c\n\x04user\x18\x04 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\"\x95\x01\n\x0fTemplateDeleted\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x18\n\x10reset_to_builtin\x18\x04 \x01(\x08\x12\x37\n\x08template\x18\x05 \x01(\x0b\x32%.opendso.messaging.v1.MessageTemplate\"\x9b\x01\n\x0fPreviewTemplate\x12\x37\n\x08template\x18\x01 \x01(\x0b\x32%.opendso.messaging.v1.MessageTemplate\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12/\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32!.opendso.messaging.v1.SendMessage\"\xb0\x01\n\x0fTemplatePreview\x12\x37\n\x08template\x18\x01 \x01(\x0b\x32%.opendso.messaging.v1.MessageTemplate\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x0c\n\x04html\x18\x04 \x01(\t\x12\x37\n\x08problems\x18\x05 \x03(\x0b\x32%.opendso.messaging.v1.TemplateProblem\"\x9c\x02\n\x14RecordDeliveryStatus\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x14\n\x0cprovider_ref\x18\x04 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x12\n\nerror_code\x18\x07 \x01(\t\x12\x13\n\x0b\x61nswered_by\x18\x08 \x01(\t\x12\x1d\n\x15ses_notification_json\x18\t \x01(\t\x12/\n\x0boccurred_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11provider_event_id\x18\x0b \x01(\t\"\x84\x01\n\x16\x44\x65liveryStatusRecorded\x12\x36\n\x07outcome\x18\x01 \x01(\x0e\x32%.opendso.messaging.v1.DeliveryOutcome\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\xed\x02\n\x16MessageDeliveryChanged\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x13\n\x0bmessage_key\x18\x02 \x01(\t\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12\x11\n\trecipient\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12\x10\n\x08\x66\x61llback\x18\t \x01(\x08\x12\x18\n\x10suppress_address\x18\n \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x0b \x01(\t\x12\x16\n\x0e\x64\x65livery_state\x18\x0c \x01(\t\x12\x0e\n\x06\x62ounce\x18\r \x01(\t\x12\x10\n\x08provider\x18\x0e \x01(\t\x12/\n\x0breported_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xfb\x01\n\x0f\x44\x65liveryOutcome\x12 \n\x1c\x44\x45LIVERY_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44\x45LIVERY_OUTCOME_APPLIED\x10\x01\x12\x1a\n\x16\x44\x45LIVERY_OUTCOME_STALE\x10\x02\x12\x1e\n\x1a\x44\x45LIVERY_OUTCOME_DUPLICATE\x10\x03\x12$\n DELIVERY_OUTCOME_UNKNOWN_MESSAGE\x10\x04\x12#\n\x1f\x44\x45LIVERY_OUTCOME_UNKNOWN_STATUS\x10\x05\x12!\n\x1d\x44\x45LIVERY_OUTCOME_NOT_YET_SENT\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'opendso.messaging.v1.messaging_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_SENDMESSAGE_CUSTOMFIELDSENTRY']._loaded_options = None
+  _globals['_SENDMESSAGE_CUSTOMFIELDSENTRY']._serialized_options = b'8\001'
+  _globals['_DELIVERYOUTCOME']._serialized_start=3958
+  _globals['_DELIVERYOUTCOME']._serialized_end=4209
   _globals['_MESSAGEITEM']._serialized_start=128
   _globals['_MESSAGEITEM']._serialized_end=331
   _globals['_SENDMESSAGE']._serialized_start=334
-  _globals['_SENDMESSAGE']._serialized_end=799
-  _globals['_MESSAGESENT']._serialized_start=802
-  _globals['_MESSAGESENT']._serialized_end=1031
-  _globals['_MESSAGEFAILED']._serialized_start=1034
-  _globals['_MESSAGEFAILED']._serialized_end=1185
-  _globals['_LISTOUTBOX']._serialized_start=1187
-  _globals['_LISTOUTBOX']._serialized_end=1235
-  _globals['_OUTBOXENTRY']._serialized_start=1238
-  _globals['_OUTBOXENTRY']._serialized_end=1430
-  _globals['_OUTBOXLISTING']._serialized_start=1432
-  _globals['_OUTBOXLISTING']._serialized_end=1499
+  _globals['_SENDMESSAGE']._serialized_end=1009
+  _globals['_SENDMESSAGE_CUSTOMFIELDSENTRY']._serialized_start=958
+  _globals['_SENDMESSAGE_CUSTOMFIELDSENTRY']._serialized_end=1009
+  _globals['_POSTALADDRESS']._serialized_start=1011
+  _globals['_POSTALADDRESS']._serialized_end=1072
+  _globals['_MESSAGESENT']._serialized_start=1075
+  _globals['_MESSAGESENT']._serialized_end=1304
+  _globals['_MESSAGEFAILED']._serialized_start=1307
+  _globals['_MESSAGEFAILED']._serialized_end=1458
+  _globals['_LISTOUTBOX']._serialized_start=1460
+  _globals['_LISTOUTBOX']._serialized_end=1508
+  _globals['_OUTBOXENTRY']._serialized_start=1511
+  _globals['_OUTBOXENTRY']._serialized_end=1703
+  _globals['_OUTBOXLISTING']._serialized_start=1705
+  _globals['_OUTBOXLISTING']._serialized_end=1772
+  _globals['_MESSAGETEMPLATE']._serialized_start=1775
+  _globals['_MESSAGETEMPLATE']._serialized_end=1997
+  _globals['_TEMPLATEPROBLEM']._serialized_start=1999
+  _globals['_TEMPLATEPROBLEM']._serialized_end=2091
+  _globals['_LISTTEMPLATES']._serialized_start=2093
+  _globals['_LISTTEMPLATES']._serialized_end=2157
+  _globals['_TEMPLATES']._serialized_start=2159
+  _globals['_TEMPLATES']._serialized_end=2228
+  _globals['_GETTEMPLATE']._serialized_start=2230
+  _globals['_GETTEMPLATE']._serialized_end=2275
+  _globals['_SAVETEMPLATE']._serialized_start=2278
+  _globals['_SAVETEMPLATE']._serialized_end=2413
+  _globals['_TEMPLATESAVED']._serialized_start=2416
+  _globals['_TEMPLATESAVED']._serialized_end=2562
+  _globals['_DELETETEMPLATE']._serialized_start=2564
+  _globals['_DELETETEMPLATE']._serialized_end=2676
+  _globals['_TEMPLATEDELETED']._serialized_start=2679
+  _globals['_TEMPLATEDELETED']._serialized_end=2828
+  _globals['_PREVIEWTEMPLATE']._serialized_start=2831
+  _globals['_PREVIEWTEMPLATE']._serialized_end=2986
+  _globals['_TEMPLATEPREVIEW']._serialized_start=2989
+  _globals['_TEMPLATEPREVIEW']._serialized_end=3165
+  _globals['_RECORDDELIVERYSTATUS']._serialized_start=3168
+  _globals['_RECORDDELIVERYSTATUS']._serialized_end=3452
+  _globals['_DELIVERYSTATUSRECORDED']._serialized_start=3455
+  _globals['_DELIVERYSTATUSRECORDED']._serialized_end=3587
+  _globals['_MESSAGEDELIVERYCHANGED']._serialized_start=3590
+  _globals['_MESSAGEDELIVERYCHANGED']._serialized_end=3955
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from opendso.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
@@ -19,6 +20,43 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _DeliveryOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DeliveryOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeliveryOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DELIVERY_OUTCOME_UNSPECIFIED: _DeliveryOutcome.ValueType  # 0
+    DELIVERY_OUTCOME_APPLIED: _DeliveryOutcome.ValueType  # 1
+    """The message's delivery state changed; MessageDeliveryChanged was published."""
+    DELIVERY_OUTCOME_STALE: _DeliveryOutcome.ValueType  # 2
+    """Recorded, changing nothing: an older or repeated status (a "sent" after "delivered")."""
+    DELIVERY_OUTCOME_DUPLICATE: _DeliveryOutcome.ValueType  # 3
+    """This report (provider_event_id) was recorded before."""
+    DELIVERY_OUTCOME_UNKNOWN_MESSAGE: _DeliveryOutcome.ValueType  # 4
+    """No message of ours matches: not retried, since asking again cannot find it."""
+    DELIVERY_OUTCOME_UNKNOWN_STATUS: _DeliveryOutcome.ValueType  # 5
+    """A status the service does not know: logged and answered, so the provider does not retry forever."""
+    DELIVERY_OUTCOME_NOT_YET_SENT: _DeliveryOutcome.ValueType  # 6
+    """The message is still being handed to its provider: the webhook should answer so the provider retries."""
+
+class DeliveryOutcome(_DeliveryOutcome, metaclass=_DeliveryOutcomeEnumTypeWrapper): ...
+
+DELIVERY_OUTCOME_UNSPECIFIED: DeliveryOutcome.ValueType  # 0
+DELIVERY_OUTCOME_APPLIED: DeliveryOutcome.ValueType  # 1
+"""The message's delivery state changed; MessageDeliveryChanged was published."""
+DELIVERY_OUTCOME_STALE: DeliveryOutcome.ValueType  # 2
+"""Recorded, changing nothing: an older or repeated status (a "sent" after "delivered")."""
+DELIVERY_OUTCOME_DUPLICATE: DeliveryOutcome.ValueType  # 3
+"""This report (provider_event_id) was recorded before."""
+DELIVERY_OUTCOME_UNKNOWN_MESSAGE: DeliveryOutcome.ValueType  # 4
+"""No message of ours matches: not retried, since asking again cannot find it."""
+DELIVERY_OUTCOME_UNKNOWN_STATUS: DeliveryOutcome.ValueType  # 5
+"""A status the service does not know: logged and answered, so the provider does not retry forever."""
+DELIVERY_OUTCOME_NOT_YET_SENT: DeliveryOutcome.ValueType  # 6
+"""The message is still being handed to its provider: the webhook should answer so the provider retries."""
+Global___DeliveryOutcome: _TypeAlias = DeliveryOutcome  # noqa: Y015
 
 @_typing.final
 class MessageItem(_message.Message):
@@ -63,6 +101,26 @@ class SendMessage(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class CustomFieldsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     META_FIELD_NUMBER: _builtins.int
     MESSAGE_KEY_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
@@ -79,6 +137,9 @@ class SendMessage(_message.Message):
     TASK_ID_FIELD_NUMBER: _builtins.int
     LATE_PENALTY_FIELD_NUMBER: _builtins.int
     RECOVERY_COST_FIELD_NUMBER: _builtins.int
+    POSTAL_ADDRESS_FIELD_NUMBER: _builtins.int
+    REGISTERED_FIELD_NUMBER: _builtins.int
+    CUSTOM_FIELDS_FIELD_NUMBER: _builtins.int
     message_key: _builtins.str
     """Idempotency key: the same key is never delivered twice."""
     customer_id: _builtins.str
@@ -92,6 +153,8 @@ class SendMessage(_message.Message):
     template_code: _builtins.str
     task_id: _builtins.str
     """The collection task this message performs."""
+    registered: _builtins.bool
+    """A letter sent as registered mail (the print-and-post provider's registered service)."""
     @_builtins.property
     def meta(self) -> _common_pb2.EventMeta: ...
     @_builtins.property
@@ -106,6 +169,16 @@ class SendMessage(_message.Message):
 
     @_builtins.property
     def recovery_cost(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Money]: ...
+    @_builtins.property
+    def postal_address(self) -> Global___PostalAddress:
+        """Where a letter goes (channel "letter"); a letter without it is refused with MessageFailed."""
+
+    @_builtins.property
+    def custom_fields(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The customer's custom fields by name, for #CustomerField_<name>: every field the tenant defines, "" when
+        the customer has none. A template naming a field absent from here fails the message (MessageFailed).
+        """
+
     def __init__(
         self,
         *,
@@ -125,14 +198,49 @@ class SendMessage(_message.Message):
         task_id: _builtins.str = ...,
         late_penalty: _abc.Iterable[_common_pb2.Money] | None = ...,
         recovery_cost: _abc.Iterable[_common_pb2.Money] | None = ...,
+        postal_address: Global___PostalAddress | None = ...,
+        registered: _builtins.bool = ...,
+        custom_fields: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "today", b"today"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "postal_address", b"postal_address", "today", b"today"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "channel", b"channel", "contact_name", b"contact_name", "customer_id", b"customer_id", "customer_name", b"customer_name", "entity", b"entity", "items", b"items", "language", b"language", "late_penalty", b"late_penalty", "message_key", b"message_key", "meta", b"meta", "recipient", b"recipient", "recovery_cost", b"recovery_cost", "task_id", b"task_id", "template_code", b"template_code", "today", b"today"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "channel", b"channel", "contact_name", b"contact_name", "custom_fields", b"custom_fields", "customer_id", b"customer_id", "customer_name", b"customer_name", "entity", b"entity", "items", b"items", "language", b"language", "late_penalty", b"late_penalty", "message_key", b"message_key", "meta", b"meta", "postal_address", b"postal_address", "recipient", b"recipient", "recovery_cost", b"recovery_cost", "registered", b"registered", "task_id", b"task_id", "template_code", b"template_code", "today", b"today"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SendMessage: _TypeAlias = SendMessage  # noqa: Y015
+
+@_typing.final
+class PostalAddress(_message.Message):
+    """A postal address as printed on the envelope."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    COUNTRY_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The addressee: the company's name, or a person's."""
+    country: _builtins.str
+    """ISO 3166-1 alpha-2, "" when unknown; printed as the country's name on letters sent abroad."""
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Street, building, postcode and town, in the order they are printed."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        lines: _abc.Iterable[_builtins.str] | None = ...,
+        country: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["country", b"country", "lines", b"lines", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostalAddress: _TypeAlias = PostalAddress  # noqa: Y015
 
 @_typing.final
 class MessageSent(_message.Message):
@@ -301,3 +409,555 @@ class OutboxListing(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OutboxListing: _TypeAlias = OutboxListing  # noqa: Y015
+
+@_typing.final
+class MessageTemplate(_message.Message):
+    """---- Templates: stored per code and language, edited by credit managers through the gateway ----
+
+    A message template. A code has one channel; the languages of a code are its translations.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    BUILTIN_FIELD_NUMBER: _builtins.int
+    CUSTOM_FIELDS_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    channel: _builtins.str
+    """"email", "sms", "whatsapp", "voice" or "letter"."""
+    language: _builtins.str
+    """ISO 639-1, optionally with a region ("fr", "fr_CH")."""
+    subject: _builtins.str
+    body: _builtins.str
+    """Plain text with #hashtags."""
+    version: _builtins.int
+    """Read-only from here on; ignored in a save.
+    Incremented by every save and deletion: a save names the version it edits.
+    """
+    builtin: _builtins.bool
+    """Shipped with the product; deleting it resets it to the shipped text."""
+    updated_by: _builtins.str
+    @_builtins.property
+    def custom_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The custom customer fields the template uses (#CustomerField_<name>), which every send must carry."""
+
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        language: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        body: _builtins.str = ...,
+        version: _builtins.int = ...,
+        builtin: _builtins.bool = ...,
+        custom_fields: _abc.Iterable[_builtins.str] | None = ...,
+        updated_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "builtin", b"builtin", "channel", b"channel", "code", b"code", "custom_fields", b"custom_fields", "language", b"language", "subject", b"subject", "updated_at", b"updated_at", "updated_by", b"updated_by", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageTemplate: _TypeAlias = MessageTemplate  # noqa: Y015
+
+@_typing.final
+class TemplateProblem(_message.Message):
+    """What is wrong with a template, located for the editor (line and column from 1, 0 when the whole field)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    LINE_FIELD_NUMBER: _builtins.int
+    COLUMN_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    field: _builtins.str
+    """"subject", "body", "code", "channel" or "language"."""
+    text: _builtins.str
+    """The text at fault as written ("#Balanse", "{{name}}"), "" for the whole field."""
+    line: _builtins.int
+    column: _builtins.int
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        field: _builtins.str = ...,
+        text: _builtins.str = ...,
+        line: _builtins.int = ...,
+        column: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "field", b"field", "line", b"line", "reason", b"reason", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TemplateProblem: _TypeAlias = TemplateProblem  # noqa: Y015
+
+@_typing.final
+class ListTemplates(_message.Message):
+    """Query: the templates, the built-in ones included; every filter is optional."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    channel: _builtins.str
+    language: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "code", b"code", "language", b"language"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTemplates: _TypeAlias = ListTemplates  # noqa: Y015
+
+@_typing.final
+class Templates(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEMPLATES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def templates(self) -> _containers.RepeatedCompositeFieldContainer[Global___MessageTemplate]: ...
+    def __init__(
+        self,
+        *,
+        templates: _abc.Iterable[Global___MessageTemplate] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["templates", b"templates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Templates: _TypeAlias = Templates  # noqa: Y015
+
+@_typing.final
+class GetTemplate(_message.Message):
+    """Query: one stored template (answers a MessageTemplate; not_found when absent or deleted)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    language: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "language", b"language"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTemplate: _TypeAlias = GetTemplate  # noqa: Y015
+
+@_typing.final
+class SaveTemplate(_message.Message):
+    """Query: create (expected_version 0) or edit a template. A stale version is a conflict; an invalid
+    template is not saved and TemplateSaved lists every problem.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEMPLATE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    expected_version: _builtins.int
+    user: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def template(self) -> Global___MessageTemplate: ...
+    def __init__(
+        self,
+        *,
+        template: Global___MessageTemplate | None = ...,
+        expected_version: _builtins.int = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["template", b"template"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "expected_version", b"expected_version", "template", b"template", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveTemplate: _TypeAlias = SaveTemplate  # noqa: Y015
+
+@_typing.final
+class TemplateSaved(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEMPLATE_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    PROBLEMS_FIELD_NUMBER: _builtins.int
+    created: _builtins.bool
+    @_builtins.property
+    def template(self) -> Global___MessageTemplate:
+        """The template as stored; empty when problems were found."""
+
+    @_builtins.property
+    def problems(self) -> _containers.RepeatedCompositeFieldContainer[Global___TemplateProblem]: ...
+    def __init__(
+        self,
+        *,
+        template: Global___MessageTemplate | None = ...,
+        created: _builtins.bool = ...,
+        problems: _abc.Iterable[Global___TemplateProblem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["template", b"template"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "problems", b"problems", "template", b"template"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TemplateSaved: _TypeAlias = TemplateSaved  # noqa: Y015
+
+@_typing.final
+class DeleteTemplate(_message.Message):
+    """Query: delete a template; a built-in one goes back to its shipped text instead."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    language: _builtins.str
+    expected_version: _builtins.int
+    """0: whatever the version; else a stale version is a conflict."""
+    user: _builtins.str
+    correlation_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        language: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "correlation_id", b"correlation_id", "expected_version", b"expected_version", "language", b"language", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteTemplate: _TypeAlias = DeleteTemplate  # noqa: Y015
+
+@_typing.final
+class TemplateDeleted(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    RESET_TO_BUILTIN_FIELD_NUMBER: _builtins.int
+    TEMPLATE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    language: _builtins.str
+    version: _builtins.int
+    """The version the deletion wrote."""
+    reset_to_builtin: _builtins.bool
+    """A built-in template was reset to its shipped text rather than deleted; template is that text."""
+    @_builtins.property
+    def template(self) -> Global___MessageTemplate: ...
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        language: _builtins.str = ...,
+        version: _builtins.int = ...,
+        reset_to_builtin: _builtins.bool = ...,
+        template: Global___MessageTemplate | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["template", b"template"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "language", b"language", "reset_to_builtin", b"reset_to_builtin", "template", b"template", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TemplateDeleted: _TypeAlias = TemplateDeleted  # noqa: Y015
+
+@_typing.final
+class PreviewTemplate(_message.Message):
+    """Query: render a template for a customer without sending anything. The template is either given
+    (unsaved, as in the editor) or found by code and language with the same fallback a send uses.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEMPLATE_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    language: _builtins.str
+    @_builtins.property
+    def template(self) -> Global___MessageTemplate:
+        """When set, rendered as given; code and language below are then ignored."""
+
+    @_builtins.property
+    def data(self) -> Global___SendMessage:
+        """The customer's data, exactly as a send would carry it (recipient, key and task are not needed)."""
+
+    def __init__(
+        self,
+        *,
+        template: Global___MessageTemplate | None = ...,
+        code: _builtins.str = ...,
+        language: _builtins.str = ...,
+        data: Global___SendMessage | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "template", b"template"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "data", b"data", "language", b"language", "template", b"template"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PreviewTemplate: _TypeAlias = PreviewTemplate  # noqa: Y015
+
+@_typing.final
+class TemplatePreview(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEMPLATE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    HTML_FIELD_NUMBER: _builtins.int
+    PROBLEMS_FIELD_NUMBER: _builtins.int
+    subject: _builtins.str
+    text: _builtins.str
+    html: _builtins.str
+    @_builtins.property
+    def template(self) -> Global___MessageTemplate:
+        """The template that was rendered (after the language fallback)."""
+
+    @_builtins.property
+    def problems(self) -> _containers.RepeatedCompositeFieldContainer[Global___TemplateProblem]:
+        """When not empty nothing was rendered: what stops this template from being sent to this customer."""
+
+    def __init__(
+        self,
+        *,
+        template: Global___MessageTemplate | None = ...,
+        subject: _builtins.str = ...,
+        text: _builtins.str = ...,
+        html: _builtins.str = ...,
+        problems: _abc.Iterable[Global___TemplateProblem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["template", b"template"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["html", b"html", "problems", b"problems", "subject", b"subject", "template", b"template", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TemplatePreview: _TypeAlias = TemplatePreview  # noqa: Y015
+
+@_typing.final
+class RecordDeliveryStatus(_message.Message):
+    """--- Delivery tracking ---------------------------------------------------------------------------------------
+
+    Command with a reply: a provider's delivery report on a message we sent, as its webhook carried it, once the
+    gateway has verified the webhook's signature. The messaging service reads the report (its provider's status
+    vocabulary is its business) and answers what it did with it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    MESSAGE_KEY_FIELD_NUMBER: _builtins.int
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    PROVIDER_REF_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
+    ANSWERED_BY_FIELD_NUMBER: _builtins.int
+    SES_NOTIFICATION_JSON_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    PROVIDER_EVENT_ID_FIELD_NUMBER: _builtins.int
+    provider: _builtins.str
+    """"twilio" or "ses"."""
+    message_key: _builtins.str
+    """Which message, the first one given wins: our message key (Twilio callbacks carry it in their URL), our
+    message id (an SES tag), or the provider's reference (Twilio SID, SES MessageId).
+    """
+    message_id: _builtins.str
+    provider_ref: _builtins.str
+    channel: _builtins.str
+    """Twilio: "sms", "whatsapp" or "voice" (which status vocabulary), the MessageStatus or CallStatus, the
+    ErrorCode and the AnsweredBy of the callback.
+    """
+    status: _builtins.str
+    error_code: _builtins.str
+    answered_by: _builtins.str
+    ses_notification_json: _builtins.str
+    """SES: the SES notification (the JSON inside the SNS Message)."""
+    provider_event_id: _builtins.str
+    """The provider's id of this report (SNS MessageId, Twilio SID and status): a report delivered twice is
+    recorded once.
+    """
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp:
+        """When the provider says it happened (empty: when it was received)."""
+
+    def __init__(
+        self,
+        *,
+        provider: _builtins.str = ...,
+        message_key: _builtins.str = ...,
+        message_id: _builtins.str = ...,
+        provider_ref: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        status: _builtins.str = ...,
+        error_code: _builtins.str = ...,
+        answered_by: _builtins.str = ...,
+        ses_notification_json: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        provider_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_by", b"answered_by", "channel", b"channel", "error_code", b"error_code", "message_id", b"message_id", "message_key", b"message_key", "occurred_at", b"occurred_at", "provider", b"provider", "provider_event_id", b"provider_event_id", "provider_ref", b"provider_ref", "ses_notification_json", b"ses_notification_json", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordDeliveryStatus: _TypeAlias = RecordDeliveryStatus  # noqa: Y015
+
+@_typing.final
+class DeliveryStatusRecorded(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    MESSAGE_KEY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    outcome: Global___DeliveryOutcome.ValueType
+    message_key: _builtins.str
+    state: _builtins.str
+    """The message's state after the report (queued, sending, sent, delivered, read, bounced, failed, cancelled)."""
+    detail: _builtins.str
+    """What the report said, or why it was not applied."""
+    def __init__(
+        self,
+        *,
+        outcome: Global___DeliveryOutcome.ValueType = ...,
+        message_key: _builtins.str = ...,
+        state: _builtins.str = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "message_key", b"message_key", "outcome", b"outcome", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeliveryStatusRecorded: _TypeAlias = DeliveryStatusRecorded  # noqa: Y015
+
+@_typing.final
+class MessageDeliveryChanged(_message.Message):
+    """A message's delivery state changed on a provider's report: the timeline shows it, and the collection engine
+    falls back to another channel (fallback) or stops using the address (suppress_address).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    MESSAGE_KEY_FIELD_NUMBER: _builtins.int
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    RECIPIENT_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    FALLBACK_FIELD_NUMBER: _builtins.int
+    SUPPRESS_ADDRESS_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    DELIVERY_STATE_FIELD_NUMBER: _builtins.int
+    BOUNCE_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    REPORTED_AT_FIELD_NUMBER: _builtins.int
+    message_key: _builtins.str
+    message_id: _builtins.str
+    customer_id: _builtins.str
+    task_id: _builtins.str
+    channel: _builtins.str
+    recipient: _builtins.str
+    state: _builtins.str
+    """The message's visible state: sent, delivered, read, bounced, failed or cancelled."""
+    fallback: _builtins.bool
+    """The debtor was not reached: another channel should carry this message."""
+    suppress_address: _builtins.bool
+    """The address or number must not be used again until someone fixes it (a hard bounce, a complaint, a
+    number that cannot take this channel).
+    """
+    detail: _builtins.str
+    """The provider's words: "Permanent/General", "failed: Twilio error 30006 (...)"."""
+    delivery_state: _builtins.str
+    """The finer reading of the report: pending, sent, delayed, delivered, read, unanswered, canceled, failed,
+    bounced or complained.
+    """
+    bounce: _builtins.str
+    """"hard" or "soft" for a bounce, else empty."""
+    provider: _builtins.str
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def reported_at(self) -> _timestamp_pb2.Timestamp:
+        """When the provider says it happened."""
+
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        message_key: _builtins.str = ...,
+        message_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        task_id: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        recipient: _builtins.str = ...,
+        state: _builtins.str = ...,
+        fallback: _builtins.bool = ...,
+        suppress_address: _builtins.bool = ...,
+        detail: _builtins.str = ...,
+        delivery_state: _builtins.str = ...,
+        bounce: _builtins.str = ...,
+        provider: _builtins.str = ...,
+        reported_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "reported_at", b"reported_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bounce", b"bounce", "channel", b"channel", "customer_id", b"customer_id", "delivery_state", b"delivery_state", "detail", b"detail", "fallback", b"fallback", "message_id", b"message_id", "message_key", b"message_key", "meta", b"meta", "provider", b"provider", "recipient", b"recipient", "reported_at", b"reported_at", "state", b"state", "suppress_address", b"suppress_address", "task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageDeliveryChanged: _TypeAlias = MessageDeliveryChanged  # noqa: Y015

@@ -327,6 +327,7 @@ class _Formatter:
     def __init__(self, ctx: MessageContext, locale: Locale) -> None:
         self.ctx = ctx
         self.locale = locale
+        self._rows: list[tuple[str, ...]] | None = None
 
     def _default_currency(self) -> str | None:
         ctx = self.ctx
@@ -398,6 +399,12 @@ class _Formatter:
         return _TABLE_HEADERS.get(self.locale.language, _TABLE_HEADERS["en"])
 
     def table_rows(self) -> list[tuple[str, ...]]:
+        # Formatted once: the text and the HTML body show the same rows, and Babel is most of a render.
+        if self._rows is None:
+            self._rows = self._format_rows()
+        return self._rows
+
+    def _format_rows(self) -> list[tuple[str, ...]]:
         # Oldest due date first: the most urgent invoice is the first one read.
         items = sorted(self.ctx.items, key=lambda i: (i.due_date, i.number))
         return [

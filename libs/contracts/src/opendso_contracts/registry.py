@@ -95,6 +95,8 @@ DURABLE: tuple[type[Message], ...] = (
     messaging.MessageSent,
     messaging.MessageFailed,
     messaging.MessageDeliveryChanged,
+    messaging.CancelMessage,
+    messaging.MessageCancelled,
     fx.RatesPublished,
 )
 

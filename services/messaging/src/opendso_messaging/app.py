@@ -13,7 +13,7 @@ from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 
-from opendso_messaging import delivery, handlers, template_handlers
+from opendso_messaging import cancellation, delivery, handlers, template_handlers
 from opendso_messaging.dispatch import Dispatcher, DispatchSettings, Providers, dispatch_loop
 from opendso_messaging.local_outbox import LocalOutbox
 from opendso_messaging.providers import EmailSender
@@ -122,8 +122,10 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
         collector_name=settings.collector_name,
         collector_email=settings.collector_email,
         portal_base_url=settings.portal_base_url,
+        bank_accounts=settings.creditor_accounts(),
     )
     runtime.on_event(msg.SendMessage, functools.partial(handlers.send_message, deps=deps))
+    runtime.on_event(msg.CancelMessage, functools.partial(cancellation.cancel_message, now=deps.now))
 
     async def outbox(query: msg.ListOutbox) -> msg.OutboxListing:
         async with runtime.uow() as uow:

@@ -25,7 +25,9 @@ are still queued, so two dispatchers never hold the same message.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import html
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -34,11 +36,15 @@ from dataclasses import dataclass, field
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_telemetry import extract_context, tracer
 
+from opendso_messaging.domain.message_payment_qr import QR_CID, caption, reference_in, reference_label
+from opendso_messaging.domain.payment_qr import PaymentQr, PaymentQrKind
 from opendso_messaging.handlers import LETTER, TEXT_CHANNELS
 from opendso_messaging.letter_sending import letter_from
+from opendso_messaging.payment_qr_image import render_png
 from opendso_messaging.providers import (
     Delivery,
     EmailSender,
+    InlineImage,
     LetterSender,
     OutboundEmail,
     PostalAddress,
@@ -209,7 +215,7 @@ class Dispatcher:
 
     def _email(self, record: MessageRecord) -> OutboundEmail:
         trace_id = record.traceparent.split("-")[1] if record.traceparent.count("-") == 3 else ""
-        return OutboundEmail(
+        email = OutboundEmail(
             message_id=record.message_id,
             sender=self._settings.sender,
             to=(record.recipient,),
@@ -219,6 +225,7 @@ class Dispatcher:
             message_key=record.message_key,
             trace_id=trace_id,
         )
+        return _with_payment_qr(email, record)
 
     async def _record_refusal(self, uow: UnitOfWork, record: MessageRecord, outcome: ProviderError) -> None:
         now = self._now()
@@ -287,6 +294,31 @@ class Dispatcher:
                     )
                 await uow.commit()
         return len(stuck)
+
+
+def _with_payment_qr(email: OutboundEmail, record: MessageRecord) -> OutboundEmail:
+    """The e-mail with the message's payment QR code shown in its HTML and its reference in its text."""
+    if not (record.payment_qr_kind and record.payment_qr_payload):
+        return email
+    qr = PaymentQr(PaymentQrKind(record.payment_qr_kind), record.payment_qr_payload)
+    reference = reference_in(qr)
+    text = email.text
+    if reference:
+        text = f"{text.rstrip()}\n\n{reference_label(record.language)}: {reference}\n"
+    if not email.html:
+        return dataclasses.replace(email, text=text)
+    block = (
+        f'<p>{html.escape(caption(record.language))}</p><img src="cid:{QR_CID}" alt="Payment QR code" '
+        'width="180" height="180">'
+    )
+    at = email.html.lower().rfind("</body>")
+    body = email.html[:at] + block + email.html[at:] if at >= 0 else email.html + block
+    return dataclasses.replace(
+        email,
+        text=text,
+        html=body,
+        inline_images=(*email.inline_images, InlineImage(QR_CID, render_png(qr), filename="payment-qr.png")),
+    )
 
 
 def _sent(uow: UnitOfWork, record: MessageRecord, delivery: Delivery) -> msg.MessageSent:

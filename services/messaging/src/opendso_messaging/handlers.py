@@ -8,8 +8,8 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from opendso.messaging.v1 import messaging_pb2 as msg
@@ -18,6 +18,7 @@ from opendso_contracts.convert import date_from_proto, money_from_proto
 from opendso_telemetry import inject_headers
 
 from opendso_messaging.domain.letter_layout import LetterLayout, letter_layout
+from opendso_messaging.domain.message_payment_qr import CreditorAccount, payment_qr_for
 from opendso_messaging.domain.templates import ItemLine, MessageContext, TemplateError, render
 from opendso_messaging.store import MessageRecord, UnitOfWork
 
@@ -37,6 +38,8 @@ class Deps:
     collector_email: str
     portal_base_url: str
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    # Entity code -> the account its debtors pay into: e-mails and letters then carry a payment QR code.
+    bank_accounts: Mapping[str, CreditorAccount] = field(default_factory=dict)
 
 
 def message_id_for(message_key: str) -> str:
@@ -106,7 +109,7 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
         return
     await uow.messages.add(
         replace(
-            _with_letter(record, command, layout),
+            _with_payment_qr(_with_letter(record, command, layout), command, deps),
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
@@ -182,6 +185,17 @@ def _with_letter(record: MessageRecord, command: msg.SendMessage, layout: Letter
         registered=command.registered,
         letter_layout=layout.to_json(),
     )
+
+
+def _with_payment_qr(record: MessageRecord, command: msg.SendMessage, deps: Deps) -> MessageRecord:
+    """The record with the payment QR code its e-mail or letter carries; unchanged when none applies."""
+    account = deps.bank_accounts.get(command.entity)
+    if account is None or command.channel not in ("email", LETTER):
+        return record
+    qr = payment_qr_for(account, command.account_number, (money_from_proto(i.open_amount) for i in command.items))
+    if qr is None:
+        return record
+    return replace(record, payment_qr_kind=qr.kind.value, payment_qr_payload=qr.payload)
 
 
 async def list_outbox(query: msg.ListOutbox, uow: UnitOfWork) -> msg.OutboxListing:

@@ -7,8 +7,12 @@ this only puts the stored parts together with the return address.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from opendso_messaging.domain.letter_layout import ALIGN, LetterLayout, country_name
+from opendso_messaging.domain.message_payment_qr import caption, reference_in, reference_label
+from opendso_messaging.domain.payment_qr import PaymentQr, PaymentQrError, PaymentQrKind
+from opendso_messaging.payment_qr_image import render_png
 from opendso_messaging.providers import Letter, LetterTable, PostalAddress
 from opendso_messaging.store import MessageRecord
 
@@ -49,4 +53,19 @@ def letter_from(record: MessageRecord, sender: PostalAddress, sender_country: st
         closing=layout.closing,
         registered=record.registered,
         message_key=record.message_key,
+        **_payment_qr(record),
     )
+
+
+def _payment_qr(record: MessageRecord) -> dict[str, Any]:
+    """The letter's payment QR code and its caption (with the reference to quote); none when it has none."""
+    if not (record.payment_qr_kind and record.payment_qr_payload):
+        return {}
+    qr = PaymentQr(PaymentQrKind(record.payment_qr_kind), record.payment_qr_payload)
+    try:
+        png = render_png(qr)
+    except PaymentQrError as exc:
+        raise ValueError(f"letter {record.message_key!r}: payment QR code: {exc}") from exc
+    reference = reference_in(qr)
+    text = caption(record.language) + (f". {reference_label(record.language)}: {reference}" if reference else "")
+    return {"payment_qr_png": png, "qr_caption": text}

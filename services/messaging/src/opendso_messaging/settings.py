@@ -7,6 +7,8 @@ from opendso_bus import ServiceSettings
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from opendso_messaging.domain.message_payment_qr import CreditorAccount
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OPENDSO_MESSAGING_")
@@ -64,6 +66,20 @@ class Settings(ServiceSettings):
     # Provider rate limits, messages per second (0: none).
     email_rate_per_second: float = Field(default=0.0, ge=0)
     text_rate_per_second: float = Field(default=0.0, ge=0)
+
+    # The account each entity's debtors pay into, printed as a payment QR code on e-mails and letters, as JSON:
+    # {"FR01": {"name": "Acme SAS", "iban": "FR76...", "bic": "BNPAFRPP", "country": "FR"}}. An entity missing
+    # here gets no QR code.
+    bank_accounts: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def creditor_accounts(self) -> dict[str, CreditorAccount]:
+        return {entity: CreditorAccount.checked(entity, value) for entity, value in self.bank_accounts.items()}
+
+    @model_validator(mode="after")
+    def _bank_accounts_are_valid(self) -> Settings:
+        # A typo in an IBAN would print a QR code that pays nowhere: refuse to start, naming entity and field.
+        self.creditor_accounts()
+        return self
 
     @model_validator(mode="after")
     def _provider_settings_are_complete(self) -> Settings:

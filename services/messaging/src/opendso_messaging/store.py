@@ -77,6 +77,10 @@ messages = Table(
     Column("postal_country", String(2), nullable=False, server_default=""),
     Column("registered", Boolean, nullable=False, server_default=false()),
     Column("letter_layout", Text, nullable=False, server_default=""),
+    # The payment QR code the e-mail or letter carries (domain/payment_qr.py PaymentQrKind and its payload);
+    # empty: none.
+    Column("payment_qr_kind", String(20), nullable=False, server_default=""),
+    Column("payment_qr_payload", Text, nullable=False, server_default=""),
     Index("ix_msg_messages_state_next", "state", "next_attempt_at"),
 )
 
@@ -114,6 +118,8 @@ class MessageRecord:
     postal_country: str = ""
     registered: bool = False
     letter_layout: str = ""
+    payment_qr_kind: str = ""
+    payment_qr_payload: str = ""
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:

@@ -18,6 +18,7 @@ from opendso_bus.service import serve
 
 from opendso_scenario import (
     agenda,
+    cancellations,
     deliveries,
     escalations,
     handlers,
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
     runtime.on_event(rv.EntitiesChanged, functools.partial(handlers.record_entities, deps=deps))
     runtime.on_event(msg.MessageSent, functools.partial(handlers.record_message_sent, deps=deps))
     runtime.on_event(msg.MessageFailed, functools.partial(handlers.record_message_failed, deps=deps))
+    runtime.on_event(msg.MessageCancelled, cancellations.record_message_cancelled)
     runtime.on_event(msg.MessageDeliveryChanged, functools.partial(deliveries.record_delivery_changed, deps=deps))
 
     async def agenda_page(query: col.GetAgenda) -> col.Agenda:

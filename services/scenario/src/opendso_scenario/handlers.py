@@ -22,7 +22,7 @@ from opendso_contracts.convert import date_from_proto, date_to_proto, money_to_p
 from opendso_money import Money
 from opendso_telemetry import extract_context, tracer
 
-from opendso_scenario import deliveries, plans
+from opendso_scenario import cancellations, deliveries, plans
 from opendso_scenario.domain.engine import next_review_on, plan_actions
 from opendso_scenario.domain.model import Customer, Item, PerformedAction, PlannedAction, Scenario
 from opendso_scenario.domain.penalties import PenaltyError, UnknownLawError, UnknownReferenceRateError, compute, get_law
@@ -122,6 +122,7 @@ async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow
     await uow.repo.upsert_item(record, _occurred(event.meta))
     await uow.repo.mark_dirty(_dirty(record.customer_id, event.meta, deps))
     await plans.apply_payments([record], uow, deps)
+    await cancellations.cancel_paid_messages([record], uow, deps)
 
 
 async def record_customers(event: rv.CustomersChanged, uow: UnitOfWork, deps: Deps) -> None:
@@ -145,6 +146,7 @@ async def record_items(event: rv.ItemsChanged, uow: UnitOfWork, deps: Deps) -> N
     customers = dict.fromkeys(r.customer_id for r in records)
     await uow.repo.mark_dirty_many([_dirty(c, event.meta, deps) for c in customers])
     await plans.apply_payments(records, uow, deps)
+    await cancellations.cancel_paid_messages(records, uow, deps)
 
 
 async def record_contacts(event: rv.ContactsChanged, uow: UnitOfWork, deps: Deps) -> None:

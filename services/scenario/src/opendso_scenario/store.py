@@ -741,6 +741,39 @@ bounced_addresses = Table(
     Column("bounced_at", DateTime(timezone=True), nullable=False),
 )
 
+# Sent tasks whose message was asked to be cancelled (CancelMessage, its items paid while it waited): asked once
+# per task, whatever item events follow; the task itself stays "sent" until MessageCancelled or MessageSent.
+cancel_requests = Table(
+    "sc_cancel_requests",
+    metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("message_key", String(600), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class CancelRequestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def requested_among(self, task_ids: list[str]) -> set[str]:
+        """Which of these tasks had their message's cancellation asked for already."""
+        found: set[str] = set()
+        for chunk in _chunks(task_ids):
+            rows = await self.session.execute(
+                select(cancel_requests.c.task_id).where(cancel_requests.c.task_id.in_(chunk))
+            )
+            found.update(rows.scalars())
+        return found
+
+    async def add(self, task_id: str, message_key: str, reason: str, requested_at: dt.datetime) -> None:
+        await self.session.execute(
+            insert(cancel_requests).values(
+                task_id=task_id, message_key=message_key, reason=reason, requested_at=requested_at
+            )
+        )
+
 
 @dataclass(frozen=True)
 class BouncedAddress:
@@ -789,6 +822,8 @@ class UnitOfWork(SqlUnitOfWork):
 
     bounces: BouncedAddressRepository
 
+    cancel_requests: CancelRequestRepository
+
     qualifications: QualificationRepository
 
     scenarios: ScenarioDefinitionRepository
@@ -811,6 +846,7 @@ class UnitOfWork(SqlUnitOfWork):
         self.scenarios = ScenarioDefinitionRepository(self.session)
         self.repo = ScenarioRepository(self.session)
         self.bounces = BouncedAddressRepository(self.session)
+        self.cancel_requests = CancelRequestRepository(self.session)
         self.qualifications = QualificationRepository(self.session)
         self.escalations = EscalationRepository(self.session)
         self.plans = PlanRepository(self.session)

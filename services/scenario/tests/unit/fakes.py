@@ -51,6 +51,7 @@ class FakeRepository:
         self.escalations = FakeEscalations()
         self.penalties = FakePenalties(self)
         self.bounces = FakeBounces()
+        self.cancel_requests = FakeCancelRequests()
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
@@ -249,6 +250,20 @@ class FakeBounces:
         return {a for a in addresses if a and address_key(a) in self.rows}
 
 
+class FakeCancelRequests:
+    """Tasks whose message's cancellation was asked for, as sc_cancel_requests: (message key, reason, when)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, str, dt.datetime]] = {}
+
+    async def requested_among(self, task_ids: list[str]) -> set[str]:
+        return {t for t in task_ids if t in self.rows}
+
+    async def add(self, task_id: str, message_key: str, reason: str, requested_at: dt.datetime) -> None:
+        assert task_id not in self.rows, f"cancellation of {task_id} asked twice"
+        self.rows[task_id] = (message_key, reason, requested_at)
+
+
 class FakeQualifications:
     def __init__(self) -> None:
         self.statuses: dict[str, ItemStatusRecord] = {}
@@ -297,6 +312,7 @@ class FakeUnitOfWork:
         self.escalations = repo.escalations
         self.penalties = repo.penalties
         self.bounces = repo.bounces
+        self.cancel_requests = repo.cancel_requests
         self.published: list[Message] = []
         self.committed = 0
         self._cause: EventMeta | None = None

@@ -961,3 +961,72 @@ class MessageDeliveryChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MessageDeliveryChanged: _TypeAlias = MessageDeliveryChanged  # noqa: Y015
+
+@_typing.final
+class CancelMessage(_message.Message):
+    """Durable command: do not send a queued message after all (its items were paid in the meantime). A message
+    still queued (not yet handed to its provider) is cancelled and MessageCancelled says so; one already being
+    sent, sent or failed is left as it is. Idempotent: a redelivered command changes nothing.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    MESSAGE_KEY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    message_key: _builtins.str
+    reason: _builtins.str
+    """Why, for the timeline: "items paid"."""
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        message_key: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message_key", b"message_key", "meta", b"meta", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelMessage: _TypeAlias = CancelMessage  # noqa: Y015
+
+@_typing.final
+class MessageCancelled(_message.Message):
+    """A queued message was cancelled before it went out: the collection engine closes its task."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    MESSAGE_KEY_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    message_key: _builtins.str
+    customer_id: _builtins.str
+    task_id: _builtins.str
+    channel: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        message_key: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        task_id: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "customer_id", b"customer_id", "message_key", b"message_key", "meta", b"meta", "reason", b"reason", "task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageCancelled: _TypeAlias = MessageCancelled  # noqa: Y015

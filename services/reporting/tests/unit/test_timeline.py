@@ -532,6 +532,21 @@ def test_a_message_belongs_to_its_task_and_names_recipient_and_subject() -> None
     assert (f.kind, f.summary) == (Kind.MESSAGE_FAILED, "SMS could not be sent: no number")
 
 
+def test_a_reminder_cancelled_because_its_items_were_paid_is_on_the_timeline_of_its_task() -> None:
+    event = msg.MessageCancelled(
+        meta=meta("ev-3", "messaging"),
+        message_key="FR01/C1:standard:first:F-1",
+        customer_id="FR01/C1",
+        task_id="task-1",
+        channel="email",
+        reason="items paid",
+    )
+    (entry,) = tl.message_cancelled(event)
+    assert (entry.kind, entry.task_id, entry.entry_id) == (Kind.MESSAGE_CANCELLED, "task-1", "ev-3")
+    assert entry.summary == "E-mail cancelled before it went out: items paid"
+    assert tl.message_cancelled(msg.MessageCancelled(meta=meta("ev-4", "messaging"), task_id="t")) == []
+
+
 def test_a_payment_applied_by_the_engine_lists_its_items_and_what_is_left() -> None:
     event = mt.PaymentAllocated(
         meta=meta(source="matching"),
@@ -608,7 +623,7 @@ def test_every_kind_has_its_wording_and_every_translation_is_registered() -> Non
         "case_escalated",
         "case_withdrawn",
     }
-    assert len(tl.TRANSLATORS) == 19
+    assert len(tl.TRANSLATORS) == 20
 
 
 def test_every_detail_is_plain_json() -> None:

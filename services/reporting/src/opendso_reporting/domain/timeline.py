@@ -50,6 +50,7 @@ class Kind(StrEnum):
     CASE_WITHDRAWN = "case.withdrawn"
     MESSAGE_SENT = "message.sent"
     MESSAGE_FAILED = "message.failed"
+    MESSAGE_CANCELLED = "message.cancelled"
     MESSAGE_DELIVERED = "message.delivered"
     MESSAGE_READ = "message.read"
     MESSAGE_BOUNCED = "message.bounced"
@@ -90,6 +91,7 @@ WORDING: Final[Mapping[Kind, str]] = {
     Kind.CASE_WITHDRAWN: "{items} taken back from {partner} by {user}{reason_part}",
     Kind.MESSAGE_SENT: "{channel} sent to {recipient}{subject_part}",
     Kind.MESSAGE_FAILED: "{channel} could not be sent: {reason}",
+    Kind.MESSAGE_CANCELLED: "{channel} cancelled before it went out: {reason}",
     Kind.MESSAGE_DELIVERED: "{channel} to {recipient} delivered",
     Kind.MESSAGE_READ: "{channel} to {recipient} read",
     Kind.MESSAGE_BOUNCED: "{channel} to {recipient} bounced{detail_part}{fallback_part}{address_part}",
@@ -693,6 +695,32 @@ def message_failed(event: msg.MessageFailed) -> list[TimelineEntry]:
     ]
 
 
+def message_cancelled(event: msg.MessageCancelled) -> list[TimelineEntry]:
+    if not event.customer_id:
+        return []
+    words = {"channel": _channel(event.channel), "reason": _shorten(event.reason) or "no reason given"}
+    return [
+        TimelineEntry(
+            entry_id=event.meta.event_id,
+            event_id=event.meta.event_id,
+            customer_id=event.customer_id,
+            item_ids=(),
+            occurred_at=occurred_at(event.meta),
+            kind=Kind.MESSAGE_CANCELLED,
+            actor=event.meta.source or "messaging",
+            actor_type=ActorType.SERVICE,
+            summary=WORDING[Kind.MESSAGE_CANCELLED].format_map(words),
+            detail={
+                "message_key": event.message_key,
+                "task_id": event.task_id or None,
+                "channel": event.channel,
+                "reason": event.reason,
+            },
+            task_id=event.task_id,
+        )
+    ]
+
+
 # The provider's finer reading of a delivery report -> the entry; readings that are not news to a person
 # (accepted, handed on, delayed) make none.
 _DELIVERY_KIND: Final[Mapping[str, Kind]] = {
@@ -1037,6 +1065,7 @@ TRANSLATORS: Final[Mapping[type[Any], Callable[[Any], list[TimelineEntry]]]] = {
     col.CaseWithdrawn: case_withdrawn,
     msg.MessageSent: message_sent,
     msg.MessageFailed: message_failed,
+    msg.MessageCancelled: message_cancelled,
     msg.MessageDeliveryChanged: message_delivery_changed,
     mt.PaymentAllocated: payment_allocated,
     mt.AllocationReversed: allocation_reversed,

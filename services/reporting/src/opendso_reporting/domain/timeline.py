@@ -670,32 +670,15 @@ def message_sent(event: msg.MessageSent) -> list[TimelineEntry]:
 
 
 def message_failed(event: msg.MessageFailed) -> list[TimelineEntry]:
-    if not event.customer_id:
-        return []
-    words = {"channel": _channel(event.channel), "reason": _shorten(event.reason) or "no reason given"}
-    return [
-        TimelineEntry(
-            entry_id=event.meta.event_id,
-            event_id=event.meta.event_id,
-            customer_id=event.customer_id,
-            item_ids=(),
-            occurred_at=occurred_at(event.meta),
-            kind=Kind.MESSAGE_FAILED,
-            actor=event.meta.source or "messaging",
-            actor_type=ActorType.SERVICE,
-            summary=WORDING[Kind.MESSAGE_FAILED].format_map(words),
-            detail={
-                "message_key": event.message_key,
-                "task_id": event.task_id or None,
-                "channel": event.channel,
-                "reason": event.reason,
-            },
-            task_id=event.task_id,
-        )
-    ]
+    return _not_sent(event, Kind.MESSAGE_FAILED)
 
 
 def message_cancelled(event: msg.MessageCancelled) -> list[TimelineEntry]:
+    return _not_sent(event, Kind.MESSAGE_CANCELLED)
+
+
+def _not_sent(event: msg.MessageFailed | msg.MessageCancelled, kind: Kind) -> list[TimelineEntry]:
+    """A message that did not go out: refused by its provider, or cancelled because its items were paid."""
     if not event.customer_id:
         return []
     words = {"channel": _channel(event.channel), "reason": _shorten(event.reason) or "no reason given"}
@@ -706,10 +689,10 @@ def message_cancelled(event: msg.MessageCancelled) -> list[TimelineEntry]:
             customer_id=event.customer_id,
             item_ids=(),
             occurred_at=occurred_at(event.meta),
-            kind=Kind.MESSAGE_CANCELLED,
+            kind=kind,
             actor=event.meta.source or "messaging",
             actor_type=ActorType.SERVICE,
-            summary=WORDING[Kind.MESSAGE_CANCELLED].format_map(words),
+            summary=WORDING[kind].format_map(words),
             detail={
                 "message_key": event.message_key,
                 "task_id": event.task_id or None,

@@ -26,7 +26,7 @@ from opendso_scenario import cancellations, deliveries, plans
 from opendso_scenario.domain.engine import next_review_on, plan_actions
 from opendso_scenario.domain.model import Customer, Item, PerformedAction, PlannedAction, Scenario
 from opendso_scenario.domain.penalties import PenaltyError, UnknownLawError, UnknownReferenceRateError, compute, get_law
-from opendso_scenario.domain.penalties.issuing import PenaltyTerms
+from opendso_scenario.domain.penalties.issuing import PenaltyTerms, SettingsBook
 from opendso_scenario.domain.qualification import DEFAULT_CATALOGUE, ItemStatus, excluded_items
 from opendso_scenario.domain.schedule import (
     HolidayCalendar,
@@ -234,6 +234,7 @@ async def evaluate_customers(
     """
     ids = list(dict.fromkeys(customer_ids))
     records = await uow.repo.customers_by_id(ids)
+    book: SettingsBook | None = None
     # Items may arrive before their customer; the customer's event will evaluate.
     ids = [c for c in ids if c in records]
     if not ids:
@@ -305,6 +306,10 @@ async def evaluate_customers(
             if record.entity not in places:
                 places[record.entity] = (await _window_of(record.entity, uow), await uow.repo.law_of(record.entity))
             window, law = places[record.entity]
+            if book is None:
+                # Read once per batch, and only when it plans something: most evaluations plan nothing.
+                book = await uow.penalties.book_for([(r.entity, r.account_number) for r in records.values()])
+            terms = book.terms(record.entity, record.account_number, law)
             if task.status == "sent" and window is not None:
                 # Automatic actions go out only inside the entity's days and time slots.
                 now = deps.now()
@@ -314,7 +319,7 @@ async def evaluate_customers(
             new_tasks.append(task)
             messages.append(col.TaskCreated(meta=uow.meta(entity=record.entity), task=task_to_proto(task)))
             if task.status == "sent":
-                messages.append(_send_message(action, record, task, today, law, uow))
+                messages.append(_send_message(action, record, task, today, terms, uow))
             existing.add(action.key)
             performed.append(PerformedAction(action.step.code, action.leader_item_id, today))
         dates = [on for on in (next_review_on(customer, scenario, today, performed), reassess_on) if on is not None]
@@ -450,10 +455,15 @@ def _task_from(action: PlannedAction, customer: CustomerRecord) -> TaskRecord:
 
 
 def _send_message(
-    action: PlannedAction, customer: CustomerRecord, task: TaskRecord, today: dt.date, law: str, uow: UnitOfWork
+    action: PlannedAction,
+    customer: CustomerRecord,
+    task: TaskRecord,
+    today: dt.date,
+    terms: PenaltyTerms,
+    uow: UnitOfWork,
 ) -> msg.SendMessage:
     rows = [(i.item_id, i.number, i.issue_date, i.due_date, i.open_amount) for i in action.covered_items]
-    return _message(task, customer, rows, action.template, today, law, uow)
+    return _message(task, customer, rows, action.template, today, terms, uow)
 
 
 async def _scheduled_message(
@@ -461,7 +471,9 @@ async def _scheduled_message(
 ) -> msg.SendMessage:
     """The message of a scheduled action, with its items as they stand when it goes out."""
     rows = [(i.item_id, i.number, i.issue_date, i.due_date, Money(i.open_amount, i.currency)) for i in items]
-    return _message(task, customer, rows, template, today, await uow.repo.law_of(customer.entity), uow)
+    book = await uow.penalties.book_for([(customer.entity, customer.account_number)])
+    terms = book.terms(customer.entity, customer.account_number, await uow.repo.law_of(customer.entity))
+    return _message(task, customer, rows, template, today, terms, uow)
 
 
 def _message(
@@ -470,7 +482,7 @@ def _message(
     items: list[tuple[str, str, dt.date, dt.date, Money]],
     template: str,
     today: dt.date,
-    law: str,
+    terms: PenaltyTerms,
     uow: UnitOfWork,
 ) -> msg.SendMessage:
     lines = [
@@ -484,7 +496,6 @@ def _message(
         )
         for item_id, number, issued, due, amount in items
     ]
-    terms = uow.penalties.book.terms(customer.entity, customer.account_number, law)
     late, recovery = _penalties(terms, items, today)
     return msg.SendMessage(
         meta=uow.meta(entity=customer.entity),

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from opendso_db.bulk import insert_rows, upsert_rows
@@ -834,13 +834,6 @@ class UnitOfWork(SqlUnitOfWork):
 
     penalties: PenaltyRepository
 
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        # Reminders price late-payment penalties under each customer's settings while their message is built,
-        # which happens without awaiting: the settings are read once here.
-        await self.penalties.load_book()
-        return self
-
     def _open(self) -> None:
         self.penalties = PenaltyRepository(self.session)
         self.scenarios = ScenarioDefinitionRepository(self.session)
@@ -1406,15 +1399,21 @@ class PenaltyRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.book = SettingsBook()
 
-    async def load_book(self) -> None:
-        """Read every settings row into ``book``: reminders are built synchronously from what it holds. The
-        table holds only the entities and customers with settings of their own."""
-        rows = await self.session.execute(select(penalty_settings))
-        self.book = SettingsBook(
-            {(r.entity, r.account_number): r.settings for r in (_penalty_settings(row) for row in rows)}
-        )
+    async def book_for(self, customers: list[tuple[str, str]]) -> SettingsBook:
+        """The settings of these (entity, account number) customers and of their entities, read at once for a
+        batch of reminders."""
+        entities = sorted({entity for entity, _ in customers})
+        accounts = sorted({account for _, account in customers} | {""})
+        found: dict[tuple[str, str], PenaltySettings] = {}
+        for chunk in _chunks(accounts):
+            rows = await self.session.execute(
+                select(penalty_settings).where(
+                    penalty_settings.c.entity.in_(entities), penalty_settings.c.account_number.in_(chunk)
+                )
+            )
+            found.update(((r.entity, r.account_number), r.settings) for r in map(_penalty_settings, rows))
+        return SettingsBook(found)
 
     async def settings(self, entity: str, account_number: str) -> PenaltySettingsRecord | None:
         row = (

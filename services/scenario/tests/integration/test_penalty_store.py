@@ -75,15 +75,18 @@ async def test_settings_are_stored_and_read_back_into_the_book(new_uow: Callable
         stored = await uow.penalties.settings("FR01", "C2")
         assert stored is not None and stored.settings == PenaltySettings(exempt_interest=True, law="DE")
         assert stored.updated_at == AT and stored.updated_by == "anna"
-        assert uow.penalties.book.terms("FR01", "C2", "FR") == PenaltyTerms(
-            "DE", True, False, True, Money.of("5.00", "EUR")
-        )
+        book = await uow.penalties.book_for([("FR01", "C2"), ("FR01", "C3")])
+        assert book.terms("FR01", "C2", "FR") == PenaltyTerms("DE", True, False, True, Money.of("5.00", "EUR"))
+        # A customer without settings of its own takes its entity's.
+        assert book.terms("FR01", "C3", "FR") == PenaltyTerms("FR", True, True, True, Money.of("5.00", "EUR"))
+        # Only the customers asked for are read.
+        assert set((await uow.penalties.book_for([("FR01", "C3")])).rows) == {("FR01", "")}
     async with new_uow() as uow:
         # Replaced whole: a flag left out goes back to the entity's.
         await uow.penalties.save_settings(PenaltySettingsRecord("FR01", "C2", PenaltySettings(), "ben", AT))
         await uow.commit()
     async with new_uow() as uow:
-        assert uow.penalties.book.terms("FR01", "C2", "FR").charge_interest
+        assert (await uow.penalties.book_for([("FR01", "C2")])).terms("FR01", "C2", "FR").charge_interest
 
 
 async def test_penalty_items_are_issued_once_and_follow_the_ledger(new_uow: Callable[[], UnitOfWork]) -> None:

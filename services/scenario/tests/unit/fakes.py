@@ -484,12 +484,9 @@ class FakePenalties:
         self.watched: dict[str, WatchedInvoiceRecord] = {}
         self.issued: dict[str, IssuedPenaltyRecord] = {}
 
-    @property
-    def book(self) -> SettingsBook:
-        return SettingsBook({k: r.settings for k, r in self.rows.items()})
-
-    async def load_book(self) -> None:
-        return None
+    async def book_for(self, customers: list[tuple[str, str]]) -> SettingsBook:
+        wanted = {(entity, "") for entity, _ in customers} | set(customers)
+        return SettingsBook({k: r.settings for k, r in self.rows.items() if k in wanted})
 
     async def settings(self, entity: str, account_number: str) -> PenaltySettingsRecord | None:
         return self.rows.get((entity, account_number))
@@ -503,7 +500,8 @@ class FakePenalties:
             customer = self._repo.customers.get(item.customer_id)
             if customer is None or item.kind != "invoice" or item.due_date >= today:
                 continue
-            if not self.book.terms(customer.entity, customer.account_number, "").issue_items:
+            book = SettingsBook({k: r.settings for k, r in self.rows.items()})
+            if not book.terms(customer.entity, customer.account_number, "").issue_items:
                 continue
             seen = self.watched.get(item.item_id)
             if seen is None or (

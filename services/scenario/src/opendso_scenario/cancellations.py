@@ -31,23 +31,25 @@ async def cancel_paid_messages(records: Iterable[ItemRecord], uow: UnitOfWork, d
     """Ask messaging to cancel the messages of sent tasks whose items the changed ``records`` show all paid;
     answers how many CancelMessage were published."""
     # Only a paid (or closed) item can complete a task's payment: other changes need no look at the tasks.
-    customers = dict.fromkeys(r.customer_id for r in records if r.open_amount <= 0)
+    customers = list(dict.fromkeys(r.customer_id for r in records if r.open_amount <= 0))
+    if not customers:
+        return 0
+    # A bulk import closes thousands of items at once: a few statements for all of them, not a few per customer.
+    waiting = await uow.repo.tasks_in_status(customers, "sent")
+    if not waiting:
+        return 0
+    asked = await uow.cancel_requests.requested_among([t.task_id for t in waiting])
+    waiting = [t for t in waiting if t.task_id not in asked]
+    if not waiting:
+        return 0
+    items_of = await uow.repo.items_of_many(sorted({t.customer_id for t in waiting}))
     published = 0
-    for customer_id in customers:
-        waiting = [t for t in await uow.repo.tasks_of(customer_id) if t.status == "sent"]
-        if not waiting:
+    for task in waiting:
+        if not _all_paid(task, {i.item_id: i for i in items_of[task.customer_id]}):
             continue
-        asked = await uow.cancel_requests.requested_among([t.task_id for t in waiting])
-        waiting = [t for t in waiting if t.task_id not in asked]
-        if not waiting:
-            continue
-        items = {i.item_id: i for i in await uow.repo.items_of(customer_id)}
-        for task in waiting:
-            if not _all_paid(task, items):
-                continue
-            await uow.cancel_requests.add(task.task_id, task.key, PAID, deps.now())
-            await uow.publish(msg.CancelMessage(meta=uow.meta(entity=task.entity), message_key=task.key, reason=PAID))
-            published += 1
+        await uow.cancel_requests.add(task.task_id, task.key, PAID, deps.now())
+        await uow.publish(msg.CancelMessage(meta=uow.meta(entity=task.entity), message_key=task.key, reason=PAID))
+        published += 1
     return published
 
 

@@ -462,6 +462,15 @@ class ScenarioRepository:
         rows = await self.session.execute(select(tasks).where(tasks.c.customer_id == customer_id))
         return [_task(r) for r in rows]
 
+    async def tasks_in_status(self, customer_ids: list[str], status: str) -> list[TaskRecord]:
+        found: list[TaskRecord] = []
+        for chunk in _chunks(customer_ids):
+            rows = await self.session.execute(
+                select(tasks).where(tasks.c.customer_id.in_(chunk), tasks.c.status == status).order_by(tasks.c.task_id)
+            )
+            found.extend(_task(r) for r in rows)
+        return found
+
     async def task_exists(self, key: str) -> bool:
         return (await self.session.scalar(select(tasks.c.task_id).where(tasks.c.key == key))) is not None
 

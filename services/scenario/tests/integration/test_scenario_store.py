@@ -79,6 +79,11 @@ async def test_scenario_choice_windows_and_scheduled_actions_round_trip(new_uow:
         assert [t.task_id for t in due] == ["t1"]
         found = await uow.repo.task("t2")
         assert found is not None and found.send_at == AT + dt.timedelta(hours=3)
+        assert [t.task_id for t in await uow.repo.tasks_in_status(["FR01/C1", "FR01/C9"], "scheduled")] == [
+            "t1",
+            "t2",
+        ]
+        assert await uow.repo.tasks_in_status(["FR01/C9"], "open") == []
 
 
 async def test_agenda_filters_and_keyset_pages_in_each_sort(new_uow: Callable[[], UnitOfWork]) -> None:

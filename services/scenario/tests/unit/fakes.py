@@ -78,6 +78,12 @@ class FakeRepository:
     async def tasks_of(self, customer_id: str) -> list[TaskRecord]:
         return [t for t in self.tasks.values() if t.customer_id == customer_id]
 
+    async def tasks_in_status(self, customer_ids: list[str], status: str) -> list[TaskRecord]:
+        wanted = set(customer_ids)
+        return sorted(
+            (t for t in self.tasks.values() if t.customer_id in wanted and t.status == status), key=lambda t: t.task_id
+        )
+
     async def task_exists(self, key: str) -> bool:
         return any(t.key == key for t in self.tasks.values())
 

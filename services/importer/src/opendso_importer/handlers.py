@@ -6,15 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
 
 from opendso.imports.v1 import imports_pb2 as im
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import InvalidRequest, NotFound
-from opendso_contracts.convert import date_to_proto, money_to_proto
+from opendso_contracts.convert import date_to_proto
 from opendso_money import Money
 
 from opendso_importer.contacts import contact_to_proto, import_contacts
@@ -38,14 +37,14 @@ from opendso_importer.domain.receivables_csv import (
 )
 from opendso_importer.domain.tabular import read_table
 from opendso_importer.entities import import_entities
+from opendso_importer.ledger_events import (
+    customer_to_proto,
+    item_to_proto,
+    publish_customer_changes,
+    publish_item_changes,
+)
+from opendso_importer.staged_ledger import StagedLedger, customer_stage_row, item_stage_row
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
-
-KIND_TO_PROTO = {
-    "invoice": rv.ITEM_KIND_INVOICE,
-    "credit_note": rv.ITEM_KIND_CREDIT_NOTE,
-    "unallocated_payment": rv.ITEM_KIND_UNALLOCATED_PAYMENT,
-    "instalment": rv.ITEM_KIND_INSTALMENT,
-}
 
 
 @dataclass(frozen=True)
@@ -54,48 +53,6 @@ class Deps:
     max_file_bytes: int
     # Fetches a large file from the object store by name.
     fetch_upload: Callable[[str], Awaitable[bytes]]
-
-
-def customer_to_proto(state: CustomerState) -> rv.Customer:
-    return rv.Customer(
-        customer_id=customer_id_of(state.entity, state.account_number),
-        entity=state.entity,
-        account_number=state.account_number,
-        name=state.name,
-        email=state.email or "",
-        language=state.language,
-        country=state.country or "",
-        contact_name=state.contact_name or "",
-        customer_group=state.customer_group or "",
-        sector=state.sector or "",
-        collector=state.collector or "",
-        sales_rep=state.sales_rep or "",
-        credit_limit="" if state.credit_limit is None else str(state.credit_limit),
-        street=state.street or "",
-        postal_code=state.postal_code or "",
-        city=state.city or "",
-        parent_account=state.parent_account or "",
-        preferred_channel=state.preferred_channel or "",
-    )
-
-
-def item_to_proto(state: ItemState) -> rv.OpenItem:
-    return rv.OpenItem(
-        item_id=item_id_of(state.entity, state.kind, state.number),
-        customer_id=customer_id_of(state.entity, state.account_number),
-        entity=state.entity,
-        account_number=state.account_number,
-        number=state.number,
-        kind=KIND_TO_PROTO[state.kind],
-        issue_date=date_to_proto(state.issue_date),
-        due_date=date_to_proto(state.due_date),
-        amount=money_to_proto(state.amount),
-        open_amount=money_to_proto(state.open_amount),
-        reference=state.reference or "",
-        product_group=state.product_group or "",
-        product=state.product or "",
-        priority=state.priority or "",
-    )
 
 
 def _errors(errors: tuple[RowError, ...]) -> list[im.RowError]:
@@ -205,8 +162,15 @@ async def _apply_file(
     report: im.ImportReport,
     today: dt.date,
 ) -> None:
-    """Read the file a chunk at a time and apply each chunk, all in the caller's one transaction."""
-    await uow.ledger.prefer_index_lookups()
+    """Read the file a chunk at a time and apply each chunk, all in the caller's one transaction.
+
+    On PostgreSQL a chunk goes through staging tables and a set-based diff (``staged_ledger``); elsewhere
+    it is looked up and compared row by row. Both publish the same changes.
+    """
+    staged = await uow.ledger.staged()
+    if staged is None:
+        await uow.ledger.prefer_index_lookups()
+    snapshot = mode == im.SYNC_MODE_FULL_SNAPSHOT
     rejected_rows: set[int] = set()
     seen: set[str] = set()
     entities: set[str] = set()
@@ -214,19 +178,29 @@ async def _apply_file(
         report.rows_read += chunk.rows_read
         rejected_rows.update(e.row for e in chunk.errors)
         report.errors.extend(_errors(chunk.errors))
-        await _apply_customers(chunk.customers, uow, report)
-        await _apply_items(chunk.items, uow, report, today)
-        if mode == im.SYNC_MODE_FULL_SNAPSHOT:
-            seen.update(item_id_of(i.entity, i.kind, i.number) for i in chunk.items)
+        if staged is None:
+            await _apply_customers(chunk.customers, uow, report)
+            await _apply_items(chunk.items, uow, report, today)
+        else:
+            await _apply_customers_staged(chunk.customers, staged, uow, report)
+            item_ids = await _apply_items_staged(chunk.items, staged, uow, report, today)
+            if snapshot:
+                await staged.remember_seen(item_ids)
+        if snapshot:
+            if staged is None:
+                seen.update(item_id_of(i.entity, i.kind, i.number) for i in chunk.items)
             entities.update(i.entity for i in chunk.items)
     report.rows_rejected = len(rejected_rows)
-    if mode == im.SYNC_MODE_FULL_SNAPSHOT:
-        snapshot = sorted(set(command.snapshot_entities) or entities)
-        report.snapshot_entities.extend(snapshot)
+    if snapshot:
+        scope = sorted(set(command.snapshot_entities) or entities)
+        report.snapshot_entities.extend(scope)
         if rejected_rows:
             report.snapshot_closing_skipped = True
+        elif staged is None:
+            await _close_missing(scope, seen, uow, report, today)
         else:
-            await _close_missing(snapshot, seen, uow, report, today)
+            closed = await staged.close_missing(scope, today, dt.datetime.now(dt.UTC))
+            await _publish_closed(closed, uow, report, today)
 
 
 async def _close_missing(
@@ -234,18 +208,20 @@ async def _close_missing(
 ) -> None:
     """Full snapshot: an open item of these entities that the file no longer lists has been paid."""
     closing: list[tuple[ItemState, dt.date | None]] = []
-    changes: list[rv.ItemChange] = []
     for state in await uow.ledger.open_items_of_entities(entities):
         if item_id_of(state.entity, state.kind, state.number) in seen:
             continue
-        paid = replace(state, open_amount=Money(Decimal(0), state.open_amount.currency))
-        closing.append((paid, today))
-        changes.append(
-            rv.ItemChange(type=rv.CHANGE_TYPE_CLOSED, item=item_to_proto(paid), closed_on=date_to_proto(today))
-        )
+        closing.append((replace(state, open_amount=Money(Decimal(0), state.open_amount.currency)), today))
     await uow.ledger.save_items([], closing)
-    await _publish_item_changes(changes, uow)
-    report.items_closed += len(closing)
+    await _publish_closed([state for state, _ in closing], uow, report, today)
+
+
+async def _publish_closed(closed: list[ItemState], uow: UnitOfWork, report: im.ImportReport, today: dt.date) -> None:
+    on = date_to_proto(today)
+    await publish_item_changes(
+        [rv.ItemChange(type=rv.CHANGE_TYPE_CLOSED, item=item_to_proto(state), closed_on=on) for state in closed], uow
+    )
+    report.items_closed += len(closed)
 
 
 async def propose_column_mapping(query: im.ProposeMapping, uow: UnitOfWork, deps: Deps) -> im.MappingProposal:
@@ -298,30 +274,6 @@ async def get_import_report(query: im.GetImportReport, uow: UnitOfWork) -> im.Im
     return im.ImportReport.FromString(stored)
 
 
-# Changes go out in messages of this many: a large import publishes thousands of
-# messages instead of millions, each well under NATS's 1 MiB payload limit.
-CHANGES_PER_MESSAGE = 1000
-
-
-def _entity_of(entities: Iterable[str]) -> str:
-    """The entity a batch belongs to, or "" when it mixes several."""
-    distinct = set(entities)
-    return distinct.pop() if len(distinct) == 1 else ""
-
-
-async def _publish_item_changes(changes: list[rv.ItemChange], uow: UnitOfWork) -> None:
-    await uow.publish_many(
-        [
-            rv.ItemsChanged(meta=uow.meta(entity=_entity_of(c.item.entity for c in chunk)), changes=chunk)
-            for chunk in _chunked(changes)
-        ]
-    )
-
-
-def _chunked(changes: list[Any]) -> list[list[Any]]:
-    return [changes[i : i + CHANGES_PER_MESSAGE] for i in range(0, len(changes), CHANGES_PER_MESSAGE)]
-
-
 async def _apply_customers(rows: tuple[CustomerRow, ...], uow: UnitOfWork, report: im.ImportReport) -> None:
     states = [customer_state(r) for r in rows]
     existing = await uow.ledger.customers(customer_id_of(s.entity, s.account_number) for s in states)
@@ -346,12 +298,7 @@ async def _apply_customers(rows: tuple[CustomerRow, ...], uow: UnitOfWork, repor
             )
     # Written and recorded in bulk: one statement per kind, one message per thousand changes.
     await uow.ledger.save_customers(created, changed)
-    await uow.publish_many(
-        [
-            rv.CustomersChanged(meta=uow.meta(entity=_entity_of(c.customer.entity for c in chunk)), changes=chunk)
-            for chunk in _chunked(changes)
-        ]
-    )
+    await publish_customer_changes(changes, uow)
     report.customers_created += len(created)
     report.customers_changed += len(changed)
 
@@ -389,7 +336,77 @@ async def _apply_items(rows: tuple[ItemRow, ...], uow: UnitOfWork, report: im.Im
             report.items_changed += 1
         changes.append(item_change)
     await uow.ledger.save_items(new, updated)
-    await _publish_item_changes(changes, uow)
+    await publish_item_changes(changes, uow)
+
+
+async def _apply_customers_staged(
+    rows: tuple[CustomerRow, ...], staged: StagedLedger, uow: UnitOfWork, report: im.ImportReport
+) -> None:
+    states = {customer_id_of(r.entity, r.account_number): (r.row, customer_state(r)) for r in rows}
+    added, changed = await staged.apply_customers(
+        [customer_stage_row(cid, state) for cid, (_, state) in states.items()], dt.datetime.now(dt.UTC)
+    )
+    # (row, change): published in the file's order, as the row-by-row path does.
+    changes = [
+        (states[c][0], rv.CustomerChange(type=rv.CHANGE_TYPE_CREATED, customer=customer_to_proto(states[c][1])))
+        for c in added
+    ]
+    changes.extend(
+        (
+            states[c][0],
+            rv.CustomerChange(
+                type=rv.CHANGE_TYPE_CHANGED, customer=customer_to_proto(states[c][1]), changed_fields=fields
+            ),
+        )
+        for c, fields in changed
+    )
+    changes.sort(key=lambda c: c[0])
+    await publish_customer_changes([c for _, c in changes], uow)
+    report.customers_created += len(added)
+    report.customers_changed += len(changed)
+
+
+async def _apply_items_staged(
+    rows: tuple[ItemRow, ...], staged: StagedLedger, uow: UnitOfWork, report: im.ImportReport, today: dt.date
+) -> list[str]:
+    """Apply a chunk's items; answer their ids (a snapshot remembers them)."""
+    states: dict[str, tuple[int, ItemState]] = {}
+    records = []
+    for r in rows:
+        item_id = item_id_of(r.entity, r.kind, r.number)
+        state = item_state(r)
+        states[item_id] = (r.row, state)
+        records.append(item_stage_row(item_id, customer_id_of(r.entity, r.account_number), state))
+    result = await staged.apply_items(records, today, dt.datetime.now(dt.UTC))
+    # (row, change): published in the file's order, as the row-by-row path does.
+    changes: list[tuple[int, rv.ItemChange]] = []
+    today_proto = date_to_proto(today)
+    for item_id in result.added:
+        line, state = states[item_id]
+        if state.is_open:
+            report.items_opened += 1
+            changes.append((line, rv.ItemChange(type=rv.CHANGE_TYPE_CREATED, item=item_to_proto(state))))
+        else:
+            report.items_closed += 1
+            change = rv.ItemChange(type=rv.CHANGE_TYPE_CLOSED, item=item_to_proto(state), closed_on=today_proto)
+            changes.append((line, change))
+    for item_id, was_open, fields in result.changed:
+        line, state = states[item_id]
+        change = rv.ItemChange(item=item_to_proto(state), changed_fields=fields)
+        if was_open and not state.is_open:
+            change.type = rv.CHANGE_TYPE_CLOSED
+            change.closed_on.CopyFrom(today_proto)
+            report.items_closed += 1
+        elif not was_open and state.is_open:
+            change.type = rv.CHANGE_TYPE_CREATED
+            report.items_opened += 1
+        else:
+            change.type = rv.CHANGE_TYPE_CHANGED
+            report.items_changed += 1
+        changes.append((line, change))
+    changes.sort(key=lambda c: c[0])
+    await publish_item_changes([c for _, c in changes], uow)
+    return list(states)
 
 
 async def get_customer_account(query: rv.GetCustomerAccount, uow: UnitOfWork) -> rv.CustomerAccount:

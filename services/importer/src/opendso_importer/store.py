@@ -33,6 +33,7 @@ from sqlalchemy import (
 
 from opendso_importer.domain.entities import LatePaymentLaw, LegalEntity
 from opendso_importer.domain.ledger import CustomerState, ItemState
+from opendso_importer.staged_ledger import StagedLedger
 
 metadata = MetaData()
 OUTBOX = outbox_table(metadata)
@@ -252,16 +253,23 @@ class LedgerRepository:
     async def save_items(
         self, created: list[tuple[ItemState, dt.date | None]], changed: list[tuple[ItemState, dt.date | None]]
     ) -> None:
-        """Insert the new items and update the known ones, one statement each; a date closes an item."""
+        """Insert the new items and update the known ones, one statement each; a date closes an item, an
+        open amount reopens it, and a paid item changed in another way keeps the day it was closed."""
         if created:
             await self._insert(items, [self._item_row(s, c) for s, c in created])
-        if changed:
-            values = []
-            for state, closed_on in changed:
-                row = self._item_row(state, closed_on)
-                row["b_id"] = row.pop("item_id")
-                values.append(row)
-            await self._session.execute(update(items).where(items.c.item_id == bindparam("b_id")), values)
+        dated: list[dict[str, object]] = []
+        keeping: list[dict[str, object]] = []
+        for state, closed_on in changed:
+            row = self._item_row(state, closed_on)
+            row["b_id"] = row.pop("item_id")
+            if closed_on is None and not state.is_open:
+                del row["closed_on"]
+                keeping.append(row)
+            else:
+                dated.append(row)
+        for values in (dated, keeping):
+            if values:
+                await self._session.execute(update(items).where(items.c.item_id == bindparam("b_id")), values)
 
     @staticmethod
     def _item_row(state: ItemState, closed_on: dt.date | None) -> dict[str, object]:
@@ -296,6 +304,10 @@ class LedgerRepository:
         if connection.dialect.name == "postgresql":
             await self._session.execute(text("SET LOCAL enable_seqscan = off"))
 
+    async def staged(self) -> StagedLedger | None:
+        """Set-based writes for large imports where the backend has them (PostgreSQL), else None."""
+        return await StagedLedger.open(self._session)
+
     async def contacts(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Stored contacts by id, as column -> value."""
         found: dict[str, dict[str, Any]] = {}
@@ -312,9 +324,19 @@ class LedgerRepository:
         )
         return [dict(r._mapping) for r in rows]
 
+    async def contacts_of_entities(self, codes: list[str]) -> list[dict[str, Any]]:
+        """Every stored contact of these entities: what a full snapshot of their contacts is compared with."""
+        rows = await self._session.execute(select(contacts).where(contacts.c.entity.in_(codes)))
+        return [dict(r._mapping) for r in rows]
+
     async def save_contacts(self, rows: list[dict[str, Any]]) -> None:
         now = dt.datetime.now(dt.UTC)
         await upsert_rows(self._session, contacts, "contact_id", [{**r, "updated_at": now} for r in rows])
+
+    async def remove_contacts(self, ids: Iterable[str]) -> None:
+        """Delete these contacts: no history is kept, as nothing reads a contact once it is gone."""
+        for chunk in _chunks(sorted(set(ids))):
+            await self._session.execute(contacts.delete().where(contacts.c.contact_id.in_(chunk)))
 
     async def entities(self) -> dict[str, LegalEntity]:
         """Every recorded entity by code: an organisation has a handful, never enough to page."""

@@ -109,13 +109,14 @@ async def test_a_crash_in_the_middle_of_an_import_leaves_nothing_half_applied(
     bigger = ROWS  # 200 new items, and the first 100 unchanged
 
     async with new_uow() as uow:
-        real_save_items = uow.ledger.save_items
+        real_publish_many = uow.publish_many
 
-        async def save_then_crash(*args: Any) -> None:
-            await real_save_items(*args)  # the rows are written...
-            raise Crash("power cut")  # ...and the process dies before the commit
+        async def publish_then_crash(messages: list[Any]) -> None:
+            await real_publish_many(messages)  # the rows and their events are written...
+            if any(isinstance(m, rv.ItemsChanged) for m in messages):
+                raise Crash("power cut")  # ...and the process dies before the commit
 
-        uow.ledger.save_items = save_then_crash  # type: ignore[method-assign]
+        uow.publish_many = publish_then_crash  # type: ignore[method-assign]
         with pytest.raises(Crash):
             await handlers.import_receivables_file(
                 im.ImportReceivablesFile(

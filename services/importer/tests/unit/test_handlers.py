@@ -34,6 +34,9 @@ class FakeLedger:
     async def customers(self, ids: Any) -> dict[str, CustomerState]:
         return {i: self.customer_rows[i] for i in ids if i in self.customer_rows}
 
+    async def staged(self) -> None:
+        return None  # the row-by-row path: the staged one is PostgreSQL's, tested on the database
+
     async def items(self, ids: Any) -> dict[str, ItemState]:
         return {i: self.item_rows[i][0] for i in ids if i in self.item_rows}
 

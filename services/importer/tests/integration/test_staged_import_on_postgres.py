@@ -1,0 +1,209 @@
+"""PostgreSQL applies large imports through staging tables and a set-based diff; every other backend row by
+row. Both must mean the same: the same ledger afterwards and the same changes published, for every kind
+of change an ERP file brings."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from google.protobuf.message import Message
+from opendso.imports.v1 import imports_pb2 as im
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso_bus.outbox import Outbox
+from opendso_db import create_engine, ensure_database, session_factory, upgrade
+from opendso_importer import handlers
+from opendso_importer.app import MIGRATIONS
+from opendso_importer.staged_ledger import StagedLedger
+from opendso_importer.store import OUTBOX, UnitOfWork, customers, items
+from sqlalchemy import select
+
+from conftest import MakeDatabase
+
+pytestmark = pytest.mark.integration
+HEADER = (
+    "entity;account_number;customer_name;email;credit_limit;customer_group;item_number;item_type;"
+    "issue_date;due_date;amount;open_amount;currency;reference\n"
+)
+FIRST = [
+    "FR01;C1;Alpha SA;a@alpha.example;5000;key;F-1;invoice;2026-09-01;2026-10-01;100,00;100,00;EUR;PO-1\n",
+    "FR01;C1;Alpha SA;a@alpha.example;5000;key;F-2;invoice;2026-09-02;2026-10-02;200,00;0;EUR;\n",
+    "FR01;C1;Alpha SA;a@alpha.example;5000;key;F-3;invoice;2026-09-03;2026-10-03;300,00;300,00;EUR;\n",
+    "FR01;C1;Alpha SA;a@alpha.example;5000;key;A-1;credit_note;2026-09-04;2026-10-04;50,00;50,00;EUR;\n",
+    "FR01;C2;Beta SARL;;;;F-4;invoice;2026-09-05;2026-10-05;400,00;400,00;EUR;\n",
+    "FR01;C2;Beta SARL;;;;F-5;invoice;2026-09-06;2026-10-06;500,00;500,00;EUR;\n",
+    "FR01;C2;Beta SARL;;;;F-6;invoice;2026-09-07;2026-10-07;600,00;600,00;EUR;\n",
+    "DE01;D1;Gamma GmbH;g@gamma.example;;;R-1;invoice;2026-09-08;2026-10-08;700,00;700,00;EUR;\n",
+]
+SECOND = [
+    # C1 renamed and its credit limit raised; F-1 re-referenced and due later; F-2 reopened (a bounced
+    # payment); F-3 paid off; the credit note unchanged (written 50.0: the same amount).
+    "FR01;C1;Alpha SAS;a@alpha.example;7500;key;F-1;invoice;2026-09-01;2026-10-15;100,00;100,00;EUR;PO-9\n",
+    "FR01;C1;Alpha SAS;a@alpha.example;7500;key;F-2;invoice;2026-09-02;2026-10-02;200,00;200,00;EUR;\n",
+    "FR01;C1;Alpha SAS;a@alpha.example;7500;key;F-3;invoice;2026-09-03;2026-10-03;300,00;0;EUR;\n",
+    "FR01;C1;Alpha SAS;a@alpha.example;7500;key;A-1;credit_note;2026-09-04;2026-10-04;50,0;50,0;EUR;\n",
+    # F-4 moved to another account and another currency; F-5 part paid; F-6 unchanged; F-7 new.
+    "FR01;C3;Delta SA;;;;F-4;invoice;2026-09-05;2026-10-05;400,00;400,00;CHF;\n",
+    "FR01;C2;Beta SARL;;;;F-5;invoice;2026-09-06;2026-10-06;500,00;120,00;EUR;\n",
+    "FR01;C2;Beta SARL;;;;F-6;invoice;2026-09-07;2026-10-07;600,00;600,00;EUR;\n",
+    "FR01;C2;Beta SARL;;;;F-7;invoice;2026-09-09;2026-10-09;800,00;800,00;EUR;\n",
+]
+# A paid item's reference corrected: still paid, its closing date kept.
+THIRD = [SECOND[2].replace(";EUR;\n", ";EUR;late ref\n")]
+# The whole of FR01 as the ERP has it now: F-5, F-6 and the credit note are gone (paid).
+SNAPSHOT = [SECOND[0], SECOND[1], SECOND[4], SECOND[7]]
+
+
+async def no_upload(name: str) -> bytes:
+    raise AssertionError("no upload expected")
+
+
+@pytest.fixture
+async def databases(
+    make_database: MakeDatabase, db_backend: str
+) -> AsyncIterator[tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork]]]:
+    if db_backend != "postgresql":
+        pytest.skip("only PostgreSQL has the staged path; elsewhere both are the row-by-row path")
+    engines = []
+    factories = []
+    for name in ("staged", "rows"):
+        url = await make_database(f"importer_{name}")
+        await ensure_database(url)
+        await asyncio.to_thread(upgrade, url, MIGRATIONS)
+        engine = create_engine(url)
+        engines.append(engine)
+        sessions = session_factory(engine)
+        factories.append(lambda s=sessions: UnitOfWork(s, Outbox(OUTBOX), "importer"))
+    yield factories[0], factories[1]
+    for engine in engines:
+        await engine.dispose()
+
+
+async def _import(
+    new_uow: Callable[[], UnitOfWork], rows: list[str], today: dt.date, *, staged: bool, **options: Any
+) -> tuple[im.ImportReport, list[Message]]:
+    published: list[Message] = []
+    deps = handlers.Deps(today=lambda: today, max_file_bytes=10_000_000, fetch_upload=no_upload)
+    async with new_uow() as uow:
+        real_publish_many = uow.publish_many
+
+        async def recording(messages: list[Any]) -> None:
+            published.extend(messages)
+            await real_publish_many(messages)
+
+        uow.publish_many = recording  # type: ignore[method-assign]
+        real_staged = uow.ledger.staged
+        taken: list[object] = []
+
+        async def choosing() -> StagedLedger | None:
+            ledger = await real_staged() if staged else None
+            taken.append(ledger)
+            return ledger
+
+        uow.ledger.staged = choosing  # type: ignore[method-assign]
+        report = await handlers.import_receivables_file(
+            im.ImportReceivablesFile(file_name="ar.csv", content=(HEADER + "".join(rows)).encode(), **options),
+            uow,
+            deps,
+        )
+    assert len(taken) == 1 and (taken[0] is not None) == staged  # the path under test is really taken
+    return report, published
+
+
+def _changes(published: list[Message]) -> list[bytes]:
+    """Every change published, without the messages' metadata (ids and times differ by nature)."""
+    found = []
+    for message in published:
+        if isinstance(message, rv.ItemsChanged | rv.CustomersChanged):
+            found.extend(change.SerializeToString(deterministic=True) for change in message.changes)
+    return found
+
+
+def _counts(report: im.ImportReport) -> tuple[int, ...]:
+    return (
+        report.rows_read,
+        report.customers_created,
+        report.customers_changed,
+        report.items_opened,
+        report.items_changed,
+        report.items_closed,
+        report.rows_rejected,
+    )
+
+
+async def _ledger(new_uow: Callable[[], UnitOfWork]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    async with new_uow() as uow:
+        item_columns = [c for c in items.c if c.name != "updated_at"]
+        customer_columns = [c for c in customers.c if c.name != "updated_at"]
+        held_items = (await uow.session.execute(select(*item_columns).order_by(items.c.item_id))).all()
+        held_customers = (await uow.session.execute(select(*customer_columns).order_by(customers.c.customer_id))).all()
+        return [tuple(r) for r in held_items], [tuple(r) for r in held_customers]
+
+
+async def test_the_staged_path_changes_and_publishes_what_the_row_by_row_path_does(
+    databases: tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork]],
+) -> None:
+    staged_uow, rows_uow = databases
+    steps: list[tuple[list[str], dt.date, dict[str, Any]]] = [
+        (FIRST, dt.date(2026, 11, 2), {}),
+        (SECOND, dt.date(2026, 11, 3), {}),
+        (SECOND, dt.date(2026, 11, 4), {}),  # the same file again: nothing
+        (THIRD, dt.date(2026, 11, 5), {}),
+        (SNAPSHOT, dt.date(2026, 11, 6), {"mode": im.SYNC_MODE_FULL_SNAPSHOT}),
+    ]
+    for number, (rows, today, options) in enumerate(steps, start=1):
+        staged_report, staged_published = await _import(staged_uow, rows, today, staged=True, **options)
+        rows_report, rows_published = await _import(rows_uow, rows, today, staged=False, **options)
+        assert _counts(staged_report) == _counts(rows_report), f"step {number}"
+        assert _changes(staged_published) == _changes(rows_published), f"step {number}"
+        assert await _ledger(staged_uow) == await _ledger(rows_uow), f"step {number}"
+
+    # And what they agree on is what an ERP user expects, step by step.
+    report, published = await _import(
+        staged_uow, SNAPSHOT, dt.date(2026, 11, 7), staged=True, mode=im.SYNC_MODE_FULL_SNAPSHOT
+    )
+    assert _changes(published) == [] and report.items_opened == report.items_changed == report.items_closed == 0
+    held_items, held_customers = await _ledger(staged_uow)
+    by_number = {row[4]: row for row in held_items}
+    closed_on = 15
+    assert by_number["F-3"][closed_on] == dt.date(2026, 11, 3)  # paid on the 3rd, corrected on the 5th
+    assert by_number["F-5"][closed_on] == dt.date(2026, 11, 6)  # gone from the snapshot of the 6th
+    assert by_number["F-2"][closed_on] is None  # reopened
+    assert by_number["R-1"][closed_on] is None  # DE01 is outside the FR01 snapshot
+    assert {row[0]: row[3] for row in held_customers}["FR01/C1"] == "Alpha SAS"
+
+
+async def test_the_staged_path_names_each_change_as_the_row_by_row_diff_does(
+    databases: tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork]],
+) -> None:
+    staged_uow, _ = databases
+    await _import(staged_uow, FIRST, dt.date(2026, 11, 2), staged=True)
+    report, published = await _import(staged_uow, SECOND, dt.date(2026, 11, 3), staged=True)
+    changes = {
+        c.item.number: (c.type, list(c.changed_fields))
+        for m in published
+        if isinstance(m, rv.ItemsChanged)
+        for c in m.changes
+    }
+    assert changes == {
+        "F-1": (rv.CHANGE_TYPE_CHANGED, ["due_date", "reference"]),
+        "F-2": (rv.CHANGE_TYPE_CREATED, ["open_amount"]),
+        "F-3": (rv.CHANGE_TYPE_CLOSED, ["open_amount"]),
+        "F-4": (rv.CHANGE_TYPE_CHANGED, ["account_number", "amount", "open_amount"]),
+        "F-5": (rv.CHANGE_TYPE_CHANGED, ["open_amount"]),
+        "F-7": (rv.CHANGE_TYPE_CREATED, []),
+    }
+    customer_changes = {
+        c.customer.account_number: (c.type, list(c.changed_fields))
+        for m in published
+        if isinstance(m, rv.CustomersChanged)
+        for c in m.changes
+    }
+    assert customer_changes == {
+        "C1": (rv.CHANGE_TYPE_CHANGED, ["credit_limit", "name"]),
+        "C3": (rv.CHANGE_TYPE_CREATED, []),
+    }
+    assert (report.items_opened, report.items_changed, report.items_closed) == (2, 3, 1)

@@ -6,6 +6,7 @@ Layout, in a local folder or under an S3 prefix:
     incoming/receivables/            CSV/XLSX, incremental
     incoming/snapshots/              CSV/XLSX, full snapshot of their entities
     incoming/contacts/               CSV/XLSX, contacts of customers with their roles
+    incoming/contact-snapshots/      CSV/XLSX, every contact of their entities: contacts missing are removed
     incoming/entities/               CSV/XLSX, the organisation's legal entities
     incoming/statements/<ENTITY>/    bank statements for that entity's accounts
     archive/YYYY-MM-DD/<path>        processed files, and <path>.report.json beside them
@@ -55,6 +56,7 @@ class FolderDrop:
         (root / "incoming" / "snapshots").mkdir(parents=True, exist_ok=True)
         (root / "incoming" / "statements").mkdir(parents=True, exist_ok=True)
         (root / "incoming" / "contacts").mkdir(parents=True, exist_ok=True)
+        (root / "incoming" / "contact-snapshots").mkdir(parents=True, exist_ok=True)
         (root / "incoming" / "entities").mkdir(parents=True, exist_ok=True)
 
     async def incoming(self) -> list[str]:
@@ -151,6 +153,15 @@ def command_for(name: str, content: bytes) -> Message | None:
     if len(parts) == 3 and parts[1] in ("contacts", "entities"):
         return im.ImportReceivablesFile(
             file_name=file_name, content=content, idempotency_key=key, content_kind=parts[1], uploaded_by="drop"
+        )
+    if len(parts) == 3 and parts[1] == "contact-snapshots":
+        return im.ImportReceivablesFile(
+            file_name=file_name,
+            content=content,
+            idempotency_key=key,
+            content_kind="contacts",
+            mode=im.SYNC_MODE_FULL_SNAPSHOT,
+            uploaded_by="drop",
         )
     if len(parts) == 4 and parts[1] == "statements":
         return bk.ImportBankStatement(file_name=file_name, content=content, idempotency_key=key, entity=parts[2])

@@ -150,6 +150,14 @@ async def record_items(event: rv.ItemsChanged, uow: UnitOfWork, deps: Deps) -> N
 
 
 async def record_contacts(event: rv.ContactsChanged, uow: UnitOfWork, deps: Deps) -> None:
+    """Keep the copy of the customers' contacts; a removed collection contact receives no more reminders.
+
+    Its customer is evaluated again, so what is planned from now on goes to its other collection contact,
+    else to the customer's own address, else to a collector. Redelivered or late, a change never undoes a
+    newer one: each contact keeps the version of its last change, its removal included.
+    """
+    version = _occurred(event.meta)
+    removed = {c.contact.contact_id: c.contact.customer_id for c in event.changes if c.type == rv.CHANGE_TYPE_REMOVED}
     rows = [
         {
             "contact_id": c.contact.contact_id,
@@ -159,9 +167,12 @@ async def record_contacts(event: rv.ContactsChanged, uow: UnitOfWork, deps: Deps
             "role": c.contact.role,
         }
         for c in event.changes
+        if c.type != rv.CHANGE_TYPE_REMOVED
     ]
-    await uow.repo.upsert_contacts(rows, _occurred(event.meta))
-    customers = dict.fromkeys(r["customer_id"] for r in rows)
+    await uow.repo.upsert_contacts(rows, version)
+    if removed:
+        await uow.repo.remove_contacts(removed, version)
+    customers = dict.fromkeys(c.contact.customer_id for c in event.changes)
     await uow.repo.mark_dirty_many([_dirty(c, event.meta, deps) for c in customers])
 
 

@@ -134,7 +134,10 @@ promises = Table(
     Column("state", String(20), nullable=False, index=True),
 )
 
-# Contacts of customers; the collection contact receives the reminders.
+# Contacts of customers; the collection contact receives the reminders. A removed contact stays as a
+# tombstone (role REMOVED_ROLE, no name or address) holding the version of its removal, so that a change of
+# it delivered late cannot bring it back; a later import that lists it again replaces the tombstone.
+REMOVED_ROLE = "removed"
 contacts = Table(
     "sc_contacts",
     metadata,
@@ -432,6 +435,14 @@ class ScenarioRepository:
     async def upsert_contacts(self, rows: list[dict[str, Any]], version_at: dt.datetime) -> None:
         """Rows of contact_id, customer_id, name, email, role."""
         await self._upsert(contacts, "contact_id", [{**r, "version_at": version_at} for r in rows], newer_only=True)
+
+    async def remove_contacts(self, customer_of: dict[str, str], version_at: dt.datetime) -> None:
+        """Remove these contacts (contact id -> customer id) unless a newer version of one is stored."""
+        tombstones = [
+            {"contact_id": c, "customer_id": customer, "name": "", "email": "", "role": REMOVED_ROLE}
+            for c, customer in customer_of.items()
+        ]
+        await self.upsert_contacts(tombstones, version_at)
 
     async def collection_contact(self, customer_id: str) -> tuple[str, str] | None:
         """(name, e-mail) of the customer's collection contact with an address, if it has one."""

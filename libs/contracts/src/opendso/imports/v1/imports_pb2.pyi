@@ -31,7 +31,8 @@ class _SyncModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SyncMode.Val
     """Upsert what the file holds; nothing else changes."""
     SYNC_MODE_FULL_SNAPSHOT: _SyncMode.ValueType  # 2
     """The file is everything open for its entities: open items missing from it
-    are closed as paid on the import date.
+    are closed as paid on the import date. For contacts: every contact of its
+    entities; stored contacts missing from it are removed.
     """
 
 class SyncMode(_SyncMode, metaclass=_SyncModeEnumTypeWrapper): ...
@@ -41,7 +42,8 @@ SYNC_MODE_INCREMENTAL: SyncMode.ValueType  # 1
 """Upsert what the file holds; nothing else changes."""
 SYNC_MODE_FULL_SNAPSHOT: SyncMode.ValueType  # 2
 """The file is everything open for its entities: open items missing from it
-are closed as paid on the import date.
+are closed as paid on the import date. For contacts: every contact of its
+entities; stored contacts missing from it are removed.
 """
 Global___SyncMode: _TypeAlias = SyncMode  # noqa: Y015
 
@@ -222,6 +224,7 @@ class ImportReport(_message.Message):
     CONTACTS_CHANGED_FIELD_NUMBER: _builtins.int
     ENTITIES_CREATED_FIELD_NUMBER: _builtins.int
     ENTITIES_CHANGED_FIELD_NUMBER: _builtins.int
+    CONTACTS_REMOVED_FIELD_NUMBER: _builtins.int
     import_id: _builtins.str
     file_name: _builtins.str
     checksum: _builtins.str
@@ -240,7 +243,8 @@ class ImportReport(_message.Message):
     mode: Global___SyncMode.ValueType
     snapshot_closing_skipped: _builtins.bool
     """A full snapshot with rejected rows closes nothing: a rejected row may be
-    an open item, and closing it as paid would lose it.
+    an open item, and closing it as paid would lose it. The same for a
+    snapshot of contacts: with a rejected row it removes no contact.
     """
     dry_run: _builtins.bool
     mapping_profile: _builtins.str
@@ -249,6 +253,8 @@ class ImportReport(_message.Message):
     contacts_changed: _builtins.int
     entities_created: _builtins.int
     entities_changed: _builtins.int
+    contacts_removed: _builtins.int
+    """Contacts a full snapshot of contacts no longer listed, deleted."""
     @_builtins.property
     def errors(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowError]: ...
     @_builtins.property
@@ -278,10 +284,11 @@ class ImportReport(_message.Message):
         contacts_changed: _builtins.int = ...,
         entities_created: _builtins.int = ...,
         entities_changed: _builtins.int = ...,
+        contacts_removed: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "contacts_changed", b"contacts_changed", "contacts_created", b"contacts_created", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "dry_run", b"dry_run", "entities_changed", b"entities_changed", "entities_created", b"entities_created", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "mapping_profile", b"mapping_profile", "mode", b"mode", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected", "snapshot_closing_skipped", b"snapshot_closing_skipped", "snapshot_entities", b"snapshot_entities"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checksum", b"checksum", "contacts_changed", b"contacts_changed", "contacts_created", b"contacts_created", "contacts_removed", b"contacts_removed", "customers_changed", b"customers_changed", "customers_created", b"customers_created", "dry_run", b"dry_run", "entities_changed", b"entities_changed", "entities_created", b"entities_created", "errors", b"errors", "file_name", b"file_name", "file_rejected", b"file_rejected", "import_id", b"import_id", "items_changed", b"items_changed", "items_closed", b"items_closed", "items_opened", b"items_opened", "mapping_profile", b"mapping_profile", "mode", b"mode", "replayed", b"replayed", "rows_read", b"rows_read", "rows_rejected", b"rows_rejected", "snapshot_closing_skipped", b"snapshot_closing_skipped", "snapshot_entities", b"snapshot_entities"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -51,6 +51,8 @@ class _ChangeTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChangeType
     CHANGE_TYPE_CREATED: _ChangeType.ValueType  # 1
     CHANGE_TYPE_CHANGED: _ChangeType.ValueType  # 2
     CHANGE_TYPE_CLOSED: _ChangeType.ValueType  # 3
+    CHANGE_TYPE_REMOVED: _ChangeType.ValueType  # 4
+    """The thing is gone from the source (a contact a full snapshot no longer lists)."""
 
 class ChangeType(_ChangeType, metaclass=_ChangeTypeEnumTypeWrapper): ...
 
@@ -58,6 +60,8 @@ CHANGE_TYPE_UNSPECIFIED: ChangeType.ValueType  # 0
 CHANGE_TYPE_CREATED: ChangeType.ValueType  # 1
 CHANGE_TYPE_CHANGED: ChangeType.ValueType  # 2
 CHANGE_TYPE_CLOSED: ChangeType.ValueType  # 3
+CHANGE_TYPE_REMOVED: ChangeType.ValueType  # 4
+"""The thing is gone from the source (a contact a full snapshot no longer lists)."""
 Global___ChangeType: _TypeAlias = ChangeType  # noqa: Y015
 
 @_typing.final
@@ -193,9 +197,11 @@ class ContactChange(_message.Message):
     CONTACT_FIELD_NUMBER: _builtins.int
     CHANGED_FIELDS_FIELD_NUMBER: _builtins.int
     type: Global___ChangeType.ValueType
-    """CREATED or CHANGED."""
+    """CREATED, CHANGED or REMOVED (a full snapshot of contacts no longer lists it)."""
     @_builtins.property
-    def contact(self) -> Global___Contact: ...
+    def contact(self) -> Global___Contact:
+        """The contact as it is now; for REMOVED, as it was before its removal."""
+
     @_builtins.property
     def changed_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
@@ -215,7 +221,7 @@ Global___ContactChange: _TypeAlias = ContactChange  # noqa: Y015
 
 @_typing.final
 class ContactsChanged(_message.Message):
-    """Contacts changed by one import, up to a thousand to a message."""
+    """Contacts changed or removed by one import, up to a thousand to a message."""
 
     DESCRIPTOR: _descriptor.Descriptor
 

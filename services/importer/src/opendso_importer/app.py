@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from opendso_bus.uploads import get_upload
 from opendso_importer import handlers, statements
 from opendso_importer.drop import DropStore, FolderDrop, ImportFile, ImportStatement, S3Drop, process_drop
 from opendso_importer.entities import list_entities
+from opendso_importer.parallel_reading import ReadingPool
 from opendso_importer.settings import Settings
 from opendso_importer.store import INBOX, OUTBOX, UnitOfWork
 
@@ -37,10 +39,12 @@ def create_app(
     async def fetch_upload(name: str) -> bytes:
         return await get_upload(runtime.broker.connection.jetstream(), name)
 
+    workers = (os.cpu_count() or 1) if settings.parse_workers is None else settings.parse_workers
     deps = handlers.Deps(
         today=lambda: dt.datetime.now(dt.UTC).date(),
         max_file_bytes=settings.max_file_bytes,
         fetch_upload=fetch_upload,
+        reading=ReadingPool(workers, from_bytes=settings.parallel_from_bytes) if workers else None,
     )
 
     async def import_file(command: im.ImportReceivablesFile) -> im.ImportReport:

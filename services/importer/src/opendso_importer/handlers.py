@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -30,19 +30,24 @@ from opendso_importer.domain.ledger import (
 )
 from opendso_importer.domain.receivables_csv import (
     CustomerRow,
+    FileChecks,
     FileRejected,
     ItemRow,
     RowError,
+    columns_of,
     iter_receivables,
 )
 from opendso_importer.domain.tabular import read_table
 from opendso_importer.entities import import_entities
 from opendso_importer.ledger_events import (
     customer_to_proto,
+    item_change_entry,
     item_to_proto,
     publish_customer_changes,
+    publish_item_change_entries,
     publish_item_changes,
 )
+from opendso_importer.parallel_reading import ReadingPool
 from opendso_importer.staged_ledger import StagedLedger, customer_stage_row, item_stage_row
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
 
@@ -53,9 +58,11 @@ class Deps:
     max_file_bytes: int
     # Fetches a large file from the object store by name.
     fetch_upload: Callable[[str], Awaitable[bytes]]
+    # Worker processes that read large files on every core (PostgreSQL only); None: read in this process.
+    reading: ReadingPool | None = None
 
 
-def _errors(errors: tuple[RowError, ...]) -> list[im.RowError]:
+def _errors(errors: Sequence[RowError]) -> list[im.RowError]:
     return [
         im.RowError(
             file=e.file, row=e.row, column=e.column or "", header=e.header or "", value=e.value or "", reason=e.reason
@@ -131,7 +138,7 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
                 f"{command.file_name}: the column mapping does not fit the file: {'; '.join(problems)}"
             )
     try:
-        await _apply_file(command, mapping, mode, uow, report, deps.today())
+        await _apply_file(command, mapping, mode, uow, report, deps)
     except FileRejected as rejected:
         # Chunks applied before the file turned out broken are undone with everything else.
         await uow.rollback()
@@ -160,13 +167,15 @@ async def _apply_file(
     mode: int,
     uow: UnitOfWork,
     report: im.ImportReport,
-    today: dt.date,
+    deps: Deps,
 ) -> None:
     """Read the file a chunk at a time and apply each chunk, all in the caller's one transaction.
 
-    On PostgreSQL a chunk goes through staging tables and a set-based diff (``staged_ledger``); elsewhere
-    it is looked up and compared row by row. Both publish the same changes.
+    On PostgreSQL a chunk goes through staging tables and a set-based diff (``staged_ledger``), and a
+    large file is read by worker processes (``parallel_reading``); elsewhere it is read here and looked up
+    and compared row by row. All three publish the same changes.
     """
+    today = deps.today()
     staged = await uow.ledger.staged()
     if staged is None:
         await uow.ledger.prefer_index_lookups()
@@ -174,22 +183,26 @@ async def _apply_file(
     rejected_rows: set[int] = set()
     seen: set[str] = set()
     entities: set[str] = set()
-    for chunk in iter_receivables(command.content, command.file_name, mapping):
-        report.rows_read += chunk.rows_read
-        rejected_rows.update(e.row for e in chunk.errors)
-        report.errors.extend(_errors(chunk.errors))
-        if staged is None:
-            await _apply_customers(chunk.customers, uow, report)
-            await _apply_items(chunk.items, uow, report, today)
-        else:
-            await _apply_customers_staged(chunk.customers, staged, uow, report)
-            item_ids = await _apply_items_staged(chunk.items, staged, uow, report, today)
-            if snapshot:
-                await staged.remember_seen(item_ids)
-        if snapshot:
+    if staged is not None and deps.reading is not None and deps.reading.wanted_for(len(command.content)):
+        read = await _apply_read_by_workers(command, mapping, staged, deps.reading, uow, report, today, snapshot)
+        rejected_rows, entities = read
+    else:
+        for chunk in iter_receivables(command.content, command.file_name, mapping):
+            report.rows_read += chunk.rows_read
+            rejected_rows.update(e.row for e in chunk.errors)
+            report.errors.extend(_errors(chunk.errors))
             if staged is None:
-                seen.update(item_id_of(i.entity, i.kind, i.number) for i in chunk.items)
-            entities.update(i.entity for i in chunk.items)
+                await _apply_customers(chunk.customers, uow, report)
+                await _apply_items(chunk.items, uow, report, today)
+            else:
+                await _apply_customers_staged(chunk.customers, staged, uow, report)
+                item_ids = await _apply_items_staged(chunk.items, staged, uow, report, today)
+                if snapshot:
+                    await staged.remember_seen(item_ids)
+            if snapshot:
+                if staged is None:
+                    seen.update(item_id_of(i.entity, i.kind, i.number) for i in chunk.items)
+                entities.update(i.entity for i in chunk.items)
     report.rows_rejected = len(rejected_rows)
     if snapshot:
         scope = sorted(set(command.snapshot_entities) or entities)
@@ -201,6 +214,78 @@ async def _apply_file(
         else:
             closed = await staged.close_missing(scope, today, dt.datetime.now(dt.UTC))
             await _publish_closed(closed, uow, report, today)
+
+
+async def _apply_read_by_workers(
+    command: im.ImportReceivablesFile,
+    mapping: ColumnMapping | None,
+    staged: StagedLedger,
+    reading: ReadingPool,
+    uow: UnitOfWork,
+    report: im.ImportReport,
+    today: dt.date,
+    snapshot: bool,
+) -> tuple[set[int], set[str]]:
+    """The file read by worker processes, checked across rows here in row order, applied chunk by chunk;
+    answers the rejected rows and the entities of the items."""
+    table = read_table(command.content, command.file_name)
+    columns = columns_of(table, command.file_name, mapping)
+    checks = FileChecks(command.file_name, columns)
+    rejected_rows: set[int] = set()
+    entities: set[str] = set()
+    today_entry = date_to_proto(today).SerializeToString()
+    async for chunk in reading.read(command.file_name, columns, table.rows):
+        report.rows_read += chunk.rows_read
+        errors = list(chunk.errors)
+        new_customers: list[CustomerRow] = []
+        copy_text: list[str] = []
+        # item id -> (row, open now, serialized OpenItem, entity)
+        read_items: dict[str, tuple[int, bool, bytes, str]] = {}
+        for i, line in enumerate(chunk.lines):
+            customer = chunk.customers[chunk.customer_of[i]]
+            key = chunk.item_keys[i]
+            known = (customer.entity, customer.account_number) in checks.customers
+            row_errors = checks.accept(line, customer, key)
+            if row_errors:
+                errors.extend(row_errors)
+                continue
+            if not known:
+                new_customers.append(checks.first_customer(customer))
+            if key is not None:
+                copy_text.append(chunk.copy_text[i])
+                read_items[f"{key[0]}/{key[1]}/{key[2]}"] = (line, chunk.open[i], chunk.item_messages[i], key[0])
+        errors.sort(key=lambda e: e.row)
+        rejected_rows.update(e.row for e in errors)
+        report.errors.extend(_errors(errors))
+        await _apply_customers_staged(tuple(new_customers), staged, uow, report)
+        result = await staged.apply_item_text(copy_text, today, dt.datetime.now(dt.UTC))
+        entries: list[tuple[int, str, bytes]] = []
+        for item_id in result.added:
+            line, is_open, message, entity = read_items[item_id]
+            if is_open:
+                report.items_opened += 1
+                entries.append((line, entity, item_change_entry(rv.CHANGE_TYPE_CREATED, message, [])))
+            else:
+                report.items_closed += 1
+                entries.append((line, entity, item_change_entry(rv.CHANGE_TYPE_CLOSED, message, [], today_entry)))
+        for item_id, was_open, fields in result.changed:
+            line, is_open, message, entity = read_items[item_id]
+            if was_open and not is_open:
+                report.items_closed += 1
+                entry = item_change_entry(rv.CHANGE_TYPE_CLOSED, message, fields, today_entry)
+            elif not was_open and is_open:
+                report.items_opened += 1
+                entry = item_change_entry(rv.CHANGE_TYPE_CREATED, message, fields)
+            else:
+                report.items_changed += 1
+                entry = item_change_entry(rv.CHANGE_TYPE_CHANGED, message, fields)
+            entries.append((line, entity, entry))
+        entries.sort(key=lambda e: e[0])
+        await publish_item_change_entries([(entity, entry) for _, entity, entry in entries], uow)
+        if snapshot:
+            await staged.remember_seen(list(read_items))
+            entities.update(entity for _, _, _, entity in read_items.values())
+    return rejected_rows, entities
 
 
 async def _close_missing(
@@ -218,6 +303,8 @@ async def _close_missing(
 
 async def _publish_closed(closed: list[ItemState], uow: UnitOfWork, report: im.ImportReport, today: dt.date) -> None:
     on = date_to_proto(today)
+    # By item, whatever order the ledger answered in: the same snapshot publishes the same messages.
+    closed = sorted(closed, key=lambda s: (s.entity, s.kind, s.number))
     await publish_item_changes(
         [rv.ItemChange(type=rv.CHANGE_TYPE_CLOSED, item=item_to_proto(state), closed_on=on) for state in closed], uow
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from google.protobuf.message import Message
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_contracts.convert import date_to_proto, money_to_proto
 
@@ -93,3 +94,43 @@ async def publish_customer_changes(changes: list[rv.CustomerChange], uow: UnitOf
             for chunk in chunked(changes)
         ]
     )
+
+
+# Changes of items read in worker processes arrive as serialized OpenItem messages. Wrapping each in an
+# ItemChange by writing the few bytes of its fields (protobuf's wire format: a key, then a varint or a
+# length and the bytes) and parsing a thousand of them at once into an ItemsChanged costs a fraction of
+# building a million message objects one by one.
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _length_delimited(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def item_change_entry(
+    change_type: int, item: bytes, changed_fields: list[str], closed_on: bytes | None = None
+) -> bytes:
+    """One ItemChange as an entry of ItemsChanged.changes (field 2), from the item's serialized OpenItem
+    and, for a closing, the serialized Date it closed on."""
+    change = b"\x08" + _varint(change_type) + _length_delimited(2, item)
+    for name in changed_fields:
+        change += _length_delimited(3, name.encode())
+    if closed_on is not None:
+        change += _length_delimited(4, closed_on)
+    return _length_delimited(2, change)
+
+
+async def publish_item_change_entries(entries: list[tuple[str, bytes]], uow: UnitOfWork) -> None:
+    """Publish (entity, entry) changes made by :func:`item_change_entry`, a thousand to a message."""
+    messages: list[Message] = []
+    for batch in chunked(entries):
+        message = rv.ItemsChanged(meta=uow.meta(entity=entity_of(entity for entity, _ in batch)))
+        message.MergeFromString(b"".join(entry for _, entry in batch))
+        messages.append(message)
+    await uow.publish_many(messages)

@@ -19,3 +19,7 @@ class Settings(ServiceSettings):
     # For S3-compatible stores (MinIO, a local test server); empty: AWS.
     drop_s3_endpoint_url: str | None = None
     drop_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Worker processes that read large receivables files on PostgreSQL (none: as many as the machine has
+    # cores; 0: read in the service's own process), and the size from which a file is handed to them.
+    parse_workers: int | None = Field(default=None, ge=0, le=64)
+    parallel_from_bytes: int = Field(default=4 * 1024 * 1024, ge=0)

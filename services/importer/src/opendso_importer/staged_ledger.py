@@ -13,6 +13,7 @@ a crash or a rollback leaves nothing behind.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -198,9 +199,23 @@ class StagedLedger:
         if not rows:
             return StagedItemChanges([], [])
         await self._stage("imp_stage_items", ITEM_STAGE_COLUMNS, rows)
+        return await self._diff_items(today, now)
+
+    async def _diff_items(self, today: dt.date, now: dt.datetime) -> StagedItemChanges:
         changed = [(r[0], r[1], list(r[2])) for r in await self._db.fetch(_CHANGED_ITEMS, today, now)]
         added = [r[0] for r in await self._db.fetch(_NEW_ITEMS, today, now)]
         return StagedItemChanges(added, changed)
+
+    async def apply_item_text(self, lines: Sequence[str], today: dt.date, now: dt.datetime) -> StagedItemChanges:
+        """:meth:`apply_items` for rows already written as COPY text (tab-separated, ``\\N`` for none)."""
+        if not lines:
+            return StagedItemChanges([], [])
+        await self._db.execute("TRUNCATE imp_stage_items")
+        text_rows = ("\n".join(lines) + "\n").encode()
+        await self._db.copy_to_table(
+            "imp_stage_items", source=io.BytesIO(text_rows), columns=list(ITEM_STAGE_COLUMNS), format="text"
+        )
+        return await self._diff_items(today, now)
 
     async def remember_seen(self, item_ids: Sequence[str]) -> None:
         """A full snapshot's items, kept until its end to close what it no longer lists."""

@@ -1,12 +1,13 @@
-"""PostgreSQL applies large imports through staging tables and a set-based diff; every other backend row by
-row. Both must mean the same: the same ledger afterwards and the same changes published, for every kind
-of change an ERP file brings."""
+"""PostgreSQL applies large imports through staging tables and a set-based diff, and has large files read
+by worker processes; every other backend reads and applies row by row. All must mean the same: the same
+ledger afterwards, the same changes published and the same rows rejected, for every kind of change an ERP
+file brings."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from opendso_bus.outbox import Outbox
 from opendso_db import create_engine, ensure_database, session_factory, upgrade
 from opendso_importer import handlers
 from opendso_importer.app import MIGRATIONS
+from opendso_importer.parallel_reading import ReadingPool
 from opendso_importer.staged_ledger import StagedLedger
 from opendso_importer.store import OUTBOX, UnitOfWork, customers, items
 from sqlalchemy import select
@@ -53,6 +55,16 @@ SECOND = [
 ]
 # A paid item's reference corrected: still paid, its closing date kept.
 THIRD = [SECOND[2].replace(";EUR;\n", ";EUR;late ref\n")]
+# Rows rejected for what other rows say: C1 named on row 7 otherwise than on row 3, F-8 again on row 5
+# (first on row 2); and for itself: a date that is none (row 6). The rest is imported.
+BROKEN = [
+    "FR01;C4;Epsilon SA;;;;F-8;invoice;2026-09-10;2026-10-10;10,00;10,00;EUR;\n",
+    "FR01;C1;Alpha Ltd;a@alpha.example;7500;key;F-9;invoice;2026-09-10;2026-10-10;10,00;10,00;EUR;\n",
+    "FR01;C4;Epsilon SA;;;;F-10;invoice;2026-09-10;2026-10-10;10,00;10,00;EUR;\n",
+    "FR01;C4;Epsilon SA;;;;F-8;invoice;2026-09-10;2026-10-10;10,00;10,00;EUR;\n",
+    "FR01;C4;Epsilon SA;;;;F-11;invoice;2026-09-10;2026-13-10;10,00;10,00;EUR;\n",
+    "FR01;C1;Alpha SA;a@alpha.example;7500;key;F-12;invoice;2026-09-10;2026-10-10;10,00;10,00;EUR;\n",
+]
 # The whole of FR01 as the ERP has it now: F-5, F-6 and the credit note are gone (paid).
 SNAPSHOT = [SECOND[0], SECOND[1], SECOND[4], SECOND[7]]
 
@@ -64,12 +76,12 @@ async def no_upload(name: str) -> bytes:
 @pytest.fixture
 async def databases(
     make_database: MakeDatabase, db_backend: str
-) -> AsyncIterator[tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork]]]:
+) -> AsyncIterator[tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork], Callable[[], UnitOfWork]]]:
     if db_backend != "postgresql":
         pytest.skip("only PostgreSQL has the staged path; elsewhere both are the row-by-row path")
     engines = []
     factories = []
-    for name in ("staged", "rows"):
+    for name in ("staged", "rows", "workers"):
         url = await make_database(f"importer_{name}")
         await ensure_database(url)
         await asyncio.to_thread(upgrade, url, MIGRATIONS)
@@ -77,16 +89,30 @@ async def databases(
         engines.append(engine)
         sessions = session_factory(engine)
         factories.append(lambda s=sessions: UnitOfWork(s, Outbox(OUTBOX), "importer"))
-    yield factories[0], factories[1]
+    yield factories[0], factories[1], factories[2]
     for engine in engines:
         await engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def reading() -> Iterator[ReadingPool]:
+    # Chunks of three rows: the checks across rows (an account agrees, an item once) span chunks.
+    pool = ReadingPool(2, chunk_rows=3, from_bytes=0)
+    yield pool
+    pool.close()
+
+
 async def _import(
-    new_uow: Callable[[], UnitOfWork], rows: list[str], today: dt.date, *, staged: bool, **options: Any
+    new_uow: Callable[[], UnitOfWork],
+    rows: list[str],
+    today: dt.date,
+    *,
+    staged: bool,
+    reading: ReadingPool | None = None,
+    **options: Any,
 ) -> tuple[im.ImportReport, list[Message]]:
     published: list[Message] = []
-    deps = handlers.Deps(today=lambda: today, max_file_bytes=10_000_000, fetch_upload=no_upload)
+    deps = handlers.Deps(today=lambda: today, max_file_bytes=10_000_000, fetch_upload=no_upload, reading=reading)
     async with new_uow() as uow:
         real_publish_many = uow.publish_many
 
@@ -114,11 +140,14 @@ async def _import(
 
 
 def _changes(published: list[Message]) -> list[bytes]:
-    """Every change published, without the messages' metadata (ids and times differ by nature)."""
-    found = []
-    for message in published:
-        if isinstance(message, rv.ItemsChanged | rv.CustomersChanged):
-            found.extend(change.SerializeToString(deterministic=True) for change in message.changes)
+    """Every change published, customers' then items', each in the order published, without the messages'
+    metadata (ids and times differ by nature). How customer and item messages interleave depends on the
+    size of the chunks a file is read in, which is not part of the meaning."""
+    found: list[bytes] = []
+    for kind in (rv.CustomersChanged, rv.ItemsChanged):
+        for message in published:
+            if isinstance(message, kind):
+                found.extend(change.SerializeToString(deterministic=True) for change in message.changes)
     return found
 
 
@@ -144,22 +173,33 @@ async def _ledger(new_uow: Callable[[], UnitOfWork]) -> tuple[list[tuple[Any, ..
 
 
 async def test_the_staged_path_changes_and_publishes_what_the_row_by_row_path_does(
-    databases: tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork]],
+    databases: tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork], Callable[[], UnitOfWork]],
+    reading: ReadingPool,
 ) -> None:
-    staged_uow, rows_uow = databases
+    staged_uow, rows_uow, workers_uow = databases
     steps: list[tuple[list[str], dt.date, dict[str, Any]]] = [
         (FIRST, dt.date(2026, 11, 2), {}),
         (SECOND, dt.date(2026, 11, 3), {}),
         (SECOND, dt.date(2026, 11, 4), {}),  # the same file again: nothing
         (THIRD, dt.date(2026, 11, 5), {}),
+        (BROKEN, dt.date(2026, 11, 5), {}),
         (SNAPSHOT, dt.date(2026, 11, 6), {"mode": im.SYNC_MODE_FULL_SNAPSHOT}),
     ]
     for number, (rows, today, options) in enumerate(steps, start=1):
         staged_report, staged_published = await _import(staged_uow, rows, today, staged=True, **options)
         rows_report, rows_published = await _import(rows_uow, rows, today, staged=False, **options)
-        assert _counts(staged_report) == _counts(rows_report), f"step {number}"
-        assert _changes(staged_published) == _changes(rows_published), f"step {number}"
-        assert await _ledger(staged_uow) == await _ledger(rows_uow), f"step {number}"
+        workers_report, workers_published = await _import(
+            workers_uow, rows, today, staged=True, reading=reading, **options
+        )
+        assert _counts(staged_report) == _counts(rows_report) == _counts(workers_report), f"step {number}"
+        assert list(staged_report.errors) == list(rows_report.errors) == list(workers_report.errors), f"step {number}"
+        assert _changes(staged_published) == _changes(rows_published) == _changes(workers_published), f"step {number}"
+        assert await _ledger(staged_uow) == await _ledger(rows_uow) == await _ledger(workers_uow), f"step {number}"
+    assert len(rows_report.errors) == 0
+    broken_errors = [
+        (e.row, e.column) for e in (await _import(rows_uow, BROKEN, dt.date(2026, 11, 8), staged=False))[0].errors
+    ]
+    assert broken_errors == [(5, "item_number"), (6, "due_date"), (7, "customer_name")]
 
     # And what they agree on is what an ERP user expects, step by step.
     report, published = await _import(
@@ -177,9 +217,9 @@ async def test_the_staged_path_changes_and_publishes_what_the_row_by_row_path_do
 
 
 async def test_the_staged_path_names_each_change_as_the_row_by_row_diff_does(
-    databases: tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork]],
+    databases: tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork], Callable[[], UnitOfWork]],
 ) -> None:
-    staged_uow, _ = databases
+    staged_uow, _, _ = databases
     await _import(staged_uow, FIRST, dt.date(2026, 11, 2), staged=True)
     report, published = await _import(staged_uow, SECOND, dt.date(2026, 11, 3), staged=True)
     changes = {

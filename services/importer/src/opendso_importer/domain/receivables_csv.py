@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -241,14 +241,19 @@ def iter_receivables(
     the caller must then drop what it did with them.
     """
     table = read_table(data, file, sheet=sheet, encoding=encoding)
-    columns = _columns_by_header(table, file) if mapping is None else _columns_by_mapping(table, file, mapping)
-    builder = _FileBuilder(file, columns)
+    builder = _FileBuilder(file, columns_of(table, file, mapping))
     for line, cells in table.rows:
         builder.rows_read += 1
         builder.add(line, cells)
         if builder.rows_read >= chunk_rows:
             yield builder.take()
     yield builder.take()
+
+
+def columns_of(table: Table, file: str, mapping: ColumnMapping | None) -> Columns:
+    """Where each field is in the table's rows: as mapped, or recognised from the headers; a file whose
+    columns do not fit raises :class:`FileRejected`."""
+    return _columns_by_header(table, file) if mapping is None else _columns_by_mapping(table, file, mapping)
 
 
 def parse_receivables_csv(data: bytes, file: str, *, encoding: str | None = None) -> ParsedFile:
@@ -260,7 +265,7 @@ def parse_receivables_csv(data: bytes, file: str, *, encoding: str | None = None
 
 
 @dataclass(frozen=True)
-class _Columns:
+class Columns:
     """Where each field's value comes from in the rows of one file."""
 
     by_index: Mapping[int, str]  # column index -> field
@@ -286,7 +291,7 @@ class _Columns:
         return tuple(sorted(i for i, name in self.by_index.items() if name in _CUSTOMER_COLUMNS))
 
 
-def _columns_by_header(table: Table, file: str) -> _Columns:
+def _columns_by_header(table: Table, file: str) -> Columns:
     """Columns recognised by name: a canonical name or a known synonym, each field once."""
     by_index: dict[int, str] = {}
     headers: dict[str, str] = {}
@@ -325,10 +330,10 @@ def _columns_by_header(table: Table, file: str) -> _Columns:
         errors.append(RowError(file, line, name, reason))
     if errors:
         raise FileRejected(tuple(errors))
-    return _Columns(by_index, headers, {}, len(table.headers))
+    return Columns(by_index, headers, {}, len(table.headers))
 
 
-def _columns_by_mapping(table: Table, file: str, mapping: ColumnMapping) -> _Columns:
+def _columns_by_mapping(table: Table, file: str, mapping: ColumnMapping) -> Columns:
     """Columns as a user mapped them; a mapping that does not fit the file rejects it whole."""
     problems = check_mapping(mapping, table.headers)
     if problems:
@@ -336,7 +341,7 @@ def _columns_by_mapping(table: Table, file: str, mapping: ColumnMapping) -> _Col
             tuple(RowError(file, table.header_row, p.field, p.message, header=p.header) for p in problems)
         )
     located = locate_columns(mapping, table.headers)
-    return _Columns(
+    return Columns(
         by_index={index: name for name, index in located.items()},
         headers={name: table.headers[index] for name, index in located.items()},
         constants={name: value.strip() for name, value in mapping.constant.items()},
@@ -382,7 +387,7 @@ class _Row:
 
     __slots__ = ("cells", "columns", "errors", "file", "line")
 
-    def __init__(self, file: str, line: int, cells: tuple[str, ...] | list[str], columns: _Columns) -> None:
+    def __init__(self, file: str, line: int, cells: tuple[str, ...] | list[str], columns: Columns) -> None:
         self.file = file
         self.line = line
         self.cells = cells
@@ -418,32 +423,41 @@ class _Row:
         return values
 
 
-class _FileBuilder:
-    def __init__(self, file: str, columns: _Columns) -> None:
+@dataclass(slots=True)
+class ParsedRow:
+    """One row read on its own: its errors, or the customer it describes and its item (None for a row that
+    only describes a customer). The checks that need other rows come after (:class:`FileChecks`)."""
+
+    line: int
+    errors: list[RowError]
+    customer: CustomerRow | None
+    item: ItemRow | None
+
+
+class RowParser:
+    """Reads rows one at a time; what a row means needs no other row, so rows can be read anywhere (in a
+    worker process, in any order) and checked across the file afterwards."""
+
+    def __init__(self, file: str, columns: Columns) -> None:
         self.file = file
         self.columns = columns
-        self.rows_read = 0
-        self.customers: dict[tuple[str, str], CustomerRow] = {}
-        self.customer_by_cells: dict[tuple[str, ...], CustomerRow] = {}
-        self.new_customers: list[CustomerRow] = []
-        self.items: list[ItemRow] = []
-        self.item_rows: dict[tuple[str, str, str], int] = {}
-        self.errors: list[RowError] = []
+        # An ERP export repeats the account's columns on each of its items: cells equal to those of a row
+        # already read describe that customer alike, so they are parsed once.
+        self._customer_by_cells: dict[tuple[str, ...], CustomerRow] = {}
 
-    def add(self, line: int, cells: tuple[str, ...] | list[str]) -> None:
+    def parse(self, line: int, cells: tuple[str, ...] | list[str]) -> ParsedRow:
         row = _Row(self.file, line, cells, self.columns)
         # Trailing empty cells are harmless; values beyond the header mean misaligned columns.
         width = self.columns.width
         if len(cells) > width and any(cell.strip() for cell in cells[width:]):
             row.error(None, f"row has {len(cells)} values but the header has {width} columns")
-        # An ERP export repeats the account's columns on each of its items: cells equal to those of a row
-        # already accepted describe that customer alike, so they are neither parsed nor compared again.
-        indexes = self.columns.customer_indexes
-        account_cells = tuple(cells[i] if i < len(cells) else "" for i in indexes)
-        customer = self.customer_by_cells.get(account_cells)
-        known = customer is not None
+        account_cells = tuple(cells[i] if i < len(cells) else "" for i in self.columns.customer_indexes)
+        customer = self._customer_by_cells.get(account_cells)
         if customer is None:
+            errors_before = len(row.errors)
             customer = _customer(row)
+            if customer is not None and len(row.errors) == errors_before:
+                self._customer_by_cells[account_cells] = customer
         item = None
         if row.get("item_number"):
             item = _item(row, customer)
@@ -452,36 +466,106 @@ class _FileBuilder:
             filled = [c for c in ITEM_COLUMNS if row.get(c)]
             if filled:
                 row.error("item_number", f"item_number is required when item columns are filled: {', '.join(filled)}")
-        if not row.errors and customer is not None:
-            self._check_against_earlier_rows(row, None if known else customer, item)
         if row.errors or customer is None:
-            self.errors.extend(row.errors)
-            return
-        if not known:
-            key = (customer.entity, customer.account_number)
-            if key not in self.customers:
-                self.customers[key] = customer
-                self.new_customers.append(customer)
-            self.customer_by_cells[account_cells] = self.customers[key]
-        if item is not None:
-            self.item_rows[(item.entity, item.kind, item.number)] = line
-            self.items.append(item)
+            return ParsedRow(line, row.errors, None, None)
+        return ParsedRow(line, row.errors, customer, item)
 
-    def _check_against_earlier_rows(self, row: _Row, customer: CustomerRow | None, item: ItemRow | None) -> None:
-        first = None if customer is None else self.customers.get((customer.entity, customer.account_number))
-        if customer is not None and first is not None:
+
+class FileChecks:
+    """The checks across a file's rows, in row order: every row of an account agrees on the customer's
+    fields with the account's first accepted row, and an item appears once."""
+
+    def __init__(self, file: str, columns: Columns) -> None:
+        self.file = file
+        self.columns = columns
+        self.customers: dict[tuple[str, str], CustomerRow] = {}
+        self.item_rows: dict[tuple[str, str, str], int] = {}
+
+    def accept(self, line: int, customer: CustomerRow, item_key: tuple[str, str, str] | None) -> list[RowError]:
+        """The row's errors against the rows accepted before it; none means it is accepted (and remembered).
+
+        ``customer`` is the customer the row describes as read (its ``row`` may be another row with the
+        same cells); ``item_key`` the row's (entity, kind, number), None for a customer-only row.
+        """
+        errors: list[RowError] = []
+        key = (customer.entity, customer.account_number)
+        first = self.customers.get(key)
+        if first is not None and first is not customer:
             for field, column in _CUSTOMER_FIELDS:
                 ours, theirs = getattr(customer, field), getattr(first, field)
                 if ours != theirs:
-                    row.error(
-                        column,
-                        f"{column} {_show(ours)} conflicts with {_show(theirs)} on row {first.row} "
-                        f"for the same account",
-                    )
-        if item is not None:
-            first_row = self.item_rows.get((item.entity, item.kind, item.number))
+                    errors.append(self._error(line, customer, column, ours, theirs, first.row))
+        if item_key is not None:
+            first_row = self.item_rows.get(item_key)
             if first_row is not None:
-                row.error("item_number", f"duplicate item in file, first on row {first_row}")
+                errors.append(
+                    RowError(
+                        self.file,
+                        line,
+                        "item_number",
+                        f"duplicate item in file, first on row {first_row}",
+                        header=self.columns.headers.get("item_number"),
+                        value=item_key[2],
+                    )
+                )
+        if errors:
+            return errors
+        if first is None:
+            self.customers[key] = customer if customer.row == line else replace(customer, row=line)
+        if item_key is not None:
+            self.item_rows[item_key] = line
+        return errors
+
+    def first_customer(self, customer: CustomerRow) -> CustomerRow:
+        """The account's customer as its first accepted row described it."""
+        return self.customers[(customer.entity, customer.account_number)]
+
+    def _error(
+        self, line: int, customer: CustomerRow, column: str, ours: object, theirs: object, first_row: int
+    ) -> RowError:
+        value = getattr(customer, _FIELD_OF_COLUMN[column])
+        return RowError(
+            self.file,
+            line,
+            column,
+            f"{column} {_show(ours)} conflicts with {_show(theirs)} on row {first_row} for the same account",
+            header=self.columns.headers.get(column),
+            value=None if value is None else str(value),
+        )
+
+
+_FIELD_OF_COLUMN = {column: field for field, column in _CUSTOMER_FIELDS}
+
+
+class _FileBuilder:
+    """Rows read and checked in order, in one process, handed out in chunks."""
+
+    def __init__(self, file: str, columns: Columns) -> None:
+        self.parser = RowParser(file, columns)
+        self.checks = FileChecks(file, columns)
+        self.file = file
+        self.rows_read = 0
+        self.new_customers: list[CustomerRow] = []
+        self.items: list[ItemRow] = []
+        self.errors: list[RowError] = []
+
+    def add(self, line: int, cells: tuple[str, ...] | list[str]) -> None:
+        parsed = self.parser.parse(line, cells)
+        if parsed.customer is None:
+            self.errors.extend(parsed.errors)
+            return
+        item = parsed.item
+        known = (parsed.customer.entity, parsed.customer.account_number) in self.checks.customers
+        errors = self.checks.accept(
+            line, parsed.customer, None if item is None else (item.entity, item.kind, item.number)
+        )
+        if errors:
+            self.errors.extend(errors)
+            return
+        if not known:
+            self.new_customers.append(self.checks.first_customer(parsed.customer))
+        if item is not None:
+            self.items.append(item)
 
     def take(self) -> ParsedFile:
         """What was read since the last take; the cross-row checks keep their memory."""

@@ -1,0 +1,186 @@
+"""Large receivables files read on every core: worker processes read rows on their own (values converted
+and checked, the staging table's COPY text and each item's event made), the importer checks them across
+the file in row order and writes them.
+
+Why processes: reading a row is pure Python (about 15 µs a row), and one core reads a million rows in
+longer than the whole import may take; threads would share one interpreter lock. What crosses between the
+processes is text and bytes, never row objects: pickling those would cost what the workers save.
+
+The result means exactly what reading in one process means: the row-level reading is the same
+:class:`RowParser`, and the checks across rows (an account's rows agree, an item once) run in the importer
+in row order with the same :class:`FileChecks`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+
+from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso_contracts.convert import date_to_proto
+
+from opendso_importer.domain.receivables_csv import Columns, CustomerRow, ItemRow, RowError, RowParser
+from opendso_importer.ledger_events import KIND_TO_PROTO
+from opendso_importer.store import customer_id_of, item_id_of
+
+ItemKey = tuple[str, str, str]
+
+
+@dataclass
+class ReadChunk:
+    """What a worker read from a run of rows, in row order.
+
+    Rows that read well are listed in the parallel lists: their line, the index of the customer they
+    describe in ``customers``, and for item rows the item's key, whether it is open, its line of COPY text
+    for the staging table and its ``OpenItem`` message, serialized.
+    """
+
+    rows_read: int
+    errors: list[RowError] = field(default_factory=list)
+    customers: list[CustomerRow] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    customer_of: list[int] = field(default_factory=list)
+    item_keys: list[ItemKey | None] = field(default_factory=list)
+    open: list[bool] = field(default_factory=list)
+    copy_text: list[str] = field(default_factory=list)
+    item_messages: list[bytes] = field(default_factory=list)
+
+
+def read_chunk(file: str, columns: Columns, rows: list[tuple[int, tuple[str, ...] | list[str]]]) -> ReadChunk:
+    """Read a run of rows on their own (runs in a worker process)."""
+    parser = RowParser(file, columns)
+    chunk = ReadChunk(rows_read=len(rows))
+    customer_index: dict[int, int] = {}
+    for line, cells in rows:
+        parsed = parser.parse(line, cells)
+        customer = parsed.customer
+        if customer is None:
+            chunk.errors.extend(parsed.errors)
+            continue
+        index = customer_index.get(id(customer))
+        if index is None:
+            index = customer_index[id(customer)] = len(chunk.customers)
+            chunk.customers.append(customer)
+        chunk.lines.append(line)
+        chunk.customer_of.append(index)
+        item = parsed.item
+        if item is None:
+            chunk.item_keys.append(None)
+            chunk.open.append(False)
+            chunk.copy_text.append("")
+            chunk.item_messages.append(b"")
+            continue
+        chunk.item_keys.append((item.entity, item.kind, item.number))
+        chunk.open.append(not item.open_amount.is_zero())
+        chunk.copy_text.append(copy_line(item))
+        chunk.item_messages.append(item_message(item))
+    return chunk
+
+
+def copy_line(item: ItemRow) -> str:
+    """The item as a line of PostgreSQL COPY text, in staged_ledger.ITEM_STAGE_COLUMNS order."""
+    return "\t".join(
+        (
+            _text(item_id_of(item.entity, item.kind, item.number)),
+            _text(customer_id_of(item.entity, item.account_number)),
+            _text(item.entity),
+            _text(item.account_number),
+            _text(item.number),
+            item.kind,
+            item.issue_date.isoformat(),
+            item.due_date.isoformat(),
+            str(item.amount.amount),
+            str(item.open_amount.amount),
+            item.amount.currency,
+            _optional(item.reference),
+            _optional(item.product_group),
+            _optional(item.product),
+            _optional(item.priority),
+        )
+    )
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text(value: str) -> str:
+    return value.translate(_COPY_ESCAPES)
+
+
+def _optional(value: str | None) -> str:
+    return "\\N" if value is None else value.translate(_COPY_ESCAPES)
+
+
+def item_message(item: ItemRow) -> bytes:
+    """The item as the ``OpenItem`` its events carry (the same as ledger_events.item_to_proto makes)."""
+    message = rv.OpenItem(
+        item_id=item_id_of(item.entity, item.kind, item.number),
+        customer_id=customer_id_of(item.entity, item.account_number),
+        entity=item.entity,
+        account_number=item.account_number,
+        number=item.number,
+        kind=KIND_TO_PROTO[item.kind],
+        reference=item.reference or "",
+        product_group=item.product_group or "",
+        product=item.product or "",
+        priority=item.priority or "",
+    )
+    message.issue_date.CopyFrom(date_to_proto(item.issue_date))
+    message.due_date.CopyFrom(date_to_proto(item.due_date))
+    message.amount.amount = str(item.amount.amount)
+    message.amount.currency = item.amount.currency
+    message.open_amount.amount = str(item.open_amount.amount)
+    message.open_amount.currency = item.open_amount.currency
+    return message.SerializeToString()
+
+
+class ReadingPool:
+    """Worker processes that read rows, kept for the service's life (starting one costs about a second)."""
+
+    def __init__(self, workers: int, *, chunk_rows: int = 10_000, from_bytes: int = 4 * 1024 * 1024) -> None:
+        self.workers = workers
+        self.chunk_rows = chunk_rows
+        # Smaller files are read in the importer's own process: handing rows over would cost more.
+        self.from_bytes = from_bytes
+        self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def wanted_for(self, size: int) -> bool:
+        return self.workers > 0 and size >= self.from_bytes
+
+    def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._executor is None:
+            # "spawn": the service's process holds threads and sockets that a fork would copy half-alive.
+            self._executor = concurrent.futures.ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._executor
+
+    async def read(
+        self, file: str, columns: Columns, rows: Iterator[tuple[int, tuple[str, ...]]]
+    ) -> AsyncIterator[ReadChunk]:
+        """The chunks of ``rows`` read by the workers, in row order; a few are read ahead."""
+        loop = asyncio.get_running_loop()
+        pool = self._pool()
+        pending: deque[asyncio.Future[ReadChunk]] = deque()
+        batch: list[tuple[int, tuple[str, ...] | list[str]]] = []
+        ahead = self.workers * 2
+        for line, cells in rows:
+            batch.append((line, cells))
+            if len(batch) >= self.chunk_rows:
+                pending.append(loop.run_in_executor(pool, read_chunk, file, columns, batch))
+                batch = []
+                if len(pending) > ahead:
+                    yield await pending.popleft()
+        if batch:
+            pending.append(loop.run_in_executor(pool, read_chunk, file, columns, batch))
+        while pending:
+            yield await pending.popleft()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None

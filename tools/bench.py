@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -198,6 +199,7 @@ async def bench_import_postgres(n: int) -> None:
     from opendso_db import create_engine, ensure_database, session_factory, upgrade
     from opendso_importer import handlers
     from opendso_importer.app import MIGRATIONS
+    from opendso_importer.parallel_reading import ReadingPool
     from opendso_importer.store import INBOX, OUTBOX, UnitOfWork
 
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -226,12 +228,17 @@ async def bench_import_postgres(n: int) -> None:
         async def no_upload(_: str) -> bytes:
             return b""
 
-        deps = handlers.Deps(today=lambda: TODAY, max_file_bytes=2**31, fetch_upload=no_upload)
+        # Worker processes on every core read the file, as the service does; started before the clock,
+        # as the service starts them once for its whole life.
+        reading = ReadingPool(os.cpu_count() or 1)
+        reading.warm()
+        deps = handlers.Deps(today=lambda: TODAY, max_file_bytes=2**31, fetch_upload=no_upload, reading=reading)
         start = time.perf_counter()
         async with runtime.uow() as uow:
             report = await handlers.import_receivables_file(
                 im.ImportReceivablesFile(file_name="bench.csv", content=data), uow, deps
             )
+        reading.close()
         committed = time.perf_counter() - start
         while True:
             async with runtime.sessions() as s:

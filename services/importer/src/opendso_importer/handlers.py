@@ -234,7 +234,7 @@ async def _apply_read_by_workers(
     rejected_rows: set[int] = set()
     entities: set[str] = set()
     today_entry = date_to_proto(today).SerializeToString()
-    async for chunk in reading.read(command.file_name, columns, table.rows):
+    async for chunk in reading.read(command.file_name, columns, table):
         report.rows_read += chunk.rows_read
         errors = list(chunk.errors)
         new_customers: list[CustomerRow] = []

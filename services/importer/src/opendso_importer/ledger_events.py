@@ -100,13 +100,21 @@ async def publish_customer_changes(changes: list[rv.CustomerChange], uow: UnitOf
 # ItemChange by writing the few bytes of its fields (protobuf's wire format: a key, then a varint or a
 # length and the bytes) and parsing a thousand of them at once into an ItemsChanged costs a fraction of
 # building a million message objects one by one.
-def _varint(value: int) -> bytes:
+def _encode_varint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+# Keys and lengths of changes are small numbers: encoded once, looked up after.
+_SMALL_VARINTS = [_encode_varint(n) for n in range(1 << 14)]
+
+
+def _varint(value: int) -> bytes:
+    return _SMALL_VARINTS[value] if value < 1 << 14 else _encode_varint(value)
 
 
 def _length_delimited(number: int, payload: bytes) -> bytes:

@@ -17,13 +17,15 @@ import asyncio
 import concurrent.futures
 import multiprocessing
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_contracts.convert import date_to_proto
 
 from opendso_importer.domain.receivables_csv import Columns, CustomerRow, ItemRow, RowError, RowParser
+from opendso_importer.domain.tabular import Table, csv_records, csv_runs
 from opendso_importer.ledger_events import KIND_TO_PROTO
 from opendso_importer.store import customer_id_of, item_id_of
 
@@ -48,6 +50,11 @@ class ReadChunk:
     open: list[bool] = field(default_factory=list)
     copy_text: list[str] = field(default_factory=list)
     item_messages: list[bytes] = field(default_factory=list)
+
+
+def read_csv_run(file: str, columns: Columns, text: str, first_line: int, delimiter: str) -> ReadChunk:
+    """Read a run of a CSV's lines (runs in a worker process)."""
+    return read_chunk(file, columns, list(csv_records(file, text, first_line, delimiter)))
 
 
 def read_chunk(file: str, columns: Columns, rows: list[tuple[int, tuple[str, ...] | list[str]]]) -> ReadChunk:
@@ -159,28 +166,56 @@ class ReadingPool:
             )
         return self._executor
 
-    async def read(
-        self, file: str, columns: Columns, rows: Iterator[tuple[int, tuple[str, ...]]]
-    ) -> AsyncIterator[ReadChunk]:
-        """The chunks of ``rows`` read by the workers, in row order; a few are read ahead."""
+    async def read(self, file: str, columns: Columns, table: Table) -> AsyncIterator[ReadChunk]:
+        """The table's rows read by the workers in chunks, in row order; a few chunks are read ahead.
+
+        A CSV is handed out as runs of its text (the workers split the records too); other tables as
+        rows of cells.
+        """
         loop = asyncio.get_running_loop()
         pool = self._pool()
         pending: deque[asyncio.Future[ReadChunk]] = deque()
-        batch: list[tuple[int, tuple[str, ...] | list[str]]] = []
         ahead = self.workers * 2
-        for line, cells in rows:
-            batch.append((line, cells))
-            if len(batch) >= self.chunk_rows:
-                pending.append(loop.run_in_executor(pool, read_chunk, file, columns, batch))
-                batch = []
-                if len(pending) > ahead:
-                    yield await pending.popleft()
-        if batch:
-            pending.append(loop.run_in_executor(pool, read_chunk, file, columns, batch))
+        jobs: Iterator[tuple[Callable[..., ReadChunk], tuple[Any, ...]]]
+        if table.lines is not None and table.delimiter is not None:
+            delimiter = table.delimiter
+            jobs = (
+                (read_csv_run, (file, columns, text, first_line, delimiter))
+                for first_line, text in csv_runs(table, self.chunk_rows)
+            )
+        else:
+            jobs = ((read_chunk, (file, columns, batch)) for batch in _batched(table.rows, self.chunk_rows))
+        for function, arguments in jobs:
+            pending.append(loop.run_in_executor(pool, function, *arguments))
+            if len(pending) > ahead:
+                yield await pending.popleft()
         while pending:
             yield await pending.popleft()
+
+    def warm(self) -> None:
+        """Start the workers now (each imports the reading code), not on the first large file."""
+        pool = self._pool()
+        for done in [pool.submit(_ready) for _ in range(self.workers)]:
+            done.result()
 
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(cancel_futures=True)
             self._executor = None
+
+
+def _ready() -> bool:
+    return True
+
+
+def _batched(
+    rows: Iterator[tuple[int, tuple[str, ...]]], size: int
+) -> Iterator[list[tuple[int, tuple[str, ...] | list[str]]]]:
+    batch: list[tuple[int, tuple[str, ...] | list[str]]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -18,7 +18,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Literal
@@ -56,6 +56,10 @@ class FileRejected(ValueError):
         super().__init__("; ".join(e.reason for e in errors))
         self.errors = errors
 
+    def __reduce__(self) -> tuple[type[FileRejected], tuple[tuple[RowError, ...]]]:
+        # Raised in a worker process, it crosses back pickled: rebuilt from its errors, not its message.
+        return FileRejected, (self.errors,)
+
 
 def _reject(file: str, reason: str, row: int = 0) -> FileRejected:
     return FileRejected((RowError(file, row, None, reason),))
@@ -78,6 +82,8 @@ class Table:
     header_row: int = 1
     delimiter: str | None = None
     encoding: str | None = None
+    # A CSV's physical lines, for readers that share its rows out in runs of text (see csv_runs).
+    lines: _Lines | None = field(default=None, repr=False, compare=False)
     sheet: str | None = None
 
 
@@ -169,12 +175,47 @@ def _read_csv(data: bytes, file: str, encoding: str | None) -> Table:
         header_row=header_line,
         delimiter=delimiter,
         encoding=codec,
+        lines=lines,
     )
 
 
-def _csv_rows(lines: _Lines, file: str, header_line: int, delimiter: str) -> Iterator[tuple[int, tuple[str, ...]]]:
+def csv_runs(table: Table, run_lines: int) -> Iterator[tuple[int, str]]:
+    """A CSV's lines after the header in runs of about ``run_lines`` lines, as (number of the run's first
+    line, its text); a run ends only between records, never inside a quoted value that spans lines.
+
+    Read with :func:`csv_records`, the runs give the rows ``table.rows`` gives. Raises ValueError for a
+    table that is not a CSV.
+    """
+    if table.lines is None or table.delimiter is None:
+        raise ValueError("only a CSV is read in runs of lines")
+    lines = table.lines.lines
+    start = table.header_row
+    for index in range(start, len(lines)):
+        # A line with an odd count of quote characters may open a value that spans lines (or hold a stray
+        # quote that does not): from there on the file is not cut, whatever it costs in speed. Before it,
+        # every line holds whole records ("" inside a quoted value counts two).
+        if lines[index].count('"') % 2:
+            break
+        if index + 1 - start >= run_lines:
+            yield start + 1, "".join(lines[start : index + 1])
+            start = index + 1
+    if start < len(lines):
+        yield start + 1, "".join(lines[start:])
+
+
+def csv_records(file: str, text: str, first_line: int, delimiter: str) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """The non-blank rows of a run of CSV lines (see :func:`csv_runs`), numbered as in the file."""
+    lines = _Lines.of_run(text)
+    return _csv_rows(lines, file, first_line - 1, delimiter, first=0)
+
+
+def _csv_rows(
+    lines: _Lines, file: str, header_line: int, delimiter: str, *, first: int | None = None
+) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """Rows after line ``header_line``; ``first``: the index in ``lines`` they start at (the header's
+    line number, unless the lines are a run that starts later in the file)."""
     try:
-        for line, cells in lines.records(header_line, delimiter):
+        for line, cells in lines.records(header_line, delimiter, first=first):
             if any(cell.strip() for cell in cells):  # blank lines (often at the end) are not rows
                 yield line, tuple(cells)
     except csv.Error as exc:
@@ -353,9 +394,20 @@ class _Lines:
         sample = "".join(self.lines[start : start + 200])
         return sample[:_SNIFF_CHARS]
 
-    def records(self, header_line: int, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-        """Yield (line number where the record starts, cells) after the header."""
-        source = iter(self.lines[header_line:])
+    @classmethod
+    def of_run(cls, text: str) -> _Lines:
+        """Lines of a run cut from a file: no header, no "sep=" line to look for."""
+        lines = cls.__new__(cls)
+        lines.lines = io.StringIO(text, newline="").readlines()
+        lines.current_line = 0
+        lines.delimiter_hint, lines.skip = None, 0
+        return lines
+
+    def records(self, header_line: int, delimiter: str, *, first: int | None = None) -> Iterator[tuple[int, list[str]]]:
+        """Yield (line number where the record starts, cells) after the header (line ``header_line``);
+        ``first`` is the index of the line after the header in ``self.lines`` when it is not
+        ``header_line`` (the lines are a run cut from the file)."""
+        source = iter(self.lines[header_line if first is None else first :])
         reader = csv.reader(source, delimiter=delimiter, quotechar='"')
         consumed = header_line
         for cells in reader:

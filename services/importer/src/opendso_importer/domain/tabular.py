@@ -17,7 +17,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -165,8 +165,13 @@ def _read_json(data: bytes, file: str) -> Table:
 
 
 def _read_csv(data: bytes, file: str, encoding: str | None) -> Table:
-    text, codec = decode(data, file, encoding)
-    lines = _Lines(text)
+    codec = _streamable_codec(data, file, encoding)
+    if codec is None:
+        text, codec = decode(data, file, encoding)
+        lines = _Lines(io.StringIO(text, newline=""))
+    else:
+        # Decoded line by line as the rows are read: a large file is never held as text as well.
+        lines = _Lines(io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline=""))
     header_line, cells, delimiter = lines.header(file)
     return Table(
         headers=tuple(cells),
@@ -179,6 +184,51 @@ def _read_csv(data: bytes, file: str, encoding: str | None) -> Table:
     )
 
 
+_STREAM_BYTES = 1 << 20
+_BYTE_ORIENTED = ("utf-16", "utf-32")
+
+
+def _streamable_codec(data: bytes, file: str, encoding: str | None) -> str | None:
+    """The codec to read the file with as a stream, checked over the whole file (a chunk at a time); None
+    when it must be decoded at once (a legacy code page to pick by plausibility, UTF-16/32). Rejects an
+    empty file, one that is not in the encoding asked for, and one with NUL characters, as ``decode``."""
+    if not data or data.isspace():
+        raise _reject(file, "empty file")
+    if encoding is not None:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise _reject(file, f"cannot decode the file as {encoding}: {exc}") from None
+        if codec.startswith(_BYTE_ORIENTED):
+            return None
+        if not _decodes(data, codec):
+            return None  # decode() names the byte that does not fit
+    elif data.startswith(codecs.BOM_UTF8):
+        codec = "utf-8-sig"
+        if not _decodes(data, codec):
+            raise _reject(file, "cannot decode the file: not UTF-8 and no known encoding fits")
+    elif any(data.startswith(bom) for bom, _ in _BOMS) or not _decodes(data, "utf-8"):
+        return None
+    else:
+        codec = "utf-8"
+    if b"\x00" in data:
+        raise _reject(file, "not a text file (contains NUL characters)")
+    if data.removeprefix(codecs.BOM_UTF8).isspace():
+        raise _reject(file, "empty file")
+    return codec
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        for start in range(0, len(data), _STREAM_BYTES):
+            decoder.decode(data[start : start + _STREAM_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def csv_runs(table: Table, run_lines: int) -> Iterator[tuple[int, str]]:
     """A CSV's lines after the header in runs of about ``run_lines`` lines, as (number of the run's first
     line, its text); a run ends only between records, never inside a quoted value that spans lines.
@@ -188,19 +238,23 @@ def csv_runs(table: Table, run_lines: int) -> Iterator[tuple[int, str]]:
     """
     if table.lines is None or table.delimiter is None:
         raise ValueError("only a CSV is read in runs of lines")
-    lines = table.lines.lines
-    start = table.header_row
-    for index in range(start, len(lines)):
+    lines = table.lines.after(table.header_row)
+    first = table.header_row + 1  # the number of the run's first line
+    run: list[str] = []
+    for line in lines:
+        run.append(line)
         # A line with an odd count of quote characters may open a value that spans lines (or hold a stray
         # quote that does not): from there on the file is not cut, whatever it costs in speed. Before it,
         # every line holds whole records ("" inside a quoted value counts two).
-        if lines[index].count('"') % 2:
+        if line.count('"') % 2:
+            run.extend(lines)
             break
-        if index + 1 - start >= run_lines:
-            yield start + 1, "".join(lines[start : index + 1])
-            start = index + 1
-    if start < len(lines):
-        yield start + 1, "".join(lines[start:])
+        if len(run) >= run_lines:
+            yield first, "".join(run)
+            first += len(run)
+            run = []
+    if run:
+        yield first, "".join(run)
 
 
 def csv_records(file: str, text: str, first_line: int, delimiter: str) -> Iterator[tuple[int, tuple[str, ...]]]:
@@ -368,47 +422,66 @@ _SNIFF_CHARS = 64 * 1024
 
 
 class _Lines:
-    """The decoded text as physical lines, so that every record knows its line number."""
+    """The text as physical lines, read as they are asked for, so that every record knows its line number
+    and a large file is never held as a list of lines."""
 
-    def __init__(self, text: str) -> None:
-        self.lines = io.StringIO(text, newline="").readlines()
+    def __init__(self, source: Iterable[str]) -> None:
+        self._source = iter(source)
+        self._head: list[str] = []  # the lines read so far for the header and the delimiter's sniffing
+        self._taken = False
         self.current_line = 0
         # Excel writes (and reads) a "sep=;" line before the header.
-        first = self.lines[0].strip() if self.lines else ""
+        first = self._line(0)
+        first = "" if first is None else first.strip()
         self.delimiter_hint: str | None = None
         self.skip = 0
         if first.lower().startswith("sep=") and len(first) == 5 and first[4] in _DELIMITERS:
             self.delimiter_hint, self.skip = first[4], 1
 
+    @classmethod
+    def of_run(cls, text: str) -> _Lines:
+        """Lines of a run cut from a file (see :func:`csv_runs`)."""
+        return cls(io.StringIO(text, newline=""))
+
+    def _line(self, index: int) -> str | None:
+        while len(self._head) <= index:
+            line = next(self._source, None)
+            if line is None:
+                return None
+            self._head.append(line)
+        return self._head[index]
+
     def header(self, file: str) -> tuple[int, list[str], str]:
         """(line number, stripped cells, delimiter) of the first non-blank line."""
-        for index in range(self.skip, len(self.lines)):
-            line = self.lines[index]
+        index = self.skip
+        while (line := self._line(index)) is not None:
             if line.strip():
                 delimiter = self.delimiter_hint or sniff_delimiter(self._sample(index), line)
                 cells = next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
                 return index + 1, [c.strip() for c in cells], delimiter
+            index += 1
         raise _reject(file, "empty file: no header row")
 
     def _sample(self, start: int) -> str:
-        sample = "".join(self.lines[start : start + 200])
+        self._line(start + 199)
+        sample = "".join(self._head[start : start + 200])
         return sample[:_SNIFF_CHARS]
 
-    @classmethod
-    def of_run(cls, text: str) -> _Lines:
-        """Lines of a run cut from a file: no header, no "sep=" line to look for."""
-        lines = cls.__new__(cls)
-        lines.lines = io.StringIO(text, newline="").readlines()
-        lines.current_line = 0
-        lines.delimiter_hint, lines.skip = None, 0
-        return lines
+    def after(self, index: int) -> Iterator[str]:
+        """The lines from ``index`` (0-based) to the end, once: the text is read as they are."""
+        if self._taken:
+            raise RuntimeError("the lines of a file are read once")
+        self._taken = True
+        self._line(index - 1)
+        head, self._head = self._head[index:], []
+        yield from head
+        yield from self._source
 
     def records(self, header_line: int, delimiter: str, *, first: int | None = None) -> Iterator[tuple[int, list[str]]]:
         """Yield (line number where the record starts, cells) after the header (line ``header_line``);
-        ``first`` is the index of the line after the header in ``self.lines`` when it is not
-        ``header_line`` (the lines are a run cut from the file)."""
-        source = iter(self.lines[header_line if first is None else first :])
-        reader = csv.reader(source, delimiter=delimiter, quotechar='"')
+        ``first`` is the index of the line after the header when it is not ``header_line`` (the lines
+        are a run cut from the file)."""
+        reader = csv.reader(self.after(header_line if first is None else first), delimiter=delimiter, quotechar='"')
         consumed = header_line
         for cells in reader:
             start = consumed + 1

@@ -39,6 +39,8 @@ FIRST = [
     "FR01;C2;Beta SARL;;;;F-5;invoice;2026-09-06;2026-10-06;500,00;500,00;EUR;\n",
     "FR01;C2;Beta SARL;;;;F-6;invoice;2026-09-07;2026-10-07;600,00;600,00;EUR;\n",
     "DE01;D1;Gamma GmbH;g@gamma.example;;;R-1;invoice;2026-09-08;2026-10-08;700,00;700,00;EUR;\n",
+    # What COPY text must escape: a backslash and a tab inside a reference.
+    'DE01;D1;Gamma GmbH;g@gamma.example;;;R-2;invoice;2026-09-08;2026-10-08;1,00;1,00;EUR;"PO\\7\tX"\n',
 ]
 SECOND = [
     # C1 renamed and its credit limit raised; F-1 re-referenced and due later; F-2 reopened (a bounced
@@ -213,6 +215,7 @@ async def test_the_staged_path_changes_and_publishes_what_the_row_by_row_path_do
     assert by_number["F-5"][closed_on] == dt.date(2026, 11, 6)  # gone from the snapshot of the 6th
     assert by_number["F-2"][closed_on] is None  # reopened
     assert by_number["R-1"][closed_on] is None  # DE01 is outside the FR01 snapshot
+    assert by_number["R-2"][11] == "PO\\7\tX"  # the reference, through COPY text and back
     assert {row[0]: row[3] for row in held_customers}["FR01/C1"] == "Alpha SAS"
 
 

@@ -218,12 +218,21 @@ class ReadingPool:
             )
         else:
             jobs = ((read_chunk, (file, columns, batch)) for batch in _batched(table.rows, self.chunk_rows))
-        for function, arguments in jobs:
-            pending.append(loop.run_in_executor(pool, function, *arguments))
-            if len(pending) > ahead:
+        try:
+            for function, arguments in jobs:
+                pending.append(loop.run_in_executor(pool, function, *arguments))
+                if len(pending) > ahead:
+                    yield await pending.popleft()
+            while pending:
                 yield await pending.popleft()
-        while pending:
-            yield await pending.popleft()
+        except concurrent.futures.process.BrokenProcessPool:
+            # A worker died (killed, out of memory): this import fails and rolls back; the next one gets
+            # fresh workers rather than a pool that refuses all work.
+            self.close()
+            raise
+        finally:
+            for future in pending:
+                future.cancel()
 
     def warm(self) -> None:
         """Start the workers now (each imports the reading code), not on the first large file."""

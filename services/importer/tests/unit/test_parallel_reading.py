@@ -45,6 +45,7 @@ async def test_a_worker_that_dies_fails_its_import_and_the_next_gets_fresh_worke
         assert executor is not None
         # What the kernel's out-of-memory killer would do to a worker.
         for process in list(executor._processes.values()):
+            assert process.pid is not None
             os.kill(process.pid, signal.SIGKILL)
         await asyncio.sleep(0.2)
         with pytest.raises(BrokenProcessPool):

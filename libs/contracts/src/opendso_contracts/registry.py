@@ -19,6 +19,7 @@ from opendso.matching.v1 import matching_pb2 as matching
 from opendso.messaging.v1 import messaging_pb2 as messaging
 from opendso.receivables.v1 import receivables_pb2 as receivables
 from opendso.reporting.v1 import reporting_pb2 as reporting
+from opendso.risk.v1 import risk_pb2 as risk
 from opendso.system.v1 import health_pb2 as health
 
 
@@ -40,6 +41,7 @@ STREAMS: tuple[StreamDef, ...] = (
     StreamDef("OPENDSO_BANKING", "banking"),
     StreamDef("OPENDSO_MATCHING", "matching"),
     StreamDef("OPENDSO_FX", "fx"),
+    StreamDef("OPENDSO_RISK", "risk"),
 )
 DEADLETTER_STREAM = "OPENDSO_DEADLETTER"
 # Files too large for a message (NATS caps payloads) travel through this
@@ -98,6 +100,7 @@ DURABLE: tuple[type[Message], ...] = (
     messaging.CancelMessage,
     messaging.MessageCancelled,
     fx.RatesPublished,
+    risk.AlertRaised,
 )
 
 SUBJECTS: dict[type[Message], str] = {t: _event_subject(t) for t in DURABLE}
@@ -156,10 +159,32 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(messaging.PreviewTemplate, messaging.TemplatePreview),
         _query(reporting.GetAging, reporting.AgingReport),
         _query(reporting.GetTimeline, reporting.Timeline),
+        _query(reporting.GetAgingBalance, reporting.AgingBalance),
+        _query(reporting.GetDso, reporting.DsoReport),
+        _query(reporting.GetCashReceipts, reporting.CashReceipts),
+        _query(reporting.GetCashForecast, reporting.CashForecast),
+        _query(reporting.GetDisputeReport, reporting.DisputeReport),
+        _query(reporting.GetItemStatusReport, reporting.ItemStatusReport),
+        _query(reporting.GetCollectorActivity, reporting.CollectorActivity),
+        _query(reporting.ExportReport, reporting.ReportFile),
         _query(fx.GetRate, fx.Rate),
         _query(fx.Convert, fx.Conversion),
         _query(fx.ImportRates, fx.RatesImported),
         _query(fx.SetManualRate, fx.Rate),
+        _query(risk.GetRiskProfile, risk.RiskProfile),
+        _query(risk.GetPredictedDates, risk.PredictedDates),
+        _query(risk.SetExternalRating, risk.ExternalRatingSet),
+        _query(risk.SetCreditLimit, risk.CreditLimitSet),
+        _query(risk.RemoveCreditLimit, risk.CreditLimitRemoved),
+        _query(risk.ListCreditLimits, risk.CreditLimits),
+        _query(risk.SetInsuranceCover, risk.InsuranceCoverSet),
+        _query(risk.RemoveInsuranceCover, risk.InsuranceCoverRemoved),
+        _query(risk.ListInsuranceCovers, risk.InsuranceCovers),
+        _query(risk.GetRiskAgenda, risk.RiskAgenda),
+        _query(risk.ListAlerts, risk.Alerts),
+        _query(risk.AcknowledgeAlert, risk.AlertAcknowledged),
+        _query(risk.GetRiskConfig, risk.RiskConfig),
+        _query(risk.SetRiskConfig, risk.RiskConfig),
     )
 }
 

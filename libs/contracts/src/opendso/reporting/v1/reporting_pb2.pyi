@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from opendso.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
@@ -19,6 +20,109 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ReportLevel:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReportLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReportLevel.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REPORT_LEVEL_UNSPECIFIED: _ReportLevel.ValueType  # 0
+    """The group."""
+    REPORT_LEVEL_GROUP: _ReportLevel.ValueType  # 1
+    REPORT_LEVEL_ENTITY: _ReportLevel.ValueType  # 2
+    REPORT_LEVEL_CUSTOMER_GROUP: _ReportLevel.ValueType  # 3
+    REPORT_LEVEL_SECTOR: _ReportLevel.ValueType  # 4
+    REPORT_LEVEL_CUSTOMER: _ReportLevel.ValueType  # 5
+    REPORT_LEVEL_COLLECTOR: _ReportLevel.ValueType  # 6
+
+class ReportLevel(_ReportLevel, metaclass=_ReportLevelEnumTypeWrapper):
+    """---- Reports: aging, DSO, cash receipts, cash forecast, disputes, item statuses, collector activity ----
+
+    Every report is asked at a level (a row per node of the level, or only the node named by `key`), in a
+    currency mode, as of a day (today when unset), and answers a header and rows. Amounts are decimal strings
+    with their currency; percentages and day counts are decimal strings too.
+
+    What a report's rows are: one per node of this level.
+    """
+
+REPORT_LEVEL_UNSPECIFIED: ReportLevel.ValueType  # 0
+"""The group."""
+REPORT_LEVEL_GROUP: ReportLevel.ValueType  # 1
+REPORT_LEVEL_ENTITY: ReportLevel.ValueType  # 2
+REPORT_LEVEL_CUSTOMER_GROUP: ReportLevel.ValueType  # 3
+REPORT_LEVEL_SECTOR: ReportLevel.ValueType  # 4
+REPORT_LEVEL_CUSTOMER: ReportLevel.ValueType  # 5
+REPORT_LEVEL_COLLECTOR: ReportLevel.ValueType  # 6
+Global___ReportLevel: _TypeAlias = ReportLevel  # noqa: Y015
+
+class _CurrencyMode:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CurrencyModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CurrencyMode.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CURRENCY_MODE_UNSPECIFIED: _CurrencyMode.ValueType  # 0
+    """Each item's own currency: a row per currency."""
+    CURRENCY_MODE_ITEM: _CurrencyMode.ValueType  # 1
+    CURRENCY_MODE_ENTITY: _CurrencyMode.ValueType  # 2
+    """Each entity's book currency, at the as-of day's rate: a row per entity currency."""
+    CURRENCY_MODE_GROUP: _CurrencyMode.ValueType  # 3
+    """The group currency, at the as-of day's rate: one row per node."""
+
+class CurrencyMode(_CurrencyMode, metaclass=_CurrencyModeEnumTypeWrapper):
+    """Which currency the amounts are in."""
+
+CURRENCY_MODE_UNSPECIFIED: CurrencyMode.ValueType  # 0
+"""Each item's own currency: a row per currency."""
+CURRENCY_MODE_ITEM: CurrencyMode.ValueType  # 1
+CURRENCY_MODE_ENTITY: CurrencyMode.ValueType  # 2
+"""Each entity's book currency, at the as-of day's rate: a row per entity currency."""
+CURRENCY_MODE_GROUP: CurrencyMode.ValueType  # 3
+"""The group currency, at the as-of day's rate: one row per node."""
+Global___CurrencyMode: _TypeAlias = CurrencyMode  # noqa: Y015
+
+class _PeriodUnit:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PeriodUnitEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PeriodUnit.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PERIOD_UNIT_UNSPECIFIED: _PeriodUnit.ValueType  # 0
+    """Months (weeks for the cash forecast)."""
+    PERIOD_UNIT_DAY: _PeriodUnit.ValueType  # 1
+    PERIOD_UNIT_WEEK: _PeriodUnit.ValueType  # 2
+    """ISO weeks, Monday to Sunday."""
+    PERIOD_UNIT_MONTH: _PeriodUnit.ValueType  # 3
+
+class PeriodUnit(_PeriodUnit, metaclass=_PeriodUnitEnumTypeWrapper): ...
+
+PERIOD_UNIT_UNSPECIFIED: PeriodUnit.ValueType  # 0
+"""Months (weeks for the cash forecast)."""
+PERIOD_UNIT_DAY: PeriodUnit.ValueType  # 1
+PERIOD_UNIT_WEEK: PeriodUnit.ValueType  # 2
+"""ISO weeks, Monday to Sunday."""
+PERIOD_UNIT_MONTH: PeriodUnit.ValueType  # 3
+Global___PeriodUnit: _TypeAlias = PeriodUnit  # noqa: Y015
+
+class _ExportFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ExportFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ExportFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    EXPORT_FORMAT_UNSPECIFIED: _ExportFormat.ValueType  # 0
+    """CSV."""
+    EXPORT_FORMAT_CSV: _ExportFormat.ValueType  # 1
+    EXPORT_FORMAT_XLSX: _ExportFormat.ValueType  # 2
+
+class ExportFormat(_ExportFormat, metaclass=_ExportFormatEnumTypeWrapper): ...
+
+EXPORT_FORMAT_UNSPECIFIED: ExportFormat.ValueType  # 0
+"""CSV."""
+EXPORT_FORMAT_CSV: ExportFormat.ValueType  # 1
+EXPORT_FORMAT_XLSX: ExportFormat.ValueType  # 2
+Global___ExportFormat: _TypeAlias = ExportFormat  # noqa: Y015
 
 @_typing.final
 class GetAging(_message.Message):
@@ -269,3 +373,1085 @@ class Timeline(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Timeline: _TypeAlias = Timeline  # noqa: Y015
+
+@_typing.final
+class ReportScope(_message.Message):
+    """What every report query shares: level, node, data scope, currency mode, day and page."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEVEL_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    ENTITIES_FIELD_NUMBER: _builtins.int
+    COLLECTOR_FIELD_NUMBER: _builtins.int
+    CUSTOMER_GROUP_FIELD_NUMBER: _builtins.int
+    SECTOR_FIELD_NUMBER: _builtins.int
+    CURRENCY_MODE_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    UNSET_KEY_FIELD_NUMBER: _builtins.int
+    level: Global___ReportLevel.ValueType
+    key: _builtins.str
+    """Only this node of the level ("" for every node): an entity code, a customer group, a sector, a customer id
+    or a collector's user name. "" names the nodes where the attribute is not set only through `unset_key`.
+    """
+    collector: _builtins.str
+    """Customer and collector levels only: the customers of this collector (a portfolio)."""
+    customer_group: _builtins.str
+    """Customer level only: the customers of this customer group, of this sector."""
+    sector: _builtins.str
+    currency_mode: Global___CurrencyMode.ValueType
+    page_size: _builtins.int
+    """Nodes per page: 1 to 1000; 0 takes 100."""
+    page_token: _builtins.str
+    """Opaque cursor from a previous answer's header.next_page_token."""
+    unset_key: _builtins.bool
+    """With key "": only the node where the attribute is not set (customers without a sector...)."""
+    @_builtins.property
+    def entities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only these entities (empty: every entity). Applies at every level."""
+
+    @_builtins.property
+    def as_of(self) -> _common_pb2.Date:
+        """Unset: today (UTC). A past day answers from the history of the items as it was that day."""
+
+    def __init__(
+        self,
+        *,
+        level: Global___ReportLevel.ValueType = ...,
+        key: _builtins.str = ...,
+        entities: _abc.Iterable[_builtins.str] | None = ...,
+        collector: _builtins.str = ...,
+        customer_group: _builtins.str = ...,
+        sector: _builtins.str = ...,
+        currency_mode: Global___CurrencyMode.ValueType = ...,
+        as_of: _common_pb2.Date | None = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        unset_key: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "collector", b"collector", "currency_mode", b"currency_mode", "customer_group", b"customer_group", "entities", b"entities", "key", b"key", "level", b"level", "page_size", b"page_size", "page_token", b"page_token", "sector", b"sector", "unset_key", b"unset_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportScope: _TypeAlias = ReportScope  # noqa: Y015
+
+@_typing.final
+class ReportHeader(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AS_OF_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    CURRENCY_MODE_FIELD_NUMBER: _builtins.int
+    PROBLEMS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    GROUP_CURRENCY_FIELD_NUMBER: _builtins.int
+    level: Global___ReportLevel.ValueType
+    currency_mode: Global___CurrencyMode.ValueType
+    next_page_token: _builtins.str
+    """"" on the last page."""
+    group_currency: _builtins.str
+    """The group currency, in group mode."""
+    @_builtins.property
+    def as_of(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def problems(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Amounts that could not be converted (no rate, no entity currency), in words; they are left out of the rows."""
+
+    def __init__(
+        self,
+        *,
+        as_of: _common_pb2.Date | None = ...,
+        level: Global___ReportLevel.ValueType = ...,
+        currency_mode: Global___CurrencyMode.ValueType = ...,
+        problems: _abc.Iterable[_builtins.str] | None = ...,
+        next_page_token: _builtins.str = ...,
+        group_currency: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "currency_mode", b"currency_mode", "group_currency", b"group_currency", "level", b"level", "next_page_token", b"next_page_token", "problems", b"problems"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportHeader: _TypeAlias = ReportHeader  # noqa: Y015
+
+@_typing.final
+class BucketDefinition(_message.Message):
+    """A range of days overdue, both ends included; unset min_days is open below, unset max_days open above."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABEL_FIELD_NUMBER: _builtins.int
+    MIN_DAYS_FIELD_NUMBER: _builtins.int
+    MAX_DAYS_FIELD_NUMBER: _builtins.int
+    label: _builtins.str
+    min_days: _builtins.int
+    max_days: _builtins.int
+    def __init__(
+        self,
+        *,
+        label: _builtins.str = ...,
+        min_days: _builtins.int | None = ...,
+        max_days: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_days", b"_max_days", "_min_days", b"_min_days", "max_days", b"max_days", "min_days", b"min_days"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_days", b"_max_days", "_min_days", b"_min_days", "label", b"label", "max_days", b"max_days", "min_days", b"min_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max_days: _TypeAlias = _typing.Literal["max_days"]  # noqa: Y015
+    _WhichOneofArgType__max_days: _TypeAlias = _typing.Literal["_max_days", b"_max_days"]  # noqa: Y015
+    _WhichOneofReturnType__min_days: _TypeAlias = _typing.Literal["min_days"]  # noqa: Y015
+    _WhichOneofArgType__min_days: _TypeAlias = _typing.Literal["_min_days", b"_min_days"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_days) -> _WhichOneofReturnType__max_days | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__min_days) -> _WhichOneofReturnType__min_days | None: ...
+
+Global___BucketDefinition: _TypeAlias = BucketDefinition  # noqa: Y015
+
+@_typing.final
+class GetAgingBalance(_message.Message):
+    """Query: the aging balance with % overdue."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    BUCKETS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def scope(self) -> Global___ReportScope: ...
+    @_builtins.property
+    def buckets(self) -> _containers.RepeatedCompositeFieldContainer[Global___BucketDefinition]:
+        """Empty: not due, 1-30, 31-60, 61-90, 91-180, >180. They must cover every day once, in order."""
+
+    def __init__(
+        self,
+        *,
+        scope: Global___ReportScope | None = ...,
+        buckets: _abc.Iterable[Global___BucketDefinition] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buckets", b"buckets", "scope", b"scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAgingBalance: _TypeAlias = GetAgingBalance  # noqa: Y015
+
+@_typing.final
+class AgingRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    BUCKETS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    PERCENT_OVERDUE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The node: entity code, customer group, sector, customer id or collector ("" for the group)."""
+    label: _builtins.str
+    """What a person reads: the entity's or customer's name, else the key."""
+    currency: _builtins.str
+    percent_overdue: _builtins.str
+    """overdue / total x 100, two places."""
+    count: _builtins.int
+    """Open items."""
+    @_builtins.property
+    def buckets(self) -> _containers.RepeatedCompositeFieldContainer[Global___BucketAmount]: ...
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def overdue(self) -> _common_pb2.Money:
+        """At least one day past due."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        label: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        buckets: _abc.Iterable[Global___BucketAmount] | None = ...,
+        total: _common_pb2.Money | None = ...,
+        overdue: _common_pb2.Money | None = ...,
+        percent_overdue: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["overdue", b"overdue", "total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buckets", b"buckets", "count", b"count", "currency", b"currency", "key", b"key", "label", b"label", "overdue", b"overdue", "percent_overdue", b"percent_overdue", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgingRow: _TypeAlias = AgingRow  # noqa: Y015
+
+@_typing.final
+class AgingBalance(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def header(self) -> Global___ReportHeader: ...
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgingRow]: ...
+    def __init__(
+        self,
+        *,
+        header: Global___ReportHeader | None = ...,
+        rows: _abc.Iterable[Global___AgingRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["header", b"header"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgingBalance: _TypeAlias = AgingBalance  # noqa: Y015
+
+@_typing.final
+class GetDso(_message.Message):
+    """Query: days sales outstanding by the countback and the simple method."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    PERIOD_DAYS_FIELD_NUMBER: _builtins.int
+    MAX_MONTHS_FIELD_NUMBER: _builtins.int
+    period_days: _builtins.int
+    """Simple method: the days of sales the receivables are divided by (0 takes 90)."""
+    max_months: _builtins.int
+    """Countback: how many months back at most (0 takes 24)."""
+    @_builtins.property
+    def scope(self) -> Global___ReportScope: ...
+    def __init__(
+        self,
+        *,
+        scope: Global___ReportScope | None = ...,
+        period_days: _builtins.int = ...,
+        max_months: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_months", b"max_months", "period_days", b"period_days", "scope", b"scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDso: _TypeAlias = GetDso  # noqa: Y015
+
+@_typing.final
+class CountbackPeriod(_message.Message):
+    """One month of the countback: its sales, and how many of its days the receivables used up."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    SALES_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    days: _builtins.str
+    """Decimal string, two places."""
+    @_builtins.property
+    def start(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def end(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def sales(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        start: _common_pb2.Date | None = ...,
+        end: _common_pb2.Date | None = ...,
+        sales: _common_pb2.Money | None = ...,
+        days: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "sales", b"sales", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "end", b"end", "sales", b"sales", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountbackPeriod: _TypeAlias = CountbackPeriod  # noqa: Y015
+
+@_typing.final
+class DsoRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    RECEIVABLES_FIELD_NUMBER: _builtins.int
+    PERIOD_SALES_FIELD_NUMBER: _builtins.int
+    PERIOD_DAYS_FIELD_NUMBER: _builtins.int
+    SIMPLE_DSO_FIELD_NUMBER: _builtins.int
+    COUNTBACK_DSO_FIELD_NUMBER: _builtins.int
+    COUNTBACK_FIELD_NUMBER: _builtins.int
+    COUNTBACK_EXHAUSTED_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    label: _builtins.str
+    currency: _builtins.str
+    period_days: _builtins.int
+    simple_dso: _builtins.str
+    """receivables / period_sales x period_days, one place; "" when there were no sales."""
+    countback_dso: _builtins.str
+    """One place; "" when there were no sales at all in max_months."""
+    countback_exhausted: _builtins.bool
+    """The countback reached max_months before using up the receivables (countback_dso is then a floor)."""
+    @_builtins.property
+    def receivables(self) -> _common_pb2.Money:
+        """Open amounts as of the day."""
+
+    @_builtins.property
+    def period_sales(self) -> _common_pb2.Money:
+        """Simple method: sales of the period_days ending on the as-of day."""
+
+    @_builtins.property
+    def countback(self) -> _containers.RepeatedCompositeFieldContainer[Global___CountbackPeriod]: ...
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        label: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        receivables: _common_pb2.Money | None = ...,
+        period_sales: _common_pb2.Money | None = ...,
+        period_days: _builtins.int = ...,
+        simple_dso: _builtins.str = ...,
+        countback_dso: _builtins.str = ...,
+        countback: _abc.Iterable[Global___CountbackPeriod] | None = ...,
+        countback_exhausted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["period_sales", b"period_sales", "receivables", b"receivables"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["countback", b"countback", "countback_dso", b"countback_dso", "countback_exhausted", b"countback_exhausted", "currency", b"currency", "key", b"key", "label", b"label", "period_days", b"period_days", "period_sales", b"period_sales", "receivables", b"receivables", "simple_dso", b"simple_dso"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DsoRow: _TypeAlias = DsoRow  # noqa: Y015
+
+@_typing.final
+class DsoReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def header(self) -> Global___ReportHeader: ...
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___DsoRow]: ...
+    def __init__(
+        self,
+        *,
+        header: Global___ReportHeader | None = ...,
+        rows: _abc.Iterable[Global___DsoRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["header", b"header"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DsoReport: _TypeAlias = DsoReport  # noqa: Y015
+
+@_typing.final
+class PeriodAmount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    label: _builtins.str
+    """"2026-11", "2026-W48", "2026-11-24"."""
+    count: _builtins.int
+    @_builtins.property
+    def start(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def end(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        start: _common_pb2.Date | None = ...,
+        end: _common_pb2.Date | None = ...,
+        label: _builtins.str = ...,
+        amount: _common_pb2.Money | None = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "end", b"end", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "count", b"count", "end", b"end", "label", b"label", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PeriodAmount: _TypeAlias = PeriodAmount  # noqa: Y015
+
+@_typing.final
+class GetCashReceipts(_message.Message):
+    """Query: money received by period: payments applied by matching (on their booking day), money left on
+    account, and items the ledger shows paid without a payment applied by matching.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    period: Global___PeriodUnit.ValueType
+    @_builtins.property
+    def scope(self) -> Global___ReportScope: ...
+    @_builtins.property
+    def to(self) -> _common_pb2.Date:
+        """Unset: the as-of day."""
+
+    def __init__(
+        self,
+        *,
+        scope: Global___ReportScope | None = ...,
+        to: _common_pb2.Date | None = ...,
+        period: Global___PeriodUnit.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "scope", b"scope", "to", b"to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "period", b"period", "scope", b"scope", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCashReceipts: _TypeAlias = GetCashReceipts  # noqa: Y015
+
+@_typing.final
+class ReceiptsRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    PERIODS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    label: _builtins.str
+    currency: _builtins.str
+    count: _builtins.int
+    @_builtins.property
+    def periods(self) -> _containers.RepeatedCompositeFieldContainer[Global___PeriodAmount]: ...
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        label: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        periods: _abc.Iterable[Global___PeriodAmount] | None = ...,
+        total: _common_pb2.Money | None = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "currency", b"currency", "key", b"key", "label", b"label", "periods", b"periods", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReceiptsRow: _TypeAlias = ReceiptsRow  # noqa: Y015
+
+@_typing.final
+class CashReceipts(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def header(self) -> Global___ReportHeader: ...
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReceiptsRow]: ...
+    def __init__(
+        self,
+        *,
+        header: Global___ReportHeader | None = ...,
+        rows: _abc.Iterable[Global___ReceiptsRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["header", b"header"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CashReceipts: _TypeAlias = CashReceipts  # noqa: Y015
+
+@_typing.final
+class GetCashForecast(_message.Message):
+    """Query: when the open items are expected to be paid: on a payment plan's instalment days, else on the due day
+    moved by the customer's average days late, by week or month from the as-of day.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    PERIODS_FIELD_NUMBER: _builtins.int
+    period: Global___PeriodUnit.ValueType
+    """Weeks (the default) or months."""
+    periods: _builtins.int
+    """How many periods (0 takes 13 weeks or 12 months; at most 104)."""
+    @_builtins.property
+    def scope(self) -> Global___ReportScope: ...
+    def __init__(
+        self,
+        *,
+        scope: Global___ReportScope | None = ...,
+        period: Global___PeriodUnit.ValueType = ...,
+        periods: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["period", b"period", "periods", b"periods", "scope", b"scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCashForecast: _TypeAlias = GetCashForecast  # noqa: Y015
+
+@_typing.final
+class ForecastRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    DISPUTED_FIELD_NUMBER: _builtins.int
+    PERIODS_FIELD_NUMBER: _builtins.int
+    LATER_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    label: _builtins.str
+    currency: _builtins.str
+    @_builtins.property
+    def overdue(self) -> _common_pb2.Money:
+        """Expected before the as-of day and not received: late against the forecast."""
+
+    @_builtins.property
+    def disputed(self) -> _common_pb2.Money:
+        """In a dispute status: not forecast."""
+
+    @_builtins.property
+    def periods(self) -> _containers.RepeatedCompositeFieldContainer[Global___PeriodAmount]: ...
+    @_builtins.property
+    def later(self) -> _common_pb2.Money:
+        """Expected after the last period."""
+
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        label: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        overdue: _common_pb2.Money | None = ...,
+        disputed: _common_pb2.Money | None = ...,
+        periods: _abc.Iterable[Global___PeriodAmount] | None = ...,
+        later: _common_pb2.Money | None = ...,
+        total: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["disputed", b"disputed", "later", b"later", "overdue", b"overdue", "total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "disputed", b"disputed", "key", b"key", "label", b"label", "later", b"later", "overdue", b"overdue", "periods", b"periods", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ForecastRow: _TypeAlias = ForecastRow  # noqa: Y015
+
+@_typing.final
+class CashForecast(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def header(self) -> Global___ReportHeader: ...
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___ForecastRow]: ...
+    def __init__(
+        self,
+        *,
+        header: Global___ReportHeader | None = ...,
+        rows: _abc.Iterable[Global___ForecastRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["header", b"header"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CashForecast: _TypeAlias = CashForecast  # noqa: Y015
+
+@_typing.final
+class GetDisputeReport(_message.Message):
+    """Query: items in a dispute status: how many, how much, how old, whose and why."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    MAX_ITEMS_FIELD_NUMBER: _builtins.int
+    max_items: _builtins.int
+    """Disputed items listed (0 takes 100; at most 1000), oldest dispute first."""
+    @_builtins.property
+    def scope(self) -> Global___ReportScope: ...
+    def __init__(
+        self,
+        *,
+        scope: Global___ReportScope | None = ...,
+        max_items: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_items", b"max_items", "scope", b"scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDisputeReport: _TypeAlias = GetDisputeReport  # noqa: Y015
+
+@_typing.final
+class DisputeRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    AVERAGE_AGE_DAYS_FIELD_NUMBER: _builtins.int
+    OLDEST_AGE_DAYS_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    label: _builtins.str
+    currency: _builtins.str
+    count: _builtins.int
+    average_age_days: _builtins.str
+    """Days since the dispute was raised, averaged over the items, one place."""
+    oldest_age_days: _builtins.int
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        label: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        count: _builtins.int = ...,
+        amount: _common_pb2.Money | None = ...,
+        average_age_days: _builtins.str = ...,
+        oldest_age_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "average_age_days", b"average_age_days", "count", b"count", "currency", b"currency", "key", b"key", "label", b"label", "oldest_age_days", b"oldest_age_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisputeRow: _TypeAlias = DisputeRow  # noqa: Y015
+
+@_typing.final
+class DisputedItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    AGE_DAYS_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    OPEN_AMOUNT_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    status: _builtins.str
+    age_days: _builtins.int
+    owner: _builtins.str
+    """Who owns the resolution."""
+    reason: _builtins.str
+    """The comment it was raised with."""
+    @_builtins.property
+    def since(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def open_amount(self) -> _common_pb2.Money:
+        """In the item's currency."""
+
+    @_builtins.property
+    def due_date(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        status: _builtins.str = ...,
+        since: _common_pb2.Date | None = ...,
+        age_days: _builtins.int = ...,
+        owner: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        open_amount: _common_pb2.Money | None = ...,
+        due_date: _common_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_date", b"due_date", "open_amount", b"open_amount", "since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["age_days", b"age_days", "customer_id", b"customer_id", "customer_name", b"customer_name", "due_date", b"due_date", "item_id", b"item_id", "open_amount", b"open_amount", "owner", b"owner", "reason", b"reason", "since", b"since", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisputedItem: _TypeAlias = DisputedItem  # noqa: Y015
+
+@_typing.final
+class DisputeReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    ITEMS_TRUNCATED_FIELD_NUMBER: _builtins.int
+    items_truncated: _builtins.bool
+    """More disputed items than max_items."""
+    @_builtins.property
+    def header(self) -> Global___ReportHeader: ...
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___DisputeRow]: ...
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___DisputedItem]: ...
+    def __init__(
+        self,
+        *,
+        header: Global___ReportHeader | None = ...,
+        rows: _abc.Iterable[Global___DisputeRow] | None = ...,
+        items: _abc.Iterable[Global___DisputedItem] | None = ...,
+        items_truncated: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["header", b"header"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "items", b"items", "items_truncated", b"items_truncated", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisputeReport: _TypeAlias = DisputeReport  # noqa: Y015
+
+@_typing.final
+class GetItemStatusReport(_message.Message):
+    """Query: how much of the overdue amount collectors have qualified (dispute, promise, plan...)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def scope(self) -> Global___ReportScope: ...
+    def __init__(
+        self,
+        *,
+        scope: Global___ReportScope | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetItemStatusReport: _TypeAlias = GetItemStatusReport  # noqa: Y015
+
+@_typing.final
+class StatusAmount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """The status code; "" for overdue items in no status."""
+    count: _builtins.int
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        amount: _common_pb2.Money | None = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "count", b"count", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusAmount: _TypeAlias = StatusAmount  # noqa: Y015
+
+@_typing.final
+class ItemStatusRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    OVERDUE_COUNT_FIELD_NUMBER: _builtins.int
+    QUALIFIED_FIELD_NUMBER: _builtins.int
+    QUALIFIED_COUNT_FIELD_NUMBER: _builtins.int
+    PERCENT_QUALIFIED_FIELD_NUMBER: _builtins.int
+    PERCENT_QUALIFIED_COUNT_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    label: _builtins.str
+    currency: _builtins.str
+    overdue_count: _builtins.int
+    qualified_count: _builtins.int
+    percent_qualified: _builtins.str
+    """qualified / overdue x 100 by amount, two places."""
+    percent_qualified_count: _builtins.str
+    """The same by count of items."""
+    @_builtins.property
+    def overdue(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def qualified(self) -> _common_pb2.Money:
+        """Overdue and in a status."""
+
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatusAmount]:
+        """Overdue amounts by status, unqualified ("") included."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        label: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        overdue: _common_pb2.Money | None = ...,
+        overdue_count: _builtins.int = ...,
+        qualified: _common_pb2.Money | None = ...,
+        qualified_count: _builtins.int = ...,
+        percent_qualified: _builtins.str = ...,
+        percent_qualified_count: _builtins.str = ...,
+        statuses: _abc.Iterable[Global___StatusAmount] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["overdue", b"overdue", "qualified", b"qualified"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "key", b"key", "label", b"label", "overdue", b"overdue", "overdue_count", b"overdue_count", "percent_qualified", b"percent_qualified", "percent_qualified_count", b"percent_qualified_count", "qualified", b"qualified", "qualified_count", b"qualified_count", "statuses", b"statuses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemStatusRow: _TypeAlias = ItemStatusRow  # noqa: Y015
+
+@_typing.final
+class ItemStatusReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def header(self) -> Global___ReportHeader: ...
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___ItemStatusRow]: ...
+    def __init__(
+        self,
+        *,
+        header: Global___ReportHeader | None = ...,
+        rows: _abc.Iterable[Global___ItemStatusRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["header", b"header"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemStatusReport: _TypeAlias = ItemStatusReport  # noqa: Y015
+
+@_typing.final
+class GetCollectorActivity(_message.Message):
+    """Query: what collectors did over a period: actions done, messages sent, promises obtained, disputes
+    recorded, and money collected on their customers. At the collector level, actions, promises and disputes
+    count for whoever did them; messages and money for the customers' collector.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def scope(self) -> Global___ReportScope: ...
+    @_builtins.property
+    def to(self) -> _common_pb2.Date:
+        """Unset: the as-of day."""
+
+    def __init__(
+        self,
+        *,
+        scope: Global___ReportScope | None = ...,
+        to: _common_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "scope", b"scope", "to", b"to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "scope", b"scope", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCollectorActivity: _TypeAlias = GetCollectorActivity  # noqa: Y015
+
+@_typing.final
+class ActivityRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    ACTIONS_DONE_FIELD_NUMBER: _builtins.int
+    MESSAGES_SENT_FIELD_NUMBER: _builtins.int
+    PROMISES_OBTAINED_FIELD_NUMBER: _builtins.int
+    DISPUTES_RECORDED_FIELD_NUMBER: _builtins.int
+    COLLECTED_FIELD_NUMBER: _builtins.int
+    PAYMENTS_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    label: _builtins.str
+    actions_done: _builtins.int
+    """Tasks performed or validated."""
+    messages_sent: _builtins.int
+    promises_obtained: _builtins.int
+    disputes_recorded: _builtins.int
+    payments: _builtins.int
+    @_builtins.property
+    def collected(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Money]:
+        """Received on the node's customers, per currency of the mode."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        label: _builtins.str = ...,
+        actions_done: _builtins.int = ...,
+        messages_sent: _builtins.int = ...,
+        promises_obtained: _builtins.int = ...,
+        disputes_recorded: _builtins.int = ...,
+        collected: _abc.Iterable[_common_pb2.Money] | None = ...,
+        payments: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_done", b"actions_done", "collected", b"collected", "disputes_recorded", b"disputes_recorded", "key", b"key", "label", b"label", "messages_sent", b"messages_sent", "payments", b"payments", "promises_obtained", b"promises_obtained"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActivityRow: _TypeAlias = ActivityRow  # noqa: Y015
+
+@_typing.final
+class CollectorActivity(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def header(self) -> Global___ReportHeader: ...
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___ActivityRow]: ...
+    def __init__(
+        self,
+        *,
+        header: Global___ReportHeader | None = ...,
+        rows: _abc.Iterable[Global___ActivityRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["header", b"header"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CollectorActivity: _TypeAlias = CollectorActivity  # noqa: Y015
+
+@_typing.final
+class ExportReport(_message.Message):
+    """Query: a report as a file, one line per row (and per period or bucket column), for a spreadsheet."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FORMAT_FIELD_NUMBER: _builtins.int
+    AGING_FIELD_NUMBER: _builtins.int
+    DSO_FIELD_NUMBER: _builtins.int
+    RECEIPTS_FIELD_NUMBER: _builtins.int
+    FORECAST_FIELD_NUMBER: _builtins.int
+    DISPUTES_FIELD_NUMBER: _builtins.int
+    ITEM_STATUS_FIELD_NUMBER: _builtins.int
+    ACTIVITY_FIELD_NUMBER: _builtins.int
+    format: Global___ExportFormat.ValueType
+    @_builtins.property
+    def aging(self) -> Global___GetAgingBalance: ...
+    @_builtins.property
+    def dso(self) -> Global___GetDso: ...
+    @_builtins.property
+    def receipts(self) -> Global___GetCashReceipts: ...
+    @_builtins.property
+    def forecast(self) -> Global___GetCashForecast: ...
+    @_builtins.property
+    def disputes(self) -> Global___GetDisputeReport: ...
+    @_builtins.property
+    def item_status(self) -> Global___GetItemStatusReport: ...
+    @_builtins.property
+    def activity(self) -> Global___GetCollectorActivity: ...
+    def __init__(
+        self,
+        *,
+        format: Global___ExportFormat.ValueType = ...,
+        aging: Global___GetAgingBalance | None = ...,
+        dso: Global___GetDso | None = ...,
+        receipts: Global___GetCashReceipts | None = ...,
+        forecast: Global___GetCashForecast | None = ...,
+        disputes: Global___GetDisputeReport | None = ...,
+        item_status: Global___GetItemStatusReport | None = ...,
+        activity: Global___GetCollectorActivity | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity", "aging", b"aging", "disputes", b"disputes", "dso", b"dso", "forecast", b"forecast", "item_status", b"item_status", "receipts", b"receipts", "report", b"report"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity", "aging", b"aging", "disputes", b"disputes", "dso", b"dso", "forecast", b"forecast", "format", b"format", "item_status", b"item_status", "receipts", b"receipts", "report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_report: _TypeAlias = _typing.Literal["aging", "dso", "receipts", "forecast", "disputes", "item_status", "activity"]  # noqa: Y015
+    _WhichOneofArgType_report: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_report) -> _WhichOneofReturnType_report | None: ...
+
+Global___ExportReport: _TypeAlias = ExportReport  # noqa: Y015
+
+@_typing.final
+class ReportFile(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    file_name: _builtins.str
+    content_type: _builtins.str
+    content: _builtins.bytes
+    rows: _builtins.int
+    """Data lines (the header line not counted)."""
+    next_page_token: _builtins.str
+    """The report's next page, when there is one: ask again with it to export the rest."""
+    def __init__(
+        self,
+        *,
+        file_name: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+        rows: _builtins.int = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "content_type", b"content_type", "file_name", b"file_name", "next_page_token", b"next_page_token", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportFile: _TypeAlias = ReportFile  # noqa: Y015

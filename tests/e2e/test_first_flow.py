@@ -29,7 +29,12 @@ def wait_for(check: Callable[[], bool], timeout: float = 30.0, what: str = "cond
 
 
 def agenda(system: System, **params: str) -> dict:  # type: ignore[type-arg]
-    answer = httpx.get(f"{system.base_url}/api/v1/agenda", params={"page_size": "500", **params}, timeout=10)
+    answer = httpx.get(
+        f"{system.base_url}/api/v1/agenda",
+        params={"page_size": "500", **params},
+        headers=system.admin_headers(),
+        timeout=10,
+    )
     answer.raise_for_status()
     return answer.json()  # type: ignore[no-any-return]
 
@@ -44,6 +49,7 @@ def test_an_uploaded_csv_becomes_tasks_emails_and_aging(system: System) -> None:
     upload = httpx.post(
         f"{system.base_url}/api/v1/imports/receivables",
         files={"file": ("demo.csv", demo_csv(today), "text/csv")},
+        headers=system.admin_headers(),
         timeout=60,
     )
     assert upload.status_code == 200, upload.text
@@ -88,15 +94,22 @@ def test_an_uploaded_csv_becomes_tasks_emails_and_aging(system: System) -> None:
         what="e-mail tasks done",
     )
 
-    account = httpx.get(f"{system.base_url}/api/v1/customers/DEMO/C003", timeout=10).json()
+    account = httpx.get(
+        f"{system.base_url}/api/v1/customers/DEMO/C003", headers=system.admin_headers(), timeout=10
+    ).json()
     assert account["customer"]["name"] == "Müller Maschinenbau GmbH"
     assert {i["number"] for i in account["items"]} == {"INV-3001", "CN-3001"}
-    missing = httpx.get(f"{system.base_url}/api/v1/customers/DEMO/NOPE", timeout=10)
+    missing = httpx.get(f"{system.base_url}/api/v1/customers/DEMO/NOPE", headers=system.admin_headers(), timeout=10)
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
 
     def aged() -> bool:
-        body = httpx.get(f"{system.base_url}/api/v1/reports/aging", params={"entity": "DEMO"}, timeout=10).json()
+        body = httpx.get(
+            f"{system.base_url}/api/v1/reports/aging",
+            params={"entity": "DEMO"},
+            headers=system.admin_headers(),
+            timeout=10,
+        ).json()
         return {c["currency"]: c["total"]["amount"] for c in body["currencies"]} == {
             "EUR": "16905.50",
             "USD": "5779.99",
@@ -109,6 +122,7 @@ def test_an_uploaded_csv_becomes_tasks_emails_and_aging(system: System) -> None:
         body = httpx.get(
             f"{system.base_url}/api/v1/customers/DEMO/C003/timeline",
             params={"item": "DEMO/invoice/INV-3001"},
+            headers=system.admin_headers(),
             timeout=10,
         ).json()
         return {"item.opened", "task.created", "message.sent"} <= {e["kind"] for e in body["entries"]}
@@ -119,6 +133,7 @@ def test_an_uploaded_csv_becomes_tasks_emails_and_aging(system: System) -> None:
     again = httpx.post(
         f"{system.base_url}/api/v1/imports/receivables",
         files={"file": ("demo.csv", demo_csv(today), "text/csv")},
+        headers=system.admin_headers(),
         timeout=60,
     ).json()
     assert (again["customers_created"], again["items_opened"], again["items_changed"]) == (0, 0, 0)
@@ -160,6 +175,7 @@ def test_killing_the_scenario_service_mid_flow_loses_no_task_and_duplicates_none
     upload = httpx.post(
         f"{system.base_url}/api/v1/imports/receivables",
         files={"file": ("load.csv", _overdue_csv(customers, dt.date.today()), "text/csv")},
+        headers=system.admin_headers(),
         timeout=120,
     )
     assert upload.status_code == 200, upload.text

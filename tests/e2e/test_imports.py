@@ -38,7 +38,9 @@ def open_totals(content: bytes, entity: str) -> dict[str, Decimal]:
 
 
 def aging_totals(system: System, entity: str) -> dict[str, Decimal]:
-    body = httpx.get(f"{system.base_url}/api/v1/reports/aging", params={"entity": entity}, timeout=10).json()
+    body = httpx.get(
+        f"{system.base_url}/api/v1/reports/aging", params={"entity": entity}, headers=system.admin_headers(), timeout=10
+    ).json()
     return {c["currency"]: Decimal(c["total"]["amount"]) for c in body["currencies"]}
 
 
@@ -51,6 +53,7 @@ def test_a_large_ledger_goes_through_the_object_store_and_a_snapshot_closes_what
     answer = httpx.post(
         f"{system.base_url}/api/v1/imports/receivables",
         files={"file": ("ledger.csv", content, "text/csv")},
+        headers=system.admin_headers(),
         timeout=120,
     )
     assert answer.status_code == 200, answer.text
@@ -68,6 +71,7 @@ def test_a_large_ledger_goes_through_the_object_store_and_a_snapshot_closes_what
         f"{system.base_url}/api/v1/imports/receivables",
         params={"mode": "full_snapshot", "entities": "FR01"},
         files={"file": ("fr01.csv", snapshot.encode(), "text/csv")},
+        headers=system.admin_headers(),
         timeout=120,
     )
     assert answer.status_code == 200, answer.text
@@ -96,7 +100,9 @@ def test_files_left_in_the_drop_folder_are_imported_once_and_archived(system: Sy
     contacts = drop / "incoming" / "contacts" / "crm.csv"
     contacts.write_text("entity;account_number;contact_name;email;role\nDROP;D1;Ann Lee;ann@dropped.example;dunning\n")
     wait_for((drop / "archive" / today.isoformat() / "contacts" / "crm.csv").exists, what="contacts archived")
-    account = httpx.get(f"{system.base_url}/api/v1/customers/DROP/D1", timeout=10).json()
+    account = httpx.get(
+        f"{system.base_url}/api/v1/customers/DROP/D1", headers=system.admin_headers(), timeout=10
+    ).json()
     assert account["contacts"] == [
         {"name": "Ann Lee", "email": "ann@dropped.example", "phone": None, "role": "collection", "language": None}
     ]

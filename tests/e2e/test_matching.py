@@ -23,7 +23,12 @@ def wait_for(check: Callable[[], bool], timeout: float = 60.0, what: str = "cond
 
 
 def listing(system: System, which: str) -> dict[str, Any]:
-    answer = httpx.get(f"{system.base_url}/api/v1/matching/{which}", params={"entity": "DEMO"}, timeout=10)
+    answer = httpx.get(
+        f"{system.base_url}/api/v1/matching/{which}",
+        params={"entity": "DEMO"},
+        headers=system.admin_headers(),
+        timeout=10,
+    )
     answer.raise_for_status()
     body: dict[str, Any] = answer.json()
     return body
@@ -56,7 +61,7 @@ def test_a_statement_is_applied_proposed_or_suspended_and_a_collector_decides(sy
     confirmed = httpx.post(
         f"{system.base_url}/api/v1/matching/transactions/{tid}/confirm",
         json={"accept_proposal": True},
-        headers={"X-OpenDSO-User": "claire"},
+        headers=system.admin_headers(),
         timeout=10,
     )
     assert confirmed.status_code == 200, confirmed.text
@@ -68,11 +73,14 @@ def test_a_statement_is_applied_proposed_or_suspended_and_a_collector_decides(sy
     reversed_ = httpx.post(
         f"{system.base_url}/api/v1/matching/allocations/{decision['allocation_id']}/reverse",
         json={"reason": "paid twice, refund asked"},
+        headers=system.admin_headers(),
         timeout=10,
     )
     assert reversed_.status_code == 200, reversed_.text
     assert reversed_.json()["entry"]["status"] == "in_review"
     assert names(listing(system, "review")) == ["BOULANGERIE DUPONT"]
 
-    missing = httpx.get(f"{system.base_url}/api/v1/matching/transactions/nope", timeout=10)
+    missing = httpx.get(
+        f"{system.base_url}/api/v1/matching/transactions/nope", headers=system.admin_headers(), timeout=10
+    )
     assert missing.status_code == 404

@@ -50,7 +50,11 @@ def run(
         system.start()
         typer.echo(f"NATS        {system.nats_url}")
         system.wait_healthy()
+        typer.echo(f"admin       {system.admin_email} / {system.admin_password}")
         if demo:
+            for user in system.create_demo_users():
+                scope = "" if user.entities == "all" else f" (entities {', '.join(user.entities)})"
+                typer.echo(f"{user.role:<11} {user.email} / {user.password}{scope}")
             report = system.load_demo()
             typer.echo(
                 f"demo data   {report['customers_created']} customers, {report['items_opened']} items opened, "
@@ -69,9 +73,11 @@ def run(
                 )
         base = system.base_url
         typer.echo(
+            f"Sign in     POST {base}/api/v1/auth/token with an e-mail and password above "
+            f"(in {base}/docs: Authorize)\n"
             f"API docs    {base}/docs\nHealth      {base}/health\nAgenda      {base}/api/v1/agenda\n"
             f"Aging       {base}/api/v1/reports/aging\nMatching    {base}/api/v1/matching/review\n"
-            f"Outbox      {base}/outbox  (files in {var}/outbox)\n"
+            f"Outbox      {base}/outbox  (files in {var}/outbox; open without signing in: development only)\n"
             f"Logs        {var}/log/\nPress Ctrl-C to stop."
         )
         while not stop["now"]:

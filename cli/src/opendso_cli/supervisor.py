@@ -19,6 +19,28 @@ from opendso_cli.demo import demo_csv, demo_statement_csv
 
 SERVICES = ("importer", "matching", "scenario", "messaging", "risk", "fx", "reporting")
 
+# The first administrator of a local run, unless OPENDSO_ADMIN_EMAIL / OPENDSO_ADMIN_PASSWORD say otherwise.
+DEMO_ADMIN = ("admin@opendso.local", "opendso-admin-4821")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    role: str
+    password: str
+    entities: str | list[str] = "all"
+    portfolio: str = ""
+
+
+# One user per role besides the admin, printed by `opendso run` (and listed in the README): a local demo only.
+DEMO_USERS = (
+    DemoUser("manager@opendso.local", "credit_manager", "demo-manager-4821"),
+    DemoUser("collector@opendso.local", "collector", "demo-collector-4821", entities=["DEMO"]),
+    DemoUser("sales@opendso.local", "sales", "demo-sales-4821"),
+    DemoUser("viewer@opendso.local", "read_only", "demo-viewer-4821"),
+    DemoUser("partner@opendso.local", "partner", "demo-partner-4821"),
+)
+
 
 def service_env(
     name: str, nats_url: str, var: Path, postgres_url: str | None, db_prefix: str = "opendso"
@@ -48,6 +70,10 @@ class System:
     nats: NatsServer | None = None
     db_prefix: str = "opendso"
     launch: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+    admin_email: str = field(default_factory=lambda: os.environ.get("OPENDSO_ADMIN_EMAIL") or DEMO_ADMIN[0])
+    admin_password: str = field(default_factory=lambda: os.environ.get("OPENDSO_ADMIN_PASSWORD") or DEMO_ADMIN[1])
+    # The admin's access token and when it was issued (monotonic seconds), reused while fresh.
+    _admin_token: tuple[str, float] | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
         self.var.mkdir(parents=True, exist_ok=True)
@@ -66,8 +92,16 @@ class System:
             "gateway",
             [sys.executable, "-m", "opendso_gateway"],
             {
-                "OPENDSO_GATEWAY_NATS_URL": self.nats_url,
+                **service_env("gateway", self.nats_url, self.var, self.postgres_url, self.db_prefix),
                 "OPENDSO_GATEWAY_PORT": str(self.port),
+                # Development: a token secret generated once under var/, the outbox page open to a browser,
+                # and room for the polling of tests and demos above the per-user rate limit.
+                "OPENDSO_GATEWAY_DEV_SECRET_FILE": str(self.var / "gateway-token-secret"),
+                "OPENDSO_GATEWAY_DEV_OPEN_OUTBOX_PAGE": "true",
+                "OPENDSO_GATEWAY_RATE_LIMIT_BURST": "1000",
+                "OPENDSO_GATEWAY_RATE_LIMIT_PER_MINUTE": "6000",
+                "OPENDSO_ADMIN_EMAIL": self.admin_email,
+                "OPENDSO_ADMIN_PASSWORD": self.admin_password,
             },
         )
 
@@ -82,6 +116,45 @@ class System:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def sign_in(self, email: str, password: str) -> dict[str, str]:
+        """Headers carrying a fresh access token of ``email``."""
+        answer = httpx.post(
+            f"{self.base_url}/api/v1/auth/token", json={"email": email, "password": password}, timeout=30
+        )
+        if answer.status_code == 401:
+            raise RuntimeError(
+                f"{email} cannot sign in: {self.var}/gateway.db may hold users of an earlier run with other "
+                "passwords (make clean, or set OPENDSO_ADMIN_EMAIL / OPENDSO_ADMIN_PASSWORD to theirs)"
+            )
+        answer.raise_for_status()
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    def admin_headers(self) -> dict[str, str]:
+        """The administrator's headers, signed in again before the token (15 minutes) runs out."""
+        if self._admin_token is None or time.monotonic() - self._admin_token[1] > 600:
+            token = self.sign_in(self.admin_email, self.admin_password)["Authorization"]
+            self._admin_token = (token, time.monotonic())
+        return {"Authorization": self._admin_token[0]}
+
+    def create_demo_users(self) -> list[DemoUser]:
+        """One user per role (``DEMO_USERS``); those already there from an earlier run are left as they are."""
+        for user in DEMO_USERS:
+            answer = httpx.post(
+                f"{self.base_url}/api/v1/users",
+                json={
+                    "email": user.email,
+                    "role": user.role,
+                    "password": user.password,
+                    "entities": user.entities,
+                    "portfolio": user.portfolio,
+                },
+                headers=self.admin_headers(),
+                timeout=30,
+            )
+            if answer.status_code != 409:
+                answer.raise_for_status()
+        return list(DEMO_USERS)
 
     def wait_healthy(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
@@ -112,7 +185,7 @@ class System:
         answer = httpx.post(
             f"{self.base_url}/api/v1/imports/receivables",
             files={"file": ("generated.csv", buffer.getvalue(), "text/csv")},
-            headers={"Idempotency-Key": f"generated-{today.isoformat()}-{customers}"},
+            headers={"Idempotency-Key": f"generated-{today.isoformat()}-{customers}", **self.admin_headers()},
             timeout=300,
         )
         answer.raise_for_status()
@@ -123,7 +196,7 @@ class System:
         answer = httpx.post(
             f"{self.base_url}/api/v1/imports/receivables",
             files={"file": ("demo.csv", demo_csv(dt.date.today()), "text/csv")},
-            headers={"Idempotency-Key": f"demo-{dt.date.today().isoformat()}"},
+            headers={"Idempotency-Key": f"demo-{dt.date.today().isoformat()}", **self.admin_headers()},
             timeout=60,
         )
         answer.raise_for_status()
@@ -136,7 +209,7 @@ class System:
             f"{self.base_url}/api/v1/imports/statements",
             params={"entity": "DEMO"},
             files={"file": ("demo-statement.csv", demo_statement_csv(dt.date.today()), "text/csv")},
-            headers={"Idempotency-Key": f"demo-statement-{dt.date.today().isoformat()}"},
+            headers={"Idempotency-Key": f"demo-statement-{dt.date.today().isoformat()}", **self.admin_headers()},
             timeout=60,
         )
         answer.raise_for_status()

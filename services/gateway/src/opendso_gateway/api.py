@@ -19,7 +19,18 @@ from opendso_contracts.convert import date_to_proto
 from pydantic import BaseModel, ConfigDict, Field
 
 from opendso_gateway import serializers
+from opendso_gateway.access import (
+    allow,
+    audit_ids,
+    check_account,
+    check_customer,
+    check_entity,
+    check_ids,
+    entity_filter,
+    not_found_customer,
+)
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal, entity_of
 from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1")
@@ -30,7 +41,11 @@ def _bus(request: Request) -> Bus:
     return bus
 
 
-@router.post("/imports/receivables", summary="Upload a CSV of customers and open items")
+@router.post(
+    "/imports/receivables",
+    summary="Upload a CSV of customers and open items",
+    dependencies=[allow(Feature.IMPORTS, Action.WRITE)],
+)
 async def upload_receivables(
     request: Request,
     file: Annotated[UploadFile, File(description="CSV: one row per open item, customer columns repeated")],
@@ -125,7 +140,10 @@ _BATCH_SCHEMA = {
 
 
 @router.post(
-    "/imports/receivables/batch", summary="Push customers and open items as JSON records", openapi_extra=_BATCH_SCHEMA
+    "/imports/receivables/batch",
+    summary="Push customers and open items as JSON records",
+    openapi_extra=_BATCH_SCHEMA,
+    dependencies=[allow(Feature.IMPORTS, Action.WRITE)],
 )
 async def push_receivables(
     request: Request,
@@ -174,7 +192,11 @@ class MappingProfileBody(BaseModel):
     constants: dict[str, str] = Field(default_factory=dict, description="Field -> value for every row")
 
 
-@router.post("/imports/mapping-proposals", summary="Propose a column mapping for a file (smart upload)")
+@router.post(
+    "/imports/mapping-proposals",
+    summary="Propose a column mapping for a file (smart upload)",
+    dependencies=[allow(Feature.IMPORTS, Action.WRITE)],
+)
 async def propose_mapping(request: Request, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     content, object_name = await _stage_upload(request, file)
     proposal = await _bus(request).ask(
@@ -184,7 +206,11 @@ async def propose_mapping(request: Request, file: Annotated[UploadFile, File()])
     return serializers.mapping_proposal(proposal)
 
 
-@router.put("/imports/mapping-profiles/{name}", summary="Save a column mapping for later files of that layout")
+@router.put(
+    "/imports/mapping-profiles/{name}",
+    summary="Save a column mapping for later files of that layout",
+    dependencies=[allow(Feature.IMPORTS, Action.WRITE)],
+)
 async def save_mapping_profile(request: Request, name: str, body: MappingProfileBody) -> dict[str, Any]:
     saved = await _bus(request).ask(
         im.SaveMappingProfile(
@@ -197,7 +223,11 @@ async def save_mapping_profile(request: Request, name: str, body: MappingProfile
     return serializers.mapping_profile(saved)
 
 
-@router.post("/imports/contacts", summary="Upload the contacts of customers, with their roles")
+@router.post(
+    "/imports/contacts",
+    summary="Upload the contacts of customers, with their roles",
+    dependencies=[allow(Feature.IMPORTS, Action.WRITE)],
+)
 async def upload_contacts(
     request: Request,
     file: Annotated[UploadFile, File(description="CSV, XLSX or JSON: entity, account_number, name, e-mail, role")],
@@ -225,7 +255,11 @@ async def upload_contacts(
     return JSONResponse(body)
 
 
-@router.post("/imports/entities", summary="Upload the organisation's legal entities")
+@router.post(
+    "/imports/entities",
+    summary="Upload the organisation's legal entities",
+    dependencies=[allow(Feature.ENTITIES, Action.WRITE)],
+)
 async def upload_entities(
     request: Request,
     file: Annotated[
@@ -260,8 +294,13 @@ async def upload_entities(
 
 
 @router.get("/entities", summary="The organisation's legal entities, by code")
-async def entities(request: Request) -> dict[str, Any]:
-    return serializers.entities(await _bus(request).ask(rv.ListEntities(), rv.EntityList))
+async def entities(
+    request: Request, principal: Annotated[Principal, allow(Feature.ENTITIES, Action.READ)]
+) -> dict[str, Any]:
+    listing = await _bus(request).ask(rv.ListEntities(), rv.EntityList)
+    return serializers.entities(
+        rv.EntityList(entities=[e for e in listing.entities if principal.scope.has_entity(e.code)])
+    )
 
 
 @router.post("/imports/statements", summary="Upload a bank statement (CAMT.053/054, MT940 or CSV)")
@@ -269,9 +308,11 @@ async def upload_statement(
     request: Request,
     file: Annotated[UploadFile, File(description="The statement file")],
     entity: Annotated[str, Query(min_length=1, description="The legal entity the bank account belongs to")],
+    principal: Annotated[Principal, allow(Feature.CASH_APPLICATION, Action.WRITE)],
     format: Annotated[str, Query(pattern="^(auto|camt|mt940|csv)$")] = "auto",
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSONResponse:
+    check_entity(principal, entity)
     content, object_name = await _stage_upload(request, file)
     report = await _bus(request).ask(
         bk.ImportBankStatement(
@@ -292,13 +333,22 @@ async def upload_statement(
     return JSONResponse(body)
 
 
-@router.get("/imports/{import_id}", summary="The report of an earlier import")
+@router.get(
+    "/imports/{import_id}",
+    summary="The report of an earlier import",
+    dependencies=[allow(Feature.IMPORTS, Action.READ)],
+)
 async def import_report(request: Request, import_id: str) -> dict[str, Any]:
     report = await _bus(request).ask(im.GetImportReport(import_id=import_id), im.ImportReport)
     return serializers.import_report(report)
 
 
-@router.get("/imports/{import_id}/rejected.csv", summary="Rejected rows of an import, as CSV", response_class=Response)
+@router.get(
+    "/imports/{import_id}/rejected.csv",
+    summary="Rejected rows of an import, as CSV",
+    response_class=Response,
+    dependencies=[allow(Feature.IMPORTS, Action.READ)],
+)
 async def rejected_rows(request: Request, import_id: str) -> Response:
     report = await _bus(request).ask(im.GetImportReport(import_id=import_id), im.ImportReport)
     out = io.StringIO()
@@ -315,15 +365,29 @@ async def rejected_rows(request: Request, import_id: str) -> Response:
 
 
 @router.get("/customers/{entity}/{account_number}", summary="A customer's account with its open items")
-async def customer_account(request: Request, entity: str, account_number: str) -> dict[str, Any]:
+async def customer_account(
+    request: Request,
+    entity: str,
+    account_number: str,
+    principal: Annotated[Principal, allow(Feature.CUSTOMERS, Action.READ)],
+) -> dict[str, Any]:
+    if not principal.scope.has_entity(entity):
+        raise not_found_customer(entity, account_number)
     account = await _bus(request).ask(
         rv.GetCustomerAccount(entity=entity, account_number=account_number), rv.CustomerAccount
     )
-    return serializers.account(account)
+    check_account(principal, account, entity, account_number)
+    return serializers.account(account, principal.role)
 
 
 @router.get("/customers/{entity}/{account_number}/scenario", summary="The scenario that chases a customer, and why")
-async def customer_scenario(request: Request, entity: str, account_number: str) -> dict[str, Any]:
+async def customer_scenario(
+    request: Request,
+    entity: str,
+    account_number: str,
+    principal: Annotated[Principal, allow(Feature.CUSTOMERS, Action.READ)],
+) -> dict[str, Any]:
+    await check_customer(request, principal, entity, account_number)
     answer = await _bus(request).ask(
         col.GetCustomerScenario(customer_id=f"{entity}/{account_number}"), col.CustomerScenario
     )
@@ -355,16 +419,17 @@ async def qualify_items(
     entity: str,
     account_number: str,
     body: QualificationBody,
-    # Until users and roles arrive (the access issue), the caller says who it is.
-    user: Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)] = "api",
+    principal: Annotated[Principal, allow(Feature.QUALIFICATIONS, Action.WRITE)],
 ) -> dict[str, Any]:
+    await check_customer(request, principal, entity, account_number)
+    check_ids(principal, body.item_ids, "item")
     command = col.QualifyItems(
         customer_id=f"{entity}/{account_number}",
         item_ids=body.item_ids,
         status_code=body.status,
         comment=body.comment,
         owner=body.owner,
-        user=user,
+        user=principal.email,
         correlation_id=request.state.request_id,
         send_confirmation=body.send_confirmation,
     )
@@ -380,27 +445,18 @@ async def qualify_items(
     answer = await _bus(request).ask(command, col.ItemsQualified)
     return {
         "customer_id": answer.customer_id,
-        "statuses": [
-            {
-                "item_id": s.item_id,
-                "status": s.status_code,
-                "since": serializers.date(s.since),
-                "comment": s.comment,
-                "owner": s.owner or None,
-                "set_by": s.set_by,
-            }
-            for s in answer.statuses
-        ],
-        "follow_up": serializers.task(answer.follow_up) if answer.HasField("follow_up") else None,
+        "statuses": [serializers.item_status(s, principal.role) for s in answer.statuses],
+        "follow_up": serializers.task(answer.follow_up, principal.role) if answer.HasField("follow_up") else None,
         "promise_id": answer.promise_id or None,
         "replayed": answer.replayed,
         "confirmation_skipped_reason": answer.confirmation_skipped_reason or None,
     }
 
 
-@router.get("/agenda", summary="Collection tasks: filtered, sorted, paged")
+@router.get("/agenda", summary="Collection tasks: filtered, sorted, paged (within the user's data scope)")
 async def agenda(
     request: Request,
+    principal: Annotated[Principal, allow(Feature.AGENDA, Action.READ)],
     entity: str = "",
     customer_id: str = "",
     channel: str = "",
@@ -415,11 +471,20 @@ async def agenda(
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     page_token: str = "",
 ) -> dict[str, Any]:
+    scope = principal.scope
+    entity_in_scope = entity_filter(scope, entity)
+    # A collector restricted to a portfolio sees the tasks assigned to them, whatever filter they ask for.
+    if (
+        entity_in_scope is None
+        or (customer_id and not scope.has_id(customer_id))
+        or (scope.portfolio and collector and not scope.in_portfolio(collector))
+    ):
+        return serializers.agenda(col.Agenda(), principal.role)
     query = col.GetAgenda(
-        entity=entity,
+        entity=entity_in_scope,
         customer_id=customer_id,
         channel=channel,
-        collector=collector,
+        collector=scope.portfolio or collector,
         status=serializers.TASK_STATUS.get(status, col.TASK_STATUS_UNSPECIFIED),
         min_amount=min_amount,
         max_amount=max_amount,
@@ -433,7 +498,7 @@ async def agenda(
         query.due_to.CopyFrom(date_to_proto(due_to))
     if automatic is not None:
         query.automatic = automatic
-    return serializers.agenda(await _bus(request).ask(query, col.Agenda))
+    return serializers.agenda(await _bus(request).ask(query, col.Agenda), principal.role)
 
 
 class BulkTasksBody(BaseModel):
@@ -461,27 +526,31 @@ _TASK_ACTIONS = {
 async def bulk_tasks(
     request: Request,
     body: BulkTasksBody,
-    # Until users and roles arrive (the access issue), the caller says who it is.
-    user: Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)] = "api",
+    principal: Annotated[Principal, allow(Feature.AGENDA, Action.WRITE)],
 ) -> dict[str, Any]:
+    audit_ids(request, task_ids=",".join(body.task_ids))
     command = col.UpdateTasks(
         task_ids=body.task_ids,
         action=_TASK_ACTIONS[body.action],
         collector=body.collector,
-        user=user,
+        user=principal.email,
         comment=body.comment,
         correlation_id=request.state.request_id,
     )
     if body.postpone_to is not None:
         command.postpone_to.CopyFrom(date_to_proto(body.postpone_to))
     answer = await _bus(request).ask(command, col.TasksUpdated)
+    scope = principal.scope
     return {
         "results": [
             {
                 "task_id": r.task_id,
                 "updated": r.updated,
                 "error": r.error or None,
-                "task": serializers.task(r.task) if r.HasField("task") else None,
+                # The scenario service acts on task ids without a scope: at least nothing out of scope is shown.
+                "task": serializers.task(r.task, principal.role)
+                if r.HasField("task") and scope.has_entity(r.task.entity) and scope.in_portfolio(r.task.collector)
+                else None,
             }
             for r in answer.results
         ]
@@ -489,8 +558,16 @@ async def bulk_tasks(
 
 
 @router.get("/reports/aging", summary="Aging balance per currency")
-async def aging(request: Request, entity: str = "", as_of: dt.date | None = None) -> dict[str, Any]:
-    query = rp.GetAging(entity=entity)
+async def aging(
+    request: Request,
+    principal: Annotated[Principal, allow(Feature.REPORTS, Action.READ)],
+    entity: str = "",
+    as_of: dt.date | None = None,
+) -> dict[str, Any]:
+    entity_in_scope = entity_filter(principal.scope, entity)
+    if entity_in_scope is None:
+        return serializers.aging(rp.AgingReport(entity=entity))
+    query = rp.GetAging(entity=entity_in_scope)
     if as_of is not None:
         query.as_of.CopyFrom(date_to_proto(as_of))
     return serializers.aging(await _bus(request).ask(query, rp.AgingReport))
@@ -498,7 +575,25 @@ async def aging(request: Request, entity: str = "", as_of: dt.date | None = None
 
 @router.get("/outbox", summary="Messages the local-mode providers delivered, newest first")
 async def outbox(
-    request: Request, customer_id: str = "", limit: Annotated[int, Query(ge=1, le=500)] = 50
+    request: Request,
+    principal: Annotated[Principal, allow(Feature.OUTBOX, Action.READ)],
+    customer_id: str = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
+    return serializers.outbox(await scoped_outbox(request, principal, customer_id, limit))
+
+
+async def scoped_outbox(request: Request, principal: Principal, customer_id: str, limit: int) -> msg.OutboxListing:
+    """The outbox as far as the principal's scope reaches: a portfolio's user names one of their customers."""
+    scope = principal.scope
+    if customer_id:
+        entity, _, account_number = customer_id.partition("/")
+        await check_customer(request, principal, entity, account_number)
+    elif scope.portfolio:
+        raise Problem(422, "Choose a customer", "customer_id: your scope is a portfolio; name one of its customers")
     listing = await _bus(request).ask(msg.ListOutbox(limit=limit, customer_id=customer_id), msg.OutboxListing)
-    return serializers.outbox(listing)
+    if not scope.every_entity:
+        # The outbox is not kept by entity: a page may come back shorter than the limit.
+        kept = [e for e in listing.entries if scope.has_entity(entity_of(e.customer_id))]
+        listing = msg.OutboxListing(entries=kept)
+    return listing

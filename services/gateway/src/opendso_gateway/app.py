@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -15,6 +18,8 @@ from opentelemetry.trace import SpanKind
 
 from opendso_gateway import (
     api,
+    audit_api,
+    auth_api,
     collection_api,
     fx_api,
     matching_api,
@@ -24,21 +29,61 @@ from opendso_gateway import (
     scenarios_api,
     templates_api,
     timeline_api,
+    users_api,
     webhooks_api,
 )
+from opendso_gateway.access import Limits, audit_changes
+from opendso_gateway.accounts import Accounts
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.users import AccessStore
+from opendso_gateway.passwords import Passwords
 from opendso_gateway.problems import Problem, handle_problem, handle_remote_error
 from opendso_gateway.settings import Settings
+from opendso_gateway.store import SqlAccessStore
+from opendso_gateway.tokens import AccessTokens, dev_secret
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_app(
+    settings: Settings,
+    bus: Bus | None = None,
+    store: AccessStore | None = None,
+    clock: Callable[[], dt.datetime] = _utc_now,
+) -> FastAPI:
+    """The gateway over ``bus`` and ``store`` (by default: NATS, and the database of the settings, migrated at
+    start); ``clock`` gives the time tokens are issued and checked at."""
     bus = bus or Bus(settings.nats_url, settings.request_timeout_seconds)
+    store = store or SqlAccessStore(settings.database_url, MIGRATIONS)
+    secret = settings.token_secret.get_secret_value() or dev_secret(settings.dev_secret_file)
+    accounts = Accounts(
+        store,
+        Passwords(settings.argon2_time_cost, settings.argon2_memory_kib),
+        AccessTokens(secret, dt.timedelta(minutes=settings.access_token_minutes)),
+        dt.timedelta(days=settings.refresh_token_days),
+        clock,
+    )
+    if settings.dev_open_outbox_page:
+        log.warning("development: the /outbox page is open without signing in (OPENDSO_GATEWAY_DEV_OPEN_OUTBOX_PAGE)")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await store.open()
+        if settings.admin_email:
+            await accounts.bootstrap_admin(settings.admin_email, settings.admin_password.get_secret_value())
+        elif not await store.count_users():
+            log.warning("no user yet: set OPENDSO_ADMIN_EMAIL and OPENDSO_ADMIN_PASSWORD to create the first admin")
         await bus.connect()
-        yield
-        await bus.close()
+        try:
+            yield
+        finally:
+            await bus.close()
+            await store.close()
 
     app = FastAPI(
         title="OpenDSO API",
@@ -48,6 +93,12 @@ def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
     )
     app.state.bus = bus
     app.state.settings = settings
+    app.state.accounts = accounts
+    app.state.limits = Limits.from_settings(settings)
+    app.state.clock = clock
+    app.include_router(auth_api.router)
+    app.include_router(users_api.router)
+    app.include_router(audit_api.router)
     app.include_router(api.router)
     app.include_router(matching_api.router)
     app.include_router(collection_api.router)
@@ -62,6 +113,8 @@ def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
     app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(RemoteError, handle_remote_error)
     span_source = tracer("opendso.gateway")
+    # Registered before the tracing middleware, so it runs inside it and sees the request id.
+    app.middleware("http")(audit_changes)
 
     @app.middleware("http")
     async def trace_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

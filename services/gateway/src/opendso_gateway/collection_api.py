@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from opendso.collection.v1 import collection_pb2 as col
 from pydantic import BaseModel, ConfigDict, Field
 
 from opendso_gateway import serializers
+from opendso_gateway.access import allow, check_customer, check_ids
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal
 
 router = APIRouter(prefix="/api/v1/customers", tags=["collection"])
 
@@ -21,9 +23,6 @@ _KINDS: dict[str, col.PartnerKind.ValueType] = {
     "debt_sale": col.PARTNER_KIND_DEBT_SALE,
 }
 _KIND_NAMES = {value: name for name, value in _KINDS.items()}
-
-# Who acts, as told by the caller: a placeholder until the access issue brings real authentication.
-UserHeader = Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)]
 
 
 class EscalationBody(BaseModel):
@@ -118,7 +117,13 @@ def case_withdrawn(w: col.CaseWithdrawn) -> dict[str, Any]:
     "/{entity}/{account_number}/next-action",
     summary="The one action suggested next for a customer, with the reason and the facts behind it",
 )
-async def get_next_action(request: Request, entity: str, account_number: str) -> dict[str, Any]:
+async def get_next_action(
+    request: Request,
+    entity: str,
+    account_number: str,
+    principal: Annotated[Principal, allow(Feature.CUSTOMERS, Action.READ)],
+) -> dict[str, Any]:
+    await check_customer(request, principal, entity, account_number)
     answer = await _bus(request).ask(
         col.GetNextBestAction(customer_id=_customer_id(entity, account_number)), col.NextBestAction
     )
@@ -137,8 +142,10 @@ async def escalate(
     entity: str,
     account_number: str,
     body: EscalationBody,
-    user: UserHeader = "api",
+    principal: Annotated[Principal, allow(Feature.ESCALATIONS, Action.WRITE)],
 ) -> dict[str, Any]:
+    await check_customer(request, principal, entity, account_number)
+    check_ids(principal, body.item_ids, "item")
     answer = await _bus(request).ask(
         col.EscalateCase(
             customer_id=_customer_id(entity, account_number),
@@ -146,7 +153,7 @@ async def escalate(
             partner_kind=_KINDS[body.partner_kind],
             partner_id=body.partner_id,
             note=body.note,
-            user=user,
+            user=principal.email,
             correlation_id=request.state.request_id,
         ),
         col.CaseEscalated,
@@ -166,14 +173,15 @@ async def withdraw(
     account_number: str,
     case_id: str,
     body: WithdrawBody,
-    user: UserHeader = "api",
+    principal: Annotated[Principal, allow(Feature.ESCALATIONS, Action.WRITE)],
 ) -> dict[str, Any]:
+    await check_customer(request, principal, entity, account_number)
     answer = await _bus(request).ask(
         col.WithdrawEscalation(
             case_id=case_id,
             customer_id=_customer_id(entity, account_number),
             reason=body.reason,
-            user=user,
+            user=principal.email,
             correlation_id=request.state.request_id,
         ),
         col.CaseWithdrawn,

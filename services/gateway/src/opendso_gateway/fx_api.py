@@ -10,13 +10,15 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from opendso.common.v1.common_pb2 import Money
 from opendso.fx.v1 import fx_pb2 as fx
 from opendso_contracts.convert import date_from_proto, date_to_proto
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from opendso_gateway.access import allow
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal
 from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1/fx", tags=["fx"])
@@ -58,10 +60,6 @@ class ManualRateBody(BaseModel):
     rate: RateString = Field(description='Units of the currency per euro, as a decimal string, e.g. "1.0921"')
 
 
-# Who entered it, as told by the caller: a placeholder until the access issue brings real authentication.
-UserHeader = Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)]
-
-
 def _bus(request: Request) -> Bus:
     bus: Bus = request.app.state.bus
     return bus
@@ -86,7 +84,11 @@ def _money(value: Money) -> dict[str, str]:
     return {"amount": value.amount, "currency": value.currency}
 
 
-@router.get("/rates", summary="The rate from one currency to another at a date (the last published on or before it)")
+@router.get(
+    "/rates",
+    summary="The rate from one currency to another at a date (the last published on or before it)",
+    dependencies=[allow(Feature.FX, Action.READ)],
+)
 async def get_rate(
     request: Request,
     from_currency: Annotated[str, Query(alias="from", pattern=CURRENCY_PATTERN, description="e.g. USD")],
@@ -99,7 +101,11 @@ async def get_rate(
     return rate_json(answer)
 
 
-@router.get("/convert", summary="An amount in another currency at a date's rate")
+@router.get(
+    "/convert",
+    summary="An amount in another currency at a date's rate",
+    dependencies=[allow(Feature.FX, Action.READ)],
+)
 async def convert(
     request: Request,
     amount: Annotated[str, Query(pattern=AMOUNT_PATTERN, description='A decimal string, e.g. "1250.00"')],
@@ -114,7 +120,11 @@ async def convert(
     return {"amount": _money(answer.amount), "converted": _money(answer.converted), "rate": rate_json(answer.rate)}
 
 
-@router.post("/rates/import", summary="Store the rates of an ECB euro reference rates XML file, for offline use")
+@router.post(
+    "/rates/import",
+    summary="Store the rates of an ECB euro reference rates XML file, for offline use",
+    dependencies=[allow(Feature.FX, Action.WRITE)],
+)
 async def import_rates(
     request: Request,
     file: Annotated[
@@ -157,13 +167,15 @@ async def _rates_file(request: Request, file: UploadFile) -> tuple[bytes, str]:
 
 
 @router.put("/rates/manual", summary="Enter a euro rate by hand; it wins its day over fetched and imported rates")
-async def set_manual_rate(request: Request, body: ManualRateBody, user: UserHeader = "api") -> dict[str, Any]:
+async def set_manual_rate(
+    request: Request, body: ManualRateBody, principal: Annotated[Principal, allow(Feature.FX, Action.WRITE)]
+) -> dict[str, Any]:
     answer = await _bus(request).ask(
         fx.SetManualRate(
             currency=body.currency,
             on=date_to_proto(body.on),
             rate=body.rate,
-            user=user,
+            user=principal.email,
             correlation_id=request.state.request_id,
         ),
         fx.Rate,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from opendso.matching.v1 import matching_pb2 as mt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from opendso_gateway import matching_serializers
+from opendso_gateway.access import allow, check_ids, entity_filter
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal
+from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1/matching", tags=["matching"])
 
@@ -69,55 +72,83 @@ class ReverseBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="Why the allocation is undone, for the audit trail")
 
 
-# Who decided, as told by the caller: a placeholder until the access issue brings real authentication,
-# after which the user comes from the verified token and this header goes away.
-UserHeader = Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)]
-
-
 def _bus(request: Request) -> Bus:
     bus: Bus = request.app.state.bus
     return bus
 
 
 async def _queue(
-    request: Request, status: mt.TransactionStatus.ValueType, entity: str, page_size: int, page_token: str
+    request: Request,
+    principal: Principal,
+    status: mt.TransactionStatus.ValueType,
+    entity: str,
+    page_size: int,
+    page_token: str,
 ) -> dict[str, Any]:
+    entity_in_scope = entity_filter(principal.scope, entity)
+    if entity_in_scope is None:
+        return matching_serializers.review_queue(mt.ReviewQueue())
     answer = await _bus(request).ask(
-        mt.ListReviewQueue(entity=entity, status=status, page_size=page_size, page_token=page_token), mt.ReviewQueue
+        mt.ListReviewQueue(entity=entity_in_scope, status=status, page_size=page_size, page_token=page_token),
+        mt.ReviewQueue,
     )
     return matching_serializers.review_queue(answer)
+
+
+def _transaction_not_found(transaction_id: str) -> Problem:
+    return Problem(404, "Not found", f"no bank transaction {transaction_id!r}", code="not_found")
+
+
+async def _entry_in_scope(request: Request, principal: Principal, transaction_id: str) -> mt.ReviewEntry:
+    entry = await _bus(request).ask(mt.GetTransactionMatch(transaction_id=transaction_id), mt.ReviewEntry)
+    if not principal.scope.has_entity(entry.transaction.entity):
+        raise _transaction_not_found(transaction_id)
+    return entry
 
 
 @router.get("/review", summary="Bank lines waiting for a collector, with the engine's proposal")
 async def review_queue(
     request: Request,
+    principal: Annotated[Principal, allow(Feature.CASH_APPLICATION, Action.READ)],
     entity: str = "",
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     page_token: str = "",
 ) -> dict[str, Any]:
-    return await _queue(request, mt.TRANSACTION_STATUS_IN_REVIEW, entity, page_size, page_token)
+    return await _queue(request, principal, mt.TRANSACTION_STATUS_IN_REVIEW, entity, page_size, page_token)
 
 
 @router.get("/suspense", summary="Bank lines no customer was found for")
 async def suspense_list(
     request: Request,
+    principal: Annotated[Principal, allow(Feature.CASH_APPLICATION, Action.READ)],
     entity: str = "",
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     page_token: str = "",
 ) -> dict[str, Any]:
-    return await _queue(request, mt.TRANSACTION_STATUS_SUSPENSE, entity, page_size, page_token)
+    return await _queue(request, principal, mt.TRANSACTION_STATUS_SUSPENSE, entity, page_size, page_token)
 
 
 @router.get("/transactions/{transaction_id}", summary="One bank line and what became of it")
-async def transaction_match(request: Request, transaction_id: str) -> dict[str, Any]:
-    entry = await _bus(request).ask(mt.GetTransactionMatch(transaction_id=transaction_id), mt.ReviewEntry)
-    return matching_serializers.review_entry(entry)
+async def transaction_match(
+    request: Request,
+    transaction_id: str,
+    principal: Annotated[Principal, allow(Feature.CASH_APPLICATION, Action.READ)],
+) -> dict[str, Any]:
+    return matching_serializers.review_entry(await _entry_in_scope(request, principal, transaction_id))
 
 
 @router.post("/transactions/{transaction_id}/confirm", summary="Apply a bank line: the proposal, or items chosen")
 async def confirm_match(
-    request: Request, transaction_id: str, body: ConfirmBody, user: UserHeader = "api"
+    request: Request,
+    transaction_id: str,
+    body: ConfirmBody,
+    principal: Annotated[Principal, allow(Feature.CASH_APPLICATION, Action.WRITE)],
 ) -> dict[str, Any]:
+    if not principal.scope.every_entity:
+        # One more question to the matching service, for scoped users only: whose line it is.
+        await _entry_in_scope(request, principal, transaction_id)
+        check_ids(principal, [body.customer_id] if body.customer_id else [], "customer")
+        check_ids(principal, [a.item_id for a in body.allocations], "item")
     decision = await _bus(request).ask(
         mt.ConfirmMatch(
             transaction_id=transaction_id,
@@ -127,7 +158,7 @@ async def confirm_match(
                 mt.AllocationRequest(item_id=a.item_id, amount=a.amount, write_off=a.write_off or "")
                 for a in body.allocations
             ],
-            user=user,
+            user=principal.email,
             skip_learning=not body.learn,
             correlation_id=request.state.request_id,
         ),
@@ -138,11 +169,17 @@ async def confirm_match(
 
 @router.post("/allocations/{allocation_id}/reverse", summary="Undo an allocation: its items owe again")
 async def reverse_allocation(
-    request: Request, allocation_id: str, body: ReverseBody, user: UserHeader = "api"
+    request: Request,
+    allocation_id: str,
+    body: ReverseBody,
+    principal: Annotated[Principal, allow(Feature.CASH_APPLICATION, Action.WRITE)],
 ) -> dict[str, Any]:
     decision = await _bus(request).ask(
         mt.ReverseAllocation(
-            allocation_id=allocation_id, reason=body.reason, user=user, correlation_id=request.state.request_id
+            allocation_id=allocation_id,
+            reason=body.reason,
+            user=principal.email,
+            correlation_id=request.state.request_id,
         ),
         mt.MatchDecision,
     )

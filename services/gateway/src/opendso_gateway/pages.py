@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from opendso.messaging.v1 import messaging_pb2 as msg
 
-from opendso_gateway.bus import Bus
+from opendso_gateway.access import AllowPage
+from opendso_gateway.api import scoped_outbox
+from opendso_gateway.domain.access import Action, Feature, Principal
 
 router = APIRouter()
 
 
 @router.get("/outbox", response_class=HTMLResponse, include_in_schema=False)
-async def outbox_page(request: Request) -> HTMLResponse:
-    bus: Bus = request.app.state.bus
-    listing = await bus.ask(msg.ListOutbox(limit=200), msg.OutboxListing)
+async def outbox_page(
+    request: Request, principal: Annotated[Principal, Depends(AllowPage(Feature.OUTBOX, Action.READ))]
+) -> HTMLResponse:
+    listing = await scoped_outbox(request, principal, "", 200)
     rows = "".join(
         f"<article><h2>{escape(e.subject)}</h2>"
         f"<p><b>To</b> {escape(e.recipient)} · <b>sent</b> {escape(e.sent_at.ToDatetime().isoformat())}Z"

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from opendso.collection.v1 import collection_pb2 as col
 from opendso.common.v1.common_pb2 import Money
 from pydantic import BaseModel, ConfigDict, Field
 
 from opendso_gateway import serializers
+from opendso_gateway.access import allow, check_customer, check_entity
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal
 from opendso_gateway.matching_api import DecimalString
 
 router = APIRouter(tags=["late-payment penalties"])
-
-# Who decided, as told by the caller, until the access issue brings authenticated users.
-UserHeader = Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)]
 
 
 class AmountBody(BaseModel):
@@ -86,8 +85,14 @@ async def _set(request: Request, entity: str, account_number: str, settings: col
 
 
 @router.put("/api/v1/entities/{entity}/penalty-settings", summary="Set an entity's late-payment penalty settings")
-async def put_entity_settings(request: Request, entity: str, body: SettingsBody, user: UserHeader = "api") -> Any:
-    return await _set(request, entity, "", _settings(body), user)
+async def put_entity_settings(
+    request: Request,
+    entity: str,
+    body: SettingsBody,
+    principal: Annotated[Principal, allow(Feature.PENALTIES, Action.WRITE)],
+) -> Any:
+    check_entity(principal, entity)
+    return await _set(request, entity, "", _settings(body), principal.email)
 
 
 @router.put(
@@ -95,16 +100,27 @@ async def put_entity_settings(request: Request, entity: str, body: SettingsBody,
     summary="Set a customer's late-payment penalty settings (exemptions, its own law)",
 )
 async def put_customer_settings(
-    request: Request, entity: str, account_number: str, body: CustomerSettingsBody, user: UserHeader = "api"
+    request: Request,
+    entity: str,
+    account_number: str,
+    body: CustomerSettingsBody,
+    principal: Annotated[Principal, allow(Feature.PENALTIES, Action.WRITE)],
 ) -> Any:
-    return await _set(request, entity, account_number, _settings(body, body.law), user)
+    await check_customer(request, principal, entity, account_number)
+    return await _set(request, entity, account_number, _settings(body, body.law), principal.email)
 
 
 @router.get(
     "/api/v1/customers/{entity}/{account_number}/penalties",
     summary="A customer's late-payment penalties: what is due now per invoice, and the penalty items issued",
 )
-async def get_penalties(request: Request, entity: str, account_number: str) -> dict[str, Any]:
+async def get_penalties(
+    request: Request,
+    entity: str,
+    account_number: str,
+    principal: Annotated[Principal, allow(Feature.PENALTIES, Action.READ)],
+) -> dict[str, Any]:
+    await check_customer(request, principal, entity, account_number)
     answer = await _bus(request).ask(col.GetPenalties(customer_id=f"{entity}/{account_number}"), col.Penalties)
     return {
         "customer_id": answer.customer_id,

@@ -13,15 +13,15 @@ from opendso_contracts.convert import date_to_proto
 from pydantic import BaseModel, ConfigDict, Field
 
 from opendso_gateway import serializers
+from opendso_gateway.access import allow, check_customer, check_ids
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal, Role, without_confidential
 from opendso_gateway.matching_api import DecimalString
 from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1/customers/{entity}/{account_number}/payment-plans", tags=["payment plans"])
 
 Currency = Annotated[str, Field(pattern="^[A-Z]{3}$", description="ISO 4217 code of the covered items' currency")]
-# Who decided, as told by the caller, until the access issue brings authenticated users.
-UserHeader = Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -75,9 +75,11 @@ async def create_plan(
     entity: str,
     account_number: str,
     body: PlanBody,
-    user: UserHeader = "api",
+    principal: Annotated[Principal, allow(Feature.PAYMENT_PLANS, Action.WRITE)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    await check_customer(request, principal, entity, account_number)
+    check_ids(principal, body.item_ids, "item")
     by_count = {"instalment_count": body.instalment_count, "first_date": body.first_date}
     if body.schedule is None and None in by_count.values():
         missing = ", ".join(k for k, v in by_count.items() if v is None)
@@ -88,7 +90,7 @@ async def create_plan(
         instalment_count=body.instalment_count or 0,
         frequency=body.frequency or "",
         comment=body.comment,
-        user=user,
+        user=principal.email,
         idempotency_key=idempotency_key or "",
         correlation_id=request.state.request_id,
         schedule=[
@@ -107,33 +109,47 @@ async def create_plan(
     answer = await _bus(request).ask(command, col.PaymentPlanCreated)
     # 201 for the plan this request created; a retried request gets the same plan with 200.
     return JSONResponse(
-        {"plan": plan(answer.plan), "replayed": answer.replayed}, status_code=200 if answer.replayed else 201
+        {"plan": plan(answer.plan, principal.role), "replayed": answer.replayed},
+        status_code=200 if answer.replayed else 201,
     )
 
 
 @router.get("", summary="The customer's payment plans, newest first")
-async def list_plans(request: Request, entity: str, account_number: str, include_ended: bool = False) -> dict[str, Any]:
+async def list_plans(
+    request: Request,
+    entity: str,
+    account_number: str,
+    principal: Annotated[Principal, allow(Feature.PAYMENT_PLANS, Action.READ)],
+    include_ended: bool = False,
+) -> dict[str, Any]:
+    await check_customer(request, principal, entity, account_number)
     answer = await _bus(request).ask(
         col.ListPaymentPlans(customer_id=f"{entity}/{account_number}", include_ended=include_ended), col.PaymentPlans
     )
-    return {"customer_id": answer.customer_id, "plans": [plan(p) for p in answer.plans]}
+    return {"customer_id": answer.customer_id, "plans": [plan(p, principal.role) for p in answer.plans]}
 
 
 @router.post("/{plan_id}/cancel", summary="End an active payment plan: the covered items are chased again")
 async def cancel_plan(
-    request: Request, entity: str, account_number: str, plan_id: str, body: CancelBody, user: UserHeader = "api"
+    request: Request,
+    entity: str,
+    account_number: str,
+    plan_id: str,
+    body: CancelBody,
+    principal: Annotated[Principal, allow(Feature.PAYMENT_PLANS, Action.WRITE)],
 ) -> dict[str, Any]:
+    await check_customer(request, principal, entity, account_number)
     answer = await _bus(request).ask(
         col.CancelPaymentPlan(
             customer_id=f"{entity}/{account_number}",
             plan_id=plan_id,
-            user=user,
+            user=principal.email,
             reason=body.reason,
             correlation_id=request.state.request_id,
         ),
         col.PaymentPlanCancelled,
     )
-    return {"plan": plan(answer.plan), "reason": answer.reason, "replayed": answer.replayed}
+    return {"plan": plan(answer.plan, principal.role), "reason": answer.reason, "replayed": answer.replayed}
 
 
 _STATE = {
@@ -144,8 +160,8 @@ _STATE = {
 }
 
 
-def plan(p: col.PaymentPlan) -> dict[str, Any]:
-    return {
+def plan(p: col.PaymentPlan, role: Role) -> dict[str, Any]:
+    body = {
         "plan_id": p.plan_id,
         "customer_id": p.customer_id,
         "entity": p.entity,
@@ -170,3 +186,4 @@ def plan(p: col.PaymentPlan) -> dict[str, Any]:
             for i in p.instalments
         ],
     }
+    return without_confidential("payment_plan", body, role)

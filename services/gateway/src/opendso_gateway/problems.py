@@ -12,15 +12,20 @@ _STATUS = {"not_found": 404, "invalid": 422, "conflict": 409}
 
 
 class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = headers or {}
         self.extra = extra
 
 
-def problem_response(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem_response(
+    request: Request, status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": title,
@@ -29,12 +34,12 @@ def problem_response(request: Request, status: int, title: str, detail: str, **e
         "instance": request.url.path,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
 async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
-    return problem_response(request, exc.status, exc.title, exc.detail, **exc.extra)
+    return problem_response(request, exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extra)
 
 
 async def handle_remote_error(request: Request, exc: Exception) -> JSONResponse:

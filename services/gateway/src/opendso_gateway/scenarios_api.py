@@ -17,7 +17,9 @@ from opendso.collection.v1 import collection_pb2 as col
 from opendso_bus import RemoteError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from opendso_gateway.access import allow
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal
 from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1/scenarios", tags=["scenarios"])
@@ -104,8 +106,7 @@ class DuplicateBody(BaseModel):
     language: Language = Field(default="", description='"" keeps the original\'s language')
 
 
-# Who changed it, as told by the caller: a placeholder until the access issue brings real authentication.
-UserHeader = Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)]
+Writer = Annotated[Principal, allow(Feature.SCENARIOS, Action.WRITE)]
 
 
 def _bus(request: Request) -> Bus:
@@ -182,7 +183,11 @@ def _saved(saved: col.ScenarioSaved, status: int) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-@router.get("", summary="The scenarios; for a language, its own and those for any language")
+@router.get(
+    "",
+    summary="The scenarios; for a language, its own and those for any language",
+    dependencies=[allow(Feature.SCENARIOS, Action.READ)],
+)
 async def list_scenarios(
     request: Request,
     language: Annotated[str, Query(pattern=LANGUAGE_PATTERN, description='e.g. "fr"; empty for all')] = "",
@@ -195,7 +200,7 @@ async def list_scenarios(
 async def create_scenario(
     request: Request,
     body: ScenarioBody,
-    user: UserHeader = "api",
+    principal: Writer,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSONResponse:
     if body.code is None:
@@ -205,7 +210,7 @@ async def create_scenario(
         col.SaveScenario(
             scenario=_definition(body, body.code),
             expected_version=0,
-            user=user,
+            user=principal.email,
             correlation_id=request.state.request_id,
             idempotency_key=f"create:{idempotency_key}" if idempotency_key else "",
         ),
@@ -215,7 +220,11 @@ async def create_scenario(
     return _saved(saved, 201)
 
 
-@router.get("/{code}", summary="One scenario, with its version for an edit")
+@router.get(
+    "/{code}",
+    summary="One scenario, with its version for an edit",
+    dependencies=[allow(Feature.SCENARIOS, Action.READ)],
+)
 async def get_scenario(request: Request, code: str) -> JSONResponse:
     answer = await _ask(request, col.GetScenario(code=code), col.ScenarioDefinition)
     return JSONResponse(scenario_json(answer), headers={"ETag": f'"{answer.version}"'})
@@ -226,7 +235,7 @@ async def edit_scenario(
     request: Request,
     code: str,
     body: EditBody,
-    user: UserHeader = "api",
+    principal: Writer,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSONResponse:
     if body.code is not None and body.code != code:
@@ -238,7 +247,7 @@ async def edit_scenario(
         col.SaveScenario(
             scenario=_definition(body, code),
             expected_version=body.version,
-            user=user,
+            user=principal.email,
             correlation_id=request.state.request_id,
             idempotency_key=f"edit:{idempotency_key}" if idempotency_key else "",
         ),
@@ -248,9 +257,7 @@ async def edit_scenario(
 
 
 @router.post("/{code}/duplicate", status_code=201, summary="Copy a scenario under a new code and name")
-async def duplicate_scenario(
-    request: Request, code: str, body: DuplicateBody, user: UserHeader = "api"
-) -> JSONResponse:
+async def duplicate_scenario(request: Request, code: str, body: DuplicateBody, principal: Writer) -> JSONResponse:
     saved = await _ask(
         request,
         col.DuplicateScenario(
@@ -258,7 +265,7 @@ async def duplicate_scenario(
             new_code=body.code,
             new_name=body.name,
             new_language=body.language,
-            user=user,
+            user=principal.email,
             correlation_id=request.state.request_id,
         ),
         col.ScenarioSaved,
@@ -273,12 +280,14 @@ async def duplicate_scenario(
 async def delete_scenario(
     request: Request,
     code: str,
-    user: UserHeader = "api",
+    principal: Writer,
     version: Annotated[int, Query(ge=0, description="The version read; 0 or absent: whatever the version")] = 0,
 ) -> dict[str, Any]:
     answer = await _ask(
         request,
-        col.DeleteScenario(code=code, expected_version=version, user=user, correlation_id=request.state.request_id),
+        col.DeleteScenario(
+            code=code, expected_version=version, user=principal.email, correlation_id=request.state.request_id
+        ),
         col.ScenarioDeleted,
     )
     return {"code": answer.code, "version": answer.version, "deleted": True}

@@ -1,5 +1,6 @@
 """Proto answers from the services → the JSON the public API promises
-(ISO dates, money as decimal strings with their currency)."""
+(ISO dates, money as decimal strings with their currency). Objects with confidential fields are serialized
+for a role, which leaves out what it may not see (``domain.access.CONFIDENTIAL``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from opendso.imports.v1 import imports_pb2 as im
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso.reporting.v1 import reporting_pb2 as rp
+
+from opendso_gateway.domain.access import Role, without_confidential
 
 _KIND = {
     rv.ITEM_KIND_INVOICE: "invoice",
@@ -129,8 +132,8 @@ def statement_report(r: bk.StatementReport) -> dict[str, Any]:
     }
 
 
-def customer(c: rv.Customer) -> dict[str, Any]:
-    return {
+def customer(c: rv.Customer, role: Role) -> dict[str, Any]:
+    body = {
         "customer_id": c.customer_id,
         "entity": c.entity,
         "account_number": c.account_number,
@@ -148,6 +151,7 @@ def customer(c: rv.Customer) -> dict[str, Any]:
         "parent_account": c.parent_account or None,
         "preferred_channel": c.preferred_channel or None,
     }
+    return without_confidential("customer", body, role)
 
 
 def item(i: rv.OpenItem) -> dict[str, Any]:
@@ -176,9 +180,9 @@ def contact(c: rv.Contact) -> dict[str, Any]:
     }
 
 
-def account(a: rv.CustomerAccount) -> dict[str, Any]:
+def account(a: rv.CustomerAccount, role: Role) -> dict[str, Any]:
     return {
-        "customer": customer(a.customer),
+        "customer": customer(a.customer, role),
         "contacts": [contact(c) for c in a.contacts],
         "items": [item(i) for i in a.items],
     }
@@ -201,8 +205,8 @@ def entities(listing: rv.EntityList) -> dict[str, Any]:
     return {"items": [entity(e) for e in listing.entities]}
 
 
-def task(t: col.Task) -> dict[str, Any]:
-    return {
+def task(t: col.Task, role: Role) -> dict[str, Any]:
+    body = {
         "task_id": t.task_id,
         "customer_id": t.customer_id,
         "entity": t.entity,
@@ -227,6 +231,7 @@ def task(t: col.Task) -> dict[str, Any]:
         if t.HasField("send_at")
         else None,
     }
+    return without_confidential("task", body, role)
 
 
 def customer_scenario(s: col.CustomerScenario) -> dict[str, Any]:
@@ -238,8 +243,24 @@ def customer_scenario(s: col.CustomerScenario) -> dict[str, Any]:
     }
 
 
-def agenda(a: col.Agenda) -> dict[str, Any]:
-    return {"items": [task(t) for t in a.tasks], "total": a.total, "next_page_token": a.next_page_token or None}
+def agenda(a: col.Agenda, role: Role) -> dict[str, Any]:
+    return {
+        "items": [task(t, role) for t in a.tasks],
+        "total": a.total,
+        "next_page_token": a.next_page_token or None,
+    }
+
+
+def item_status(s: col.ItemStatus, role: Role) -> dict[str, Any]:
+    body = {
+        "item_id": s.item_id,
+        "status": s.status_code,
+        "since": date(s.since),
+        "comment": s.comment,
+        "owner": s.owner or None,
+        "set_by": s.set_by,
+    }
+    return without_confidential("item_status", body, role)
 
 
 def aging(r: rp.AgingReport) -> dict[str, Any]:

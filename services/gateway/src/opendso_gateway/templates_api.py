@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from opendso.common.v1.common_pb2 import Money
 from opendso.messaging.v1 import messaging_pb2 as msg
@@ -23,7 +23,9 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_contracts.convert import date_from_proto, date_to_proto
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from opendso_gateway.access import allow, check_account, not_found_customer
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal
 from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
@@ -33,8 +35,8 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,4})?$"
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 Language = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)]
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,30}$")]
-# Who changed it, as told by the caller: a placeholder until the access issue brings real authentication.
-UserHeader = Annotated[str, Header(alias="X-OpenDSO-User", min_length=1, max_length=200)]
+Reader = Annotated[Principal, allow(Feature.TEMPLATES, Action.READ)]
+Writer = Annotated[Principal, allow(Feature.TEMPLATES, Action.WRITE)]
 
 
 class TemplateText(BaseModel):
@@ -161,7 +163,11 @@ async def _save(request: Request, template: msg.MessageTemplate, version: int, u
     return JSONResponse(template_json(stored), status_code=status if saved.created else 200, headers=headers)
 
 
-@router.get("", summary="The templates, built-in ones included; filter by code, channel or language")
+@router.get(
+    "",
+    summary="The templates, built-in ones included; filter by code, channel or language",
+    dependencies=[allow(Feature.TEMPLATES, Action.READ)],
+)
 async def list_templates(
     request: Request,
     code: Annotated[str, Query(max_length=100)] = "",
@@ -173,17 +179,17 @@ async def list_templates(
 
 
 @router.post("", status_code=201, summary="Create a template (a code in one language)")
-async def create_template(request: Request, body: NewTemplate, user: UserHeader = "api") -> JSONResponse:
+async def create_template(request: Request, body: NewTemplate, principal: Writer) -> JSONResponse:
     template = msg.MessageTemplate(
         code=body.code, channel=body.channel, language=body.language, subject=body.subject, body=body.body
     )
-    return await _save(request, template, 0, user, 201)
+    return await _save(request, template, 0, principal.email, 201)
 
 
 @router.post("/preview", summary="Render a template for a customer or sample data; nothing is sent")
-async def preview_template(request: Request, body: PreviewBody) -> dict[str, Any]:
+async def preview_template(request: Request, body: PreviewBody, principal: Reader) -> dict[str, Any]:
     today = body.today or dt.date.today()
-    data = await _customer_data(request, body, today)
+    data = await _customer_data(request, principal, body, today)
     query = msg.PreviewTemplate(data=data)
     if body.template is not None:
         t = body.template
@@ -206,7 +212,7 @@ async def preview_template(request: Request, body: PreviewBody) -> dict[str, Any
     }
 
 
-async def _customer_data(request: Request, body: PreviewBody, today: dt.date) -> msg.SendMessage:
+async def _customer_data(request: Request, principal: Principal, body: PreviewBody, today: dt.date) -> msg.SendMessage:
     data = msg.SendMessage(today=date_to_proto(today), custom_fields=body.custom_fields)
     if body.sample is not None:
         sample = body.sample
@@ -228,11 +234,14 @@ async def _customer_data(request: Request, body: PreviewBody, today: dt.date) ->
         return data
     assert body.customer is not None
     ref = body.customer
+    if not principal.scope.has_entity(ref.entity):
+        raise not_found_customer(ref.entity, ref.account_number)
     account = await _bus(request).ask(
         rv.GetCustomerAccount(entity=ref.entity, account_number=ref.account_number), rv.CustomerAccount
     )
     if not account.found:
         raise Problem(404, "Not found", f"customer {ref.entity}/{ref.account_number} is not known to the importer")
+    check_account(principal, account, ref.entity, ref.account_number)
     customer = account.customer
     # Reminders go to the collection contact when the customer has one: preview what they would read.
     collection = next((c for c in account.contacts if c.role == "collection" and c.name), None)
@@ -257,7 +266,11 @@ async def _customer_data(request: Request, body: PreviewBody, today: dt.date) ->
     return data
 
 
-@router.get("/{code}/{language}", summary="One template, with its version for an edit")
+@router.get(
+    "/{code}/{language}",
+    summary="One template, with its version for an edit",
+    dependencies=[allow(Feature.TEMPLATES, Action.READ)],
+)
 async def get_template(request: Request, code: str, language: str) -> JSONResponse:
     answer = await _bus(request).ask(msg.GetTemplate(code=code, language=language), msg.MessageTemplate)
     return JSONResponse(template_json(answer), headers={"ETag": f'"{answer.version}"'})
@@ -265,12 +278,12 @@ async def get_template(request: Request, code: str, language: str) -> JSONRespon
 
 @router.put("/{code}/{language}", summary="Edit a template; the body names the version it was made on")
 async def edit_template(
-    request: Request, code: Code, language: Language, body: EditedTemplate, user: UserHeader = "api"
+    request: Request, code: Code, language: Language, body: EditedTemplate, principal: Writer
 ) -> JSONResponse:
     template = msg.MessageTemplate(
         code=code, channel=body.channel, language=language, subject=body.subject, body=body.body
     )
-    return await _save(request, template, body.version, user, 200)
+    return await _save(request, template, body.version, principal.email, 200)
 
 
 @router.delete("/{code}/{language}", summary="Delete a template; a built-in one is reset to its shipped text")
@@ -278,12 +291,16 @@ async def delete_template(
     request: Request,
     code: str,
     language: str,
-    user: UserHeader = "api",
+    principal: Writer,
     version: Annotated[int, Query(ge=0, description="The version read; 0 or absent: whatever the version")] = 0,
 ) -> dict[str, Any]:
     answer = await _bus(request).ask(
         msg.DeleteTemplate(
-            code=code, language=language, expected_version=version, user=user, correlation_id=request.state.request_id
+            code=code,
+            language=language,
+            expected_version=version,
+            user=principal.email,
+            correlation_id=request.state.request_id,
         ),
         msg.TemplateDeleted,
     )

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Query, Request
 from google.protobuf.timestamp_pb2 import Timestamp
 from opendso.reporting.v1 import reporting_pb2 as rp
 
+from opendso_gateway.access import allow, check_customer
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal, timeline_entry_without_comment
 from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1/customers", tags=["timeline"])
@@ -49,8 +51,8 @@ def _utc(ts: Timestamp) -> str:
     return ts.ToDatetime(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _entry(e: rp.TimelineEntry) -> dict[str, Any]:
-    return {
+def _entry(e: rp.TimelineEntry, principal: Principal) -> dict[str, Any]:
+    entry = {
         "id": e.entry_id,
         "occurred_at": _utc(e.occurred_at),
         "kind": e.kind,
@@ -61,6 +63,7 @@ def _entry(e: rp.TimelineEntry) -> dict[str, Any]:
         "detail": json.loads(e.detail_json) if e.detail_json else {},
         "event_id": e.event_id,
     }
+    return timeline_entry_without_comment(entry, principal.role)
 
 
 @router.get(
@@ -71,6 +74,7 @@ async def customer_timeline(
     request: Request,
     entity: str,
     account_number: str,
+    principal: Annotated[Principal, allow(Feature.CUSTOMERS, Action.READ)],
     item: Annotated[str, Query(max_length=250, description="Only entries about this item id")] = "",
     kind: Annotated[
         list[str] | None,
@@ -85,6 +89,7 @@ async def customer_timeline(
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     page_token: str = "",
 ) -> dict[str, Any]:
+    await check_customer(request, principal, entity, account_number)
     query = rp.GetTimeline(
         customer_id=f"{entity}/{account_number}",
         item_id=item,
@@ -100,6 +105,6 @@ async def customer_timeline(
     return {
         "customer_id": query.customer_id,
         "item_id": item or None,
-        "entries": [_entry(e) for e in answer.entries],
+        "entries": [_entry(e, principal) for e in answer.entries],
         "next_page_token": answer.next_page_token or None,
     }

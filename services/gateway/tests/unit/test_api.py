@@ -16,6 +16,8 @@ from opendso_gateway.settings import Settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
+from .fakes import MemoryAccessStore, gateway_settings, signed_in
+
 
 def setup_module() -> None:
     # main() installs the provider in a real process; a test installs one if nobody has.
@@ -53,8 +55,8 @@ class FakeBus:
 
 def client(answers: dict[type, Any], **settings: Any) -> tuple[TestClient, FakeBus]:
     bus = FakeBus(answers)
-    app = create_app(Settings(trace_exporter="none", **settings), bus=bus)  # type: ignore[arg-type]
-    return TestClient(app), bus
+    app = create_app(gateway_settings(**settings), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    return TestClient(app, headers=signed_in(app)), bus
 
 
 def test_an_upload_answers_with_the_report_and_passes_the_idempotency_key() -> None:
@@ -376,7 +378,7 @@ def test_the_agenda_passes_its_filters_and_bulk_actions_say_who_did_them() -> No
         bulk = http.post(
             "/api/v1/agenda/bulk",
             json={"task_ids": ["t1", "t2"], "action": "perform", "comment": "called"},
-            headers={"X-OpenDSO-User": "anna"},
+            headers=signed_in(http.app, email="anna@example.com"),
         ).json()
         unknown = http.post("/api/v1/agenda/bulk", json={"task_ids": ["t1"], "action": "delete"})
     asked = bus.asked[0]
@@ -390,7 +392,7 @@ def test_the_agenda_passes_its_filters_and_bulk_actions_say_who_did_them() -> No
     assert (list(update.task_ids), update.action, update.user, update.comment) == (
         ["t1", "t2"],
         col.TASK_ACTION_PERFORM,
-        "anna",
+        "anna@example.com",
         "called",
     )
     assert [(r["task_id"], r["updated"], r["error"]) for r in bulk["results"]] == [
@@ -417,7 +419,7 @@ def test_a_promise_to_pay_is_passed_on_with_its_amount_as_a_decimal_string() -> 
                 "promised_currency": "EUR",
                 "promised_on": "2026-12-01",
             },
-            headers={"X-OpenDSO-User": "anna"},
+            headers=signed_in(http.app, email="anna@example.com"),
         )
         half = http.post(
             "/api/v1/customers/FR01/C1/qualifications",
@@ -429,7 +431,7 @@ def test_a_promise_to_pay_is_passed_on_with_its_amount_as_a_decimal_string() -> 
     assert isinstance(sent, col.QualifyItems)
     assert (sent.customer_id, sent.user, sent.promised_amount.amount, sent.promised_amount.currency) == (
         "FR01/C1",
-        "anna",
+        "anna@example.com",
         "300.00",
         "EUR",
     )

@@ -10,9 +10,10 @@ from opendso.collection.v1 import collection_pb2 as col
 from opendso.common.v1.common_pb2 import Date, Money
 from opendso_bus import RemoteError
 from opendso_gateway.app import create_app
-from opendso_gateway.settings import Settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from .fakes import SIGNED_IN, MemoryAccessStore, gateway_settings, signed_in
 
 
 def setup_module() -> None:
@@ -45,8 +46,8 @@ class FakeBus:
 
 def client(answers: dict[type, Any]) -> tuple[TestClient, FakeBus]:
     bus = FakeBus(answers)
-    app = create_app(Settings(trace_exporter="none"), bus=bus)  # type: ignore[arg-type]
-    return TestClient(app), bus
+    app = create_app(gateway_settings(), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    return TestClient(app, headers=signed_in(app)), bus
 
 
 BASE = "/api/v1/customers/FR01/C1"
@@ -124,7 +125,7 @@ def test_next_action_for_an_unknown_customer_is_a_404_problem() -> None:
 def test_escalating_sends_the_command_and_answers_201_then_200_when_replayed() -> None:
     http, bus = client({col.EscalateCase: _escalated()})
     body = {"partner_kind": "legal", "item_ids": ["FR01/invoice/F-1"], "partner_id": "cabinet-martin", "note": "n"}
-    response = http.post(f"{BASE}/escalations", json=body, headers={"X-OpenDSO-User": "anna"})
+    response = http.post(f"{BASE}/escalations", json=body, headers=signed_in(http.app, email="anna@example.com"))
     assert response.status_code == 201
     got = response.json()
     assert (got["case_id"], got["partner_kind"], got["item_status"], got["replayed"]) == (
@@ -149,12 +150,12 @@ def test_escalating_sends_the_command_and_answers_201_then_200_when_replayed() -
         "FR01/C1",
         ["FR01/invoice/F-1"],
         col.PARTNER_KIND_LEGAL,
-        "anna",
+        "anna@example.com",
     )
     assert command.correlation_id == response.headers["X-Request-Id"]
 
     http, _ = client({col.EscalateCase: _escalated(replayed=True)})
-    again = http.post(f"{BASE}/escalations", json=body, headers={"X-OpenDSO-User": "anna"})
+    again = http.post(f"{BASE}/escalations", json=body, headers=signed_in(http.app, email="anna@example.com"))
     assert again.status_code == 200 and again.json()["replayed"] is True
 
 
@@ -164,7 +165,7 @@ def test_escalating_every_overdue_item_sends_no_item_ids() -> None:
     assert response.status_code == 201
     [command] = bus.asked
     assert isinstance(command, col.EscalateCase)
-    assert (list(command.item_ids), command.partner_kind, command.user) == ([], col.PARTNER_KIND_CALL_CENTRE, "api")
+    assert (list(command.item_ids), command.partner_kind, command.user) == ([], col.PARTNER_KIND_CALL_CENTRE, SIGNED_IN)
 
 
 def test_a_bad_escalation_body_is_refused_before_the_bus() -> None:
@@ -195,7 +196,9 @@ def test_withdrawing_names_the_case_and_the_customer() -> None:
     )
     http, bus = client({col.WithdrawEscalation: answer})
     response = http.post(
-        f"{BASE}/escalations/case-1/withdraw", json={"reason": "paid in part"}, headers={"X-OpenDSO-User": "ben"}
+        f"{BASE}/escalations/case-1/withdraw",
+        json={"reason": "paid in part"},
+        headers=signed_in(http.app, email="ben@example.com"),
     )
     assert response.status_code == 200
     assert response.json() == {
@@ -211,5 +214,5 @@ def test_withdrawing_names_the_case_and_the_customer() -> None:
     }
     [command] = bus.asked
     assert isinstance(command, col.WithdrawEscalation)
-    assert (command.case_id, command.customer_id, command.user) == ("case-1", "FR01/C1", "ben")
+    assert (command.case_id, command.customer_id, command.user) == ("case-1", "FR01/C1", "ben@example.com")
     assert http.post(f"{BASE}/escalations/case-1/withdraw", json={}).status_code == 422

@@ -12,9 +12,10 @@ from opendso.common.v1.common_pb2 import Date, Money
 from opendso.fx.v1 import fx_pb2 as fx
 from opendso_bus import RemoteError
 from opendso_gateway.app import create_app
-from opendso_gateway.settings import Settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from .fakes import MemoryAccessStore, gateway_settings, signed_in
 
 
 def setup_module() -> None:
@@ -53,8 +54,8 @@ class FakeBus:
 
 def client(answers: dict[type, Any], **settings: Any) -> tuple[TestClient, FakeBus]:
     bus = FakeBus(answers)
-    app = create_app(Settings(trace_exporter="none", **settings), bus=bus)  # type: ignore[arg-type]
-    return TestClient(app), bus
+    app = create_app(gateway_settings(**settings), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    return TestClient(app, headers=signed_in(app)), bus
 
 
 FRI = Date(year=2024, month=1, day=5)
@@ -206,11 +207,13 @@ def test_a_manual_rate_is_sent_as_entered_with_who_entered_it() -> None:
     response = api.put(
         "/api/v1/fx/rates/manual",
         json={"currency": "USD", "on": "2024-01-05", "rate": "1.1000"},
-        headers={"X-OpenDSO-User": "anna", "X-Request-Id": "req-9"},
+        headers={**signed_in(api.app, email="anna@example.com"), "X-Request-Id": "req-9"},
     )
     assert response.status_code == 200
     assert response.json()["rate"] == "1.1000" and response.json()["source"] == "manual"
-    assert bus.asked == [fx.SetManualRate(currency="USD", on=FRI, rate="1.1000", user="anna", correlation_id="req-9")]
+    assert bus.asked == [
+        fx.SetManualRate(currency="USD", on=FRI, rate="1.1000", user="anna@example.com", correlation_id="req-9")
+    ]
 
 
 def test_a_manual_rate_as_a_json_number_is_refused_saying_why() -> None:

@@ -13,9 +13,10 @@ from opendso.common.v1.common_pb2 import Date, Money
 from opendso.matching.v1 import matching_pb2 as mt
 from opendso_bus import RemoteError
 from opendso_gateway.app import create_app
-from opendso_gateway.settings import Settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from .fakes import SIGNED_IN, MemoryAccessStore, gateway_settings, signed_in
 
 
 def setup_module() -> None:
@@ -48,8 +49,8 @@ class FakeBus:
 
 def client(answers: dict[type, Any]) -> tuple[TestClient, FakeBus]:
     bus = FakeBus(answers)
-    app = create_app(Settings(trace_exporter="none"), bus=bus)  # type: ignore[arg-type]
-    return TestClient(app), bus
+    app = create_app(gateway_settings(), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    return TestClient(app, headers=signed_in(app)), bus
 
 
 UPDATED = dt.datetime(2026, 11, 3, 9, 30, 15, tzinfo=dt.UTC)
@@ -216,7 +217,7 @@ def test_a_confirmation_sends_the_allocations_the_user_and_the_request_id() -> N
                 ],
                 "learn": False,
             },
-            headers={"X-OpenDSO-User": "marie", "X-Request-Id": "req-77"},
+            headers={**signed_in(http.app, email="marie@example.com"), "X-Request-Id": "req-77"},
         )
     assert answer.status_code == 200
     body = answer.json()
@@ -230,7 +231,7 @@ def test_a_confirmation_sends_the_allocations_the_user_and_the_request_id() -> N
         ("i-1", "1195.50", "4.50"),
         ("i-4", "-20", ""),
     ]
-    assert sent.user == "marie" and sent.correlation_id == "req-77" and sent.skip_learning is True
+    assert sent.user == "marie@example.com" and sent.correlation_id == "req-77" and sent.skip_learning is True
 
 
 def test_accepting_the_proposal_learns_by_default_as_the_api_user() -> None:
@@ -240,7 +241,7 @@ def test_accepting_the_proposal_learns_by_default_as_the_api_user() -> None:
     assert answer.status_code == 200 and answer.json()["replayed"] is True
     sent = bus.asked[0]
     assert isinstance(sent, mt.ConfirmMatch)
-    assert sent.accept_proposal is True and sent.skip_learning is False and sent.user == "api"
+    assert sent.accept_proposal is True and sent.skip_learning is False and sent.user == SIGNED_IN
     assert sent.correlation_id  # the gateway's own request id when the caller sent none
 
 
@@ -307,14 +308,14 @@ def test_a_reversal_needs_a_reason() -> None:
         answer = http.post(
             "/api/v1/matching/allocations/a-9/reverse",
             json={"reason": "wrong customer: paid by the parent company"},
-            headers={"X-OpenDSO-User": "marie", "X-Request-Id": "req-78"},
+            headers={**signed_in(http.app, email="marie@example.com"), "X-Request-Id": "req-78"},
         )
     assert answer.status_code == 200 and answer.json()["allocation_id"] == "a-9"
     assert len(bus.asked) == 1
     sent = bus.asked[0]
     assert isinstance(sent, mt.ReverseAllocation)
     assert sent.allocation_id == "a-9" and sent.reason == "wrong customer: paid by the parent company"
-    assert sent.user == "marie" and sent.correlation_id == "req-78"
+    assert sent.user == "marie@example.com" and sent.correlation_id == "req-78"
 
 
 def test_reversing_an_unknown_allocation_is_a_404() -> None:

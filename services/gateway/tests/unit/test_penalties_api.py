@@ -10,9 +10,10 @@ from opendso.collection.v1 import collection_pb2 as col
 from opendso.common.v1.common_pb2 import Date, Money
 from opendso_bus import RemoteError
 from opendso_gateway.app import create_app
-from opendso_gateway.settings import Settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from .fakes import MemoryAccessStore, gateway_settings, signed_in
 
 
 def setup_module() -> None:
@@ -45,8 +46,8 @@ class FakeBus:
 
 def client(answers: dict[type, Any]) -> tuple[TestClient, FakeBus]:
     bus = FakeBus(answers)
-    app = create_app(Settings(trace_exporter="none"), bus=bus)  # type: ignore[arg-type]
-    return TestClient(app), bus
+    app = create_app(gateway_settings(), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    return TestClient(app, headers=signed_in(app)), bus
 
 
 TERMS = col.PenaltyTerms(law="FR", issue_items=True, charge_interest=False, charge_compensation=True)
@@ -63,7 +64,7 @@ def test_setting_a_customers_penalty_settings_sends_only_what_was_given() -> Non
     response = http.put(
         "/api/v1/customers/FR01/C1/penalty-settings",
         json={"exempt_interest": True, "law": "GB", "minimum_interest": {"amount": "5.00", "currency": "EUR"}},
-        headers={"X-OpenDSO-User": "anna"},
+        headers=signed_in(http.app, email="anna@example.com"),
     )
     assert response.status_code == 200
     body = response.json()
@@ -84,7 +85,7 @@ def test_setting_a_customers_penalty_settings_sends_only_what_was_given() -> Non
     }
     [sent] = bus.asked
     assert isinstance(sent, col.SetPenaltySettings)
-    assert (sent.entity, sent.account_number, sent.user, sent.settings.law) == ("FR01", "C1", "anna", "GB")
+    assert (sent.entity, sent.account_number, sent.user, sent.settings.law) == ("FR01", "C1", "anna@example.com", "GB")
     assert sent.settings.HasField("exempt_interest") and not sent.settings.HasField("issue_items")
     assert (sent.settings.minimum_interest.amount, sent.settings.minimum_interest.currency) == ("5.00", "EUR")
 

@@ -10,9 +10,10 @@ from opendso.collection.v1 import collection_pb2 as col
 from opendso.common.v1.common_pb2 import Date, Money
 from opendso_bus import RemoteError
 from opendso_gateway.app import create_app
-from opendso_gateway.settings import Settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from .fakes import MemoryAccessStore, gateway_settings, signed_in
 
 URL = "/api/v1/customers/FR01/C1/payment-plans"
 
@@ -47,8 +48,8 @@ class FakeBus:
 
 def client(answers: dict[type, Any]) -> tuple[TestClient, FakeBus]:
     bus = FakeBus(answers)
-    app = create_app(Settings(trace_exporter="none"), bus=bus)  # type: ignore[arg-type]
-    return TestClient(app), bus
+    app = create_app(gateway_settings(), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    return TestClient(app, headers=signed_in(app)), bus
 
 
 PLAN = col.PaymentPlan(
@@ -83,7 +84,9 @@ def test_creating_a_plan_sends_the_command_and_answers_201_then_200_when_replaye
         "first_date": "2026-12-04",
         "down_payment": {"amount": "10.00", "currency": "EUR"},
     }
-    response = http.post(URL, json=body, headers={"Idempotency-Key": "k-1", "X-OpenDSO-User": "anna"})
+    response = http.post(
+        URL, json=body, headers={"Idempotency-Key": "k-1", **signed_in(http.app, email="anna@example.com")}
+    )
     assert response.status_code == 201
     answer = response.json()
     assert answer["replayed"] is False
@@ -100,7 +103,12 @@ def test_creating_a_plan_sends_the_command_and_answers_201_then_200_when_replaye
     ]
     [sent] = bus.asked
     assert isinstance(sent, col.CreatePaymentPlan)
-    assert (sent.customer_id, sent.instalment_count, sent.user, sent.idempotency_key) == ("FR01/C1", 2, "anna", "k-1")
+    assert (sent.customer_id, sent.instalment_count, sent.user, sent.idempotency_key) == (
+        "FR01/C1",
+        2,
+        "anna@example.com",
+        "k-1",
+    )
     assert (sent.first_date.year, sent.first_date.month, sent.first_date.day) == (2026, 12, 4)
     assert (sent.down_payment.amount, sent.down_payment.currency) == ("10.00", "EUR")
 
@@ -160,10 +168,12 @@ def test_listing_and_cancelling() -> None:
     )
     listed = http.get(URL, params={"include_ended": "true"}).json()
     assert [p["plan_id"] for p in listed["plans"]] == ["PP-ABC"]
-    response = http.post(f"{URL}/PP-ABC/cancel", json={"reason": "customer asked"}, headers={"X-OpenDSO-User": "ben"})
+    response = http.post(
+        f"{URL}/PP-ABC/cancel", json={"reason": "customer asked"}, headers=signed_in(http.app, email="ben@example.com")
+    )
     assert response.status_code == 200
     assert (response.json()["plan"]["state"], response.json()["plan"]["ended_on"]) == ("cancelled", "2026-11-30")
     query, cancel = bus.asked
     assert isinstance(query, col.ListPaymentPlans) and query.include_ended
     assert isinstance(cancel, col.CancelPaymentPlan)
-    assert (cancel.plan_id, cancel.user, cancel.reason) == ("PP-ABC", "ben", "customer asked")
+    assert (cancel.plan_id, cancel.user, cancel.reason) == ("PP-ABC", "ben@example.com", "customer asked")

@@ -11,9 +11,10 @@ from google.protobuf.message import Message
 from opendso.collection.v1 import collection_pb2 as col
 from opendso_bus import RemoteError
 from opendso_gateway.app import create_app
-from opendso_gateway.settings import Settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from .fakes import SIGNED_IN, MemoryAccessStore, gateway_settings, signed_in
 
 
 def setup_module() -> None:
@@ -46,8 +47,8 @@ class FakeBus:
 
 def client(answers: dict[type, Any]) -> tuple[TestClient, FakeBus]:
     bus = FakeBus(answers)
-    app = create_app(Settings(trace_exporter="none"), bus=bus)  # type: ignore[arg-type]
-    return TestClient(app), bus
+    app = create_app(gateway_settings(), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    return TestClient(app, headers=signed_in(app)), bus
 
 
 STEP = {"code": "s0", "offset_days": -2, "channel": "email", "template": "friendly_reminder", "automatic": True}
@@ -75,7 +76,11 @@ def conflict(detail: str) -> RemoteError:
 
 def test_a_scenario_is_created_with_its_steps_and_answered_with_its_version() -> None:
     api, bus = client({col.SaveScenario: col.ScenarioSaved(scenario=stored(), created=True)})
-    response = api.post("/api/v1/scenarios", json=BODY, headers={"X-OpenDSO-User": "claire", "Idempotency-Key": "c1"})
+    response = api.post(
+        "/api/v1/scenarios",
+        json=BODY,
+        headers={**signed_in(api.app, email="claire@example.com"), "Idempotency-Key": "c1"},
+    )
 
     assert response.status_code == 201
     assert response.headers["location"] == "/api/v1/scenarios/polite"
@@ -88,7 +93,7 @@ def test_a_scenario_is_created_with_its_steps_and_answered_with_its_version() ->
     assert isinstance(asked, col.SaveScenario)
     assert (asked.expected_version, asked.user, asked.scenario.code, asked.scenario.minimum_amount) == (
         0,
-        "claire",
+        "claire@example.com",
         "polite",
         "20.00",
     )
@@ -166,7 +171,7 @@ def test_a_duplicate_sends_the_new_code_and_name() -> None:
             new_code="polite_de",
             new_name="Höflich",
             new_language="de",
-            user="api",
+            user=SIGNED_IN,
             correlation_id=bus.asked[0].correlation_id,  # type: ignore[attr-defined]
         )
     ]
@@ -196,7 +201,9 @@ def test_a_step_on_two_channels_for_one_product_group_is_saved_through_the_api()
         "product_group": "machines",
         "minimum_amount": "500.00",
     }
-    response = api.post("/api/v1/scenarios", json={**BODY, "steps": [step]}, headers={"X-OpenDSO-User": "anna"})
+    response = api.post(
+        "/api/v1/scenarios", json={**BODY, "steps": [step]}, headers=signed_in(api.app, email="anna@example.com")
+    )
 
     assert response.status_code == 201, response.text
     [asked] = bus.asked

@@ -14,9 +14,10 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import RemoteError
 from opendso_contracts.convert import date_to_proto
 from opendso_gateway.app import create_app
-from opendso_gateway.settings import Settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from .fakes import MemoryAccessStore, gateway_settings, signed_in
 
 
 def setup_module() -> None:
@@ -49,8 +50,8 @@ class FakeBus:
 
 def client(answers: dict[type, Any]) -> tuple[TestClient, FakeBus]:
     bus = FakeBus(answers)
-    app = create_app(Settings(trace_exporter="none"), bus=bus)  # type: ignore[arg-type]
-    return TestClient(app), bus
+    app = create_app(gateway_settings(), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    return TestClient(app, headers=signed_in(app)), bus
 
 
 BODY = {"code": "vat_note", "channel": "email", "language": "fr", "subject": "TVA", "body": "#CustomerField_vat"}
@@ -74,7 +75,7 @@ def stored(version: int = 1) -> msg.MessageTemplate:
 def test_a_template_is_created_and_answered_with_its_version_and_custom_fields() -> None:
     api, bus = client({msg.SaveTemplate: msg.TemplateSaved(template=stored(), created=True)})
 
-    response = api.post("/api/v1/templates", json=BODY, headers={"X-OpenDSO-User": "claire"})
+    response = api.post("/api/v1/templates", json=BODY, headers=signed_in(api.app, email="claire@example.com"))
 
     assert response.status_code == 201
     assert response.headers["ETag"] == '"1"'
@@ -83,7 +84,7 @@ def test_a_template_is_created_and_answered_with_its_version_and_custom_fields()
     assert response.json()["updated_at"] == "2026-11-25T09:30:00+00:00"
     [sent] = bus.asked
     assert isinstance(sent, msg.SaveTemplate)
-    assert (sent.expected_version, sent.user, sent.template.body) == (0, "claire", "#CustomerField_vat")
+    assert (sent.expected_version, sent.user, sent.template.body) == (0, "claire@example.com", "#CustomerField_vat")
 
 
 def test_every_problem_of_an_invalid_template_comes_back_in_one_422_problem() -> None:

@@ -11,9 +11,10 @@ from google.protobuf.message import Message
 from opendso.reporting.v1 import reporting_pb2 as rp
 from opendso_bus import RemoteError
 from opendso_gateway.app import create_app
-from opendso_gateway.settings import Settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from .fakes import MemoryAccessStore, gateway_settings, signed_in
 
 
 def setup_module() -> None:
@@ -46,8 +47,8 @@ class FakeBus:
 
 def client(answers: dict[type, Any]) -> tuple[TestClient, FakeBus]:
     bus = FakeBus(answers)
-    app = create_app(Settings(trace_exporter="none"), bus=bus)  # type: ignore[arg-type]
-    return TestClient(app), bus
+    app = create_app(gateway_settings(), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    return TestClient(app, headers=signed_in(app)), bus
 
 
 def _timeline() -> rp.Timeline:

@@ -19,12 +19,13 @@ from fastapi.testclient import TestClient
 from google.protobuf.message import Message
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_gateway.app import create_app
-from opendso_gateway.settings import Settings
 from opendso_gateway.webhook_signatures import canonical_sns_string
 from opendso_gateway.webhooks_api import CertificateCache, Webhooks
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
+
+from .fakes import MemoryAccessStore, gateway_settings
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 PUBLIC = "https://dso.example.com"
@@ -93,14 +94,13 @@ class Signer:
 def client(outcome: int = msg.DELIVERY_OUTCOME_APPLIED, **settings: Any) -> tuple[TestClient, FakeBus, Signer]:
     bus = FakeBus(outcome)
     values: dict[str, Any] = {
-        "trace_exporter": "none",
         "public_base_url": PUBLIC,
         "twilio_auth_token": SecretStr(TOKEN),
         "sns_topic_arns": (TOPIC,),
         **settings,
     }
-    config = Settings(**values)
-    app = create_app(config, bus=bus)  # type: ignore[arg-type]
+    config = gateway_settings(**values)
+    app = create_app(config, bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
     signer = Signer()
     app.state.webhooks = Webhooks(
         config, fetch_certificate=CertificateCache(signer.fetch), confirm_subscription=signer.confirm, now=lambda: NOW

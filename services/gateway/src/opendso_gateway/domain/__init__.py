@@ -1,0 +1,1 @@
+"""The gateway's pure rules: who may do what, on which data, and who sees which field."""

@@ -53,7 +53,7 @@ PUBLIC_PATHS = frozenset(
         "/redoc",
     }
 )
-_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
 def unauthorized(detail: str = "sign in: send Authorization: Bearer <access token>") -> Problem:
@@ -94,7 +94,7 @@ class Allow:
         self.feature = feature
         self.action = action
 
-    async def __call__(self, request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+    async def __call__(self, request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
         principal = await signed_in(request, token)
         limits: Limits = request.app.state.limits
         wait = limits.per_user.take(f"user:{principal.user_id}", limits.clock())
@@ -113,7 +113,7 @@ class AllowPage(Allow):
     """``Allow`` for a page a person opens in a browser, which sends no token: development may open it to
     anyone with ``OPENDSO_GATEWAY_DEV_OPEN_OUTBOX_PAGE``."""
 
-    async def __call__(self, request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+    async def __call__(self, request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
         settings: Settings = request.app.state.settings
         if settings.dev_open_outbox_page and token is None:
             log.info("%s served without signing in (OPENDSO_GATEWAY_DEV_OPEN_OUTBOX_PAGE)", request.url.path)

@@ -26,6 +26,7 @@ from opendso_gateway import (
     pages,
     penalties_api,
     plans_api,
+    risk_api,
     scenarios_api,
     templates_api,
     timeline_api,
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(timeline_api.router)
     app.include_router(webhooks_api.router)
     app.include_router(templates_api.router)
+    app.include_router(risk_api.router)
     app.include_router(pages.router)
     app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(RemoteError, handle_remote_error)

@@ -2,11 +2,9 @@
 covers) and predicted payment dates, credit limits of customers and legal groups, insurance covers, external
 ratings, the risk agenda, alerts, and the risk configuration.
 
-Every route needs a permission (``Permission``), checked by ``guard`` against the signed-in user the
-authentication layer leaves on ``request.state.principal`` (its ``email``, ``role`` and ``scope`` with
-``entities`` and ``portfolio``). Without one the answer is 401: the routes are closed until the app's
-authentication runs before them. Data scope: entities out of the user's scope answer 404, and a user with a
-portfolio sees only the customers, limits, covers and alerts of that collector.
+Every route needs a permission (``Permission``, one of the gateway's features), checked by ``guard``
+through the gateway's sign-in (``access.Allow``). Data scope: entities out of the user's scope answer 404,
+and a user with a portfolio sees only the customers, limits, covers and alerts of that collector.
 """
 
 from __future__ import annotations
@@ -24,7 +22,9 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso.risk.v1 import risk_pb2 as rk
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from opendso_gateway.access import Allow, bearer
 from opendso_gateway.bus import Bus
+from opendso_gateway.domain.access import Action, Feature, Principal
 from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
@@ -41,12 +41,13 @@ class Permission(StrEnum):
     CONFIG_WRITE = "risk_config:write"
 
 
-ROLES: Mapping[Permission, frozenset[str]] = {
-    Permission.READ: frozenset({"admin", "credit_manager", "collector"}),
-    Permission.WRITE: frozenset({"admin", "credit_manager"}),
-    Permission.ALERTS_READ: frozenset({"admin", "credit_manager", "collector"}),
-    Permission.ALERTS_WRITE: frozenset({"admin", "credit_manager", "collector"}),
-    Permission.CONFIG_WRITE: frozenset({"admin", "credit_manager"}),
+# Each permission of these routes in the gateway's one table of who may do what (domain.access).
+FEATURES: Mapping[Permission, tuple[Feature, Action]] = {
+    Permission.READ: (Feature.RISK, Action.READ),
+    Permission.WRITE: (Feature.RISK, Action.WRITE),
+    Permission.ALERTS_READ: (Feature.RISK_ALERTS, Action.READ),
+    Permission.ALERTS_WRITE: (Feature.RISK_ALERTS, Action.WRITE),
+    Permission.CONFIG_WRITE: (Feature.RISK_CONFIG, Action.WRITE),
 }
 
 
@@ -78,20 +79,23 @@ class Caller:
         return sorted(self.entities) or None
 
 
-class _Guard:
-    def __init__(self, permission: Permission) -> None:
-        self.permission = permission
+def _caller(principal: Principal) -> Caller:
+    scope = principal.scope
+    entities = None if scope.entities is None else frozenset(scope.entities)
+    return Caller(user=principal.email, role=principal.role.value, entities=entities, portfolio=scope.portfolio or "")
 
-    async def __call__(self, request: Request) -> Caller:
-        principal = getattr(request.state, "principal", None)
-        if principal is None:
-            raise Problem(401, "Unauthorized", "sign in: send Authorization: Bearer <access token>")
-        role = str(getattr(principal.role, "value", principal.role))
-        if role not in ROLES[self.permission]:
-            raise Problem(403, "Forbidden", f"role {role} may not use {self.permission.value}")
-        scope = principal.scope
-        entities = None if scope.entities is None else frozenset(scope.entities)
-        return Caller(user=principal.email, role=role, entities=entities, portfolio=scope.portfolio or "")
+
+class _Guard(Allow):
+    """The gateway's sign-in and permission check (``access.Allow``: 401, 403, 429) for one of these routes'
+    permissions, answering the signed-in user as the routes need them."""
+
+    def __init__(self, permission: Permission) -> None:
+        super().__init__(*FEATURES[permission])
+
+    async def __call__(  # type: ignore[override]
+        self, request: Request, token: Annotated[str | None, Depends(bearer)]
+    ) -> Caller:
+        return _caller(await super().__call__(request, token))
 
 
 def guard(permission: Permission) -> Any:
@@ -441,12 +445,10 @@ _CUSTOMER = "/customers/{entity}/{account_number}"
 
 @router.get(_CUSTOMER, summary="A customer's risk: score with its parts, payment behaviour, balances, limits, covers")
 async def get_profile(request: Request, entity: str, account_number: str, caller: Reader) -> dict[str, Any]:
-    if not caller.has_entity(entity):
-        raise _not_found_customer(entity, account_number)
+    # Whose customer it is comes first, from the importer, as on every customer route: a profile out of
+    # the caller's portfolio is never fetched.
+    await _check_customer(request, caller, entity, account_number)
     profile = await _bus(request).ask(rk.GetRiskProfile(customer_id=f"{entity}/{account_number}"), rk.RiskProfile)
-    # The profile names the customer's collector: no second question for a portfolio's scope.
-    if not caller.in_portfolio(profile.collector):
-        raise _not_found_customer(entity, account_number)
     return profile_json(profile)
 
 

@@ -90,6 +90,13 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "first_date": "2026-12-01",
     },
     ("POST", "/api/v1/customers/{entity}/{account_number}/payment-plans/{plan_id}/cancel"): {},
+    ("PUT", "/api/v1/risk/customers/{entity}/{account_number}/external-rating"): {"rating": "72"},
+    ("PUT", "/api/v1/risk/customers/{entity}/{account_number}/credit-limit"): {
+        "amount": {"amount": "50000.00", "currency": "EUR"}
+    },
+    ("PUT", "/api/v1/risk/groups/{entity}/{parent_account}/credit-limit"): {
+        "amount": {"amount": "50000.00", "currency": "EUR"}
+    },
 }
 
 

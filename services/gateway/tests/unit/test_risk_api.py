@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 from google.protobuf.message import Message
 from opendso.common.v1.common_pb2 import Date, Money
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso.risk.v1 import risk_pb2 as rk
 from opendso_bus import RemoteError
-from opendso_gateway import risk_api
-from opendso_gateway.problems import Problem, handle_problem, handle_remote_error
+from opendso_gateway.app import create_app
+from opendso_gateway.domain.access import Role
+
+from .fakes import MemoryAccessStore, gateway_settings, signed_in
 
 
 # The same pattern as the other route tests (with --import-mode=importlib a sibling test module is not importable).
@@ -55,22 +56,21 @@ class User:
 
 
 def client(answers: dict[type, Any], user: User | None = User()) -> tuple[TestClient, FakeBus]:
+    """The whole gateway over a fake bus, with ``user`` signed in (None: no token)."""
     bus = FakeBus(answers)
-    app = FastAPI()
-    app.state.bus = bus
-    app.include_router(risk_api.router)
-    app.add_exception_handler(Problem, handle_problem)
-    app.add_exception_handler(RemoteError, handle_remote_error)
-
-    @app.middleware("http")
-    async def signed_in(request: Request, call_next: Any) -> Response:
-        if user is not None:
-            request.state.principal = user
-        request.state.request_id = "req-1"
-        response: Response = await call_next(request)
-        return response
-
-    return TestClient(app), bus
+    app = create_app(gateway_settings(), bus=bus, store=MemoryAccessStore())  # type: ignore[arg-type]
+    http = TestClient(app, headers={"X-Request-Id": "req-1"})
+    if user is not None:
+        http.headers.update(
+            signed_in(
+                app,
+                Role(user.role),
+                email=user.email,
+                entities=user.scope.entities,
+                portfolio=user.scope.portfolio,
+            )
+        )
+    return http, bus
 
 
 D = Date(year=2026, month=6, day=30)
@@ -179,7 +179,7 @@ def test_sales_and_read_only_users_may_not_see_limits_and_collectors_may_not_set
         api, bus = client({rk.GetRiskProfile: PROFILE}, User(role=role))
         response = api.get("/api/v1/risk/customers/FR01/C1")
         assert response.status_code == 403
-        assert response.json()["detail"] == f"role {role} may not use risk:read"
+        assert response.json()["detail"] == f"role {role} may not read risk"
     api, bus = client({}, User(role="collector"))
     body = {"amount": {"amount": "5000.00", "currency": "EUR"}}
     assert api.put("/api/v1/risk/customers/FR01/C1/credit-limit", json=body).status_code == 403
@@ -192,9 +192,12 @@ def test_a_customer_out_of_the_scope_is_not_found() -> None:
     response = api.get("/api/v1/risk/customers/FR01/C1")
     assert response.status_code == 404
     assert bus.asked == []
-    mine, _ = client({rk.GetRiskProfile: PROFILE}, User(role="collector", scope=Scope(portfolio="bob")))
+    account = rv.CustomerAccount(found=True, customer=rv.Customer(entity="FR01", account_number="C1", collector="anna"))
+    answers = {rk.GetRiskProfile: PROFILE, rv.GetCustomerAccount: account}
+    mine, bob_bus = client(answers, User(role="collector", scope=Scope(portfolio="bob")))
     assert mine.get("/api/v1/risk/customers/FR01/C1").status_code == 404
-    anna, _ = client({rk.GetRiskProfile: PROFILE}, User(role="collector", scope=Scope(portfolio="Anna")))
+    assert [type(q) for q in bob_bus.asked] == [rv.GetCustomerAccount]  # the profile is never fetched
+    anna, _ = client(answers, User(role="collector", scope=Scope(portfolio="Anna")))
     assert anna.get("/api/v1/risk/customers/FR01/C1").status_code == 200
 
 

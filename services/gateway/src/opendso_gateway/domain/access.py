@@ -43,6 +43,9 @@ class Feature(StrEnum):
     TEMPLATES = "templates"
     FX = "fx"
     OUTBOX = "outbox"  # what the local-mode providers delivered
+    RISK = "risk"  # risk profiles, scores, predicted dates, credit limits, insurance covers, the risk agenda
+    RISK_ALERTS = "risk_alerts"
+    RISK_CONFIG = "risk_config"  # the score's weights and the alert rules
     USERS = "users"
     AUDIT = "audit"
     PROFILE = "profile"  # one's own identity and permissions
@@ -69,6 +72,10 @@ PERMISSIONS: Mapping[Feature, tuple[frozenset[Role], frozenset[Role]]] = {
     Feature.TEMPLATES: (_BACK_OFFICE, frozenset({_A, _M})),
     Feature.FX: (_STAFF, frozenset({_A, _M})),
     Feature.OUTBOX: (_BACK_OFFICE, _NOBODY),
+    # Credit limits and insurance terms are confidential: not for sales or read-only users.
+    Feature.RISK: (frozenset({_A, _M, _C}), frozenset({_A, _M})),
+    Feature.RISK_ALERTS: (frozenset({_A, _M, _C}), frozenset({_A, _M, _C})),
+    Feature.RISK_CONFIG: (frozenset({_A, _M, _C}), frozenset({_A, _M})),
     Feature.USERS: (frozenset({_A}), frozenset({_A})),
     Feature.AUDIT: (frozenset({_A}), _NOBODY),
     Feature.PROFILE: (frozenset(Role), _NOBODY),

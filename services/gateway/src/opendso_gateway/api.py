@@ -232,8 +232,14 @@ async def upload_contacts(
     request: Request,
     file: Annotated[UploadFile, File(description="CSV, XLSX or JSON: entity, account_number, name, e-mail, role")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    mode: Annotated[str, Query(pattern="^(incremental|full_snapshot)$")] = "incremental",
+    entities: Annotated[
+        str, Query(description="full_snapshot: the entities it covers, comma-separated (default: those in the file)")
+    ] = "",
     dry_run: bool = False,
 ) -> JSONResponse:
+    """``incremental`` adds and changes contacts; ``full_snapshot`` also removes the contacts of its entities
+    that the file no longer lists (none when a row is rejected)."""
     content, object_name = await _stage_upload(request, file)
     report = await _bus(request).ask(
         im.ImportReceivablesFile(
@@ -243,6 +249,8 @@ async def upload_contacts(
             content_kind="contacts",
             idempotency_key=idempotency_key or "",
             correlation_id=request.state.request_id,
+            mode=serializers.SYNC_MODE[mode],
+            snapshot_entities=[e.strip() for e in entities.split(",") if e.strip()],
             dry_run=dry_run,
         ),
         im.ImportReport,

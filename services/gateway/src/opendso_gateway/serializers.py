@@ -64,6 +64,7 @@ def import_report(r: im.ImportReport) -> dict[str, Any]:
         "mapping_profile": r.mapping_profile or None,
         "contacts_created": r.contacts_created,
         "contacts_changed": r.contacts_changed,
+        "contacts_removed": r.contacts_removed,
         "entities_created": r.entities_created,
         "entities_changed": r.entities_changed,
         "errors": [row_error(e) for e in r.errors],

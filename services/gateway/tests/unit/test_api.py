@@ -82,6 +82,24 @@ def test_an_upload_answers_with_the_report_and_passes_the_idempotency_key() -> N
     assert answer.headers["traceparent"].startswith("00-")
 
 
+def test_a_contacts_snapshot_is_passed_with_its_entities_and_answers_the_removals() -> None:
+    report = im.ImportReport(file_name="contacts.csv", rows_read=2, contacts_removed=3, contacts_changed=1)
+    http, bus = client({im.ImportReceivablesFile: report})
+    with http:
+        answer = http.post(
+            "/api/v1/imports/contacts?mode=full_snapshot&entities=FR01,%20DE01",
+            files={"file": ("contacts.csv", b"entity;account_number;email\n")},
+        )
+        wrong = http.post("/api/v1/imports/contacts?mode=everything", files={"file": ("c.csv", b"x\n")})
+    assert answer.status_code == 200
+    assert (answer.json()["contacts_removed"], answer.json()["contacts_changed"]) == (3, 1)
+    sent = bus.asked[0]
+    assert isinstance(sent, im.ImportReceivablesFile)
+    assert sent.content_kind == "contacts" and sent.mode == im.SYNC_MODE_FULL_SNAPSHOT
+    assert list(sent.snapshot_entities) == ["FR01", "DE01"]
+    assert wrong.status_code == 422 and len(bus.asked) == 1
+
+
 def test_a_rejected_file_is_a_422_problem_listing_its_errors() -> None:
     report = im.ImportReport(file_rejected=True, errors=[im.RowError(file="x.csv", reason="missing column entity")])
     http, _ = client({im.ImportReceivablesFile: report})

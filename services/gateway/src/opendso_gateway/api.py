@@ -31,6 +31,7 @@ from opendso_gateway.access import (
 )
 from opendso_gateway.bus import Bus
 from opendso_gateway.domain.access import Action, Feature, Principal, entity_of
+from opendso_gateway.downloads import attachment
 from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1")
@@ -368,7 +369,7 @@ async def rejected_rows(request: Request, import_id: str) -> Response:
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="rejected-{import_id}.csv"'},
+        headers=attachment(f"rejected-{import_id}.csv"),
     )
 
 

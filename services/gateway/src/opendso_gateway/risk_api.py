@@ -192,7 +192,7 @@ class ConfigBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     config: dict[str, Any] = Field(description="The settings to change; those left out take their defaults")
-    expected_version: int = Field(ge=0, description="The version read (0 while the defaults apply)")
+    expected_version: int = Field(ge=0, le=2**31 - 1, description="The version read (0 while the defaults apply)")
 
 
 # --- helpers --------------------------------------------------------------------------------------------------

@@ -54,7 +54,9 @@ class NewTemplate(TemplateText):
 
 
 class EditedTemplate(TemplateText):
-    version: int = Field(ge=1, description="The version the edit was made on (from GET); a stale one is a 409")
+    version: int = Field(
+        ge=1, le=2**31 - 1, description="The version the edit was made on (from GET); a stale one is a 409"
+    )
 
 
 class CustomerRef(BaseModel):

@@ -313,3 +313,96 @@ async def test_health_answers_with_database_check(harness: Harness) -> None:
     assert status.service == f"h-{tag}"
     assert status.status == "ok"
     assert status.checks["database"].startswith("ok")
+
+
+async def test_a_batch_handler_gets_events_together_once_each_and_a_bad_one_is_dead_lettered_alone(
+    harness: Harness,
+) -> None:
+    tag = uid()
+    batches: list[list[str]] = []
+
+    async def handle(events: list[rv.ItemOpened], uow: NotesUoW) -> None:
+        mine = [e for e in events if e.item.entity == tag]
+        if not mine:
+            return  # another test's events on the shared stream
+        batches.append([e.item.number for e in mine])
+        if any(e.item.number == "BAD" for e in mine):
+            raise RuntimeError("a bad item")
+        await uow.session.execute(insert(NOTES), [{"event_id": e.meta.event_id, "number": e.item.number} for e in mine])
+
+    consumer = await harness.runtime(f"c-{tag}", start=False)
+    consumer.on_event_batch(rv.ItemOpened, handle, consumer=f"c-{tag}-items")
+    await consumer.start()
+    harness.runtimes.append(consumer)
+    producer = await harness.runtime(f"p-{tag}")
+    async with producer.uow() as uow:
+        events = [
+            rv.ItemOpened(meta=uow.meta(entity=tag), item=rv.OpenItem(entity=tag, number=f"INV-{n:02}"))
+            for n in range(20)
+        ]
+        events.insert(10, rv.ItemOpened(meta=uow.meta(entity=tag), item=rv.OpenItem(entity=tag, number="BAD")))
+        await uow.publish_many(list(events))
+        await uow.commit()
+    nc = await nats.connect(harness.nats_url)
+    js = nc.jetstream()
+
+    async def settled() -> bool:
+        parked = any(d.consumer == f"c-{tag}-items" for d in await list_dead_letters(js))
+        return parked and len(await notes(consumer)) == 20
+
+    await eventually(settled, timeout=20)
+    # A redelivery of an event handled already (a new message id, so the server does not drop it first).
+    handled = len(batches)
+    await js.publish(
+        "opendso.receivables.v1.item_opened", events[0].SerializeToString(), headers={"Nats-Msg-Id": f"again-{tag}"}
+    )
+
+    async def drained() -> bool:
+        info = await js.consumer_info("OPENDSO_RECEIVABLES", f"c-{tag}-items")
+        return info.num_pending == 0 and info.num_ack_pending == 0
+
+    await eventually(drained)
+    letter = next(d for d in await list_dead_letters(js) if d.consumer == f"c-{tag}-items")
+    await nc.close()
+
+    assert await notes(consumer) == [f"INV-{n:02}" for n in range(20)]
+    assert max(len(b) for b in batches) > 1
+    assert len(batches) == handled  # the redelivered event never reached the handler
+    assert letter.attempts == 3 and "a bad item" in letter.error
+
+
+async def test_a_batch_consumer_resumes_after_a_nats_restart(harness: Harness, tmp_path: Path) -> None:
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    try:
+        tag = uid()
+
+        async def handle(events: list[rv.ItemOpened], uow: NotesUoW) -> None:
+            mine = [e for e in events if e.item.entity == tag]
+            if mine:
+                await uow.session.execute(
+                    insert(NOTES), [{"event_id": e.meta.event_id, "number": e.item.number} for e in mine]
+                )
+
+        consumer = await harness.runtime(f"c-{tag}", nats_url=server.url, start=False)
+        consumer.on_event_batch(rv.ItemOpened, handle, consumer=f"c-{tag}-items")
+        await consumer.start()
+        harness.runtimes.append(consumer)
+        producer = await harness.runtime(f"p-{tag}", nats_url=server.url)
+        await emit(producer, tag, "INV-7")
+
+        async def first() -> bool:
+            return await notes(consumer) == ["INV-7"]
+
+        await eventually(first)
+        server.restart()
+        await emit(producer, tag, "INV-8")
+
+        async def second() -> bool:
+            return await notes(consumer) == ["INV-7", "INV-8"]
+
+        await eventually(second, timeout=30)
+    finally:
+        await harness.close()
+        harness.runtimes.clear()
+        server.stop()

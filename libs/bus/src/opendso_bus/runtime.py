@@ -7,6 +7,8 @@ behaviour every service needs decided once here.
   is FastStream's default on an exception).
 - Every event handler runs inside a unit of work whose transaction also
   records the event id in the inbox: a redelivered event changes nothing.
+- A batch handler (``on_event_batch``) gets the messages of a fetch together,
+  in one unit of work, with the same inbox, retries and dead-lettering.
 - Outgoing messages leave through the outbox relay.
 - Request/reply queries on core NATS with a queue group, so instances share them.
 - The connection reconnects forever (nats-py gives up after ~2 minutes by default).
@@ -16,6 +18,7 @@ behaviour every service needs decided once here.
 # handler parameter annotations at runtime.
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -27,6 +30,7 @@ from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsResponse, P
 from faststream.nats.annotations import NatsMessage
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from opendso_contracts.registry import (
     DEADLETTER_PREFIX,
@@ -38,7 +42,7 @@ from opendso_contracts.registry import (
 )
 from opendso_db import create_engine, is_sqlite, session_factory
 from opendso_telemetry import extract_context, tracer
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, get_current_span
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -68,6 +72,22 @@ DL_ATTEMPTS = "opendso-attempts"
 
 class PermanentError(Exception):
     """A handler error that no retry can fix (bad data): dead-letter at once."""
+
+
+class _Acks:
+    """A message fetched by the runtime itself, with the acknowledgements ``_process`` gives FastStream's."""
+
+    def __init__(self, raw: Msg) -> None:
+        self.raw_message = raw
+
+    async def ack(self) -> None:
+        await self.raw_message.ack()
+
+    async def nack(self, delay: float | None = None) -> None:
+        await self.raw_message.nak(delay=delay)
+
+    async def reject(self) -> None:
+        await self.raw_message.term()
 
 
 class ServiceRuntime(Generic[U]):
@@ -111,6 +131,11 @@ class ServiceRuntime(Generic[U]):
         self._js: JetStreamContext | None = None
         self._started_at = dt.datetime.now(dt.UTC)
         self._health_checks: dict[str, Callable[[], Awaitable[str]]] = {"database": self._check_database}
+        # on_event_batch: (subject, durable consumer, batch size, what handles a fetch), and their fetch loops.
+        self._batch_subscriptions: list[tuple[str, str, int, Callable[[list[Msg]], Awaitable[None]]]] = []
+        self._batch_loops: list[asyncio.Task[None]] = []
+        self._batch_pulls: list[JetStreamContext.PullSubscription] = []
+        self._stopping = False
         self.on_query_subject(health_subject(service), self._health)
 
     @classmethod
@@ -180,6 +205,40 @@ class ServiceRuntime(Generic[U]):
             description=f"{self.service} handles {message_type.DESCRIPTOR.full_name}",
         )(consume)
 
+    def on_event_batch(
+        self,
+        message_type: type[E],
+        handler: Callable[[list[E], U], Awaitable[None]],
+        *,
+        consumer: str | None = None,
+        batch_size: int = 100,
+    ) -> None:
+        """Subscribe ``handler(events, uow)`` to a durable message type, handling the messages fetched
+        together (up to ``batch_size``) in one unit of work: one transaction and one commit for all of them.
+
+        For handlers whose per-message cost is mostly database round trips. The guarantees are those of
+        :meth:`on_event`: each event is recorded in the inbox in the same transaction as its effects, and
+        events already recorded (redeliveries) are left out of the list. Should the batch fail, its messages
+        are handled one by one (``handler([event], uow)``), each with the usual retries and dead-lettering,
+        so a bad message never holds back the others. A batch names no single cause: a handler that
+        publishes on behalf of an event calls ``uow.caused_by(event.meta)`` first. Nothing waits for a batch
+        to fill: a fetch answers with what is there, a lone message as soon as it arrives.
+
+        The fetch loop is the runtime's own, on the NATS client (same durable pull consumer and settings as
+        :meth:`on_event`): FastStream's per-message machinery would cost more than the handling, and its batch
+        subscriber drops a partly fetched batch on a fetch timeout, to be redelivered a minute later.
+        """
+        subject = subject_for(message_type)
+        durable = consumer or f"{self.service}-{subject.rsplit('.', 1)[-1].replace('_', '-')}"
+
+        async def alone(event: E, uow: U) -> None:
+            await handler([event], uow)
+
+        async def process(raws: list[Msg]) -> None:
+            await self._process_batch(raws, message_type, handler, alone, durable)
+
+        self._batch_subscriptions.append((subject, durable, batch_size, process))
+
     def on_query(self, request_type: type[Q], handler: Callable[[Q], Awaitable[Message]]) -> None:
         query = query_for(request_type)
 
@@ -236,12 +295,37 @@ class ServiceRuntime(Generic[U]):
         self._js = self.broker.connection.jetstream()
         await ensure_streams(self._js)
         await self.broker.start()
+        self._stopping = False
+        for subject, durable, batch_size, process in self._batch_subscriptions:
+            subscription = await self._js.pull_subscribe(
+                subject,
+                durable=durable,
+                stream=stream_for(subject).name,
+                config=ConsumerConfig(ack_wait=60.0, max_deliver=self.max_attempts + 5),
+            )
+            self._batch_pulls.append(subscription)
+            self._batch_loops.append(
+                asyncio.create_task(self._fetch_batches(subscription, durable, batch_size, process))
+            )
         self.relay.start()
         self.relay.kick()
         log.info("%s started", self.service)
 
     async def stop(self) -> None:
         await self.relay.stop()
+        if self._batch_loops:
+            # A batch being handled is finished (FastStream's graceful timeout); a fetch ends within a second.
+            self._stopping = True
+            _, late = await asyncio.wait(self._batch_loops, timeout=10.0)
+            for loop in late:
+                loop.cancel()
+            await asyncio.gather(*self._batch_loops, return_exceptions=True)
+            self._batch_loops.clear()
+            for subscription in self._batch_pulls:
+                # The durable consumer stays on the server; only this instance's interest ends.
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
+            self._batch_pulls.clear()
         await self.broker.stop()
 
     # -- internals -------------------------------------------------------------
@@ -262,8 +346,97 @@ class ServiceRuntime(Generic[U]):
     def _problem(self, code: str, detail: str) -> NatsResponse:
         return NatsResponse(b"", headers={STATUS_HEADER: "error", CODE_HEADER: code, DETAIL_HEADER: detail[:4000]})
 
+    async def _fetch_batches(
+        self,
+        subscription: JetStreamContext.PullSubscription,
+        consumer: str,
+        batch_size: int,
+        process: Callable[[list[Msg]], Awaitable[None]],
+    ) -> None:
+        """Fetch and handle batches until the runtime stops; a fetch answers as soon as anything is there."""
+        while not self._stopping:
+            try:
+                raws = await subscription.fetch(batch=batch_size, timeout=1.0)
+            except TimeoutError:
+                continue  # nothing came: fetch again (nats-py raises asyncio's and its own TimeoutError)
+            except Exception as exc:
+                # Disconnected, the server restarting: unacked messages are redelivered; fetch again shortly.
+                log.warning("%s: fetching for %s failed (%s); retrying", self.service, consumer, exc)
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                await process(raws)
+            except Exception:
+                # Not expected (handler failures are settled per message): what is unacked comes back.
+                log.exception("%s: %s could not settle a batch of %d", self.service, consumer, len(raws))
+
+    async def _process_batch(
+        self,
+        raws: list[Msg],
+        message_type: type[E],
+        handler: Callable[[list[E], U], Awaitable[None]],
+        alone: Callable[[E, U], Awaitable[None]],
+        consumer: str,
+    ) -> None:
+        """Handle ``raws`` in one unit of work; what cannot be (undecodable, or the batch failed) one by one."""
+        decoded: list[tuple[Msg, E, str]] = []
+        singles: list[Msg] = []
+        for raw in raws:
+            try:
+                event = message_type.FromString(raw.data)
+                event_id = meta_of(event).event_id or (raw.headers or {}).get(MSG_ID, "")
+            except DecodeError:
+                event_id = ""
+            if event_id:
+                decoded.append((raw, event, event_id))
+            else:
+                # The single path dead-letters it, as on_event would.
+                singles.append(raw)
+        links = [Link(get_current_span(extract_context(dict(raw.headers or {}))).get_span_context()) for raw in raws]
+        with self._tracer.start_as_current_span(
+            f"{consumer} process batch", kind=SpanKind.CONSUMER, links=links
+        ) as span:
+            span.set_attribute("messaging.batch.message_count", len(raws))
+            try:
+                if decoded:
+                    await self._handle_batch(decoded, handler, consumer)
+            except Exception as exc:
+                span.record_exception(exc)
+                log.warning(
+                    "%s: %s failed on a batch of %d (%s); handling its messages one by one",
+                    self.service,
+                    consumer,
+                    len(raws),
+                    exc,
+                )
+                singles = raws
+            else:
+                for raw, _, _ in decoded:
+                    await raw.ack()
+        for raw in singles:
+            await self._process(_Acks(raw), message_type, alone, consumer)
+
+    async def _handle_batch(
+        self, decoded: list[tuple[Msg, E, str]], handler: Callable[[list[E], U], Awaitable[None]], consumer: str
+    ) -> None:
+        async with self.uow() as uow:
+            seen = await self.inbox.seen_many(uow.session, consumer, {event_id for _, _, event_id in decoded})
+            fresh: dict[str, E] = {}
+            for _, event, event_id in decoded:
+                # A redelivery, or the same event twice in this batch: handled once.
+                if event_id not in seen and event_id not in fresh:
+                    fresh[event_id] = event
+            if fresh:
+                await handler(list(fresh.values()), uow)
+                await self.inbox.record_many(uow.session, consumer, list(fresh))
+                await uow.commit()
+
     async def _process(
-        self, msg: NatsMessage, message_type: type[E], handler: Callable[[E, U], Awaitable[None]], consumer: str
+        self,
+        msg: "NatsMessage | _Acks",
+        message_type: type[E],
+        handler: Callable[[E, U], Awaitable[None]],
+        consumer: str,
     ) -> None:
         raw = msg.raw_message
         headers = dict(raw.headers or {})

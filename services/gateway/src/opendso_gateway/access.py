@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_URL = "/api/v1/auth/token"
 # Reached without a user token: health, signing in (the refresh token is the credential of refresh and sign
-# out), the providers' webhooks (each verifies its own signature) and the API documentation.
+# out), the providers' webhooks (each verifies its own signature), the API documentation and the portal.
 PUBLIC_PATHS = frozenset(
     {
         "/health",
@@ -51,6 +51,18 @@ PUBLIC_PATHS = frozenset(
         "/docs",
         "/docs/oauth2-redirect",
         "/redoc",
+        # The debtor portal and the internal answer links: the signed link in the path is the credential,
+        # checked by each route (portal.py) before any service is asked.
+        "/portal/{token}",
+        "/portal/{token}/statement",
+        "/portal/{token}/promises",
+        "/portal/{token}/disputes",
+        "/portal/{token}/comments",
+        "/portal/{token}/payments",
+        "/portal/{token}/documents",
+        "/portal/{token}/form/{action}",
+        "/portal-internal/{token}",
+        "/portal-internal/{token}/answer",
     }
 )
 bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)

@@ -24,8 +24,10 @@ from opendso_gateway import (
     fx_api,
     matching_api,
     pages,
+    partner_api,
     penalties_api,
     plans_api,
+    portal,
     risk_api,
     scenarios_api,
     templates_api,
@@ -111,7 +113,9 @@ def create_app(
     app.include_router(webhooks_api.router)
     app.include_router(templates_api.router)
     app.include_router(risk_api.router)
+    app.include_router(partner_api.router)
     app.include_router(pages.router)
+    app.include_router(portal.router)
     app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(RemoteError, handle_remote_error)
     span_source = tracer("opendso.gateway")

@@ -1,4 +1,5 @@
-"""The gateway's own tables: users, refresh tokens (hashed) and the audit log. Every other piece of data
+"""The gateway's own tables: users, refresh tokens (hashed), the audit log, and the partners of the partner API
+(their hashed keys, the cases handed to them, their outcomes and the webhook delivery log). Every other piece of data
 belongs to a service and is reached over the bus."""
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opendso_gateway.domain.access import Role
+from opendso_gateway.domain.partners import (
+    AssignedCase,
+    DeliveryAttempt,
+    DeliveryStatus,
+    KeyScope,
+    Outcome,
+    OutcomeKind,
+    Partner,
+    PartnerKey,
+    PartnerKind,
+)
 from opendso_gateway.domain.users import AuditQuery, AuditRecord, DuplicateEmail, RefreshRecord, UserRecord
 
 metadata = MetaData()
@@ -313,3 +325,322 @@ class SqlAccessStore:
         async with self._sessions() as session:
             rows = (await session.execute(statement)).mappings().all()
         return [_audit(r) for r in rows]
+
+
+# -- partners: their keys, the cases handed to them, what they reported and the webhooks sent ---------------------
+
+partners = Table(
+    "gateway_partners",
+    metadata,
+    Column("partner_id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("webhook_url", String(2000), nullable=False),
+    Column("webhook_secret", String(100), nullable=False),
+    Column("allow_private", Boolean, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(254), nullable=False),
+)
+
+partner_keys = Table(
+    "gateway_partner_keys",
+    metadata,
+    Column("key_id", String(36), primary_key=True),
+    Column("partner_id", String(36), ForeignKey("gateway_partners.partner_id"), nullable=False, index=True),
+    Column("prefix", String(32), nullable=False, unique=True),
+    # SHA-256 (hex) of the key: the key itself is shown once, when issued.
+    Column("key_hash", String(64), nullable=False),
+    # JSON list of scopes.
+    Column("scopes", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(254), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+partner_cases = Table(
+    "gateway_partner_cases",
+    metadata,
+    Column("case_id", String(100), primary_key=True),
+    Column("partner_id", String(36), ForeignKey("gateway_partners.partner_id"), nullable=False, index=True),
+    Column("customer_id", String(200), nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("account_number", String(100), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    # JSON: the case as the scenario service answered it.
+    Column("detail", Text, nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=True),
+)
+
+partner_outcomes = Table(
+    "gateway_partner_outcomes",
+    metadata,
+    Column("outcome_id", String(36), primary_key=True),
+    Column("case_id", String(100), ForeignKey("gateway_partner_cases.case_id"), nullable=False, index=True),
+    Column("partner_id", String(36), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+partner_deliveries = Table(
+    "gateway_partner_deliveries",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("delivery_id", String(36), nullable=False),
+    Column("partner_id", String(36), nullable=False),
+    Column("event_type", String(50), nullable=False),
+    Column("case_id", String(100), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("error", String(500), nullable=False),
+    Index("ix_gateway_partner_deliveries_partner_seq", "partner_id", "seq"),
+)
+
+
+def _partner(row: RowMapping) -> Partner:
+    created = _utc(row["created_at"])
+    assert created is not None
+    return Partner(
+        partner_id=row["partner_id"],
+        name=row["name"],
+        kind=PartnerKind(row["kind"]),
+        webhook_url=row["webhook_url"],
+        webhook_secret=row["webhook_secret"],
+        allow_private=row["allow_private"],
+        disabled=row["disabled"],
+        created_at=created,
+        created_by=row["created_by"],
+    )
+
+
+def _partner_key(row: RowMapping) -> PartnerKey:
+    created = _utc(row["created_at"])
+    assert created is not None
+    return PartnerKey(
+        key_id=row["key_id"],
+        partner_id=row["partner_id"],
+        prefix=row["prefix"],
+        key_hash=row["key_hash"],
+        scopes=frozenset(KeyScope(s) for s in json.loads(row["scopes"])),
+        created_at=created,
+        created_by=row["created_by"],
+        revoked_at=_utc(row["revoked_at"]),
+    )
+
+
+def _assigned_case(row: RowMapping) -> AssignedCase:
+    assigned = _utc(row["assigned_at"])
+    assert assigned is not None
+    return AssignedCase(
+        case_id=row["case_id"],
+        partner_id=row["partner_id"],
+        customer_id=row["customer_id"],
+        entity=row["entity"],
+        account_number=row["account_number"],
+        assigned_at=assigned,
+        detail=json.loads(row["detail"]),
+        withdrawn_at=_utc(row["withdrawn_at"]),
+    )
+
+
+class SqlPartnerStore:
+    """The ``PartnerStore`` over the access store's database (its tables come with the same migrations)."""
+
+    def __init__(self, access: SqlAccessStore) -> None:
+        self._access = access
+
+    @property
+    def _sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self._access._sessions
+
+    async def add_partner(self, partner: Partner) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                insert(partners).values(
+                    partner_id=partner.partner_id,
+                    name=partner.name,
+                    kind=partner.kind.value,
+                    webhook_url=partner.webhook_url,
+                    webhook_secret=partner.webhook_secret,
+                    allow_private=partner.allow_private,
+                    disabled=partner.disabled,
+                    created_at=partner.created_at,
+                    created_by=partner.created_by,
+                )
+            )
+
+    async def partner(self, partner_id: str) -> Partner | None:
+        async with self._sessions() as session:
+            row = (
+                (await session.execute(select(partners).where(partners.c.partner_id == partner_id))).mappings().first()
+            )
+        return _partner(row) if row is not None else None
+
+    async def partners(self) -> list[Partner]:
+        async with self._sessions() as session:
+            rows = (await session.execute(select(partners).order_by(partners.c.name))).mappings().all()
+        return [_partner(r) for r in rows]
+
+    async def add_key(self, key: PartnerKey) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                insert(partner_keys).values(
+                    key_id=key.key_id,
+                    partner_id=key.partner_id,
+                    prefix=key.prefix,
+                    key_hash=key.key_hash,
+                    scopes=json.dumps(sorted(s.value for s in key.scopes)),
+                    created_at=key.created_at,
+                    created_by=key.created_by,
+                    revoked_at=key.revoked_at,
+                )
+            )
+
+    async def key_by_prefix(self, prefix: str) -> PartnerKey | None:
+        async with self._sessions() as session:
+            row = (
+                (await session.execute(select(partner_keys).where(partner_keys.c.prefix == prefix))).mappings().first()
+            )
+        return _partner_key(row) if row is not None else None
+
+    async def keys(self, partner_id: str) -> list[PartnerKey]:
+        statement = (
+            select(partner_keys).where(partner_keys.c.partner_id == partner_id).order_by(partner_keys.c.created_at)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).mappings().all()
+        return [_partner_key(r) for r in rows]
+
+    async def revoke_key(self, partner_id: str, key_id: str, at: dt.datetime) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(partner_keys)
+                .where(
+                    partner_keys.c.key_id == key_id,
+                    partner_keys.c.partner_id == partner_id,
+                    partner_keys.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=at)
+            )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def assign_case(self, case: AssignedCase) -> None:
+        values = {
+            "partner_id": case.partner_id,
+            "customer_id": case.customer_id,
+            "entity": case.entity,
+            "account_number": case.account_number,
+            "assigned_at": case.assigned_at,
+            "detail": json.dumps(dict(case.detail), sort_keys=True),
+            "withdrawn_at": case.withdrawn_at,
+        }
+        async with self._sessions.begin() as session:
+            found = await session.scalar(select(partner_cases.c.case_id).where(partner_cases.c.case_id == case.case_id))
+            if found is None:
+                await session.execute(insert(partner_cases).values(case_id=case.case_id, **values))
+            else:
+                await session.execute(
+                    update(partner_cases).where(partner_cases.c.case_id == case.case_id).values(**values)
+                )
+
+    async def case(self, case_id: str) -> AssignedCase | None:
+        async with self._sessions() as session:
+            row = (
+                (await session.execute(select(partner_cases).where(partner_cases.c.case_id == case_id)))
+                .mappings()
+                .first()
+            )
+        return _assigned_case(row) if row is not None else None
+
+    async def cases(self, partner_id: str) -> list[AssignedCase]:
+        statement = (
+            select(partner_cases)
+            .where(partner_cases.c.partner_id == partner_id)
+            .order_by(partner_cases.c.assigned_at, partner_cases.c.case_id)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).mappings().all()
+        return [_assigned_case(r) for r in rows]
+
+    async def add_outcome(self, outcome: Outcome) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                insert(partner_outcomes).values(
+                    outcome_id=outcome.outcome_id,
+                    case_id=outcome.case_id,
+                    partner_id=outcome.partner_id,
+                    kind=outcome.kind.value,
+                    at=outcome.at,
+                    detail=json.dumps(dict(outcome.detail), sort_keys=True),
+                )
+            )
+
+    async def outcomes(self, case_id: str) -> list[Outcome]:
+        statement = (
+            select(partner_outcomes).where(partner_outcomes.c.case_id == case_id).order_by(partner_outcomes.c.at)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).mappings().all()
+        result = []
+        for row in rows:
+            at = _utc(row["at"])
+            assert at is not None
+            result.append(
+                Outcome(
+                    outcome_id=row["outcome_id"],
+                    case_id=row["case_id"],
+                    partner_id=row["partner_id"],
+                    kind=OutcomeKind(row["kind"]),
+                    at=at,
+                    detail=json.loads(row["detail"]),
+                )
+            )
+        return result
+
+    async def add_attempt(self, attempt: DeliveryAttempt) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                insert(partner_deliveries).values(
+                    delivery_id=attempt.delivery_id,
+                    partner_id=attempt.partner_id,
+                    event_type=attempt.event_type,
+                    case_id=attempt.case_id,
+                    attempt=attempt.attempt,
+                    at=attempt.at,
+                    status=attempt.status.value,
+                    http_status=attempt.http_status,
+                    error=attempt.error[:500],
+                )
+            )
+
+    async def attempts(self, partner_id: str, limit: int) -> list[DeliveryAttempt]:
+        statement = (
+            select(partner_deliveries)
+            .where(partner_deliveries.c.partner_id == partner_id)
+            .order_by(partner_deliveries.c.seq.desc())
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).mappings().all()
+        result = []
+        for row in rows:
+            at = _utc(row["at"])
+            assert at is not None
+            result.append(
+                DeliveryAttempt(
+                    seq=row["seq"],
+                    delivery_id=row["delivery_id"],
+                    partner_id=row["partner_id"],
+                    event_type=row["event_type"],
+                    case_id=row["case_id"],
+                    attempt=row["attempt"],
+                    at=at,
+                    status=DeliveryStatus(row["status"]),
+                    http_status=row["http_status"],
+                    error=row["error"],
+                )
+            )
+        return result

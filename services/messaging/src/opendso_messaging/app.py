@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import os
 import socket
@@ -122,9 +123,13 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
         collector_name=settings.collector_name,
         collector_email=settings.collector_email,
         portal_base_url=settings.portal_base_url,
+        portal_links=settings.portal_links(),
+        portal_link_lifetime=dt.timedelta(days=settings.portal_link_days),
         bank_accounts=settings.creditor_accounts(),
     )
-    runtime.on_event(msg.SendMessage, functools.partial(handlers.send_message, deps=deps))
+    # A fetched batch of commands in one transaction: rendering is cheap, the round trips were not. A batch
+    # costs a dozen round trips whatever its size; 250 reminders are a few megabytes in one commit.
+    runtime.on_event_batch(msg.SendMessage, functools.partial(handlers.send_messages, deps=deps), batch_size=250)
     runtime.on_event(msg.CancelMessage, functools.partial(cancellation.cancel_message, now=deps.now))
 
     async def outbox(query: msg.ListOutbox) -> msg.OutboxListing:
@@ -157,6 +162,8 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
         ),
         instance=f"{socket.gethostname()}:{os.getpid()}",
     )
+    # A channel paused by its provider's configuration (a refused login) makes the service "degraded".
+    runtime.add_health_check("dispatch", dispatcher.health)
     return runtime, dispatcher
 
 

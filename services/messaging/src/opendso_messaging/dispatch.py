@@ -9,7 +9,15 @@ transaction with their events:
 - refused for now (a retryable provider error): back to ``queued`` with an
   exponential delay, until ``max_attempts`` makes it ``failed``;
 - refused for good: ``failed`` and ``MessageFailed``, so the collection
-  engine puts the action back on a collector's agenda.
+  engine puts the action back on a collector's agenda;
+- refused because of the provider's configuration (a login refused, a
+  certificate not trusted, an account paused): the message is not at fault,
+  so it goes back to ``queued`` without counting the attempt, and the whole
+  channel pauses, with a growing delay, logged and shown by the health check,
+  until a send on it succeeds again.
+
+E-mails go to a provider that takes several at once (SMTP) in groups, one
+connection per group, several groups at a time.
 
 A message left ``sending`` longer than the lease was being sent when its
 instance stopped. Where the provider can say whether it went out (the local
@@ -19,7 +27,8 @@ debtor may have it already: it becomes ``failed`` with that reason, visible
 to a collector who can check the provider's log and resend by hand.
 
 Instances share the work through the database: a claim only takes rows that
-are still queued, so two dispatchers never hold the same message.
+are still queued, so two dispatchers never hold the same message, and on
+PostgreSQL it skips the rows another instance is claiming at that moment.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from dataclasses import dataclass, field
 
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_telemetry import extract_context, tracer
+from opentelemetry import trace
 
 from opendso_messaging.domain.message_payment_qr import QR_CID, caption, reference_in, reference_label
 from opendso_messaging.domain.payment_qr import PaymentQr, PaymentQrKind
@@ -42,6 +52,7 @@ from opendso_messaging.handlers import LETTER, TEXT_CHANNELS
 from opendso_messaging.letter_sending import letter_from
 from opendso_messaging.payment_qr_image import render_png
 from opendso_messaging.providers import (
+    BatchEmailSender,
     Delivery,
     EmailSender,
     InlineImage,
@@ -88,6 +99,10 @@ class Providers:
     letters: LetterSender | None = None
 
 
+# An e-mail of a batch: its place in the batch, its row, and what the provider gets.
+_Email = tuple[int, MessageRecord, OutboundEmail]
+
+
 class _Pace:
     """Spaces sends on one channel to at most ``rate`` per second (a provider's rate limit)."""
 
@@ -96,14 +111,35 @@ class _Pace:
         self._next = 0.0
         self._lock = asyncio.Lock()
 
-    async def wait(self) -> None:
+    @property
+    def rate(self) -> float:
+        return 1.0 / self._interval
+
+    async def wait(self, count: int = 1) -> None:
+        """Wait until ``count`` more sends are allowed: they may go together when it returns."""
         async with self._lock:
             loop = asyncio.get_running_loop()
             now = loop.time()
-            delay = self._next - now
-            self._next = max(now, self._next) + self._interval
+            start = max(now, self._next)
+            self._next = start + count * self._interval
+            # Until the last of them is due: none goes earlier than one at a time would.
+            delay = start + (count - 1) * self._interval - now
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+@dataclass(frozen=True)
+class _Pause:
+    """A channel paused by a configuration error: when it may be tried again, and why."""
+
+    since: dt.datetime
+    until: dt.datetime
+    seconds: float
+    reason: str
+
+
+class ChannelPaused(Exception):
+    """What the health check raises while a channel waits for its configuration to be fixed."""
 
 
 class Dispatcher:
@@ -121,22 +157,35 @@ class Dispatcher:
         self._instance = instance
         self._now = now
         self._paces = {channel: _Pace(rate) for channel, rate in settings.rate_per_second.items()}
+        self._paused: dict[str, _Pause] = {}
+
+    def paused(self) -> dict[str, str]:
+        """The channels paused by a configuration error now, with the reason."""
+        now = self._now()
+        return {channel: pause.reason for channel, pause in self._paused.items() if pause.until > now}
+
+    async def health(self) -> str:
+        """For the service's health check: raises :class:`ChannelPaused` while a channel is paused."""
+        if not self._paused:
+            return "ok"
+        described = "; ".join(
+            f"{channel} paused since {pause.since:%Y-%m-%d %H:%M:%S} UTC, next try at {pause.until:%H:%M:%S}: "
+            f"{pause.reason}"
+            for channel, pause in sorted(self._paused.items())
+        )
+        raise ChannelPaused(f"{described} (its messages stay queued)")
 
     async def run_once(self) -> int:
         """Claim and send one batch; answers how many messages were worked on."""
         claim = f"{self._instance}:{uuid.uuid4().hex[:12]}"
         async with self._uow() as uow:
-            batch = await uow.messages.claim(claim, self._now(), self._settings.batch_size)
+            batch = await uow.messages.claim(
+                claim, self._now(), self._settings.batch_size, skip_channels=list(self.paused())
+            )
             await uow.commit()
         if not batch:
             return 0
-        gate = asyncio.Semaphore(self._settings.concurrency)
-
-        async def send(record: MessageRecord) -> Delivery | ProviderError:
-            async with gate:
-                return await self._send(record)
-
-        outcomes = await asyncio.gather(*(send(r) for r in batch))
+        outcomes = await self._send_batch(batch)
         async with self._uow() as uow:
             # The sent ones in one statement and one outbox insert (most of a batch); the others one by one.
             sent = [(r, o) for r, o in zip(batch, outcomes, strict=True) if isinstance(o, Delivery)]
@@ -149,11 +198,120 @@ class Dispatcher:
                 with _tracer.start_as_current_span("record send", context=context):
                     events.append(_sent(uow, record, delivery))
             await uow.publish_many(list(events))
+            await self._requeue_paused(uow, claim, batch, outcomes)
             for record, outcome in zip(batch, outcomes, strict=True):
-                if isinstance(outcome, ProviderError):
+                if isinstance(outcome, ProviderError) and not outcome.configuration:
                     await self._record_refusal(uow, record, outcome)
             await uow.commit()
+        for channel in {record.channel for record, _ in sent}:
+            if self._paused.pop(channel, None) is not None:
+                log.warning("the %s channel sends again: its configuration was fixed", channel)
         return len(batch)
+
+    async def _requeue_paused(
+        self, uow: UnitOfWork, claim: str, batch: list[MessageRecord], outcomes: list[Delivery | ProviderError]
+    ) -> None:
+        """Pause the channels that answered a configuration error and put their messages back, uncounted."""
+        by_channel: dict[str, list[tuple[MessageRecord, ProviderError]]] = {}
+        for record, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, ProviderError) and outcome.configuration:
+                by_channel.setdefault(record.channel, []).append((record, outcome))
+        now = self._now()
+        for channel, refused in by_channel.items():
+            pause = self._pause(channel, refused[0][1], now)
+            await uow.messages.requeue(
+                claim, [record.message_key for record, _ in refused], pause.until, str(refused[0][1]), now
+            )
+
+    def _pause(self, channel: str, error: ProviderError, now: dt.datetime) -> _Pause:
+        previous = self._paused.get(channel)
+        seconds = self._settings.retry_base_seconds
+        if previous is not None:
+            seconds = min(previous.seconds * 2, self._settings.retry_max_seconds)
+        pause = _Pause(
+            since=previous.since if previous is not None else now,
+            until=now + dt.timedelta(seconds=seconds),
+            seconds=seconds,
+            reason=str(error),
+        )
+        self._paused[channel] = pause
+        log.error(
+            "the %s channel is paused for %.0fs, its messages stay queued: %s; fix the provider's settings",
+            channel,
+            seconds,
+            error,
+        )
+        return pause
+
+    async def _send_batch(self, batch: list[MessageRecord]) -> list[Delivery | ProviderError]:
+        """Send every message of the batch; answers the outcome of each, in order."""
+        outcomes: list[Delivery | ProviderError | None] = [None] * len(batch)
+        gate = asyncio.Semaphore(self._settings.concurrency)
+
+        async def send(index: int, record: MessageRecord) -> None:
+            async with gate:
+                outcomes[index] = await self._send(record)
+
+        async def send_group(group: list[_Email]) -> None:
+            async with gate:
+                for (index, _, _), outcome in zip(group, await self._send_emails(group), strict=True):
+                    outcomes[index] = outcome
+
+        email = self._providers.email
+        grouped = isinstance(email, BatchEmailSender)
+        emails: list[_Email] = []
+        singles = []
+        for index, record in enumerate(batch):
+            if record.channel != "email" or not grouped:
+                singles.append(send(index, record))
+                continue
+            try:
+                emails.append((index, record, self._email(record)))
+            except ValueError as exc:
+                # The message itself is malformed (an address the builder refuses): sending again cannot help.
+                outcomes[index] = ProviderError(email.name, str(exc), retryable=False, code="invalid")
+        await asyncio.gather(*singles, *(send_group(g) for g in self._groups(emails)))
+        return [o if o is not None else ProviderError("none", "not sent", retryable=True) for o in outcomes]
+
+    def _groups(self, emails: list[_Email]) -> list[list[_Email]]:
+        """The e-mails in up to ``concurrency`` groups of similar size, one connection each; under a rate limit,
+        groups of at most a tenth of a second's worth, so a group never bursts past the limit."""
+        if not emails:
+            return []
+        groups = min(self._settings.concurrency, len(emails))
+        size = -(-len(emails) // groups)
+        pace = self._paces.get("email")
+        if pace is not None:
+            size = min(size, max(1, int(pace.rate / 10)))
+        return [emails[first : first + size] for first in range(0, len(emails), size)]
+
+    async def _send_emails(self, group: list[_Email]) -> list[Delivery | ProviderError]:
+        email = self._providers.email
+        assert isinstance(email, BatchEmailSender)
+        pace = self._paces.get("email")
+        if pace is not None:
+            await pace.wait(len(group))
+        # One span for the group, linked to the trace of each message's command.
+        links = [
+            trace.Link(trace.get_current_span(extract_context({"traceparent": record.traceparent})).get_span_context())
+            for _, record, _ in group
+            if record.traceparent
+        ]
+        with _tracer.start_as_current_span("send e-mails", links=links) as span:
+            span.set_attribute("opendso.messages", len(group))
+            try:
+                return await email.send_many([outbound for _, _, outbound in group])
+            except Exception as exc:
+                # A fault of the adapter itself, after which nobody knows which of the group went out: none is
+                # sent again (a debtor never gets one twice); they fail, naming the fault, for a collector.
+                log.exception("sending %d e-mails failed", len(group))
+                error = ProviderError(
+                    email.name,
+                    f"{exc!r} while handing a group of e-mails over; not sent again, since it may have gone",
+                    retryable=False,
+                    code="unknown",
+                )
+                return [error] * len(group)
 
     async def _send(self, record: MessageRecord) -> Delivery | ProviderError:
         pace = self._paces.get(record.channel)
@@ -336,16 +494,38 @@ def _sent(uow: UnitOfWork, record: MessageRecord, delivery: Delivery) -> msg.Mes
     )
 
 
+# Passes of one dispatcher running at once: while one sends, the other claims its batch or records its
+# outcomes, so the database round trips do not leave the providers idle.
+PASSES_AT_ONCE = 2
+
+
+async def drain(dispatcher: Dispatcher) -> int:
+    """Send until nothing is due, ``PASSES_AT_ONCE`` passes at a time; answers how many messages were worked on."""
+
+    async def passes() -> int:
+        done = 0
+        while worked := await dispatcher.run_once():
+            done += worked
+        return done
+
+    return sum(await asyncio.gather(*(passes() for _ in range(PASSES_AT_ONCE))))
+
+
 async def dispatch_loop(dispatcher: Dispatcher, idle_seconds: float = 0.2) -> None:
-    """Send while there is work; poll gently when there is none; settle interrupted sends now and then."""
-    passes = 0
-    while True:
-        try:
-            if passes % 50 == 0:
-                await dispatcher.reconcile()
-            passes += 1
-            if await dispatcher.run_once() == 0:
-                await asyncio.sleep(idle_seconds)
-        except Exception:
-            log.exception("dispatching messages failed; retrying")
-            await asyncio.sleep(idle_seconds * 5)
+    """Send while there is work, ``PASSES_AT_ONCE`` passes at a time; poll gently when there is none; settle
+    interrupted sends now and then."""
+
+    async def passes(settles: bool) -> None:
+        count = 0
+        while True:
+            try:
+                if settles and count % 50 == 0:
+                    await dispatcher.reconcile()
+                count += 1
+                if await dispatcher.run_once() == 0:
+                    await asyncio.sleep(idle_seconds)
+            except Exception:
+                log.exception("dispatching messages failed; retrying")
+                await asyncio.sleep(idle_seconds * 5)
+
+    await asyncio.gather(*(passes(settles=k == 0) for k in range(PASSES_AT_ONCE)))

@@ -8,18 +8,20 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_bus import InvalidRequest
 from opendso_contracts.convert import date_from_proto, money_from_proto
+from opendso_contracts.portal_links import DEFAULT_LIFETIME, PortalLinks, debtor_link
 from opendso_telemetry import inject_headers
 
 from opendso_messaging.domain.letter_layout import LetterLayout, letter_layout
 from opendso_messaging.domain.message_payment_qr import CreditorAccount, payment_qr_for
-from opendso_messaging.domain.templates import ItemLine, MessageContext, TemplateError, render
+from opendso_messaging.domain.template_rules import effective_template
+from opendso_messaging.domain.templates import ItemLine, MessageContext, Template, TemplateError, render
 from opendso_messaging.store import MessageRecord, UnitOfWork
 
 _MESSAGE_NAMESPACE = uuid.UUID("2b7c1d9e-41a0-4c55-8d0e-7f3e9a6b5c11")
@@ -40,6 +42,10 @@ class Deps:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     # Entity code -> the account its debtors pay into: e-mails and letters then carry a payment QR code.
     bank_accounts: Mapping[str, CreditorAccount] = field(default_factory=dict)
+    # Signs #PortalLink so the gateway's portal opens it (the same secret on both sides); None: an unsigned link
+    # to the customer, which the portal refuses (tests that do not look at the link).
+    portal_links: PortalLinks | None = None
+    portal_link_lifetime: dt.timedelta = DEFAULT_LIFETIME
 
 
 def message_id_for(message_key: str) -> str:
@@ -54,13 +60,66 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
     A message that cannot be sent as asked (no address, unknown template) is recorded as failed and
     ``MessageFailed`` tells the collection engine, so nothing waits for it in silence.
     """
-    if await uow.messages.already_sent(command.message_key):
+    await send_messages([command], uow, deps)
+
+
+async def send_messages(commands: Sequence[msg.SendMessage], uow: UnitOfWork, deps: Deps) -> None:
+    """:func:`send_message` for a batch of commands in one transaction, with a few statements for all of them.
+
+    A key already recorded, or seen earlier in the batch, is skipped: the first command of a key wins, as
+    it would one command at a time.
+    """
+    recorded = await uow.messages.existing_keys({c.message_key for c in commands})
+    fresh: list[msg.SendMessage] = []
+    for command in commands:
+        if command.message_key not in recorded:
+            recorded.add(command.message_key)
+            fresh.append(command)
+    if not fresh:
         return
+    refusals = [_refusal(c) for c in fresh]
+    codes = {c.template_code for c, refusal in zip(fresh, refusals, strict=True) if not refusal}
+    stored = await uow.templates.stored_for(codes)
+    chosen: dict[tuple[str, str], Template | str] = {}
     now = deps.now()
-    message_id = message_id_for(command.message_key)
+    # The trace of the handling, for commands that carry none of their own.
+    current = inject_headers({}).get("traceparent", "")
+    records: list[MessageRecord] = []
+    failures: list[msg.MessageFailed] = []
+    for command, refusal in zip(fresh, refusals, strict=True):
+        record = _queued(command, deps, now, refusal, chosen, stored, current)
+        records.append(record)
+        if record.state == "failed":
+            if command.HasField("meta"):
+                uow.caused_by(command.meta)
+            failures.append(
+                msg.MessageFailed(
+                    meta=uow.meta(entity=command.entity),
+                    message_key=command.message_key,
+                    customer_id=command.customer_id,
+                    task_id=command.task_id,
+                    channel=command.channel,
+                    reason=record.last_error,
+                )
+            )
+    await uow.messages.add_many(records)
+    await uow.publish_many(list(failures))
+
+
+def _queued(
+    command: msg.SendMessage,
+    deps: Deps,
+    now: dt.datetime,
+    failure: str,
+    chosen: dict[tuple[str, str], Template | str],
+    stored: Mapping[str, Sequence[Template]],
+    current_trace: str,
+) -> MessageRecord:
+    """The row for ``command``: rendered and queued, or failed with the reason."""
+    language = command.language or "en"
     record = MessageRecord(
         message_key=command.message_key,
-        message_id=message_id,
+        message_id=message_id_for(command.message_key),
         customer_id=command.customer_id,
         task_id=command.task_id,
         channel=command.channel,
@@ -71,52 +130,54 @@ async def send_message(command: msg.SendMessage, uow: UnitOfWork, deps: Deps) ->
         provider_ref="",
         sent_at=None,
         entity=command.entity,
-        language=command.language or "en",
-        traceparent=inject_headers({}).get("traceparent", ""),
+        language=language,
+        # The send continues the trace of the command that asked for it.
+        traceparent=command.meta.traceparent or current_trace,
         created_at=now,
         updated_at=now,
     )
-    failure = _refusal(command)
     rendered = None
     layout: LetterLayout | None = None
     if not failure:
-        try:
-            # The tenant's stored template first, the shipped one where nothing is stored.
-            template = await uow.templates.effective(command.template_code, command.language or "en")
-        except KeyError as exc:
-            failure = f"unknown template: {exc}"
+        key = (command.template_code, language)
+        if key not in chosen:
+            try:
+                # The tenant's stored template first, the shipped one where nothing is stored.
+                chosen[key] = effective_template(stored.get(command.template_code, ()), *key)
+            except KeyError as exc:
+                chosen[key] = f"unknown template: {exc}"
+        template = chosen[key]
+        if isinstance(template, str):
+            failure = template
         else:
             try:
-                rendered = render(template, _context(command, deps))
+                context = _context(command, deps)
+                rendered = render(template, context)
                 if command.channel == LETTER:
-                    layout = letter_layout(template, _context(command, deps))
+                    layout = letter_layout(template, context)
             except TemplateError as exc:
                 # Templates are checked when saved, so what is left is this customer's data (a custom field
                 # the command lacks): fail this message visibly, naming it, instead of retrying in vain.
                 failure = f"cannot render for {command.customer_id}: {exc}"
     if rendered is None:
-        await uow.messages.add(replace(record, state="failed", last_error=failure))
-        await uow.publish(
-            msg.MessageFailed(
-                meta=uow.meta(entity=command.entity),
-                message_key=command.message_key,
-                customer_id=command.customer_id,
-                task_id=command.task_id,
-                channel=command.channel,
-                reason=failure,
-            )
-        )
-        return
-    await uow.messages.add(
-        replace(
-            _with_payment_qr(_with_letter(record, command, layout), command, deps),
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            state="queued",
-            next_attempt_at=now,
-        )
+        return replace(record, state="failed", last_error=failure)
+    return replace(
+        _with_payment_qr(_with_letter(record, command, layout), command, deps),
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        state="queued",
+        next_attempt_at=now,
     )
+
+
+def portal_link(command: msg.SendMessage, deps: Deps) -> str:
+    """The debtor portal page of the command's customer, behind a link signed to expire."""
+    if deps.portal_links is None:
+        return f"{deps.portal_base_url}/{command.customer_id}"
+    entity, _, account_number = command.customer_id.partition("/")
+    token = deps.portal_links.mint(debtor_link(entity, account_number, deps.now(), deps.portal_link_lifetime))
+    return f"{deps.portal_base_url}/{token}"
 
 
 def _context(command: msg.SendMessage, deps: Deps) -> MessageContext:
@@ -128,7 +189,7 @@ def _context(command: msg.SendMessage, deps: Deps) -> MessageContext:
         company_name=deps.company_name,
         collector_name=deps.collector_name,
         collector_email=deps.collector_email,
-        portal_link=f"{deps.portal_base_url}/{command.customer_id}",
+        portal_link=portal_link(command, deps),
         today=date_from_proto(command.today),
         items=tuple(
             ItemLine(

@@ -10,6 +10,7 @@ crash during the call is found afterwards instead of silently sending again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
@@ -84,6 +85,9 @@ messages = Table(
     Index("ix_msg_messages_state_next", "state", "next_attempt_at"),
 )
 
+# Keys per IN list: well under SQLite's and asyncpg's limits on bound parameters.
+_KEYS_PER_QUERY = 500
+
 # The states a message can be seen in; the last five end its sending.
 STATES = ("queued", "sending", "sent", "delivered", "bounced", "read", "failed", "cancelled")
 
@@ -138,11 +142,6 @@ class MessageRepository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._session = uow.session
 
-    async def already_sent(self, message_key: str) -> bool:
-        """Whether a message with this key exists, in any state: its command was handled already."""
-        found = await self._session.scalar(select(messages.c.message_id).where(messages.c.message_key == message_key))
-        return found is not None
-
     async def get(self, message_key: str) -> MessageRecord | None:
         row = (await self._session.execute(select(messages).where(messages.c.message_key == message_key))).first()
         return None if row is None else _record(row)
@@ -151,27 +150,46 @@ class MessageRepository:
         row = (await self._session.execute(select(messages).where(messages.c.message_id == message_id))).first()
         return None if row is None else _record(row)
 
-    async def add(self, record: MessageRecord) -> None:
-        await self._session.execute(insert(messages).values(**record.__dict__))
+    async def existing_keys(self, message_keys: Collection[str]) -> set[str]:
+        """Those of ``message_keys`` that have a message, in any state: their commands were handled already."""
+        found: set[str] = set()
+        keys = list(message_keys)
+        for first in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[first : first + _KEYS_PER_QUERY]
+            rows = await self._session.execute(select(messages.c.message_key).where(messages.c.message_key.in_(chunk)))
+            found.update(rows.scalars())
+        return found
 
-    async def claim(self, claim: str, now: dt.datetime, limit: int) -> list[MessageRecord]:
+    async def add(self, record: MessageRecord) -> None:
+        await self.add_many([record])
+
+    async def add_many(self, records: Sequence[MessageRecord]) -> None:
+        """Insert the messages with one statement (the driver sends their rows in a few round trips)."""
+        if records:
+            await self._session.execute(insert(messages), [r.__dict__ for r in records])
+
+    async def claim(
+        self, claim: str, now: dt.datetime, limit: int, skip_channels: Collection[str] = ()
+    ) -> list[MessageRecord]:
         """Take up to ``limit`` queued messages whose time has come for this claim, and mark them ``sending``.
 
-        The update only takes rows still queued, so two instances racing for the same rows never both get
-        one: the second finds it sending and leaves it.
+        One statement: the rows are picked, marked and handed back together. On PostgreSQL the pick skips
+        rows another instance is claiming at that moment (``SKIP LOCKED``), so racing instances take
+        different messages instead of queueing behind each other for the same ones; the update still only
+        takes rows that are queued, so no message is ever held twice. SQLite has one writer at a time.
+        Messages of ``skip_channels`` (paused channels) stay queued.
         """
+        due = select(messages.c.message_key).where(messages.c.state == "queued", messages.c.next_attempt_at <= now)
+        if skip_channels:
+            due = due.where(messages.c.channel.not_in(list(skip_channels)))
         due = (
-            select(messages.c.message_key)
-            .where(messages.c.state == "queued", messages.c.next_attempt_at <= now)
-            .order_by(messages.c.next_attempt_at, messages.c.message_key)
+            due.order_by(messages.c.next_attempt_at, messages.c.message_key)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        keys = list((await self._session.execute(due)).scalars())
-        if not keys:
-            return []
-        await self._session.execute(
+        rows = await self._session.execute(
             update(messages)
-            .where(messages.c.message_key.in_(keys), messages.c.state == "queued")
+            .where(messages.c.message_key.in_(due.scalar_subquery()), messages.c.state == "queued")
             .values(
                 state="sending",
                 claim=claim,
@@ -179,11 +197,35 @@ class MessageRepository:
                 attempts=messages.c.attempts + 1,
                 updated_at=now,
             )
+            .returning(*messages.c)
         )
-        rows = await self._session.execute(
-            select(messages).where(messages.c.claim == claim, messages.c.state == "sending")
-        )
-        return [_record(r) for r in rows]
+        records = [_record(r) for r in rows]
+        # RETURNING gives no order: send the longest waiting first, as the pick chose them.
+        records.sort(key=lambda r: (r.next_attempt_at or now, r.message_key))
+        return records
+
+    async def requeue(
+        self, claim: str, message_keys: Collection[str], next_attempt_at: dt.datetime, reason: str, now: dt.datetime
+    ) -> None:
+        """Put back messages of this claim that were never handed over (their channel is paused): queued
+        again for ``next_attempt_at``, and the attempt the claim counted taken back."""
+        keys = list(message_keys)
+        for first in range(0, len(keys), _KEYS_PER_QUERY):
+            await self._session.execute(
+                update(messages)
+                .where(
+                    messages.c.message_key.in_(keys[first : first + _KEYS_PER_QUERY]),
+                    messages.c.claim == claim,
+                    messages.c.state == "sending",
+                )
+                .values(
+                    state="queued",
+                    attempts=messages.c.attempts - 1,
+                    next_attempt_at=next_attempt_at,
+                    last_error=reason,
+                    updated_at=now,
+                )
+            )
 
     async def mark_sent(
         self, claim: str, deliveries: list[tuple[str, str, str, dt.datetime]], now: dt.datetime
@@ -386,6 +428,16 @@ class TemplateRepository:
         if not include_deleted:
             query = query.where(templates.c.deleted.is_(False))
         return [_stored_template(r) for r in await self._session.execute(query)]
+
+    async def stored_for(self, codes: Collection[str]) -> dict[str, list[Template]]:
+        """The stored, not deleted, templates of each of ``codes``, by code (absent: nothing stored)."""
+        by_code: dict[str, list[Template]] = {}
+        if codes:
+            query = select(templates).where(templates.c.code.in_(list(codes)), templates.c.deleted.is_(False))
+            for row in await self._session.execute(query):
+                stored = _stored_template(row)
+                by_code.setdefault(stored.code, []).append(stored.template())
+        return by_code
 
     async def effective(self, code: str, language: str) -> Template:
         """The template a message with ``code`` in ``language`` uses (``template_rules.effective_template``).

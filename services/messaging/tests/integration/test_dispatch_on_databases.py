@@ -7,10 +7,14 @@ import asyncio
 import datetime as dt
 import email
 import email.policy
-from collections.abc import AsyncIterator, Callable
+import socket
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from opendso.common.v1.common_pb2 import Money
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_bus.outbox import Outbox
@@ -19,9 +23,10 @@ from opendso_contracts.registry import subject_for
 from opendso_db import create_engine, ensure_database, session_factory, upgrade
 from opendso_messaging import handlers
 from opendso_messaging.app import MIGRATIONS, reconciler
-from opendso_messaging.dispatch import Dispatcher, DispatchSettings, Providers
+from opendso_messaging.dispatch import ChannelPaused, Dispatcher, DispatchSettings, Providers
 from opendso_messaging.local_outbox import LocalOutbox
 from opendso_messaging.providers import Delivery, OutboundEmail, ProviderError
+from opendso_messaging.providers.email_smtp import SmtpEmailSender, SmtpSettings
 from opendso_messaging.providers.local import LocalEmailSender
 from opendso_messaging.providers.twilio_channels import LocalTextOutbox
 from opendso_messaging.store import OUTBOX, UnitOfWork
@@ -279,3 +284,139 @@ async def test_a_text_message_goes_to_the_local_text_outbox(new_uow: Callable[[]
     assert await states(new_uow) == {"s1": "sent"}
     [written] = list((tmp_path / "text").glob("*.json"))
     assert "+33612345678" in written.read_text()
+
+
+async def test_a_batch_of_commands_is_queued_once_per_key_and_a_bad_one_fails_alone(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await queue(new_uow, command("k0"))
+    async with new_uow() as uow:
+        await handlers.send_messages(
+            [command("k0"), command("k1"), command("k1"), command("k2", recipient="nobody"), command("k3")], uow, DEPS
+        )
+        await uow.commit()
+
+    assert await states(new_uow) == {"k0": "queued", "k1": "queued", "k2": "failed", "k3": "queued"}
+    assert len(await events(new_uow, msg.MessageFailed)) == 1
+    async with new_uow() as uow:
+        k3 = await uow.messages.get("k3")
+    assert k3 is not None and "F1" in k3.text and k3.subject
+
+
+class Batching(Flaky):
+    """A provider that takes several e-mails at once, as the SMTP adapter does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[int] = []
+
+    async def send_many(self, emails: Sequence[OutboundEmail]) -> list[Delivery | ProviderError]:
+        self.groups.append(len(emails))
+        outcomes: list[Delivery | ProviderError] = []
+        for outbound in emails:
+            await asyncio.sleep(0)  # let the other dispatcher run in between
+            outcomes.append(await self.send(outbound))
+        return outcomes
+
+
+async def test_two_dispatchers_sending_in_groups_never_send_the_same_message_twice(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await queue(new_uow, *(command(f"k{n}") for n in range(60)))
+    provider = Batching()
+    clock = Clock()
+    first = dispatcher(new_uow, Providers(email=provider), clock, instance="a", batch_size=20, concurrency=3)
+    second = dispatcher(new_uow, Providers(email=provider), clock, instance="b", batch_size=20, concurrency=3)
+
+    async def drain(d: Dispatcher) -> None:
+        while await d.run_once():
+            pass
+
+    await asyncio.gather(drain(first), drain(second))
+    assert sorted(e.message_key for e in provider.accepted) == sorted(f"k{n}" for n in range(60))
+    assert max(provider.groups) > 1
+    assert len(await events(new_uow, msg.MessageSent)) == 60
+    assert set((await states(new_uow)).values()) == {"sent"}
+
+
+class Gate:
+    """An aiosmtpd authenticator that refuses every login until it is opened."""
+
+    def __init__(self) -> None:
+        self.open = False
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        # handled=False: aiosmtpd answers 535 itself.
+        return AuthResult(success=self.open, handled=False)
+
+
+# Login in clear against the local test server; aiosmtpd warns about it.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_a_refused_smtp_login_pauses_the_email_channel_and_keeps_its_messages_queued(
+    new_uow: Callable[[], UnitOfWork], tmp_path: Path
+) -> None:
+    gate = Gate()
+    accepted: list[Any] = []
+
+    class Sink:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            accepted.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(
+        Sink(), hostname="127.0.0.1", port=port, authenticator=gate, auth_require_tls=False, auth_required=True
+    )
+    controller.start()
+    await queue(new_uow, command("k1"), command("k2"), command("k3", recipient="+33612345678", channel="sms"))
+    clock = Clock()
+    smtp = SmtpEmailSender(
+        SmtpSettings(host="127.0.0.1", port=controller.port, security="none", username="ar", password="s3cret")
+    )
+    text = LocalTextOutbox(tmp_path / "text")
+    d = dispatcher(new_uow, Providers(email=smtp, text=text), clock, retry_base_seconds=30.0, max_attempts=2)
+    try:
+        assert await d.run_once() == 3
+        # The e-mails wait, uncounted and not failed; the text message on another channel went out.
+        assert await states(new_uow) == {"k1": "queued", "k2": "queued", "k3": "sent"}
+        assert await events(new_uow, msg.MessageFailed) == []
+        assert list(d.paused()) == ["email"]
+        with pytest.raises(ChannelPaused, match=r"email paused .*535"):
+            await d.health()
+        async with new_uow() as uow:
+            k1 = await uow.messages.get("k1")
+        assert k1 is not None and k1.attempts == 0 and "535" in k1.last_error
+
+        assert await d.run_once() == 0  # paused: nothing is claimed
+        for _ in range(3):  # still refused: paused again, longer, and still nothing fails
+            clock.now += dt.timedelta(hours=2)
+            assert await d.run_once() == 2
+        assert await states(new_uow) == {"k1": "queued", "k2": "queued", "k3": "sent"}
+
+        gate.open = True  # the password is fixed
+        clock.now += dt.timedelta(hours=2)
+        assert await d.run_once() == 2
+    finally:
+        smtp.close()
+        controller.stop()
+
+    assert await states(new_uow) == {"k1": "sent", "k2": "sent", "k3": "sent"}
+    assert len(accepted) == 2
+    assert d.paused() == {}
+    assert await d.health() == "ok"
+    assert len(await events(new_uow, msg.MessageSent)) == 3
+
+
+async def test_under_a_rate_limit_e_mails_go_in_groups_of_a_tenth_of_a_second_at_most(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await queue(new_uow, *(command(f"k{n}") for n in range(12)))
+    provider = Batching()
+    d = dispatcher(new_uow, Providers(email=provider), Clock(), rate_per_second={"email": 50.0})
+
+    assert await d.run_once() == 12
+
+    assert sum(provider.groups) == 12
+    assert max(provider.groups) <= 5

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
-from opendso_messaging.providers import Attachment, InlineImage, OutboundEmail, ProviderError
+from opendso_messaging.providers import Attachment, Delivery, InlineImage, OutboundEmail, ProviderError
 from opendso_messaging.providers.email_smtp import SmtpEmailSender, SmtpSettings
 
 pytestmark = pytest.mark.integration
@@ -60,6 +60,23 @@ class Recorder:
         parsed = BytesParser(policy=policy.default).parsebytes(content.replace(b"\r\n", b"\n"))
         assert isinstance(parsed, EmailMessage)
         return parsed
+
+
+class PipeliningRecorder(Recorder):
+    """A recorder whose server offers PIPELINING (as production relays do, unlike aiosmtpd), or not, and
+    counts the connections."""
+
+    def __init__(self, pipelining: bool = True) -> None:
+        super().__init__()
+        self.pipelining = pipelining
+        self.greetings = 0
+
+    async def handle_EHLO(
+        self, server: SMTPServer, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.greetings += 1
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
 
 def start(recorder: Recorder, **options: Any) -> Controller:
@@ -193,7 +210,7 @@ async def test_a_server_that_never_answers_times_out_retryably() -> None:
 
 # Login in clear is what this test is about; aiosmtpd warns about it.
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-async def test_login_with_the_right_password_sends_and_a_wrong_one_is_final() -> None:
+async def test_login_with_the_right_password_sends_and_a_wrong_one_is_a_configuration_error() -> None:
     def authenticator(
         server: SMTPServer, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
     ) -> AuthResult:
@@ -211,7 +228,8 @@ async def test_login_with_the_right_password_sends_and_a_wrong_one_is_final() ->
         controller.stop()
 
     assert len(recorder.accepted) == 1
-    assert raised.value.retryable is False
+    # No message can go until the password is changed: the dispatcher pauses the channel, failing none.
+    assert raised.value.configuration is True
     assert raised.value.code == "535"
     assert "login as 'ar' refused" in raised.value.reason
 
@@ -245,7 +263,7 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-async def test_starttls_sends_over_tls_and_an_untrusted_certificate_is_final(tmp_path: Path) -> None:
+async def test_starttls_sends_over_tls_and_an_untrusted_certificate_is_a_configuration_error(tmp_path: Path) -> None:
     cert, key = self_signed_certificate(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
@@ -265,16 +283,90 @@ async def test_starttls_sends_over_tls_and_an_untrusted_certificate_is_final(tmp
         controller.stop()
 
     assert len(recorder.accepted) == 1
-    assert raised.value.retryable is False
+    assert raised.value.configuration is True
     assert raised.value.code == "tls-certificate"
 
 
-async def test_starttls_required_against_a_server_without_it_is_final(smtp_server: tuple[Recorder, int]) -> None:
+async def test_starttls_required_against_a_server_without_it_is_a_configuration_error(
+    smtp_server: tuple[Recorder, int],
+) -> None:
     recorder, port = smtp_server
 
     with pytest.raises(ProviderError) as raised:
         await SmtpEmailSender(SmtpSettings(host="127.0.0.1", port=port, security="starttls", timeout=5)).send(email())
 
-    assert raised.value.retryable is False
+    assert raised.value.configuration is True
     assert raised.value.code == "unsupported"
+    assert recorder.accepted == []
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+async def test_a_batch_goes_over_one_connection_and_a_refused_message_does_not_stop_the_others(
+    pipelining: bool,
+) -> None:
+    recorder = PipeliningRecorder(pipelining)
+    controller = start(recorder)
+    recorder.rcpt_replies["gone@dupont.example"] = "550 5.1.1 No such user"
+    emails = [
+        email(message_id="m1", to=("marie@dupont.example",), text="first\n.a line starting with a dot\n"),
+        email(message_id="m2", to=("gone@dupont.example",)),
+        email(message_id="m3", to=("paul@dupont.example",)),
+    ]
+    try:
+        outcomes = await plain(controller.port).send_many(emails)
+    finally:
+        controller.stop()
+
+    first, refused, third = outcomes
+    assert isinstance(first, Delivery) and isinstance(third, Delivery)
+    assert isinstance(refused, ProviderError) and refused.code == "550" and not refused.retryable
+    assert [e.rcpt_tos for e in recorder.accepted] == [["marie@dupont.example"], ["paul@dupont.example"]]
+    plain_part = recorder.message(0).get_body(preferencelist=("plain",))
+    assert isinstance(plain_part, EmailMessage)
+    assert plain_part.get_content() == "first\n.a line starting with a dot\n"
+    assert third.ref == "<m3@acme.example>"
+    assert recorder.greetings == 1
+
+
+async def test_a_4xx_answer_to_pipelined_data_is_retryable_and_the_next_message_still_goes() -> None:
+    recorder = PipeliningRecorder()
+    controller = start(recorder)
+    replies = iter(["451 4.3.0 Try again later", ""])
+
+    async def data(server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        reply = next(replies)
+        if reply:
+            return reply
+        recorder.accepted.append(envelope)
+        return "250 OK"
+
+    recorder.handle_DATA = data  # type: ignore[method-assign]
+    try:
+        outcomes = await plain(controller.port).send_many([email(message_id="m1"), email(message_id="m2")])
+    finally:
+        controller.stop()
+
+    assert isinstance(outcomes[0], ProviderError) and outcomes[0].retryable and outcomes[0].code == "451"
+    assert isinstance(outcomes[1], Delivery)
+    assert len(recorder.accepted) == 1
+    assert recorder.greetings == 1
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_a_refused_login_answers_the_same_configuration_error_for_every_message_of_a_batch() -> None:
+    def authenticator(
+        server: SMTPServer, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+    recorder = Recorder()
+    controller = start(recorder, authenticator=authenticator, auth_require_tls=False, auth_required=True)
+    try:
+        outcomes = await plain(controller.port, username="ar", password="wrong").send_many(
+            [email(message_id="m1"), email(message_id="m2")]
+        )
+    finally:
+        controller.stop()
+
+    assert all(isinstance(o, ProviderError) and o.configuration and o.code == "535" for o in outcomes)
     assert recorder.accepted == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -142,3 +143,118 @@ def test_an_attachment_with_a_malformed_type_goes_as_octet_stream() -> None:
     [attachment] = parse(build_email_bytes(email, sent_at=SENT_AT)).iter_attachments()
 
     assert attachment.get_content_type() == "application/octet-stream"
+
+
+def header_lines(data: bytes) -> list[bytes]:
+    return data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+
+
+def test_long_headers_fold_to_78_characters_and_read_back_as_written() -> None:
+    subject = "Relance : factures échues de la Société Générale des Eaux et Forêts, compte C042 " * 3
+    key = "FR01/" + "C" * 300
+    email = outbound(
+        subject=subject.strip(),
+        message_key=key,
+        to=tuple(f"Comptabilité fournisseurs {n} <ap{n}@müller.example>" for n in range(6)),
+        headers=(("X-Campaign", "march " * 30),),
+    )
+
+    data = build_email_bytes(email, sent_at=SENT_AT)
+    message = parse(data)
+
+    assert data.isascii()
+    assert all(len(line) <= 78 for line in header_lines(data) if not line.startswith(b"X-OpenDSO-Message-Key"))
+    assert message["Subject"] == subject.strip()
+    # Bounce processors read this header raw: a long key stays one unencoded line (within 998).
+    assert f"X-OpenDSO-Message-Key: {key}".encode() in header_lines(data)
+    assert message["X-Campaign"] == "march " * 30
+    assert [a.addr_spec for a in message["To"].addresses] == [f"ap{n}@xn--mller-kva.example" for n in range(6)]
+    assert message["To"].addresses[5].display_name == "Comptabilité fournisseurs 5"
+
+
+def test_text_that_looks_like_an_encoded_word_is_encoded_so_it_reads_back_as_written() -> None:
+    message = parse(build_email_bytes(outbound(subject="Payment =?utf-8?q?x?= reference"), sent_at=SENT_AT))
+
+    assert message["Subject"] == "Payment =?utf-8?q?x?= reference"
+
+
+def test_a_display_name_with_a_comma_is_quoted() -> None:
+    message = parse(build_email_bytes(outbound(sender='"Acme, Credit Dept." <credit@acme.example>'), sent_at=SENT_AT))
+
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Acme, Credit Dept.", "credit@acme.example")
+
+
+def test_an_address_whose_local_part_is_not_ascii_is_refused() -> None:
+    with pytest.raises(ValueError, match="non-ASCII local part"):
+        build_email_bytes(outbound(to=("josé@dupont.example",)), sent_at=SENT_AT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain ascii text\nwith two lines",
+        "trailing spaces   \nand tabs\t\n.a dot first\n=equals= and --dashes--\n",
+        "a line longer than a thousand characters " * 40,
+        "Vážený zákazníku, Ελληνικά, русский текст, 日本語のテキスト\n" * 20,
+        "mixed \r\n line ends \r and more\n",
+    ],
+)
+def test_every_body_line_is_short_and_the_text_reads_back_with_newlines(text: str) -> None:
+    email = outbound(text=text, html=f"<p>{text}</p>", inline_images=(), attachments=())
+
+    data = build_email_bytes(email, sent_at=SENT_AT)
+    message = parse(data)
+
+    assert data.isascii()
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    plain = message.get_body(preferencelist=("plain",))
+    assert isinstance(plain, EmailMessage)
+    expected = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert plain.get_content() == (expected if expected.endswith("\n") else expected + "\n")
+
+
+def test_a_text_holding_the_boundary_gets_another_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 7bit part is written as it is: it must not contain the delimiter of its multipart.
+    tokens = iter(["feedbeef" * 3, "0badcafe" * 3])
+    monkeypatch.setattr(secrets, "token_hex", lambda n=None: next(tokens))
+
+    data = build_email_bytes(
+        outbound(text="before\n--=_" + "feedbeef" * 3 + "_a\nafter\n", inline_images=(), attachments=()),
+        sent_at=SENT_AT,
+    )
+
+    plain = parse(data).get_body(preferencelist=("plain",))
+    assert isinstance(plain, EmailMessage)
+    assert plain.get_content() == "before\n--=_" + "feedbeef" * 3 + "_a\nafter\n"
+    assert b'boundary="=_' + b"0badcafe" * 3 + b'_a"' in data
+
+
+def test_a_non_ascii_attachment_name_is_written_per_rfc_2231() -> None:
+    email = outbound(attachments=(Attachment("Relevé de compte.pdf", "application/pdf", PDF),))
+
+    [attachment] = parse(build_email_bytes(email, sent_at=SENT_AT)).iter_attachments()
+
+    assert attachment.get_filename() == "Relevé de compte.pdf"
+    assert attachment.get_content() == PDF
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Připomínka: faktura č. 2025-001 \u2013 Účtárna Žluťoučký kůň úpěl ďábelské ódy " * 2,
+        "請求書の支払いが遅れています。至急ご確認ください。" * 3,
+        "Rappel 🔔 facture échue 💶 " * 6,
+        "a" * 70 + "é" + "b" * 70,
+    ],
+)
+def test_an_encoded_subject_splits_between_characters_into_short_words(subject: str) -> None:
+    data = build_email_bytes(outbound(subject=subject), sent_at=SENT_AT)
+    lines = header_lines(data)
+    start = next(i for i, line in enumerate(lines) if line.startswith(b"Subject:"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(b" "))
+
+    assert all(len(line) <= 78 for line in lines[start:end])
+    assert all(len(word) <= 75 for line in lines[start:end] for word in line.split() if word.startswith(b"=?"))
+    assert parse(data)["Subject"] == subject

@@ -130,15 +130,20 @@ def test_ses_gets_the_raw_message_the_bare_sender_the_configuration_set_and_the_
 
 
 @pytest.mark.parametrize(
-    ("code", "status", "retryable"),
+    ("code", "status", "retryable", "configuration"),
     [
-        ("Throttling", 400, True),
-        ("TooManyRequestsException", 429, True),
-        ("MessageRejected", 400, False),
-        ("MailFromDomainNotVerifiedException", 400, False),
+        ("Throttling", 400, True, False),
+        ("TooManyRequestsException", 429, True, False),
+        ("MessageRejected", 400, False, False),
+        # Every message from this sender would be refused: the channel pauses, no message fails.
+        ("MailFromDomainNotVerifiedException", 400, True, True),
+        ("InvalidClientTokenId", 403, True, True),
+        ("AccountSendingPausedException", 400, True, True),
     ],
 )
-def test_an_ses_error_becomes_a_classified_provider_error(code: str, status: int, retryable: bool) -> None:
+def test_an_ses_error_becomes_a_classified_provider_error(
+    code: str, status: int, retryable: bool, configuration: bool
+) -> None:
     sender, stubber, _ = stubbed_sender()
     stubber.add_client_error("send_email", service_error_code=code, service_message="nope", http_status_code=status)
 
@@ -146,6 +151,7 @@ def test_an_ses_error_becomes_a_classified_provider_error(code: str, status: int
         sender.send_blocking(email())
 
     assert raised.value.retryable is retryable
+    assert raised.value.configuration is configuration
     assert raised.value.code == code
     assert "nope" in raised.value.reason
 

@@ -89,6 +89,15 @@ class _Postings:
     forms: list[str]
     owners: list[_Owner]
     customers: set[str]
+    # customer -> where its names are in the lists; made when first asked, forgotten when a name is added
+    where: dict[str, list[int]] | None = None
+
+    def positions(self, customer_id: str) -> list[int]:
+        if self.where is None:
+            self.where = {}
+            for n, owner in enumerate(self.owners):
+                self.where.setdefault(owner[0], []).append(n)
+        return self.where[customer_id]
 
 
 class NameIndex:
@@ -115,6 +124,7 @@ class NameIndex:
             postings.forms.append(form)
             postings.owners.append(owner)
             postings.customers.add(customer_id)
+            postings.where = None
 
     def add_all(self, names: Iterable[tuple[str, str]]) -> None:
         for customer_id, name in names:
@@ -151,10 +161,11 @@ class NameIndex:
         if len(common) > 1:
             both = set.intersection(*(p.customers for p in common))
             if len(both) <= MAX_CANDIDATES:
-                for form, owner in zip(common[0].forms, common[0].owners, strict=True):
-                    if owner[0] in both:
-                        forms.append(form)
-                        owners.append(owner)
+                # The few customers' names looked up, not found by walking the thousands of the word's list.
+                rarest = common[0]
+                for n in sorted(n for customer_id in both for n in rarest.positions(customer_id)):
+                    forms.append(rarest.forms[n])
+                    owners.append(rarest.owners[n])
         return forms, owners
 
     def best(self, name: str, *, cutoff: float = 80.0) -> list[NameMatch]:

@@ -45,6 +45,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from types import MappingProxyType
 
 from babel import Locale, UnknownLocaleError
@@ -251,13 +252,16 @@ def _unknown_reason(run: str, known: frozenset[str]) -> str:
     return f"unknown hashtag{hint}"
 
 
-def _parse_template(template: Template, known: frozenset[str]) -> tuple[list[_Piece], list[_Piece]]:
+# A batch renders the same few templates thousands of times: each is parsed once per set of custom fields.
+# Templates and field sets are immutable, and an edited template is another key.
+@lru_cache(maxsize=256)
+def _parse_template(template: Template, known: frozenset[str]) -> tuple[tuple[_Piece, ...], tuple[_Piece, ...]]:
     subject, subject_problems = _parse("subject", _normalise_newlines(template.subject), known)
     body, body_problems = _parse("body", _normalise_newlines(template.body), known)
     problems = subject_problems + body_problems
     if problems:
         raise TemplateError(template, problems)
-    return subject, body
+    return tuple(subject), tuple(body)
 
 
 def validate_template(template: Template, custom_fields: Collection[str] = ()) -> None:
@@ -305,6 +309,7 @@ def _parse_locale(language: str) -> Locale | None:
         return None
 
 
+@lru_cache(maxsize=256)
 def _choose_locale(template_language: str, reader_language: str) -> Locale:
     written = _parse_locale(template_language) or Locale.parse(_FALLBACK_LANGUAGE)
     reader = _parse_locale(reader_language)
@@ -319,6 +324,23 @@ def _per_currency(amounts: Iterable[Money]) -> list[Money]:
     for amount in amounts:
         totals[amount.currency] = totals[amount.currency] + amount if amount.currency in totals else amount
     return list(totals.values())
+
+
+# Babel is most of a render, and a run of reminders repeats the same dates, day counts and often amounts:
+# formatted values are kept (Locale objects hash by their identifiers, so equal locales share entries).
+@lru_cache(maxsize=8192)
+def _format_money(amount: str, currency: str, locale: Locale) -> str:
+    return format_currency(Decimal(amount), currency, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_date(day: date, locale: Locale) -> str:
+    return format_date(day, format="medium", locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_count(count: int, locale: Locale) -> str:
+    return format_decimal(count, locale=locale)
 
 
 class _Formatter:
@@ -338,7 +360,8 @@ class _Formatter:
     def money(self, amount: Money) -> str:
         # Round half-up like the ledger does; Babel alone would round half-even.
         rounded = amount.rounded()
-        return format_currency(rounded.amount, rounded.currency, locale=self.locale)
+        # Keyed by the amount as written: equal Decimals such as -0 and 0 need not print alike.
+        return _format_money(str(rounded.amount), rounded.currency, self.locale)
 
     def totals(self, amounts: Iterable[Money]) -> str:
         """Amounts summed per currency and joined with " + ".
@@ -357,7 +380,7 @@ class _Formatter:
         return self.money(Money.zero(currency))
 
     def date(self, day: date) -> str:
-        return format_date(day, format="medium", locale=self.locale)
+        return _format_date(day, self.locale)
 
     def scalar(self, name: str) -> str:
         ctx = self.ctx
@@ -413,7 +436,7 @@ class _Formatter:
                 self.date(i.issue_date),
                 self.date(i.due_date),
                 # A blank reads better than 0 or a negative count for an item not yet due.
-                format_decimal(i.days_overdue, locale=self.locale) if i.days_overdue > 0 else "",
+                _format_count(i.days_overdue, self.locale) if i.days_overdue > 0 else "",
                 self.money(i.open_amount),
             )
             for i in items
@@ -435,13 +458,9 @@ class _Formatter:
         return "\n".join([line(headers), separator, *(line(row) for row in rows)])
 
     def html_table(self) -> str:
-        def cell(tag: str, value: str, right: bool) -> str:
-            align = "right" if right else "left"
-            return f'<{tag} style="padding:4px 8px;text-align:{align}">{html.escape(value)}</{tag}>'
-
-        head = "".join(cell("th", h, r) for h, r in zip(self.table_headers(), _RIGHT_ALIGNED, strict=True))
+        head = "".join(_cell("th", h, r) for h, r in zip(self.table_headers(), _RIGHT_ALIGNED, strict=True))
         body = "\n".join(
-            "<tr>" + "".join(cell("td", v, r) for v, r in zip(row, _RIGHT_ALIGNED, strict=True)) + "</tr>"
+            "<tr>" + "".join(_cell("td", v, r) for v, r in zip(row, _RIGHT_ALIGNED, strict=True)) + "</tr>"
             for row in self.table_rows()
         )
         return (
@@ -460,6 +479,19 @@ class _Formatter:
         return html.escape(url)
 
 
+# Table cells and the template's own lines repeat from one message to the next (headers, dates, amounts,
+# the words around the hashtags): each is escaped once.
+@lru_cache(maxsize=8192)
+def _cell(tag: str, value: str, right: bool) -> str:
+    align = "right" if right else "left"
+    return f'<{tag} style="padding:4px 8px;text-align:{align}">{html.escape(value)}</{tag}>'
+
+
+@lru_cache(maxsize=4096)
+def _escaped_lines(text: str) -> tuple[str, ...]:
+    return tuple(html.escape(line) for line in text.split("\n"))
+
+
 def _render_text(pieces: Sequence[_Piece], values: _Formatter) -> str:
     return "".join(p if isinstance(p, str) else values.scalar(p.name) for p in pieces)
 
@@ -473,11 +505,11 @@ class _HtmlBody:
         self.line: list[str] = []
 
     def add_text(self, text: str) -> None:
-        first, *others = text.split("\n")
-        self.line.append(html.escape(first))
+        first, *others = _escaped_lines(text)
+        self.line.append(first)
         for following in others:
             self.end_line()
-            self.line.append(html.escape(following))
+            self.line.append(following)
 
     def add_inline(self, markup: str) -> None:
         self.line.append(markup)

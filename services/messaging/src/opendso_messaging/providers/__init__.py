@@ -12,6 +12,10 @@ the same way: a :class:`Delivery` when the provider accepted the message, a
 - ``retryable=False``: this message will never be accepted as it is (SMTP 5xx,
   invalid address, message rejected). The handler should record the failure
   (``MessageFailed``) so the collection process can use another channel.
+- ``configuration=True``: the provider refuses *every* message until an
+  operator fixes its settings (a login refused, a certificate not trusted, an
+  account paused). Not the message's fault: the dispatcher pauses the channel
+  and keeps its messages queued instead of failing them one by one.
 
 Adapters live in ``email_smtp``, ``email_ses``, ``letters`` and ``local``;
 ``mime`` builds the e-mail that SMTP, SES and the local outbox all send.
@@ -20,13 +24,16 @@ Adapters live in ``email_smtp``, ``email_ses``, ``letters`` and ``local``;
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
-from typing import NamedTuple, Protocol
+from functools import lru_cache
+from typing import NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
     "Attachment",
+    "BatchEmailSender",
     "Delivery",
     "EmailSender",
     "InlineImage",
@@ -37,6 +44,7 @@ __all__ = [
     "OutboundEmail",
     "PostalAddress",
     "ProviderError",
+    "parse_address",
 ]
 
 
@@ -66,13 +74,17 @@ class ProviderError(Exception):
     bad address without reading the reason.
     """
 
-    def __init__(self, provider: str, reason: str, *, retryable: bool, code: str = "") -> None:
-        kind = "retryable" if retryable else "final"
+    def __init__(
+        self, provider: str, reason: str, *, retryable: bool, code: str = "", configuration: bool = False
+    ) -> None:
+        kind = "configuration" if configuration else "retryable" if retryable else "final"
         super().__init__(f"{provider} did not accept the message ({kind}, {code or 'no code'}): {reason}")
         self.provider = provider
         self.reason = reason
-        self.retryable = retryable
+        # A configuration error can succeed later, once the settings are fixed.
+        self.retryable = retryable or configuration
         self.code = code
+        self.configuration = configuration
 
 
 class Attachment(NamedTuple):
@@ -123,9 +135,14 @@ def _single_line(what: str, value: str) -> None:
         raise ValueError(f"{what} has a line break: {value!r}")
 
 
+# (display name, address) of an address line. A batch of e-mails has one sender and a run of reminders few
+# recipients each, and parsing is a good part of building an e-mail: each line is parsed once.
+parse_address = lru_cache(maxsize=4096)(parseaddr)
+
+
 def _address(what: str, value: str) -> None:
     _single_line(what, value)
-    _, address = parseaddr(value)
+    _, address = parse_address(value)
     if "@" not in address:
         raise ValueError(f"{what} is not an e-mail address: {value!r}")
 
@@ -204,6 +221,15 @@ class EmailSender(Protocol):
 
     async def send(self, email: OutboundEmail) -> Delivery:
         """Hand ``email`` to the provider; raise :class:`ProviderError` when it is not accepted."""
+        ...
+
+
+@runtime_checkable
+class BatchEmailSender(EmailSender, Protocol):
+    """An :class:`EmailSender` that hands several e-mails over in one go (one SMTP connection, pipelined)."""
+
+    async def send_many(self, emails: Sequence[OutboundEmail]) -> list[Delivery | ProviderError]:
+        """Hand each of ``emails`` to the provider; answers, in order, what became of each."""
         ...
 
 

@@ -26,6 +26,9 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
     ReadTimeoutError,
 )
 
@@ -69,6 +72,27 @@ FINAL_CODES = frozenset(
         "ConfigurationSetDoesNotExistException",
         "AccountSuspendedException",
         "AccessDeniedException",
+    }
+)
+# Configuration: the credentials, their permissions, the account or the sending setup refuse every message
+# until an operator fixes them. The dispatcher pauses the channel instead of failing each message.
+CONFIGURATION_CODES = frozenset(
+    {
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+        "InvalidAccessKeyId",
+        "AccessDenied",
+        "AccessDeniedException",
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "AccountSendingPausedException",
+        "ConfigurationSetDoesNotExist",
+        "ConfigurationSetDoesNotExistException",
+        "MailFromDomainNotVerified",
+        "MailFromDomainNotVerifiedException",
     }
 )
 # SES tag values: letters, digits, _ - . @ (anything else is refused with BadRequest).
@@ -178,10 +202,18 @@ class SesEmailSender:
                 f"SES answered {code} (HTTP {status}): {error.get('Message', '')}",
                 retryable=ses_error_is_retryable(code, status),
                 code=code,
+                configuration=code in CONFIGURATION_CODES,
             ) from exc
         except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError) as exc:
             raise ProviderError(NAME, f"cannot reach SES: {exc}", retryable=True, code=type(exc).__name__) from exc
         except BotoCoreError as exc:
-            # Missing credentials, an invalid parameter caught before sending: configuration, not the moment.
-            raise ProviderError(NAME, f"SES request failed: {exc}", retryable=False, code=type(exc).__name__) from exc
+            # Missing credentials or region (configuration: no message can go), or a parameter refused before
+            # sending (this message).
+            raise ProviderError(
+                NAME,
+                f"SES request failed: {exc}",
+                retryable=False,
+                code=type(exc).__name__,
+                configuration=isinstance(exc, NoCredentialsError | PartialCredentialsError | NoRegionError),
+            ) from exc
         return Delivery(provider=NAME, ref=response["MessageId"], accepted_at=sent_at, detail="accepted by SES")

@@ -18,7 +18,7 @@ from opendso_importer.domain.statements import (
 )
 
 statement_app = typer.Typer(
-    help="Bank statements (CAMT.053/054, MT940, CSV): see what the importer reads from a file.",
+    help="Bank statements (CAMT.053/052/054, MT940, CSV, XLSX): see what the importer reads from a file.",
     no_args_is_help=True,
 )
 
@@ -28,6 +28,7 @@ class StatementFormat(StrEnum):
     camt = "camt"
     mt940 = "mt940"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 @statement_app.callback()

@@ -1,20 +1,34 @@
-"""The importer's handler for bank statements: a CAMT, MT940 or CSV file becomes
-one BankTransactionReceived event per new line, for the matching service."""
+"""The importer's handler for bank statements: a CAMT, MT940, CSV or XLSX file becomes
+BankTransactionsReceived events carrying each line not seen before, for the matching service."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import gc
 import hashlib
 import uuid
+from collections.abc import Iterator
 
 from opendso.banking.v1 import banking_pb2 as bk
+from opendso.common.v1.common_pb2 import Date
 from opendso_bus import InvalidRequest
 from opendso_contracts.convert import date_to_proto, money_to_proto
 
-from opendso_importer.domain.statements import Balance, Statement, StatementError, parse_statements, transaction_id
+from opendso_importer.domain.statements import (
+    FORMATS,
+    Balance,
+    Statement,
+    StatementError,
+    Transaction,
+    parse_statements,
+    transaction_id,
+)
 from opendso_importer.handlers import Deps
 from opendso_importer.store import UnitOfWork
 
-FORMATS = ("auto", "camt", "mt940", "csv")
+# A thousand lines to a message: a large statement is a hundred messages, not a hundred thousand.
+LINES_PER_MESSAGE = 1000
 
 
 def _balance(balance: Balance | None) -> bk.Balance | None:
@@ -38,6 +52,76 @@ def _summary(statement: Statement) -> bk.StatementSummary:
     return summary
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold Python's cycle collector back while a statement's lines become objects.
+
+    A 100,000-line statement makes a million objects that all stay alive; every full pass
+    of the collector walks all of them, and it makes several while they pile up: nearly a
+    tenth of the import. What is built here forms no cycles, so the collector misses nothing it
+    would not find on its next pass.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _line_messages(
+    entity: str, fresh: list[tuple[Statement, list[str], list[Transaction]]]
+) -> list[bk.BankTransactionsReceived]:
+    """The new lines of each statement, by their ids, in BankTransactionsReceived messages; their
+    envelopes are left for the caller to add."""
+    messages: list[bk.BankTransactionsReceived] = []
+    # A statement's lines share a handful of dates: one proto each, copied into the lines.
+    dates: dict[dt.date, Date] = {}
+    message = bk.BankTransactionsReceived()
+    for statement, ids, lines in fresh:
+        for tid, tx in zip(ids, lines, strict=True):
+            if len(message.transactions) >= LINES_PER_MESSAGE:
+                messages.append(message)
+                message = bk.BankTransactionsReceived()
+            # Field by field, empty ones left out: a fifth cheaper than the keyword constructor.
+            line = message.transactions.add()
+            line.transaction_id = tid
+            line.entity = entity
+            if statement.account_iban:
+                line.account_iban = statement.account_iban
+            line.statement_id = statement.statement_id
+            for day, field in ((tx.booking_date, line.booking_date), (tx.value_date, line.value_date)):
+                if day is not None:
+                    found = dates.get(day)
+                    if found is None:
+                        found = dates[day] = date_to_proto(day)
+                    field.CopyFrom(found)
+            line.amount.amount = str(tx.amount.amount)
+            line.amount.currency = tx.amount.currency
+            if tx.counterparty_name:
+                line.counterparty_name = tx.counterparty_name
+            if tx.counterparty_iban:
+                line.counterparty_iban = tx.counterparty_iban
+            if tx.counterparty_bic:
+                line.counterparty_bic = tx.counterparty_bic
+            line.remittance_text = tx.remittance_text
+            if tx.structured_reference:
+                line.structured_reference = tx.structured_reference
+            if tx.structured_reference_type:
+                line.structured_reference_type = tx.structured_reference_type
+            if tx.end_to_end_id:
+                line.end_to_end_id = tx.end_to_end_id
+            if tx.bank_reference:
+                line.bank_reference = tx.bank_reference
+            if tx.bank_transaction_code:
+                line.bank_transaction_code = tx.bank_transaction_code
+    if message.transactions:
+        messages.append(message)
+    return messages
+
+
 async def import_bank_statement(command: bk.ImportBankStatement, uow: UnitOfWork, deps: Deps) -> bk.StatementReport:
     """Parse a statement file and publish its lines not seen before; a broken file publishes nothing."""
     if not command.file_name:
@@ -47,12 +131,10 @@ async def import_bank_statement(command: bk.ImportBankStatement, uow: UnitOfWork
     fmt = command.format or "auto"
     if fmt not in FORMATS:
         raise InvalidRequest(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if command.object_name:
-        command.content = await deps.fetch_upload(command.object_name)
-    if len(command.content) > deps.max_file_bytes:
-        raise InvalidRequest(
-            f"{command.file_name}: {len(command.content)} bytes is over the limit of {deps.max_file_bytes}"
-        )
+    # Read once: each read of a bytes field copies it, and a statement can be hundreds of megabytes.
+    content = await deps.fetch_upload(command.object_name) if command.object_name else command.content
+    if len(content) > deps.max_file_bytes:
+        raise InvalidRequest(f"{command.file_name}: {len(content)} bytes is over the limit of {deps.max_file_bytes}")
     if command.idempotency_key:
         earlier = await uow.ledger.statement_import_by_key(command.idempotency_key)
         if earlier is not None:
@@ -63,57 +145,42 @@ async def import_bank_statement(command: bk.ImportBankStatement, uow: UnitOfWork
     import_id = str(uuid.uuid4())
     report = bk.StatementReport(import_id=import_id, file_name=command.file_name)
     try:
-        statements = parse_statements(command.content, command.file_name, fmt)
+        with _collector_paused():
+            statements = parse_statements(content, command.file_name, fmt)
     except StatementError as exc:
         report.file_rejected = True
         report.rejection_reason = str(exc)
         statements = []
-    lines: list[bk.BankTransaction] = []
-    seen: list[tuple[str, str, str]] = []
+    fresh: list[tuple[Statement, list[str], list[Transaction]]] = []
     for statement in statements:
         report.format = statement.format
         report.statements.append(_summary(statement))
-        ids = [transaction_id(statement, tx, i) for i, tx in enumerate(statement.transactions)]
+        with _collector_paused():
+            ids = [transaction_id(statement, tx, i) for i, tx in enumerate(statement.transactions)]
         known = await uow.ledger.known_transactions(ids)
-        for tid, tx in zip(ids, statement.transactions, strict=True):
-            if tid in known:
-                report.transactions_already_known += 1
-                continue
-            known.add(tid)  # the same line twice in one file is one payment
-            seen.append((tid, command.entity, statement.statement_id))
-            lines.append(
-                bk.BankTransaction(
-                    transaction_id=tid,
-                    entity=command.entity,
-                    account_iban=statement.account_iban or "",
-                    statement_id=statement.statement_id,
-                    booking_date=date_to_proto(tx.booking_date),
-                    value_date=date_to_proto(tx.value_date) if tx.value_date else None,
-                    amount=money_to_proto(tx.amount),
-                    counterparty_name=tx.counterparty_name or "",
-                    counterparty_iban=tx.counterparty_iban or "",
-                    counterparty_bic=tx.counterparty_bic or "",
-                    remittance_text=tx.remittance_text,
-                    structured_reference=tx.structured_reference or "",
-                    structured_reference_type=tx.structured_reference_type or "",
-                    end_to_end_id=tx.end_to_end_id or "",
-                    bank_reference=tx.bank_reference or "",
-                    bank_transaction_code=tx.bank_transaction_code or "",
-                )
-            )
-    report.transactions_published = len(lines)
-    await uow.ledger.record_transactions(seen, import_id)
-    # A thousand lines to a message: a large statement is a hundred messages, not a hundred thousand.
-    await uow.publish_many(
-        [
-            bk.BankTransactionsReceived(meta=uow.meta(entity=command.entity), transactions=lines[i : i + 1000])
-            for i in range(0, len(lines), 1000)
-        ]
-    )
+        new_ids: list[str] = []
+        new_lines: list[Transaction] = []
+        with _collector_paused():
+            for tid, tx in zip(ids, statement.transactions, strict=True):
+                if tid in known:
+                    report.transactions_already_known += 1
+                    continue
+                known.add(tid)  # the same line twice in one file is one payment
+                new_ids.append(tid)
+                new_lines.append(tx)
+        # Recorded before the next statement is looked up: a line in two statements of a file is one line.
+        await uow.ledger.record_transactions(command.entity, statement.statement_id, new_ids, import_id)
+        report.transactions_published += len(new_ids)
+        fresh.append((statement, new_ids, new_lines))
+    with _collector_paused():
+        messages = _line_messages(command.entity, fresh)
+    for message in messages:
+        message.meta.CopyFrom(uow.meta(entity=command.entity))
+    await uow.publish_many(list(messages))
     await uow.ledger.record_statement_import(
         import_id,
         command.idempotency_key or None,
-        hashlib.sha256(command.content).hexdigest(),
+        hashlib.sha256(content).hexdigest(),
         command.file_name,
         report.SerializeToString(),
     )

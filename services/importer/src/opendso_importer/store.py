@@ -366,25 +366,63 @@ class LedgerRepository:
         )
 
     async def known_transactions(self, ids: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(ids))):
-            rows = await self._session.execute(
-                select(bank_transactions.c.transaction_id).where(bank_transactions.c.transaction_id.in_(chunk))
-            )
-            found.update(rows.scalars())
-        return found
+        """The ids among ``ids`` of lines published before.
 
-    async def record_transactions(self, rows: list[tuple[str, str, str]], import_id: str) -> None:
-        """Remember (transaction id, entity, statement id) of published lines."""
-        if rows:
-            now = dt.datetime.now(dt.UTC)
+        One query whatever the number of ids (a statement has up to hundreds of thousands):
+        the ids travel as one array, or on SQLite as one JSON array.
+        """
+        wanted = list(set(ids))
+        if not wanted:
+            return set()
+        connection = await self._session.connection()
+        if connection.dialect.name == "sqlite":
+            # CROSS JOIN keeps SQLite's planner on the ids first, one index probe each.
+            query = text(
+                "SELECT t.transaction_id FROM json_each(:ids) AS j"
+                " CROSS JOIN imp_bank_transactions AS t ON t.transaction_id = j.value"
+            )
+            rows = await self._session.execute(query, {"ids": json.dumps(wanted)})
+        else:
+            query = text("SELECT transaction_id FROM imp_bank_transactions WHERE transaction_id = ANY(:ids)")
+            rows = await self._session.execute(query, {"ids": wanted})
+        return set(rows.scalars())
+
+    async def record_transactions(self, entity: str, statement_id: str, ids: list[str], import_id: str) -> None:
+        """Remember the ids of a statement's lines published in this import."""
+        if not ids:
+            return
+        now = dt.datetime.now(dt.UTC)
+        connection = await self._session.connection()
+        if connection.dialect.name != "sqlite":
             await self._insert(
                 bank_transactions,
                 [
-                    {"transaction_id": t, "entity": e, "statement_id": s, "import_id": import_id, "imported_at": now}
-                    for t, e, s in rows
+                    {
+                        "transaction_id": t,
+                        "entity": entity,
+                        "statement_id": statement_id,
+                        "import_id": import_id,
+                        "imported_at": now,
+                    }
+                    for t in ids
                 ],
             )
+            return
+        # One statement over a JSON array of the ids, not a parameter set per row.
+        insert_from_json = text(
+            "INSERT INTO imp_bank_transactions (transaction_id, entity, statement_id, import_id, imported_at)"
+            " SELECT value, :entity, :statement_id, :import_id, :imported_at FROM json_each(:ids)"
+        ).bindparams(bindparam("imported_at", type_=bank_transactions.c.imported_at.type))
+        await self._session.execute(
+            insert_from_json,
+            {
+                "ids": json.dumps(ids),
+                "entity": entity,
+                "statement_id": statement_id,
+                "import_id": import_id,
+                "imported_at": now,
+            },
+        )
 
     async def statement_import_by_key(self, key: str) -> bytes | None:
         return await self._session.scalar(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any, cast
 
@@ -13,7 +14,9 @@ from opendso.common.v1.common_pb2 import EventMeta
 from opendso_bus import InvalidRequest
 from opendso_bus.envelope import new_meta
 from opendso_importer import handlers, statements
+from opendso_importer.domain.statements.samples import build_large_camt
 from opendso_importer.store import UnitOfWork
+from openpyxl import Workbook
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "statements"
 
@@ -26,10 +29,10 @@ class FakeLedger:
     async def known_transactions(self, ids: Any) -> set[str]:
         return {i for i in ids if i in self.transactions}
 
-    async def record_transactions(self, rows: list[tuple[str, str, str]], import_id: str) -> None:
-        for tid, entity, statement in rows:
+    async def record_transactions(self, entity: str, statement_id: str, ids: list[str], import_id: str) -> None:
+        for tid in ids:
             assert tid not in self.transactions
-            self.transactions[tid] = (entity, statement)
+            self.transactions[tid] = (entity, statement_id)
 
     async def statement_import_by_key(self, key: str) -> bytes | None:
         return self.imports.get(key)
@@ -124,3 +127,67 @@ async def test_a_broken_statement_is_rejected_whole_and_publishes_no_line() -> N
 async def test_a_statement_needs_an_entity() -> None:
     with pytest.raises(InvalidRequest, match="entity"):
         await run(FakeLedger(), "mt940_commerzbank.sta", entity="")
+
+
+async def test_lines_of_the_intraday_report_are_not_published_again_with_the_end_of_day_statement() -> None:
+    ledger = FakeLedger()
+    intraday, uow = await run(ledger, "camt052_v08_intraday_deutsche_bank.xml")
+
+    assert (intraday.format, intraday.transactions_published) == ("camt.052.001.08", 3)
+    end_of_day, uow2 = await run(ledger, "camt053_v08_end_of_day_deutsche_bank.xml")
+
+    assert (end_of_day.transactions_published, end_of_day.transactions_already_known) == (2, 3)
+    assert sorted(t.amount.amount for t in received(uow2)) == ["-3400.00", "500.00"]
+    assert {t.transaction_id for t in received(uow)}.isdisjoint(t.transaction_id for t in received(uow2))
+
+
+async def test_the_end_of_day_statement_first_leaves_nothing_new_in_the_intraday_report() -> None:
+    ledger = FakeLedger()
+    await run(ledger, "camt053_v08_end_of_day_deutsche_bank.xml")
+
+    late_report, uow = await run(ledger, "camt052_v08_intraday_deutsche_bank.xml")
+
+    assert (late_report.transactions_published, late_report.transactions_already_known) == (0, 3)
+    assert received(uow) == []
+
+
+async def test_a_line_in_two_statements_of_one_file_is_published_once() -> None:
+    data = (DATA / "camt053_v08_end_of_day_deutsche_bank.xml").read_text()
+    start, end = data.index("    <Stmt>"), data.index("    </Stmt>") + len("    </Stmt>\n")
+    twice = data[:end] + data[start:end].replace("0202051-2026-063", "0202051-2026-063-COPY") + data[end:]
+
+    report, uow = await run(FakeLedger(), "twice.xml", content=twice.encode())
+
+    assert (report.transactions_published, report.transactions_already_known) == (5, 5)
+    assert len(received(uow)) == 5
+
+
+async def test_a_large_statement_is_published_a_thousand_lines_to_a_message() -> None:
+    report, uow = await run(FakeLedger(), "large.xml", content=build_large_camt(2500))
+
+    batches = [m for m in uow.published if isinstance(m, bk.BankTransactionsReceived)]
+    assert [len(m.transactions) for m in batches] == [1000, 1000, 500]
+    assert len({m.meta.event_id for m in batches}) == 3
+    assert report.transactions_published == 2500
+
+
+async def test_an_excel_export_is_imported_like_its_csv() -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Umsätze Girokonto", "IBAN: DE89 3704 0044 0532 0130 00"])
+    sheet.append(["Buchungstag", "Auftraggeber/Empfänger", "Verwendungszweck", "Betrag", "Währung"])
+    sheet.append([dt.date(2026, 3, 2), "Müller Maschinenbau GmbH", "RE 2026-00123", 1190, "EUR"])
+    sheet.append([dt.date(2026, 3, 2), "Stadtwerke", "Strom 02/2026", -245.8, "EUR"])
+    content = io.BytesIO()
+    book.save(content)
+
+    report, uow = await run(FakeLedger(), "umsaetze.xlsx", content=content.getvalue())
+
+    assert (report.format, report.transactions_published) == ("xlsx", 2)
+    assert [t.amount.amount for t in received(uow)] == ["1190.00", "-245.80"]
+    assert received(uow)[0].account_iban == "DE89370400440532013000"
+
+
+async def test_an_unknown_format_name_is_refused() -> None:
+    with pytest.raises(InvalidRequest, match="xlsx"):
+        await run(FakeLedger(), "mt940_commerzbank.sta", format="xls")

@@ -534,10 +534,59 @@ def test_several_statements_in_one_document_are_read_separately() -> None:
     assert [(s.statement_id, len(s.transactions)) for s in statements] == [("A", 1), ("B", 2)]
 
 
-def test_a_camt052_report_is_refused_by_name() -> None:
-    error = rejection(document(statement(entry(), container="Rpt"), message="052", version="08"))
+@pytest.mark.parametrize("version", ["02", "03", "04", "05", "06", "07", "08"])
+def test_a_camt052_report_is_read_from_its_rpt_and_only_its_booked_entries_count(version: str) -> None:
+    pending = entry("500.00", status="PDNG", version=version)
+    information = entry("9999.00", status="INFO", version=version)
+    booked = entry("100.00", "CRDT", details(version), version=version)
 
-    assert "camt.052.001.08 is not supported" in error.reason
+    (report,) = parse(
+        document(statement(booked, pending, information, container="Rpt"), message="052", version=version)
+    )
+
+    assert report.format == f"camt.052.001.{version}"
+    assert [t.amount for t in report.transactions] == [Money.of("100.00", "EUR")]
+    assert report.transactions[0].counterparty_name == "Müller Maschinenbau GmbH"
+
+
+def test_a_report_s_closing_balance_is_its_interim_booked_one_and_is_not_checked() -> None:
+    # An intraday report may list only the entries since the previous report: its balances
+    # need not be its opening balance plus its entries.
+    balances = balance("OPBD", Decimal("1000.00"), "2026-03-02") + balance("ITBD", Decimal("5000.00"), "2026-03-02")
+    report = f"<Rpt><Id>RPT-1</Id><Acct><Id><IBAN>{OWN_IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>{balances}"
+    report += entry("100.00").xml + "</Rpt>"
+
+    (read,) = parse(document(report, message="052"))
+
+    assert read.opening_balance is not None and read.closing_balance is not None
+    assert (read.opening_balance.amount.amount, read.closing_balance.amount.amount) == (1000, 5000)
+
+
+def test_a_statement_s_interim_balance_is_not_its_closing_balance() -> None:
+    balances = balance("OPBD", Decimal("1000.00"), "2026-03-02") + balance("ITBD", Decimal("5000.00"), "2026-03-02")
+    stmt = f"<Stmt><Id>S-1</Id><Acct><Id><IBAN>{OWN_IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>{balances}"
+    stmt += entry("100.00").xml + "</Stmt>"
+
+    (read,) = parse(document(stmt))
+
+    assert read.closing_balance is None
+
+
+def test_an_account_without_iban_is_known_by_its_other_identification() -> None:
+    account = "<Acct><Id><Othr><Id>0532013000</Id></Othr></Id><Ccy>EUR</Ccy></Acct>"
+
+    (stmt,) = parse(document(statement(entry(), account=account)))
+
+    assert (stmt.account_iban, stmt.account_number) == (None, "0532013000")
+
+
+def test_an_entry_outside_any_statement_is_rejected() -> None:
+    data = document(entry().xml, statement(entry()))
+
+    error = rejection(data)
+
+    assert error.location.startswith("Ntry (line ")
+    assert "outside any Stmt" in error.reason
 
 
 def test_another_iso20022_message_is_refused() -> None:
@@ -567,14 +616,23 @@ def test_external_entities_are_not_resolved() -> None:
 # --- broken files -------------------------------------------------------------------------------------
 
 
-def test_a_truncated_file_is_rejected_with_its_line() -> None:
+@pytest.mark.parametrize("cut", [0.1, 0.5, 0.9, 0.999])
+def test_a_truncated_file_is_rejected_with_its_line_and_said_to_be_cut_short(cut: float) -> None:
     data = (DATA / "camt053_v08_kbc.xml").read_bytes()
-    truncated = data[: len(data) // 2]
+    truncated = data[: int(len(data) * cut)]
 
     error = rejection(truncated)
 
     assert error.location.startswith("line ")
-    assert "malformed XML" in error.reason
+    assert "malformed XML" in error.reason and "truncated?" in error.reason
+
+
+def test_a_malformed_element_inside_the_file_is_not_said_to_be_cut_short() -> None:
+    data = (DATA / "camt053_v08_kbc.xml").read_bytes().replace(b"</Ntry>", b"</Ntri>", 1)
+
+    error = rejection(data)
+
+    assert "malformed XML" in error.reason and "truncated" not in error.reason
 
 
 def test_closing_balance_that_is_not_opening_plus_transactions_is_rejected() -> None:

@@ -1,7 +1,9 @@
+import datetime as dt
 import json
 from pathlib import Path
 
 from opendso_cli.statement_cmd import statement_app
+from openpyxl import Workbook
 from typer.testing import CliRunner
 
 DATA = Path(__file__).parents[2] / "data" / "statements"
@@ -83,6 +85,21 @@ def test_the_wrong_format_for_a_file_exits_with_2() -> None:
 
 
 def test_an_unknown_format_option_is_a_usage_error() -> None:
-    result = CliRunner().invoke(statement_app, ["parse", "--format", "xls", str(DATA / "csv_fio_cz.csv")])
+    result = CliRunner().invoke(statement_app, ["parse", "--format", "ods", str(DATA / "csv_fio_cz.csv")])
 
     assert result.exit_code == 2
+
+
+def test_an_excel_export_is_read_with_its_format_named_or_told(tmp_path: Path) -> None:
+    book = Workbook()
+    book.active.append(["Buchungstag", "Betrag", "Währung", "Verwendungszweck"])
+    book.active.append([dt.date(2026, 3, 2), 1190.5, "EUR", "RE 2026-00123"])
+    export = tmp_path / "umsaetze.xlsx"
+    book.save(export)
+
+    named, told = run("parse", "--format", "xlsx", str(export)), run("parse", str(export))
+
+    assert named == told
+    code, (transaction, summary), _ = named
+    assert (code, transaction["amount"], transaction["entry_reference"]) == (0, "1190.50", "row 2")
+    assert (summary["format"], summary["transactions"]) == ("xlsx", 1)

@@ -1,4 +1,4 @@
-"""Bank statements: CAMT.053/054, MT940 and CSV files read into statements and their transactions.
+"""Bank statements: CAMT.053/052/054, MT940, CSV and XLSX files read into statements and their transactions.
 
 Pure: bytes in, values or a :class:`StatementError` out.
 """
@@ -18,6 +18,7 @@ from opendso_importer.domain.statements.references import (
     find_rf_references,
     is_valid_rf,
 )
+from opendso_importer.domain.statements.xlsx_statement import parse_xlsx_statement
 
 __all__ = [
     "CSV_FIELDS",
@@ -33,5 +34,6 @@ __all__ = [
     "is_valid_rf",
     "parse_csv_statement",
     "parse_statements",
+    "parse_xlsx_statement",
     "transaction_id",
 ]

@@ -1,12 +1,14 @@
-"""ISO 20022 bank-to-customer messages: camt.053 statements and camt.054 notifications.
+"""ISO 20022 bank-to-customer messages: camt.053 statements, camt.052 account reports
+(intraday) and camt.054 notifications.
 
 Versions 02 to 08 are read alike: the elements we need kept their paths, except the
 related parties, which v08 wraps in ``Pty`` (``Dbtr/Pty/Nm`` where v02-v07 have
 ``Dbtr/Nm``), and the transaction amount, which v02 has only in ``AmtDtls/TxAmt``.
-Later versions of the two messages are read the same way; any other message is refused.
+Later versions of the three messages are read the same way; any other message is refused.
 
-Files are streamed: each entry is read and dropped as soon as its closing tag is parsed,
-so however many entries a statement has, the XML of only one is in memory at a time.
+Files are streamed: each entry is read and dropped as soon as it is complete (when the next
+one starts), so however many entries a statement has, the XML of only one or two is in
+memory at a time. Of an entry only the elements on the paths we read are visited.
 
 Choices the standard leaves to us:
 
@@ -20,18 +22,22 @@ Choices the standard leaves to us:
   the ultimate party stands in when the direct one has no name.
 * An entry without transaction details (a fee, interest) takes its additional entry
   information as remittance text; with details, that note only repeats the booking type.
+* A camt.053 statement's closing balance must be its opening balance plus its entries.
+  A camt.052 report is not checked: an intraday report may list only the entries since
+  the previous one. Its closing balance is the closing booked one, else the interim
+  booked one (``ITBD``), the account's booked balance when the report was made.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from io import BytesIO
-from typing import cast
+from typing import NamedTuple, cast
 
 from lxml import etree
 from opendso_money import Money
@@ -51,17 +57,115 @@ from opendso_importer.domain.statements.references import classify_reference
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:((\w{4})\.(\d{3})\.\d{3}\.\d{2})$")
 # The message's container of entries, by message number.
-_CONTAINERS = {"053": "Stmt", "054": "Ntfctn"}
+_CONTAINERS = {"052": "Rpt", "053": "Stmt", "054": "Ntfctn"}
+_REPORT = "052"
 _AMOUNT = re.compile(r"^\d{1,18}(?:\.\d{1,5})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _OPENING_CODES = ("OPBD", "PRCD")  # opening booked; previous closing booked, the same figure
 _CLOSING_CODE = "CLBD"
+_INTERIM_CODE = "ITBD"  # interim booked: a report's latest booked balance
 _BOOKED = "BOOK"
 _NOT_PROVIDED = "NOTPROVIDED"
 
 
+# --- the paths an entry is read from -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """Where a ``TxDtls`` names one party of the payment: its name, account and bank."""
+
+    names: tuple[str, ...]
+    iban: str
+    bics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _DetailPaths:
+    """The paths read from a ``TxDtls``: relative to it, or to its entry when it is the only one."""
+
+    amounts: tuple[str, ...]
+    indicator: str
+    payer: _Side
+    payee: _Side
+    end_to_end: str
+    bank_reference: str
+    unstructured: str
+    structured: str
+    codes: tuple[str, str, str, str]
+
+    def all(self) -> tuple[str, ...]:
+        sides = (path for side in (self.payer, self.payee) for path in (*side.names, side.iban, *side.bics))
+        return (
+            *self.amounts,
+            self.indicator,
+            *sides,
+            self.end_to_end,
+            self.bank_reference,
+            self.unstructured,
+            self.structured,
+            *self.codes,
+        )
+
+
+def _side(base: str, role: str) -> _Side:
+    return _Side(
+        # v08 wraps the party in Pty, v02 to v07 do not; the ultimate party stands in for a nameless one.
+        names=(
+            f"{base}RltdPties/{role}/Pty/Nm",
+            f"{base}RltdPties/{role}/Nm",
+            f"{base}RltdPties/Ultmt{role}/Pty/Nm",
+            f"{base}RltdPties/Ultmt{role}/Nm",
+        ),
+        iban=f"{base}RltdPties/{role}Acct/Id/IBAN",
+        # BICFI from v04, BIC in v02 and v03.
+        bics=(f"{base}RltdAgts/{role}Agt/FinInstnId/BICFI", f"{base}RltdAgts/{role}Agt/FinInstnId/BIC"),
+    )
+
+
+def _codes(base: str) -> tuple[str, str, str, str]:
+    domain = f"{base}BkTxCd/Domn"
+    return f"{domain}/Cd", f"{domain}/Fmly/Cd", f"{domain}/Fmly/SubFmlyCd", f"{base}BkTxCd/Prtry/Cd"
+
+
+def _detail_paths(base: str) -> _DetailPaths:
+    return _DetailPaths(
+        amounts=(f"{base}Amt", f"{base}AmtDtls/TxAmt/Amt"),  # v04 and later; v02 and v03
+        indicator=f"{base}CdtDbtInd",
+        payer=_side(base, "Dbtr"),
+        payee=_side(base, "Cdtr"),
+        end_to_end=f"{base}Refs/EndToEndId",
+        bank_reference=f"{base}Refs/AcctSvcrRef",
+        unstructured=f"{base}RmtInf/Ustrd",
+        structured=f"{base}RmtInf/Strd",
+        codes=_codes(base),
+    )
+
+
+_DETAILS = "NtryDtls/TxDtls"
+_IN_BATCH = _detail_paths("")  # one TxDtls of several, walked on its own
+_IN_ENTRY = _detail_paths(f"{_DETAILS}/")  # an entry's only TxDtls, walked with the entry
+_ENTRY_CODES = _codes("")
+_DATE_PATHS = {path: (f"{path}/Dt", f"{path}/DtTm") for path in ("BookgDt", "ValDt", "Dt")}
+# Every path read from an entry: an entry's walk visits only these elements and those on the way.
+_ENTRY_PATHS = (
+    "NtryRef",
+    "Amt",
+    "CdtDbtInd",
+    "Sts",
+    "Sts/Cd",
+    *_DATE_PATHS["BookgDt"],
+    *_DATE_PATHS["ValDt"],
+    "AcctSvcrRef",
+    "AddtlNtryInf",
+    *_ENTRY_CODES,
+    _DETAILS,
+    *_IN_ENTRY.all(),
+)
+
+
 def parse_camt(data: bytes, file: str) -> list[Statement]:
-    """Every statement (camt.053) or notification (camt.054) in the document."""
+    """Every statement (camt.053), report (camt.052) or notification (camt.054) in the document."""
     namespace, message, container = _message(data, file)
     return _Reader(file, namespace, message, container).read(data)
 
@@ -74,7 +178,7 @@ def _message(data: bytes, file: str) -> tuple[str, str, str]:
     except StopIteration:
         raise StatementError(file, "line 1", "no XML element in the file") from None
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(file, exc) from None
+        raise _syntax_error(file, exc, data) from None
     qname = etree.QName(root)
     namespace = qname.namespace or ""
     match = _NAMESPACE.match(namespace)
@@ -89,7 +193,8 @@ def _message(data: bytes, file: str) -> tuple[str, str, str]:
         raise StatementError(
             file,
             f"line {root.sourceline}",
-            f"{message} is not supported: only camt.053 statements and camt.054 notifications are",
+            f"{message} is not supported: only camt.053 statements, camt.052 account reports and "
+            "camt.054 notifications are",
         )
     return namespace, message, _CONTAINERS[number]
 
@@ -110,69 +215,90 @@ def _iterparse(
     return cast(Iterator[tuple[str, etree._Element]], parser)
 
 
-def _syntax_error(file: str, exc: etree.XMLSyntaxError) -> StatementError:
+def _syntax_error(file: str, exc: etree.XMLSyntaxError, data: bytes) -> StatementError:
     line = exc.position[0] if exc.position else 1
-    return StatementError(file, f"line {line}", f"malformed XML: {exc.msg}")
+    reason = f"malformed XML: {exc.msg}"
+    if line >= data.rstrip().count(b"\n") + 1:
+        # The parser failed on the last line it was given: the document is cut short, as a
+        # download or an export that stopped half way leaves it, rather than wrong somewhere.
+        reason += " (the file ends before the document does: truncated?)"
+    return StatementError(file, f"line {line}", reason)
 
 
 @dataclass
 class _Container:
-    """A statement or notification being read: its transactions and the entry each came from."""
+    """A statement, report or notification being read: its transactions and the entry each came from."""
 
     index: int
+    element: etree._Element
     transactions: list[Transaction] = field(default_factory=list)
     wheres: list[str] = field(default_factory=list)
     entry_count: int = 0
 
 
 class _Node:
-    """An element with every descendant indexed by its path ("RltdPties/Dbtr/Pty/Nm").
+    """An element with its descendants indexed by their paths ("RltdPties/Dbtr/Pty/Nm").
 
-    One walk of the subtree answers all the questions we ask of an entry; asking lxml for
-    each path instead costs a call per step, which made a 100,000-entry file twice as slow.
-    A node can also be a view of a sub-element of an indexed one (``base`` "NtryDtls/TxDtls/").
+    One walk of the subtree answers all the questions we ask of an element; asking lxml for
+    each path instead costs a call per step. An entry's walk visits only the paths the
+    reader asks for (``paths``); asking for another is a mistake in this module, not in
+    the file, and raises ``LookupError``.
     """
 
-    __slots__ = ("base", "element", "first_at", "repeated")
+    __slots__ = ("element", "first_at", "paths", "repeated")
 
     def __init__(
         self,
         element: etree._Element,
         first_at: dict[str, etree._Element],
         repeated: dict[str, list[etree._Element]],
-        base: str = "",
+        paths: frozenset[str] | None = None,
     ) -> None:
         self.element = element
         self.first_at = first_at
         self.repeated = repeated
-        self.base = base
-
-    def view(self, element: etree._Element, path: str) -> _Node:
-        return _Node(element, self.first_at, self.repeated, f"{self.base}{path}/")
+        self.paths = paths
 
     def all(self, path: str) -> list[etree._Element]:
-        key = self.base + path
-        found = self.repeated.get(key)
+        found = self.repeated.get(path)
         if found is not None:
             return found
-        first = self.first_at.get(key)
-        return [] if first is None else [first]
+        first = self.first_at.get(path)
+        if first is None:
+            if self.paths is not None and path not in self.paths:
+                raise LookupError(f"{path!r} is not among the paths indexed for this element")
+            return []
+        return [first]
 
     def first(self, path: str) -> etree._Element | None:
-        return self.first_at.get(self.base + path)
+        found = self.first_at.get(path)
+        if found is None and self.paths is not None and path not in self.paths:
+            raise LookupError(f"{path!r} is not among the paths indexed for this element")
+        return found
 
     def text(self, path: str) -> str | None:
-        found = self.first_at.get(self.base + path)
-        if found is None or found.text is None:
+        found = self.first_at.get(path)
+        if found is None:
+            if self.paths is not None and path not in self.paths:
+                raise LookupError(f"{path!r} is not among the paths indexed for this element")
             return None
-        return found.text.strip() or None
+        text = found.text
+        if text is None:
+            return None
+        return text.strip() or None
 
     def texts(self, path: str) -> list[str]:
         """The non-blank texts at ``path``, whitespace collapsed."""
-        return [t for t in (clean_text(e.text) for e in self.all(path)) if t]
+        found = []
+        for element in self.all(path):
+            text = clean_text(element.text)
+            if text:
+                found.append(text)
+        return found
 
 
 def _index(element: etree._Element, strip: int) -> _Node:
+    """Every descendant of the element, by path."""
     # One pass of lxml's own (C) iterator over the subtree's elements (not the entities left
     # unresolved), the path of each element built from its parent's.
     first_at: dict[str, etree._Element] = {}
@@ -189,6 +315,60 @@ def _index(element: etree._Element, strip: int) -> _Node:
     return _Node(element, first_at, repeated)
 
 
+# A tree of the paths to visit: qualified tag → (its path, the tree below it).
+_Shape = dict[str, tuple[str, "_Shape"]]
+
+
+def _shape(prefix: str, paths: Iterable[str]) -> _Shape:
+    root: _Shape = {}
+    for path in paths:
+        level = root
+        steps = path.split("/")
+        for depth, step in enumerate(steps, start=1):
+            found = level.get(prefix + step)
+            if found is None:
+                found = level[prefix + step] = ("/".join(steps[:depth]), {})
+            level = found[1]
+    return root
+
+
+def _paths(shape: _Shape) -> frozenset[str]:
+    """Every path of the tree, the elements on the way to a leaf included."""
+    return frozenset(path for path, below in shape.values() for path in (path, *_paths(below)))
+
+
+def _walk(
+    element: etree._Element,
+    shape: _Shape,
+    first_at: dict[str, etree._Element],
+    repeated: dict[str, list[etree._Element]],
+) -> None:
+    # Only the branches that lead to a path we read: most of an entry, but none of its
+    # addresses, purposes, charges or related dates. A slice lists the children in one call,
+    # cheaper than iterating them (lxml-stubs lack its overload); the grandchildren are walked
+    # here too, as a call per element with children costs more than this loop.
+    for child in element[:]:  # type: ignore[index]
+        found = shape.get(child.tag)  # an unresolved entity's tag is a function: never found
+        if found is None:
+            continue
+        path, below = found
+        first = first_at.setdefault(path, child)
+        if first is not child:
+            repeated.setdefault(path, [first]).append(child)
+        if not below:
+            continue
+        for grandchild in child[:]:  # type: ignore[index]
+            found = below.get(grandchild.tag)
+            if found is None:
+                continue
+            path, further = found
+            first = first_at.setdefault(path, grandchild)
+            if first is not grandchild:
+                repeated.setdefault(path, [first]).append(grandchild)
+            if further:
+                _walk(grandchild, further, first_at, repeated)
+
+
 class _Reader:
     """Reads one document; holds the namespace so element names are built once."""
 
@@ -197,9 +377,20 @@ class _Reader:
         self.prefix = f"{{{namespace}}}"
         self.message = message
         self.container = container
+        self.is_report = message.split(".")[1] == _REPORT
+        self.entry_shape = _shape(self.prefix, _ENTRY_PATHS)
+        self.detail_shape = _shape(self.prefix, _IN_BATCH.all())
+        self.entry_paths = _paths(self.entry_shape)
+        self.detail_paths = _paths(self.detail_shape)
 
     def _node(self, element: etree._Element) -> _Node:
         return _index(element, len(self.prefix))
+
+    def _shaped(self, element: etree._Element, shape: _Shape, paths: frozenset[str]) -> _Node:
+        first_at: dict[str, etree._Element] = {}
+        repeated: dict[str, list[etree._Element]] = {}
+        _walk(element, shape, first_at, repeated)
+        return _Node(element, first_at, repeated, paths)
 
     # --- the document ---------------------------------------------------------------------------
 
@@ -207,25 +398,48 @@ class _Reader:
         container_tag = self.prefix + self.container
         entry_tag = self.prefix + "Ntry"
         statements: list[Statement] = []
-        current = _Container(1)
+        current: _Container | None = None
+        pending: tuple[etree._Element, _Container] | None = None  # the entry last started, and its container
+        # Start events only: for end events lxml intercepts both the start and the end of every
+        # element, for start events only the start, a sixth less work for the XML parser. An
+        # entry (a container) is complete when the next one starts, or the document ends.
         try:
-            for _, element in _iterparse(data, ("end",), (container_tag, entry_tag)):
-                if element.tag == entry_tag:
-                    current.entry_count += 1
-                    where = f"{self.container}[{current.index}]/Ntry[{current.entry_count}]"
-                    transactions = self._entry(element, where)
-                    current.transactions += transactions
-                    current.wheres += [where] * len(transactions)
-                    _drop(element, entry_tag)
+            for _, element in _iterparse(data, ("start",), (container_tag, entry_tag)):
+                if pending is not None:
+                    self._read_entry(*pending, entry_tag)
+                    pending = None
+                if element.tag == container_tag:
+                    if current is not None:
+                        statements.append(self._finish(current, container_tag))
+                    current = _Container(len(statements) + 1, element)
+                elif current is None or element.getparent() is not current.element:
+                    raise StatementError(
+                        self.file, _at("Ntry", element), f"an entry outside any {self.container} element"
+                    )
                 else:
-                    statements.append(self._statement(self._node(element), current))
-                    current = _Container(current.index + 1)
-                    _drop(element, container_tag)
+                    pending = element, current
         except etree.XMLSyntaxError as exc:
-            raise _syntax_error(self.file, exc) from None
+            raise _syntax_error(self.file, exc, data) from None
+        if pending is not None:
+            self._read_entry(*pending, entry_tag)
+        if current is not None:
+            statements.append(self._finish(current, container_tag))
         if not statements:
             raise StatementError(self.file, "Document", f"no {self.container} element in the {self.message} message")
         return statements
+
+    def _read_entry(self, element: etree._Element, current: _Container, entry_tag: str) -> None:
+        current.entry_count += 1
+        where = f"{self.container}[{current.index}]/Ntry[{current.entry_count}]"
+        transactions = self._entry(element, where)
+        current.transactions += transactions
+        current.wheres += [where] * len(transactions)
+        _drop(element, entry_tag)
+
+    def _finish(self, current: _Container, container_tag: str) -> Statement:
+        statement = self._statement(self._node(current.element), current)
+        _drop(current.element, container_tag)
+        return statement
 
     def _statement(self, node: _Node, container: _Container) -> Statement:
         where = f"{self.container}[{container.index}]"
@@ -253,7 +467,8 @@ class _Reader:
                 raise StatementError(
                     self.file, f"{entry_where}/Amt", f"amount in {tx.amount.currency}, the account is in {currency}"
                 )
-        check_balances(self.file, f"{where}/Bal", opening, closing, (t.amount for t in container.transactions))
+        if not self.is_report:
+            check_balances(self.file, f"{where}/Bal", opening, closing, (t.amount for t in container.transactions))
         return Statement(
             format=self.message,
             statement_id=statement_id,
@@ -262,15 +477,19 @@ class _Reader:
             opening_balance=opening,
             closing_balance=closing,
             transactions=tuple(container.transactions),
+            # Without an IBAN the account's other identification keeps its lines' ids the same
+            # whichever report or statement carried them.
+            account_number=None if account_iban else node.text("Acct/Id/Othr/Id"),
         )
 
     def _balances(self, node: _Node, where: str) -> tuple[Balance | None, Balance | None]:
+        wanted = (*_OPENING_CODES, _CLOSING_CODE, *((_INTERIM_CODE,) if self.is_report else ()))
         found: dict[str, Balance] = {}
         for index, element in enumerate(node.all("Bal"), start=1):
             at = f"{where}/Bal[{index}]"
             balance = self._node(element)
             code = balance.text("Tp/CdOrPrtry/Cd")
-            if code not in (*_OPENING_CODES, _CLOSING_CODE) or code in found:
+            if code is None or code not in wanted or code in found:
                 continue  # available, interim and forward balances say nothing about these lines
             amount = self._amount(balance, at)
             day = self._date(balance, "Dt", at)
@@ -278,12 +497,12 @@ class _Reader:
                 raise self._error(at, balance, "Dt", "balance without a date")
             found[code] = Balance(day, amount)
         opening = found.get("OPBD") or found.get("PRCD")
-        return opening, found.get(_CLOSING_CODE)
+        return opening, found.get(_CLOSING_CODE) or found.get(_INTERIM_CODE)
 
     # --- entries --------------------------------------------------------------------------------
 
     def _entry(self, element: etree._Element, where: str) -> list[Transaction]:
-        entry = self._node(element)
+        entry = self._shaped(element, self.entry_shape, self.entry_paths)
         status = entry.text("Sts/Cd") or entry.text("Sts")
         if status is not None and status != _BOOKED:
             return []
@@ -294,28 +513,30 @@ class _Reader:
             booking_date = value_date
         if booking_date is None:
             raise self._error(where, entry, "BookgDt", "entry without a booking or value date")
-        base = _EntryFields(
-            booking_date=booking_date,
-            value_date=value_date,
-            amount=amount,
-            bank_reference=entry.text("AcctSvcrRef"),
-            bank_transaction_code=self._bank_transaction_code(entry),
-            entry_reference=entry.text("NtryRef") or where,
+        entry_id = entry.text("NtryRef")
+        base = _EntryFields(  # in the fields' order: see _EntryFields.transaction
+            booking_date,
+            value_date,
+            amount,
+            entry.text("AcctSvcrRef"),  # bank_reference
+            self._bank_transaction_code(entry, _ENTRY_CODES),
+            entry_id or where,  # entry_reference
+            entry_id,
         )
-        elements = entry.all("NtryDtls/TxDtls")
+        elements = entry.all(_DETAILS)
         if len(elements) <= 1:
             if elements:
-                single = self._details(entry.view(elements[0], "NtryDtls/TxDtls"), f"{where}/NtryDtls/TxDtls", amount)
+                single = self._details(entry, _IN_ENTRY, where, amount)
             else:
                 # Fees, interest and the like come without details; the entry's note is all they say.
                 single = _Details(remittance_text=clean_text(entry.text("AddtlNtryInf")) or "")
             return [base.transaction(single, amount)]
 
-        details = [self._node(d) for d in elements]
-        located = [(d, f"{where}/NtryDtls/TxDtls[{i}]") for i, d in enumerate(details, start=1)]
+        details = [self._shaped(d, self.detail_shape, self.detail_paths) for d in elements]
+        located = [(d, f"{where}/{_DETAILS}[{i}]") for i, d in enumerate(details, start=1)]
         amounts = [self._detail_amount(d, at, amount) for d, at in located]
         if any(a is None or a.currency != amount.currency for a in amounts):
-            merged = _merge([self._details(d, at, amount) for d, at in located])
+            merged = _merge([self._details(d, _IN_BATCH, at, amount) for d, at in located])
             return [base.transaction(merged, amount)]
         split = [cast(Money, a) for a in amounts]
         total = sum((a.amount for a in split), Decimal(0))
@@ -324,65 +545,63 @@ class _Reader:
                 where, entry, "Amt", f"the batch's TxDtls amounts add up to {total}, the entry is {amount.amount}"
             )
         return [
-            base.transaction(self._details(d, at, a), a, f"{base.entry_reference}/TxDtls[{i}]")
+            base.transaction(self._details(d, _IN_BATCH, at, a), a, f"{base.entry_reference}/TxDtls[{i}]")
             for i, ((d, at), a) in enumerate(zip(located, split, strict=True), start=1)
         ]
 
     def _detail_amount(self, detail: _Node, where: str, entry_amount: Money) -> Money | None:
         """The amount of one transaction of a batch, signed by its own indicator or the entry's."""
-        for path in ("Amt", "AmtDtls/TxAmt/Amt"):  # v04 and later; v02 and v03
+        for path in _IN_BATCH.amounts:
             element = detail.first(path)
             if element is not None:
                 break
         else:
             return None
-        value = self._decimal(element, f"{where}/{path}")
-        indicator = detail.text("CdtDbtInd")
+        value = self._decimal(element, where, path)
+        indicator = detail.text(_IN_BATCH.indicator)
         if indicator is None:
             negative = entry_amount.amount < 0
         else:
-            negative = self._is_debit(indicator, detail.first("CdtDbtInd"), f"{where}/CdtDbtInd")
-        return self._money(-value if negative else value, element, f"{where}/{path}")
+            negative = self._is_debit(indicator, detail, where, _IN_BATCH.indicator)
+        return self._money(-value if negative else value, element, where, path)
 
-    def _details(self, detail: _Node, where: str, amount: Money) -> _Details:
-        party, agent = ("Dbtr", "DbtrAgt") if amount.amount >= 0 else ("Cdtr", "CdtrAgt")
-        name = clean_text(
-            detail.text(f"RltdPties/{party}/Pty/Nm")  # v08
-            or detail.text(f"RltdPties/{party}/Nm")  # v02 to v07
-            or detail.text(f"RltdPties/Ultmt{party}/Pty/Nm")
-            or detail.text(f"RltdPties/Ultmt{party}/Nm")
-        )
-        iban = self._iban(detail, f"RltdPties/{party}Acct/Id/IBAN", where)
-        bic = self._bic(detail, f"RltdAgts/{agent}/FinInstnId", where)
-        end_to_end = detail.text("Refs/EndToEndId")
+    def _details(self, node: _Node, paths: _DetailPaths, where: str, amount: Money) -> _Details:
+        """What one ``TxDtls`` says; ``where`` is the element ``paths`` are relative to."""
+        side = paths.payer if amount.amount >= 0 else paths.payee
+        name = None
+        for path in side.names:
+            name = node.text(path)
+            if name is not None:
+                break
+        end_to_end = node.text(paths.end_to_end)
         if end_to_end is not None and end_to_end.replace(" ", "").upper() == _NOT_PROVIDED:
             end_to_end = None
-        lines, reference, reference_type = self._remittance(detail)
+        lines, reference, reference_type = self._remittance(node, paths)
         text = " ".join(lines)
         # Czech banks put the variable symbol in the end-to-end id ("/VS20260042/SS/KS0308").
         search = f"{text} {end_to_end}" if end_to_end else text
         reference, reference_type = classify_reference(reference, reference_type, search)
-        return _Details(
-            counterparty_name=name,
-            counterparty_iban=iban,
-            counterparty_bic=bic,
-            remittance_text=text,
-            structured_reference=reference,
-            structured_reference_type=reference_type,
-            end_to_end_id=end_to_end,
-            bank_reference=detail.text("Refs/AcctSvcrRef"),
-            bank_transaction_code=self._bank_transaction_code(detail),
+        return _Details(  # in the fields' order: see _EntryFields.transaction
+            clean_text(name),  # counterparty_name
+            self._iban(node, side.iban, where),
+            self._bic(node, side.bics, where),
+            text,  # remittance_text
+            reference,
+            reference_type,
+            end_to_end,
+            node.text(paths.bank_reference),
+            self._bank_transaction_code(node, paths.codes),
         )
 
-    def _remittance(self, detail: _Node) -> tuple[list[str], str | None, str | None]:
+    def _remittance(self, node: _Node, paths: _DetailPaths) -> tuple[list[str], str | None, str | None]:
         """Unstructured lines, and the first creditor reference with its type.
 
         Further references, invoice numbers of referred documents and additional
         remittance lines join the text: the matching service reads invoice numbers there.
         """
-        lines = detail.texts("RmtInf/Ustrd")
+        lines = node.texts(paths.unstructured)
         reference = reference_type = None
-        for element in detail.all("RmtInf/Strd"):
+        for element in node.all(paths.structured):
             structured = self._node(element)
             lines += structured.texts("RfrdDocInf/Nb")
             for creditor in structured.all("CdtrRefInf"):
@@ -398,13 +617,12 @@ class _Reader:
             lines += structured.texts("AddtlRmtInf")
         return lines, reference, reference_type
 
-    def _bank_transaction_code(self, node: _Node) -> str | None:
-        domain = node.text("BkTxCd/Domn/Cd")
-        if domain is not None:
-            family = node.text("BkTxCd/Domn/Fmly/Cd")
-            sub_family = node.text("BkTxCd/Domn/Fmly/SubFmlyCd")
-            return "/".join(p for p in (domain, family, sub_family) if p)
-        return node.text("BkTxCd/Prtry/Cd")
+    def _bank_transaction_code(self, node: _Node, codes: tuple[str, str, str, str]) -> str | None:
+        domain_path, family_path, sub_family_path, proprietary_path = codes
+        domain = node.text(domain_path)
+        if domain is None:
+            return node.text(proprietary_path)
+        return "/".join(filter(None, (domain, node.text(family_path), node.text(sub_family_path))))
 
     # --- values ---------------------------------------------------------------------------------
 
@@ -413,46 +631,46 @@ class _Reader:
         amount = node.first("Amt")
         if amount is None:
             raise self._error(where, node, "Amt", "missing amount")
-        value = self._decimal(amount, f"{where}/Amt")
+        value = self._decimal(amount, where, "Amt")
         indicator = node.text("CdtDbtInd")
         if indicator is None:
             raise self._error(where, node, "CdtDbtInd", "missing credit/debit indicator")
-        if self._is_debit(indicator, node.first("CdtDbtInd"), f"{where}/CdtDbtInd"):
+        if self._is_debit(indicator, node, where, "CdtDbtInd"):
             value = -value
-        return self._money(value, amount, f"{where}/Amt")
+        return self._money(value, amount, where, "Amt")
 
-    def _decimal(self, element: etree._Element, where: str) -> Decimal:
+    def _decimal(self, element: etree._Element, where: str, path: str) -> Decimal:
         text = (element.text or "").strip()
         if not _AMOUNT.match(text):
-            raise StatementError(self.file, _at(where, element), f"not an amount: {text!r}")
+            raise StatementError(self.file, _at(f"{where}/{path}", element), f"not an amount: {text!r}")
         return Decimal(text)
 
-    def _money(self, value: Decimal, element: etree._Element, where: str) -> Money:
+    def _money(self, value: Decimal, element: etree._Element, where: str, path: str) -> Money:
         currency = (element.get("Ccy") or "").strip()
         try:
             return make_money(value, currency)
         except ValueError:
             raise StatementError(
-                self.file, _at(where, element), f"missing or invalid currency Ccy={currency!r}"
+                self.file, _at(f"{where}/{path}", element), f"missing or invalid currency Ccy={currency!r}"
             ) from None
 
-    def _is_debit(self, indicator: str, element: etree._Element | None, where: str) -> bool:
-        if indicator not in ("CRDT", "DBIT"):
-            raise StatementError(
-                self.file, _at(where, element), f"credit/debit indicator {indicator!r} is neither CRDT nor DBIT"
-            )
-        return indicator == "DBIT"
+    def _is_debit(self, indicator: str, node: _Node, where: str, path: str) -> bool:
+        if indicator == "DBIT":
+            return True
+        if indicator != "CRDT":
+            raise self._error(where, node, path, f"credit/debit indicator {indicator!r} is neither CRDT nor DBIT")
+        return False
 
     def _date(self, node: _Node, path: str, where: str) -> date | None:
         """The date of a ``Dt`` or ``DtTm`` child of ``path``; a date-time's own date."""
-        for child in ("Dt", "DtTm"):
-            text = node.text(f"{path}/{child}")
+        for child_path in _DATE_PATHS[path]:
+            text = node.text(child_path)
             if text is None:
                 continue
             try:
                 return _parse_date(text)
             except ValueError:
-                raise self._error(where, node, f"{path}/{child}", f"not a date: {text!r}") from None
+                raise self._error(where, node, child_path, f"not a date: {text!r}") from None
         return None
 
     def _iban(self, node: _Node, path: str, where: str) -> str | None:
@@ -464,18 +682,26 @@ class _Reader:
         except ValueError as exc:
             raise self._error(where, node, path, str(exc)) from None
 
-    def _bic(self, node: _Node, institution: str, where: str) -> str | None:
-        for path in (f"{institution}/BICFI", f"{institution}/BIC"):  # v04 and later; v02 and v03
+    def _bic(self, node: _Node, paths: tuple[str, ...], where: str) -> str | None:
+        for path in paths:
             text = node.text(path)
             if text is not None:
-                if not BIC_PATTERN.match(text.upper()):
+                bic = _valid_bic(text)
+                if bic is None:
                     raise self._error(where, node, path, f"invalid BIC {text!r}")
-                return text.upper()
+                return bic
         return None
 
     def _error(self, where: str, node: _Node, path: str, reason: str) -> StatementError:
         found = node.first(path)
         return StatementError(self.file, _at(f"{where}/{path}", node.element if found is None else found), reason)
+
+
+@lru_cache(maxsize=1024)
+def _valid_bic(text: str) -> str | None:
+    # Like the IBANs, a statement's BICs are a few hundred, repeated.
+    bic = text.upper()
+    return bic if BIC_PATTERN.match(bic) else None
 
 
 @lru_cache(maxsize=1024)
@@ -503,8 +729,7 @@ def _drop(element: etree._Element, tag: str) -> None:
         previous = element.getprevious()
 
 
-@dataclass(frozen=True, slots=True)
-class _Details:
+class _Details(NamedTuple):
     """What a ``TxDtls`` says about one transaction."""
 
     counterparty_name: str | None = None
@@ -538,8 +763,7 @@ def _merge(details: list[_Details]) -> _Details:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _EntryFields:
+class _EntryFields(NamedTuple):
     """What an entry says for all its transactions; ``TxDtls`` may refine the references."""
 
     booking_date: date
@@ -548,20 +772,24 @@ class _EntryFields:
     bank_reference: str | None
     bank_transaction_code: str | None
     entry_reference: str
+    entry_id: str | None
 
     def transaction(self, details: _Details, amount: Money, entry_reference: str | None = None) -> Transaction:
+        # In the fields' order, each value named like its field: with keyword arguments building
+        # a line costs twice as much, and a statement can have a hundred thousand.
         return Transaction(
-            booking_date=self.booking_date,
-            value_date=self.value_date,
-            amount=amount,
-            counterparty_name=details.counterparty_name,
-            counterparty_iban=details.counterparty_iban,
-            counterparty_bic=details.counterparty_bic,
-            remittance_text=details.remittance_text,
-            structured_reference=details.structured_reference,
-            structured_reference_type=details.structured_reference_type,
-            end_to_end_id=details.end_to_end_id,
-            bank_reference=details.bank_reference or self.bank_reference,
-            bank_transaction_code=details.bank_transaction_code or self.bank_transaction_code,
-            entry_reference=entry_reference or self.entry_reference,
+            self.booking_date,
+            self.value_date,
+            amount,
+            details.counterparty_name,
+            details.counterparty_iban,
+            details.counterparty_bic,
+            details.remittance_text,
+            details.structured_reference,
+            details.structured_reference_type,
+            details.end_to_end_id,
+            details.bank_reference or self.bank_reference,
+            details.bank_transaction_code or self.bank_transaction_code,
+            entry_reference or self.entry_reference,
+            self.entry_id,
         )

@@ -1,4 +1,5 @@
-"""Bank statements exported as CSV from online banking.
+"""Bank statements exported as CSV from online banking (and, through the same reading of rows,
+as XLSX workbooks: see :mod:`.xlsx_statement`).
 
 There is no standard: each bank names its columns in its own language. A mapping from
 our field names to the file's column headers can be given (and saved per bank);
@@ -26,7 +27,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -202,7 +203,7 @@ _ALIASES: Mapping[str, str] = {
 _DEBIT_MARKS = frozenset({"d", "s", "dbit", "db", "dr", "debit", "soll", "-", "vydaj", "ausgang", "belastung"})
 _CREDIT_MARKS = frozenset({"c", "h", "crdt", "cr", "credit", "haben", "+", "prijem", "eingang", "gutschrift"})
 _DELIMITERS = ";,\t|"
-_HEADER_SEARCH_LINES = 30
+HEADER_SEARCH_LINES = 30
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4}|\d{2})$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -224,24 +225,50 @@ def parse_csv_statement(
     without it the headers are recognised. ``currency`` is for files without a currency
     column. A header-only file holds no statement.
     """
-    if mapping is not None:
-        unknown = sorted(set(mapping) - set(CSV_FIELDS))
-        if unknown:
-            raise StatementError(file, "mapping", f"unknown fields {unknown}; known: {', '.join(CSV_FIELDS)}")
-        if "booking_date" not in mapping or not {"amount", "debit", "credit"} & mapping.keys():
-            raise StatementError(file, "mapping", "a mapping needs booking_date and amount (or debit and credit)")
+    check_mapping(mapping, file)
     text = decode_text(data, file).removeprefix("\ufeff")
     # Lines as the csv module counts them (not str.splitlines, which also breaks at \u2028 and
     # other separators a remittance text may hold), so that row numbers are physical lines.
     lines = io.StringIO(text, newline="").readlines()
     header = _find_header(lines, file, mapping)
-    account_iban = _preamble_iban(lines[: header.line - 1], header.delimiter)
-    rows = _rows(lines, header, file)
+    account_iban = preamble_iban(_split(line, header.delimiter) for line in lines[: header.line - 1])
+    rows = [(f"line {line}", cells) for line, cells in _rows(lines, header, file)]
+    return read_rows(file, "csv", rows, header, currency=currency, account_iban=account_iban)
+
+
+def check_mapping(mapping: Mapping[str, str] | None, file: str) -> None:
+    """Refuse a mapping naming fields we do not know, or without a booking date and an amount."""
+    if mapping is None:
+        return
+    unknown = sorted(set(mapping) - set(CSV_FIELDS))
+    if unknown:
+        raise StatementError(file, "mapping", f"unknown fields {unknown}; known: {', '.join(CSV_FIELDS)}")
+    if "booking_date" not in mapping or not {"amount", "debit", "credit"} & mapping.keys():
+        raise StatementError(file, "mapping", "a mapping needs booking_date and amount (or debit and credit)")
+
+
+def read_rows(
+    file: str,
+    format: str,
+    rows: Sequence[tuple[str, Sequence[Cell]]],
+    header: Header,
+    *,
+    currency: str | None = None,
+    account_iban: str | None = None,
+) -> list[Statement]:
+    """The statements of a table's data rows, each given with where it is ("line 12"), read
+    through the columns of its header; one statement per account and currency."""
     decimal_comma = _decimal_comma(
-        [cell for _, cells in rows for f in ("amount", "debit", "credit") for cell in _cells(cells, header, f)]
+        [
+            cell
+            for _, cells in rows
+            for f in ("amount", "debit", "credit")
+            for cell in _cells(cells, header, f)
+            if isinstance(cell, str)
+        ]
     )
-    readers = [_Row(file, line, cells, header, decimal_comma, currency, account_iban) for line, cells in rows]
-    return _statements([(row.account(), row.transaction()) for row in readers], file)
+    readers = [_Row(file, where, cells, header, decimal_comma, currency, account_iban) for where, cells in rows]
+    return _statements([(row.account(), row.transaction()) for row in readers], file, format)
 
 
 def has_statement_header(lines: list[str]) -> bool:
@@ -254,12 +281,29 @@ def has_statement_header(lines: list[str]) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _Header:
+class Number:
+    """A number as a spreadsheet holds it: its value, and the currency its format shows, if any."""
+
+    value: Decimal
+    currency: str | None = None
+
+
+# A cell as a table gives it: CSV cells are all text; a workbook's may be numbers and dates.
+Cell = str | Number | date
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """Where a table's header is and which of its columns feed which field.
+
+    ``columns`` maps a field to the indices of its columns (several only for
+    remittance_text); ``labels`` names each column in error messages.
+    """
+
     line: int
     delimiter: str
-    # field → indices of its columns (several only for remittance_text), and their headers
     columns: dict[str, list[int]]
-    names: list[str]
+    labels: list[str]
 
 
 def _normalise(header: str) -> str:
@@ -273,45 +317,61 @@ def _split(line: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter), [])
 
 
-def _find_header(lines: list[str], file: str, mapping: Mapping[str, str] | None) -> _Header:
+def header_columns(
+    cells: Sequence[str], mapping: Mapping[str, str] | None, file: str, where: str
+) -> dict[str, list[int]] | None:
+    """The columns of the fields, when the cells are a header we recognise (a booking date
+    and an amount column at least); None when they are not.
+
+    With a ``mapping``, a header that has the booking date and an amount but misses another
+    mapped column is refused, naming the missing columns.
+    """
     wanted = None if mapping is None else {_normalise(h): f for f, h in mapping.items()}
-    for number, line in enumerate(lines[:_HEADER_SEARCH_LINES], start=1):
+    columns: dict[str, list[int]] = {}
+    for index, cell in enumerate(cells):
+        key = _normalise(cell)
+        field = wanted.get(key) if wanted is not None else _ALIASES.get(key)
+        if field is None:
+            continue
+        if field not in columns:
+            columns[field] = [index]
+        elif field == "remittance_text":
+            columns[field].append(index)
+    if "booking_date" not in columns or not {"amount", "debit", "credit"} & columns.keys():
+        return None
+    if mapping is not None and wanted is not None and len(columns) < len(wanted):
+        missing = sorted(set(wanted.values()) - columns.keys())
+        raise StatementError(file, where, "no column " + ", ".join(f"{mapping[f]!r} ({f})" for f in missing))
+    return columns
+
+
+HEADER_HINT = "e.g. 'Booking date', 'Buchungstag', 'Datum zaúčtování'"
+
+
+def _find_header(lines: list[str], file: str, mapping: Mapping[str, str] | None) -> Header:
+    for number, line in enumerate(lines[:HEADER_SEARCH_LINES], start=1):
         for delimiter in _DELIMITERS:
             if delimiter not in line:
                 continue
             cells = _split(line, delimiter)
-            columns: dict[str, list[int]] = {}
-            for index, cell in enumerate(cells):
-                key = _normalise(cell)
-                field = wanted.get(key) if wanted is not None else _ALIASES.get(key)
-                if field is None:
-                    continue
-                if field not in columns:
-                    columns[field] = [index]
-                elif field == "remittance_text":
-                    columns[field].append(index)
-            if "booking_date" in columns and {"amount", "debit", "credit"} & columns.keys():
-                if wanted is not None and len(columns) < len(wanted):
-                    missing = sorted(set(wanted.values()) - columns.keys())
-                    raise StatementError(
-                        file,
-                        f"line {number}",
-                        "no column " + ", ".join(f"{mapping[f]!r} ({f})" for f in missing if mapping),
-                    )
-                return _Header(number, delimiter, columns, cells)
-    expected = "the mapped columns" if mapping is not None else "e.g. 'Booking date', 'Buchungstag', 'Datum zaúčtování'"
+            columns = header_columns(cells, mapping, file, f"line {number}")
+            if columns is not None:
+                return Header(number, delimiter, columns, [repr(cell) for cell in cells])
+    expected = "the mapped columns" if mapping is not None else HEADER_HINT
     raise StatementError(
         file,
-        f"lines 1-{min(len(lines), _HEADER_SEARCH_LINES)}",
+        f"lines 1-{min(len(lines), HEADER_SEARCH_LINES)}",
         f"no header with a booking date and an amount column ({expected})",
     )
 
 
-def _preamble_iban(lines: list[str], delimiter: str) -> str | None:
-    """The account's IBAN when the lines before the header name exactly one."""
+def preamble_iban(rows: Iterable[Sequence[Cell]]) -> str | None:
+    """The account's IBAN when the rows above the header name exactly one ("IBAN: DE89 ...")."""
     found: set[str] = set()
-    for line in lines:
-        for cell in _split(line, delimiter):
+    for cells in rows:
+        for cell in cells:
+            if not isinstance(cell, str):
+                continue
             for candidate in (cell, *cell.split(":")[1:]):
                 if looks_like_iban(candidate):
                     try:
@@ -321,7 +381,7 @@ def _preamble_iban(lines: list[str], delimiter: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _rows(lines: list[str], header: _Header, file: str) -> list[tuple[int, list[str]]]:
+def _rows(lines: list[str], header: Header, file: str) -> list[tuple[int, list[str]]]:
     """The data rows after the header, each with the line it starts on (quoted cells may span lines)."""
     body = "".join(lines[header.line :])
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=header.delimiter)
@@ -337,8 +397,26 @@ def _rows(lines: list[str], header: _Header, file: str) -> list[tuple[int, list[
     return rows
 
 
-def _cells(cells: list[str], header: _Header, field: str) -> list[str]:
-    return [cells[i].strip() for i in header.columns.get(field, []) if i < len(cells) and cells[i].strip()]
+def _cells(cells: Sequence[Cell], header: Header, field: str) -> list[Cell]:
+    """The field's non-blank cells in the row, text stripped."""
+    found: list[Cell] = []
+    for index in header.columns.get(field, []):
+        if index < len(cells):
+            cell = cells[index]
+            if isinstance(cell, str):
+                cell = cell.strip()
+                if not cell:
+                    continue
+            found.append(cell)
+    return found
+
+
+def _text(cell: Cell) -> str:
+    if isinstance(cell, Number):
+        return format(cell.value, "f")
+    if isinstance(cell, date):
+        return cell.isoformat()
+    return cell
 
 
 def _decimal_comma(amounts: list[str]) -> bool | None:
@@ -353,35 +431,39 @@ def _decimal_comma(amounts: list[str]) -> bool | None:
 
 
 class _Row:
-    """One data row, read into a transaction; errors name its line and column."""
+    """One data row, read into a transaction; errors name where it is and its column."""
 
     def __init__(
         self,
         file: str,
-        line: int,
-        cells: list[str],
-        header: _Header,
+        where: str,
+        cells: Sequence[Cell],
+        header: Header,
         decimal_comma: bool | None,
         currency: str | None,
         account_iban: str | None,
     ) -> None:
         self.file = file
-        self.line = line
+        self.where = where
         self.cells = cells
         self.header = header
         self.decimal_comma = decimal_comma
         self.default_currency = currency
         self.default_account = account_iban
 
-    def cell(self, field: str) -> str | None:
+    def raw(self, field: str) -> Cell | None:
         found = _cells(self.cells, self.header, field)
         return found[0] if found else None
 
+    def cell(self, field: str) -> str | None:
+        found = self.raw(field)
+        return None if found is None else _text(found)
+
     def error(self, field: str | None, reason: str) -> StatementError:
         if field is None:
-            return StatementError(self.file, f"line {self.line}", reason)
-        column = self.header.names[self.header.columns[field][0]]
-        return StatementError(self.file, f"line {self.line}", f"{field} (column {column!r}): {reason}")
+            return StatementError(self.file, self.where, reason)
+        column = self.header.labels[self.header.columns[field][0]]
+        return StatementError(self.file, self.where, f"{field} (column {column}): {reason}")
 
     def transaction(self) -> Transaction:
         booking_date = self.date("booking_date")
@@ -395,7 +477,7 @@ class _Row:
             if "currency" in self.header.columns:
                 raise self.error("currency", f"not a currency code: {currency!r}") from None
             raise self.error(None, "no currency column, and the amount names none") from None
-        lines = (clean_text(c) for c in _cells(self.cells, self.header, "remittance_text"))
+        lines = (clean_text(_text(c)) for c in _cells(self.cells, self.header, "remittance_text"))
         remittance = " ".join(t for t in lines if t)
         end_to_end = self.cell("end_to_end_id")
         reference, reference_type = self.reference(remittance, end_to_end)
@@ -412,13 +494,16 @@ class _Row:
             end_to_end_id=end_to_end,
             bank_reference=self.cell("bank_reference"),
             bank_transaction_code=clean_text(self.cell("bank_transaction_code")),
-            entry_reference=f"line {self.line}",
+            entry_reference=self.where,
         )
 
     def date(self, field: str) -> date | None:
-        text = self.cell(field)
-        if text is None:
+        found = self.raw(field)
+        if found is None:
             return None
+        if isinstance(found, date):
+            return found
+        text = _text(found)
         try:
             return _parse_date(text)
         except ValueError:
@@ -427,10 +512,10 @@ class _Row:
     def amount(self) -> tuple[Decimal, str | None]:
         """The signed amount, and the currency written next to it, if any."""
         if "amount" in self.header.columns:
-            text = self.cell("amount")
-            if text is None:
+            found = self.raw("amount")
+            if found is None:
                 raise self.error("amount", "missing amount")
-            value, currency = self.number("amount", text)
+            value, currency = self.number("amount", found)
             direction = self.cell("direction")
             if direction is not None:
                 mark = _normalise(direction) or direction.strip()
@@ -441,19 +526,24 @@ class _Row:
                 else:
                     raise self.error("direction", f"neither debit nor credit: {direction!r}")
             return value, currency
-        debit = self.cell("debit")
-        credit = self.cell("credit")
-        debit_value, debit_currency = self.number("debit", debit) if debit else (Decimal(0), None)
-        credit_value, credit_currency = self.number("credit", credit) if credit else (Decimal(0), None)
-        if debit_value and credit_value:
-            raise self.error(None, f"both a debit ({debit}) and a credit ({credit})")
+        debit = self.raw("debit")
+        credit = self.raw("credit")
+        debit_value, debit_currency = self.number("debit", debit) if debit is not None else (Decimal(0), None)
+        credit_value, credit_currency = self.number("credit", credit) if credit is not None else (Decimal(0), None)
+        if debit is not None and credit is not None and debit_value and credit_value:
+            raise self.error(None, f"both a debit ({_text(debit)}) and a credit ({_text(credit)})")
         if debit is None and credit is None:
             raise self.error(None, "neither a debit nor a credit amount")
         if debit_value:
             return -abs(debit_value), debit_currency
         return abs(credit_value), credit_currency or debit_currency
 
-    def number(self, field: str, text: str) -> tuple[Decimal, str | None]:
+    def number(self, field: str, cell: Cell) -> tuple[Decimal, str | None]:
+        if isinstance(cell, Number):
+            return cell.value, cell.currency
+        if isinstance(cell, date):
+            raise self.error(field, f"not an amount: a date ({cell.isoformat()})")
+        text = cell
         currency = None
         for symbol, code in _CURRENCY_SYMBOLS.items():
             if symbol in text:
@@ -545,7 +635,7 @@ def _parse_date(text: str) -> date:
     return date(year + 2000 if year < 100 else year, int(match.group(2)), int(match.group(1)))
 
 
-def _statements(rows: list[tuple[str | None, Transaction]], file: str) -> list[Statement]:
+def _statements(rows: list[tuple[str | None, Transaction]], file: str, format: str) -> list[Statement]:
     groups: dict[tuple[str | None, str], list[Transaction]] = {}
     for account, tx in rows:
         groups.setdefault((account, tx.amount.currency), []).append(tx)
@@ -554,7 +644,7 @@ def _statements(rows: list[tuple[str | None, Transaction]], file: str) -> list[S
     several_currencies = len({currency for _, currency in groups}) > 1
     return [
         Statement(
-            format="csv",
+            format=format,
             statement_id="/".join(
                 [stem, *([account or "-"] if several_accounts else []), *([currency] if several_currencies else [])]
             ),

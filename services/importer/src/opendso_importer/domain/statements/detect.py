@@ -11,27 +11,32 @@ from opendso_importer.domain.statements.camt import parse_camt
 from opendso_importer.domain.statements.csv_statement import has_statement_header, parse_csv_statement
 from opendso_importer.domain.statements.model import Statement, StatementError, decode_text
 from opendso_importer.domain.statements.mt940 import parse_mt940
+from opendso_importer.domain.statements.xlsx_statement import is_xlsx, parse_xlsx_statement
 
-FORMATS = ("auto", "camt", "mt940", "csv")
+FORMATS = ("auto", "camt", "mt940", "csv", "xlsx")
 _SNIFF_BYTES = 64 * 1024
 _MT940_START = re.compile(r"^\s*(?:\{1:|:\d{2}[A-Z]?:)")
 _MT940_TAGS = re.compile(r"^:(?:20|25|28C?|60[FM]|61):", re.MULTILINE)
 _MT940_MESSAGE_TYPE = re.compile(r"\{2:[IO](\d{3})")
 _CSV_DELIMITERS = ";,\t|"
 _CSV_SNIFF_LINES = 30
+_ZIP = b"PK\x03\x04"
 # What people upload by mistake, by its first bytes.
 _NOT_STATEMENTS = (
-    (b"%PDF", "a PDF document, not a statement file: download the statement as CAMT, MT940 or CSV"),
-    (b"PK\x03\x04", "a ZIP archive (or an Excel workbook): unpack it, or export the statement as CSV"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel or Word document: export the statement as CSV"),
+    (b"%PDF", "a PDF document, not a statement file: download the statement as CAMT, MT940, CSV or XLSX"),
+    (_ZIP, "a ZIP archive that is not an Excel workbook: unpack it and import the statement in it"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word document: save the statement as XLSX or CSV"),
 )
 
 
 def detect_format(data: bytes, file: str = "<data>") -> str:
-    """ "camt", "mt940" or "csv", from the file's content; :class:`StatementError` if it is none of them."""
+    """ "camt", "mt940", "csv" or "xlsx", from the file's content; :class:`StatementError` if it is
+    none of them."""
     head = data[:_SNIFF_BYTES]
     if not head.strip():
         raise StatementError(file, "line 1", "empty file")
+    if head.startswith(_ZIP) and is_xlsx(data):
+        return "xlsx"
     for magic, reason in _NOT_STATEMENTS:
         if head.startswith(magic):
             raise StatementError(file, "line 1", reason)
@@ -52,7 +57,7 @@ def detect_format(data: bytes, file: str = "<data>") -> str:
         return "mt940"
     if _looks_like_csv(text):
         return "csv"
-    raise StatementError(file, "line 1", "not a bank statement: neither CAMT XML, MT940 nor CSV")
+    raise StatementError(file, "line 1", "not a bank statement: neither CAMT XML, MT940, CSV nor XLSX")
 
 
 def _looks_like_csv(text: str) -> bool:
@@ -72,8 +77,8 @@ def parse_statements(
 ) -> list[Statement]:
     """Every statement in the file, complete and checked, or :class:`StatementError`.
 
-    ``format`` is "auto" (detected from the content), "camt", "mt940" or "csv";
-    ``csv_mapping`` maps our field names to a CSV file's column headers (see
+    ``format`` is "auto" (detected from the content), "camt", "mt940", "csv" or "xlsx";
+    ``csv_mapping`` maps our field names to a CSV file's or workbook's column headers (see
     :data:`~opendso_importer.domain.statements.csv_statement.CSV_FIELDS`).
     """
     if format not in FORMATS:
@@ -85,4 +90,6 @@ def parse_statements(
         return parse_camt(data, file)
     if found == "mt940":
         return parse_mt940(data, file)
+    if found == "xlsx":
+        return parse_xlsx_statement(data, file, csv_mapping)
     return parse_csv_statement(data, file, csv_mapping)

@@ -47,8 +47,8 @@ from opendso_importer.ledger_events import (
     publish_item_change_entries,
     publish_item_changes,
 )
-from opendso_importer.parallel_reading import ReadingPool
-from opendso_importer.staged_ledger import StagedLedger, customer_stage_row, item_stage_row
+from opendso_importer.parallel_reading import ReadingPool, copy_line, item_message
+from opendso_importer.staged_ledger import StagedLedger, customer_stage_row
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
 
 
@@ -233,7 +233,6 @@ async def _apply_read_by_workers(
     checks = FileChecks(command.file_name, columns)
     rejected_rows: set[int] = set()
     entities: set[str] = set()
-    today_entry = date_to_proto(today).SerializeToString()
     async for chunk in reading.read(command.file_name, columns, table):
         report.rows_read += chunk.rows_read
         errors = list(chunk.errors)
@@ -258,30 +257,7 @@ async def _apply_read_by_workers(
         rejected_rows.update(e.row for e in errors)
         report.errors.extend(_errors(errors))
         await _apply_customers_staged(tuple(new_customers), staged, uow, report)
-        result = await staged.apply_item_text(copy_text, today, dt.datetime.now(dt.UTC))
-        entries: list[tuple[int, str, bytes]] = []
-        for item_id in result.added:
-            line, is_open, message, entity = read_items[item_id]
-            if is_open:
-                report.items_opened += 1
-                entries.append((line, entity, item_change_entry(rv.CHANGE_TYPE_CREATED, message, [])))
-            else:
-                report.items_closed += 1
-                entries.append((line, entity, item_change_entry(rv.CHANGE_TYPE_CLOSED, message, [], today_entry)))
-        for item_id, was_open, fields in result.changed:
-            line, is_open, message, entity = read_items[item_id]
-            if was_open and not is_open:
-                report.items_closed += 1
-                entry = item_change_entry(rv.CHANGE_TYPE_CLOSED, message, fields, today_entry)
-            elif not was_open and is_open:
-                report.items_opened += 1
-                entry = item_change_entry(rv.CHANGE_TYPE_CREATED, message, fields)
-            else:
-                report.items_changed += 1
-                entry = item_change_entry(rv.CHANGE_TYPE_CHANGED, message, fields)
-            entries.append((line, entity, entry))
-        entries.sort(key=lambda e: e[0])
-        await publish_item_change_entries([(entity, entry) for _, entity, entry in entries], uow)
+        await _apply_read_items(copy_text, read_items, staged, uow, report, today)
         if snapshot:
             await staged.remember_seen(list(read_items))
             entities.update(entity for _, _, _, entity in read_items.values())
@@ -456,44 +432,47 @@ async def _apply_customers_staged(
 async def _apply_items_staged(
     rows: tuple[ItemRow, ...], staged: StagedLedger, uow: UnitOfWork, report: im.ImportReport, today: dt.date
 ) -> list[str]:
-    """Apply a chunk's items; answer their ids (a snapshot remembers them)."""
-    states: dict[str, tuple[int, ItemState]] = {}
-    records = []
-    for r in rows:
-        item_id = item_id_of(r.entity, r.kind, r.number)
-        state = item_state(r)
-        states[item_id] = (r.row, state)
-        records.append(item_stage_row(item_id, customer_id_of(r.entity, r.account_number), state))
-    result = await staged.apply_items(records, today, dt.datetime.now(dt.UTC))
-    # (row, change): published in the file's order, as the row-by-row path does.
-    changes: list[tuple[int, rv.ItemChange]] = []
-    today_proto = date_to_proto(today)
-    for item_id in result.added:
-        line, state = states[item_id]
-        if state.is_open:
+    """Apply a chunk's items read in this process, as the workers' are; answer their ids (a snapshot
+    remembers them)."""
+    read_items = {
+        item_id_of(r.entity, r.kind, r.number): (r.row, not r.open_amount.is_zero(), item_message(r), r.entity)
+        for r in rows
+    }
+    await _apply_read_items([copy_line(r) for r in rows], read_items, staged, uow, report, today)
+    return list(read_items)
+
+
+async def _apply_read_items(
+    copy_text: list[str],
+    read_items: dict[str, tuple[int, bool, bytes, str]],
+    staged: StagedLedger,
+    uow: UnitOfWork,
+    report: im.ImportReport,
+    today: dt.date,
+) -> None:
+    """Write items (their staging table's COPY lines; by id: row, open now, serialized OpenItem, entity)
+    and publish what changed, in the file's order as the row-by-row path does."""
+    result = await staged.apply_item_text(copy_text, today, dt.datetime.now(dt.UTC))
+    closed_on = date_to_proto(today).SerializeToString()
+    entries: list[tuple[int, str, bytes]] = []
+    # A new item has no earlier state (None), nor changed fields.
+    changes: list[tuple[str, bool | None, list[str]]] = [(i, None, []) for i in result.added]
+    changes.extend(result.changed)
+    for item_id, was_open, fields in changes:
+        line, is_open, message, entity = read_items[item_id]
+        # As diff_item: opening and closing win over a plain change; a new item already paid is closed.
+        if is_open and not was_open:
             report.items_opened += 1
-            changes.append((line, rv.ItemChange(type=rv.CHANGE_TYPE_CREATED, item=item_to_proto(state))))
-        else:
+            entry = item_change_entry(rv.CHANGE_TYPE_CREATED, message, fields)
+        elif not is_open and (was_open or was_open is None):
             report.items_closed += 1
-            change = rv.ItemChange(type=rv.CHANGE_TYPE_CLOSED, item=item_to_proto(state), closed_on=today_proto)
-            changes.append((line, change))
-    for item_id, was_open, fields in result.changed:
-        line, state = states[item_id]
-        change = rv.ItemChange(item=item_to_proto(state), changed_fields=fields)
-        if was_open and not state.is_open:
-            change.type = rv.CHANGE_TYPE_CLOSED
-            change.closed_on.CopyFrom(today_proto)
-            report.items_closed += 1
-        elif not was_open and state.is_open:
-            change.type = rv.CHANGE_TYPE_CREATED
-            report.items_opened += 1
+            entry = item_change_entry(rv.CHANGE_TYPE_CLOSED, message, fields, closed_on)
         else:
-            change.type = rv.CHANGE_TYPE_CHANGED
             report.items_changed += 1
-        changes.append((line, change))
-    changes.sort(key=lambda c: c[0])
-    await publish_item_changes([c for _, c in changes], uow)
-    return list(states)
+            entry = item_change_entry(rv.CHANGE_TYPE_CHANGED, message, fields)
+        entries.append((line, entity, entry))
+    entries.sort(key=lambda e: e[0])
+    await publish_item_change_entries([(entity, entry) for _, entity, entry in entries], uow)
 
 
 async def get_customer_account(query: rv.GetCustomerAccount, uow: UnitOfWork) -> rv.CustomerAccount:

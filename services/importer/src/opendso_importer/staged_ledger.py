@@ -192,22 +192,10 @@ class StagedLedger:
         added = [r[0] for r in await self._db.fetch(_NEW_CUSTOMERS, now)]
         return added, changed
 
-    async def apply_items(self, rows: Sequence[tuple[Any, ...]], today: dt.date, now: dt.datetime) -> StagedItemChanges:
-        """Write a chunk's items (rows in ITEM_STAGE_COLUMNS order, one per id): a new item already paid
-        is recorded closed today, an open item paid off is closed today, a paid one reopened loses its
-        closing date."""
-        if not rows:
-            return StagedItemChanges([], [])
-        await self._stage("imp_stage_items", ITEM_STAGE_COLUMNS, rows)
-        return await self._diff_items(today, now)
-
-    async def _diff_items(self, today: dt.date, now: dt.datetime) -> StagedItemChanges:
-        changed = [(r[0], r[1], list(r[2])) for r in await self._db.fetch(_CHANGED_ITEMS, today, now)]
-        added = [r[0] for r in await self._db.fetch(_NEW_ITEMS, today, now)]
-        return StagedItemChanges(added, changed)
-
     async def apply_item_text(self, lines: Sequence[str], today: dt.date, now: dt.datetime) -> StagedItemChanges:
-        """:meth:`apply_items` for rows already written as COPY text (tab-separated, ``\\N`` for none)."""
+        """Write a chunk's items, one per id, given as lines of COPY text in ITEM_STAGE_COLUMNS order (see
+        parallel_reading.copy_line): a new item already paid is recorded closed today, an open item paid
+        off is closed today, a paid one reopened loses its closing date."""
         if not lines:
             return StagedItemChanges([], [])
         await self._db.execute("TRUNCATE imp_stage_items")
@@ -215,7 +203,9 @@ class StagedLedger:
         await self._db.copy_to_table(
             "imp_stage_items", source=io.BytesIO(text_rows), columns=list(ITEM_STAGE_COLUMNS), format="text"
         )
-        return await self._diff_items(today, now)
+        changed = [(r[0], r[1], list(r[2])) for r in await self._db.fetch(_CHANGED_ITEMS, today, now)]
+        added = [r[0] for r in await self._db.fetch(_NEW_ITEMS, today, now)]
+        return StagedItemChanges(added, changed)
 
     async def remember_seen(self, item_ids: Sequence[str]) -> None:
         """A full snapshot's items, kept until its end to close what it no longer lists."""
@@ -276,24 +266,4 @@ def customer_stage_row(customer_id: str, state: CustomerState) -> tuple[Any, ...
         state.city,
         state.parent_account,
         state.preferred_channel,
-    )
-
-
-def item_stage_row(item_id: str, customer_id: str, state: ItemState) -> tuple[Any, ...]:
-    return (
-        item_id,
-        customer_id,
-        state.entity,
-        state.account_number,
-        state.number,
-        state.kind,
-        state.issue_date,
-        state.due_date,
-        state.amount.amount,
-        state.open_amount.amount,
-        state.amount.currency,
-        state.reference,
-        state.product_group,
-        state.product,
-        state.priority,
     )

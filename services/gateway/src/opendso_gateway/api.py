@@ -312,13 +312,13 @@ async def entities(
     )
 
 
-@router.post("/imports/statements", summary="Upload a bank statement (CAMT.053/054, MT940 or CSV)")
+@router.post("/imports/statements", summary="Upload a bank statement (CAMT.052/053/054, MT940, CSV or XLSX)")
 async def upload_statement(
     request: Request,
     file: Annotated[UploadFile, File(description="The statement file")],
     entity: Annotated[str, Query(min_length=1, description="The legal entity the bank account belongs to")],
     principal: Annotated[Principal, allow(Feature.CASH_APPLICATION, Action.WRITE)],
-    format: Annotated[str, Query(pattern="^(auto|camt|mt940|csv)$")] = "auto",
+    format: Annotated[str, Query(pattern="^(auto|camt|mt940|csv|xlsx)$")] = "auto",
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSONResponse:
     check_entity(principal, entity)

@@ -227,6 +227,13 @@ def test_a_statement_upload_names_its_entity_and_answers_the_summary() -> None:
     assert body["statements"][0]["opening_balance"] is None
     sent = bus.asked[0]
     assert isinstance(sent, bk.ImportBankStatement) and sent.entity == "FR01" and sent.format == "auto"
+    with http:
+        export = http.post(
+            "/api/v1/imports/statements",
+            params={"entity": "FR01", "format": "xlsx"},
+            files={"file": ("export.xlsx", b"PK")},
+        )
+    assert export.status_code == 200 and bus.asked[-1].format == "xlsx"  # type: ignore[attr-defined]
 
 
 def test_a_mapping_profile_is_saved_under_its_name_for_its_layout() -> None:

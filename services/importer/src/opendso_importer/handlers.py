@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from opendso.imports.v1 import imports_pb2 as im
@@ -16,6 +16,7 @@ from opendso_bus import InvalidRequest, NotFound
 from opendso_contracts.convert import date_to_proto
 from opendso_money import Money
 
+from opendso_importer.collection_pause import cycle_collection_paused
 from opendso_importer.contacts import contact_to_proto, import_contacts
 from opendso_importer.domain.column_mapping import ColumnMapping, layout_signature, propose_mapping, validate_mapping
 from opendso_importer.domain.ledger import (
@@ -138,7 +139,8 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
                 f"{command.file_name}: the column mapping does not fit the file: {'; '.join(problems)}"
             )
     try:
-        await _apply_file(command, mapping, mode, uow, report, deps)
+        with cycle_collection_paused():
+            await _apply_file(command, mapping, mode, uow, report, deps)
     except FileRejected as rejected:
         # Chunks applied before the file turned out broken are undone with everything else.
         await uow.rollback()
@@ -196,9 +198,7 @@ async def _apply_file(
                 await _apply_items(chunk.items, uow, report, today)
             else:
                 await _apply_customers_staged(chunk.customers, staged, uow, report)
-                item_ids = await _apply_items_staged(chunk.items, staged, uow, report, today)
-                if snapshot:
-                    await staged.remember_seen(item_ids)
+                await _apply_items_staged(chunk.items, staged, uow, report, today, snapshot)
             if snapshot:
                 if staged is None:
                     seen.update(item_id_of(i.entity, i.kind, i.number) for i in chunk.items)
@@ -237,9 +237,7 @@ async def _apply_read_by_workers(
         report.rows_read += chunk.rows_read
         errors = list(chunk.errors)
         new_customers: list[CustomerRow] = []
-        copy_text: list[str] = []
-        # item id -> (row, open now, serialized OpenItem, entity)
-        read_items: dict[str, tuple[int, bool, bytes, str]] = {}
+        items = ReadItems()
         for i, line in enumerate(chunk.lines):
             customer = chunk.customers[chunk.customer_of[i]]
             key = chunk.item_keys[i]
@@ -251,16 +249,14 @@ async def _apply_read_by_workers(
             if not known:
                 new_customers.append(checks.first_customer(customer))
             if key is not None:
-                copy_text.append(chunk.copy_text[i])
-                read_items[f"{key[0]}/{key[1]}/{key[2]}"] = (line, chunk.open[i], chunk.item_messages[i], key[0])
+                items.add(chunk.copy_text[i], line, chunk.open[i], chunk.item_messages[i], key[0])
         errors.sort(key=lambda e: e.row)
         rejected_rows.update(e.row for e in errors)
         report.errors.extend(_errors(errors))
         await _apply_customers_staged(tuple(new_customers), staged, uow, report)
-        await _apply_read_items(copy_text, read_items, staged, uow, report, today)
+        await _apply_read_items(items, staged, uow, report, today, snapshot)
         if snapshot:
-            await staged.remember_seen(list(read_items))
-            entities.update(entity for _, _, _, entity in read_items.values())
+            entities.update(items.entities)
     return rejected_rows, entities
 
 
@@ -429,50 +425,71 @@ async def _apply_customers_staged(
     report.customers_changed += len(changed)
 
 
+@dataclass
+class ReadItems:
+    """A chunk's accepted items in row order, as parallel lists: the staging table's COPY line, the row,
+    whether the item is open now, its serialized OpenItem and its entity."""
+
+    copy_text: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    open: list[bool] = field(default_factory=list)
+    messages: list[bytes] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+
+    def add(self, copy_line: str, line: int, is_open: bool, message: bytes, entity: str) -> None:
+        self.copy_text.append(copy_line)
+        self.lines.append(line)
+        self.open.append(is_open)
+        self.messages.append(message)
+        self.entities.append(entity)
+
+
 async def _apply_items_staged(
-    rows: tuple[ItemRow, ...], staged: StagedLedger, uow: UnitOfWork, report: im.ImportReport, today: dt.date
-) -> list[str]:
-    """Apply a chunk's items read in this process, as the workers' are; answer their ids (a snapshot
-    remembers them)."""
-    read_items = {
-        item_id_of(r.entity, r.kind, r.number): (r.row, not r.open_amount.is_zero(), item_message(r), r.entity)
-        for r in rows
-    }
-    await _apply_read_items([copy_line(r) for r in rows], read_items, staged, uow, report, today)
-    return list(read_items)
-
-
-async def _apply_read_items(
-    copy_text: list[str],
-    read_items: dict[str, tuple[int, bool, bytes, str]],
+    rows: tuple[ItemRow, ...],
     staged: StagedLedger,
     uow: UnitOfWork,
     report: im.ImportReport,
     today: dt.date,
+    snapshot: bool,
 ) -> None:
-    """Write items (their staging table's COPY lines; by id: row, open now, serialized OpenItem, entity)
-    and publish what changed, in the file's order as the row-by-row path does."""
-    result = await staged.apply_item_text(copy_text, today, dt.datetime.now(dt.UTC))
+    """Apply a chunk's items read in this process, as the workers' are."""
+    items = ReadItems()
+    for r in rows:
+        items.add(copy_line(r), r.row, not r.open_amount.is_zero(), item_message(r), r.entity)
+    await _apply_read_items(items, staged, uow, report, today, snapshot)
+
+
+async def _apply_read_items(
+    items: ReadItems, staged: StagedLedger, uow: UnitOfWork, report: im.ImportReport, today: dt.date, snapshot: bool
+) -> None:
+    """Write a chunk's items and publish what changed, in the file's order as the row-by-row path does; a
+    snapshot's items are remembered to close, at its end, what it no longer lists."""
+    result = await staged.apply_item_text(items.copy_text, today, dt.datetime.now(dt.UTC), remember=snapshot)
     closed_on = date_to_proto(today).SerializeToString()
-    entries: list[tuple[int, str, bytes]] = []
+    # (position, entry): positions are in row order.
+    entries: list[tuple[int, bytes]] = []
     # A new item has no earlier state (None), nor changed fields.
-    changes: list[tuple[str, bool | None, list[str]]] = [(i, None, []) for i in result.added]
+    changes: list[tuple[int, bool | None, list[str]]] = [(seq, None, []) for seq in result.added]
     changes.extend(result.changed)
-    for item_id, was_open, fields in changes:
-        line, is_open, message, entity = read_items[item_id]
+    opened = closed = changed = 0
+    for seq, was_open, fields in changes:
+        is_open, message = items.open[seq], items.messages[seq]
         # As diff_item: opening and closing win over a plain change; a new item already paid is closed.
         if is_open and not was_open:
-            report.items_opened += 1
+            opened += 1
             entry = item_change_entry(rv.CHANGE_TYPE_CREATED, message, fields)
         elif not is_open and (was_open or was_open is None):
-            report.items_closed += 1
+            closed += 1
             entry = item_change_entry(rv.CHANGE_TYPE_CLOSED, message, fields, closed_on)
         else:
-            report.items_changed += 1
+            changed += 1
             entry = item_change_entry(rv.CHANGE_TYPE_CHANGED, message, fields)
-        entries.append((line, entity, entry))
+        entries.append((seq, entry))
+    report.items_opened += opened
+    report.items_closed += closed
+    report.items_changed += changed
     entries.sort(key=lambda e: e[0])
-    await publish_item_change_entries([(entity, entry) for _, entity, entry in entries], uow)
+    await publish_item_change_entries([(items.entities[seq], entry) for seq, entry in entries], uow)
 
 
 async def get_customer_account(query: rv.GetCustomerAccount, uow: UnitOfWork) -> rv.CustomerAccount:

@@ -48,7 +48,7 @@ from opendso_importer.ledger_events import (
     publish_item_change_entries,
     publish_item_changes,
 )
-from opendso_importer.parallel_reading import ReadingPool, copy_line, item_message
+from opendso_importer.parallel_reading import ReadingPool, staged_item
 from opendso_importer.staged_ledger import StagedLedger, customer_stage_row
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
 
@@ -455,7 +455,8 @@ async def _apply_items_staged(
     """Apply a chunk's items read in this process, as the workers' are."""
     items = ReadItems()
     for r in rows:
-        items.add(copy_line(r), r.row, not r.open_amount.is_zero(), item_message(r), r.entity)
+        text, message = staged_item(r)
+        items.add(text, r.row, not r.open_amount.is_zero(), message, r.entity)
     await _apply_read_items(items, staged, uow, report, today, snapshot)
 
 

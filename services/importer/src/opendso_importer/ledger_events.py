@@ -12,13 +12,7 @@ from opendso_contracts.convert import date_to_proto, money_to_proto
 
 from opendso_importer.domain.ledger import CustomerState, ItemState
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
-
-KIND_TO_PROTO = {
-    "invoice": rv.ITEM_KIND_INVOICE,
-    "credit_note": rv.ITEM_KIND_CREDIT_NOTE,
-    "unallocated_payment": rv.ITEM_KIND_UNALLOCATED_PAYMENT,
-    "instalment": rv.ITEM_KIND_INSTALMENT,
-}
+from opendso_importer.wire_format import KIND_TO_PROTO, length_delimited, varint
 
 
 def customer_to_proto(state: CustomerState) -> rv.Customer:
@@ -97,41 +91,19 @@ async def publish_customer_changes(changes: list[rv.CustomerChange], uow: UnitOf
 
 
 # Changes of items read in worker processes arrive as serialized OpenItem messages. Wrapping each in an
-# ItemChange by writing the few bytes of its fields (protobuf's wire format: a key, then a varint or a
-# length and the bytes) and parsing a thousand of them at once into an ItemsChanged costs a fraction of
-# building a million message objects one by one.
-def _encode_varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-# Keys and lengths of changes are small numbers: encoded once, looked up after.
-_SMALL_VARINTS = [_encode_varint(n) for n in range(1 << 14)]
-
-
-def _varint(value: int) -> bytes:
-    return _SMALL_VARINTS[value] if value < 1 << 14 else _encode_varint(value)
-
-
-def _length_delimited(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
+# ItemChange by writing the few bytes of its fields (see wire_format) and parsing a thousand of them at once
+# into an ItemsChanged costs a fraction of building a million message objects one by one.
 def item_change_entry(
     change_type: int, item: bytes, changed_fields: list[str], closed_on: bytes | None = None
 ) -> bytes:
     """One ItemChange as an entry of ItemsChanged.changes (field 2), from the item's serialized OpenItem
     and, for a closing, the serialized Date it closed on."""
-    change = b"\x08" + _varint(change_type) + _length_delimited(2, item)
+    change = b"\x08" + varint(change_type) + length_delimited(2, item)
     for name in changed_fields:
-        change += _length_delimited(3, name.encode())
+        change += length_delimited(3, name.encode())
     if closed_on is not None:
-        change += _length_delimited(4, closed_on)
-    return _length_delimited(2, change)
+        change += length_delimited(4, closed_on)
+    return length_delimited(2, change)
 
 
 async def publish_item_change_entries(entries: list[tuple[str, bytes]], uow: UnitOfWork) -> None:

@@ -21,13 +21,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from opendso.receivables.v1 import receivables_pb2 as rv
-from opendso_contracts.convert import date_to_proto
-
 from opendso_importer.domain.receivables_csv import Columns, CustomerRow, ItemRow, RowError, RowParser
 from opendso_importer.domain.tabular import Table, csv_records, csv_runs
-from opendso_importer.ledger_events import KIND_TO_PROTO
 from opendso_importer.store import customer_id_of, item_id_of
+from opendso_importer.wire_format import OpenItemWriter
 
 ItemKey = tuple[str, str, str]
 
@@ -83,16 +80,39 @@ def read_chunk(file: str, columns: Columns, rows: list[tuple[int, tuple[str, ...
             continue
         chunk.item_keys.append((item.entity, item.kind, item.number))
         chunk.open.append(not item.open_amount.is_zero())
-        chunk.copy_text.append(copy_line(item))
-        chunk.item_messages.append(item_message(item))
+        text, message = staged_item(item)
+        chunk.copy_text.append(text)
+        chunk.item_messages.append(message)
     return chunk
 
 
-def copy_line(item: ItemRow) -> str:
-    """The item as a line of PostgreSQL COPY text, in staged_ledger.ITEM_STAGE_COLUMNS order."""
-    texts = (
-        item_id_of(item.entity, item.kind, item.number),
-        customer_id_of(item.entity, item.account_number),
+def staged_item(item: ItemRow) -> tuple[str, bytes]:
+    """The item as a line of PostgreSQL COPY text (in staged_ledger.ITEM_STAGE_COLUMNS order) and as the
+    serialized ``OpenItem`` its events carry (the same as ledger_events.item_to_proto makes)."""
+    item_id = item_id_of(item.entity, item.kind, item.number)
+    customer_id = customer_id_of(item.entity, item.account_number)
+    amount, open_amount = str(item.amount.amount), str(item.open_amount.amount)
+    currency = item.amount.currency
+    message = _WRITER.write(
+        item_id,
+        customer_id,
+        item.entity,
+        item.account_number,
+        item.number,
+        item.kind,
+        item.issue_date,
+        item.due_date,
+        amount,
+        open_amount,
+        currency,
+        item.reference,
+        item.product_group,
+        item.product,
+        item.priority,
+    )
+    texts: tuple[str, ...] = (
+        item_id,
+        customer_id,
         item.entity,
         item.account_number,
         item.number,
@@ -102,80 +122,41 @@ def copy_line(item: ItemRow) -> str:
         item.priority or "",
     )
     probe = "".join(texts)
-    if not ("\\" in probe or "\t" in probe or "\n" in probe or "\r" in probe):
-        # No value needs escaping (nearly always): joined as they are.
-        return "\t".join(
-            (
-                *texts[:5],
-                item.kind,
-                item.issue_date.isoformat(),
-                item.due_date.isoformat(),
-                str(item.amount.amount),
-                str(item.open_amount.amount),
-                item.amount.currency,
-                _optional_plain(item.reference),
-                _optional_plain(item.product_group),
-                _optional_plain(item.product),
-                _optional_plain(item.priority),
-            )
-        )
-    return "\t".join(
+    if "\\" in probe or "\t" in probe or "\n" in probe or "\r" in probe:
+        texts = tuple(_text(t) for t in texts)
+    reference, product_group, product, priority = texts[5:]
+    # A missing optional value is NULL (\N); the reader never leaves one empty.
+    text = "\t".join(
         (
-            _text(item_id_of(item.entity, item.kind, item.number)),
-            _text(customer_id_of(item.entity, item.account_number)),
-            _text(item.entity),
-            _text(item.account_number),
-            _text(item.number),
+            *texts[:5],
             item.kind,
             item.issue_date.isoformat(),
             item.due_date.isoformat(),
-            str(item.amount.amount),
-            str(item.open_amount.amount),
-            item.amount.currency,
-            _optional(item.reference),
-            _optional(item.product_group),
-            _optional(item.product),
-            _optional(item.priority),
+            amount,
+            open_amount,
+            currency,
+            reference or "\\N",
+            product_group or "\\N",
+            product or "\\N",
+            priority or "\\N",
         )
     )
+    return text, message
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _optional_plain(value: str | None) -> str:
-    return "\\N" if value is None else value
 
 
 def _text(value: str) -> str:
     return value.translate(_COPY_ESCAPES)
 
 
-def _optional(value: str | None) -> str:
-    return "\\N" if value is None else value.translate(_COPY_ESCAPES)
+_WRITER = OpenItemWriter()
 
 
 def item_message(item: ItemRow) -> bytes:
-    """The item as the ``OpenItem`` its events carry (the same as ledger_events.item_to_proto makes)."""
-    message = rv.OpenItem(
-        item_id=item_id_of(item.entity, item.kind, item.number),
-        customer_id=customer_id_of(item.entity, item.account_number),
-        entity=item.entity,
-        account_number=item.account_number,
-        number=item.number,
-        kind=KIND_TO_PROTO[item.kind],
-        reference=item.reference or "",
-        product_group=item.product_group or "",
-        product=item.product or "",
-        priority=item.priority or "",
-    )
-    message.issue_date.CopyFrom(date_to_proto(item.issue_date))
-    message.due_date.CopyFrom(date_to_proto(item.due_date))
-    message.amount.amount = str(item.amount.amount)
-    message.amount.currency = item.amount.currency
-    message.open_amount.amount = str(item.open_amount.amount)
-    message.open_amount.currency = item.open_amount.currency
-    return message.SerializeToString()
+    """The item as the ``OpenItem`` its events carry."""
+    return staged_item(item)[1]
 
 
 class ReadingPool:

@@ -205,7 +205,7 @@ class StagedLedger:
         self, lines: Sequence[str], today: dt.date, now: dt.datetime, *, remember: bool = False
     ) -> StagedItemChanges:
         """Write a chunk's items, one per id, given as lines of COPY text in ITEM_STAGE_COLUMNS order (see
-        parallel_reading.copy_line): a new item already paid is recorded closed today, an open item paid
+        parallel_reading.staged_item): a new item already paid is recorded closed today, an open item paid
         off is closed today, a paid one reopened loses its closing date. ``remember``: a full snapshot's
         items, kept to close at its end what it no longer lists."""
         if not lines:

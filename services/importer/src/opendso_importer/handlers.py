@@ -240,16 +240,16 @@ async def _apply_read_by_workers(
         items = ReadItems()
         for i, line in enumerate(chunk.lines):
             customer = chunk.customers[chunk.customer_of[i]]
-            key = chunk.item_keys[i]
+            item_id = chunk.item_ids[i]
             known = (customer.entity, customer.account_number) in checks.customers
-            row_errors = checks.accept(line, customer, key)
+            row_errors = checks.accept(line, customer, item_id)
             if row_errors:
                 errors.extend(row_errors)
                 continue
             if not known:
                 new_customers.append(checks.first_customer(customer))
-            if key is not None:
-                items.add(chunk.copy_text[i], line, chunk.open[i], chunk.item_messages[i], key[0])
+            if item_id is not None:
+                items.add(chunk.copy_text[i], line, chunk.open[i], chunk.item_messages[i], customer.entity)
         errors.sort(key=lambda e: e.row)
         rejected_rows.update(e.row for e in errors)
         report.errors.extend(_errors(errors))
@@ -455,7 +455,7 @@ async def _apply_items_staged(
     """Apply a chunk's items read in this process, as the workers' are."""
     items = ReadItems()
     for r in rows:
-        text, message = staged_item(r)
+        _, text, message = staged_item(r)
         items.add(text, r.row, not r.open_amount.is_zero(), message, r.entity)
     await _apply_read_items(items, staged, uow, report, today, snapshot)
 

@@ -26,8 +26,6 @@ from opendso_importer.domain.tabular import Table, csv_records, csv_runs
 from opendso_importer.store import customer_id_of, item_id_of
 from opendso_importer.wire_format import OpenItemWriter
 
-ItemKey = tuple[str, str, str]
-
 
 @dataclass
 class ReadChunk:
@@ -43,7 +41,7 @@ class ReadChunk:
     customers: list[CustomerRow] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     customer_of: list[int] = field(default_factory=list)
-    item_keys: list[ItemKey | None] = field(default_factory=list)
+    item_ids: list[str | None] = field(default_factory=list)
     open: list[bool] = field(default_factory=list)
     copy_text: list[str] = field(default_factory=list)
     item_messages: list[bytes] = field(default_factory=list)
@@ -73,21 +71,21 @@ def read_chunk(file: str, columns: Columns, rows: list[tuple[int, tuple[str, ...
         chunk.customer_of.append(index)
         item = parsed.item
         if item is None:
-            chunk.item_keys.append(None)
+            chunk.item_ids.append(None)
             chunk.open.append(False)
             chunk.copy_text.append("")
             chunk.item_messages.append(b"")
             continue
-        chunk.item_keys.append((item.entity, item.kind, item.number))
         chunk.open.append(not item.open_amount.is_zero())
-        text, message = staged_item(item)
+        item_id, text, message = staged_item(item)
+        chunk.item_ids.append(item_id)
         chunk.copy_text.append(text)
         chunk.item_messages.append(message)
     return chunk
 
 
-def staged_item(item: ItemRow) -> tuple[str, bytes]:
-    """The item as a line of PostgreSQL COPY text (in staged_ledger.ITEM_STAGE_COLUMNS order) and as the
+def staged_item(item: ItemRow) -> tuple[str, str, bytes]:
+    """The item's id, the item as a line of PostgreSQL COPY text (in staged_ledger.ITEM_STAGE_COLUMNS order) and as the
     serialized ``OpenItem`` its events carry (the same as ledger_events.item_to_proto makes)."""
     item_id = item_id_of(item.entity, item.kind, item.number)
     customer_id = customer_id_of(item.entity, item.account_number)
@@ -141,7 +139,7 @@ def staged_item(item: ItemRow) -> tuple[str, bytes]:
             priority or "\\N",
         )
     )
-    return text, message
+    return item_id, text, message
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -156,7 +154,7 @@ _WRITER = OpenItemWriter()
 
 def item_message(item: ItemRow) -> bytes:
     """The item as the ``OpenItem`` its events carry."""
-    return staged_item(item)[1]
+    return staged_item(item)[2]
 
 
 class ReadingPool:

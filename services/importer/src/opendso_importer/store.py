@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 
 from opendso_importer.domain.entities import LatePaymentLaw, LegalEntity
+from opendso_importer.domain.ids import customer_id_of as customer_id_of
+from opendso_importer.domain.ids import item_id_of as item_id_of
 from opendso_importer.domain.ledger import CustomerState, ItemState
 from opendso_importer.staged_ledger import StagedLedger
 
@@ -159,14 +161,6 @@ mapping_profiles = Table(
     Column("constants", Text, nullable=False),
     Column("saved_at", DateTime(timezone=True), nullable=False),
 )
-
-
-def customer_id_of(entity: str, account_number: str) -> str:
-    return f"{entity}/{account_number}"
-
-
-def item_id_of(entity: str, kind: str, number: str) -> str:
-    return f"{entity}/{kind}/{number}"
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:

@@ -327,6 +327,16 @@ def test_the_same_item_twice_is_an_error_naming_the_first_row() -> None:
     assert [i.amount.amount for i in parsed.items] == [Decimal("10"), Decimal("10")]
 
 
+def test_a_duplicate_names_its_number_whatever_slashes_entity_and_number_hold() -> None:
+    parsed = parse(
+        "FR/01;A1;Acme;;;;2026/INV/7;;2024-01-01;2024-01-31;10;;EUR",
+        "FR/01;A1;Acme;;;;2026/INV/7;;2024-01-01;2024-01-31;10;;EUR",
+    )
+
+    error = only_error(parsed)
+    assert (error.row, error.value) == (3, "2026/INV/7")
+
+
 def test_an_invoice_and_a_credit_note_may_share_a_number() -> None:
     parsed = parse(
         "E1;A1;Acme;;;;100;invoice;2024-01-01;2024-01-31;10;;EUR",

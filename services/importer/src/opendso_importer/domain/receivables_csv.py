@@ -50,6 +50,7 @@ from opendso_importer.domain.column_mapping import (
     missing_required,
     normalise_header,
 )
+from opendso_importer.domain.ids import item_id_of
 from opendso_importer.domain.tabular import FileRejected as FileRejected
 from opendso_importer.domain.tabular import RowError as RowError
 from opendso_importer.domain.tabular import Table, read_table
@@ -479,13 +480,14 @@ class FileChecks:
         self.file = file
         self.columns = columns
         self.customers: dict[tuple[str, str], CustomerRow] = {}
-        self.item_rows: dict[tuple[str, str, str], int] = {}
+        # By item id ("entity/kind/number"): one string a row, the most of what an import keeps as it goes.
+        self.item_rows: dict[str, int] = {}
 
-    def accept(self, line: int, customer: CustomerRow, item_key: tuple[str, str, str] | None) -> list[RowError]:
+    def accept(self, line: int, customer: CustomerRow, item_id: str | None) -> list[RowError]:
         """The row's errors against the rows accepted before it; none means it is accepted (and remembered).
 
         ``customer`` is the customer the row describes as read (its ``row`` may be another row with the
-        same cells); ``item_key`` the row's (entity, kind, number), None for a customer-only row.
+        same cells); ``item_id`` the row's item's id (store.item_id_of), None for a customer-only row.
         """
         errors: list[RowError] = []
         key = (customer.entity, customer.account_number)
@@ -495,9 +497,11 @@ class FileChecks:
                 ours, theirs = getattr(customer, field), getattr(first, field)
                 if ours != theirs:
                     errors.append(self._error(line, customer, column, ours, theirs, first.row))
-        if item_key is not None:
-            first_row = self.item_rows.get(item_key)
+        if item_id is not None:
+            first_row = self.item_rows.get(item_id)
             if first_row is not None:
+                # The number is what follows the entity and the kind (a kind has no slash; a number may).
+                number = item_id[len(customer.entity) + 1 :].split("/", 1)[1]
                 errors.append(
                     RowError(
                         self.file,
@@ -505,15 +509,15 @@ class FileChecks:
                         "item_number",
                         f"duplicate item in file, first on row {first_row}",
                         header=self.columns.headers.get("item_number"),
-                        value=item_key[2],
+                        value=number,
                     )
                 )
         if errors:
             return errors
         if first is None:
             self.customers[key] = customer if customer.row == line else replace(customer, row=line)
-        if item_key is not None:
-            self.item_rows[item_key] = line
+        if item_id is not None:
+            self.item_rows[item_id] = line
         return errors
 
     def first_customer(self, customer: CustomerRow) -> CustomerRow:
@@ -557,7 +561,7 @@ class _FileBuilder:
         item = parsed.item
         known = (parsed.customer.entity, parsed.customer.account_number) in self.checks.customers
         errors = self.checks.accept(
-            line, parsed.customer, None if item is None else (item.entity, item.kind, item.number)
+            line, parsed.customer, None if item is None else item_id_of(item.entity, item.kind, item.number)
         )
         if errors:
             self.errors.extend(errors)

@@ -76,6 +76,7 @@ class OutboxRelay:
         *,
         poll_seconds: float = 1.0,
         batch_size: int = 1000,
+        batch_bytes: int = 16 * 1024 * 1024,
         lock_rows: bool = False,
     ) -> None:
         self._sessions = sessions
@@ -83,6 +84,9 @@ class OutboxRelay:
         self._publish = publish
         self._poll = poll_seconds
         self._batch = batch_size
+        # A bulk import writes messages of a thousand changes (about 250 kB each): a thousand of them read
+        # at once would hold a quarter of a gigabyte. A batch stops at this many bytes (one row at least).
+        self._batch_bytes = batch_bytes
         # PostgreSQL: claim rows with FOR UPDATE SKIP LOCKED so several
         # instances of a service never publish the same row concurrently.
         self._lock_rows = lock_rows
@@ -121,28 +125,56 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished rows; return how many were published."""
-        t = self._table
-        query = (
-            select(t.c.seq, t.c.subject, t.c.payload, t.c.headers)
-            .where(t.c.published_at.is_(None))
-            .order_by(t.c.seq)
-            .limit(self._batch)
-        )
         if self._lock_rows:
             async with self._sessions() as session, session.begin():
-                rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
+                last = await self._batch_end(session, lock=True)
+                if last is None:
+                    return 0
+                query = self._rows_through(last).with_for_update(skip_locked=True)
+                rows = (await session.execute(query)).all()
                 published = await self._publish_rows(rows)
                 await self._mark(session, published)
             return len(published)
         # SQLite: one writer per file; read, publish, then mark in a short
         # write transaction so handlers are not blocked while we wait on NATS.
         async with self._sessions() as session:
-            rows = (await session.execute(query)).all()
+            last = await self._batch_end(session, lock=False)
+            rows = [] if last is None else (await session.execute(self._rows_through(last))).all()
             await session.rollback()
         published = await self._publish_rows(rows)
         async with self._sessions() as session, session.begin():
             await self._mark(session, published)
         return len(published)
+
+    async def _batch_end(self, session: AsyncSession, *, lock: bool) -> int | None:
+        """The seq of the last row of the next batch: at most batch_size rows and batch_bytes of payload
+        (the sizes come from the table, not the payloads), None when nothing waits."""
+        t = self._table
+        query = (
+            select(t.c.seq, func.length(t.c.payload))
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.seq)
+            .limit(self._batch)
+        )
+        if lock:
+            query = query.with_for_update(skip_locked=True)
+        last: int | None = None
+        total = 0
+        for seq, size in (await session.execute(query)).all():
+            total += size
+            if last is not None and total > self._batch_bytes:
+                break
+            last = seq
+        return last
+
+    def _rows_through(self, last: int) -> Any:
+        t = self._table
+        return (
+            select(t.c.seq, t.c.subject, t.c.payload, t.c.headers)
+            .where(t.c.published_at.is_(None), t.c.seq <= last)
+            .order_by(t.c.seq)
+            .limit(self._batch)
+        )
 
     async def _publish_rows(self, rows: Any) -> list[int]:
         if not rows:

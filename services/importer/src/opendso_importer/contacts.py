@@ -52,7 +52,7 @@ def _error(e: RowError) -> im.RowError:
     )
 
 
-async def import_contacts(command: im.ImportReceivablesFile, uow: UnitOfWork) -> im.ImportReport:
+async def import_contacts(command: im.ImportReceivablesFile, content: bytes, uow: UnitOfWork) -> im.ImportReport:
     """Create or update the contacts a file lists; a contact of an unknown customer is a rejected row.
 
     In full-snapshot mode the file is every contact of its entities (the command's ``snapshot_entities``,
@@ -65,12 +65,12 @@ async def import_contacts(command: im.ImportReceivablesFile, uow: UnitOfWork) ->
     report = im.ImportReport(
         import_id=str(uuid.uuid4()),
         file_name=command.file_name,
-        checksum=hashlib.sha256(command.content).hexdigest(),
+        checksum=hashlib.sha256(content).hexdigest(),
         mode=mode,
         dry_run=command.dry_run,
     )
     try:
-        parsed = parse_contacts(command.content, command.file_name)
+        parsed = parse_contacts(content, command.file_name)
     except FileRejected as rejected:
         report.file_rejected = True
         report.errors.extend(_error(e) for e in rejected.errors)

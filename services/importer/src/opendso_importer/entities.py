@@ -36,16 +36,16 @@ def _error(e: RowError) -> im.RowError:
     )
 
 
-async def import_entities(command: im.ImportReceivablesFile, uow: UnitOfWork) -> im.ImportReport:
+async def import_entities(command: im.ImportReceivablesFile, content: bytes, uow: UnitOfWork) -> im.ImportReport:
     """Create or update the entities a file lists, all in one transaction; entities it omits stay as they are."""
     report = im.ImportReport(
         import_id=str(uuid.uuid4()),
         file_name=command.file_name,
-        checksum=hashlib.sha256(command.content).hexdigest(),
+        checksum=hashlib.sha256(content).hexdigest(),
         dry_run=command.dry_run,
     )
     try:
-        parsed = parse_entities(command.content, command.file_name)
+        parsed = parse_entities(content, command.file_name)
     except FileRejected as rejected:
         report.file_rejected = True
         report.errors.extend(_error(e) for e in rejected.errors)

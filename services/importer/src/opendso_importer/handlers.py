@@ -16,7 +16,7 @@ from opendso_bus import InvalidRequest, NotFound
 from opendso_contracts.convert import date_to_proto
 from opendso_money import Money
 
-from opendso_importer.collection_pause import cycle_collection_paused
+from opendso_importer.collection_pause import collect_chunk_garbage, cycle_collection_paused
 from opendso_importer.contacts import contact_to_proto, import_contacts
 from opendso_importer.domain.column_mapping import ColumnMapping, layout_signature, propose_mapping, validate_mapping
 from opendso_importer.domain.ledger import (
@@ -95,12 +95,12 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
     """Import a customers-and-items CSV; answer with counts and every rejected row."""
     if not command.file_name:
         raise InvalidRequest("file_name is required")
-    if command.object_name:
-        command.content = await deps.fetch_upload(command.object_name)
-    if len(command.content) > deps.max_file_bytes:
-        raise InvalidRequest(
-            f"{command.file_name}: {len(command.content)} bytes is over the limit of {deps.max_file_bytes}"
-        )
+    # A protobuf message hands out a new copy of a bytes field on every read: the file is read out once
+    # and the message's own copy dropped, so that a large file is held once, not three or four times.
+    content = await deps.fetch_upload(command.object_name) if command.object_name else command.content
+    command.ClearField("content")
+    if len(content) > deps.max_file_bytes:
+        raise InvalidRequest(f"{command.file_name}: {len(content)} bytes is over the limit of {deps.max_file_bytes}")
     if command.idempotency_key:
         earlier = await uow.ledger.import_by_key(command.idempotency_key)
         if earlier is not None:
@@ -109,9 +109,9 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
             return report
     uow.caused_by(None, correlation_id=command.correlation_id)
     if command.content_kind == "contacts":
-        return await import_contacts(command, uow)
+        return await import_contacts(command, content, uow)
     if command.content_kind == "entities":
-        return await import_entities(command, uow)
+        return await import_entities(command, content, uow)
     if command.content_kind not in ("", "receivables"):
         raise InvalidRequest(
             f"content_kind must be 'receivables', 'contacts' or 'entities', got {command.content_kind!r}"
@@ -120,14 +120,14 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
     blank = im.ImportReport(
         import_id=str(uuid.uuid4()),
         file_name=command.file_name,
-        checksum=hashlib.sha256(command.content).hexdigest(),
+        checksum=hashlib.sha256(content).hexdigest(),
         mode=mode,
         dry_run=command.dry_run,
     )
     report = im.ImportReport()
     report.CopyFrom(blank)
     try:
-        headers: tuple[str, ...] | None = read_table(command.content, command.file_name).headers
+        headers: tuple[str, ...] | None = read_table(content, command.file_name).headers
     except FileRejected:
         headers = None
     mapping, profile_name = await _mapping_for(command, headers, uow)
@@ -140,7 +140,7 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
             )
     try:
         with cycle_collection_paused():
-            await _apply_file(command, mapping, mode, uow, report, deps)
+            await _apply_file(command, content, mapping, mode, uow, report, deps)
     except FileRejected as rejected:
         # Chunks applied before the file turned out broken are undone with everything else.
         await uow.rollback()
@@ -165,6 +165,7 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
 
 async def _apply_file(
     command: im.ImportReceivablesFile,
+    content: bytes,
     mapping: ColumnMapping | None,
     mode: int,
     uow: UnitOfWork,
@@ -185,11 +186,13 @@ async def _apply_file(
     rejected_rows: set[int] = set()
     seen: set[str] = set()
     entities: set[str] = set()
-    if staged is not None and deps.reading is not None and deps.reading.wanted_for(len(command.content)):
-        read = await _apply_read_by_workers(command, mapping, staged, deps.reading, uow, report, today, snapshot)
+    if staged is not None and deps.reading is not None and deps.reading.wanted_for(len(content)):
+        read = await _apply_read_by_workers(
+            command, content, mapping, staged, deps.reading, uow, report, today, snapshot
+        )
         rejected_rows, entities = read
     else:
-        for chunk in iter_receivables(command.content, command.file_name, mapping):
+        for chunk in iter_receivables(content, command.file_name, mapping):
             report.rows_read += chunk.rows_read
             rejected_rows.update(e.row for e in chunk.errors)
             report.errors.extend(_errors(chunk.errors))
@@ -203,6 +206,7 @@ async def _apply_file(
                 if staged is None:
                     seen.update(item_id_of(i.entity, i.kind, i.number) for i in chunk.items)
                 entities.update(i.entity for i in chunk.items)
+            collect_chunk_garbage()
     report.rows_rejected = len(rejected_rows)
     if snapshot:
         scope = sorted(set(command.snapshot_entities) or entities)
@@ -218,6 +222,7 @@ async def _apply_file(
 
 async def _apply_read_by_workers(
     command: im.ImportReceivablesFile,
+    content: bytes,
     mapping: ColumnMapping | None,
     staged: StagedLedger,
     reading: ReadingPool,
@@ -228,7 +233,7 @@ async def _apply_read_by_workers(
 ) -> tuple[set[int], set[str]]:
     """The file read by worker processes, checked across rows here in row order, applied chunk by chunk;
     answers the rejected rows and the entities of the items."""
-    table = read_table(command.content, command.file_name)
+    table = read_table(content, command.file_name)
     columns = columns_of(table, command.file_name, mapping)
     checks = FileChecks(command.file_name, columns)
     rejected_rows: set[int] = set()
@@ -257,6 +262,7 @@ async def _apply_read_by_workers(
         await _apply_read_items(items, staged, uow, report, today, snapshot)
         if snapshot:
             entities.update(items.entities)
+        collect_chunk_garbage()
     return rejected_rows, entities
 
 

@@ -131,8 +131,10 @@ async def import_bank_statement(command: bk.ImportBankStatement, uow: UnitOfWork
     fmt = command.format or "auto"
     if fmt not in FORMATS:
         raise InvalidRequest(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    # Read once: each read of a bytes field copies it, and a statement can be hundreds of megabytes.
+    # Read once: each read of a bytes field copies it, and a statement can be hundreds of megabytes; the
+    # message's own copy is dropped.
     content = await deps.fetch_upload(command.object_name) if command.object_name else command.content
+    command.ClearField("content")
     if len(content) > deps.max_file_bytes:
         raise InvalidRequest(f"{command.file_name}: {len(content)} bytes is over the limit of {deps.max_file_bytes}")
     if command.idempotency_key:

@@ -1,3 +1,4 @@
 from opendso_matching.app import main
 
-main()
+if __name__ == "__main__":
+    main()

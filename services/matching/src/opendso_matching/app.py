@@ -25,6 +25,7 @@ from opendso_matching.domain.amounts import Tolerance
 from opendso_matching.domain.engine import MatchConfig
 from opendso_matching.settings import Settings
 from opendso_matching.store import INBOX, OUTBOX, UnitOfWork
+from opendso_matching.workers import MatchWorkers
 
 NAME = "matching"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -39,7 +40,11 @@ def deps_from(settings: Settings) -> handlers.Deps:
         percent=settings.tolerance_percent,
         fx_percent=settings.tolerance_fx_percent,
     )
-    return handlers.Deps(config=MatchConfig(auto_apply_at=settings.auto_apply_at, tolerance=tolerance))
+    return handlers.Deps(
+        config=MatchConfig(auto_apply_at=settings.auto_apply_at, tolerance=tolerance),
+        # Built here, started by whoever runs the service (see main): no process starts at construction.
+        workers=MatchWorkers(settings.workers) if settings.workers else None,
+    )
 
 
 def rates_from_fx_service(runtime: ServiceRuntime[UnitOfWork], timeout: float) -> handlers.FetchRates:
@@ -63,7 +68,9 @@ def rates_from_fx_service(runtime: ServiceRuntime[UnitOfWork], timeout: float) -
 
 def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers.Deps]:
     runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime.from_settings(NAME, settings, OUTBOX, INBOX, UnitOfWork)
-    deps = dataclasses.replace(deps_from(settings), fetch_rates=rates_from_fx_service(runtime, 2.0))
+    deps = dataclasses.replace(
+        deps_from(settings), fetch_rates=rates_from_fx_service(runtime, 2.0), names=handlers.NamesCache()
+    )
     on_customer = functools.partial(handlers.record_customer, deps=deps)
     on_item = functools.partial(handlers.record_item, deps=deps)
     runtime.on_event(rv.CustomersChanged, functools.partial(handlers.record_customers, deps=deps))
@@ -111,15 +118,24 @@ async def rematch_loop(runtime: ServiceRuntime[UnitOfWork], deps: handlers.Deps,
         await asyncio.sleep(interval)
 
 
-def main() -> None:
-    settings = Settings()
+async def run(settings: Settings) -> None:
+    """The service until it is told to stop; its matching workers (if any) live exactly as long."""
     runtime, deps = create_app(settings)
-    asyncio.run(
-        serve(
+    if deps.workers is not None:
+        # Before the service connects anything: a batch never waits for the processes to start.
+        await deps.workers.start()
+    try:
+        await serve(
             NAME,
             settings,
             MIGRATIONS,
             lambda: runtime,
             background=lambda r: rematch_loop(r, deps, settings.rematch_interval_seconds),
         )
-    )
+    finally:
+        if deps.workers is not None:
+            deps.workers.close()
+
+
+def main() -> None:
+    asyncio.run(run(Settings()))

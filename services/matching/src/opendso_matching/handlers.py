@@ -26,12 +26,13 @@ from opendso_contracts.convert import date_from_proto, money_from_proto, money_t
 from opendso_money import Money
 
 from opendso_matching.domain.amounts import convert
-from opendso_matching.domain.engine import MatchConfig, RateLookup, match
+from opendso_matching.domain.engine import MatchConfig, match
 from opendso_matching.domain.index import MatchIndex, normalise_iban
 from opendso_matching.domain.keys import compact, digits_key, text_keys
 from opendso_matching.domain.model import Allocation, Customer, OpenItem, Outcome, Payment, Proposal
 from opendso_matching.domain.names import NameIndex
 from opendso_matching.store import AllocationRecord, TransactionRecord, UnitOfWork
+from opendso_matching.workers import IndexParts, MatchWorkers, Rates, book_learning, decide, rate_lookup
 
 # Transaction statuses as stored.
 APPLIED, IN_REVIEW, SUSPENSE, IGNORED = "applied", "in_review", "suspense", "ignored"
@@ -64,6 +65,47 @@ class Deps:
     # FX rates for payments in another currency than the items, asked of the FX service for a batch at once
     # ((from, to, day) wanted -> the rates it has); None: such payments go to review.
     fetch_rates: FetchRates | None = None
+    # Where a batch's lines are decided: these processes, or (None) the handler's own.
+    workers: MatchWorkers | None = None
+    # Each entity's names indexed once for many batches (None: loaded and indexed for each batch). One cache
+    # per database: the service makes it (see app.create_app).
+    names: NamesCache | None = None
+
+
+@dataclass(frozen=True)
+class _Names:
+    version: int
+    # The entity's customers and aliases, indexed (see MatchIndex.sharing_names_of); and as loaded, in order.
+    index: MatchIndex
+    customers: list[Customer]
+    aliases: list[tuple[str, str]]
+
+
+class NamesCache:
+    """Each entity's customers and aliases, indexed, as of its name version (see ``store.name_versions``): a batch
+    reads the version (one row) and uses the names indexed at that version, instead of loading and indexing
+    every customer's name again. A version that moved (a customer changed, an alias learned, here or in another
+    instance) makes the next batch load them again."""
+
+    def __init__(self) -> None:
+        self._entities: dict[str, _Names] = {}
+
+    async def of(self, entity: str, uow: UnitOfWork) -> _Names:
+        # The version before the names: names loaded after it are at least as new, never older.
+        version = await uow.repo.names_version(entity)
+        cached = self._entities.get(entity)
+        if cached is not None and cached.version == version:
+            return cached
+        customers = await uow.repo.customers_of_entity(entity)
+        aliases = await uow.repo.aliases_of_entity(entity)
+        index = MatchIndex()
+        for customer in customers:
+            index.add_customer(customer)
+        for customer_id, alias in aliases:
+            index.add_alias(customer_id, alias)
+        cached = _Names(version, index, customers, aliases)
+        self._entities[entity] = cached
+        return cached
 
 
 # --- the ledger copy ------------------------------------------------------------------------------------
@@ -102,7 +144,11 @@ def _item(i: rv.OpenItem, closed: bool) -> OpenItem:
 
 
 async def record_customers(event: rv.CustomersChanged, uow: UnitOfWork, deps: Deps) -> None:
-    await uow.repo.upsert_customers([_customer(c.customer) for c in event.changes], _occurred(event.meta))
+    changed = [_customer(c.customer) for c in event.changes]
+    # A customer that moved entity leaves the names of the one it was in, too.
+    before = await uow.repo.entities_of_customers(c.customer_id for c in changed)
+    await uow.repo.upsert_customers(changed, _occurred(event.meta))
+    await uow.repo.names_changed({*before, *(c.entity for c in changed)})
     await uow.repo.ledger_changed((c.customer.entity for c in event.changes), deps.now())
 
 
@@ -171,18 +217,32 @@ async def match_transactions(event: bk.BankTransactionsReceived, uow: UnitOfWork
     for t in fresh.values():
         by_entity.setdefault(t.entity, []).append(t)
     uow.caused_by(event.meta)
+    # Entity after entity: an entity's lines are decided against what the lines before them wrote (IBANs
+    # learned), in this process or in a worker alike.
     for entity, lines in by_entity.items():
-        index, currencies = await _index_for(entity, lines, uow, deps.config)
+        parts = IndexParts(noting=deps.workers is not None)
+        index, currencies = await _index_for(entity, lines, uow, deps.config, parts, deps.names)
         rates = await _rates_for(lines, currencies, deps)
-        for line in lines:
-            await _match_line(line, index, uow, deps, rates)
+        payments = [payment_of(t) for t in lines]
+        # Whose IBANs the index knew before these lines: a line applied from an IBAN nobody's teaches it.
+        ibans_known = {p.counterparty_iban for p in payments if index.customer_of_iban(p.counterparty_iban) is not None}
+        if deps.workers is None:
+            proposals = decide(payments, index, deps.config, rates)
+        else:
+            proposals = await deps.workers.decide(payments, parts, deps.config, rates)
+        for line, payment, proposal in zip(lines, payments, proposals, strict=True):
+            learns = proposal.outcome is Outcome.APPLY and bool(payment.counterparty_iban)
+            learns = learns and payment.counterparty_iban not in ibans_known
+            if learns:
+                ibans_known.add(payment.counterparty_iban)
+            await _record_line(line, proposal, uow, deps, learns)
 
 
 async def match_transaction(event: bk.BankTransactionReceived, uow: UnitOfWork, deps: Deps) -> None:
     await match_transactions(bk.BankTransactionsReceived(meta=event.meta, transactions=[event.transaction]), uow, deps)
 
 
-async def _rates_for(lines: list[bk.BankTransaction], currencies: set[str], deps: Deps) -> RateLookup | None:
+async def _rates_for(lines: list[bk.BankTransaction], currencies: set[str], deps: Deps) -> Rates | None:
     """The day's rates from each line's currency to the items' currencies, fetched once for the batch."""
     if deps.fetch_rates is None:
         return None
@@ -194,24 +254,35 @@ async def _rates_for(lines: list[bk.BankTransaction], currencies: set[str], deps
     }
     if not wanted:
         return None
-    known = await deps.fetch_rates(wanted)
-    return lambda source, target, on: known.get((source, target, on))
+    return dict(await deps.fetch_rates(wanted))
 
 
 async def _index_for(
-    entity: str, lines: list[bk.BankTransaction], uow: UnitOfWork, config: MatchConfig
+    entity: str,
+    lines: list[bk.BankTransaction],
+    uow: UnitOfWork,
+    config: MatchConfig,
+    parts: IndexParts | None = None,
+    names: NamesCache | None = None,
 ) -> tuple[MatchIndex, set[str]]:
     """What these lines can concern: the items they name, the customers their IBANs and names point to, and
-    those customers' items; with the entity's names and aliases for the name search. Also answers the
-    currencies those items are in."""
-    index = MatchIndex()
-    for customer in await uow.repo.customers_of_entity(entity):
-        index.add_customer(customer)
-    for customer_id, alias in await uow.repo.aliases_of_entity(entity):
-        index.add_alias(customer_id, alias)
+    those customers' items; with the entity's names and aliases for the name search (from ``names`` when
+    given). Also answers the currencies those items are in. ``parts`` notes what went in, to build the same
+    index in a worker."""
+    parts = parts if parts is not None else IndexParts(noting=False)
+    if names is None:
+        index = MatchIndex()
+        for customer in await uow.repo.customers_of_entity(entity):
+            parts.add_customer(index, customer)
+        for customer_id, alias in await uow.repo.aliases_of_entity(entity):
+            parts.add_alias(index, customer_id, alias)
+    else:
+        held = await names.of(entity, uow)
+        index = MatchIndex.sharing_names_of(held.index)
+        parts.note_names(held.customers, held.aliases)
     ibans = await uow.repo.ibans_for(normalise_iban(t.counterparty_iban) for t in lines)
     for iban, customer_id in ibans.items():
-        index.add_iban(iban, customer_id)
+        parts.add_iban(index, iban, customer_id)
     keys: set[str] = set()
     for t in lines:
         keys.update(text_keys(t.remittance_text))
@@ -227,17 +298,14 @@ async def _index_for(
                 m.customer_id for m in index.names.best(t.counterparty_name, cutoff=config.name_cutoff)[:3]
             )
     of_customers = await uow.repo.items_of_customers(customers)
-    index.add_items(referenced)
-    index.add_items(of_customers)
+    parts.add_items(index, referenced)
+    parts.add_items(index, of_customers)
     return index, {i.open_amount.currency for i in (*referenced, *of_customers)}
 
 
-async def _match_line(
-    line: bk.BankTransaction, index: MatchIndex, uow: UnitOfWork, deps: Deps, rates: RateLookup | None
-) -> None:
-    proposal = match(payment_of(line), index, deps.config, rates)
+async def _record_line(line: bk.BankTransaction, proposal: Proposal, uow: UnitOfWork, deps: Deps, learns: bool) -> None:
     now = deps.now()
-    status, allocation_id = await _act_on(line, proposal, index, uow, now)
+    status, allocation_id = await _act_on(line, proposal, uow, now, learns)
     await uow.repo.add_transactions(
         [
             TransactionRecord(
@@ -255,9 +323,10 @@ async def _match_line(
 
 
 async def _act_on(
-    line: bk.BankTransaction, proposal: Proposal, index: MatchIndex, uow: UnitOfWork, now: dt.datetime
+    line: bk.BankTransaction, proposal: Proposal, uow: UnitOfWork, now: dt.datetime, learns: bool
 ) -> tuple[str, str | None]:
-    """Apply a confident proposal, queue any other: answer the line's status and its allocation's id."""
+    """Apply a confident proposal, queue any other: answer the line's status and its allocation's id.
+    ``learns``: the line's IBAN was nobody's, and now names the proposal's customer (see book_learning)."""
     status = _STATUS_OF_OUTCOME.get(proposal.outcome, IGNORED)
     if proposal.outcome is Outcome.APPLY:
         assert proposal.customer_id is not None
@@ -272,13 +341,9 @@ async def _act_on(
             automatic=True,
             user="",
         )
-        for a in proposal.allocations:
-            index.reduce(a.item_id, a.amount if a.write_off is None else a.amount + a.write_off)
-        iban = normalise_iban(line.counterparty_iban)
-        if iban and index.customer_of_iban(iban) is None:
+        if learns:
             # Seen paying this customer's invoices: the IBAN names the customer next time.
-            await uow.repo.learn_iban(iban, proposal.customer_id, "applied", now)
-            index.add_iban(iban, proposal.customer_id)
+            await uow.repo.learn_iban(normalise_iban(line.counterparty_iban), proposal.customer_id, "applied", now)
         return status, allocation_id
     if status in (IN_REVIEW, SUSPENSE):
         await uow.publish(
@@ -307,10 +372,17 @@ async def rematch_queued(uow_factory: Callable[[], UnitOfWork], deps: Deps) -> i
         async with uow_factory() as uow:
             records = await uow.repo.queued_lines(entity, REMATCH_BATCH)
             lines = [bk.BankTransaction.FromString(r.transaction) for r in records]
-            index, currencies = await _index_for(entity, lines, uow, deps.config) if lines else (MatchIndex(), set())
+            index, currencies = (
+                await _index_for(entity, lines, uow, deps.config, names=deps.names) if lines else (MatchIndex(), set())
+            )
             rates = await _rates_for(lines, currencies, deps)
+            lookup = rate_lookup(rates)
             for record, line in zip(records, lines, strict=True):
-                proposal = match(payment_of(line), index, deps.config, rates)
+                payment = payment_of(line)
+                proposal = match(payment, index, deps.config, lookup)
+                iban = payment.counterparty_iban
+                learns = proposal.outcome is Outcome.APPLY and bool(iban) and index.customer_of_iban(iban) is None
+                book_learning(index, payment, proposal)
                 encoded = proposal_to_proto(proposal).SerializeToString()
                 if proposal.outcome is not Outcome.APPLY and _STATUS_OF_OUTCOME.get(proposal.outcome) == record.status:
                     if encoded != record.proposal:
@@ -323,7 +395,7 @@ async def rematch_queued(uow_factory: Callable[[], UnitOfWork], deps: Deps) -> i
                         )
                     continue
                 uow.caused_by(None, correlation_id=f"rematch:{record.transaction_id}")
-                status, allocation_id = await _act_on(line, proposal, index, uow, deps.now())
+                status, allocation_id = await _act_on(line, proposal, uow, deps.now(), learns)
                 await uow.repo.set_transaction(
                     record.transaction_id, status=status, allocation_id=allocation_id, proposal=encoded, now=deps.now()
                 )
@@ -578,6 +650,7 @@ async def _learn(payment: Payment, customer: Customer, uow: UnitOfWork, now: dt.
         if (not best or best[0].score < _ALIAS_KNOWN_SCORE) and await uow.repo.learn_alias(
             customer.customer_id, name, now
         ):
+            await uow.repo.names_changed([customer.entity])
             learned.append(f"name '{name}' is {customer.customer_id}")
     return learned
 

@@ -25,7 +25,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from multiprocessing.connection import Connection, wait
@@ -48,9 +48,9 @@ Loader = Callable[[MatchIndex, Callable[[str], bool]], None]
 # workers decide the next ones.
 CHUNK = 2000
 
-_PaymentFields = tuple[str, str, date, Decimal, str, str, str, str, str, str]
+PaymentFields = tuple[str, str, date, Decimal, str, str, str, str, str, str]
 _AllocationFields = tuple[str, str, Decimal, str, Decimal | None, str]
-_ProposalFields = tuple[
+ProposalFields = tuple[
     str,
     Decimal,
     str | None,
@@ -122,7 +122,8 @@ class MatchPool:
         try:
             # This process's share is indexed while the workers index theirs.
             self._index = MatchIndex()
-            load(self._index, self.shares.holds(0))
+            with _collector_paused():
+                load(self._index, self.shares.holds(0))
             for connection in self._connections:
                 self._receive(connection)
         except BaseException:
@@ -163,7 +164,7 @@ class MatchPool:
 
     def _decide(self, payments: Sequence[Payment], positions: list[list[int]]) -> list[Proposal]:
         for connection, where in zip(self._connections, positions[1:], strict=True):
-            connection.send_bytes(pickle.dumps([_payment_fields(payments[n]) for n in where], protocol=5))
+            connection.send_bytes(pickle.dumps([payment_fields(payments[n]) for n in where], protocol=5))
         proposals: list[Proposal | None] = [None] * len(payments)
         answered = [0] * self.shares.workers
         cpu = [0.0] * self.shares.workers
@@ -181,7 +182,7 @@ class MatchPool:
                         continue
                     where, start = positions[worker], answered[worker]
                     for n, fields in zip(where[start : start + len(body)], body, strict=True):
-                        proposals[n] = _proposal(payments[n].transaction_id, fields)
+                        proposals[n] = proposal_from_fields(payments[n].transaction_id, fields)
                     answered[worker] = start + len(body)
 
         own = positions[0]
@@ -251,17 +252,18 @@ def _serve(
     writer.start()
     try:
         index = MatchIndex()
-        load(index, holds)
+        with _collector_paused():
+            load(index, holds)
         # The index lives as long as the worker: later collections need not walk it again and again.
         gc.collect()
         gc.freeze()
         outgoing.put(pickle.dumps(("ready", len(index)), protocol=5))
         while (request := pickle.loads(connection.recv_bytes())) is not None:
             started = time.process_time()
-            payments = [_payment(fields) for fields in request]
+            payments = [payment_from_fields(fields) for fields in request]
             for start in range(0, len(payments), CHUNK):
                 decided = match_in_order(payments[start : start + CHUNK], index, config, rates, book)
-                outgoing.put(pickle.dumps(("decided", [_proposal_fields(p) for p in decided]), protocol=5))
+                outgoing.put(pickle.dumps(("decided", [proposal_fields(p) for p in decided]), protocol=5))
             outgoing.put(pickle.dumps(("done", time.process_time() - started), protocol=5))
     except EOFError:
         pass
@@ -269,6 +271,19 @@ def _serve(
         outgoing.put(pickle.dumps(("failed", traceback.format_exc()), protocol=5))
     outgoing.put(None)
     writer.join()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection while an index is loaded: it makes millions of objects and no cycle, and each full
+    collection on the way walked all of them again (a fifth of the build's CPU)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _write(connection: Connection, outgoing: queue.SimpleQueue[bytes | None]) -> None:
@@ -280,7 +295,8 @@ def _write(connection: Connection, outgoing: queue.SimpleQueue[bytes | None]) ->
             return
 
 
-def _payment_fields(p: Payment) -> _PaymentFields:
+def payment_fields(p: Payment) -> PaymentFields:
+    """A payment as plain values, what crosses to another process (see :func:`payment_from_fields`)."""
     return (
         p.transaction_id,
         p.entity,
@@ -295,11 +311,12 @@ def _payment_fields(p: Payment) -> _PaymentFields:
     )
 
 
-def _payment(f: _PaymentFields) -> Payment:
+def payment_from_fields(f: PaymentFields) -> Payment:
     return Payment(f[0], f[1], f[2], Money(f[3], f[4]), f[5], f[6], f[7], f[8], f[9])
 
 
-def _proposal_fields(p: Proposal) -> _ProposalFields:
+def proposal_fields(p: Proposal) -> ProposalFields:
+    """A proposal as plain values, without its transaction id (see :func:`proposal_from_fields`)."""
     return (
         p.outcome.value,
         p.confidence,
@@ -323,7 +340,7 @@ def _proposal_fields(p: Proposal) -> _ProposalFields:
     )
 
 
-def _proposal(transaction_id: str, f: _ProposalFields) -> Proposal:
+def proposal_from_fields(transaction_id: str, f: ProposalFields) -> Proposal:
     return Proposal(
         transaction_id,
         _OUTCOMES[f[0]],

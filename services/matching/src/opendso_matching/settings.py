@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from opendso_bus import ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -19,3 +20,7 @@ class Settings(ServiceSettings):
     tolerance_fx_percent: Decimal = Decimal("1.5")
     # How often queued lines of entities whose ledger changed are matched again.
     rematch_interval_seconds: float = 2.0
+    # Processes that decide a statement's lines, off the event loop; 0 decides them in the service's own
+    # process. Each batch's index is copied to the worker, which costs more CPU than deciding a thousand
+    # lines: worth it where the service must stay responsive while large ledgers are matched.
+    workers: int = Field(default=0, ge=0)

@@ -136,6 +136,15 @@ ledger_changes = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# A counter per entity, raised in the transaction that changes its customers or learns an alias: an index of
+# the entity's names built at one version holds exactly as long as the counter stays there.
+name_versions = Table(
+    "mat_name_versions",
+    metadata,
+    Column("entity", String(50), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
 allocation_lines = Table(
     "mat_allocation_lines",
     metadata,
@@ -297,6 +306,13 @@ class MatchingRepository:
         rows = await self.session.execute(select(customers).where(customers.c.entity == entity))
         return [Customer(r.customer_id, r.entity, r.name, r.account_number) for r in rows]
 
+    async def entities_of_customers(self, customer_ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(customer_ids))):
+            rows = await self.session.execute(select(customers.c.entity).where(customers.c.customer_id.in_(chunk)))
+            found.update(rows.scalars())
+        return found
+
     async def customer(self, customer_id: str) -> Customer | None:
         r = (await self.session.execute(select(customers).where(customers.c.customer_id == customer_id))).first()
         return None if r is None else Customer(r.customer_id, r.entity, r.name, r.account_number)
@@ -404,6 +420,31 @@ class MatchingRepository:
         new = [{"entity": e, "version": 1, "rematched_version": 0, "changed_at": now} for e in wanted if e not in known]
         if new:
             await self.session.execute(insert(ledger_changes), new)
+
+    async def names_changed(self, entities: Iterable[str]) -> None:
+        """Customers or aliases of these entities changed: raise their name versions."""
+        wanted = sorted(set(entities))
+        if not wanted:
+            return
+        known = set(
+            (await self.session.execute(select(name_versions.c.entity).where(name_versions.c.entity.in_(wanted))))
+            .scalars()
+            .all()
+        )
+        if known:
+            await self.session.execute(
+                update(name_versions)
+                .where(name_versions.c.entity.in_(sorted(known)))
+                .values(version=name_versions.c.version + 1)
+            )
+        new = [{"entity": e, "version": 1} for e in wanted if e not in known]
+        if new:
+            await self.session.execute(insert(name_versions), new)
+
+    async def names_version(self, entity: str) -> int:
+        """The entity's name version (0 before any change was counted)."""
+        found = await self.session.scalar(select(name_versions.c.version).where(name_versions.c.entity == entity))
+        return int(found or 0)
 
     async def entities_to_rematch(self) -> list[tuple[str, int]]:
         """Entities whose ledger changed since their queued lines were last matched, with the change's version."""

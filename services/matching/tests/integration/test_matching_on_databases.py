@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import os
+import signal
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
@@ -22,7 +24,8 @@ from opendso_contracts.registry import subject_for
 from opendso_db import create_engine, ensure_database, session_factory, upgrade
 from opendso_matching import handlers
 from opendso_matching.app import MIGRATIONS
-from opendso_matching.store import OUTBOX, UnitOfWork
+from opendso_matching.store import OUTBOX, UnitOfWork, ibans, transactions
+from opendso_matching.workers import MatchWorkerError, MatchWorkers
 from sqlalchemy import select
 
 from conftest import MakeDatabase
@@ -122,10 +125,12 @@ async def seed(new_uow: Callable[[], UnitOfWork]) -> None:
         await uow.commit()
 
 
-async def receive(new_uow: Callable[[], UnitOfWork], event_id: str, *lines: bk.BankTransaction) -> None:
+async def receive(
+    new_uow: Callable[[], UnitOfWork], event_id: str, *lines: bk.BankTransaction, deps: handlers.Deps = DEPS
+) -> None:
     async with new_uow() as uow:
         await handlers.match_transactions(
-            bk.BankTransactionsReceived(meta=meta(event_id, NOW), transactions=list(lines)), uow, DEPS
+            bk.BankTransactionsReceived(meta=meta(event_id, NOW), transactions=list(lines)), uow, deps
         )
         await uow.commit()
 
@@ -404,3 +409,128 @@ async def test_a_payment_in_another_currency_is_converted_at_the_rate_the_fx_ser
         )
         await uow.commit()
     assert (await entry(new_uow, "X2")).status == mt.TRANSACTION_STATUS_IN_REVIEW
+
+
+IBAN_NEW = "DE44500105175407324931"
+
+
+def learning_statement() -> list[bk.BankTransaction]:
+    """A statement of every outcome, whose second line is applied by the IBAN its first line teaches."""
+    return [
+        line("W1", "1200.00", text="Facture F-2026-000101", iban=IBAN_NEW),
+        line("W2", "300.00", iban=IBAN_NEW),
+        line("W3", "980.40", text="F 2026 000201", name="MARTIN ET FILS"),
+        line("W4", "75.00", name="BAECKEREI MUELLER"),
+        line("W5", "55.10", text="merci", name="Someone Unknown Ltd"),
+        line("W6", "-20.00", text="bank fees"),
+    ]
+
+
+async def decided(new_uow: Callable[[], UnitOfWork]) -> list[tuple[Any, ...]]:
+    """What was recorded and published for each line, without the ids and times a run makes up."""
+    async with new_uow() as uow:
+        rows = await uow.session.execute(
+            select(transactions.c.transaction_id, transactions.c.status, transactions.c.proposal).order_by(
+                transactions.c.transaction_id
+            )
+        )
+        learned = await uow.session.execute(select(ibans.c.iban, ibans.c.customer_id, ibans.c.source))
+        recorded = [tuple(r) for r in rows] + [tuple(r) for r in learned]
+    allocated = [
+        (p.transaction_id, p.customer_id, [(a.item_id, a.amount.amount) for a in p.allocations], p.confidence)
+        for p in await published(new_uow, mt.PaymentAllocated)
+    ]
+    queued = [q.transaction.transaction_id for q in await published(new_uow, mt.TransactionQueued)]
+    return [*recorded, tuple(allocated), tuple(queued)]
+
+
+async def test_lines_are_decided_alike_in_worker_processes_and_in_the_service_process(
+    new_uow: Callable[[], UnitOfWork], make_database: MakeDatabase
+) -> None:
+    url = await make_database("matching_pooled")
+    await ensure_database(url)
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    engine = create_engine(url)
+    try:
+        sessions = session_factory(engine)
+
+        def pooled_uow() -> UnitOfWork:
+            return UnitOfWork(sessions, Outbox(OUTBOX), "matching")
+
+        await seed(new_uow)
+        await seed(pooled_uow)
+        await receive(new_uow, "b1", *learning_statement())
+        async with MatchWorkers(2) as workers:
+            # Names indexed once for the service too: neither changes a decision.
+            deps = dataclasses.replace(DEPS, workers=workers, names=handlers.NamesCache())
+            await receive(pooled_uow, "b1", *learning_statement(), deps=deps)
+        in_process = await decided(new_uow)
+        assert await decided(pooled_uow) == in_process
+    finally:
+        await engine.dispose()
+    assert (await entry(new_uow, "W2")).status == mt.TRANSACTION_STATUS_APPLIED
+    assert (IBAN_NEW, "FR01/C001", "applied") in in_process
+
+
+async def test_a_batch_whose_worker_died_records_nothing_and_is_decided_again_by_fresh_workers(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    async with MatchWorkers(1) as workers:
+        deps = dataclasses.replace(DEPS, workers=workers)
+        [dead] = workers.pids()
+        os.kill(dead, signal.SIGKILL)
+        with pytest.raises(MatchWorkerError):
+            await receive(new_uow, "b1", *learning_statement(), deps=deps)
+        assert await decided(new_uow) == [(), ()]
+        # The message delivered again.
+        await receive(new_uow, "b1", *learning_statement(), deps=deps)
+        assert dead not in workers.pids()
+    statuses = [(e.transaction.transaction_id, e.status) for e in [await entry(new_uow, f"W{n}") for n in (1, 2, 6)]]
+    assert statuses == [
+        ("W1", mt.TRANSACTION_STATUS_APPLIED),
+        ("W2", mt.TRANSACTION_STATUS_APPLIED),
+        ("W6", mt.TRANSACTION_STATUS_IGNORED),
+    ]
+
+
+async def test_names_indexed_once_serve_each_batch_until_a_customer_or_an_alias_changes(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    names = handlers.NamesCache()
+    deps = dataclasses.replace(DEPS, names=names)
+
+    async def held() -> Any:
+        async with new_uow() as uow:
+            return await names.of("FR01", uow)
+
+    first = await held()
+    assert await held() is first
+    # Renamed: the next batch finds the customer by its new name, not by the one indexed before.
+    async with new_uow() as uow:
+        await handlers.record_customers(
+            rv.CustomersChanged(meta=meta("c2", NOW), changes=[customer("C002", "Zephyr Trading SA")]), uow, deps
+        )
+        await uow.commit()
+    await receive(new_uow, "b1", line("N1", "150.00", name="ZEPHYR TRADING"), deps=deps)
+    assert (await entry(new_uow, "N1")).proposal.customer_id == "FR01/C002"
+    renamed = await held()
+    assert renamed is not first
+    # A collector's confirmation teaches a name: indexed again for the next batch.
+    await receive(new_uow, "b2", line("N2", "55.10", text="merci", name="ACME HOLDING"), deps=deps)
+    assert (await entry(new_uow, "N2")).status == mt.TRANSACTION_STATUS_SUSPENSE
+    async with new_uow() as uow:
+        decision = await handlers.confirm_match(
+            mt.ConfirmMatch(
+                transaction_id="N2",
+                customer_id="FR01/C001",
+                allocations=[mt.AllocationRequest(item_id="FR01/invoice/F-2026-000102", amount="55.10")],
+            ),
+            uow,
+            deps,
+        )
+    assert any("ACME HOLDING" in learned for learned in decision.learned)
+    assert await held() is not renamed
+    await receive(new_uow, "b3", line("N3", "5.00", text="merci", name="ACME HOLDING"), deps=deps)
+    assert (await entry(new_uow, "N3")).proposal.customer_id == "FR01/C001"

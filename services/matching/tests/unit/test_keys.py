@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from opendso_matching.domain.keys import (
     MIN_DIGITS,
+    _value_keys,
     compact,
     digits_key,
     item_keys,
     loose_key,
+    number_keys,
     text_keys,
     text_tokens,
 )
@@ -226,3 +230,47 @@ def test_any_white_space_ends_a_written_number(space: str) -> None:
     # "2026-88231" is one number; "2026 88231" may be two, so the second is offered alone as well.
     assert text_keys(f"Invoice 2026{space}88231") == ["202688231", "2026.88231", "88231"]
     assert text_keys(f"Invoice{space}2026-88231") == ["202688231", "2026.88231"]
+
+
+def _numbers(seed: int, count: int) -> list[str]:
+    """Numbers of the usual shape and of shapes near it (letters, zeros, separators, case), at random."""
+    rng = random.Random(seed)
+    found: list[str] = []
+    for _ in range(count):
+        code = rng.choice(["DE", "F", "ab", "X", "", "CZ", "RF"])
+        parts = [
+            code + str(rng.randint(0, 99)).zfill(rng.randint(1, 3)),
+            str(rng.randint(0, 3000)).zfill(rng.randint(1, 4)),
+            str(rng.randint(0, 99999)).zfill(rng.randint(1, 7)),
+        ]
+        separators = [rng.choice(["-", "/", " ", "--", ".-", ""]) for _ in range(2)]
+        found.append(parts[0] + separators[0] + parts[1] + separators[1] + parts[2])
+        found.append("".join(rng.choice("Aa0123456789-/ .Zč") for _ in range(rng.randint(1, 14))))
+    return found
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "DE01-2026-080447",
+        "de01/2026/000000",
+        "CZ01-2026-624190",
+        "F0-0-1",
+        "DE01-CN-2026-007377",
+        "2026615415",
+        "0000012345",
+        "00",
+        "X1-2-3",
+        "ÄB01-2026-1",
+        "DE01 2026 080447",
+    ],
+)
+def test_the_shortcut_reads_a_number_as_the_general_reading_does(number: str) -> None:
+    for with_tail in (True, False):
+        assert number_keys(number, with_tail) == _value_keys(number, with_tail)
+
+
+def test_the_shortcut_reads_numbers_of_every_shape_as_the_general_reading_does() -> None:
+    for number in _numbers(seed=5, count=3000):
+        for with_tail in (True, False):
+            assert number_keys(number, with_tail) == _value_keys(number, with_tail), number

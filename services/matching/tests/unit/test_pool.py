@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,6 +15,7 @@ from opendso_matching.domain.engine import MatchConfig
 from opendso_matching.domain.index import MatchIndex
 from opendso_matching.domain.model import Customer, OpenItem, Outcome, Payment, Proposal
 from opendso_matching.pool import MatchPool, MatchPoolError
+from opendso_matching.workers import IndexParts, MatchWorkerError, MatchWorkers, decide
 from opendso_money import Money
 
 ENTITIES = {"FR01": "EUR", "DE01": "EUR", "CZ01": "CZK"}
@@ -190,3 +193,114 @@ def test_booking_reduces_what_applied_items_owe_and_nothing_else() -> None:
     assert second.outcome is not Outcome.APPLY
     left = index.item(invoice.item_id)
     assert left is not None and left.open_amount.is_zero()
+
+
+# --- the service's workers: a batch decided in another process, as the service's own would --------------
+
+NEW_IBAN = "CZ6508000000192000145399"
+
+
+def learning_statement() -> list[Payment]:
+    """Lines of which a later one is decided by an IBAN an earlier one taught (see book_learning)."""
+    first, second = [i for i in items() if i.customer_id == "FR01/C3" and i.kind == "invoice"][1:3]
+    return [
+        Payment("L1", "FR01", BOOKED, first.open_amount, counterparty_iban=NEW_IBAN, remittance_text=first.number),
+        Payment("L2", "FR01", BOOKED, second.open_amount, counterparty_iban=NEW_IBAN),
+        *statement(120, seed=11),
+    ]
+
+
+def in_the_service_process(payments: list[Payment]) -> list[Proposal]:
+    index = MatchIndex()
+    load(index, lambda entity: True)
+    return decide(payments, index, MatchConfig(), None)
+
+
+def noted() -> tuple[MatchIndex, IndexParts]:
+    """The index of ``load`` as the service fills it, noting its parts for a worker."""
+    index, parts = MatchIndex(), IndexParts()
+    for customer in customers():
+        parts.add_customer(index, customer)
+    parts.add_items(index, items())
+    for iban, customer_id in IBANS:
+        parts.add_iban(index, iban, customer_id)
+    parts.add_alias(index, "DE01/C2", "KOWALSKI H.")
+    return index, parts
+
+
+def test_the_service_books_what_it_learns_for_the_lines_after() -> None:
+    decided = in_the_service_process(learning_statement())
+    assert [p.outcome for p in decided[:2]] == [Outcome.APPLY, Outcome.APPLY]
+    assert decided[1].customer_id == "FR01/C3"
+    index = MatchIndex()
+    load(index, lambda entity: True)
+    # Without the IBAN learned, the second line names nobody.
+    assert match_in_order(learning_statement(), index, MatchConfig())[1].outcome is not Outcome.APPLY
+
+
+def test_an_index_built_again_from_its_parts_decides_alike() -> None:
+    payments = learning_statement()
+    index, parts = noted()
+    assert decide(payments, parts.build(), MatchConfig(), None) == decide(payments, index, MatchConfig(), None)
+    assert decide(payments, parts.build(), MatchConfig(), None) == in_the_service_process(payments)
+
+
+def test_items_cross_to_a_worker_exactly() -> None:
+    credit = OpenItem(
+        "FR01/x", "FR01/C1", "FR01", "CN-1", "credit_note", BOOKED, Money(Decimal("-12.50"), "EUR"), "F-1"
+    )
+    index, parts = MatchIndex(), IndexParts()
+    parts.add_items(index, [*items(), credit])
+    built = parts.build()
+    for item in [*items(), credit]:
+        again = built.item(item.item_id)
+        assert again == item
+        # The same Decimal as written ("-12.50", not "-12.5"): proposals carry the amounts as they are.
+        assert again is not None and str(again.open_amount.amount) == str(item.open_amount.amount)
+
+
+def test_parts_not_noted_only_fill_the_index() -> None:
+    index, parts = MatchIndex(), IndexParts(noting=False)
+    parts.add_customer(index, customers()[0])
+    parts.add_items(index, items()[:3])
+    assert len(index) == 3 and index.customer(customers()[0].customer_id) is not None
+    assert parts == IndexParts(noting=False)
+
+
+async def test_service_workers_decide_as_the_service_process() -> None:
+    payments = learning_statement()
+    index, parts = noted()
+    rates = {("EUR", "CZK", BOOKED): Decimal("25.10")}
+    async with MatchWorkers(2) as workers:
+        assert len(workers.pids()) == 2
+        decided = await workers.decide(payments, parts, MatchConfig(), rates)
+        again = await workers.decide(payments, parts, MatchConfig(), rates)
+    expected = decide(payments, index, MatchConfig(), rates)
+    assert decided == expected
+    # The workers keep nothing between batches: the same batch, the same decisions.
+    assert again == expected
+
+
+async def test_a_worker_that_dies_fails_its_batch_only_and_the_next_batch_gets_fresh_workers() -> None:
+    payments = learning_statement()
+    _, parts = noted()
+    async with MatchWorkers(1) as workers:
+        [dead] = workers.pids()
+        os.kill(dead, signal.SIGKILL)
+        with pytest.raises(MatchWorkerError, match="went away"):
+            await workers.decide(payments, parts, MatchConfig(), None)
+        assert await workers.decide(payments, parts, MatchConfig(), None) == in_the_service_process(payments)
+        assert len(workers.pids()) == 1 and dead not in workers.pids()
+
+
+async def test_closed_workers_decide_nothing() -> None:
+    workers = MatchWorkers(1)
+    await workers.start()
+    workers.close()
+    with pytest.raises(MatchWorkerError, match="closed"):
+        await workers.decide(learning_statement(), IndexParts(), MatchConfig(), None)
+
+
+def test_workers_need_one_process_at_least() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        MatchWorkers(0)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from operator import attrgetter
 
 from opendso_money import CurrencyMismatchError, Money
 from rapidfuzz.distance import DamerauLevenshtein
@@ -851,8 +852,8 @@ def _how_read(item: OpenItem, key: str, exact: bool) -> str:
     return " (read without its zeros or its prefix)"
 
 
-def _age(item: OpenItem) -> tuple[date, str]:
-    return item.due_date, item.number
+# Oldest first, by number on the same day; read in C: every payment sorts items by it.
+_age: Callable[[OpenItem], tuple[date, str]] = attrgetter("due_date", "number")
 
 
 def _sum(items: Sequence[OpenItem], currency: str) -> Money:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from opendso_money import Money
 
-from opendso_matching.domain.keys import item_keys
+from opendso_matching.domain.keys import item_keys, number_keys
 from opendso_matching.domain.model import Customer, OpenItem
 from opendso_matching.domain.names import NameIndex
 
@@ -30,6 +30,16 @@ class MatchIndex:
         self._customers: dict[str, Customer] = {}
         self._ibans: dict[str, str] = {}
         self.names = NameIndex()
+
+    @classmethod
+    def sharing_names_of(cls, base: MatchIndex) -> MatchIndex:
+        """An empty index that shares ``base``'s customers, names and aliases, not a copy of them: the names of
+        many customers are indexed once and serve many indexes. Neither may add customers or aliases after;
+        items and IBANs are each one's own."""
+        index = cls()
+        index._customers = base._customers
+        index.names = base.names
+        return index
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -54,14 +64,21 @@ class MatchIndex:
             # Its keys or its customer changed: the old ones would find it under what it no longer is.
             self._unindex(old)
         by_key, item_id = self._by_key, item.item_id
-        for key in item_keys(item.number, item.reference):
-            ids = by_key.get(key)
-            if ids is None:
-                by_key[key] = item_id
-            elif isinstance(ids, str):
-                by_key[key] = [ids, item_id]
-            else:
-                ids.append(item_id)
+        # The keys straight from their lists, not gathered in a set first: a key can come twice (a reference
+        # that is the number's digits), and then it already ends with this item. One dict look-up per key.
+        for keys in (
+            number_keys(item.number, True) if item.number else (),
+            number_keys(item.reference, False) if item.reference else (),
+        ):
+            for key in keys:
+                ids = by_key.setdefault(key, item_id)
+                if ids is item_id:
+                    continue
+                if isinstance(ids, str):
+                    if ids != item_id:
+                        by_key[key] = [ids, item_id]
+                elif not ids or ids[-1] != item_id:
+                    ids.append(item_id)
         self._by_customer[item.customer_id].append(item_id)
 
     def _unindex(self, item: OpenItem) -> None:

@@ -126,9 +126,49 @@ def item_keys(number: str, reference: str = "") -> set[str]:
     """Every key an item can be found by: its number's and its payment reference's."""
     keys: set[str] = set()
     if number:
-        keys.update(_value_keys(number, True))
+        keys.update(number_keys(number, True))
     if reference:
-        keys.update(_value_keys(reference, False))
+        keys.update(number_keys(reference, False))
+    return keys
+
+
+# The shape nearly every ledger numbers its documents in ("DE01-2026-080447": a code, a year, a serial):
+# its keys are read straight from the match. This runs for every item indexed, and the general reading
+# below costs several times more.
+_CODE_YEAR_SERIAL = re.compile(r"([A-Z]+)([0-9]+)[^A-Z0-9]+([0-9]+)[^A-Z0-9]+([0-9]+)")
+
+
+def number_keys(value: str, with_tail: bool) -> list[str]:
+    """:func:`_value_keys`, by a shortcut for the commonest shapes (the same keys, in the same order)."""
+    if value.isascii():
+        if value.isdigit():
+            # A reference of digits alone ("2026615415"): itself, and its digits without leading zeros.
+            digits = value.lstrip("0")
+            return [value, digits] if len(digits) >= MIN_DIGITS else [value]
+        shaped = _CODE_YEAR_SERIAL.fullmatch(value.upper())
+        if shaped is not None:
+            letters, code, year, serial = shaped.groups()
+            return _code_year_serial_keys(letters, code, year, serial, with_tail)
+    return _value_keys(value, with_tail)
+
+
+def _code_year_serial_keys(letters: str, code: str, year: str, serial: str, with_tail: bool) -> list[str]:
+    """The keys :func:`_value_keys` gives a number of letters, digits, a separator, digits, a separator and
+    digits: its first part ``letters + code`` is a code with digits, so it has tail keys too."""
+    keys = [letters + code + year + serial]
+    digits = (code + year + serial).lstrip("0")
+    if len(digits) >= MIN_DIGITS:
+        keys.append(digits)
+    code_s, year_s, serial_s = code.lstrip("0") or "0", year.lstrip("0") or "0", serial.lstrip("0") or "0"
+    # Three digit groups beside a letter group: MIN_DIGITS (see _loose_of).
+    if len(code_s) + len(year_s) + len(serial_s) >= MIN_DIGITS:
+        keys.append(f"{letters}.{code_s}.{year_s}.{serial_s}")
+    if with_tail:
+        if len(year) + len(serial) >= MIN_JOINED_DIGITS:
+            keys.append(year + serial)
+        # Two digit groups and no letters: MIN_JOINED_DIGITS.
+        if len(year_s) + len(serial_s) >= MIN_JOINED_DIGITS:
+            keys.append(f"{year_s}.{serial_s}")
     return keys
 
 

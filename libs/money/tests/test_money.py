@@ -44,3 +44,11 @@ def test_amounts_parse_as_erps_write_them(text: str, expected: str) -> None:
 def test_garbage_amount_is_an_error_naming_the_text(text: str) -> None:
     with pytest.raises(ValueError):
         parse_amount(text)
+
+
+def test_a_currency_is_checked_every_time_not_only_the_first() -> None:
+    Money(Decimal("1"), "EUR")
+    Money(Decimal("2"), "EUR")
+    for bad in ("eur", "EURO", "E1R", ""):
+        with pytest.raises(ValueError, match="three-letter"):
+            Money(Decimal("1"), bad)

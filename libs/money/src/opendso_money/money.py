@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_SEEN_CURRENCIES: set[str] = set()
 # Minor units that differ from the usual two decimals (ISO 4217 exponent).
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "HUF": 2, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
 
@@ -26,8 +27,12 @@ class Money:
             raise TypeError(f"Money amount must be Decimal, got {type(self.amount).__name__}")
         if not self.amount.is_finite():
             raise ValueError(f"Money amount must be finite, got {self.amount}")
-        if not _CURRENCY.match(self.currency):
-            raise ValueError(f"currency must be a three-letter ISO 4217 code, got {self.currency!r}")
+        if self.currency not in _SEEN_CURRENCIES:
+            if not _CURRENCY.match(self.currency):
+                raise ValueError(f"currency must be a three-letter ISO 4217 code, got {self.currency!r}")
+            # A ledger has a handful of currencies and makes millions of amounts: a set lookup, not a regex.
+            if len(_SEEN_CURRENCIES) < 1024:
+                _SEEN_CURRENCIES.add(self.currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:

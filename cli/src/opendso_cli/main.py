@@ -15,6 +15,7 @@ import typer
 from opendso_cli.import_cmd import import_app
 from opendso_cli.match_cmd import match_command
 from opendso_cli.penalty_cmd import penalty
+from opendso_cli.reporting_cmd import reports_app
 from opendso_cli.statement_cmd import statement_app
 
 app = typer.Typer(help="OpenDSO: run the system, operate the bus, try the domain logic on files.", no_args_is_help=True)
@@ -24,6 +25,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(statement_app, name="statement")
 app.command("match")(match_command)
 app.command("penalty")(penalty)
+app.add_typer(reports_app, name="reports")
 
 
 @app.command()

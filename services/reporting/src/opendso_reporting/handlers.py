@@ -1,5 +1,5 @@
-"""Item events keep the aging read model current; GetAging answers from it. Every context's events keep the
-timeline; GetTimeline answers from it."""
+"""Item events keep the aging read model (and the reports' item read model) current; GetAging answers from it.
+Every context's events keep the timeline; GetTimeline answers from it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from opendso.reporting.v1 import reporting_pb2 as rp
 from opendso_bus import InvalidRequest
 from opendso_contracts.convert import date_from_proto, date_to_proto, money_from_proto, money_to_proto
 
+from opendso_reporting import report_handlers
 from opendso_reporting.domain.aging import AgingItem, aging
 from opendso_reporting.domain.timeline import KINDS, TimelineEntry, decode_cursor, encode_cursor
 from opendso_reporting.store import TimelineFilter, UnitOfWork
@@ -38,6 +39,7 @@ async def record_item(event: rv.ItemOpened | rv.ItemChanged | rv.ItemClosed, uow
         closed=closed,
         version_at=event.meta.occurred_at.ToDatetime(tzinfo=dt.UTC),
     )
+    await report_handlers.record_item(event, uow)
 
 
 async def record_items(event: rv.ItemsChanged, uow: UnitOfWork) -> None:
@@ -55,6 +57,7 @@ async def record_items(event: rv.ItemsChanged, uow: UnitOfWork) -> None:
         )
         states.append((aging_item, change.type == rv.CHANGE_TYPE_CLOSED or open_amount.is_zero()))
     await uow.items.put_many(states, event.meta.occurred_at.ToDatetime(tzinfo=dt.UTC))
+    await report_handlers.record_items(event, uow)
 
 
 async def get_aging(query: rp.GetAging, uow: UnitOfWork, today: dt.date) -> rp.AgingReport:

@@ -8,21 +8,24 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from opendso_db.bulk import insert_rows, upsert_rows
 from opendso_db.types import Amount
 from opendso_money import Money
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     Index,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     Select,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -33,6 +36,9 @@ from sqlalchemy import (
 
 from opendso_reporting.domain.aging import AgingItem
 from opendso_reporting.domain.timeline import TimelineEntry
+
+if TYPE_CHECKING:
+    from opendso_reporting.report_store import ReportRepository
 
 metadata = MetaData()
 OUTBOX = outbox_table(metadata)
@@ -91,6 +97,139 @@ timeline_task_items = Table(
     Column("task_id", String(64), nullable=False),
     Column("item_id", String(250), nullable=False),
     PrimaryKeyConstraint("task_id", "item_id"),
+)
+
+
+# ---- The reports' read models (see report_store.py). Amounts are integers in millionths of the currency unit,
+# so that the database sums them exactly on every backend (SQLite would sum decimal text as floats).
+
+report_items = Table(
+    "rep_items",
+    metadata,
+    Column("item_id", String(250), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    Column("kind", SmallInteger, nullable=False),
+    Column("issue_date", Date, nullable=True, index=True),
+    Column("due_date", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_micros", BigInteger, nullable=False),
+    Column("open_micros", BigInteger, nullable=False),
+    Column("closed_on", Date, nullable=True),
+    # closed_on - due_date, kept when an invoice is paid: the customer's usual delay is an average of these.
+    Column("days_late", Integer, nullable=True),
+    # The customer's attributes, copied here when either changes: the levels group by them without a join.
+    Column("customer_group", String(200), nullable=False, default=""),
+    Column("sector", String(200), nullable=False, default=""),
+    Column("collector", String(200), nullable=False, default=""),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+    Index("ix_rep_items_open_customer", "closed_on", "customer_id"),
+)
+
+# An item's open amount at the end of each day it changed, so that a past day's reports read the items as they
+# were then. Keyed "<item_id>|<day>": the last event of a day wins.
+report_item_history = Table(
+    "rep_item_history",
+    metadata,
+    Column("history_id", String(270), primary_key=True),
+    Column("item_id", String(250), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("open_micros", BigInteger, nullable=False),
+    # The day of the item's next change (None: still its state): a past day's state is then a plain filter,
+    # day <= D < valid_until, rather than a latest-row-per-item grouping.
+    Column("valid_until", Date, nullable=True),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+    Index("ix_rep_item_history_item_day", "item_id", "day"),
+)
+
+report_customers = Table(
+    "rep_customers",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("entity", String(50), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("customer_group", String(200), nullable=False),
+    Column("sector", String(200), nullable=False),
+    Column("collector", String(200), nullable=False, index=True),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+)
+
+# The customer's usual days after the due date, from its paid invoices: what the cash forecast moves due dates by.
+report_customer_delays = Table(
+    "rep_customer_delays",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("delay_days", Integer, nullable=False),
+)
+
+report_entities = Table(
+    "rep_entities",
+    metadata,
+    Column("code", String(50), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("group_currency", String(3), nullable=False),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+)
+
+report_item_statuses = Table(
+    "rep_item_statuses",
+    metadata,
+    Column("item_id", String(250), primary_key=True),
+    Column("customer_id", String(200), nullable=False),
+    Column("status_code", String(100), nullable=False, index=True),
+    Column("since", Date, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+)
+
+# Money received: an allocation's line per item, and what it left on account ("<allocation_id>|<item_id>").
+report_receipts = Table(
+    "rep_receipts",
+    metadata,
+    Column("receipt_id", String(400), primary_key=True),
+    Column("allocation_id", String(100), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("item_id", String(250), nullable=False),
+    Column("booking_date", Date, nullable=False, index=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount_micros", BigInteger, nullable=False),
+    Column("reversed", Boolean, nullable=False),
+)
+
+# What collectors did, one row per thing done: "action", "message", "promise" or "dispute".
+report_activities = Table(
+    "rep_activities",
+    metadata,
+    Column("activity_id", String(150), primary_key=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("customer_id", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+)
+
+# Money promised on a day for some items: a promise to pay, or a payment plan's instalment ("<plan_id>/<nn>").
+report_promises = Table(
+    "rep_promises",
+    metadata,
+    Column("promise_id", String(150), primary_key=True),
+    Column("plan_id", String(100), nullable=False, index=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("promised_on", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_micros", BigInteger, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("version_at", DateTime(timezone=True), nullable=False),
+)
+
+report_promise_items = Table(
+    "rep_promise_items",
+    metadata,
+    Column("promise_id", String(150), nullable=False),
+    Column("item_id", String(250), nullable=False, index=True),
+    PrimaryKeyConstraint("promise_id", "item_id"),
 )
 
 
@@ -311,7 +450,12 @@ class TimelineRepository:
 class UnitOfWork(SqlUnitOfWork):
     items: OpenItemRepository
     timeline: TimelineRepository
+    reports: ReportRepository
 
     def _open(self) -> None:
+        # Imported here: the repository's module reads this module's tables.
+        from opendso_reporting.report_store import ReportRepository
+
         self.items = OpenItemRepository(self)
         self.timeline = TimelineRepository(self)
+        self.reports = ReportRepository(self)

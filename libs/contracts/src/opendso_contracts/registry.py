@@ -17,6 +17,7 @@ from opendso.fx.v1 import fx_pb2 as fx
 from opendso.imports.v1 import imports_pb2 as imports
 from opendso.matching.v1 import matching_pb2 as matching
 from opendso.messaging.v1 import messaging_pb2 as messaging
+from opendso.portal.v1 import portal_pb2 as portal
 from opendso.receivables.v1 import receivables_pb2 as receivables
 from opendso.reporting.v1 import reporting_pb2 as reporting
 from opendso.risk.v1 import risk_pb2 as risk
@@ -93,6 +94,10 @@ DURABLE: tuple[type[Message], ...] = (
     collection.CaseWithdrawn,
     collection.ScenarioChanged,
     collection.PenaltyIssued,
+    collection.ItemCommented,
+    collection.PaymentDeclared,
+    collection.DisputeQuestionAnswered,
+    collection.PartnerOutcomeRecorded,
     messaging.SendMessage,
     messaging.MessageSent,
     messaging.MessageFailed,
@@ -150,6 +155,14 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(collection.DeleteScenario, collection.ScenarioDeleted),
         _query(collection.SetPenaltySettings, collection.PenaltySettingsSet),
         _query(collection.GetPenalties, collection.Penalties),
+        _query(collection.CommentItem, collection.ItemCommented),
+        _query(collection.DeclarePayment, collection.PaymentDeclared),
+        _query(collection.AnswerDisputeQuestion, collection.DisputeQuestionAnswered),
+        _query(collection.ListPartnerCases, collection.PartnerCases),
+        _query(collection.RecordPartnerOutcome, collection.PartnerOutcomeRecorded),
+        _query(collection.ListDisputes, collection.Disputes),
+        _query(portal.ListCustomerDocuments, portal.CustomerDocuments),
+        _query(portal.GetCustomerDocument, portal.CustomerDocument),
         _query(messaging.ListOutbox, messaging.OutboxListing),
         _query(messaging.RecordDeliveryStatus, messaging.DeliveryStatusRecorded),
         _query(messaging.ListTemplates, messaging.Templates),
@@ -157,6 +170,7 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(messaging.SaveTemplate, messaging.TemplateSaved),
         _query(messaging.DeleteTemplate, messaging.TemplateDeleted),
         _query(messaging.PreviewTemplate, messaging.TemplatePreview),
+        _query(messaging.GetPaymentQr, messaging.PaymentQrCode),
         _query(reporting.GetAging, reporting.AgingReport),
         _query(reporting.GetTimeline, reporting.Timeline),
         _query(reporting.GetAgingBalance, reporting.AgingBalance),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -13,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from opendso_bus import RemoteError
+from opendso_contracts.asyncapi import asyncapi_document
 from opendso_telemetry import extract_context, inject_headers, setup_tracing, tracer
 from opentelemetry.trace import SpanKind
 
@@ -23,11 +26,13 @@ from opendso_gateway import (
     collection_api,
     fx_api,
     matching_api,
+    mobile_api,
     pages,
     partner_api,
     penalties_api,
     plans_api,
     portal,
+    reports_api,
     risk_api,
     scenarios_api,
     templates_api,
@@ -82,9 +87,16 @@ def create_app(
         elif not await store.count_users():
             log.warning("no user yet: set OPENDSO_ADMIN_EMAIL and OPENDSO_ADMIN_PASSWORD to create the first admin")
         await bus.connect()
+        # Webhooks queued before a restart go out again from here, with any retry that came due meanwhile.
+        webhooks = asyncio.create_task(
+            partner_api.webhook_sender_of(_app.state).run(settings.webhook_poll_seconds), name="partner-webhooks"
+        )
         try:
             yield
         finally:
+            webhooks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await webhooks
             await bus.close()
             await store.close()
 
@@ -110,10 +122,12 @@ def create_app(
     app.include_router(fx_api.router)
     app.include_router(scenarios_api.router)
     app.include_router(timeline_api.router)
+    app.include_router(reports_api.router)
     app.include_router(webhooks_api.router)
     app.include_router(templates_api.router)
     app.include_router(risk_api.router)
     app.include_router(partner_api.router)
+    app.include_router(mobile_api.router)
     app.include_router(pages.router)
     app.include_router(portal.router)
     app.add_exception_handler(Problem, handle_problem)
@@ -148,6 +162,18 @@ def create_app(
         return JSONResponse(
             {"status": "ok" if ok else "degraded", "services": services}, status_code=200 if ok else 503
         )
+
+    @app.get(
+        "/asyncapi.json",
+        summary="The bus's AsyncAPI 3.0 document: every event and query subject with its message schema",
+        tags=["documentation"],
+    )
+    async def asyncapi() -> JSONResponse:
+        # The same document tools/gen_api_docs.py commits as docs/asyncapi.yaml, served next to /openapi.json.
+        document = getattr(app.state, "asyncapi", None)
+        if document is None:
+            document = app.state.asyncapi = asyncapi_document()
+        return JSONResponse(document)
 
     return app
 

@@ -5,9 +5,11 @@ read the webhook delivery log, under ``/api/v1/partners``. Partners (an API key,
 or ``X-API-Key``) reach ``/api/v1/partner`` only, and there only the cases assigned to them: another partner's
 case answers 404 like a missing one.
 
-Cases handed over here are recorded in the gateway's ``gateway_partner_cases`` (the scenario service has no
-query listing cases by partner); every assignment, outcome and withdrawal is sent to the partner as a signed
-webhook. A promise or a dispute becomes the collection engine's ``QualifyItems``; every outcome is recorded.
+A partner's cases are the collection engine's (``ListPartnerCases``): cases escalated to it from anywhere, not
+only through this API; the gateway keeps a copy in ``gateway_partner_cases`` with the outcomes reported. Every
+assignment, outcome and withdrawal is sent to the partner as a signed webhook, queued in the database and retried
+with backoff by a background worker (``partner_webhooks``). A promise or a dispute becomes the engine's
+``QualifyItems``; every other outcome its ``RecordPartnerOutcome``, published as ``PartnerOutcomeRecorded``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from opendso.collection.v1 import collection_pb2 as col
-from opendso_contracts.convert import date_to_proto
+from opendso_contracts.convert import date_to_proto, optional_date_from_proto
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from opendso_gateway.access import Limits, allow, audit_ids, check_customer, check_ids, too_many
@@ -62,6 +64,16 @@ _PARTNER_KINDS: dict[PartnerKind, col.PartnerKind.ValueType] = {
 }
 # Outcomes the collection engine already knows as item statuses.
 _QUALIFYING: dict[OutcomeKind, str] = {OutcomeKind.PROMISE: "promise_to_pay", OutcomeKind.DISPUTE: "dispute"}
+# The others: recorded by the engine, which publishes them as events.
+_RECORDED: dict[OutcomeKind, col.PartnerOutcomeKind.ValueType] = {
+    OutcomeKind.CALL_REACHED: col.PARTNER_OUTCOME_KIND_CALL_REACHED,
+    OutcomeKind.WRONG_NUMBER: col.PARTNER_OUTCOME_KIND_WRONG_NUMBER,
+    OutcomeKind.NEW_CONTACT: col.PARTNER_OUTCOME_KIND_NEW_CONTACT,
+    OutcomeKind.LEGAL_STATUS: col.PARTNER_OUTCOME_KIND_LEGAL_STATUS,
+    OutcomeKind.RECOVERED: col.PARTNER_OUTCOME_KIND_RECOVERED,
+    OutcomeKind.DOCUMENT: col.PARTNER_OUTCOME_KIND_DOCUMENT,
+}
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 # -- wiring --------------------------------------------------------------------------------------------------------
@@ -70,7 +82,10 @@ _QUALIFYING: dict[OutcomeKind, str] = {OutcomeKind.PROMISE: "promise_to_pay", Ou
 def partner_store(request: Request) -> PartnerStore:
     """The app's partner store: one set on ``app.state.partners``, else the SQL one over the access store's
     database (whose migrations hold the partner tables), or one in memory beside an access store in memory."""
-    state = request.app.state
+    return partner_store_of(request.app.state)
+
+
+def partner_store_of(state: Any) -> PartnerStore:
     store: PartnerStore | None = getattr(state, "partners", None)
     if store is None:
         accounts: Accounts = state.accounts
@@ -84,10 +99,13 @@ def partner_store(request: Request) -> PartnerStore:
 
 
 def webhook_sender(request: Request) -> WebhookSender:
-    state = request.app.state
+    return webhook_sender_of(request.app.state)
+
+
+def webhook_sender_of(state: Any) -> WebhookSender:
     sender: WebhookSender | None = getattr(state, "partner_webhooks", None)
     if sender is None:
-        sender = WebhookSender(partner_store(request))
+        sender = WebhookSender(partner_store_of(state))
         state.partner_webhooks = sender
     return sender
 
@@ -337,7 +355,7 @@ async def _checked_url(url: str, allow_private: bool) -> None:
 async def create_partner(
     request: Request,
     body: PartnerBody,
-    principal: Annotated[Principal, allow(Feature.USERS, Action.WRITE)],
+    principal: Annotated[Principal, allow(Feature.PARTNERS, Action.WRITE)],
 ) -> dict[str, Any]:
     url = str(body.webhook_url)
     await _checked_url(url, body.allow_private)
@@ -358,14 +376,14 @@ async def create_partner(
 
 @admin_router.get("", summary="Every partner")
 async def list_partners(
-    request: Request, _principal: Annotated[Principal, allow(Feature.USERS, Action.READ)]
+    request: Request, _principal: Annotated[Principal, allow(Feature.PARTNERS, Action.READ)]
 ) -> list[dict[str, Any]]:
     return [partner_view(p) for p in await partner_store(request).partners()]
 
 
 @admin_router.get("/{partner_id}", summary="One partner, with its keys (never the keys themselves)")
 async def get_partner(
-    request: Request, partner_id: str, _principal: Annotated[Principal, allow(Feature.USERS, Action.READ)]
+    request: Request, partner_id: str, _principal: Annotated[Principal, allow(Feature.PARTNERS, Action.READ)]
 ) -> dict[str, Any]:
     store = partner_store(request)
     partner = await _partner_or_404(store, partner_id)
@@ -377,7 +395,7 @@ async def issue_key(
     request: Request,
     partner_id: str,
     body: KeyBody,
-    principal: Annotated[Principal, allow(Feature.USERS, Action.WRITE)],
+    principal: Annotated[Principal, allow(Feature.PARTNERS, Action.WRITE)],
 ) -> dict[str, Any]:
     store = partner_store(request)
     await _partner_or_404(store, partner_id)
@@ -401,7 +419,7 @@ async def revoke_key(
     request: Request,
     partner_id: str,
     key_id: str,
-    _principal: Annotated[Principal, allow(Feature.USERS, Action.WRITE)],
+    _principal: Annotated[Principal, allow(Feature.PARTNERS, Action.WRITE)],
 ) -> dict[str, Any]:
     store = partner_store(request)
     await _partner_or_404(store, partner_id)
@@ -416,7 +434,7 @@ async def revoke_key(
 async def deliveries(
     request: Request,
     partner_id: str,
-    _principal: Annotated[Principal, allow(Feature.USERS, Action.READ)],
+    _principal: Annotated[Principal, allow(Feature.PARTNERS, Action.READ)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     store = partner_store(request)
@@ -467,7 +485,7 @@ async def assign_case(
     existing = await store.case(case.case_id)
     if existing is None:
         await store.assign_case(case)
-        webhook_sender(request).send_later(partner, "case.assigned", case.case_id, case_view(case))
+        await webhook_sender(request).enqueue(partner, "case.assigned", case.case_id, case_view(case))
     audit_ids(request, case_id=case.case_id)
     return case_view(existing or case)
 
@@ -500,28 +518,79 @@ async def withdraw_case(
     if case.withdrawn_at is None:
         case = AssignedCase(**{**case.__dict__, "withdrawn_at": _now(request)})
         await store.assign_case(case)
-        webhook_sender(request).send_later(partner, "case.withdrawn", case_id, case_view(case))
+        await webhook_sender(request).enqueue(partner, "case.withdrawn", case_id, case_view(case))
     return case_view(case)
 
 
 # -- partner routes ------------------------------------------------------------------------------------------------
 
 
+def _engine_case(listed: col.PartnerCase, kept: AssignedCase | None) -> AssignedCase:
+    """A case as the collection engine lists it, with the day the gateway first saw it when it did."""
+    escalation = listed.escalation
+    escalated_on = optional_date_from_proto(escalation.escalated_on)
+    withdrawn_on = optional_date_from_proto(listed.withdrawn_on)
+    assigned_at = (
+        kept.assigned_at
+        if kept is not None
+        else dt.datetime.combine(escalated_on or dt.date(1970, 1, 1), dt.time(), dt.UTC)
+    )
+    withdrawn_at = None
+    if listed.state == "withdrawn":
+        withdrawn_at = (kept.withdrawn_at if kept is not None else None) or dt.datetime.combine(
+            withdrawn_on or dt.date(1970, 1, 1), dt.time(), dt.UTC
+        )
+    return AssignedCase(
+        case_id=escalation.case_id,
+        partner_id=escalation.partner_id,
+        customer_id=escalation.customer_id,
+        entity=escalation.entity,
+        account_number=escalation.account_number,
+        assigned_at=assigned_at,
+        detail=case_escalated(escalation),
+        withdrawn_at=withdrawn_at,
+    )
+
+
+async def _engine_cases(request: Request, partner_id: str, include_withdrawn: bool) -> list[AssignedCase]:
+    bus: Bus = request.app.state.bus
+    answer = await bus.ask(
+        col.ListPartnerCases(partner_id=partner_id, include_withdrawn=include_withdrawn, limit=1000),
+        col.PartnerCases,
+    )
+    store = partner_store(request)
+    cases = []
+    for listed in answer.cases:
+        # The engine is asked for this partner's cases only; one of another partner would still not be shown.
+        if listed.escalation.partner_id != partner_id:
+            continue
+        cases.append(_engine_case(listed, await store.case(listed.escalation.case_id)))
+    return cases
+
+
 async def _own_case(request: Request, caller: PartnerCaller, case_id: str) -> AssignedCase:
-    case = await partner_store(request).case(case_id)
+    store = partner_store(request)
+    case = await store.case(case_id)
+    if case is None:
+        # Escalated to this partner from elsewhere (the agenda, a scenario step): known to the engine only.
+        found = [c for c in await _engine_cases(request, caller.partner.partner_id, True) if c.case_id == case_id]
+        if found:
+            case = found[0]
+            await store.assign_case(case)
     if case is None or case.partner_id != caller.partner.partner_id:
         # Another partner's case reads as a missing one.
         raise Problem(404, "Not found", f"no case {case_id!r}", code="not_found")
     return case
 
 
-@partner_router.get("/cases", summary="The cases assigned to the calling partner")
+@partner_router.get("/cases", summary="The cases assigned to the calling partner, from the collection engine")
 async def my_cases(
     request: Request,
     caller: Annotated[PartnerCaller, partner_key(KeyScope.CASES_READ)],
     status: Annotated[Literal["open", "withdrawn", "all"], Query()] = "open",
 ) -> list[dict[str, Any]]:
-    views = [case_view(c) for c in await partner_store(request).cases(caller.partner.partner_id)]
+    cases = await _engine_cases(request, caller.partner.partner_id, include_withdrawn=status != "open")
+    views = [case_view(c) for c in sorted(cases, key=lambda c: (c.assigned_at, c.case_id))]
     return [v for v in views if status == "all" or v["status"] == status]
 
 
@@ -541,6 +610,7 @@ async def report_outcome(
     case_id: str,
     body: OutcomeBody,
     caller: Annotated[PartnerCaller, partner_key(KeyScope.CASES_WRITE)],
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     case = await _own_case(request, caller, case_id)
     partner = caller.partner
@@ -577,8 +647,12 @@ async def report_outcome(
         bus: Bus = request.app.state.bus
         answer = await bus.ask(command, col.ItemsQualified)
         detail["promise_id"] = answer.promise_id or None
+    outcome_id = str(uuid.uuid4())
+    if body.kind in _RECORDED:
+        recorded = await _record_outcome(request, case, partner, body, idempotency_key or outcome_id)
+        detail["event_id"] = recorded.outcome_id
     outcome = Outcome(
-        outcome_id=str(uuid.uuid4()),
+        outcome_id=outcome_id,
         case_id=case_id,
         partner_id=partner.partner_id,
         kind=body.kind,
@@ -588,8 +662,58 @@ async def report_outcome(
     await partner_store(request).add_outcome(outcome)
     audit_ids(request, outcome_id=outcome.outcome_id)
     view = outcome_view(outcome)
-    webhook_sender(request).send_later(partner, "case.updated", case_id, {"case": case_view(case), "outcome": view})
+    await webhook_sender(request).enqueue(partner, "case.updated", case_id, {"case": case_view(case), "outcome": view})
     return view
+
+
+async def _record_outcome(
+    request: Request, case: AssignedCase, partner: Partner, body: OutcomeBody, key: str
+) -> col.PartnerOutcomeRecorded:
+    """The outcome as the collection engine's event; ``key`` makes a redelivered or repeated request one event."""
+    command = col.RecordPartnerOutcome(
+        case_id=case.case_id,
+        partner_id=partner.partner_id,
+        kind=_RECORDED[body.kind],
+        note=body.comment,
+        legal_status=body.legal_status,
+        user=f"partner:{partner.name}",
+        idempotency_key=f"partner:{partner.partner_id}:{key}",
+        correlation_id=request.state.request_id,
+    )
+    if body.contact is not None:
+        command.contact.phone = body.contact.phone
+        command.contact.email = body.contact.email
+        command.contact.address = body.contact.address
+        command.phone = body.contact.phone
+    if body.recovered_amount is not None and body.currency is not None:
+        command.recovered.amount = str(body.recovered_amount)
+        command.recovered.currency = body.currency
+    if body.document is not None:
+        command.document_url = str(body.document.url)
+        command.note = f"{body.document.name}: {body.comment}" if body.comment else body.document.name
+    bus: Bus = request.app.state.bus
+    return await bus.ask(command, col.PartnerOutcomeRecorded)
+
+
+@admin_router.get(
+    "/{partner_id}/deliveries/pending", summary="Webhooks queued for this partner and not yet settled, oldest first"
+)
+async def pending_deliveries(
+    request: Request, partner_id: str, _principal: Annotated[Principal, allow(Feature.PARTNERS, Action.READ)]
+) -> list[dict[str, Any]]:
+    store = partner_store(request)
+    await _partner_or_404(store, partner_id)
+    return [
+        {
+            "delivery_id": p.delivery_id,
+            "event_type": p.event_type,
+            "case_id": p.case_id,
+            "attempts": p.attempts,
+            "next_attempt_at": p.next_attempt_at.isoformat(),
+            "queued_at": p.created_at.isoformat(),
+        }
+        for p in await store.pending_deliveries(partner_id)
+    ]
 
 
 router.include_router(admin_router)

@@ -6,7 +6,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from opendso_gateway.domain.partners import AssignedCase, DeliveryAttempt, Outcome, Partner, PartnerKey
+from opendso_gateway.domain.partners import (
+    AssignedCase,
+    DeliveryAttempt,
+    Outcome,
+    Partner,
+    PartnerKey,
+    PendingDelivery,
+)
 
 
 class MemoryPartnerStore:
@@ -16,6 +23,7 @@ class MemoryPartnerStore:
         self.cases_by_id: dict[str, AssignedCase] = {}
         self.outcome_log: list[Outcome] = []
         self.attempt_log: list[DeliveryAttempt] = []
+        self.queue: dict[str, PendingDelivery] = {}
 
     async def add_partner(self, partner: Partner) -> None:
         self.by_id[partner.partner_id] = partner
@@ -62,3 +70,27 @@ class MemoryPartnerStore:
 
     async def attempts(self, partner_id: str, limit: int) -> list[DeliveryAttempt]:
         return [a for a in reversed(self.attempt_log) if a.partner_id == partner_id][:limit]
+
+    async def enqueue_delivery(self, delivery: PendingDelivery) -> None:
+        self.queue[delivery.delivery_id] = delivery
+
+    async def claim_deliveries(self, now: dt.datetime, lease_until: dt.datetime, limit: int) -> list[PendingDelivery]:
+        due = sorted(
+            (d for d in self.queue.values() if d.next_attempt_at <= now),
+            key=lambda d: (d.next_attempt_at, d.created_at),
+        )[:limit]
+        for d in due:
+            self.queue[d.delivery_id] = dataclasses.replace(d, next_attempt_at=lease_until)
+        return due
+
+    async def reschedule_delivery(self, delivery_id: str, attempts: int, next_attempt_at: dt.datetime) -> None:
+        if delivery_id in self.queue:
+            self.queue[delivery_id] = dataclasses.replace(
+                self.queue[delivery_id], attempts=attempts, next_attempt_at=next_attempt_at
+            )
+
+    async def finish_delivery(self, delivery_id: str) -> None:
+        self.queue.pop(delivery_id, None)
+
+    async def pending_deliveries(self, partner_id: str) -> list[PendingDelivery]:
+        return sorted((d for d in self.queue.values() if d.partner_id == partner_id), key=lambda d: d.created_at)

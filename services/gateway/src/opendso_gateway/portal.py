@@ -3,24 +3,34 @@
 A link names one customer (``opendso_contracts.portal_links``); every route reads its token first and answers
 404 to a token that is malformed, forged, expired or for another purpose, before any service is asked. The
 customer's data is only ever asked for under the customer the token names, and an item named in a request
-must be one of that customer's open items. Actions become the collection engine's ``QualifyItems``.
+must be one of that customer's open items. Promises and disputes become the collection engine's
+``QualifyItems``; a comment its ``CommentItem``, a declared payment its ``DeclarePayment`` and a colleague's answer
+its ``AnswerDisputeQuestion``, each of which the engine keeps once per key and puts on the collector's agenda.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import html
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Header, Request
+from fastapi import APIRouter, Form, Header, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from opendso.collection.v1 import collection_pb2 as col
+from opendso.common.v1.common_pb2 import Money
+from opendso.messaging.v1 import messaging_pb2 as msg
+from opendso.portal.v1 import portal_pb2 as pt
 from opendso.receivables.v1 import receivables_pb2 as rv
+from opendso_bus import RemoteError
 from opendso_contracts.convert import date_to_proto
 from opendso_contracts.portal_links import (
     PortalLink,
@@ -42,6 +52,7 @@ from opendso_gateway.domain.portal import (
     dispute_comment,
     open_totals,
 )
+from opendso_gateway.downloads import attachment
 from opendso_gateway.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -108,7 +119,48 @@ async def _account(request: Request, link: PortalLink) -> rv.CustomerAccount:
     return account
 
 
-def _statement(account: rv.CustomerAccount) -> dict[str, Any]:
+async def _payment_qr(request: Request, link: PortalLink, account: rv.CustomerAccount) -> msg.PaymentQrCode | None:
+    """The payment QR code for what the account owes, made by the messaging service (it holds the entity's bank
+    account and the encoders e-mails and letters use); None when there is none or the service does not answer."""
+    totals = open_totals((Decimal(i.open_amount.amount or "0"), i.open_amount.currency) for i in account.items)
+    # A transfer has one currency: an account owing in several gets no code rather than one for part of it.
+    if len(totals) != 1:
+        return None
+    currency, amount = next(iter(totals.items()))
+    if amount <= 0:
+        return None
+    bus: Bus = request.app.state.bus
+    query = msg.GetPaymentQr(
+        customer_id=link.customer_id,
+        amount=Money(amount=str(amount), currency=currency),
+        language=account.customer.language,
+    )
+    try:
+        code = await bus.ask(query, msg.PaymentQrCode)
+    except (Problem, RemoteError) as exc:
+        # The statement matters more than the code: the page still opens, with the transfer reference.
+        log.warning("no payment QR code for the portal of %s: %s", link.customer_id, exc)
+        return None
+    return code if code.found else None
+
+
+def _qr_json(code: msg.PaymentQrCode | None) -> dict[str, Any] | None:
+    if code is None:
+        return None
+    return {
+        "kind": code.kind,
+        "text": code.payload,
+        "reference": code.reference,
+        "reference_label": code.reference_label,
+        "caption": code.caption,
+        "amount": {"amount": code.amount.amount, "currency": code.amount.currency},
+        "beneficiary": {"name": code.beneficiary_name, "iban": code.iban, "bic": code.bic},
+        # A data URI of the PNG: an <img> shows it and no markup of another service runs in the page.
+        "image": "data:image/png;base64," + base64.b64encode(code.png).decode("ascii"),
+    }
+
+
+def _statement(account: rv.CustomerAccount, qr: msg.PaymentQrCode | None = None) -> dict[str, Any]:
     customer = account.customer
     totals = open_totals((Decimal(i.open_amount.amount or "0"), i.open_amount.currency) for i in account.items)
     return {
@@ -119,9 +171,8 @@ def _statement(account: rv.CustomerAccount) -> dict[str, Any]:
         },
         "items": [serializers.item(i) for i in account.items],
         "totals": [{"amount": str(amount), "currency": currency} for currency, amount in totals.items()],
-        # The transfer reference the matching service keys on is the item number; the bank details and the
-        # payment QR code live in the messaging service's settings and domain, which the gateway cannot reach.
-        "payment": {"reference": ", ".join(i.number for i in account.items), "qr": None},
+        # The matching service keys on the item numbers, and on the structured reference the QR code quotes.
+        "payment": {"reference": ", ".join(i.number for i in account.items), "qr": _qr_json(qr)},
         "dispute_reasons": [{"code": code, "label": label} for code, label in DISPUTE_REASONS.items()],
     }
 
@@ -137,9 +188,14 @@ def _fingerprint(body: BaseModel) -> str:
     return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
-async def _qualify(
-    request: Request, link: PortalLink, what: str, body: BaseModel, key: str | None, command: col.QualifyItems
+Record = Callable[[rv.CustomerAccount], Awaitable[dict[str, Any]]]
+
+
+async def _once(
+    request: Request, link: PortalLink, what: str, body: BaseModel, key: str | None, item_ids: list[str], send: Record
 ) -> dict[str, Any]:
+    """Check the items are the link's customer's open items and ``send``; a repeated Idempotency-Key with the same
+    body answers the kept answer without asking again (the engine also drops a repeated command)."""
     replays = portal_of(request).replays
     scope = f"{link.customer_id}:{what}"
     if key:
@@ -150,22 +206,36 @@ async def _qualify(
         if kept is not None:
             return {**kept, "replayed": True}
     account = await _account(request, link)
-    _own_items(link, account, list(command.item_ids))
-    command.customer_id = link.customer_id
-    command.user = f"portal:{link.customer_id}"
-    command.correlation_id = request.state.request_id
-    bus: Bus = request.app.state.bus
-    answer = await bus.ask(command, col.ItemsQualified)
-    recorded = {
-        "recorded": what,
-        "customer_id": answer.customer_id,
-        "items": [{"item_id": s.item_id, "status": s.status_code, "comment": s.comment} for s in answer.statuses],
-        "promise_id": answer.promise_id or None,
-        "replayed": answer.replayed,
-    }
+    _own_items(link, account, item_ids)
+    recorded = await send(account)
     if key:
         replays.keep(scope, key, _fingerprint(body), recorded)
     return recorded
+
+
+def _bus_key(link: PortalLink, what: str, key: str | None) -> str:
+    # Scoped to the link's customer and action: another customer's identical key is another request.
+    return f"portal:{link.customer_id}:{what}:{key}" if key else ""
+
+
+async def _qualify(
+    request: Request, link: PortalLink, what: str, body: BaseModel, key: str | None, command: col.QualifyItems
+) -> dict[str, Any]:
+    async def send(_account: rv.CustomerAccount) -> dict[str, Any]:
+        command.customer_id = link.customer_id
+        command.user = f"portal:{link.customer_id}"
+        command.correlation_id = request.state.request_id
+        bus: Bus = request.app.state.bus
+        answer = await bus.ask(command, col.ItemsQualified)
+        return {
+            "recorded": what,
+            "customer_id": answer.customer_id,
+            "items": [{"item_id": s.item_id, "status": s.status_code, "comment": s.comment} for s in answer.statuses],
+            "promise_id": answer.promise_id or None,
+            "replayed": answer.replayed,
+        }
+
+    return await _once(request, link, what, body, key, list(command.item_ids), send)
 
 
 # -- the debtor's JSON API ---------------------------------------------------------------------------------------
@@ -191,7 +261,7 @@ class DisputeBody(BaseModel):
 
 class CommentBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    item_id: str
+    item_id: str = Field(min_length=1, max_length=250)
     comment: str = Field(min_length=1, max_length=2000)
 
 
@@ -201,21 +271,16 @@ class PaymentBody(BaseModel):
     currency: str = Field(pattern="^[A-Z]{3}$")
     paid_on: dt.date
     reference: str = Field(default="", max_length=200)
-
-
-def _missing(what: str) -> Problem:
-    return Problem(
-        501,
-        "Not implemented",
-        f"{what} cannot be recorded yet: the collection engine has no command for it",
-        code="not_implemented",
+    item_ids: list[str] = Field(
+        default_factory=list, max_length=200, description="The items paid; empty: every open item in the currency"
     )
 
 
 @router.get("/portal/{token}/statement", summary="Portal: the debtor's open items, totals and how to pay")
 async def statement(request: Request, token: str) -> dict[str, Any]:
     link = _link(request, token, PortalPurpose.DEBTOR)
-    return _statement(await _account(request, link))
+    account = await _account(request, link)
+    return _statement(account, await _payment_qr(request, link, account))
 
 
 @router.post("/portal/{token}/promises", summary="Portal: promise to pay items by a date")
@@ -241,28 +306,133 @@ async def dispute(request: Request, token: str, body: DisputeBody, idempotency_k
     return await _qualify(request, link, "dispute", body, idempotency_key, command)
 
 
-@router.post("/portal/{token}/comments", summary="Portal: comment an item (not recorded yet)")
-async def comment(request: Request, token: str, body: CommentBody, idempotency_key: IdempotencyKey = None) -> Any:
-    _link(request, token, PortalPurpose.DEBTOR)
-    raise _missing("a comment")
+def _task(task: col.Task) -> dict[str, Any] | None:
+    # The debtor learns that someone will look, not the collector's agenda.
+    return {"due_on": serializers.date(task.due_on)} if task.task_id else None
 
 
-@router.post("/portal/{token}/payments", summary="Portal: declare a payment made (not recorded yet)")
+@router.post("/portal/{token}/comments", summary="Portal: comment an item; the collector gets a task to read it")
+async def comment_item(request: Request, token: str, body: CommentBody, idempotency_key: IdempotencyKey = None) -> Any:
+    link = _link(request, token, PortalPurpose.DEBTOR)
+
+    async def send(_account: rv.CustomerAccount) -> dict[str, Any]:
+        command = col.CommentItem(
+            customer_id=link.customer_id,
+            item_id=body.item_id,
+            comment=body.comment,
+            user=f"portal:{link.customer_id}",
+            idempotency_key=_bus_key(link, "comment", idempotency_key),
+            correlation_id=request.state.request_id,
+        )
+        bus: Bus = request.app.state.bus
+        answer = await bus.ask(command, col.ItemCommented)
+        return {
+            "recorded": "comment",
+            "customer_id": answer.customer_id,
+            "comment_id": answer.comment_id,
+            "item_id": answer.item_id,
+            "comment": answer.comment,
+            "follow_up": _task(answer.task),
+            "replayed": answer.replayed,
+        }
+
+    return await _once(request, link, "comment", body, idempotency_key, [body.item_id], send)
+
+
+@router.post(
+    "/portal/{token}/payments",
+    summary="Portal: declare a payment made; reminders pause while the collector looks for it",
+)
 async def declare_payment(
     request: Request, token: str, body: PaymentBody, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    _link(request, token, PortalPurpose.DEBTOR)
-    raise _missing("a declared payment")
+    link = _link(request, token, PortalPurpose.DEBTOR)
+    if body.paid_on > request.app.state.clock().date():
+        raise Problem(422, "Invalid request", "a payment is declared once made: paid_on is today or an earlier day")
+
+    async def send(account: rv.CustomerAccount) -> dict[str, Any]:
+        if not body.item_ids and not any(i.open_amount.currency == body.currency for i in account.items):
+            raise Problem(422, "Invalid request", f"no open item in {body.currency} on this account")
+        command = col.DeclarePayment(
+            customer_id=link.customer_id,
+            item_ids=body.item_ids,
+            reference=body.reference,
+            user=f"portal:{link.customer_id}",
+            idempotency_key=_bus_key(link, "payment", idempotency_key),
+            correlation_id=request.state.request_id,
+        )
+        command.amount.amount = body.amount
+        command.amount.currency = body.currency
+        command.paid_on.CopyFrom(date_to_proto(body.paid_on))
+        bus: Bus = request.app.state.bus
+        answer = await bus.ask(command, col.PaymentDeclared)
+        return {
+            "recorded": "declared_payment",
+            "customer_id": answer.customer_id,
+            "declaration_id": answer.declaration_id,
+            "item_ids": list(answer.item_ids),
+            "amount": {"amount": answer.amount.amount, "currency": answer.amount.currency},
+            "paid_on": serializers.date(answer.paid_on),
+            "reminders_paused_until": serializers.date(answer.paused_until),
+            "replayed": answer.replayed,
+        }
+
+    return await _once(request, link, "payment", body, idempotency_key, body.item_ids, send)
 
 
-@router.get("/portal/{token}/documents", summary="Portal: the documents of the open items (no store yet)")
+# Served as themselves only when they cannot run in the browser under the gateway's origin; anything else is a
+# download of opaque bytes.
+_INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+
+
+def _document(token: str, d: pt.CustomerDocumentInfo) -> dict[str, Any]:
+    return {
+        "document_id": d.document_id,
+        "kind": d.kind,
+        "title": d.title,
+        "file_name": d.file_name,
+        "media_type": d.media_type if d.media_type in _INLINE_TYPES else "application/octet-stream",
+        "size_bytes": d.size_bytes,
+        "created_at": d.created_at.ToDatetime(tzinfo=dt.UTC).isoformat() if d.created_at.seconds else None,
+        "item_ids": list(d.item_ids),
+        "download": f"/portal/{token}/documents/{quote(d.document_id, safe='')}",
+    }
+
+
+@router.get("/portal/{token}/documents", summary="Portal: the documents the customer received (letters, invoices)")
 async def documents(request: Request, token: str) -> dict[str, Any]:
     link = _link(request, token, PortalPurpose.DEBTOR)
-    account = await _account(request, link)
-    return {
-        "documents": [{"item_id": i.item_id, "number": i.number, "download": None} for i in account.items],
-        "missing": "no document store yet: invoices cannot be downloaded",
+    bus: Bus = request.app.state.bus
+    listing = await bus.ask(pt.ListCustomerDocuments(customer_id=link.customer_id, limit=100), pt.CustomerDocuments)
+    # The service is asked for this customer only; a stray document of another one is still never shown.
+    return {"documents": [_document(token, d) for d in listing.documents if d.customer_id == link.customer_id]}
+
+
+@router.get(
+    "/portal/{token}/documents/{document_id}",
+    summary="Portal: download one of the customer's documents",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "application/octet-stream": {}}}, 404: {}},
+)
+async def download_document(
+    request: Request, token: str, document_id: Annotated[str, PathParam(min_length=1, max_length=200)]
+) -> Response:
+    link = _link(request, token, PortalPurpose.DEBTOR)
+    bus: Bus = request.app.state.bus
+    answer = await bus.ask(
+        pt.GetCustomerDocument(customer_id=link.customer_id, document_id=document_id), pt.CustomerDocument
+    )
+    if not answer.found or answer.info.customer_id != link.customer_id:
+        raise Problem(404, "Not found", "no such document on this account", code="not_found")
+    info = answer.info
+    media_type = info.media_type if info.media_type in _INLINE_TYPES else "application/octet-stream"
+    headers = {
+        **attachment(info.file_name or f"{info.document_id}.pdf"),
+        # A link's documents are the debtor's: no shared cache keeps them, and the browser does not guess a type.
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
     }
+    return Response(answer.content, media_type=media_type, headers=headers)
 
 
 # -- the debtor's page -------------------------------------------------------------------------------------------
@@ -285,11 +455,25 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     )
 
 
-def _item_choices(account: rv.CustomerAccount) -> str:
+def _item_choices(account: rv.CustomerAccount, kind: str = "checkbox") -> str:
     return "".join(
-        f'<label><input type="checkbox" name="item_ids" value="{html.escape(i.item_id)}" style="width:auto"> '
+        f'<label><input type="{kind}" name="item_ids" value="{html.escape(i.item_id)}" style="width:auto"> '
         f"{html.escape(i.number)}</label>"
         for i in account.items
+    )
+
+
+def _qr_block(qr: dict[str, Any] | None) -> str:
+    if qr is None:
+        return ""
+    amount = f"{qr['amount']['amount']} {qr['amount']['currency']}"
+    beneficiary = qr["beneficiary"]
+    return (
+        f'<figure><img src="{html.escape(qr["image"])}" alt="{html.escape(qr["caption"])}" width="180" height="180">'
+        f"<figcaption>{html.escape(qr['caption'])}: {html.escape(amount)}<br>"
+        f"{html.escape(beneficiary['name'])}, IBAN {html.escape(beneficiary['iban'])}"
+        f"{', BIC ' + html.escape(beneficiary['bic']) if beneficiary['bic'] else ''}<br>"
+        f"{html.escape(qr['reference_label'])}: <strong>{html.escape(qr['reference'])}</strong></figcaption></figure>"
     )
 
 
@@ -297,7 +481,7 @@ def _item_choices(account: rv.CustomerAccount) -> str:
 async def page(request: Request, token: str) -> HTMLResponse:
     link = _link(request, token, PortalPurpose.DEBTOR)
     account = await _account(request, link)
-    data = _statement(account)
+    data = _statement(account, await _payment_qr(request, link, account))
     rows = "".join(
         f"<tr><td>{html.escape(i['number'])}</td><td>{i['due_date'] or ''}</td>"
         f"<td class=n>{i['open_amount']['amount']} {i['open_amount']['currency']}</td></tr>"
@@ -314,6 +498,7 @@ async def page(request: Request, token: str) -> HTMLResponse:
         f"<table><tr><th>Invoice</th><th>Due</th><th>Open</th></tr>{rows}</table>"
         f"<p><strong>Open in total: {html.escape(totals)}</strong><br>"
         f"Transfer reference: {html.escape(data['payment']['reference'])}</p>"
+        f"{_qr_block(data['payment']['qr'])}"
         f'<form method="post" action="{action}/promise"><h2>Promise to pay</h2>{choices}'
         f'<label>Amount <input name="amount" inputmode="decimal" required></label>'
         f'<label>Currency <input name="currency" value="{html.escape(currency)}" required></label>'
@@ -323,6 +508,15 @@ async def page(request: Request, token: str) -> HTMLResponse:
         f'<label>Reason <select name="reason">{reasons}</select></label>'
         f'<label>Comment <textarea name="comment" rows="3"></textarea></label>'
         f"<button>Send</button></form>"
+        f'<form method="post" action="{action}/payment"><h2>I have paid</h2>{choices}'
+        f'<label>Amount <input name="amount" inputmode="decimal" required></label>'
+        f'<label>Currency <input name="currency" value="{html.escape(currency)}" required></label>'
+        f'<label>Paid on <input type="date" name="paid_on" max="{today}" required></label>'
+        f'<label>Transfer reference <input name="reference"></label>'
+        f"<button>Tell us</button></form>"
+        f'<form method="post" action="{action}/comment"><h2>Comment an invoice</h2>{_item_choices(account, "radio")}'
+        f'<label>Comment <textarea name="comment" rows="3" required></textarea></label>'
+        f"<button>Send</button></form>"
     )
     return _page("Your account", body)
 
@@ -331,13 +525,15 @@ async def page(request: Request, token: str) -> HTMLResponse:
 async def page_form(
     request: Request,
     token: str,
-    action: Literal["promise", "dispute"],
+    action: Literal["promise", "dispute", "payment", "comment"],
     item_ids: Annotated[list[str], Form()],
     comment: Annotated[str, Form(max_length=2000)] = "",
     amount: Annotated[str, Form()] = "",
     currency: Annotated[str, Form()] = "",
     promised_on: Annotated[dt.date | None, Form()] = None,
     reason: Annotated[str, Form()] = "",
+    paid_on: Annotated[dt.date | None, Form()] = None,
+    reference: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     _link(request, token, PortalPurpose.DEBTOR)
     fields = {"item_ids": item_ids, "comment": comment}
@@ -347,14 +543,22 @@ async def page_form(
                 {**fields, "amount": amount, "currency": currency, "promised_on": promised_on}
             )
             answer = await promise(request, token, body)
-        else:
+        elif action == "dispute":
             answer = await dispute(request, token, DisputeBody.model_validate({**fields, "reason": reason}))
+        elif action == "payment":
+            paid = {"item_ids": item_ids, "amount": amount, "currency": currency, "paid_on": paid_on}
+            answer = await declare_payment(request, token, PaymentBody.model_validate({**paid, "reference": reference}))
+        else:
+            one = {"item_id": item_ids[0] if len(item_ids) == 1 else "", "comment": comment}
+            answer = await comment_item(request, token, CommentBody.model_validate(one))
     except ValidationError as exc:
         wrong = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}))
         return _page("Please check the form", f"<p>Please check: {html.escape(wrong)}</p>", status=422)
     except Problem as exc:
         return _page("Please check the form", f"<p>{html.escape(exc.detail)}</p>", status=exc.status)
-    done = "promise" if answer["recorded"] == "promise_to_pay" else "dispute"
+    done = {"promise_to_pay": "promise", "declared_payment": "payment", "comment": "comment"}.get(
+        answer["recorded"], "dispute"
+    )
     back = html.escape(f"/portal/{token}")
     return _page(
         "Thank you", f'<p>Your {done} is recorded; your collector is told.</p><p><a href="{back}">Back</a></p>'
@@ -379,7 +583,38 @@ async def dispute_question(request: Request, token: str) -> dict[str, Any]:
     return {"customer_id": link.customer_id, "customer_name": account.customer.name, "item": serializers.item(item)}
 
 
-@router.post("/portal-internal/{token}/answer", summary="Internal link: answer the dispute (not recorded yet)")
+@router.post(
+    "/portal-internal/{token}/answer", summary="Internal link: answer the dispute; its owner gets the answer as a task"
+)
 async def answer_dispute(request: Request, token: str, body: AnswerBody, idempotency_key: IdempotencyKey = None) -> Any:
-    _link(request, token, PortalPurpose.DISPUTE_ANSWER)
-    raise _missing("an answer (a comment on the item)")
+    link = _link(request, token, PortalPurpose.DISPUTE_ANSWER)
+    if not link.item_id:
+        raise _gone()
+
+    async def send(_account: rv.CustomerAccount) -> dict[str, Any]:
+        command = col.AnswerDisputeQuestion(
+            customer_id=link.customer_id,
+            item_id=link.item_id,
+            answer=body.answer,
+            # The colleague has no account: the link is who they are.
+            user=f"internal link ({link.customer_id}, {link.item_id})",
+            idempotency_key=_bus_key(link, f"answer:{link.item_id}", idempotency_key),
+            correlation_id=request.state.request_id,
+        )
+        bus: Bus = request.app.state.bus
+        answer = await bus.ask(command, col.DisputeQuestionAnswered)
+        return {
+            "recorded": "dispute_answer",
+            "answer_id": answer.answer_id,
+            "item_id": answer.item_id,
+            "answer": answer.answer,
+            "replayed": answer.replayed,
+        }
+
+    try:
+        return await _once(request, link, f"answer:{link.item_id}", body, idempotency_key, [link.item_id], send)
+    except Problem as exc:
+        # The item was paid or closed since the link was sent: the same answer as any link that opens nothing.
+        if exc.status == 404:
+            raise _gone() from None
+        raise

@@ -289,9 +289,12 @@ def outbox(listing: msg.OutboxListing) -> dict[str, Any]:
                 "customer_id": e.customer_id,
                 "recipient": e.recipient,
                 "subject": e.subject,
-                "sent_at": e.sent_at.ToDatetime().isoformat() + "Z",
+                "sent_at": e.sent_at.ToDatetime().isoformat() + "Z" if e.HasField("sent_at") else None,
                 "text": e.text,
                 "file": e.provider_ref,
+                # "unknown": the provider may have taken it without saying so; it is not sent again.
+                "state": e.state or None,
+                "last_error": e.last_error or None,
             }
             for e in listing.entries
         ]

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Files up to this size travel inside the command; larger ones through the object store.
     inline_upload_bytes: int = Field(default=1024 * 1024, gt=0, le=4 * 1024 * 1024)
     request_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How often the partner webhook worker looks for retries that came due (new deliveries wake it at once).
+    webhook_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     trace_exporter: Literal["console", "otlp", "none"] = "console"
     otlp_endpoint: str | None = None
     # Services whose health GET /health reports.

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     func,
     insert,
     select,
@@ -43,6 +44,7 @@ from opendso_gateway.domain.partners import (
     Partner,
     PartnerKey,
     PartnerKind,
+    PendingDelivery,
 )
 from opendso_gateway.domain.users import AuditQuery, AuditRecord, DuplicateEmail, RefreshRecord, UserRecord
 
@@ -399,6 +401,36 @@ partner_deliveries = Table(
     Index("ix_gateway_partner_deliveries_partner_seq", "partner_id", "seq"),
 )
 
+# Webhooks not yet settled (delivered, or given up): worked by every gateway instance, each claiming a row for a
+# lease by moving its next attempt past the lease, so a restart or a crash mid-attempt only delays a delivery.
+partner_webhook_queue = Table(
+    "gateway_partner_webhook_queue",
+    metadata,
+    Column("delivery_id", String(36), primary_key=True),
+    Column("partner_id", String(36), nullable=False, index=True),
+    Column("event_type", String(50), nullable=False),
+    Column("case_id", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _pending(row: RowMapping) -> PendingDelivery:
+    next_at, created = _utc(row["next_attempt_at"]), _utc(row["created_at"])
+    assert next_at is not None and created is not None
+    return PendingDelivery(
+        delivery_id=row["delivery_id"],
+        partner_id=row["partner_id"],
+        event_type=row["event_type"],
+        case_id=row["case_id"],
+        body=row["body"],
+        attempts=row["attempts"],
+        next_attempt_at=next_at,
+        created_at=created,
+    )
+
 
 def _partner(row: RowMapping) -> Partner:
     created = _utc(row["created_at"])
@@ -644,3 +676,56 @@ class SqlPartnerStore:
                 )
             )
         return result
+
+    async def enqueue_delivery(self, delivery: PendingDelivery) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(insert(partner_webhook_queue).values(**delivery.__dict__))
+
+    async def claim_deliveries(self, now: dt.datetime, lease_until: dt.datetime, limit: int) -> list[PendingDelivery]:
+        """The due deliveries this caller won: each is claimed by moving its next attempt to ``lease_until`` only
+        if no other instance moved it first."""
+        statement = (
+            select(partner_webhook_queue)
+            .where(partner_webhook_queue.c.next_attempt_at <= now)
+            .order_by(partner_webhook_queue.c.next_attempt_at, partner_webhook_queue.c.created_at)
+            .limit(limit)
+        )
+        claimed: list[PendingDelivery] = []
+        async with self._sessions.begin() as session:
+            rows = (await session.execute(statement)).mappings().all()
+            for row in rows:
+                won = await session.execute(
+                    update(partner_webhook_queue)
+                    .where(
+                        partner_webhook_queue.c.delivery_id == row["delivery_id"],
+                        partner_webhook_queue.c.next_attempt_at == row["next_attempt_at"],
+                    )
+                    .values(next_attempt_at=lease_until)
+                )
+                if won.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(_pending(row))
+        return claimed
+
+    async def reschedule_delivery(self, delivery_id: str, attempts: int, next_attempt_at: dt.datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(partner_webhook_queue)
+                .where(partner_webhook_queue.c.delivery_id == delivery_id)
+                .values(attempts=attempts, next_attempt_at=next_attempt_at)
+            )
+
+    async def finish_delivery(self, delivery_id: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(partner_webhook_queue).where(partner_webhook_queue.c.delivery_id == delivery_id)
+            )
+
+    async def pending_deliveries(self, partner_id: str) -> list[PendingDelivery]:
+        statement = (
+            select(partner_webhook_queue)
+            .where(partner_webhook_queue.c.partner_id == partner_id)
+            .order_by(partner_webhook_queue.c.created_at)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).mappings().all()
+        return [_pending(r) for r in rows]

@@ -18,6 +18,7 @@ from opendso_gateway.domain.partners import (
     Partner,
     PartnerKey,
     PartnerKind,
+    PendingDelivery,
     new_key,
 )
 from opendso_gateway.store import SqlAccessStore, SqlPartnerStore
@@ -92,3 +93,31 @@ async def test_partners_keys_cases_outcomes_and_deliveries_round_trip(store: Sql
         )
     assert [a.attempt for a in await store.attempts(partner.partner_id, 10)] == [2, 1]
     assert [a.attempt for a in await store.attempts(partner.partner_id, 1)] == [2]
+
+
+async def test_the_webhook_queue_keeps_deliveries_claims_each_once_and_reschedules(store: SqlPartnerStore) -> None:
+    partner = a_partner()
+    await store.add_partner(partner)
+    pending = PendingDelivery(
+        delivery_id=str(uuid.uuid4()),
+        partner_id=partner.partner_id,
+        event_type="case.assigned",
+        case_id="case-1",
+        body='{"type":"case.assigned"}',
+        attempts=0,
+        next_attempt_at=NOW,
+        created_at=NOW,
+    )
+    await store.enqueue_delivery(pending)
+    assert await store.pending_deliveries(partner.partner_id) == [pending]
+    lease = NOW + dt.timedelta(seconds=60)
+    assert await store.claim_deliveries(NOW - dt.timedelta(seconds=1), lease, 10) == []
+    assert await store.claim_deliveries(NOW, lease, 10) == [pending]
+    # Claimed: another instance finds nothing due within the lease.
+    assert await store.claim_deliveries(NOW + dt.timedelta(seconds=30), lease, 10) == []
+    later = NOW + dt.timedelta(minutes=5)
+    await store.reschedule_delivery(pending.delivery_id, 1, later)
+    [again] = await store.claim_deliveries(later, later + dt.timedelta(seconds=60), 10)
+    assert (again.attempts, again.body) == (1, pending.body)
+    await store.finish_delivery(pending.delivery_id)
+    assert await store.pending_deliveries(partner.partner_id) == []

@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from google.protobuf.message import Message
 from opendso.collection.v1 import collection_pb2 as col
+from opendso_bus import RemoteError
 from opendso_gateway.app import create_app
 from opendso_gateway.domain.access import Role
-from opendso_gateway.domain.partners import Partner
+from opendso_gateway.domain.partners import Partner, PendingDelivery
 from opendso_gateway.partner_webhooks import WebhookSender
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -31,10 +32,13 @@ def setup_module() -> None:
 
 
 class CaseBus:
-    """The scenario service as far as the partner API asks it: each customer escalated gets case ``case-<n>``."""
+    """The scenario service as far as the partner API asks it: each customer escalated gets case ``case-<n>``,
+    listed to its partner until withdrawn; outcomes are recorded once per idempotency key."""
 
     def __init__(self) -> None:
         self.asked: list[Message] = []
+        self.cases: dict[str, col.PartnerCase] = {}
+        self.outcomes: dict[str, col.PartnerOutcomeRecorded] = {}
 
     async def connect(self) -> None:
         pass
@@ -63,10 +67,31 @@ class CaseBus:
             )
             item = answer.items.add(item_id=f"{entity}/invoice/F-1", number="F-1", days_overdue=40)
             item.open_amount.amount, item.open_amount.currency = "120.00", "EUR"
+            self.cases[answer.case_id] = col.PartnerCase(escalation=answer, state="open")
             return answer
+        if isinstance(req, col.ListPartnerCases):
+            listed = [
+                c
+                for c in self.cases.values()
+                if c.escalation.partner_id == req.partner_id and (req.include_withdrawn or c.state == "open")
+            ]
+            return col.PartnerCases(cases=listed)
+        if isinstance(req, col.RecordPartnerOutcome):
+            case = self.cases.get(req.case_id)
+            if case is None or case.escalation.partner_id != req.partner_id:
+                raise RemoteError("rpc", "not_found", "no case")
+            if req.idempotency_key in self.outcomes:
+                kept = self.outcomes[req.idempotency_key]
+                return col.PartnerOutcomeRecorded(outcome_id=kept.outcome_id, replayed=True)
+            recorded = col.PartnerOutcomeRecorded(
+                outcome_id=f"event-{len(self.outcomes) + 1}", case_id=req.case_id, kind=req.kind
+            )
+            self.outcomes[req.idempotency_key] = recorded
+            return recorded
         if isinstance(req, col.QualifyItems):
             return col.ItemsQualified(customer_id=req.customer_id, promise_id="promise-1")
         if isinstance(req, col.WithdrawEscalation):
+            self.cases[req.case_id].state = "withdrawn"
             return col.CaseWithdrawn(case_id=req.case_id, customer_id=req.customer_id)
         raise AssertionError(f"unexpected {type(req).__name__}")
 
@@ -78,8 +103,11 @@ class RecordingSender(WebhookSender):
         super().__init__(store)
         self.sent: list[tuple[str, str, str, Mapping[str, Any]]] = []
 
-    def send_later(self, partner: Partner, event_type: str, case_id: str, data: Mapping[str, Any]) -> None:
+    async def enqueue(
+        self, partner: Partner, event_type: str, case_id: str, data: Mapping[str, Any]
+    ) -> PendingDelivery:
         self.sent.append((partner.partner_id, event_type, case_id, data))
+        return await super().enqueue(partner, event_type, case_id, data)
 
 
 class World:
@@ -189,7 +217,9 @@ def test_another_partners_case_reads_as_a_missing_one() -> None:
     posted = world.http.post(f"/api/v1/partner/cases/{their_case}/outcomes", headers=key_header(key), json=PROMISE)
     assert posted.status_code == 404
     assert world.http.get("/api/v1/partner/cases", headers=key_header(key)).json() == []
-    assert len(world.bus.asked) == asked
+    # The engine is only ever asked for the caller's own cases, and nothing reached it for the other's.
+    later = world.bus.asked[asked:]
+    assert later and all(isinstance(q, col.ListPartnerCases) and q.partner_id == mine for q in later)
 
 
 def test_without_a_valid_key_the_answer_is_401_and_nothing_is_asked_or_recorded() -> None:
@@ -270,19 +300,104 @@ def test_a_promise_becomes_a_qualification_is_recorded_and_sent_to_the_partner()
     assert [(e.role, e.status) for e in audited] == [("partner", 201)]
 
 
-def test_a_wrong_number_or_new_contact_is_recorded_without_asking_the_collection_engine() -> None:
+def test_a_wrong_number_or_new_contact_becomes_the_engines_outcome_event() -> None:
     world = World()
     partner_id = world.partner()
     case_id = world.assign(partner_id)
     key = world.key(partner_id)
-    asked = len(world.bus.asked)
     url = f"/api/v1/partner/cases/{case_id}/outcomes"
     assert world.http.post(url, headers=key_header(key), json={"kind": "wrong_number"}).status_code == 201
-    contact = {"kind": "new_contact", "contact": {"phone": "+33 1 23 45 67 89"}}
+    contact = {"kind": "new_contact", "contact": {"phone": "+33 1 23 45 67 89", "address": "1 rue X"}}
     assert world.http.post(url, headers=key_header(key), json=contact).status_code == 201
-    assert len(world.bus.asked) == asked
+    commands = [q for q in world.bus.asked if isinstance(q, col.RecordPartnerOutcome)]
+    assert [(c.case_id, c.partner_id, c.kind) for c in commands] == [
+        (case_id, partner_id, col.PARTNER_OUTCOME_KIND_WRONG_NUMBER),
+        (case_id, partner_id, col.PARTNER_OUTCOME_KIND_NEW_CONTACT),
+    ]
+    assert (commands[1].contact.phone, commands[1].contact.address) == ("+33 1 23 45 67 89", "1 rue X")
     assert [o.kind.value for o in world.partners.outcome_log] == ["wrong_number", "new_contact"]
     assert world.partners.outcome_log[1].detail["contact"]["phone"] == "+33 1 23 45 67 89"
+    assert world.partners.outcome_log[1].detail["event_id"] == "event-2"
+
+
+def test_a_repeated_idempotency_key_is_one_event_in_the_engine() -> None:
+    world = World()
+    partner_id = world.partner("Lex & Co", "legal")
+    case_id = world.assign(partner_id)
+    key = world.key(partner_id)
+    url = f"/api/v1/partner/cases/{case_id}/outcomes"
+    body = {"kind": "recovered", "recovered_amount": "80.50", "currency": "EUR"}
+    headers = {**key_header(key), "Idempotency-Key": "settlement-7"}
+    first = world.http.post(url, headers=headers, json=body).json()
+    again = world.http.post(url, headers=headers, json=body).json()
+    assert first["event_id"] == again["event_id"] == "event-1"
+    [command, *_] = [q for q in world.bus.asked if isinstance(q, col.RecordPartnerOutcome)]
+    assert command.idempotency_key == f"partner:{partner_id}:settlement-7"
+    assert (command.recovered.amount, command.recovered.currency) == ("80.50", "EUR")
+    assert len(world.bus.outcomes) == 1
+
+
+def test_a_case_escalated_to_the_partner_elsewhere_is_listed_from_the_engine_and_takes_outcomes() -> None:
+    world = World()
+    partner_id, other = world.partner("Calltech"), world.partner("Dialco")
+    key = world.key(partner_id)
+    # Escalated from the agenda, not through the partner API: the gateway never saw it.
+    for target, case_id in ((partner_id, "case-agenda"), (other, "case-theirs")):
+        escalation = col.CaseEscalated(
+            case_id=case_id,
+            customer_id="FR01/C002",
+            entity="FR01",
+            account_number="C002",
+            customer_name="Café Soleil",
+            partner_id=target,
+            partner_kind=col.PARTNER_KIND_CALL_CENTRE,
+            escalated_by="anna@example.com",
+        )
+        escalation.escalated_on.year, escalation.escalated_on.month, escalation.escalated_on.day = 2026, 11, 20
+        world.bus.cases[case_id] = col.PartnerCase(escalation=escalation, state="open")
+    listed = world.http.get("/api/v1/partner/cases", headers=key_header(key))
+    assert listed.status_code == 200, listed.text
+    assert [c["case_id"] for c in listed.json()] == ["case-agenda"]
+    assert "anna" not in listed.text and "case-theirs" not in listed.text
+    assert world.http.get("/api/v1/partner/cases/case-agenda", headers=key_header(key)).status_code == 200
+    assert world.http.get("/api/v1/partner/cases/case-theirs", headers=key_header(key)).status_code == 404
+    posted = world.http.post(
+        "/api/v1/partner/cases/case-agenda/outcomes", headers=key_header(key), json={"kind": "call_reached"}
+    )
+    assert posted.status_code == 201, posted.text
+    refused = world.http.post(
+        "/api/v1/partner/cases/case-theirs/outcomes", headers=key_header(key), json={"kind": "call_reached"}
+    )
+    assert refused.status_code == 404
+    assert [q.case_id for q in world.bus.asked if isinstance(q, col.RecordPartnerOutcome)] == ["case-agenda"]
+
+
+def test_partner_management_is_its_own_permission() -> None:
+    world = World()
+    partner_id = world.partner()
+    manager = signed_in(world.app, Role.CREDIT_MANAGER, email="cm@example.com")
+    collector = signed_in(world.app, Role.COLLECTOR, email="colin@example.com")
+    assert world.http.get("/api/v1/partners", headers=manager).status_code == 200
+    body = {"name": "X", "kind": "legal", "webhook_url": PUBLIC_HOOK}
+    assert world.http.post("/api/v1/partners", headers=manager, json=body).status_code == 403
+    assert (
+        world.http.post(
+            f"/api/v1/partners/{partner_id}/keys", headers=manager, json={"scopes": ["cases:read"]}
+        ).status_code
+        == 403
+    )
+    assert world.http.get("/api/v1/partners", headers=collector).status_code == 403
+    assert world.http.get(f"/api/v1/partners/{partner_id}/deliveries/pending", headers=collector).status_code == 403
+
+
+def test_queued_webhooks_are_listed_until_delivered() -> None:
+    world = World()
+    partner_id = world.partner()
+    case_id = world.assign(partner_id)
+    pending = world.http.get(f"/api/v1/partners/{partner_id}/deliveries/pending", headers=world.admin)
+    assert pending.status_code == 200
+    assert [(p["event_type"], p["case_id"], p["attempts"]) for p in pending.json()] == [("case.assigned", case_id, 0)]
+    assert world.http.get("/api/v1/partners/nobody/deliveries/pending", headers=world.admin).status_code == 404
 
 
 @pytest.mark.parametrize(

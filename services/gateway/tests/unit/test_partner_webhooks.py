@@ -148,18 +148,93 @@ def test_a_webhook_to_loopback_is_never_sent_unless_the_partner_is_allowed(waits
     assert "loopback" in store.attempt_log[0].error
 
 
-def test_deliveries_sent_in_the_background_are_awaited_by_drain(waits: list[float]) -> None:
-    store = MemoryPartnerStore()
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
 
-    async def send_two(url: str) -> None:
-        webhooks = sender(store, waits)
-        webhooks.send_later(partner(url), "case.assigned", "case-1", {})
-        webhooks.send_later(partner(url), "case.updated", "case-1", {})
-        await webhooks.drain()
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def queued_sender(store: MemoryPartnerStore, clock: Clock) -> WebhookSender:
+    return WebhookSender(store, backoff=Backoff(attempts=3, first=30.0, ceiling=60.0), clock=clock)
+
+
+def test_a_queued_webhook_survives_a_restart_and_goes_out_once() -> None:
+    store = MemoryPartnerStore()
+    clock = Clock()
+
+    async def scenario(url: str) -> tuple[int, int]:
+        await store.add_partner(partner(url))
+        # The gateway queues the webhook, then stops before its worker ran.
+        await queued_sender(store, clock).enqueue(partner(url), "case.assigned", "case-1", {"a": 1})
+        # Another gateway (or the same one restarted) finds it in the store.
+        restarted = queued_sender(store, clock)
+        return await restarted.run_due(), await restarted.run_due()
 
     with Receiver([]) as receiver:
-        asyncio.run(send_two(receiver.url))
-    assert sorted(json.loads(body)["type"] for _, body, _ in receiver.received) == ["case.assigned", "case.updated"]
+        first, second = asyncio.run(scenario(receiver.url))
+    assert (first, second) == (1, 0)
+    assert [json.loads(body)["type"] for _, body, _ in receiver.received] == ["case.assigned"]
+    assert [a.status for a in store.attempt_log] == [DeliveryStatus.DELIVERED]
+    assert store.queue == {}
+
+
+def test_a_failed_delivery_waits_for_its_backoff_in_the_store_then_is_retried() -> None:
+    store = MemoryPartnerStore()
+    clock = Clock()
+
+    async def scenario(url: str) -> list[int]:
+        await store.add_partner(partner(url))
+        sender = queued_sender(store, clock)
+        pending = await sender.enqueue(partner(url), "case.updated", "case-1", {})
+        done = [await sender.run_due()]
+        assert store.queue[pending.delivery_id].attempts == 1
+        assert store.queue[pending.delivery_id].next_attempt_at == NOW + dt.timedelta(seconds=30)
+        done.append(await sender.run_due())  # not due yet
+        clock.now += dt.timedelta(seconds=30)
+        done.append(await queued_sender(store, clock).run_due())
+        return done
+
+    with Receiver([503]) as receiver:
+        done = asyncio.run(scenario(receiver.url))
+    assert done == [1, 0, 1]
+    assert len(receiver.received) == 2
+    # The same delivery id both times: a partner drops a repeat by it.
+    assert len({headers["OpenDSO-Delivery"] for headers, _, _ in receiver.received}) == 1
+    assert [(a.attempt, a.status) for a in store.attempt_log] == [
+        (1, DeliveryStatus.FAILED),
+        (2, DeliveryStatus.DELIVERED),
+    ]
+    assert store.queue == {}
+
+
+def test_a_delivery_claimed_by_one_instance_is_not_attempted_by_another_within_its_lease() -> None:
+    store = MemoryPartnerStore()
+
+    async def scenario() -> tuple[int, int]:
+        sender = queued_sender(store, Clock())
+        await sender.enqueue(partner("https://93.184.216.34/hook"), "case.assigned", "case-1", {})
+        mine = await store.claim_deliveries(NOW, NOW + dt.timedelta(seconds=60), 10)
+        theirs = await store.claim_deliveries(NOW, NOW + dt.timedelta(seconds=60), 10)
+        return len(mine), len(theirs)
+
+    assert asyncio.run(scenario()) == (1, 0)
+
+
+def test_a_webhook_for_a_removed_partner_is_given_up_and_logged() -> None:
+    store = MemoryPartnerStore()
+
+    async def scenario() -> int:
+        sender = queued_sender(store, Clock())
+        await sender.enqueue(partner("https://93.184.216.34/hook"), "case.assigned", "case-1", {})
+        return await sender.run_due()
+
+    assert asyncio.run(scenario()) == 1
+    assert [(a.status, a.error) for a in store.attempt_log] == [
+        (DeliveryStatus.GAVE_UP, "the partner was removed or disabled")
+    ]
+    assert store.queue == {}
 
 
 def test_a_signature_fails_on_another_body_secret_or_an_old_timestamp() -> None:

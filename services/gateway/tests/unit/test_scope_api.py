@@ -249,6 +249,13 @@ def _outbox() -> msg.OutboxListing:
         entries=[
             msg.OutboxEntry(message_id="m1", customer_id="FR01/C1", subject="Rappel", sent_at=sent),
             msg.OutboxEntry(message_id="m2", customer_id="DE01/C9", subject="Mahnung", sent_at=sent),
+            msg.OutboxEntry(
+                message_id="m3",
+                customer_id="FR01/C2",
+                subject="Relance",
+                state="unknown",
+                last_error="421 after the message content: the server may have accepted it",
+            ),
         ]
     )
 
@@ -256,7 +263,11 @@ def _outbox() -> msg.OutboxListing:
 def test_the_outbox_lists_the_messages_of_the_scope() -> None:
     app, http, _ = gateway({msg.ListOutbox: _outbox()})
     answer = http.get("/api/v1/outbox", headers=as_user(app, entities=FR)).json()
-    assert [e["message_id"] for e in answer["items"]] == ["m1"]
+    assert [e["message_id"] for e in answer["items"]] == ["m1", "m3"]
+    # A message whose fate the provider left open says so, and was never sent as far as we know.
+    unknown = answer["items"][1]
+    assert (unknown["state"], unknown["sent_at"]) == ("unknown", None)
+    assert unknown["last_error"].startswith("421")
     portfolio = http.get("/api/v1/outbox", headers=as_user(app, portfolio="claire"))
     assert portfolio.status_code == 422
 

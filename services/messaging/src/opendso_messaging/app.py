@@ -11,10 +11,11 @@ from pathlib import Path
 
 import boto3
 from opendso.messaging.v1 import messaging_pb2 as msg
+from opendso.portal.v1 import portal_pb2 as pt
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
 
-from opendso_messaging import cancellation, delivery, handlers, template_handlers
+from opendso_messaging import cancellation, delivery, documents, handlers, portal_payment, template_handlers
 from opendso_messaging.dispatch import Dispatcher, DispatchSettings, Providers, dispatch_loop
 from opendso_messaging.local_outbox import LocalOutbox
 from opendso_messaging.providers import EmailSender
@@ -144,11 +145,28 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
             return await delivery.record_delivery_status(command, uow)
 
     runtime.on_query(msg.RecordDeliveryStatus, delivery_status)
+    letters = letter_sender(settings)
+
+    async def customer_documents(query: pt.ListCustomerDocuments) -> pt.CustomerDocuments:
+        async with runtime.uow() as uow:
+            return await documents.list_customer_documents(query, uow)
+
+    async def customer_document(query: pt.GetCustomerDocument) -> pt.CustomerDocument:
+        return await documents.get_customer_document(query, runtime.uow, letters)
+
+    # The debtor portal's downloads: the letters are read back from the store the dispatcher wrote them to.
+    runtime.on_query(pt.ListCustomerDocuments, customer_documents)
+    runtime.on_query(pt.GetCustomerDocument, customer_document)
+
+    async def payment_qr(query: msg.GetPaymentQr) -> msg.PaymentQrCode:
+        return portal_payment.get_payment_qr(query, deps.bank_accounts)
+
+    runtime.on_query(msg.GetPaymentQr, payment_qr)
     rates = {"email": settings.email_rate_per_second}
     rates.update(dict.fromkeys(handlers.TEXT_CHANNELS, settings.text_rate_per_second))
     dispatcher = Dispatcher(
         runtime.uow,
-        reconciler(email_sender(settings), text_sender(settings), letter_sender(settings)),
+        reconciler(email_sender(settings), text_sender(settings), letters),
         DispatchSettings(
             sender=settings.sender,
             batch_size=settings.dispatch_batch_size,

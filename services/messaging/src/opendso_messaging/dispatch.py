@@ -23,8 +23,20 @@ A message left ``sending`` longer than the lease was being sent when its
 instance stopped. Where the provider can say whether it went out (the local
 outbox finds its file; Twilio lists what was sent), that answer is recorded.
 Where it cannot (SMTP, SES), the message is *not* sent again, since the
-debtor may have it already: it becomes ``failed`` with that reason, visible
-to a collector who can check the provider's log and resend by hand.
+debtor may have it already.
+
+The same holds when the provider's own answer is ambiguous (an SMTP 421 or a
+dropped connection after the message's content went). Such a message is held
+in the state ``unknown``, neither resent nor counted as sent, with the reason;
+``MessageFailed`` puts its action back on a collector's agenda. Why not resend
+with the same Message-ID and let the recipient's side drop the copy? Few mail
+systems deduplicate by Message-ID, so the debtor would likely get the reminder
+twice, and a credit manager would rather have a collector look at one message
+that probably arrived than have a debtor read the same demand twice (worse for
+a formal notice). Why not take it as sent? Because it may not have gone, and a
+reminder silently lost delays the collection it was for. ``unknown`` is kept
+apart from ``failed`` so nobody resends by hand thinking it did not go; a
+delivery report or bounce that arrives later still settles it.
 
 Instances share the work through the database: a claim only takes rows that
 are still queued, so two dispatchers never hold the same message, and on
@@ -310,6 +322,7 @@ class Dispatcher:
                     f"{exc!r} while handing a group of e-mails over; not sent again, since it may have gone",
                     retryable=False,
                     code="unknown",
+                    ambiguous=True,
                 )
                 return [error] * len(group)
 
@@ -405,12 +418,13 @@ class Dispatcher:
                 )
                 return
             reason = str(outcome) if not outcome.retryable else f"gave up after {record.attempts} attempts: {outcome}"
-            await self._fail(uow, record, reason, now)
+            await self._fail(uow, record, reason, now, state="unknown" if outcome.ambiguous else "failed")
 
-    async def _fail(self, uow: UnitOfWork, record: MessageRecord, reason: str, now: dt.datetime) -> None:
-        if await uow.messages.set_state(
-            record.message_key, "failed", expect="sending", last_error=reason, updated_at=now
-        ):
+    async def _fail(
+        self, uow: UnitOfWork, record: MessageRecord, reason: str, now: dt.datetime, state: str = "failed"
+    ) -> None:
+        """End the send as ``failed``, or ``unknown`` when it may have gone; either way a collector decides."""
+        if await uow.messages.set_state(record.message_key, state, expect="sending", last_error=reason, updated_at=now):
             await uow.publish(
                 msg.MessageFailed(
                     meta=uow.meta(entity=record.entity),
@@ -449,6 +463,7 @@ class Dispatcher:
                         "say whether it went out: not sent again, so the debtor never gets it twice; check the "
                         "provider's log and send it again by hand if it did not",
                         now,
+                        state="unknown",
                     )
                 await uow.commit()
         return len(stuck)

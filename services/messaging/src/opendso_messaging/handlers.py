@@ -276,6 +276,8 @@ async def list_outbox(query: msg.ListOutbox, uow: UnitOfWork) -> msg.OutboxListi
                 sent_at=ts,
                 text=record.text,
                 provider_ref=record.provider_ref,
+                state=record.state,
+                last_error=record.last_error,
             )
         )
     return listing

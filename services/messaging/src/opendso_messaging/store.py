@@ -59,7 +59,7 @@ messages = Table(
     Column("entity", String(50), nullable=False, server_default=""),
     Column("language", String(10), nullable=False, server_default=""),
     Column("html", Text, nullable=False, server_default=""),
-    # queued -> sending -> sent -> delivered | bounced | read; failed and cancelled end it early.
+    # queued -> sending -> sent -> delivered | bounced | read; failed, cancelled and unknown end it early.
     Column("state", String(20), nullable=False, server_default="sent"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
@@ -88,8 +88,11 @@ messages = Table(
 # Keys per IN list: well under SQLite's and asyncpg's limits on bound parameters.
 _KEYS_PER_QUERY = 500
 
-# The states a message can be seen in; the last five end its sending.
-STATES = ("queued", "sending", "sent", "delivered", "bounced", "read", "failed", "cancelled")
+# The states a message can be seen in; the last six end its sending. "unknown": the provider may have accepted it
+# without saying so (dispatch.py): not sent again, for a collector to check.
+STATES = ("queued", "sending", "sent", "delivered", "bounced", "read", "failed", "cancelled", "unknown")
+# The states of a letter that was stored for the print-and-post provider: the debtor may have it.
+LETTER_OUT_STATES = ("sent", "delivered", "bounced", "read")
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,34 @@ class MessageRepository:
     async def counts_by_state(self) -> dict[str, int]:
         rows = await self._session.execute(select(messages.c.state, func.count()).group_by(messages.c.state))
         return {state: int(n) for state, n in rows}
+
+    async def letters_of(self, customer_id: str, limit: int) -> list[MessageRecord]:
+        """The customer's letters that went out (stored for the print-and-post provider), newest first."""
+        rows = await self._session.execute(
+            select(messages)
+            .where(
+                messages.c.customer_id == customer_id,
+                messages.c.channel == "letter",
+                messages.c.state.in_(LETTER_OUT_STATES),
+            )
+            .order_by(messages.c.sent_at.desc(), messages.c.message_key)
+            .limit(limit)
+        )
+        return [_record(r) for r in rows]
+
+    async def letter_of(self, customer_id: str, message_id: str) -> MessageRecord | None:
+        """One letter that went out, only if it is ``customer_id``'s: another customer's is as good as missing."""
+        row = (
+            await self._session.execute(
+                select(messages).where(
+                    messages.c.message_id == message_id,
+                    messages.c.customer_id == customer_id,
+                    messages.c.channel == "letter",
+                    messages.c.state.in_(LETTER_OUT_STATES),
+                )
+            )
+        ).first()
+        return None if row is None else _record(row)
 
     async def latest(self, limit: int, customer_id: str = "") -> list[MessageRecord]:
         # Rows from before messages had states carry only sent_at.

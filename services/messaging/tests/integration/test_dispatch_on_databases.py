@@ -4,13 +4,18 @@ PostgreSQL: once each, whatever crashes, redeliveries and racing instances do.""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import email
 import email.policy
+import json
 import socket
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -28,7 +33,7 @@ from opendso_messaging.local_outbox import LocalOutbox
 from opendso_messaging.providers import Delivery, OutboundEmail, ProviderError
 from opendso_messaging.providers.email_smtp import SmtpEmailSender, SmtpSettings
 from opendso_messaging.providers.local import LocalEmailSender
-from opendso_messaging.providers.twilio_channels import LocalTextOutbox
+from opendso_messaging.providers.twilio_channels import LocalTextOutbox, TwilioChannels, TwilioSettings
 from opendso_messaging.store import OUTBOX, UnitOfWork
 from sqlalchemy import select
 
@@ -248,7 +253,8 @@ async def test_an_interrupted_send_the_provider_cannot_confirm_is_not_sent_again
     assert await d.reconcile() == 1
     assert await d.run_once() == 0
     assert provider.accepted == []
-    assert await states(new_uow) == {"k1": "failed"}
+    # Held as unknown, not failed: nobody resends by hand thinking it never went.
+    assert await states(new_uow) == {"k1": "unknown"}
     assert len(await events(new_uow, msg.MessageFailed)) == 1
 
 
@@ -407,6 +413,141 @@ async def test_a_refused_smtp_login_pauses_the_email_channel_and_keeps_its_messa
     assert d.paused() == {}
     assert await d.health() == "ok"
     assert len(await events(new_uow, msg.MessageSent)) == 3
+
+
+async def test_a_421_after_the_content_is_held_as_unknown_and_never_sent_again(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    accepted: list[Any] = []
+
+    class QueuesThenSays421:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            accepted.append(envelope)
+            return "421 4.4.2 Connection timed out" if len(accepted) == 1 else "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(QueuesThenSays421(), hostname="127.0.0.1", port=port)
+    controller.start()
+    await queue(new_uow, command("k1"))
+    clock = Clock()
+    smtp = SmtpEmailSender(SmtpSettings(host="127.0.0.1", port=controller.port, security="none"))
+    d = dispatcher(new_uow, Providers(email=smtp), clock, retry_base_seconds=30.0)
+    try:
+        assert await d.run_once() == 1
+        for _ in range(3):  # however long one waits, it is not tried again
+            clock.now += dt.timedelta(hours=2)
+            assert await d.run_once() == 0
+        assert await d.reconcile() == 0
+    finally:
+        smtp.close()
+        controller.stop()
+
+    assert len(accepted) == 1
+    assert await states(new_uow) == {"k1": "unknown"}
+    assert d.paused() == {}  # one message's fate, not the channel's
+    # The collector's agenda gets the action back, and the outbox says what happened.
+    assert len(await events(new_uow, msg.MessageFailed)) == 1
+    assert await events(new_uow, msg.MessageSent) == []
+    async with new_uow() as uow:
+        listing = await handlers.list_outbox(msg.ListOutbox(customer_id="FR01/C1"), uow)
+    [entry] = listing.entries
+    assert entry.state == "unknown"
+    assert "421" in entry.last_error and "may have accepted it" in entry.last_error
+
+
+class TwilioApi:
+    """A local HTTP server answering Twilio's Messages endpoint: 401 (error 20003) until the token is right."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.sent: list[dict[str, list[str]]] = []
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+                expected = "Basic " + base64.b64encode(f"{TWILIO_SID}:{api.token}".encode()).decode()
+                if self.headers.get("Authorization") != expected:
+                    status, body = 401, {"code": 20003, "message": "Authenticate", "status": 401}
+                else:
+                    api.sent.append(form)
+                    status, body = 201, {"sid": f"SM{len(api.sent):032d}", "status": "queued"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+TWILIO_SID = "AC" + "0123456789abcdef" * 2
+
+
+async def test_refused_twilio_credentials_pause_the_sms_channel_and_keep_its_messages_queued(
+    new_uow: Callable[[], UnitOfWork], tmp_path: Path
+) -> None:
+    api = TwilioApi(token="the-right-token")
+    await queue(
+        new_uow,
+        command("s1", recipient="+33612345678", channel="sms"),
+        command("s2", recipient="+33612345679", channel="sms"),
+        command("e1"),
+    )
+    clock = Clock()
+    twilio = TwilioChannels(
+        TwilioSettings(
+            account_sid=TWILIO_SID, auth_token="a-wrong-token", sms_from="+33700000001", api_base_url=api.url
+        )
+    )
+    providers = Providers(email=LocalEmailSender(LocalOutbox(tmp_path / "outbox")), text=twilio)
+    d = dispatcher(new_uow, providers, clock, retry_base_seconds=30.0, max_attempts=2)
+    try:
+        assert await d.run_once() == 3
+        # The text messages wait, uncounted and not failed; the e-mail on another channel went out.
+        assert await states(new_uow) == {"s1": "queued", "s2": "queued", "e1": "sent"}
+        assert await events(new_uow, msg.MessageFailed) == []
+        assert list(d.paused()) == ["sms"]
+        with pytest.raises(ChannelPaused, match=r"sms paused .*20003"):
+            await d.health()
+        async with new_uow() as uow:
+            s1 = await uow.messages.get("s1")
+        assert s1 is not None and s1.attempts == 0 and "20003" in s1.last_error
+        assert await d.run_once() == 0  # paused: nothing is claimed
+
+        for _ in range(3):  # more tries than max_attempts: still nothing fails
+            clock.now += dt.timedelta(hours=2)
+            assert await d.run_once() == 2
+        assert await states(new_uow) == {"s1": "queued", "s2": "queued", "e1": "sent"}
+
+        # The operator fixes the token (a restart with the right setting).
+        providers.text = TwilioChannels(
+            TwilioSettings(
+                account_sid=TWILIO_SID, auth_token="the-right-token", sms_from="+33700000001", api_base_url=api.url
+            )
+        )
+        clock.now += dt.timedelta(hours=2)
+        assert await d.run_once() == 2
+    finally:
+        api.stop()
+    assert await states(new_uow) == {"s1": "sent", "s2": "sent", "e1": "sent"}
+    assert sorted(f["To"][0] for f in api.sent) == ["+33612345678", "+33612345679"]
+    assert d.paused() == {}
+    assert await d.health() == "ok"
 
 
 async def test_under_a_rate_limit_e_mails_go_in_groups_of_a_tenth_of_a_second_at_most(

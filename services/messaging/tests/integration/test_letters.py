@@ -276,7 +276,7 @@ async def test_a_letter_on_a_print_and_post_disk_store_the_provider_may_have_col
     assert await dispatcher(new_uow, providers, now=NOW + dt.timedelta(hours=1)).reconcile() == 1
 
     # Not in the folder: never stored, or collected already; a person checks rather than risk a second letter.
-    assert await states(new_uow) == {"L7": "failed"}
+    assert await states(new_uow) == {"L7": "unknown"}
     assert not (tmp_path / "print").exists()
 
 

@@ -370,3 +370,64 @@ async def test_a_refused_login_answers_the_same_configuration_error_for_every_me
 
     assert all(isinstance(o, ProviderError) and o.configuration and o.code == "535" for o in outcomes)
     assert recorder.accepted == []
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+async def test_a_421_after_the_content_is_ambiguous_and_the_next_message_goes_on_a_new_connection(
+    pipelining: bool,
+) -> None:
+    recorder = PipeliningRecorder(pipelining=pipelining)
+    controller = start(recorder)
+    replies = iter(["421 4.4.2 Connection timed out", ""])
+
+    async def data(server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        # A relay that queued the message and then failed to say so.
+        recorder.accepted.append(envelope)
+        return next(replies) or "250 OK"
+
+    recorder.handle_DATA = data  # type: ignore[method-assign]
+    try:
+        outcomes = await plain(controller.port).send_many([email(message_id="m1"), email(message_id="m2")])
+    finally:
+        controller.stop()
+
+    first = outcomes[0]
+    assert isinstance(first, ProviderError)
+    assert first.ambiguous and not first.retryable and not first.configuration and first.code == "421"
+    assert "may have accepted it" in first.reason
+    assert isinstance(outcomes[1], Delivery)
+    assert len(recorder.accepted) == 2
+    assert recorder.greetings == 2  # the connection that answered 421 was not used again
+
+
+async def test_a_connection_dropped_before_the_reply_to_the_content_is_ambiguous() -> None:
+    recorder = Recorder()
+    controller = start(recorder)
+
+    async def data(server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        recorder.accepted.append(envelope)
+        assert server.transport is not None
+        server.transport.close()
+        return "250 OK"
+
+    recorder.handle_DATA = data  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ProviderError) as raised:
+            await plain(controller.port).send(email())
+    finally:
+        controller.stop()
+
+    assert raised.value.ambiguous and not raised.value.retryable
+    assert raised.value.code == "disconnected"
+    assert len(recorder.accepted) == 1
+
+
+async def test_a_refusal_before_the_content_went_stays_a_clean_retryable_one(smtp_server: tuple[Recorder, int]) -> None:
+    recorder, port = smtp_server
+    recorder.rcpt_replies["marie@dupont.example"] = "421 4.7.0 Too many connections"
+
+    with pytest.raises(ProviderError) as raised:
+        await plain(port).send(email())
+
+    assert raised.value.retryable and not raised.value.ambiguous
+    assert recorder.accepted == []

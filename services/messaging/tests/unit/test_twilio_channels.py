@@ -329,6 +329,32 @@ async def test_throttling_and_outages_are_retryable(
     assert caught.value.code == str(body["code"])
 
 
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (401, {"code": 20003, "message": "Authenticate", "status": 401}),
+        (401, {"message": "Unauthorized", "status": 401}),  # no code: the status says it
+        (403, {"code": 20005, "message": "Account not active", "status": 403}),
+        (400, {"code": 21606, "message": "The From phone number is not a valid, SMS-capable number", "status": 400}),
+    ],
+)
+async def test_refused_credentials_a_closed_account_or_a_foreign_sender_are_configuration_errors(
+    twilio_server: FakeTwilio, status: int, body: dict[str, Any]
+) -> None:
+    twilio_server.answers.extend([(status, body), (status, body)])
+    for send in (
+        channels(twilio_server).send_text(sms()),
+        channels(twilio_server).place_call(
+            OutboundCall(message_key="call-9", to="+33612345678", language="fr", say="Bonjour")
+        ),
+    ):
+        with pytest.raises(ProviderError) as caught:
+            await send
+        # Not the message's fault: the dispatcher pauses the channel and keeps the message queued.
+        assert caught.value.configuration and caught.value.retryable
+        assert "configuration" in str(caught.value)
+
+
 async def test_an_unreachable_twilio_is_retryable() -> None:
     # Port 9 on loopback (discard) is closed on test machines: the connection is refused.
     with pytest.raises(ProviderError, match="cannot reach Twilio") as caught:

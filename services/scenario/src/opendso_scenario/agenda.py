@@ -191,7 +191,7 @@ async def _send_validated(task: TaskRecord, uow: UnitOfWork, deps: Deps) -> str:
     if task.channel == "email" and not record.email:
         return "the customer has no e-mail address"
     by_id = {i.item_id: i for i in await uow.repo.items_of(task.customer_id)}
-    still_open = await still_chased(task, by_id, uow)
+    still_open = await still_chased(task, by_id, uow, deps.today())
     if not still_open:
         return "its items are paid or no longer chased (a status excludes them): nothing to send"
     template = scenario.step(task.step_code).template_for(task.channel)

@@ -21,6 +21,7 @@ from opendso_scenario import (
     cancellations,
     deliveries,
     escalations,
+    feedback,
     handlers,
     next_action,
     penalty_items,
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
         default_scenario=settings.default_scenario,
         strategy=load_strategy(settings.strategy, set(scenarios)),
         slots=parse_slots(settings.send_slots),
+        declared_payment_pause_days=settings.declared_payment_pause_days,
     )
     if deps.default_scenario not in deps.scenarios:
         raise ValueError(f"default_scenario {settings.default_scenario!r} is not one of {sorted(deps.scenarios)}")
@@ -94,6 +96,12 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
 
     runtime.on_query(col.QualifyItems, qualify_items)
 
+    async def list_disputes(query: col.ListDisputes) -> col.Disputes:
+        async with runtime.uow() as uow:
+            return await qualifications.list_disputes(query, uow)
+
+    runtime.on_query(col.ListDisputes, list_disputes)
+
     async def next_best_action(query: col.GetNextBestAction) -> col.NextBestAction:
         async with runtime.uow() as uow:
             return await next_action.get_next_best_action(query, uow, deps)
@@ -109,6 +117,13 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
     runtime.on_query(col.GetNextBestAction, next_best_action)
     runtime.on_query(col.EscalateCase, escalate_case)
     runtime.on_query(col.WithdrawEscalation, withdraw_escalation)
+
+    async def list_partner_cases(query: col.ListPartnerCases) -> col.PartnerCases:
+        async with runtime.uow() as uow:
+            return await escalations.list_partner_cases(query, uow, deps)
+
+    runtime.on_query(col.ListPartnerCases, list_partner_cases)
+    feedback.subscribe(runtime.on_query, runtime.uow, deps)
 
     async def create_payment_plan(command: col.CreatePaymentPlan) -> col.PaymentPlanCreated:
         async with runtime.uow() as uow:

@@ -74,7 +74,7 @@ async def _fall_back(event: msg.MessageDeliveryChanged, uow: UnitOfWork, deps: h
         return
     channel = fallback_channel(event.channel)
     items = {i.item_id: i for i in await uow.repo.items_of(original.customer_id)}
-    still_open = await handlers.still_chased(original, items, uow)
+    still_open = await handlers.still_chased(original, items, uow, deps.today())
     reason = f"{event.channel or 'message'} to {event.recipient or '?'} {_WHAT_HAPPENED.get(event.state, event.state)}"
     if event.detail:
         reason = f"{reason} ({event.detail})"

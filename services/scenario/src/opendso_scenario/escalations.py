@@ -343,3 +343,23 @@ def _withdrawn(case: EscalationRecord, account_number: str, *, replayed: bool) -
     if case.withdrawn_on is not None:
         answer.withdrawn_on.CopyFrom(date_to_proto(case.withdrawn_on))
     return answer
+
+
+async def list_partner_cases(query: col.ListPartnerCases, uow: UnitOfWork, deps: Deps) -> col.PartnerCases:
+    """The cases handed to one partner, newest first: what the partner API lets that partner see."""
+    if not query.partner_id.strip():
+        raise InvalidRequest("partner_id is required: cases are listed for one partner")
+    limit = query.limit if 0 < query.limit <= 1000 else 1000
+    cases = await uow.escalations.cases_of_partner(
+        query.partner_id, include_withdrawn=query.include_withdrawn, limit=limit
+    )
+    customers = await uow.repo.customers_by_id(list({c.customer_id for c in cases}))
+    answer = col.PartnerCases()
+    for case in cases:
+        customer = customers.get(case.customer_id)
+        if customer is None:
+            continue
+        listed = answer.cases.add(escalation=_event(case, customer, deps.today(), replayed=False), state=case.state)
+        if case.withdrawn_on is not None:
+            listed.withdrawn_on.CopyFrom(date_to_proto(case.withdrawn_on))
+    return answer

@@ -73,6 +73,8 @@ class Deps:
     strategy: Strategy | None = None
     # Time slots of an entity's sending window (its zone and holidays come with its record).
     slots: tuple[Slot, ...] = ((dt.time(8, 0), dt.time(18, 0)),)
+    # How long a payment a debtor declared keeps its items from being chased while the money is on its way.
+    declared_payment_pause_days: int = 10
 
 
 def _customer_record(c: rv.Customer, default_scenario: str) -> CustomerRecord:
@@ -91,6 +93,7 @@ def _customer_record(c: rv.Customer, default_scenario: str) -> CustomerRecord:
         postal_code=c.postal_code.strip(),
         city=c.city.strip(),
         country=c.country.strip().upper()[:2],
+        sales_rep=c.sales_rep.strip(),
     )
 
 
@@ -257,6 +260,7 @@ async def evaluate_customers(
     statuses_of = await uow.qualifications.statuses_of_many(ids)
     past_of = await uow.repo.past_tasks(ids)
     today = deps.today()
+    pauses_of = await uow.notes.pauses_of(ids, today)
     places: dict[str, tuple[SendingWindow | None, str]] = {}
     new_tasks: list[TaskRecord] = []
     messages: list[col.TaskCreated | msg.SendMessage] = []
@@ -289,6 +293,10 @@ async def evaluate_customers(
                 DEFAULT_CATALOGUE,
             )
             items = {k: replace(v, excluded=True) if k in excluded else v for k, v in items.items()}
+        pauses = pauses_of.get(customer_id, {})
+        if pauses:
+            # A payment the debtor declared: not chased while the money may still be on its way.
+            items = {k: replace(v, excluded=True) if k in pauses else v for k, v in items.items()}
         scenario, changed, reassess_on = _assignment(record, item_records, items, today, deps)
         if changed is not None:
             assignments.append(changed)
@@ -334,6 +342,8 @@ async def evaluate_customers(
             existing.add(action.key)
             performed.append(PerformedAction(action.step.code, action.leader_item_id, today))
         dates = [on for on in (next_review_on(customer, scenario, today, performed), reassess_on) if on is not None]
+        # The day a pause ends its items may be due again: looked at then, whatever the scenario says now.
+        dates.extend(pauses.values())
         reviews[customer_id] = min(dates, default=NOTHING_DUE)
     await uow.repo.add_tasks(new_tasks)
     await uow.publish_many(list(messages))
@@ -412,7 +422,7 @@ async def send_scheduled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limi
             if contact is not None:
                 record = replace(record, contact_name=contact[0] or record.contact_name, email=contact[1])
             by_id = {i.item_id: i for i in await uow.repo.items_of(record.customer_id)}
-            still_open = await still_chased(task, by_id, uow)
+            still_open = await still_chased(task, by_id, uow, deps.today())
             scenario = deps.scenarios.get(task.scenario_code)
             if not still_open or scenario is None:
                 await uow.repo.set_task_status(task.task_id, "cancelled")
@@ -427,13 +437,17 @@ async def send_scheduled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limi
     return sent
 
 
-async def still_chased(task: TaskRecord, items: dict[str, ItemRecord], uow: UnitOfWork) -> list[ItemRecord]:
+async def still_chased(
+    task: TaskRecord, items: dict[str, ItemRecord], uow: UnitOfWork, today: dt.date
+) -> list[ItemRecord]:
     """The task's items that are still unpaid and not excluded (disputed, promised, escalated...) now:
-    what an action decided earlier may still chase when it finally goes out."""
+    what an action decided earlier may still chase when it finally goes out. A declared payment still waited
+    for on ``today`` excludes its items too."""
     statuses = await uow.qualifications.statuses_of(task.customer_id)
     excluded = excluded_items(
         [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()], DEFAULT_CATALOGUE
     )
+    excluded |= set((await uow.notes.pauses_of([task.customer_id], today)).get(task.customer_id, {}))
     return [items[i] for i in task.item_ids if i in items and items[i].open_amount > 0 and i not in excluded]
 
 

@@ -15,6 +15,8 @@ from opendso_bus import InvalidRequest, NotFound
 from opendso_contracts.convert import date_from_proto, date_to_proto, money_from_proto, money_to_proto
 from opendso_money import CurrencyMismatchError, Money
 
+from opendso_scenario.domain.disputes import assigned_to
+from opendso_scenario.domain.notes import NoteKind
 from opendso_scenario.domain.promises import (
     Promise,
     PromiseError,
@@ -59,7 +61,7 @@ def _status_proto(s: ItemStatusRecord) -> col.ItemStatus:
     )
 
 
-def _task(
+def follow_up_task(
     key: str, customer: CustomerRecord, channel: str, step: str, due_on: dt.date, items: list[ItemRecord], comment: str
 ) -> TaskRecord:
     totals: dict[str, Decimal] = {}
@@ -155,7 +157,7 @@ async def qualify_items(command: col.QualifyItems, uow: UnitOfWork, deps: Deps) 
         reply.promise_id = promise.promise_id
     if result.follow_up is not None and not await uow.repo.task_exists(result.follow_up.key):
         f = result.follow_up
-        task = _task(
+        task = follow_up_task(
             f.key,
             customer,
             f.action,
@@ -295,7 +297,7 @@ async def check_promises(uow_factory: Callable[[], UnitOfWork], deps: Deps, limi
             elif check.state is PromiseState.BROKEN and customer is not None:
                 follow = follow_ups_for_broken(promise, check, today)
                 assert follow is not None
-                task = _task(
+                task = follow_up_task(
                     follow.task.key,
                     customer,
                     follow.task.action,
@@ -329,3 +331,54 @@ async def check_promises(uow_factory: Callable[[], UnitOfWork], deps: Deps, limi
                 continue
             await uow.commit()
     return broken
+
+
+DISPUTE_STATUS = "dispute"
+MAX_DISPUTES = 500
+
+
+async def list_disputes(query: col.ListDisputes, uow: UnitOfWork) -> col.Disputes:
+    """Open disputes (of an entity, a customer, assigned to some users), newest first, with the answers given on
+    them. Filtered in memory after reading the entity's disputes: they are hundreds, not millions."""
+    limit = query.limit if 0 < query.limit <= MAX_DISPUTES else MAX_DISPUTES
+    statuses = await uow.qualifications.in_status(DISPUTE_STATUS, query.entity, query.customer_id)
+    customer_ids = list(dict.fromkeys(s.customer_id for s in statuses))
+    customers = await uow.repo.customers_by_id(customer_ids)
+    names = [n for n in query.assignees if n.strip()]
+    chosen = [
+        s
+        for s in statuses
+        if s.customer_id in customers
+        and (
+            not names
+            or assigned_to(s.owner, customers[s.customer_id].collector, customers[s.customer_id].sales_rep, names)
+        )
+    ]
+    answer = col.Disputes(truncated=len(chosen) > limit)
+    chosen = chosen[:limit]
+    wanted = list(dict.fromkeys(s.customer_id for s in chosen))
+    items = {i.item_id: i for found in (await uow.repo.items_of_many(wanted)).values() for i in found}
+    answers = await uow.notes.notes_of_many(wanted, NoteKind.DISPUTE_ANSWER.value)
+    for s in chosen:
+        customer = customers[s.customer_id]
+        item = items.get(s.item_id)
+        if item is None or item.open_amount <= 0:
+            continue
+        answer.disputes.add(
+            customer_id=s.customer_id,
+            entity=customer.entity,
+            account_number=customer.account_number,
+            customer_name=customer.name,
+            item_id=s.item_id,
+            item_number=item.number,
+            open_amount=money_to_proto(Money(item.open_amount, item.currency)),
+            due_date=date_to_proto(item.due_date),
+            since=date_to_proto(s.since),
+            owner=s.owner,
+            comment=s.comment,
+            set_by=s.set_by,
+            collector=customer.collector,
+            sales_rep=customer.sales_rep,
+            answers=[n.text for n in answers.get(s.customer_id, []) if s.item_id in n.item_ids],
+        )
+    return answer

@@ -23,6 +23,9 @@ class Settings(ServiceSettings):
     # When automatic actions of an entity with a record go out, in its time zone, Monday to Friday,
     # outside its public holidays. Entities without a record are not restricted.
     send_slots: str = "08:00-18:00"
+    # How many days a payment a debtor declared through the portal keeps its items from being chased, while the
+    # collector looks for the money.
+    declared_payment_pause_days: int = Field(default=10, ge=0, le=90)
 
     @field_validator("timezone")
     @classmethod

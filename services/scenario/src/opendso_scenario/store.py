@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -64,6 +65,8 @@ customers = Table(
     Column("postal_code", String(30), nullable=False, default="", server_default=""),
     Column("city", String(200), nullable=False, default="", server_default=""),
     Column("country", String(2), nullable=False, default="", server_default=""),
+    # The account's sales rep (a user name), to whom disputes owned by the "sales" role are assigned.
+    Column("sales_rep", String(200), nullable=False, default="", server_default=""),
     # The first day the daily pass must look at the customer again (its next step's date); null until
     # evaluated. Far in the future when only a change (an item, a payment, a status) can bring an action.
     Column("next_review_on", Date, nullable=True, index=True),
@@ -226,6 +229,7 @@ class CustomerRecord:
     city: str = ""
     # ISO 3166-1 alpha-2, "" when unknown.
     country: str = ""
+    sales_rep: str = ""
 
     def has_postal_address(self) -> bool:
         """Whether a letter can be addressed: a street and a town (or its postcode)."""
@@ -679,6 +683,9 @@ class PromiseRecord:
     state: str
 
 
+_STATUS_FIELDS = tuple(f.name for f in fields(ItemStatusRecord))
+
+
 class QualificationRepository:
     """Item statuses and promises to pay."""
 
@@ -726,6 +733,18 @@ class QualificationRepository:
 
     async def set_promise_state(self, promise_id: str, state: str) -> None:
         await self.session.execute(update(promises).where(promises.c.promise_id == promise_id).values(state=state))
+
+    async def in_status(self, status_code: str, entity: str = "", customer_id: str = "") -> list[ItemStatusRecord]:
+        """Every item in ``status_code`` of one entity's customers ("" : all) or one customer ("" : all)."""
+        query = select(item_statuses).where(item_statuses.c.status_code == status_code)
+        if customer_id:
+            query = query.where(item_statuses.c.customer_id == customer_id)
+        if entity:
+            query = query.join(customers, customers.c.customer_id == item_statuses.c.customer_id).where(
+                customers.c.entity == entity
+            )
+        rows = await self.session.execute(query.order_by(item_statuses.c.since.desc(), item_statuses.c.item_id))
+        return [ItemStatusRecord(**{k: r._mapping[k] for k in _STATUS_FIELDS}) for r in rows]
 
     async def promises_of(self, customer_id: str) -> list[PromiseRecord]:
         """Every promise of the customer, pending, kept or broken, oldest promised day first."""
@@ -837,6 +856,104 @@ class BouncedAddressRepository:
         return found
 
 
+# What people outside the collection team said (a debtor's comment or declared payment, a colleague's answer on a
+# dispute, a partner's outcome), one row per request key. The reply is kept as sent, so a retried request answers
+# it again without doing anything twice.
+notes = Table(
+    "sc_notes",
+    metadata,
+    Column("note_id", String(64), primary_key=True),
+    Column("key", String(600), nullable=False, unique=True),
+    Column("kind", String(30), nullable=False),
+    Column("customer_id", String(200), nullable=False, index=True),
+    # JSON list of item ids.
+    Column("item_ids", Text, nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("by_user", String(200), nullable=False),
+    Column("case_id", String(64), nullable=False, default="", index=True),
+    # A declared payment keeps its items out of the scenario until this day (excluded); NULL for other notes.
+    Column("paused_until", Date, nullable=True, index=True),
+    Column("task_id", String(64), nullable=False, default=""),
+    Column("reply", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    note_id: str
+    key: str
+    kind: str
+    customer_id: str
+    item_ids: tuple[str, ...]
+    text: str
+    by_user: str
+    reply: bytes
+    created_at: dt.datetime
+    case_id: str = ""
+    paused_until: dt.date | None = None
+    task_id: str = ""
+
+
+def _note(row: Any) -> NoteRecord:
+    m = dict(row._mapping)
+    m["item_ids"] = tuple(json.loads(m["item_ids"]))
+    m["created_at"] = _aware(m["created_at"])
+    m["reply"] = bytes(m["reply"])
+    return NoteRecord(**m)
+
+
+class NoteRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_key(self, key: str) -> NoteRecord | None:
+        row = (await self.session.execute(select(notes).where(notes.c.key == key))).first()
+        return None if row is None else _note(row)
+
+    async def add(self, record: NoteRecord) -> None:
+        await self.session.execute(
+            insert(notes).values(**{**record.__dict__, "item_ids": json.dumps(list(record.item_ids))})
+        )
+
+    async def notes_of(self, customer_id: str, kind: str) -> list[NoteRecord]:
+        """The customer's notes of one kind, oldest first."""
+        rows = await self.session.execute(
+            select(notes)
+            .where(notes.c.customer_id == customer_id, notes.c.kind == kind)
+            .order_by(notes.c.created_at, notes.c.note_id)
+        )
+        return [_note(r) for r in rows]
+
+    async def notes_of_many(self, customer_ids: list[str], kind: str) -> dict[str, list[NoteRecord]]:
+        """Per customer, its notes of one kind, oldest first."""
+        found: dict[str, list[NoteRecord]] = {}
+        for chunk in _chunks(customer_ids):
+            rows = await self.session.execute(
+                select(notes)
+                .where(notes.c.customer_id.in_(chunk), notes.c.kind == kind)
+                .order_by(notes.c.created_at, notes.c.note_id)
+            )
+            for r in rows:
+                found.setdefault(r.customer_id, []).append(_note(r))
+        return found
+
+    async def pauses_of(self, customer_ids: list[str], today: dt.date) -> dict[str, dict[str, dt.date]]:
+        """Per customer, the items a declared payment still keeps out of the scenario, with the day it ends."""
+        found: dict[str, dict[str, dt.date]] = {}
+        for chunk in _chunks(customer_ids):
+            rows = await self.session.execute(
+                select(notes.c.customer_id, notes.c.item_ids, notes.c.paused_until).where(
+                    notes.c.customer_id.in_(chunk), notes.c.paused_until > today
+                )
+            )
+            for customer_id, item_ids, until in rows:
+                items = found.setdefault(customer_id, {})
+                for item_id in json.loads(item_ids):
+                    items[item_id] = max(until, items.get(item_id, until))
+        return found
+
+
 class UnitOfWork(SqlUnitOfWork):
     repo: ScenarioRepository
 
@@ -854,7 +971,10 @@ class UnitOfWork(SqlUnitOfWork):
 
     penalties: PenaltyRepository
 
+    notes: NoteRepository
+
     def _open(self) -> None:
+        self.notes = NoteRepository(self.session)
         self.penalties = PenaltyRepository(self.session)
         self.scenarios = ScenarioDefinitionRepository(self.session)
         self.repo = ScenarioRepository(self.session)
@@ -1268,6 +1388,16 @@ class EscalationRepository:
         if open_only:
             query = query.where(escalations.c.state == "open")
         rows = await self.session.execute(query.order_by(escalations.c.created_at, escalations.c.case_id))
+        return [_escalation(r) for r in rows]
+
+    async def cases_of_partner(self, partner_id: str, *, include_withdrawn: bool, limit: int) -> list[EscalationRecord]:
+        """The partner's cases, newest first."""
+        query = select(escalations).where(escalations.c.partner_id == partner_id)
+        if not include_withdrawn:
+            query = query.where(escalations.c.state == "open")
+        rows = await self.session.execute(
+            query.order_by(escalations.c.created_at.desc(), escalations.c.case_id).limit(limit)
+        )
         return [_escalation(r) for r in rows]
 
     async def withdraw(self, case_id: str, by: str, on: dt.date, reason: str) -> None:

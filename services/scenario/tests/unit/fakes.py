@@ -22,6 +22,7 @@ from opendso_scenario.store import (
     IssuedPenaltyRecord,
     ItemRecord,
     ItemStatusRecord,
+    NoteRecord,
     PastTask,
     PenaltySettingsRecord,
     PlanInstalmentRecord,
@@ -52,6 +53,7 @@ class FakeRepository:
         self.penalties = FakePenalties(self)
         self.bounces = FakeBounces()
         self.cancel_requests = FakeCancelRequests()
+        self.notes = FakeNotes()
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
@@ -270,6 +272,37 @@ class FakeCancelRequests:
         self.rows[task_id] = (message_key, reason, requested_at)
 
 
+class FakeNotes:
+    """sc_notes in memory: one note per key."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, NoteRecord] = {}
+
+    async def by_key(self, key: str) -> NoteRecord | None:
+        return next((n for n in self.rows.values() if n.key == key), None)
+
+    async def add(self, record: NoteRecord) -> None:
+        assert record.note_id not in self.rows and await self.by_key(record.key) is None, "unique key violated"
+        self.rows[record.note_id] = record
+
+    async def notes_of(self, customer_id: str, kind: str) -> list[NoteRecord]:
+        found = [n for n in self.rows.values() if n.customer_id == customer_id and n.kind == kind]
+        return sorted(found, key=lambda n: (n.created_at, n.note_id))
+
+    async def notes_of_many(self, customer_ids: list[str], kind: str) -> dict[str, list[NoteRecord]]:
+        found = {c: await self.notes_of(c, kind) for c in customer_ids}
+        return {c: n for c, n in found.items() if n}
+
+    async def pauses_of(self, customer_ids: list[str], today: dt.date) -> dict[str, dict[str, dt.date]]:
+        found: dict[str, dict[str, dt.date]] = {}
+        for n in self.rows.values():
+            if n.customer_id in customer_ids and n.paused_until is not None and n.paused_until > today:
+                items = found.setdefault(n.customer_id, {})
+                for item_id in n.item_ids:
+                    items[item_id] = max(n.paused_until, items.get(item_id, n.paused_until))
+        return found
+
+
 class FakeQualifications:
     def __init__(self) -> None:
         self.statuses: dict[str, ItemStatusRecord] = {}
@@ -306,6 +339,17 @@ class FakeQualifications:
         found = [p for p in self.promises.values() if p.customer_id == customer_id]
         return sorted(found, key=lambda p: (p.promised_on, p.promise_id))
 
+    async def in_status(self, status_code: str, entity: str = "", customer_id: str = "") -> list[ItemStatusRecord]:
+        # The entity is the customer id's prefix in every fixture, as in real ids.
+        found = [
+            r
+            for r in self.statuses.values()
+            if r.status_code == status_code
+            and (not customer_id or r.customer_id == customer_id)
+            and (not entity or r.customer_id.startswith(f"{entity}/"))
+        ]
+        return sorted(found, key=lambda r: (-r.since.toordinal(), r.item_id))
+
 
 class FakeUnitOfWork:
     """Same surface as the service's UnitOfWork; commits are counted, published messages kept."""
@@ -319,6 +363,7 @@ class FakeUnitOfWork:
         self.penalties = repo.penalties
         self.bounces = repo.bounces
         self.cancel_requests = repo.cancel_requests
+        self.notes = repo.notes
         self.published: list[Message] = []
         self.committed = 0
         self._cause: EventMeta | None = None
@@ -468,6 +513,12 @@ class FakeEscalations:
             c for c in self.cases.values() if c.customer_id == customer_id and (not open_only or c.state == "open")
         ]
         return sorted(found, key=lambda c: (c.created_at, c.case_id))
+
+    async def cases_of_partner(self, partner_id: str, *, include_withdrawn: bool, limit: int) -> list[EscalationRecord]:
+        found = [
+            c for c in self.cases.values() if c.partner_id == partner_id and (include_withdrawn or c.state == "open")
+        ]
+        return sorted(found, key=lambda c: (-c.created_at.timestamp(), c.case_id))[:limit]
 
     async def withdraw(self, case_id: str, by: str, on: dt.date, reason: str) -> None:
         self.cases[case_id] = dataclasses.replace(

@@ -49,6 +49,7 @@ class Feature(StrEnum):
     USERS = "users"
     AUDIT = "audit"
     PROFILE = "profile"  # one's own identity and permissions
+    PARTNERS = "partners"  # call centres and legal partners: their API keys, webhooks and delivery log
 
 
 _A, _M, _C, _S, _R, _P = Role.ADMIN, Role.CREDIT_MANAGER, Role.COLLECTOR, Role.SALES, Role.READ_ONLY, Role.PARTNER
@@ -79,6 +80,8 @@ PERMISSIONS: Mapping[Feature, tuple[frozenset[Role], frozenset[Role]]] = {
     Feature.USERS: (frozenset({_A}), frozenset({_A})),
     Feature.AUDIT: (frozenset({_A}), _NOBODY),
     Feature.PROFILE: (frozenset(Role), _NOBODY),
+    # Credit managers pick the partner a case goes to; only admins create partners and hold their keys.
+    Feature.PARTNERS: (frozenset({_A, _M}), frozenset({_A})),
 }
 
 # Permissions whose data cannot be cut by entity (a ledger or entities file may hold any entity's rows, an

@@ -141,6 +141,22 @@ class DeliveryAttempt:
     seq: int = 0
 
 
+@dataclass(frozen=True)
+class PendingDelivery:
+    """A webhook still to deliver, kept in the store so a restart does not lose it: its body is signed afresh at
+    each attempt, and ``delivery_id`` (the ``OpenDSO-Delivery`` header) stays the same so a partner can drop a
+    repeat."""
+
+    delivery_id: str
+    partner_id: str
+    event_type: str
+    case_id: str
+    body: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    created_at: dt.datetime
+
+
 class PartnerStore(Protocol):
     async def add_partner(self, partner: Partner) -> None: ...
     async def partner(self, partner_id: str) -> Partner | None: ...
@@ -156,6 +172,13 @@ class PartnerStore(Protocol):
     async def outcomes(self, case_id: str) -> list[Outcome]: ...
     async def add_attempt(self, attempt: DeliveryAttempt) -> None: ...
     async def attempts(self, partner_id: str, limit: int) -> list[DeliveryAttempt]: ...
+    async def enqueue_delivery(self, delivery: PendingDelivery) -> None: ...
+    async def claim_deliveries(
+        self, now: dt.datetime, lease_until: dt.datetime, limit: int
+    ) -> list[PendingDelivery]: ...
+    async def reschedule_delivery(self, delivery_id: str, attempts: int, next_attempt_at: dt.datetime) -> None: ...
+    async def finish_delivery(self, delivery_id: str) -> None: ...
+    async def pending_deliveries(self, partner_id: str) -> list[PendingDelivery]: ...
 
 
 # -- API keys ------------------------------------------------------------------------------------------------------

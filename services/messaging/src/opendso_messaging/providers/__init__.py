@@ -16,6 +16,10 @@ the same way: a :class:`Delivery` when the provider accepted the message, a
   operator fixes its settings (a login refused, a certificate not trusted, an
   account paused). Not the message's fault: the dispatcher pauses the channel
   and keeps its messages queued instead of failing them one by one.
+- ``ambiguous=True``: the provider may have accepted the message although it
+  did not say so (an SMTP 421 or a dropped connection after the content was
+  handed over). Neither sent again nor taken as sent: the dispatcher holds it
+  as ``unknown`` for a collector to check.
 
 Adapters live in ``email_smtp``, ``email_ses``, ``letters`` and ``local``;
 ``mime`` builds the e-mail that SMTP, SES and the local outbox all send.
@@ -75,16 +79,25 @@ class ProviderError(Exception):
     """
 
     def __init__(
-        self, provider: str, reason: str, *, retryable: bool, code: str = "", configuration: bool = False
+        self,
+        provider: str,
+        reason: str,
+        *,
+        retryable: bool,
+        code: str = "",
+        configuration: bool = False,
+        ambiguous: bool = False,
     ) -> None:
-        kind = "configuration" if configuration else "retryable" if retryable else "final"
+        kind = "ambiguous" if ambiguous else "configuration" if configuration else "retryable" if retryable else "final"
         super().__init__(f"{provider} did not accept the message ({kind}, {code or 'no code'}): {reason}")
         self.provider = provider
         self.reason = reason
-        # A configuration error can succeed later, once the settings are fixed.
-        self.retryable = retryable or configuration
+        # A configuration error can succeed later, once the settings are fixed; an ambiguous one must not be
+        # tried again, since the message may be with the debtor already.
+        self.retryable = (retryable or configuration) and not ambiguous
         self.code = code
-        self.configuration = configuration
+        self.configuration = configuration and not ambiguous
+        self.ambiguous = ambiguous
 
 
 class Attachment(NamedTuple):

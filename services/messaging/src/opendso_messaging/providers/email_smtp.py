@@ -14,6 +14,12 @@ together: two round trips per message.
 Errors that no message can get past (a login refused, STARTTLS missing, a
 certificate not trusted) are configuration errors: the dispatcher pauses the
 channel rather than failing every message.
+
+Once the message's content and its final dot are handed over, a 421 or a
+connection that drops before the server's reply is ambiguous: servers and the
+proxies in front of them have been seen to queue a message and then fail to
+say so (RFC 1047). Such a message is answered as ``ambiguous`` and never sent
+again automatically (see ``dispatch.py`` for why).
 """
 
 from __future__ import annotations
@@ -179,8 +185,9 @@ class SmtpEmailSender:
             else:
                 refused, answer = _transaction(smtp, envelope_from, recipients, data)
         except ProviderError as exc:
-            # A clean refusal: the server stays in step once the transaction is reset (421 closes it).
-            return exc, exc.code != "421" and _reset(smtp)
+            # A clean refusal: the server stays in step once the transaction is reset (421 closes it, and after
+            # an ambiguous end the connection is in no known state).
+            return exc, not exc.ambiguous and exc.code != "421" and _reset(smtp)
         except Exception as exc:
             # An error nobody expected in the middle of a transaction: whether the message went out is not
             # known, so it is not sent again (a debtor never gets it twice); it fails, naming the error.
@@ -189,6 +196,7 @@ class SmtpEmailSender:
                 f"unexpected {exc!r} while handing the message over; not sent again, since it may have gone",
                 retryable=False,
                 code="unknown",
+                ambiguous=True,
             )
             return self._classified(exc, unknown=unknown), False
         delivery = Delivery(
@@ -377,10 +385,47 @@ def _transaction(
     mail = smtp.mail(envelope_from)
     replies = [smtp.rcpt(recipient) for recipient in recipients] if mail[0] == 250 else []
     refused = _check_envelope(envelope_from, mail, recipients, replies)
-    code, reply = smtp.data(data)
-    if code != 250:
-        raise _refusal("message refused after DATA", code, reply)
-    return refused, f"{code} {_text(reply)}"
+    # DATA by hand rather than smtp.data(): a failure before the content went is a clean refusal, one after it
+    # is ambiguous, and smtp.data() tells the two apart for nobody.
+    data_code, data_reply = smtp.docmd("DATA")
+    if data_code != 354:
+        raise _refusal("DATA refused", data_code, data_reply)
+    return refused, _content(smtp, data)
+
+
+def _ambiguous(why: str, code: str) -> ProviderError:
+    return ProviderError(
+        NAME,
+        f"{why} after the message was handed over: the server may have accepted it; not sent again, so the debtor "
+        "never gets it twice",
+        retryable=False,
+        code=code,
+        ambiguous=True,
+    )
+
+
+def _content(smtp: smtplib.SMTP, data: bytes) -> str:
+    """Send the content and its final dot; answers the server's acceptance (usually its queue id)."""
+    # Dot-stuffing (RFC 5321 4.5.2); the builder ends every message with a line end.
+    content = _LEADING_DOT.sub(b"..", data)
+    if not content.endswith(b"\r\n"):
+        content += b"\r\n"
+    # A send that fails did not deliver its last bytes, the final dot: the server cannot have accepted it.
+    smtp.send(content + b".\r\n")
+    try:
+        code, reply = smtp.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        timed_out = isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
+        raise _ambiguous(
+            f"no reply to the end of the message ({exc})", "timeout" if timed_out else "disconnected"
+        ) from exc
+    if code == 250:
+        return f"{code} {_text(reply)}"
+    # 421 closes the channel, and a garbled reply (smtplib's -1) says nothing: neither says the message was not
+    # queued. Another 4yz or a 5yz is the server refusing it, cleanly.
+    if code == 421 or not 400 <= code <= 599:
+        raise _ambiguous(f"{code} {_text(reply)}", str(code))
+    raise _refusal("message refused after DATA", code, reply)
 
 
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
@@ -409,12 +454,4 @@ def _pipelined_transaction(
         raise
     if data_code != 354:
         raise _refusal("DATA refused", data_code, data_reply)
-    # Dot-stuffing (RFC 5321 4.5.2); the builder ends every message with a line end.
-    content = _LEADING_DOT.sub(b"..", data)
-    if not content.endswith(b"\r\n"):
-        content += b"\r\n"
-    smtp.send(content + b".\r\n")
-    code, reply = smtp.getreply()
-    if code != 250:
-        raise _refusal("message refused after DATA", code, reply)
-    return refused, f"{code} {_text(reply)}"
+    return refused, _content(smtp, data)

@@ -286,6 +286,25 @@ class DiskLetterStore:
     async def store(self, letter: Letter, pdf: bytes) -> Delivery:
         return await asyncio.to_thread(self.store_blocking, letter, pdf)
 
+    async def read(self, letter_id: str) -> bytes | None:
+        """The stored PDF of ``letter_id``; None when it is not (or no longer) in the folder."""
+        return await asyncio.to_thread(self.read_blocking, letter_id)
+
+    def read_blocking(self, letter_id: str) -> bytes | None:
+        pdf_path, manifest_path = self.paths_for(letter_id)
+        # A PDF without its manifest is one a crash interrupted: not a letter that went out.
+        if not manifest_path.exists():
+            return None
+        try:
+            return pdf_path.read_bytes()
+        except FileNotFoundError:
+            # A print-and-post provider that collects by moving files away took it.
+            return None
+        except OSError as exc:
+            raise ProviderError(
+                self._name, f"cannot read letter {letter_id!r} in {self.folder}: {exc}", retryable=True
+            ) from exc
+
     def store_blocking(self, letter: Letter, pdf: bytes) -> Delivery:
         pdf_path, manifest_path = self.paths_for(letter.letter_id)
         try:
@@ -396,6 +415,26 @@ class S3LetterStore:
     async def store(self, letter: Letter, pdf: bytes) -> Delivery:
         return await asyncio.to_thread(self.store_blocking, letter, pdf)
 
+    async def read(self, letter_id: str) -> bytes | None:
+        """The stored PDF of ``letter_id``; None when the bucket does not have it (any more)."""
+        return await asyncio.to_thread(self.read_blocking, letter_id)
+
+    def read_blocking(self, letter_id: str) -> bytes | None:
+        pdf_key = self.keys_for(letter_id)[0]
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=pdf_key)["Body"].read()
+        except ClientError as exc:
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise ProviderError(
+                self._name, f"cannot read letter {letter_id!r} from s3://{self.bucket}/{pdf_key}: {exc}", retryable=True
+            ) from exc
+        except BotoCoreError as exc:
+            raise ProviderError(
+                self._name, f"cannot read letter {letter_id!r} from s3://{self.bucket}: {exc}", retryable=True
+            ) from exc
+
     def store_blocking(self, letter: Letter, pdf: bytes) -> Delivery:
         pdf_key, manifest_key = self.keys_for(letter.letter_id)
         stored_at = self._clock()
@@ -495,4 +534,10 @@ class PrintAndPost:
         """Whether the letter is in its store; None for a store that cannot be asked."""
         if isinstance(self._store, DiskLetterStore | S3LetterStore):
             return await self._store.is_stored(letter_id)
+        return None
+
+    async def read(self, letter_id: str) -> bytes | None:
+        """The letter's stored PDF, for the debtor portal; None when the store has it no more or cannot be read."""
+        if isinstance(self._store, DiskLetterStore | S3LetterStore):
+            return await self._store.read(letter_id)
         return None

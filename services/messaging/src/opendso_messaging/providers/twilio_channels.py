@@ -63,6 +63,12 @@ MAX_TWIML_CHARS = 4000
 # Twilio error codes (https://www.twilio.com/docs/api/errors) that come with a
 # 4xx status but only say "not now": a full queue, a rate limit.
 RETRYABLE_CODES = frozenset({20429, 21611, 14107})
+# Twilio error codes that refuse *every* message until an operator fixes the Twilio settings, whatever the
+# message: credentials refused (20003), account suspended or closed (20005, 10001), test credentials used to
+# send for real (20008), a sender number or WhatsApp sender the account cannot send from (21212, 21606, 21659,
+# 63007). Failing each message on them would push every reminder to another channel, or to a collector's
+# agenda, for a fault that is ours: the dispatcher pauses the channel instead and keeps its messages queued.
+CONFIGURATION_CODES = frozenset({20003, 20005, 20008, 10001, 21212, 21606, 21659, 63007})
 
 
 class Channel(StrEnum):
@@ -285,6 +291,12 @@ def callback_url(base: str, message_key: str, channel: Channel) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def twilio_error_is_configuration(status: int, code: int | None) -> bool:
+    """Whether a Twilio API error is the account's settings (credentials, account, sender), not the message's."""
+    # 401 is the authentication failure whatever code comes with it (a proxy may strip the body).
+    return status == 401 or code in CONFIGURATION_CODES
+
+
 def twilio_error_is_retryable(status: int, code: int | None) -> bool:
     """Whether a Twilio API error means "try again later"."""
     if code in RETRYABLE_CODES:
@@ -416,6 +428,7 @@ class TwilioChannels:
                 f"Twilio refused {what} (HTTP {exc.status}, error {exc.code}): {exc.msg}",
                 retryable=twilio_error_is_retryable(exc.status, exc.code),
                 code=str(exc.code or exc.status),
+                configuration=twilio_error_is_configuration(exc.status, exc.code),
             ) from exc
         except TwilioServiceException as exc:
             raise ProviderError(
@@ -423,6 +436,7 @@ class TwilioChannels:
                 f"Twilio refused {what} (HTTP {exc.status}, error {exc.code}): {exc.title} {exc.detail or ''}".strip(),
                 retryable=twilio_error_is_retryable(exc.status, exc.code),
                 code=str(exc.code),
+                configuration=twilio_error_is_configuration(exc.status, exc.code),
             ) from exc
         except requests.exceptions.ReadTimeout as exc:
             raise ProviderError(

@@ -166,6 +166,35 @@ PENALTY_KIND_COMPENSATION: PenaltyKind.ValueType  # 2
 """The fixed recovery compensation, once per invoice."""
 Global___PenaltyKind: _TypeAlias = PenaltyKind  # noqa: Y015
 
+class _PartnerOutcomeKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PartnerOutcomeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PartnerOutcomeKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PARTNER_OUTCOME_KIND_UNSPECIFIED: _PartnerOutcomeKind.ValueType  # 0
+    PARTNER_OUTCOME_KIND_CALL_REACHED: _PartnerOutcomeKind.ValueType  # 1
+    PARTNER_OUTCOME_KIND_CALL_NOT_REACHED: _PartnerOutcomeKind.ValueType  # 2
+    PARTNER_OUTCOME_KIND_WRONG_NUMBER: _PartnerOutcomeKind.ValueType  # 3
+    PARTNER_OUTCOME_KIND_NEW_CONTACT: _PartnerOutcomeKind.ValueType  # 4
+    PARTNER_OUTCOME_KIND_LEGAL_STATUS: _PartnerOutcomeKind.ValueType  # 5
+    PARTNER_OUTCOME_KIND_RECOVERED: _PartnerOutcomeKind.ValueType  # 6
+    PARTNER_OUTCOME_KIND_DOCUMENT: _PartnerOutcomeKind.ValueType  # 7
+    PARTNER_OUTCOME_KIND_OTHER: _PartnerOutcomeKind.ValueType  # 8
+
+class PartnerOutcomeKind(_PartnerOutcomeKind, metaclass=_PartnerOutcomeKindEnumTypeWrapper): ...
+
+PARTNER_OUTCOME_KIND_UNSPECIFIED: PartnerOutcomeKind.ValueType  # 0
+PARTNER_OUTCOME_KIND_CALL_REACHED: PartnerOutcomeKind.ValueType  # 1
+PARTNER_OUTCOME_KIND_CALL_NOT_REACHED: PartnerOutcomeKind.ValueType  # 2
+PARTNER_OUTCOME_KIND_WRONG_NUMBER: PartnerOutcomeKind.ValueType  # 3
+PARTNER_OUTCOME_KIND_NEW_CONTACT: PartnerOutcomeKind.ValueType  # 4
+PARTNER_OUTCOME_KIND_LEGAL_STATUS: PartnerOutcomeKind.ValueType  # 5
+PARTNER_OUTCOME_KIND_RECOVERED: PartnerOutcomeKind.ValueType  # 6
+PARTNER_OUTCOME_KIND_DOCUMENT: PartnerOutcomeKind.ValueType  # 7
+PARTNER_OUTCOME_KIND_OTHER: PartnerOutcomeKind.ValueType  # 8
+Global___PartnerOutcomeKind: _TypeAlias = PartnerOutcomeKind  # noqa: Y015
+
 @_typing.final
 class Task(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -2387,3 +2416,661 @@ class PenaltyIssued(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PenaltyIssued: _TypeAlias = PenaltyIssued  # noqa: Y015
+
+@_typing.final
+class CommentItem(_message.Message):
+    """---------------------------------------------------------------------------------------------------------------
+    What debtors say through their portal link and colleagues through an internal link, and partners' outcomes.
+    Each command is idempotent: the same idempotency_key (the caller's, else one derived from the content) answers
+    what was recorded the first time, with replayed set, and publishes nothing again.
+
+    Command with a reply: a debtor comments one of their items. The collector gets a task to read it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    item_id: _builtins.str
+    comment: _builtins.str
+    user: _builtins.str
+    """Who: "portal:<customer id>" for a debtor."""
+    idempotency_key: _builtins.str
+    correlation_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        comment: _builtins.str = ...,
+        user: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "correlation_id", b"correlation_id", "customer_id", b"customer_id", "idempotency_key", b"idempotency_key", "item_id", b"item_id", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommentItem: _TypeAlias = CommentItem  # noqa: Y015
+
+@_typing.final
+class ItemCommented(_message.Message):
+    """Durable: a comment on an item from outside the team. Also the reply to CommentItem."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    comment_id: _builtins.str
+    customer_id: _builtins.str
+    item_id: _builtins.str
+    comment: _builtins.str
+    user: _builtins.str
+    replayed: _builtins.bool
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def task(self) -> Global___Task:
+        """The collector's task to read it."""
+
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        comment_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        comment: _builtins.str = ...,
+        user: _builtins.str = ...,
+        task: Global___Task | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "comment_id", b"comment_id", "customer_id", b"customer_id", "item_id", b"item_id", "meta", b"meta", "replayed", b"replayed", "task", b"task", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemCommented: _TypeAlias = ItemCommented  # noqa: Y015
+
+@_typing.final
+class DeclarePayment(_message.Message):
+    """Command with a reply: a debtor says they paid. The collector gets a task to verify it, and the items are not
+    chased until paused_until (the service's configured number of days) while the money is on its way.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_ON_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    reference: _builtins.str
+    """The debtor's transfer reference, to find the money in the bank statements."""
+    user: _builtins.str
+    idempotency_key: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Empty: every open item of the customer in the amount's currency."""
+
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def paid_on(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        amount: _common_pb2.Money | None = ...,
+        paid_on: _common_pb2.Date | None = ...,
+        reference: _builtins.str = ...,
+        user: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "paid_on", b"paid_on"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "correlation_id", b"correlation_id", "customer_id", b"customer_id", "idempotency_key", b"idempotency_key", "item_ids", b"item_ids", "paid_on", b"paid_on", "reference", b"reference", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclarePayment: _TypeAlias = DeclarePayment  # noqa: Y015
+
+@_typing.final
+class PaymentDeclared(_message.Message):
+    """Durable: a payment the debtor declared, not yet seen in a bank statement. Also the reply to DeclarePayment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    DECLARATION_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_ON_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    PAUSED_UNTIL_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    declaration_id: _builtins.str
+    customer_id: _builtins.str
+    reference: _builtins.str
+    user: _builtins.str
+    replayed: _builtins.bool
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def paid_on(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def paused_until(self) -> _common_pb2.Date:
+        """The items are out of the scenario until this day (excluded)."""
+
+    @_builtins.property
+    def task(self) -> Global___Task:
+        """The collector's task to verify the payment."""
+
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        declaration_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        amount: _common_pb2.Money | None = ...,
+        paid_on: _common_pb2.Date | None = ...,
+        reference: _builtins.str = ...,
+        user: _builtins.str = ...,
+        paused_until: _common_pb2.Date | None = ...,
+        task: Global___Task | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "meta", b"meta", "paid_on", b"paid_on", "paused_until", b"paused_until", "task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "customer_id", b"customer_id", "declaration_id", b"declaration_id", "item_ids", b"item_ids", "meta", b"meta", "paid_on", b"paid_on", "paused_until", b"paused_until", "reference", b"reference", "replayed", b"replayed", "task", b"task", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentDeclared: _TypeAlias = PaymentDeclared  # noqa: Y015
+
+@_typing.final
+class AnswerDisputeQuestion(_message.Message):
+    """Command with a reply: a colleague (sales rep, manager) answers the question of a disputed item from an
+    internal link. Refused (invalid) when the item is not in dispute.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    item_id: _builtins.str
+    answer: _builtins.str
+    user: _builtins.str
+    """Who: "link:<purpose>" for an internal link (the colleague has no account)."""
+    idempotency_key: _builtins.str
+    correlation_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        answer: _builtins.str = ...,
+        user: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "correlation_id", b"correlation_id", "customer_id", b"customer_id", "idempotency_key", b"idempotency_key", "item_id", b"item_id", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerDisputeQuestion: _TypeAlias = AnswerDisputeQuestion  # noqa: Y015
+
+@_typing.final
+class DisputeQuestionAnswered(_message.Message):
+    """Durable: an answer on a dispute. Also the reply to AnswerDisputeQuestion. The dispute's owner gets a task."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    ANSWER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    answer_id: _builtins.str
+    customer_id: _builtins.str
+    item_id: _builtins.str
+    answer: _builtins.str
+    user: _builtins.str
+    owner: _builtins.str
+    """The dispute's owner as qualified (a user or a role)."""
+    replayed: _builtins.bool
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def task(self) -> Global___Task: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        answer_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        answer: _builtins.str = ...,
+        user: _builtins.str = ...,
+        owner: _builtins.str = ...,
+        task: Global___Task | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "answer_id", b"answer_id", "customer_id", b"customer_id", "item_id", b"item_id", "meta", b"meta", "owner", b"owner", "replayed", b"replayed", "task", b"task", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisputeQuestionAnswered: _TypeAlias = DisputeQuestionAnswered  # noqa: Y015
+
+@_typing.final
+class ListPartnerCases(_message.Message):
+    """Query: the cases handed to one partner, newest first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTNER_ID_FIELD_NUMBER: _builtins.int
+    INCLUDE_WITHDRAWN_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    partner_id: _builtins.str
+    include_withdrawn: _builtins.bool
+    """Include withdrawn cases."""
+    limit: _builtins.int
+    def __init__(
+        self,
+        *,
+        partner_id: _builtins.str = ...,
+        include_withdrawn: _builtins.bool = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_withdrawn", b"include_withdrawn", "limit", b"limit", "partner_id", b"partner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPartnerCases: _TypeAlias = ListPartnerCases  # noqa: Y015
+
+@_typing.final
+class PartnerCase(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ESCALATION_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_ON_FIELD_NUMBER: _builtins.int
+    state: _builtins.str
+    """"open" or "withdrawn"."""
+    @_builtins.property
+    def escalation(self) -> Global___CaseEscalated: ...
+    @_builtins.property
+    def withdrawn_on(self) -> _common_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        escalation: Global___CaseEscalated | None = ...,
+        state: _builtins.str = ...,
+        withdrawn_on: _common_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["escalation", b"escalation", "withdrawn_on", b"withdrawn_on"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["escalation", b"escalation", "state", b"state", "withdrawn_on", b"withdrawn_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartnerCase: _TypeAlias = PartnerCase  # noqa: Y015
+
+@_typing.final
+class PartnerCases(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def cases(self) -> _containers.RepeatedCompositeFieldContainer[Global___PartnerCase]: ...
+    def __init__(
+        self,
+        *,
+        cases: _abc.Iterable[Global___PartnerCase] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cases", b"cases"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartnerCases: _TypeAlias = PartnerCases  # noqa: Y015
+
+@_typing.final
+class PartnerContact(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    email: _builtins.str
+    phone: _builtins.str
+    role: _builtins.str
+    address: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        email: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        role: _builtins.str = ...,
+        address: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "email", b"email", "name", b"name", "phone", b"phone", "role", b"role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartnerContact: _TypeAlias = PartnerContact  # noqa: Y015
+
+@_typing.final
+class RecordPartnerOutcome(_message.Message):
+    """Command with a reply: a partner reports an outcome on its case (other than a promise or a dispute, which are
+    qualifications). Refused (not found) when the case is not this partner's.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    PARTNER_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
+    LEGAL_STATUS_FIELD_NUMBER: _builtins.int
+    RECOVERED_FIELD_NUMBER: _builtins.int
+    DOCUMENT_URL_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    partner_id: _builtins.str
+    kind: Global___PartnerOutcomeKind.ValueType
+    note: _builtins.str
+    phone: _builtins.str
+    """Wrong number / new contact data."""
+    legal_status: _builtins.str
+    """Legal status ("summons_served", "judgment", ...)."""
+    document_url: _builtins.str
+    user: _builtins.str
+    idempotency_key: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def contact(self) -> Global___PartnerContact: ...
+    @_builtins.property
+    def recovered(self) -> _common_pb2.Money:
+        """Recovered amount."""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        partner_id: _builtins.str = ...,
+        kind: Global___PartnerOutcomeKind.ValueType = ...,
+        note: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        contact: Global___PartnerContact | None = ...,
+        legal_status: _builtins.str = ...,
+        recovered: _common_pb2.Money | None = ...,
+        document_url: _builtins.str = ...,
+        user: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "recovered", b"recovered"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "contact", b"contact", "correlation_id", b"correlation_id", "document_url", b"document_url", "idempotency_key", b"idempotency_key", "kind", b"kind", "legal_status", b"legal_status", "note", b"note", "partner_id", b"partner_id", "phone", b"phone", "recovered", b"recovered", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPartnerOutcome: _TypeAlias = RecordPartnerOutcome  # noqa: Y015
+
+@_typing.final
+class PartnerOutcomeRecorded(_message.Message):
+    """Durable: what a partner achieved on a case. Also the reply to RecordPartnerOutcome."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    OUTCOME_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    PARTNER_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
+    LEGAL_STATUS_FIELD_NUMBER: _builtins.int
+    RECOVERED_FIELD_NUMBER: _builtins.int
+    DOCUMENT_URL_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    outcome_id: _builtins.str
+    case_id: _builtins.str
+    customer_id: _builtins.str
+    partner_id: _builtins.str
+    kind: Global___PartnerOutcomeKind.ValueType
+    note: _builtins.str
+    phone: _builtins.str
+    legal_status: _builtins.str
+    document_url: _builtins.str
+    replayed: _builtins.bool
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def contact(self) -> Global___PartnerContact: ...
+    @_builtins.property
+    def recovered(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def task(self) -> Global___Task:
+        """The collector's follow-up when the outcome needs one (wrong number, new contact data, recovered money)."""
+
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        outcome_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        partner_id: _builtins.str = ...,
+        kind: Global___PartnerOutcomeKind.ValueType = ...,
+        note: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        contact: Global___PartnerContact | None = ...,
+        legal_status: _builtins.str = ...,
+        recovered: _common_pb2.Money | None = ...,
+        document_url: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        task: Global___Task | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "meta", b"meta", "recovered", b"recovered", "task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "contact", b"contact", "customer_id", b"customer_id", "document_url", b"document_url", "item_ids", b"item_ids", "kind", b"kind", "legal_status", b"legal_status", "meta", b"meta", "note", b"note", "outcome_id", b"outcome_id", "partner_id", b"partner_id", "phone", b"phone", "recovered", b"recovered", "replayed", b"replayed", "task", b"task"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartnerOutcomeRecorded: _TypeAlias = PartnerOutcomeRecorded  # noqa: Y015
+
+@_typing.final
+class ListDisputes(_message.Message):
+    """Query: open disputes (items in the "dispute" status), newest first; what a sales rep's phone lists."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITY_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNEES_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    entity: _builtins.str
+    """"" : every entity."""
+    customer_id: _builtins.str
+    """"" : every customer."""
+    limit: _builtins.int
+    @_builtins.property
+    def assignees(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """When set, only disputes assigned to one of these user names: owned by them, or owned by the "sales" role
+        on a customer whose sales rep they are, or by the "collector" role on a customer they collect.
+        """
+
+    def __init__(
+        self,
+        *,
+        entity: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        assignees: _abc.Iterable[_builtins.str] | None = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignees", b"assignees", "customer_id", b"customer_id", "entity", b"entity", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDisputes: _TypeAlias = ListDisputes  # noqa: Y015
+
+@_typing.final
+class Dispute(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    ITEM_NUMBER_FIELD_NUMBER: _builtins.int
+    OPEN_AMOUNT_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    SET_BY_FIELD_NUMBER: _builtins.int
+    COLLECTOR_FIELD_NUMBER: _builtins.int
+    SALES_REP_FIELD_NUMBER: _builtins.int
+    ANSWERS_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    entity: _builtins.str
+    account_number: _builtins.str
+    customer_name: _builtins.str
+    item_id: _builtins.str
+    item_number: _builtins.str
+    owner: _builtins.str
+    """Who owns its resolution: a user name or a role ("sales")."""
+    comment: _builtins.str
+    """The qualification's comment (the reason)."""
+    set_by: _builtins.str
+    collector: _builtins.str
+    sales_rep: _builtins.str
+    @_builtins.property
+    def open_amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def due_date(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def since(self) -> _common_pb2.Date:
+        """The day the item was put in dispute."""
+
+    @_builtins.property
+    def answers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Answers colleagues gave through internal links, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        entity: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        item_number: _builtins.str = ...,
+        open_amount: _common_pb2.Money | None = ...,
+        due_date: _common_pb2.Date | None = ...,
+        since: _common_pb2.Date | None = ...,
+        owner: _builtins.str = ...,
+        comment: _builtins.str = ...,
+        set_by: _builtins.str = ...,
+        collector: _builtins.str = ...,
+        sales_rep: _builtins.str = ...,
+        answers: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_date", b"due_date", "open_amount", b"open_amount", "since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "answers", b"answers", "collector", b"collector", "comment", b"comment", "customer_id", b"customer_id", "customer_name", b"customer_name", "due_date", b"due_date", "entity", b"entity", "item_id", b"item_id", "item_number", b"item_number", "open_amount", b"open_amount", "owner", b"owner", "sales_rep", b"sales_rep", "set_by", b"set_by", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Dispute: _TypeAlias = Dispute  # noqa: Y015
+
+@_typing.final
+class Disputes(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DISPUTES_FIELD_NUMBER: _builtins.int
+    TRUNCATED_FIELD_NUMBER: _builtins.int
+    truncated: _builtins.bool
+    """More disputes matched than the limit."""
+    @_builtins.property
+    def disputes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Dispute]: ...
+    def __init__(
+        self,
+        *,
+        disputes: _abc.Iterable[Global___Dispute] | None = ...,
+        truncated: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disputes", b"disputes", "truncated", b"truncated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Disputes: _TypeAlias = Disputes  # noqa: Y015

@@ -361,6 +361,8 @@ class OutboxEntry(_message.Message):
     SENT_AT_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     PROVIDER_REF_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
     message_key: _builtins.str
     customer_id: _builtins.str
@@ -368,6 +370,12 @@ class OutboxEntry(_message.Message):
     subject: _builtins.str
     text: _builtins.str
     provider_ref: _builtins.str
+    state: _builtins.str
+    """queued, sending, sent, delivered, bounced, read, failed, cancelled, or unknown: the provider may have accepted
+    it without saying so (an SMTP 421 after the content went), so it was not sent again; a collector checks.
+    """
+    last_error: _builtins.str
+    """Why it failed, is unknown or waits for another attempt."""
     @_builtins.property
     def sent_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -381,10 +389,12 @@ class OutboxEntry(_message.Message):
         sent_at: _timestamp_pb2.Timestamp | None = ...,
         text: _builtins.str = ...,
         provider_ref: _builtins.str = ...,
+        state: _builtins.str = ...,
+        last_error: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["sent_at", b"sent_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "message_id", b"message_id", "message_key", b"message_key", "provider_ref", b"provider_ref", "recipient", b"recipient", "sent_at", b"sent_at", "subject", b"subject", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "last_error", b"last_error", "message_id", b"message_id", "message_key", b"message_key", "provider_ref", b"provider_ref", "recipient", b"recipient", "sent_at", b"sent_at", "state", b"state", "subject", b"subject", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1030,3 +1040,98 @@ class MessageCancelled(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MessageCancelled: _TypeAlias = MessageCancelled  # noqa: Y015
+
+@_typing.final
+class GetPaymentQr(_message.Message):
+    """--- Payment QR codes ------------------------------------------------------------------------------------------
+
+    Query: the payment QR code for a customer to pay an amount into their entity's account, the same code e-mails
+    and letters carry (EPC, Czech QR Platba or Slovak PAY by square, chosen by the account's country), quoting
+    the reference the matching service keys on. The debtor portal asks under the customer its link names, with
+    the amount it shows as due.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    """"ENTITY/ACCOUNT", as in SendMessage."""
+    language: _builtins.str
+    """The reader's language, for the caption and the reference's label (empty: English)."""
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        amount: _common_pb2.Money | None = ...,
+        language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "customer_id", b"customer_id", "language", b"language"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPaymentQr: _TypeAlias = GetPaymentQr  # noqa: Y015
+
+@_typing.final
+class PaymentQrCode(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FOUND_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    PAYLOAD_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PNG_FIELD_NUMBER: _builtins.int
+    SVG_FIELD_NUMBER: _builtins.int
+    CAPTION_FIELD_NUMBER: _builtins.int
+    REFERENCE_LABEL_FIELD_NUMBER: _builtins.int
+    BENEFICIARY_NAME_FIELD_NUMBER: _builtins.int
+    IBAN_FIELD_NUMBER: _builtins.int
+    BIC_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    found: _builtins.bool
+    """False: the entity has no configured bank account, or the amount or the account number cannot make a code."""
+    kind: _builtins.str
+    """"epc", "spd" or "pay_by_square"."""
+    payload: _builtins.str
+    """The text the QR code encodes, what a banking app reads."""
+    reference: _builtins.str
+    """The reference to quote on a transfer typed by hand: the RF creditor reference or the variable symbol."""
+    png: _builtins.bytes
+    """The code drawn: PNG bytes, and an inline <svg> element for an HTML page."""
+    svg: _builtins.str
+    caption: _builtins.str
+    reference_label: _builtins.str
+    beneficiary_name: _builtins.str
+    """The account paid into, for a transfer typed by hand."""
+    iban: _builtins.str
+    bic: _builtins.str
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        found: _builtins.bool = ...,
+        kind: _builtins.str = ...,
+        payload: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        png: _builtins.bytes = ...,
+        svg: _builtins.str = ...,
+        caption: _builtins.str = ...,
+        reference_label: _builtins.str = ...,
+        beneficiary_name: _builtins.str = ...,
+        iban: _builtins.str = ...,
+        bic: _builtins.str = ...,
+        amount: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "beneficiary_name", b"beneficiary_name", "bic", b"bic", "caption", b"caption", "found", b"found", "iban", b"iban", "kind", b"kind", "payload", b"payload", "png", b"png", "reference", b"reference", "reference_label", b"reference_label", "svg", b"svg"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentQrCode: _TypeAlias = PaymentQrCode  # noqa: Y015

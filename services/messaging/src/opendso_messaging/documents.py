@@ -1,0 +1,78 @@
+"""The debtor portal's documents: the letters this service rendered to PDF for a customer.
+
+The gateway asks only under the customer its portal link names; a letter is looked up by its id *and* that
+customer, so another customer's letter answers ``found = false`` exactly like a missing one (an id guesser
+learns nothing). Only letters that went out are documents: a queued, failed or cancelled letter never
+reached the debtor. The PDF is read back from the store it was written to (the local folder, the
+print-and-post folder or the S3 bucket), so the debtor downloads the very file that was printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Protocol
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from opendso.portal.v1 import portal_pb2 as pt
+from opendso_bus import InvalidRequest
+
+from opendso_messaging.store import MessageRecord, UnitOfWork
+
+KIND = "letter"
+MEDIA_TYPE = "application/pdf"
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+
+
+class LetterReader(Protocol):
+    async def read(self, letter_id: str) -> bytes | None:
+        """The stored PDF of a letter; None when the store does not have it (any more)."""
+        ...
+
+
+def _info(record: MessageRecord, size: int = 0) -> pt.CustomerDocumentInfo:
+    when = record.sent_at or record.created_at or dt.datetime.now(dt.UTC)
+    created = Timestamp()
+    created.FromDatetime(when)
+    title = record.subject or "Letter"
+    return pt.CustomerDocumentInfo(
+        document_id=record.message_id,
+        customer_id=record.customer_id,
+        kind=KIND,
+        title=f"{title} (registered)" if record.registered else title,
+        # A name the debtor can sort by date; the id's start tells two letters of one day apart.
+        file_name=f"letter-{when:%Y-%m-%d}-{record.message_id[:8]}.pdf",
+        media_type=MEDIA_TYPE,
+        created_at=created,
+        # The listing does not read the store (one request per letter on S3): the size is known on download.
+        size_bytes=size,
+    )
+
+
+async def list_customer_documents(query: pt.ListCustomerDocuments, uow: UnitOfWork) -> pt.CustomerDocuments:
+    """The customer's letters that went out, newest first."""
+    if not query.customer_id:
+        raise InvalidRequest("customer_id is required")
+    if query.limit < 0 or query.limit > MAX_LIMIT:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}, got {query.limit}")
+    records = await uow.messages.letters_of(query.customer_id, query.limit or DEFAULT_LIMIT)
+    return pt.CustomerDocuments(documents=[_info(r) for r in records])
+
+
+async def get_customer_document(
+    query: pt.GetCustomerDocument, new_uow: Callable[[], UnitOfWork], letters: LetterReader | None
+) -> pt.CustomerDocument:
+    """One letter of the customer with its PDF; ``found = false`` for another customer's, a missing one, or one
+    the print-and-post provider has already taken out of the store."""
+    if not query.customer_id or not query.document_id:
+        return pt.CustomerDocument(found=False)
+    # The transaction ends before the store is read: an S3 round trip holds no database connection.
+    async with new_uow() as uow:
+        record = await uow.messages.letter_of(query.customer_id, query.document_id)
+    if record is None or letters is None:
+        return pt.CustomerDocument(found=False)
+    content = await letters.read(record.message_id)
+    if content is None:
+        return pt.CustomerDocument(found=False)
+    return pt.CustomerDocument(found=True, info=_info(record, len(content)), content=content)

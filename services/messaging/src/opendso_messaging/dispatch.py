@@ -433,6 +433,7 @@ class Dispatcher:
                     task_id=record.task_id,
                     channel=record.channel,
                     reason=reason,
+                    state=state,
                 )
             )
 

@@ -100,6 +100,7 @@ async def send_messages(commands: Sequence[msg.SendMessage], uow: UnitOfWork, de
                     task_id=command.task_id,
                     channel=command.channel,
                     reason=record.last_error,
+                    state="failed",
                 )
             )
     await uow.messages.add_many(records)

@@ -48,8 +48,13 @@ class Kind(StrEnum):
     PAYMENT_PLAN_BROKEN = "payment_plan.broken"
     CASE_ESCALATED = "case.escalated"
     CASE_WITHDRAWN = "case.withdrawn"
+    CASE_OUTCOME = "case.outcome"
+    ITEM_COMMENTED = "item.commented"
+    PAYMENT_DECLARED = "payment.declared"
+    DISPUTE_ANSWERED = "dispute.answered"
     MESSAGE_SENT = "message.sent"
     MESSAGE_FAILED = "message.failed"
+    MESSAGE_UNKNOWN = "message.unknown"
     MESSAGE_CANCELLED = "message.cancelled"
     MESSAGE_DELIVERED = "message.delivered"
     MESSAGE_READ = "message.read"
@@ -89,8 +94,16 @@ WORDING: Final[Mapping[Kind, str]] = {
     Kind.PAYMENT_PLAN_BROKEN: "Payment plan {plan} broken: {missed} unpaid, {missing} missing",
     Kind.CASE_ESCALATED: "{items} escalated to {partner} by {user}: {totals} open{note_part}",
     Kind.CASE_WITHDRAWN: "{items} taken back from {partner} by {user}{reason_part}",
+    Kind.CASE_OUTCOME: "{partner} on case {case}: {outcome}{what_part}{comment_part}",
+    # Free texts come last, as ': "text"': the gateway cuts them off the summary for roles that may not read them.
+    Kind.ITEM_COMMENTED: "{item} commented by {user}{comment_part}",
+    Kind.PAYMENT_DECLARED: "{user} declared a payment of {amount} made on {paid_on}{reference_part} for {items}; "
+    "reminders paused until {paused_until}",
+    Kind.DISPUTE_ANSWERED: "Dispute on {item} answered by {user}{owner_part}{comment_part}",
     Kind.MESSAGE_SENT: "{channel} sent to {recipient}{subject_part}",
     Kind.MESSAGE_FAILED: "{channel} could not be sent: {reason}",
+    Kind.MESSAGE_UNKNOWN: "{channel} may have been delivered: its provider did not confirm it, so it was not sent "
+    "again; check before sending it by hand ({reason})",
     Kind.MESSAGE_CANCELLED: "{channel} cancelled before it went out: {reason}",
     Kind.MESSAGE_DELIVERED: "{channel} to {recipient} delivered",
     Kind.MESSAGE_READ: "{channel} to {recipient} read",
@@ -133,6 +146,24 @@ _PARTNER_KIND: Final[Mapping[int, tuple[str, str]]] = {
     col.PARTNER_KIND_LEGAL: ("legal", "a legal partner"),
     col.PARTNER_KIND_DEBT_SALE: ("debt_sale", "a debt buyer"),
 }
+
+# A partner's outcome: the code for the detail (and clients), and the words.
+_OUTCOME: Final[Mapping[int, tuple[str, str]]] = {
+    col.PARTNER_OUTCOME_KIND_CALL_REACHED: ("call_reached", "call reached"),
+    col.PARTNER_OUTCOME_KIND_CALL_NOT_REACHED: ("call_not_reached", "call not reached"),
+    col.PARTNER_OUTCOME_KIND_WRONG_NUMBER: ("wrong_number", "wrong number"),
+    col.PARTNER_OUTCOME_KIND_NEW_CONTACT: ("new_contact", "new contact data"),
+    col.PARTNER_OUTCOME_KIND_LEGAL_STATUS: ("legal_status", "legal status"),
+    col.PARTNER_OUTCOME_KIND_RECOVERED: ("recovered", "amount recovered"),
+    col.PARTNER_OUTCOME_KIND_DOCUMENT: ("document", "document"),
+    col.PARTNER_OUTCOME_KIND_OTHER: ("other", "other outcome"),
+}
+
+# MessageFailed carries the message's state since it has a field for it; events published before say only why:
+# these are the messaging service's words for a send that may have gone out and is held as "unknown" (a provider's
+# ambiguous answer such as an SMTP 421 after the content, and the reconciler's verdict on a send interrupted
+# mid-call), read for those older events (a rebuild replays them).
+_UNCONFIRMED_MARKERS: Final = ("did not accept the message (ambiguous,", "cannot say whether it went out")
 
 _PLAN_STATE: Final[Mapping[int, str]] = {
     col.PAYMENT_PLAN_STATE_ACTIVE: "active",
@@ -632,6 +663,180 @@ def case_withdrawn(event: col.CaseWithdrawn) -> list[TimelineEntry]:
     ]
 
 
+# -- what debtors, colleagues and partners tell (portal, internal links, partner API) ------------------------
+
+
+def item_commented(event: col.ItemCommented) -> list[TimelineEntry]:
+    """A comment on an item from outside the team (the debtor through the portal)."""
+    if event.replayed or not event.customer_id:
+        return []
+    user = event.user
+    words = {
+        "item": _items_phrase([event.item_id]),
+        "user": _who(user),
+        "comment_part": _comment_part(event.comment),
+    }
+    return [
+        TimelineEntry(
+            entry_id=event.meta.event_id,
+            event_id=event.meta.event_id,
+            customer_id=event.customer_id,
+            item_ids=(event.item_id,) if event.item_id else (),
+            occurred_at=occurred_at(event.meta),
+            kind=Kind.ITEM_COMMENTED,
+            actor=user or event.meta.source or "scenario",
+            actor_type=ActorType.USER if user else ActorType.SERVICE,
+            summary=WORDING[Kind.ITEM_COMMENTED].format_map(words),
+            detail={
+                "comment_id": event.comment_id,
+                "item_id": event.item_id,
+                "number": item_number(event.item_id),
+                "by": user,
+                "comment": event.comment,
+                "follow_up_task_id": event.task.task_id or None,
+            },
+        )
+    ]
+
+
+def payment_declared(event: col.PaymentDeclared) -> list[TimelineEntry]:
+    """A payment the debtor says they made: not money received yet, so never a payment entry of its own."""
+    if event.replayed or not event.customer_id:
+        return []
+    user = event.user
+    amount = _money(event.amount)
+    paid_on, paused_until = _date(event.paid_on), _date(event.paused_until)
+    words = {
+        "user": _who(user, first=True),
+        "amount": _money_text(amount),
+        "paid_on": paid_on or "?",
+        "reference_part": f" (reference {_shorten(event.reference)})" if event.reference.strip() else "",
+        "items": _named([item_number(i) for i in event.item_ids], "item", "items"),
+        "paused_until": paused_until or "?",
+    }
+    return [
+        TimelineEntry(
+            entry_id=event.meta.event_id,
+            event_id=event.meta.event_id,
+            customer_id=event.customer_id,
+            item_ids=tuple(dict.fromkeys(event.item_ids)),
+            occurred_at=occurred_at(event.meta),
+            kind=Kind.PAYMENT_DECLARED,
+            actor=user or event.meta.source or "scenario",
+            actor_type=ActorType.USER if user else ActorType.SERVICE,
+            summary=WORDING[Kind.PAYMENT_DECLARED].format_map(words),
+            detail={
+                "declaration_id": event.declaration_id,
+                "by": user,
+                "amount": amount,
+                "paid_on": paid_on,
+                "reference": event.reference,
+                "paused_until": paused_until,
+                "follow_up_task_id": event.task.task_id or None,
+            },
+        )
+    ]
+
+
+def dispute_question_answered(event: col.DisputeQuestionAnswered) -> list[TimelineEntry]:
+    """A colleague's answer on a disputed item, for the dispute's owner."""
+    if event.replayed or not event.customer_id:
+        return []
+    user = event.user
+    words = {
+        "item": _named([item_number(event.item_id)], "item", "items"),
+        "user": _who(user),
+        "owner_part": f" for its owner {event.owner}" if event.owner else "",
+        "comment_part": _comment_part(event.answer),
+    }
+    return [
+        TimelineEntry(
+            entry_id=event.meta.event_id,
+            event_id=event.meta.event_id,
+            customer_id=event.customer_id,
+            item_ids=(event.item_id,) if event.item_id else (),
+            occurred_at=occurred_at(event.meta),
+            kind=Kind.DISPUTE_ANSWERED,
+            actor=user or event.meta.source or "scenario",
+            actor_type=ActorType.USER if user else ActorType.SERVICE,
+            summary=WORDING[Kind.DISPUTE_ANSWERED].format_map(words),
+            detail={
+                "answer_id": event.answer_id,
+                "item_id": event.item_id,
+                "number": item_number(event.item_id),
+                "by": user,
+                # Named "comment": an internal answer is hidden, like every internal comment, from who may not see it.
+                "comment": event.answer,
+                "owner": event.owner or None,
+                "follow_up_task_id": event.task.task_id or None,
+            },
+        )
+    ]
+
+
+def partner_outcome_recorded(event: col.PartnerOutcomeRecorded) -> list[TimelineEntry]:
+    """What a partner achieved on its case (a call, contact data, a legal step, money recovered), on each of the
+    case's items."""
+    if event.replayed or not event.customer_id:
+        return []
+    code, outcome = _OUTCOME.get(event.kind, ("unspecified", "outcome"))
+    recovered = _money(event.recovered)
+    contact = {
+        k: v
+        for k, v in (
+            ("name", event.contact.name),
+            ("email", event.contact.email),
+            ("phone", event.contact.phone),
+            ("role", event.contact.role),
+            ("address", event.contact.address),
+        )
+        if v
+    }
+    what = [
+        f"number {event.phone}" if event.phone else "",
+        event.legal_status,
+        _money_text(recovered) if recovered else "",
+        ", ".join(_shorten(v) for k, v in contact.items() if k != "role"),
+        "document attached" if event.document_url else "",
+    ]
+    partner = f"partner {event.partner_id}" if event.partner_id else "a partner"
+    words = {
+        "partner": _capitalised(partner),
+        "case": event.case_id or "?",
+        "outcome": outcome,
+        "what_part": "".join(f", {w}" for w in what if w),
+        "comment_part": _comment_part(event.note),
+    }
+    return [
+        TimelineEntry(
+            entry_id=event.meta.event_id,
+            event_id=event.meta.event_id,
+            customer_id=event.customer_id,
+            item_ids=tuple(dict.fromkeys(event.item_ids)),
+            occurred_at=occurred_at(event.meta),
+            kind=Kind.CASE_OUTCOME,
+            # The event names the partner, not its key's user: the partner is who reported it.
+            actor=f"partner:{event.partner_id}" if event.partner_id else event.meta.source or "scenario",
+            actor_type=ActorType.USER if event.partner_id else ActorType.SERVICE,
+            summary=WORDING[Kind.CASE_OUTCOME].format_map(words),
+            detail={
+                "outcome_id": event.outcome_id,
+                "case_id": event.case_id,
+                "partner_id": event.partner_id or None,
+                "outcome": code,
+                # Named "comment": the partner's note is hidden, like internal comments, from who may not see it.
+                "comment": event.note,
+                "phone": event.phone or None,
+                "contact": contact or None,
+                "legal_status": event.legal_status or None,
+                "recovered": recovered,
+                "document_url": event.document_url or None,
+                "follow_up_task_id": event.task.task_id or None,
+            },
+        )
+    ]
+
+
 # -- messaging -----------------------------------------------------------------------------------------------
 
 
@@ -670,15 +875,30 @@ def message_sent(event: msg.MessageSent) -> list[TimelineEntry]:
 
 
 def message_failed(event: msg.MessageFailed) -> list[TimelineEntry]:
-    return _not_sent(event, Kind.MESSAGE_FAILED)
+    """A message refused for good, or one whose provider may have taken it without saying so (held as
+    "unknown", never sent again): the latter must not read as "not sent", or someone resends it by hand."""
+    if event.state:
+        unconfirmed = event.state == "unknown"
+    else:
+        unconfirmed = any(marker in event.reason for marker in _UNCONFIRMED_MARKERS)
+    return _not_sent(event, Kind.MESSAGE_UNKNOWN if unconfirmed else Kind.MESSAGE_FAILED)
 
 
 def message_cancelled(event: msg.MessageCancelled) -> list[TimelineEntry]:
     return _not_sent(event, Kind.MESSAGE_CANCELLED)
 
 
+# The messaging service's name for the message's state after each: what its outbox listing shows.
+_MESSAGE_STATE: Final[Mapping[Kind, str]] = {
+    Kind.MESSAGE_FAILED: "failed",
+    Kind.MESSAGE_UNKNOWN: "unknown",
+    Kind.MESSAGE_CANCELLED: "cancelled",
+}
+
+
 def _not_sent(event: msg.MessageFailed | msg.MessageCancelled, kind: Kind) -> list[TimelineEntry]:
-    """A message that did not go out: refused by its provider, or cancelled because its items were paid."""
+    """A message that did not go out (refused by its provider, or cancelled because its items were paid), or
+    may not have."""
     if not event.customer_id:
         return []
     words = {"channel": _channel(event.channel), "reason": _shorten(event.reason) or "no reason given"}
@@ -698,6 +918,7 @@ def _not_sent(event: msg.MessageFailed | msg.MessageCancelled, kind: Kind) -> li
                 "task_id": event.task_id or None,
                 "channel": event.channel,
                 "reason": event.reason,
+                "state": _MESSAGE_STATE[kind],
             },
             task_id=event.task_id,
         )
@@ -869,6 +1090,26 @@ def _shorten(text: str, limit: int = _SUMMARY_COMMENT_CHARS) -> str:
 
 def _comment_part(comment: str) -> str:
     return f': "{_shorten(comment)}"' if comment.strip() else ""
+
+
+def _who(user: str, *, first: bool = False) -> str:
+    """Who said it, in words; the users the gateway gives people without an account are named by what they are.
+    ``first``: the words start a sentence (a user's own name is left as it is spelt)."""
+    if user.startswith("portal:"):
+        words = "the debtor"
+    elif user.startswith(("internal link", "link:")):
+        words = "a colleague through an internal link"
+    elif user.startswith("partner:"):
+        words = f"partner {user.removeprefix('partner:')}"
+    elif user:
+        return user
+    else:
+        words = "the system"
+    return _capitalised(words) if first else words
+
+
+def _capitalised(words: str) -> str:
+    return words[:1].upper() + words[1:]
 
 
 def _channel(code: str) -> str:
@@ -1046,6 +1287,10 @@ TRANSLATORS: Final[Mapping[type[Any], Callable[[Any], list[TimelineEntry]]]] = {
     col.PaymentPlanBroken: payment_plan_broken,
     col.CaseEscalated: case_escalated,
     col.CaseWithdrawn: case_withdrawn,
+    col.ItemCommented: item_commented,
+    col.PaymentDeclared: payment_declared,
+    col.DisputeQuestionAnswered: dispute_question_answered,
+    col.PartnerOutcomeRecorded: partner_outcome_recorded,
     msg.MessageSent: message_sent,
     msg.MessageFailed: message_failed,
     msg.MessageCancelled: message_cancelled,

@@ -300,11 +300,16 @@ class MessageFailed(_message.Message):
     TASK_ID_FIELD_NUMBER: _builtins.int
     CHANNEL_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
     message_key: _builtins.str
     customer_id: _builtins.str
     task_id: _builtins.str
     channel: _builtins.str
     reason: _builtins.str
+    state: _builtins.str
+    """"failed" (refused for good), or "unknown": the provider may have taken it without saying so (an SMTP 421
+    after the content), so it is not sent again. Empty in events published before this field existed.
+    """
     @_builtins.property
     def meta(self) -> _common_pb2.EventMeta: ...
     def __init__(
@@ -316,10 +321,11 @@ class MessageFailed(_message.Message):
         task_id: _builtins.str = ...,
         channel: _builtins.str = ...,
         reason: _builtins.str = ...,
+        state: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "customer_id", b"customer_id", "message_key", b"message_key", "meta", b"meta", "reason", b"reason", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "customer_id", b"customer_id", "message_key", b"message_key", "meta", b"meta", "reason", b"reason", "state", b"state", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -59,7 +59,8 @@ class Deps:
     max_file_bytes: int
     # Fetches a large file from the object store by name.
     fetch_upload: Callable[[str], Awaitable[bytes]]
-    # Worker processes that read large files on every core (PostgreSQL only); None: read in this process.
+    # Worker processes that read large files on every core (receivables files on PostgreSQL, CAMT statements on
+    # any database); None: read in this process.
     reading: ReadingPool | None = None
 
 

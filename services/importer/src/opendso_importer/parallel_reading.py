@@ -213,6 +213,26 @@ class ReadingPool:
             for future in pending:
                 future.cancel()
 
+    async def each(self, function: Callable[..., Any], jobs: Iterator[tuple[Any, ...]]) -> AsyncIterator[Any]:
+        """``function`` called in the workers on each job's arguments; its answers in the jobs' order, a few
+        jobs run ahead (a job's arguments are made only when it is handed out)."""
+        loop = asyncio.get_running_loop()
+        pool = self._pool()
+        pending: deque[asyncio.Future[Any]] = deque()
+        try:
+            for arguments in jobs:
+                pending.append(loop.run_in_executor(pool, function, *arguments))
+                if len(pending) > self.workers * 2:
+                    yield await pending.popleft()
+            while pending:
+                yield await pending.popleft()
+        except concurrent.futures.process.BrokenProcessPool:
+            self.close()  # as in read(): the next import gets fresh workers
+            raise
+        finally:
+            for future in pending:
+                future.cancel()
+
     def warm(self) -> None:
         """Start the workers now (each imports the reading code), not on the first large file."""
         pool = self._pool()

@@ -4,6 +4,7 @@ the known-line lookup and the recording of published lines are written per backe
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from opendso_db import create_engine, ensure_database, session_factory, upgrade
 from opendso_importer import handlers, statements
 from opendso_importer.app import MIGRATIONS
 from opendso_importer.domain.statements.samples import build_large_camt
+from opendso_importer.parallel_reading import ReadingPool
 from opendso_importer.store import OUTBOX, UnitOfWork, bank_transactions
 from sqlalchemy import func, select
 
@@ -43,14 +45,16 @@ async def new_uow(make_database: MakeDatabase) -> AsyncIterator[Callable[[], Uni
     await engine.dispose()
 
 
-async def run(new_uow: Callable[[], UnitOfWork], file: str, content: bytes | None = None) -> bk.StatementReport:
+async def run(
+    new_uow: Callable[[], UnitOfWork], file: str, content: bytes | None = None, deps: handlers.Deps = DEPS
+) -> bk.StatementReport:
     async with new_uow() as uow:
         return await statements.import_bank_statement(
             bk.ImportBankStatement(
                 file_name=file, content=content if content is not None else (DATA / file).read_bytes(), entity="DE01"
             ),
             uow,
-            DEPS,
+            deps,
         )
 
 
@@ -86,3 +90,18 @@ async def test_thousands_of_lines_are_looked_up_and_recorded_in_one_go(new_uow: 
     assert await count(new_uow, select(func.count()).select_from(OUTBOX)) == 40 + 1 + 1
     imported_at = await count(new_uow, select(bank_transactions.c.imported_at).limit(1))
     assert isinstance(imported_at, dt.datetime)
+
+
+async def test_lines_read_by_the_reading_pool_are_the_lines_read_in_one_process(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    # 12,000 entries: three jobs for the workers; the same ids, so the second import finds every line known.
+    pool = ReadingPool(2, from_bytes=0)
+    try:
+        first = await run(new_uow, "large.xml", build_large_camt(12_000), dataclasses.replace(DEPS, reading=pool))
+    finally:
+        pool.close()
+    again = await run(new_uow, "large-again.xml", build_large_camt(12_000))
+
+    assert first.transactions_published == again.transactions_already_known == 12_000
+    assert again.transactions_published == 0

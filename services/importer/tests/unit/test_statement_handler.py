@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,6 +17,7 @@ from opendso_bus import InvalidRequest
 from opendso_bus.envelope import new_meta
 from opendso_importer import handlers, statements
 from opendso_importer.domain.statements.samples import build_large_camt
+from opendso_importer.parallel_reading import ReadingPool
 from opendso_importer.store import UnitOfWork
 from openpyxl import Workbook
 
@@ -77,13 +80,14 @@ async def run(
     ledger: FakeLedger, file: str, content: bytes | None = None, **options: Any
 ) -> tuple[bk.StatementReport, FakeUnitOfWork]:
     uow = FakeUnitOfWork(ledger)
+    deps = options.pop("deps", DEPS)
     command = bk.ImportBankStatement(
         file_name=file,
         content=content if content is not None else (DATA / file).read_bytes(),
         entity=options.pop("entity", "FR01"),
         **options,
     )
-    return await statements.import_bank_statement(command, cast(UnitOfWork, uow), DEPS), uow
+    return await statements.import_bank_statement(command, cast(UnitOfWork, uow), deps), uow
 
 
 def received(uow: FakeUnitOfWork) -> list[bk.BankTransaction]:
@@ -105,6 +109,30 @@ async def test_every_sample_statement_publishes_each_line_once(file: str) -> Non
     again, uow2 = await run(ledger, file)
     assert again.transactions_published == 0 and again.transactions_already_known == len(lines)
     assert received(uow2) == []
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ReadingPool]:
+    reading = ReadingPool(2, from_bytes=0)
+    reading.warm()
+    yield reading
+    reading.close()
+
+
+@pytest.mark.parametrize("file", [*sorted(p.name for p in DATA.glob("camt*.xml")), "large.xml"])
+async def test_a_statement_read_by_the_reading_pool_publishes_what_one_read_in_process_does(
+    pool: ReadingPool, file: str
+) -> None:
+    # 11,000 entries: three jobs for the workers.
+    content = build_large_camt(11_000) if file == "large.xml" else None
+
+    pooled, pooled_uow = await run(FakeLedger(), file, content, deps=dataclasses.replace(DEPS, reading=pool))
+    alone, alone_uow = await run(FakeLedger(), file, content)
+
+    assert received(pooled_uow) == received(alone_uow)
+    assert len(received(alone_uow)) == alone.transactions_published > 0
+    pooled.import_id = alone.import_id = ""
+    assert pooled == alone
 
 
 async def test_credits_are_positive_and_carry_the_counterparty() -> None:

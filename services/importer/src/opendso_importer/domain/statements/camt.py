@@ -372,9 +372,10 @@ def _walk(
 class _Reader:
     """Reads one document; holds the namespace so element names are built once."""
 
-    def __init__(self, file: str, namespace: str, message: str, container: str) -> None:
+    def __init__(self, file: str, namespace: str | None, message: str, container: str) -> None:
         self.file = file
-        self.prefix = f"{{{namespace}}}"
+        # None: elements read without their namespace (see read_camt_entries).
+        self.prefix = "" if namespace is None else f"{{{namespace}}}"
         self.message = message
         self.container = container
         self.is_report = message.split(".")[1] == _REPORT
@@ -462,8 +463,11 @@ class _Reader:
                 raise self._error(
                     where, node, "Bal", f"{name} balance is in {balance.amount.currency}, the account in {currency}"
                 )
-        for tx, entry_where in zip(container.transactions, container.wheres, strict=True):
+        for position, tx in enumerate(container.transactions):
             if tx.amount.currency != currency:
+                # Entries read in worker processes come without their places: the caller reads
+                # such a file again in one process for the exact error.
+                entry_where = container.wheres[position] if container.wheres else where
                 raise StatementError(
                     self.file, f"{entry_where}/Amt", f"amount in {tx.amount.currency}, the account is in {currency}"
                 )
@@ -793,3 +797,237 @@ class _EntryFields(NamedTuple):
             entry_reference or self.entry_reference,
             self.entry_id,
         )
+
+
+# --- a document read in parts, by several processes ---------------------------------------------------
+#
+# Reading the entries is nearly all the work of a large file, and each entry is read on its own: runs of
+# entries can be read by other processes while this one reads the rest of the document (its statements'
+# ids, accounts and balances). Only a plain document is cut up (UTF-8, no DTD, comments, CDATA sections
+# or processing instructions, entries written ``<Ntry>``): there the bytes ``<Ntry>`` and ``</Ntry>``
+# can only be an entry's tags. Any other document, and any document the parts' reading finds fault
+# with, is for the caller to read whole with :func:`parse_camt`, which says exactly where it is wrong.
+
+_ENTRY_START = b"<Ntry>"
+_ENTRY_END = b"</Ntry>"
+_JOB_ATTRIBUTE = "opendso-job"
+_PLAIN_ENCODINGS = (b"utf-8", b"utf8", b"us-ascii", b"ascii")
+_XML_DECLARATION = re.compile(rb"^<\?xml\s[^>]*\?>")
+_ENCODING = re.compile(rb"encoding\s*=\s*[\"']([^\"']*)[\"']")
+
+
+@dataclass(frozen=True, slots=True)
+class CamtEntries:
+    """A run of one container's entries, to be read by :func:`read_camt_entries` (in a worker process).
+
+    ``head`` and ``tail`` wrap the entries' XML into a document with the namespaces declared where
+    they were written; ``first_entry`` is the number of the container's entries before them.
+    """
+
+    file: str
+    namespace: str
+    message: str
+    container: str
+    container_index: int
+    first_entry: int
+    entries: int
+    head: bytes
+    tail: bytes
+    # Whether the message's namespace is the only one in scope, the default one.
+    only_default_namespace: bool
+
+
+@dataclass
+class CamtParts:
+    """A document cut into its runs of entries and the rest (the skeleton), already read."""
+
+    file: str
+    data: bytes
+    jobs: list[CamtEntries]
+    # Where each job's entries are in ``data``: [start, end).
+    spans: list[tuple[int, int]]
+    _reader: _Reader
+    _containers: list[tuple[_Container, int]]  # each container and the number of its first job
+
+    def job_arguments(self) -> Iterator[tuple[CamtEntries, bytes]]:
+        """Each job with its entries' XML, cut from the document only when asked for."""
+        for job, (start, end) in zip(self.jobs, self.spans, strict=True):
+            yield job, self.data[start:end]
+
+    def finish(self, read: list[list[Transaction]]) -> list[Statement]:
+        """The statements, given what :func:`read_camt_entries` answered for each job, in order."""
+        statements = []
+        ends = [first for _, first in self._containers[1:]] + [len(self.jobs)]
+        for (container, first), end in zip(self._containers, ends, strict=True):
+            for transactions in read[first:end]:
+                container.transactions += transactions
+            statements.append(self._reader._statement(self._reader._node(container.element), container))
+        return statements
+
+
+def split_camt(data: bytes, file: str, entries_per_job: int) -> CamtParts | None:
+    """The document cut into jobs of at most ``entries_per_job`` entries, its skeleton read; None
+    for a document that is not plain (see above) or whose skeleton is not what a statement file's is.
+
+    Raises :class:`StatementError` for what the whole document's reading would refuse too (another
+    message, a broken skeleton), though not always in the same words.
+    """
+    if not _plain_encoding(data):
+        return None
+    spans = _entry_spans(data)
+    if spans is None:
+        return None
+    namespace, message, container_name = _message(data, file)
+    reader = _Reader(file, namespace, message, container_name)
+    # Each job's entries give way to one empty entry naming the job: the skeleton's reading finds it in
+    # the namespace and the container the entries were in.
+    jobs: list[tuple[int, int, int]] = []  # first span, spans, in a run of spans with only blanks between
+    run_start = 0
+    for index in range(1, len(spans) + 1):
+        if (
+            index == len(spans)
+            or index - run_start >= entries_per_job
+            or data[spans[index - 1][1] : spans[index][0]].strip()
+        ):
+            jobs.append((run_start, index - run_start, len(jobs)))
+            run_start = index
+    pieces = []
+    previous_end = 0
+    for first, count, number in jobs:
+        pieces.append(data[previous_end : spans[first][0]])
+        pieces.append(f'<Ntry {_JOB_ATTRIBUTE}="{number}"/>'.encode())
+        previous_end = spans[first + count - 1][1]
+    pieces.append(data[previous_end:])
+    skeleton = b"".join(pieces)
+    if not _is_plain(skeleton):
+        return None  # a comment or a CDATA section may hide what looks like an entry's tag
+
+    container_tag = reader.prefix + container_name
+    entry_tag = reader.prefix + "Ntry"
+    containers: list[tuple[_Container, int]] = []
+    found: list[CamtEntries | None] = [None] * len(jobs)
+    current: _Container | None = None
+    entries_before = seen = 0
+    try:
+        for _, element in _iterparse(skeleton, ("start",), (container_tag, entry_tag)):
+            if element.tag == container_tag:
+                current = _Container(len(containers) + 1, element)
+                containers.append((current, seen))
+                entries_before = 0
+                continue
+            number_text = element.get(_JOB_ATTRIBUTE)
+            if number_text is None or current is None or element.getparent() is not current.element:
+                return None  # an entry not cut out, or outside any container: read whole
+            number = int(number_text)
+            if number != seen:
+                return None
+            seen += 1
+            found[number] = CamtEntries(
+                file,
+                namespace,
+                message,
+                container_name,
+                current.index,
+                entries_before,
+                jobs[number][1],
+                *_wrapper(element),
+                element.nsmap == {None: namespace},
+            )
+            entries_before += jobs[number][1]
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(file, exc, data) from None
+    if not containers:
+        raise StatementError(file, "Document", f"no {container_name} element in the {message} message")
+    if any(j is None for j in found):
+        return None
+    return CamtParts(
+        file,
+        data,
+        [cast(CamtEntries, j) for j in found],
+        [(spans[first][0], spans[first + count - 1][1]) for first, count, _ in jobs],
+        reader,
+        containers,
+    )
+
+
+def read_camt_entries(job: CamtEntries, entries: bytes) -> list[Transaction]:
+    """The transactions of a run of entries (see :func:`split_camt`), as the whole document's reading
+    finds them; :class:`StatementError` for any fault."""
+    prefix = f"{job.container}[{job.container_index}]/Ntry["
+    if b"<!" in entries or b"<?" in entries:
+        # A comment, a CDATA section or a processing instruction: what looked like the entries' tags may
+        # not all be.
+        raise StatementError(job.file, f"{prefix}{job.first_entry + 1}]", "not a plain run of entries")
+    head, tail = job.head, job.tail
+    namespace: str | None = job.namespace
+    if job.only_default_namespace and b"xmlns" not in entries:
+        # Every element of the entries is then in the message's namespace: read without it, their names
+        # are shorter strings for lxml to build, and a sixth of the reading is saved.
+        head, tail, namespace = b"<Entries>", b"</Entries>", None
+    reader = _Reader(job.file, namespace, job.message, job.container)
+    # A job is a few megabytes: parsed whole, cheaper than streamed and dropped entry by entry.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True)
+    try:
+        root = etree.fromstring(head + entries + tail, parser)
+    except etree.XMLSyntaxError as exc:
+        raise StatementError(job.file, f"{prefix}{job.first_entry + 1}]", f"malformed XML: {exc.msg}") from None
+    elements = list(root.iter(reader.prefix + "Ntry"))  # an entry inside an entry too
+    if len(elements) != job.entries or len(root) != job.entries:
+        raise StatementError(job.file, f"{prefix}{job.first_entry + 1}]", f"{len(elements)} entries, not {job.entries}")
+    transactions: list[Transaction] = []
+    for number, element in enumerate(elements, start=job.first_entry + 1):
+        transactions += reader._entry(element, f"{prefix}{number}]")
+    return transactions
+
+
+def _declaration(data: bytes) -> tuple[int, bytes | None]:
+    """Where the document's first element may start, after a UTF-8 BOM and the XML declaration, and the
+    encoding that declaration names."""
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while data[start : start + 1].isspace():
+        start += 1
+    declaration = _XML_DECLARATION.match(data, start)
+    if declaration is None:
+        return start, None
+    encoding = _ENCODING.search(declaration.group())
+    return declaration.end(), None if encoding is None else encoding.group(1)
+
+
+def _plain_encoding(data: bytes) -> bool:
+    encoding = _declaration(data)[1]
+    return encoding is None or encoding.lower() in _PLAIN_ENCODINGS
+
+
+def _is_plain(skeleton: bytes) -> bool:
+    """No DTD, comment, CDATA section or processing instruction after the XML declaration."""
+    start = _declaration(skeleton)[0]
+    return skeleton.find(b"<!", start) < 0 and skeleton.find(b"<?", start) < 0
+
+
+def _entry_spans(data: bytes) -> list[tuple[int, int]] | None:
+    """Where each ``<Ntry>…</Ntry>`` is, in order; None when there is none or one is not closed.
+
+    An entry inside an entry, or an end tag without its start, is found by the parts' reading: a job
+    counts its entries, and a stray end tag breaks a part's or the skeleton's XML.
+    """
+    spans: list[tuple[int, int]] = []
+    find = data.find
+    end = 0
+    while (start := find(_ENTRY_START, end)) >= 0:
+        close = find(_ENTRY_END, start)
+        if close < 0:
+            return None
+        end = close + len(_ENTRY_END)
+        spans.append((start, end))
+    return spans or None
+
+
+def _wrapper(marker: etree._Element) -> tuple[bytes, bytes]:
+    """The start and end tags of an element declaring the namespaces in scope at ``marker``."""
+    # In the entries' namespace (the marker's tag is "{namespace}Ntry"), so no declaration is lost.
+    # lxml-stubs leave out the None key of a default namespace, which lxml takes.
+    wrapper = etree.Element(f"{marker.tag[: -len('Ntry')]}Entries", nsmap=marker.nsmap)  # type: ignore[arg-type]
+    wrapper.text = "-"
+    xml = etree.tostring(wrapper, encoding="utf-8", xml_declaration=False)
+    middle = xml.rindex(b">-</")
+    return xml[: middle + 1], xml[middle + 2 :]

@@ -29,6 +29,7 @@ from types import TracebackType
 
 from opendso_money import Money
 
+from opendso_matching.collection_pause import cycle_collection_paused
 from opendso_matching.domain.batch import book_applied, match_in_order
 from opendso_matching.domain.engine import MatchConfig, RateLookup
 from opendso_matching.domain.index import MatchIndex
@@ -158,8 +159,10 @@ def _ready() -> int:
 def _decide_in_worker(
     payments: list[PaymentFields], parts: IndexParts, config: MatchConfig, rates: Rates | None
 ) -> list[ProposalFields]:
-    decided = decide([payment_from_fields(p) for p in payments], parts.build(), config, rates)
-    return [proposal_fields(p) for p in decided]
+    # The build too: it makes as many objects as the batch has items, and no cycle.
+    with cycle_collection_paused():
+        decided = decide([payment_from_fields(p) for p in payments], parts.build(), config, rates)
+        return [proposal_fields(p) for p in decided]
 
 
 class MatchWorkers:

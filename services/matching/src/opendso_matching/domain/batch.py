@@ -14,12 +14,17 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 
+from opendso_matching.collection_pause import collect_young_garbage, cycle_collection_paused
 from opendso_matching.domain.engine import MatchConfig, RateLookup, match
 from opendso_matching.domain.index import MatchIndex
 from opendso_matching.domain.model import Outcome, Payment, Proposal
 
 # What deciding a line changes in the index before the next line: (index, payment, its proposal).
 Booker = Callable[[MatchIndex, Payment, Proposal], None]
+# Lines decided between two collections of the young generations (the collector is paused meanwhile, see
+# collection_pause). Each object a chunk keeps (its proposals, the items it reduced) is walked once, by the
+# collection after it, whatever the chunk's size: about 15 ms per 2,000 lines against a million items.
+COLLECT_EVERY = 2000
 
 
 def book_applied(index: MatchIndex, payment: Payment, proposal: Proposal) -> None:
@@ -40,10 +45,13 @@ def match_in_order(
 ) -> list[Proposal]:
     """Each payment's proposal, each decided after ``book`` recorded the one before it."""
     proposals: list[Proposal] = []
-    for payment in payments:
-        proposal = match(payment, index, config, rates)
-        book(index, payment, proposal)
-        proposals.append(proposal)
+    with cycle_collection_paused():
+        for n, payment in enumerate(payments, start=1):
+            proposal = match(payment, index, config, rates)
+            book(index, payment, proposal)
+            proposals.append(proposal)
+            if n % COLLECT_EVERY == 0:
+                collect_young_garbage()
     return proposals
 
 

@@ -209,12 +209,16 @@ class _Matcher:
         entity = p.entity
         for where, keys in sources:
             for key, item in self.index.items_by_keys(keys):
+                # Another entity's item first: a tail key finds the same serial in every entity.
+                if item.entity != entity:
+                    continue
                 item_id = item.item_id
                 # Most numbers are found by several keys (as written, by digits, loosely): once named exactly,
                 # an item has nothing more to learn from the others.
-                if item_id in named_exactly or item.entity != entity or item_id in paid:
+                if item_id in named_exactly or item_id in paid:
                     continue
-                if not item.is_open:
+                # Not item.is_open: a property and a method call for every item every key finds.
+                if not item.open_amount.amount:
                     paid[item_id] = item
                     self.reasons.append(f"{item.number} is named in the {where} but is already paid")
                     continue

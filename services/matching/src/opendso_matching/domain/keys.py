@@ -289,12 +289,18 @@ def _text_keys(text: str) -> tuple[str, ...]:
         reach[n] = n if word[n] else reach[n + 1]
         digit[n] = n if facts[n].digits else digit[n + 1]
         letter[n] = n if facts[n].letters else letter[n + 1]
+    # alone[n]: token n's digits may be read by themselves, unless a token with digits is tied to it ("2026" of
+    # "2026-88231").
+    alone = [not (n + 1 < count and tied[n] and facts[n + 1].digits) for n in range(count)]
+    # Assigning a key already seen keeps its first place: the keys stay in the order they appear.
     seen: dict[str, None] = {}
     for start in range(count):
         first = tokens[start]
-        longest = 7 if first.startswith("RF") and _RF_START.match(first) else 4
-        stop = min(start + longest, reach[start])
-        if digit[start] >= stop:
+        stop = start + (7 if first.startswith("RF") and _RF_START.match(first) else 4)
+        if reach[start] < stop:
+            stop = reach[start]
+        first_digit = digit[start]
+        if first_digit >= stop:
             # A word standing alone, or a run of words up to one: no digits, no number.
             continue
         outside = not inside[start]
@@ -302,12 +308,21 @@ def _text_keys(text: str) -> tuple[str, ...]:
             # Inside a written number only runs with letters are read ("2026-88231" of "DE01-2026-88231"
             # offers neither digits nor a loose key of its own).
             continue
+        if first_digit > start:
+            # Words before the first digits ("INV" of "INV 2024000123") offer nothing by themselves: they are
+            # joined at once, and the run is read from the first token with digits on.
+            joined = "".join(tokens[start:first_digit])
+            loose = ".".join([facts[n].loose for n in range(start, first_digit)])
+            letters = True
+        else:
+            joined = loose = ""
+            letters = False
         numbers = groups = loose_digits = 0
-        joined = digits_of = loose = ""
+        digits_of = ""
         # Reading the run's letters and digits as one string: a letter after a digit pending, and whether a
         # digit came after such a letter ("DE01CN2026": no number a payer would shorten to its digits).
-        seen_digit = letter_pending = broken = letters = False
-        for last in range(start, stop):
+        seen_digit = letter_pending = broken = False
+        for last in range(first_digit, stop):
             (
                 token_digits,
                 token_letters,
@@ -330,23 +345,19 @@ def _text_keys(text: str) -> tuple[str, ...]:
                 loose_digits += token_loose_digits
             elif seen_digit:
                 letter_pending = True
-            letters = letters or token_letters
-            if numbers == 0:
-                # Words, or runs of them ("INV", "Zahlung Rechnung"): a document number has digits.
-                continue
+            if token_letters:
+                letters = True
             if len(joined) > _RF_MAX and last - start >= 4:
                 break
-            digits: str | None = None
             if not broken and outside:
                 digits = digits_of.lstrip("0")
-                if len(digits) < (MIN_JOINED_DIGITS if numbers > 1 else MIN_DIGITS) or (
-                    last == start and last + 1 < count and tied[start] and facts[last + 1].digits
-                ):
-                    digits = None
-            if letters or digits is not None:
-                seen.setdefault(joined, None)
-            if digits is not None:
-                seen.setdefault(digits, None)
+                if len(digits) >= (MIN_JOINED_DIGITS if numbers > 1 else MIN_DIGITS) and (last > start or alone[start]):
+                    seen[joined] = None
+                    seen[digits] = None
+                elif letters:
+                    seen[joined] = None
+            elif letters:
+                seen[joined] = None
             # The loose key (see _loose): two digit groups at least, and enough digits to be a document number.
             if (
                 numbers > 1
@@ -354,7 +365,7 @@ def _text_keys(text: str) -> tuple[str, ...]:
                 and groups >= 2
                 and loose_digits >= (MIN_DIGITS if letters else MIN_JOINED_DIGITS)
             ):
-                seen.setdefault(loose, None)
+                seen[loose] = None
     return tuple(seen)
 
 

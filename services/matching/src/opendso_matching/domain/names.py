@@ -177,13 +177,16 @@ class NameIndex:
         if not forms:
             return []
         scores = _scores(name, words, forms, [o[1] for o in owners], cutoff)
-        best: dict[str, NameMatch] = {}
+        # customer -> (score, position) of its best name, the first of equal scores; a NameMatch is made only for
+        # each customer kept, not for each name scored (a common name is held by hundreds).
+        best: dict[str, tuple[float, int]] = {}
         for n, score in scores.items():
-            customer_id, _, held = owners[n]
+            customer_id = owners[n][0]
             kept = best.get(customer_id)
-            if score >= cutoff and (kept is None or score > kept.score):
-                best[customer_id] = NameMatch(customer_id, score, held)
-        return sorted(best.values(), key=lambda m: (-m.score, m.customer_id))
+            if score >= cutoff and (kept is None or score > kept[0]):
+                best[customer_id] = (score, n)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        return [NameMatch(customer_id, score, owners[n][2]) for customer_id, (score, n) in ranked]
 
     def score(self, name: str, customer_id: str) -> NameMatch | None:
         """How well ``name`` fits this one customer's name or aliases (0-100), however common its words: what

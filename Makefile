@@ -10,10 +10,10 @@ setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --frozen --quiet
 
-run: setup
+run: setup web
 	$(UV) run opendso run $(ARGS)
 
-test: setup
+test: setup test-web
 	$(UV) run pytest
 
 test-unit: setup
@@ -38,3 +38,13 @@ bench: setup
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+# The web client (clients/web, Node 20.19+): npm ci installs exactly what package-lock.json pins.
+.PHONY: web test-web
+
+# --prefer-offline: a package already in npm's cache is not asked for again (the lock pins it exactly).
+web:
+	cd clients/web && npm ci --no-audit --no-fund --prefer-offline && npm run build
+
+test-web:
+	cd clients/web && npm ci --no-audit --no-fund --prefer-offline && npm test

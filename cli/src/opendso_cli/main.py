@@ -75,6 +75,7 @@ def run(
                 )
         base = system.base_url
         typer.echo(
+            f"Web app     {base}/app/  (sign in with an e-mail and password above; built by `make web`)\n"
             f"Sign in     POST {base}/api/v1/auth/token with an e-mail and password above "
             f"(in {base}/docs: Authorize)\n"
             f"API docs    {base}/docs\nHealth      {base}/health\nAgenda      {base}/api/v1/agenda\n"

@@ -18,6 +18,9 @@ from opendso_bus import RemoteError
 from opendso_contracts.asyncapi import asyncapi_document
 from opendso_telemetry import extract_context, inject_headers, setup_tracing, tracer
 from opentelemetry.trace import SpanKind
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from opendso_gateway import (
     api,
@@ -44,6 +47,7 @@ from opendso_gateway.access import Limits, audit_changes
 from opendso_gateway.accounts import Accounts
 from opendso_gateway.bus import Bus
 from opendso_gateway.domain.users import AccessStore
+from opendso_gateway.idempotency import idempotency_middleware
 from opendso_gateway.passwords import Passwords
 from opendso_gateway.problems import Problem, handle_problem, handle_remote_error
 from opendso_gateway.settings import Settings
@@ -51,7 +55,22 @@ from opendso_gateway.store import SqlAccessStore
 from opendso_gateway.tokens import AccessTokens, dev_secret
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+# The web client as `make web` builds it (clients/web/dist in the repository); absent until built.
+WEB_CLIENT = Path(__file__).resolve().parents[4] / "clients" / "web" / "dist"
 log = logging.getLogger(__name__)
+
+
+class SinglePageApp(StaticFiles):
+    """The web client's files, and its index.html for any other path without a file extension: a deep link or a
+    reload on /app/agenda must reach the client's router, while a missing script stays a 404."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except StarletteHTTPException as exc:
+            if exc.status_code != 404 or "." in path.rsplit("/", 1)[-1]:
+                raise
+            return await super().get_response("index.html", scope)
 
 
 def _utc_now() -> dt.datetime:
@@ -63,9 +82,11 @@ def create_app(
     bus: Bus | None = None,
     store: AccessStore | None = None,
     clock: Callable[[], dt.datetime] = _utc_now,
+    web_client: Path | None = None,
 ) -> FastAPI:
     """The gateway over ``bus`` and ``store`` (by default: NATS, and the database of the settings, migrated at
-    start); ``clock`` gives the time tokens are issued and checked at."""
+    start); ``clock`` gives the time tokens are issued and checked at. The built web client in ``web_client``, if
+    that folder exists, is served at /app/."""
     bus = bus or Bus(settings.nats_url, settings.request_timeout_seconds)
     store = store or SqlAccessStore(settings.database_url, MIGRATIONS)
     secret = settings.token_secret.get_secret_value() or dev_secret(settings.dev_secret_file)
@@ -135,6 +156,8 @@ def create_app(
     span_source = tracer("opendso.gateway")
     # Registered before the tracing middleware, so it runs inside it and sees the request id.
     app.middleware("http")(audit_changes)
+    # Outside the audit: a repeated request answered from what was kept changed nothing to audit.
+    app.middleware("http")(idempotency_middleware(clock))
 
     @app.middleware("http")
     async def trace_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -175,6 +198,9 @@ def create_app(
             document = app.state.asyncapi = asyncapi_document()
         return JSONResponse(document)
 
+    if web_client is not None and web_client.is_dir():
+        # Static files only: the client signs in and reads everything through /api/v1 like any other caller.
+        app.mount("/app", SinglePageApp(directory=web_client, html=True), name="web-client")
     return app
 
 
@@ -184,4 +210,5 @@ def main() -> None:
     settings = Settings()
     setup_tracing("gateway", settings.trace_exporter, settings.otlp_endpoint)
     print(f"opendso-gateway listening on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    app = create_app(settings, web_client=WEB_CLIENT)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

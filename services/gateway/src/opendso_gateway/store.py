@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -34,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opendso_gateway.domain.access import Role
+from opendso_gateway.domain.idempotency import KEPT_FOR, KeptAnswer
 from opendso_gateway.domain.partners import (
     AssignedCase,
     DeliveryAttempt,
@@ -729,3 +731,69 @@ class SqlPartnerStore:
         async with self._sessions() as session:
             rows = (await session.execute(statement)).mappings().all()
         return [_pending(r) for r in rows]
+
+
+# POST answers kept by Idempotency-Key (see idempotency.py): status 0 while the first request runs.
+idempotency_keys = Table(
+    "gateway_idempotency_keys",
+    metadata,
+    Column("owner", String(100), primary_key=True),
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("media_type", String(200), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+class SqlIdempotencyStore:
+    """The ``IdempotencyStore`` over the access store's database (its table comes with the same migrations)."""
+
+    def __init__(self, access: SqlAccessStore) -> None:
+        self._access = access
+
+    async def claim(self, owner: str, key: str, fingerprint: str, at: dt.datetime) -> KeptAnswer | None:
+        t = idempotency_keys
+        where = (t.c.owner == owner) & (t.c.idempotency_key == key)
+        async with self._access._sessions.begin() as session:
+            row = (await session.execute(select(t).where(where))).mappings().first()
+            if row is not None:
+                created = _utc(row["created_at"])
+                assert created is not None
+                if at - created < KEPT_FOR:
+                    return KeptAnswer(row["fingerprint"], row["status"], row["media_type"], bytes(row["body"]), created)
+                await session.execute(delete(t).where(where))
+            # Expired keys of anyone go with this one: the table holds about a day of POSTs.
+            await session.execute(delete(t).where(t.c.created_at < at - KEPT_FOR))
+            try:
+                async with session.begin_nested():
+                    await session.execute(
+                        insert(t).values(
+                            owner=owner,
+                            idempotency_key=key,
+                            fingerprint=fingerprint,
+                            status=0,
+                            media_type="",
+                            body=b"",
+                            created_at=at,
+                        )
+                    )
+            except IntegrityError:
+                # The same key arrived twice at once: the other request runs it.
+                return KeptAnswer(fingerprint, 0, "", b"", at)
+        return None
+
+    async def keep(self, owner: str, key: str, status: int, media_type: str, body: bytes) -> None:
+        t = idempotency_keys
+        async with self._access._sessions.begin() as session:
+            await session.execute(
+                update(t)
+                .where((t.c.owner == owner) & (t.c.idempotency_key == key))
+                .values(status=status, media_type=media_type[:200], body=body)
+            )
+
+    async def release(self, owner: str, key: str) -> None:
+        t = idempotency_keys
+        async with self._access._sessions.begin() as session:
+            await session.execute(delete(t).where((t.c.owner == owner) & (t.c.idempotency_key == key)))

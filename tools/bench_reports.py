@@ -3,6 +3,7 @@
     python tools/bench_reports.py                     # 1,000,000 open items on SQLite
     OPENDSO_BENCH_REPORT_ITEMS=100000 python tools/bench_reports.py
     OPENDSO_BENCH_REPORT_DB=postgresql+asyncpg://user:pw@host/db python tools/bench_reports.py   # an empty database
+    OPENDSO_BENCH_REPORT_TOTALS=0 ...                  # the queries sum the items instead of the running totals
 
 The read models are filled with set-based inserts (what a replay of bulk item events writes, without
 generating a million events); the queries run in-process through the reporting service's query code (the
@@ -216,10 +217,13 @@ async def _query_latencies(new_uow: Any, customers: int) -> list[tuple[str, floa
     from opendso_reporting.report_queries import REPORTS, ReportDeps
 
     deps = ReportDeps(rates=_rate, today=lambda: TODAY)
+    # 0: sum the items at query time, as before the running totals (to compare on the same machine).
+    use_totals = os.environ.get("OPENDSO_BENCH_REPORT_TOTALS", "1") != "0"
     timings = []
     for query in _queries(random.Random(11), customers):
         start = time.perf_counter()
         async with new_uow() as uow:
+            uow.reports.use_totals = use_totals
             await REPORTS[type(query)](query, uow, deps)
         timings.append((type(query).__name__, time.perf_counter() - start))
     return timings
@@ -318,9 +322,16 @@ def main() -> None:
             new_uow = uow_factory(session_factory(engine))
             start = time.perf_counter()
             await _fill(new_uow, items)
+            loaded = time.perf_counter()
+            # The running totals the handlers keep, computed once from the loaded rows.
+            async with new_uow() as uow:
+                await uow.reports.totals.recompute()
+                await uow.commit()
+            print(f"reports: running totals computed in {time.perf_counter() - loaded:.1f}s")
             if url.startswith("postgresql"):
                 # What autovacuum does after a bulk load: without statistics the planner guesses badly.
-                async with engine.connect() as conn:
+                # Committed: statistics gathered in a transaction that rolls back are lost with it.
+                async with engine.begin() as conn:
                     await conn.exec_driver_sql("ANALYZE")
             print(f"reports: {items:,} open items loaded in {time.perf_counter() - start:.1f}s ({url.split(':')[0]})")
             timings = await _query_latencies(new_uow, max(1, items // ITEMS_PER_CUSTOMER))

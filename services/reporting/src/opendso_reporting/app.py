@@ -78,6 +78,7 @@ def report_handlers_by_event(settings: Settings) -> dict[type[Message], Handler]
         col.PaymentPlanCancelled: end_plan,
         col.PaymentPlanCompleted: end_plan,
         col.PaymentPlanBroken: end_plan,
+        col.PromiseBroken: report_handlers.end_promise,
         msg.MessageSent: report_handlers.record_message,
         mt.PaymentAllocated: report_handlers.record_allocation,
         mt.AllocationReversed: report_handlers.record_reversal,

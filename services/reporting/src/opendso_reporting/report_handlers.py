@@ -118,6 +118,22 @@ async def _record_qualification(event: col.ItemsQualified, uow: UnitOfWork, disp
         ],
         at,
     )
+    if event.promise_id and event.promised_amount.currency and event.promised_on.year:
+        # A promise to pay is money expected on its day from the qualified items, as a plan's instalment is;
+        # keyed by the promise (its own "plan") so that its breaking ends it.
+        await uow.reports.put_promises(
+            [
+                PromiseState(
+                    event.promise_id,
+                    event.promise_id,
+                    event.customer_id,
+                    date_from_proto(event.promised_on),
+                    money_from_proto(event.promised_amount),
+                    tuple(s.item_id for s in event.statuses),
+                )
+            ],
+            at,
+        )
     codes = {s.status_code for s in event.statuses}
     actor = next((s.set_by for s in event.statuses if s.set_by), "")
     activities = []
@@ -207,6 +223,11 @@ async def record_plan(event: col.PaymentPlanCreated, uow: UnitOfWork) -> None:
     await uow.reports.put_promises(promises, at)
     if plan.state != col.PAYMENT_PLAN_STATE_ACTIVE and plan.state != col.PAYMENT_PLAN_STATE_UNSPECIFIED:
         await uow.reports.end_promises(plan.plan_id, at)
+
+
+async def end_promise(event: col.PromiseBroken, uow: UnitOfWork) -> None:
+    """A broken promise: its money is no longer expected on its day (the items' own dates count again)."""
+    await uow.reports.end_promises(event.promise_id, _at(event.meta))
 
 
 async def end_plan(

@@ -233,6 +233,81 @@ report_promise_items = Table(
 )
 
 
+# Running totals of the report tables above, per level (group, customer_group, sector, collector) and node, so
+# that a report above the customer level reads a few thousand rows rather than every open item. The handlers
+# keep them in the transaction that changes the rows they sum (see ReportRepository._shifting).
+#
+# Open money: an item's rows on day CURRENT_DAY are its open amount now; its other rows are the changes of its
+# open amount on the days it changed (the history's differences), so a past day's money is the sum of the rows
+# up to that day. The customer's delay and whether a promise covers the item are its current ones, as the item
+# queries read them. Current rows first in the key: today's reports read one range.
+report_open_totals = Table(
+    "rep_open_totals",
+    metadata,
+    Column("level", String(20), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("node", String(200), nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("delay_days", Integer, nullable=False),
+    Column("promised", SmallInteger, nullable=False),
+    Column("micros", BigInteger, nullable=False),
+    Column("items", BigInteger, nullable=False),
+    PrimaryKeyConstraint("level", "day", "node", "entity", "currency", "due_date", "delay_days", "promised"),
+)
+
+# The same for the items in a status only, by status and the day it was set: the few rows the status, dispute
+# and forecast reports take out of the open money above.
+report_status_totals = Table(
+    "rep_status_totals",
+    metadata,
+    Column("level", String(20), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("node", String(200), nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("delay_days", Integer, nullable=False),
+    Column("promised", SmallInteger, nullable=False),
+    Column("status_code", String(100), nullable=False),
+    Column("since", Date, nullable=False),
+    Column("micros", BigInteger, nullable=False),
+    Column("items", BigInteger, nullable=False),
+    PrimaryKeyConstraint(
+        "level", "day", "node", "entity", "currency", "due_date", "delay_days", "promised", "status_code", "since"
+    ),
+)
+
+# Invoiced amounts (invoices and credit notes) by issue day: the DSO's sales.
+report_sales_totals = Table(
+    "rep_sales_totals",
+    metadata,
+    Column("level", String(20), nullable=False),
+    Column("node", String(200), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("micros", BigInteger, nullable=False),
+    Column("items", BigInteger, nullable=False),
+    PrimaryKeyConstraint("level", "node", "day", "entity", "currency"),
+)
+
+# Money received (not reversed) by booking day.
+report_receipt_totals = Table(
+    "rep_receipt_totals",
+    metadata,
+    Column("level", String(20), nullable=False),
+    Column("node", String(200), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("micros", BigInteger, nullable=False),
+    Column("items", BigInteger, nullable=False),
+    PrimaryKeyConstraint("level", "node", "day", "entity", "currency"),
+)
+
+
 class OpenItemRepository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._session = uow.session

@@ -477,3 +477,51 @@ async def test_a_customer_handed_to_another_collector_takes_its_items_along_what
         ("ann", "EUR"): "1000.00",
         ("ann", "USD"): "1050.00",
     }
+
+
+async def test_a_promise_to_pay_from_its_event_moves_the_forecast_until_it_is_broken(uows: Any) -> None:
+    entities, customers, items = ledger()
+    promised = col.ItemsQualified(
+        customer_id="FR01/C1",
+        promise_id="promise-1",
+        promised_amount=money("250.00", "EUR"),
+        promised_on=date_to_proto(dt.date(2026, 12, 1)),
+        statuses=[
+            col.ItemStatus(item_id=f"FR01/invoice/{n}", status_code="promise_to_pay", since=date_to_proto(TODAY))
+            for n in (1, 2)
+        ],
+    )
+    await apply(uows, [entities, customers, items, meta(promised, T0 + dt.timedelta(days=9))])
+
+    def weeks(report: rp.CashForecast, key: str) -> dict[str, str]:
+        (row,) = [r for r in report.rows if r.key == key and r.currency == "EUR"]
+        found = {p.label: p.amount.amount for p in row.periods if p.amount.amount != "0.00"}
+        return {**found, "overdue": row.overdue.amount, "total": row.total.amount}
+
+    customer = rp.GetCashForecast(scope=scope(level=rp.REPORT_LEVEL_CUSTOMER, key="FR01/C1"))
+    group = rp.GetCashForecast(scope=scope())
+    # On Tue 24 Nov, C1 owes invoice 1 (100, due today) and 2 (200, due yesterday); the promise of 250 on Tue
+    # 1 Dec takes invoice 2's 200 (oldest due first) and 50 of invoice 1; invoice 1's other 50 is expected on
+    # its due day (no usual delay known), in this week.
+    assert weeks(await ask(uows, q.cash_forecast, customer), "FR01/C1") == {
+        "2026-W48": "50.00",
+        "2026-W49": "250.00",
+        "overdue": "0.00",
+        "total": "300.00",
+    }
+    # The group adds C2's invoices 3 and 4 (300 + 400, overdue and not promised).
+    assert weeks(await ask(uows, q.cash_forecast, group), "") == {
+        "2026-W48": "50.00",
+        "2026-W49": "250.00",
+        "overdue": "700.00",
+        "total": "1000.00",
+    }
+
+    broken = col.PromiseBroken(promise_id="promise-1", customer_id="FR01/C1")
+    await apply(uows, [meta(broken, T0 + dt.timedelta(days=10))])
+    # Invoice 2 (due yesterday) is overdue again, invoice 1 expected today.
+    assert weeks(await ask(uows, q.cash_forecast, customer), "FR01/C1") == {
+        "2026-W48": "100.00",
+        "overdue": "200.00",
+        "total": "300.00",
+    }

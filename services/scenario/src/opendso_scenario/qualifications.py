@@ -155,6 +155,8 @@ async def qualify_items(command: col.QualifyItems, uow: UnitOfWork, deps: Deps) 
     if promise is not None:
         await uow.qualifications.save_promise(promise)
         reply.promise_id = promise.promise_id
+        reply.promised_amount.CopyFrom(money_to_proto(Money(promise.amount, promise.currency)))
+        reply.promised_on.CopyFrom(date_to_proto(promise.promised_on))
     if result.follow_up is not None and not await uow.repo.task_exists(result.follow_up.key):
         f = result.follow_up
         task = follow_up_task(

@@ -86,6 +86,14 @@ async def test_a_broken_promise_raises_an_event_a_call_and_gives_the_items_back_
     )
     reply = await qualifications.qualify_items(promised, h.uow(), h.deps)
     assert reply.promise_id
+    # The event carries the promise itself: the cash forecast reads it without asking.
+    [event] = h.published(col.ItemsQualified)
+    assert (event.promise_id, event.promised_amount.amount, event.promised_amount.currency) == (
+        reply.promise_id,
+        "300.00",
+        "EUR",
+    )
+    assert event.promised_on == date_to_proto(TODAY + dt.timedelta(days=3))
     # Not due yet: nothing happens.
     assert await qualifications.check_promises(h.uow, h.deps) == 0
 

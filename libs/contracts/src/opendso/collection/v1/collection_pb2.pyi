@@ -691,6 +691,8 @@ class ItemsQualified(_message.Message):
     PROMISE_ID_FIELD_NUMBER: _builtins.int
     REPLAYED_FIELD_NUMBER: _builtins.int
     CONFIRMATION_SKIPPED_REASON_FIELD_NUMBER: _builtins.int
+    PROMISED_AMOUNT_FIELD_NUMBER: _builtins.int
+    PROMISED_ON_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     promise_id: _builtins.str
     replayed: _builtins.bool
@@ -705,6 +707,14 @@ class ItemsQualified(_message.Message):
     def follow_up(self) -> Global___Task:
         """The follow-up task created, if any."""
 
+    @_builtins.property
+    def promised_amount(self) -> _common_pb2.Money:
+        """A promise to pay (promise_id set): the amount promised for the qualified items and the day it is promised
+        for, so that consumers (the cash forecast) need not ask for the promise.
+        """
+
+    @_builtins.property
+    def promised_on(self) -> _common_pb2.Date: ...
     def __init__(
         self,
         *,
@@ -715,10 +725,12 @@ class ItemsQualified(_message.Message):
         promise_id: _builtins.str = ...,
         replayed: _builtins.bool = ...,
         confirmation_skipped_reason: _builtins.str = ...,
+        promised_amount: _common_pb2.Money | None = ...,
+        promised_on: _common_pb2.Date | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["follow_up", b"follow_up", "meta", b"meta"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["follow_up", b"follow_up", "meta", b"meta", "promised_amount", b"promised_amount", "promised_on", b"promised_on"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confirmation_skipped_reason", b"confirmation_skipped_reason", "customer_id", b"customer_id", "follow_up", b"follow_up", "meta", b"meta", "promise_id", b"promise_id", "replayed", b"replayed", "statuses", b"statuses"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confirmation_skipped_reason", b"confirmation_skipped_reason", "customer_id", b"customer_id", "follow_up", b"follow_up", "meta", b"meta", "promise_id", b"promise_id", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "replayed", b"replayed", "statuses", b"statuses"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

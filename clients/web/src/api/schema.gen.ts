@@ -123,6 +123,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers/{entity}/{account_number}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload an invoice PDF for some of the customer's items */
+        post: operations["upload_document_api_v1_customers__entity___account_number__documents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{entity}/{account_number}/escalations": {
         parameters: {
             query?: never;
@@ -1648,7 +1665,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** AcknowledgeBody */
+        /**
+         * AcknowledgeBody
+         * @example {
+         *       "comment": "Called the customer: the limit excess is one order, paid on Friday"
+         *     }
+         */
         AcknowledgeBody: {
             /**
              * Comment
@@ -1659,6 +1681,10 @@ export interface components {
         /**
          * AllocationBody
          * @description Part of the payment applied to one item, in the item's currency.
+         * @example {
+         *       "amount": "1250.00",
+         *       "item_id": "FR01/invoice/F-2026-0042"
+         *     }
          */
         AllocationBody: {
             /**
@@ -1674,12 +1700,28 @@ export interface components {
              */
             write_off?: string | null;
         };
-        /** AnswerBody */
+        /**
+         * AnswerBody
+         * @example {
+         *       "answer": "Confirmed: 2 pallets were damaged in transport; a credit note of 384.00 follows"
+         *     }
+         */
         AnswerBody: {
             /** Answer */
             answer: string;
         };
-        /** AssignBody */
+        /**
+         * AssignBody
+         * @example {
+         *       "account_number": "C00042",
+         *       "entity": "FR01",
+         *       "item_ids": [
+         *         "FR01/invoice/F-2026-0042",
+         *         "FR01/invoice/F-2026-0057"
+         *       ],
+         *       "note": "Two reminders and a formal notice unanswered; the buyer left the company"
+         *     }
+         */
         AssignBody: {
             /** Account Number */
             account_number: string;
@@ -1700,7 +1742,7 @@ export interface components {
         Body_import_rates_api_v1_fx_rates_import_post: {
             /**
              * File
-             * @description eurofxref-daily.xml, eurofxref-hist-90d.xml or eurofxref-hist.xml, as the ECB serves them
+             * @description eurofxref-daily.xml, eurofxref-hist-90d.xml or eurofxref-hist.xml, as the ECB serves them (https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist-90d.xml)
              */
             file: string;
         };
@@ -1708,54 +1750,96 @@ export interface components {
         Body_page_form_portal__token__form__action__post: {
             /**
              * Amount
+             * @description promise, payment: a decimal string, e.g. "1250.00"
              * @default
              */
             amount?: string;
             /**
              * Comment
+             * @description Free text; required to comment an item
              * @default
              */
             comment?: string;
             /**
              * Currency
+             * @description promise, payment: ISO 4217 code, e.g. "EUR"
              * @default
              */
             currency?: string;
-            /** Item Ids */
+            /**
+             * Item Ids
+             * @description The items chosen, e.g. "FR01/invoice/F-2026-0042"
+             */
             item_ids: string[];
-            /** Paid On */
+            /**
+             * Paid On
+             * @description payment: the day paid, e.g. 2026-11-23
+             */
             paid_on?: string | null;
-            /** Promised On */
+            /**
+             * Promised On
+             * @description promise: the day, e.g. 2026-12-10
+             */
             promised_on?: string | null;
             /**
              * Reason
+             * @description dispute: "not_received", "defective", "wrong_price", "already_paid", ...
              * @default
              */
             reason?: string;
             /**
              * Reference
+             * @description payment: the transfer's reference
              * @default
              */
             reference?: string;
         };
         /** Body_propose_mapping_api_v1_imports_mapping_proposals_post */
         Body_propose_mapping_api_v1_imports_mapping_proposals_post: {
-            /** File */
+            /**
+             * File
+             * @description A CSV, XLSX or JSON export of customers and open items with the ERP's own headers, e.g. "Kundennummer;Kunde;Belegnummer;Belegdatum;Fälligkeit;Betrag": the answer proposes the mapping
+             */
             file: string;
         };
         /** Body_upload_contacts_api_v1_imports_contacts_post */
         Body_upload_contacts_api_v1_imports_contacts_post: {
             /**
              * File
-             * @description CSV, XLSX or JSON: entity, account_number, name, e-mail, role
+             * @description CSV, XLSX or JSON: entity, account_number, name, e-mail, role; e.g.
+             *
+             *         entity,account_number,contact_name,email,role
+             *         FR01,C00042,Sophie Leroy,s.leroy@dupont-sarl.fr,accounts payable
              */
             file: string;
+        };
+        /** Body_upload_document_api_v1_customers__entity___account_number__documents_post */
+        Body_upload_document_api_v1_customers__entity___account_number__documents_post: {
+            /**
+             * File
+             * @description The invoice as a PDF, at most 10 MB
+             */
+            file: string;
+            /**
+             * Item Ids
+             * @description The items it is about, e.g. "FR01/invoice/F-2026-0042"; repeated or comma-separated
+             */
+            item_ids: string[];
+            /**
+             * Kind
+             * @description What the file is: "invoice" (the only kind so far)
+             * @default invoice
+             */
+            kind?: string;
         };
         /** Body_upload_entities_api_v1_imports_entities_post */
         Body_upload_entities_api_v1_imports_entities_post: {
             /**
              * File
-             * @description CSV, XLSX or JSON: code, name, country, currency, time_zone; optionally holiday_calendar, late_payment_law (EU, FR, DE, GB, CZ, SK, PL, RO), group_currency
+             * @description CSV, XLSX or JSON: code, name, country, currency, time_zone; optionally holiday_calendar, late_payment_law (EU, FR, DE, GB, CZ, SK, PL, RO), group_currency; e.g.
+             *
+             *         code,name,country,currency,time_zone,late_payment_law
+             *         FR01,Acme Industries France SAS,FR,EUR,Europe/Paris,FR
              */
             file: string;
         };
@@ -1763,7 +1847,10 @@ export interface components {
         Body_upload_receivables_api_v1_imports_receivables_post: {
             /**
              * File
-             * @description CSV: one row per open item, customer columns repeated
+             * @description CSV: one row per open item, customer columns repeated; e.g.
+             *
+             *         entity,account_number,customer_name,email,item_number,issue_date,due_date,amount,currency
+             *         FR01,C00042,Dupont SARL,compta@dupont-sarl.fr,F-2026-0042,2026-09-30,2026-10-30,1250.00,EUR
              */
             file: string;
         };
@@ -1771,7 +1858,7 @@ export interface components {
         Body_upload_statement_api_v1_imports_statements_post: {
             /**
              * File
-             * @description The statement file
+             * @description The statement file as the bank delivers it, e.g. a CAMT.053 XML (<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">...) or an MT940 (:20:...:61:...)
              */
             file: string;
         };
@@ -1779,6 +1866,22 @@ export interface components {
          * BulkTasksBody
          * @description One action on many tasks: perform, validate (send the message of a step that needs validation),
          *     postpone, reassign or cancel.
+         * @example {
+         *       "action": "postpone",
+         *       "comment": "Customer on holiday until the end of the month",
+         *       "postpone_to": "2026-12-01",
+         *       "task_ids": [
+         *         "6d0c3f1e-5b7a-4c2e-9f10-2a8b4e7d9c01",
+         *         "a41f9b2c-07de-4e6b-8c3a-5f2d1e9b7a60"
+         *       ]
+         *     }
+         * @example {
+         *       "action": "reassign",
+         *       "collector": "j.schmidt",
+         *       "task_ids": [
+         *         "6d0c3f1e-5b7a-4c2e-9f10-2a8b4e7d9c01"
+         *       ]
+         *     }
          */
         BulkTasksBody: {
             /**
@@ -1801,7 +1904,12 @@ export interface components {
             /** Task Ids */
             task_ids: string[];
         };
-        /** CancelBody */
+        /**
+         * CancelBody
+         * @example {
+         *       "reason": "Second instalment missed; the case goes back to the scenario"
+         *     }
+         */
         CancelBody: {
             /**
              * Reason
@@ -1810,14 +1918,39 @@ export interface components {
              */
             reason?: string;
         };
-        /** CommentBody */
+        /**
+         * CommentBody
+         * @example {
+         *       "comment": "Please send a copy with our PO number 4500123987",
+         *       "item_id": "FR01/invoice/F-2026-0042"
+         *     }
+         */
         CommentBody: {
             /** Comment */
             comment: string;
             /** Item Id */
             item_id: string;
         };
-        /** ConfigBody */
+        /**
+         * ConfigBody
+         * @example {
+         *       "config": {
+         *         "agenda": {
+         *           "horizon_days": 45
+         *         },
+         *         "alerts": {
+         *           "dispute_open": {
+         *             "days": 21
+         *           },
+         *           "limit_near": {
+         *             "enabled": true,
+         *             "percent": 85
+         *           }
+         *         }
+         *       },
+         *       "expected_version": 3
+         *     }
+         */
         ConfigBody: {
             /**
              * Config
@@ -1835,6 +1968,24 @@ export interface components {
         /**
          * ConfirmBody
          * @description A collector's decision on a line in review or in suspense.
+         * @example {
+         *       "allocations": [
+         *         {
+         *           "amount": "1250.00",
+         *           "item_id": "FR01/invoice/F-2026-0042"
+         *         },
+         *         {
+         *           "amount": "2215.00",
+         *           "item_id": "FR01/invoice/F-2026-0057",
+         *           "write_off": "15.50"
+         *         }
+         *       ],
+         *       "customer_id": "FR01/C00042",
+         *       "learn": true
+         *     }
+         * @example {
+         *       "accept_proposal": true
+         *     }
          */
         ConfirmBody: {
             /**
@@ -1860,7 +2011,13 @@ export interface components {
              */
             learn?: boolean;
         };
-        /** Contact */
+        /**
+         * Contact
+         * @example {
+         *       "email": "compta@dupont-sarl.fr",
+         *       "phone": "+33 4 72 10 20 30"
+         *     }
+         */
         Contact: {
             /**
              * Address
@@ -1878,7 +2035,34 @@ export interface components {
              */
             phone?: string;
         };
-        /** CoverBody */
+        /**
+         * CoverBody
+         * @example {
+         *       "amount": {
+         *         "amount": "40000.00",
+         *         "currency": "EUR"
+         *       },
+         *       "holder_id": "FR01/C00042",
+         *       "holder_kind": "customer",
+         *       "insurer": "Allianz Trade",
+         *       "kind": "permanent",
+         *       "policy_reference": "POL-FR-2026-00871",
+         *       "starts_on": "2026-01-01"
+         *     }
+         * @example {
+         *       "amount": {
+         *         "amount": "15000.00",
+         *         "currency": "EUR"
+         *       },
+         *       "comment": "Covers the Christmas season orders only",
+         *       "expires_on": "2027-01-31",
+         *       "holder_id": "DE01/K-10077",
+         *       "holder_kind": "customer",
+         *       "insurer": "Coface",
+         *       "kind": "temporary",
+         *       "starts_on": "2026-11-01"
+         *     }
+         */
         CoverBody: {
             amount: components["schemas"]["opendso_gateway__risk_api__AmountBody"];
             /**
@@ -1916,14 +2100,33 @@ export interface components {
             /** Starts On */
             starts_on?: string | null;
         };
-        /** CustomerRef */
+        /**
+         * CustomerRef
+         * @example {
+         *       "account_number": "C00042",
+         *       "entity": "FR01"
+         *     }
+         */
         CustomerRef: {
             /** Account Number */
             account_number: string;
             /** Entity */
             entity: string;
         };
-        /** CustomerSettingsBody */
+        /**
+         * CustomerSettingsBody
+         * @example {
+         *       "issue_items": true,
+         *       "minimum_interest": {
+         *         "amount": "5.00",
+         *         "currency": "EUR"
+         *       }
+         *     }
+         * @example {
+         *       "exempt_compensation": true,
+         *       "exempt_interest": true
+         *     }
+         */
         CustomerSettingsBody: {
             /**
              * Exempt Compensation
@@ -1949,7 +2152,16 @@ export interface components {
             /** @description No interest item below this amount */
             minimum_interest?: components["schemas"]["opendso_gateway__penalties_api__AmountBody"] | null;
         };
-        /** DisputeBody */
+        /**
+         * DisputeBody
+         * @example {
+         *       "comment": "Invoiced at 42.00 per unit; our order confirmation says 38.50",
+         *       "item_ids": [
+         *         "FR01/invoice/F-2026-0057"
+         *       ],
+         *       "reason": "wrong_price"
+         *     }
+         */
         DisputeBody: {
             /**
              * Comment
@@ -1964,7 +2176,13 @@ export interface components {
              */
             reason: "not_received" | "defective" | "wrong_price" | "already_paid" | "credit_note_expected" | "not_ordered" | "other";
         };
-        /** Document */
+        /**
+         * Document
+         * @example {
+         *       "name": "Injonction de payer 2026-118.pdf",
+         *       "url": "https://files.cabinet-martin.fr/c/2026-118.pdf"
+         *     }
+         */
         Document: {
             /** Name */
             name: string;
@@ -1974,7 +2192,14 @@ export interface components {
              */
             url: string;
         };
-        /** DuplicateBody */
+        /**
+         * DuplicateBody
+         * @example {
+         *       "code": "smb_germany",
+         *       "language": "de",
+         *       "name": "Small businesses, Germany"
+         *     }
+         */
         DuplicateBody: {
             /**
              * Code
@@ -1994,7 +2219,53 @@ export interface components {
              */
             name?: string;
         };
-        /** EditBody */
+        /**
+         * EditBody
+         * @example {
+         *       "language": "fr",
+         *       "minimum_amount": "100.00",
+         *       "name": "Small businesses, France",
+         *       "steps": [
+         *         {
+         *           "automatic": true,
+         *           "channel": "email",
+         *           "code": "friendly",
+         *           "offset_days": -5,
+         *           "template": "friendly_reminder"
+         *         },
+         *         {
+         *           "also": [
+         *             {
+         *               "channel": "sms",
+         *               "template": "first_reminder"
+         *             }
+         *           ],
+         *           "automatic": true,
+         *           "channel": "email",
+         *           "code": "first",
+         *           "offset_days": 3,
+         *           "template": "first_reminder"
+         *         },
+         *         {
+         *           "automatic": false,
+         *           "channel": "phone_call",
+         *           "code": "call",
+         *           "minimum_amount": "500.00",
+         *           "offset_days": 20,
+         *           "template": "phone_call"
+         *         },
+         *         {
+         *           "anchor": "last_action",
+         *           "automatic": true,
+         *           "channel": "letter",
+         *           "code": "formal_notice",
+         *           "offset_days": 10,
+         *           "template": "formal_notice_letter"
+         *         }
+         *       ],
+         *       "version": 4
+         *     }
+         */
         EditBody: {
             /**
              * Code
@@ -2023,8 +2294,26 @@ export interface components {
              */
             version: number;
         };
-        /** EditedTemplate */
+        /**
+         * EditedTemplate
+         * @example {
+         *       "body": "Bonjour #ContactName,\n\nLes factures suivantes restent impayées :\n#ItemsTable\nTotal dû : #TotalDue\n\n#PortalLink\n\n#CollectorName",
+         *       "channel": "email",
+         *       "subject": "Relance : factures échues, compte #AccountNumber",
+         *       "version": 3
+         *     }
+         */
         EditedTemplate: {
+            /**
+             * Attach Invoices
+             * @description E-mail only: attach the invoice PDFs held for those items (10 MB per e-mail at most; the message's record names any left out). Left out: the stored setting is kept
+             */
+            attach_invoices?: boolean | null;
+            /**
+             * Attach Statement
+             * @description E-mail only: attach the account statement of the items the message is about, as a PDF. Left out: the stored setting is kept (off for a new template)
+             */
+            attach_statement?: boolean | null;
             /**
              * Body
              * @description Plain text with #hashtags
@@ -2050,6 +2339,18 @@ export interface components {
         /**
          * EscalationBody
          * @description A customer's case handed to a partner.
+         * @example {
+         *       "item_ids": [
+         *         "FR01/invoice/F-2026-0042",
+         *         "FR01/invoice/F-2026-0057"
+         *       ],
+         *       "note": "Formal notice sent on 2026-10-15, no answer; the customer acknowledged the debt by phone",
+         *       "partner_id": "cabinet-martin",
+         *       "partner_kind": "legal"
+         *     }
+         * @example {
+         *       "partner_kind": "call_centre"
+         *     }
          */
         EscalationBody: {
             /**
@@ -2081,7 +2382,15 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** KeyBody */
+        /**
+         * KeyBody
+         * @example {
+         *       "scopes": [
+         *         "cases:read",
+         *         "cases:write"
+         *       ]
+         *     }
+         */
         KeyBody: {
             /** Scopes */
             scopes: components["schemas"]["KeyScope"][];
@@ -2091,7 +2400,17 @@ export interface components {
          * @enum {string}
          */
         KeyScope: "cases:read" | "cases:write";
-        /** LimitBody */
+        /**
+         * LimitBody
+         * @example {
+         *       "amount": {
+         *         "amount": "50000.00",
+         *         "currency": "EUR"
+         *       },
+         *       "comment": "Raised after the 2025 accounts: equity up 18%",
+         *       "review_on": "2027-06-30"
+         *     }
+         */
         LimitBody: {
             amount: components["schemas"]["opendso_gateway__risk_api__AmountBody"];
             /**
@@ -2109,6 +2428,11 @@ export interface components {
          * ManualRateBody
          * @description A euro rate entered by hand: units of ``currency`` one euro buys on ``on``. It wins that day over
          *     the fetched and imported rates; a later day's published rate still wins its own day.
+         * @example {
+         *       "currency": "CHF",
+         *       "on": "2026-11-24",
+         *       "rate": "0.9382"
+         *     }
          */
         ManualRateBody: {
             /**
@@ -2131,6 +2455,21 @@ export interface components {
         /**
          * MappingProfileBody
          * @description A confirmed column mapping, saved under a name for a file layout.
+         * @example {
+         *       "columns": {
+         *         "account_number": "Kundennummer",
+         *         "amount": "Betrag",
+         *         "customer_name": "Kunde",
+         *         "due_date": "Fälligkeit",
+         *         "issue_date": "Belegdatum",
+         *         "item_number": "Belegnummer"
+         *       },
+         *       "constants": {
+         *         "currency": "EUR",
+         *         "entity": "DE01"
+         *       },
+         *       "layout_signature": "9f2c1e07b4d8a6e3"
+         *     }
          */
         MappingProfileBody: {
             /**
@@ -2153,8 +2492,33 @@ export interface components {
              */
             layout_signature: string;
         };
-        /** NewTemplate */
+        /**
+         * NewTemplate
+         * @example {
+         *       "body": "Bonjour #ContactName,\n\nSauf erreur de notre part, les factures suivantes restent impayées :\n#ItemsTable\nTotal dû : #TotalDue\n\nRéglez-les ou signalez-nous un litige ici : #PortalLink\n\n#CollectorName",
+         *       "channel": "email",
+         *       "code": "first_reminder",
+         *       "language": "fr",
+         *       "subject": "Relance : factures échues, compte #AccountNumber"
+         *     }
+         * @example {
+         *       "body": "#CompanyName: Zahlung überfällig, offen #TotalDue. Details: #PortalLink",
+         *       "channel": "sms",
+         *       "code": "first_reminder",
+         *       "language": "de"
+         *     }
+         */
         NewTemplate: {
+            /**
+             * Attach Invoices
+             * @description E-mail only: attach the invoice PDFs held for those items (10 MB per e-mail at most; the message's record names any left out). Left out: the stored setting is kept
+             */
+            attach_invoices?: boolean | null;
+            /**
+             * Attach Statement
+             * @description E-mail only: attach the account statement of the items the message is about, as a PDF. Left out: the stored setting is kept (off for a new template)
+             */
+            attach_statement?: boolean | null;
             /**
              * Body
              * @description Plain text with #hashtags
@@ -2179,7 +2543,27 @@ export interface components {
              */
             subject?: string;
         };
-        /** NewUserBody */
+        /**
+         * NewUserBody
+         * @example {
+         *       "email": "julia.schmidt@acme-industries.de",
+         *       "entities": [
+         *         "DE01",
+         *         "AT01"
+         *       ],
+         *       "name": "Julia Schmidt",
+         *       "password": "Rhine-barge-41-Tulip",
+         *       "portfolio": "j.schmidt",
+         *       "role": "collector"
+         *     }
+         * @example {
+         *       "email": "claire.martin@acme-industries.fr",
+         *       "entities": "all",
+         *       "name": "Claire Martin",
+         *       "password": "4-leaf-Clover-at-dawn",
+         *       "role": "credit_manager"
+         *     }
+         */
         NewUserBody: {
             /** Email */
             email: string;
@@ -2209,6 +2593,20 @@ export interface components {
         /**
          * OutcomeBody
          * @description What a partner achieved on a case; the fields a kind needs are required for it.
+         * @example {
+         *       "comment": "Reached the owner: pays after the end-of-month customer receipts",
+         *       "currency": "EUR",
+         *       "kind": "promise",
+         *       "promised_amount": "3480.50",
+         *       "promised_on": "2026-12-05"
+         *     }
+         * @example {
+         *       "contact": {
+         *         "email": "compta@dupont-sarl.fr",
+         *         "phone": "+33 4 72 10 20 30"
+         *       },
+         *       "kind": "new_contact"
+         *     }
          */
         OutcomeBody: {
             /**
@@ -2243,7 +2641,14 @@ export interface components {
          * @enum {string}
          */
         OutcomeKind: "call_reached" | "promise" | "dispute" | "wrong_number" | "new_contact" | "legal_status" | "recovered" | "document";
-        /** PartnerBody */
+        /**
+         * PartnerBody
+         * @example {
+         *       "kind": "legal",
+         *       "name": "Cabinet Martin & Associés",
+         *       "webhook_url": "https://api.cabinet-martin.fr/opendso/webhooks"
+         *     }
+         */
         PartnerBody: {
             /**
              * Allow Private
@@ -2266,7 +2671,19 @@ export interface components {
          * @enum {string}
          */
         PartnerKind: "call_centre" | "legal";
-        /** PaymentBody */
+        /**
+         * PaymentBody
+         * @example {
+         *       "amount": "3465.00",
+         *       "currency": "EUR",
+         *       "item_ids": [
+         *         "FR01/invoice/F-2026-0042",
+         *         "FR01/invoice/F-2026-0057"
+         *       ],
+         *       "paid_on": "2026-11-23",
+         *       "reference": "VIR SEPA DUPONT 231126"
+         *     }
+         */
         PaymentBody: {
             /** Amount */
             amount: string;
@@ -2291,6 +2708,37 @@ export interface components {
         /**
          * PlanBody
          * @description Open items of the customer paid off in instalments: a number of them, or an explicit schedule.
+         * @example {
+         *       "comment": "Agreed by phone with the CFO; seasonal cash shortfall",
+         *       "down_payment": {
+         *         "amount": "500.00",
+         *         "currency": "EUR"
+         *       },
+         *       "first_date": "2026-12-15",
+         *       "frequency": "monthly",
+         *       "instalment_count": 3,
+         *       "item_ids": [
+         *         "FR01/invoice/F-2026-0042",
+         *         "FR01/invoice/F-2026-0057"
+         *       ]
+         *     }
+         * @example {
+         *       "item_ids": [
+         *         "DE01/invoice/R-2026-1187"
+         *       ],
+         *       "schedule": [
+         *         {
+         *           "amount": "1000.00",
+         *           "currency": "EUR",
+         *           "due_date": "2026-12-31"
+         *         },
+         *         {
+         *           "amount": "1450.00",
+         *           "currency": "EUR",
+         *           "due_date": "2027-01-31"
+         *         }
+         *       ]
+         *     }
          */
         PlanBody: {
             /**
@@ -2316,6 +2764,37 @@ export interface components {
         /**
          * PreviewBody
          * @description What to render (``template``, or ``code`` and ``language``) and for whom (``customer`` or ``sample``).
+         * @example {
+         *       "code": "first_reminder",
+         *       "customer": {
+         *         "account_number": "C00042",
+         *         "entity": "FR01"
+         *       }
+         *     }
+         * @example {
+         *       "sample": {
+         *         "account_number": "C00042",
+         *         "contact_name": "Mme Leroy",
+         *         "customer_name": "Dupont SARL",
+         *         "items": [
+         *           {
+         *             "currency": "EUR",
+         *             "due_date": "2026-10-30",
+         *             "issue_date": "2026-09-30",
+         *             "number": "F-2026-0042",
+         *             "open_amount": "1250.00"
+         *           }
+         *         ],
+         *         "language": "fr"
+         *       },
+         *       "template": {
+         *         "body": "#CompanyName : facture(s) échue(s), total #TotalDue. #PortalLink",
+         *         "channel": "sms",
+         *         "code": "first_reminder",
+         *         "language": "fr"
+         *       },
+         *       "today": "2026-11-25"
+         *     }
          */
         PreviewBody: {
             /**
@@ -2345,7 +2824,18 @@ export interface components {
              */
             today?: string | null;
         };
-        /** PromiseBody */
+        /**
+         * PromiseBody
+         * @example {
+         *       "amount": "1250.00",
+         *       "comment": "Paid with our December payment run",
+         *       "currency": "EUR",
+         *       "item_ids": [
+         *         "FR01/invoice/F-2026-0042"
+         *       ],
+         *       "promised_on": "2026-12-10"
+         *     }
+         */
         PromiseBody: {
             /** Amount */
             amount: string;
@@ -2367,6 +2857,26 @@ export interface components {
         /**
          * QualificationBody
          * @description Items of the customer put in a status; a promise to pay says how much and by when.
+         * @example {
+         *       "comment": "Mme Leroy (accounts payable) promises a transfer after their payment run",
+         *       "item_ids": [
+         *         "FR01/invoice/F-2026-0042",
+         *         "FR01/invoice/F-2026-0057"
+         *       ],
+         *       "promised_amount": "3480.50",
+         *       "promised_currency": "EUR",
+         *       "promised_on": "2026-12-05",
+         *       "send_confirmation": true,
+         *       "status": "promise_to_pay"
+         *     }
+         * @example {
+         *       "comment": "Customer says 2 of the 10 pallets arrived damaged",
+         *       "item_ids": [
+         *         "FR01/invoice/F-2026-0042"
+         *       ],
+         *       "owner": "c.martin",
+         *       "status": "dispute"
+         *     }
          */
         QualificationBody: {
             /**
@@ -2397,7 +2907,14 @@ export interface components {
             /** Status */
             status: string;
         };
-        /** RatingBody */
+        /**
+         * RatingBody
+         * @example {
+         *       "agency": "Creditreform",
+         *       "rated_on": "2026-11-02",
+         *       "rating": "72"
+         *     }
+         */
         RatingBody: {
             /**
              * Agency
@@ -2415,12 +2932,22 @@ export interface components {
              */
             rating: string;
         };
-        /** RefreshBody */
+        /**
+         * RefreshBody
+         * @example {
+         *       "refresh_token": "q3Zs8Jx0VwP1uK7mR2nT5yB9cE4hL6aD0fG8iO3pW1s"
+         *     }
+         */
         RefreshBody: {
             /** Refresh Token */
             refresh_token: string;
         };
-        /** ReverseBody */
+        /**
+         * ReverseBody
+         * @example {
+         *       "reason": "Applied to the wrong customer: same name, other SIREN"
+         *     }
+         */
         ReverseBody: {
             /**
              * Reason
@@ -2433,7 +2960,24 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "credit_manager" | "collector" | "sales" | "read_only" | "partner";
-        /** SampleCustomer */
+        /**
+         * SampleCustomer
+         * @example {
+         *       "account_number": "C00042",
+         *       "contact_name": "Mme Leroy",
+         *       "customer_name": "Dupont SARL",
+         *       "items": [
+         *         {
+         *           "currency": "EUR",
+         *           "due_date": "2026-10-30",
+         *           "issue_date": "2026-09-30",
+         *           "number": "F-2026-0042",
+         *           "open_amount": "1250.00"
+         *         }
+         *       ],
+         *       "language": "fr"
+         *     }
+         */
         SampleCustomer: {
             /**
              * Account Number
@@ -2455,7 +2999,16 @@ export interface components {
              */
             language?: string;
         };
-        /** SampleItem */
+        /**
+         * SampleItem
+         * @example {
+         *       "currency": "EUR",
+         *       "due_date": "2026-10-30",
+         *       "issue_date": "2026-09-30",
+         *       "number": "F-2026-0042",
+         *       "open_amount": "1250.00"
+         *     }
+         */
         SampleItem: {
             /** Currency */
             currency: string;
@@ -2480,6 +3033,50 @@ export interface components {
         /**
          * ScenarioBody
          * @description A scenario's definition; on a create, ``code`` is required.
+         * @example {
+         *       "code": "smb_france",
+         *       "language": "fr",
+         *       "minimum_amount": "50.00",
+         *       "name": "Small businesses, France",
+         *       "steps": [
+         *         {
+         *           "automatic": true,
+         *           "channel": "email",
+         *           "code": "friendly",
+         *           "offset_days": -5,
+         *           "template": "friendly_reminder"
+         *         },
+         *         {
+         *           "also": [
+         *             {
+         *               "channel": "sms",
+         *               "template": "first_reminder"
+         *             }
+         *           ],
+         *           "automatic": true,
+         *           "channel": "email",
+         *           "code": "first",
+         *           "offset_days": 3,
+         *           "template": "first_reminder"
+         *         },
+         *         {
+         *           "automatic": false,
+         *           "channel": "phone_call",
+         *           "code": "call",
+         *           "minimum_amount": "500.00",
+         *           "offset_days": 20,
+         *           "template": "phone_call"
+         *         },
+         *         {
+         *           "anchor": "last_action",
+         *           "automatic": true,
+         *           "channel": "letter",
+         *           "code": "formal_notice",
+         *           "offset_days": 10,
+         *           "template": "formal_notice_letter"
+         *         }
+         *       ]
+         *     }
          */
         ScenarioBody: {
             /**
@@ -2507,6 +3104,11 @@ export interface components {
         /**
          * ScheduleLine
          * @description One instalment of an explicit schedule.
+         * @example {
+         *       "amount": "1000.00",
+         *       "currency": "EUR",
+         *       "due_date": "2026-12-31"
+         *     }
          */
         ScheduleLine: {
             /**
@@ -2529,6 +3131,17 @@ export interface components {
          * SettingsBody
          * @description The settings replace the stored ones; a field left out (or null) takes the entity's value, else the default
          *     (no penalty items, interest and compensation charged, no minimum).
+         * @example {
+         *       "issue_items": true,
+         *       "minimum_interest": {
+         *         "amount": "5.00",
+         *         "currency": "EUR"
+         *       }
+         *     }
+         * @example {
+         *       "exempt_compensation": true,
+         *       "exempt_interest": true
+         *     }
          */
         SettingsBody: {
             /**
@@ -2549,7 +3162,22 @@ export interface components {
             /** @description No interest item below this amount */
             minimum_interest?: components["schemas"]["opendso_gateway__penalties_api__AmountBody"] | null;
         };
-        /** StepBody */
+        /**
+         * StepBody
+         * @example {
+         *       "also": [
+         *         {
+         *           "channel": "sms",
+         *           "template": "first_reminder"
+         *         }
+         *       ],
+         *       "automatic": true,
+         *       "channel": "email",
+         *       "code": "first",
+         *       "offset_days": 3,
+         *       "template": "first_reminder"
+         *     }
+         */
         StepBody: {
             /**
              * Also
@@ -2598,7 +3226,13 @@ export interface components {
              */
             template: string;
         };
-        /** StepChannelBody */
+        /**
+         * StepChannelBody
+         * @example {
+         *       "channel": "sms",
+         *       "template": "first_reminder"
+         *     }
+         */
         StepChannelBody: {
             /**
              * Channel
@@ -2611,7 +3245,20 @@ export interface components {
              */
             template: string;
         };
-        /** UserChangesBody */
+        /**
+         * UserChangesBody
+         * @example {
+         *       "entities": [
+         *         "FR01",
+         *         "BE01"
+         *       ],
+         *       "portfolio": "",
+         *       "role": "credit_manager"
+         *     }
+         * @example {
+         *       "disabled": true
+         *     }
+         */
         UserChangesBody: {
             /** Disabled */
             disabled?: boolean | null;
@@ -2638,7 +3285,12 @@ export interface components {
             /** Error Type */
             type: string;
         };
-        /** WithdrawBody */
+        /**
+         * WithdrawBody
+         * @example {
+         *       "reason": "Customer paid in full on 2026-11-20"
+         *     }
+         */
         opendso_gateway__collection_api__WithdrawBody: {
             /**
              * Reason
@@ -2646,12 +3298,23 @@ export interface components {
              */
             reason: string;
         };
-        /** WithdrawBody */
+        /**
+         * WithdrawBody
+         * @example {
+         *       "reason": "The customer agreed a payment plan with us directly"
+         *     }
+         */
         opendso_gateway__partner_api__WithdrawBody: {
             /** Reason */
             reason: string;
         };
-        /** AmountBody */
+        /**
+         * AmountBody
+         * @example {
+         *       "amount": "5.00",
+         *       "currency": "EUR"
+         *     }
+         */
         opendso_gateway__penalties_api__AmountBody: {
             /**
              * Amount
@@ -2664,7 +3327,13 @@ export interface components {
              */
             currency: string;
         };
-        /** AmountBody */
+        /**
+         * AmountBody
+         * @example {
+         *       "amount": "500.00",
+         *       "currency": "EUR"
+         *     }
+         */
         opendso_gateway__plans_api__AmountBody: {
             /**
              * Amount
@@ -2677,7 +3346,13 @@ export interface components {
              */
             currency: string;
         };
-        /** AmountBody */
+        /**
+         * AmountBody
+         * @example {
+         *       "amount": "50000.00",
+         *       "currency": "EUR"
+         *     }
+         */
         opendso_gateway__risk_api__AmountBody: {
             /**
              * Amount
@@ -2728,6 +3403,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "account_number": "C00042",
+                     *           "amount": "3480.50",
+                     *           "automatic": false,
+                     *           "channel": "phone_call",
+                     *           "collector": "c.martin",
+                     *           "comment": "Ask for the AP contact's new e-mail address",
+                     *           "customer_id": "FR01/C00042",
+                     *           "customer_name": "Dupont SARL",
+                     *           "days_overdue": 26,
+                     *           "due_on": "2026-11-25",
+                     *           "entity": "FR01",
+                     *           "item_ids": [
+                     *             "FR01/invoice/F-2026-0042",
+                     *             "FR01/invoice/F-2026-0057"
+                     *           ],
+                     *           "leader_item_id": "FR01/invoice/F-2026-0042",
+                     *           "scenario": "standard",
+                     *           "send_at": "2026-11-25T08:00:00Z",
+                     *           "status": "open",
+                     *           "step": "call",
+                     *           "task_id": "6d0c3f1e-5b7a-4c2e-9f10-2a8b4e7d9c01",
+                     *           "totals": [
+                     *             {
+                     *               "amount": "3480.50",
+                     *               "currency": "EUR"
+                     *             }
+                     *           ],
+                     *           "updated_by": "c.martin@acme-industries.fr"
+                     *         }
+                     *       ],
+                     *       "next_page_token": "eyJvZmZzZXQiOjUwfQ",
+                     *       "total": 37
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -2904,8 +3617,16 @@ export interface operations {
                     /** Password */
                     password: string;
                 };
+                /**
+                 * @example {
+                 *       "password": "4-leaf-Clover-at-dawn",
+                 *       "username": "claire.martin@acme-industries.fr"
+                 *     }
+                 */
                 "application/x-www-form-urlencoded": {
+                    /** @description The user's password */
                     password: string;
+                    /** @description The user's e-mail address */
                     username: string;
                 };
             };
@@ -2940,6 +3661,81 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "contacts": [
+                     *         {
+                     *           "email": "s.leroy@dupont-sarl.fr",
+                     *           "language": "fr",
+                     *           "name": "Sophie Leroy",
+                     *           "phone": "+33 4 72 10 20 30",
+                     *           "role": "collection"
+                     *         }
+                     *       ],
+                     *       "customer": {
+                     *         "account_number": "C00042",
+                     *         "address": {
+                     *           "city": "Lyon",
+                     *           "postal_code": "69007",
+                     *           "street": "12 rue des Entrepreneurs"
+                     *         },
+                     *         "collector": "c.martin",
+                     *         "contact_name": "Sophie Leroy",
+                     *         "country": "FR",
+                     *         "credit_limit": "50000.00",
+                     *         "customer_group": "SMB",
+                     *         "customer_id": "FR01/C00042",
+                     *         "email": "compta@dupont-sarl.fr",
+                     *         "entity": "FR01",
+                     *         "language": "fr",
+                     *         "name": "Dupont SARL",
+                     *         "parent_account": "G00007",
+                     *         "preferred_channel": "email",
+                     *         "sales_rep": "p.bernard",
+                     *         "sector": "Food wholesale"
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "amount": {
+                     *             "amount": "1250.00",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "due_date": "2026-10-30",
+                     *           "issue_date": "2026-09-30",
+                     *           "item_id": "FR01/invoice/F-2026-0042",
+                     *           "kind": "invoice",
+                     *           "number": "F-2026-0042",
+                     *           "open_amount": {
+                     *             "amount": "1250.00",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "priority": "high",
+                     *           "product": "Pallet wrap 23 µm",
+                     *           "product_group": "Packaging",
+                     *           "reference": "PO 4500123987"
+                     *         },
+                     *         {
+                     *           "amount": {
+                     *             "amount": "2230.50",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "due_date": "2026-11-14",
+                     *           "issue_date": "2026-10-15",
+                     *           "item_id": "FR01/invoice/F-2026-0057",
+                     *           "kind": "invoice",
+                     *           "number": "F-2026-0057",
+                     *           "open_amount": {
+                     *             "amount": "2230.50",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "priority": "high",
+                     *           "product": "Pallet wrap 23 µm",
+                     *           "product_group": "Packaging",
+                     *           "reference": "PO 4500123987"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -2953,6 +3749,56 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    upload_document_api_v1_customers__entity___account_number__documents_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                entity: string;
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_document_api_v1_customers__entity___account_number__documents_post"];
+            };
+        };
+        responses: {
+            /** @description Stored before with this Idempotency-Key (or the same file for the same items) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Over 10 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a PDF, or an item that is not this customer's */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3358,6 +4204,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "customer_id": "FR01/C00042",
+                     *       "entries": [
+                     *         {
+                     *           "actor": "scenario:standard",
+                     *           "actor_type": "system",
+                     *           "detail": {
+                     *             "channel": "email",
+                     *             "recipient": "compta@dupont-sarl.fr",
+                     *             "template": "first_reminder"
+                     *           },
+                     *           "event_id": "0b8f6a52-3c1d-4e0a-9d77-5e2f1c9a8b34",
+                     *           "id": "tl-000187",
+                     *           "item_ids": [
+                     *             "FR01/invoice/F-2026-0042"
+                     *           ],
+                     *           "kind": "message.sent",
+                     *           "occurred_at": "2026-11-02T07:31:12Z",
+                     *           "summary": "E-mail first_reminder sent to compta@dupont-sarl.fr"
+                     *         }
+                     *       ],
+                     *       "item_id": "FR01/invoice/F-2026-0042",
+                     *       "next_page_token": "eyJiZWZvcmUiOiJ0bC0wMDAxODcifQ"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -4146,6 +5018,95 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-25",
+                     *       "balances": [
+                     *         {
+                     *           "currency": "EUR",
+                     *           "open": "3480.50",
+                     *           "open_items": 2,
+                     *           "overdue": "3480.50",
+                     *           "overdue_items": 2
+                     *         }
+                     *       ],
+                     *       "contacts": [
+                     *         {
+                     *           "email": "s.leroy@dupont-sarl.fr",
+                     *           "language": "fr",
+                     *           "name": "Sophie Leroy",
+                     *           "phone": "+33 4 72 10 20 30",
+                     *           "role": "collection"
+                     *         }
+                     *       ],
+                     *       "customer": {
+                     *         "account_number": "C00042",
+                     *         "address": {
+                     *           "city": "Lyon",
+                     *           "postal_code": "69007",
+                     *           "street": "12 rue des Entrepreneurs"
+                     *         },
+                     *         "collector": "c.martin",
+                     *         "contact_name": "Sophie Leroy",
+                     *         "country": "FR",
+                     *         "credit_limit": "50000.00",
+                     *         "customer_group": "SMB",
+                     *         "customer_id": "FR01/C00042",
+                     *         "email": "compta@dupont-sarl.fr",
+                     *         "entity": "FR01",
+                     *         "language": "fr",
+                     *         "name": "Dupont SARL",
+                     *         "parent_account": "G00007",
+                     *         "preferred_channel": "email",
+                     *         "sales_rep": "p.bernard",
+                     *         "sector": "Food wholesale"
+                     *       },
+                     *       "disputes": [
+                     *         {
+                     *           "account_number": "C00042",
+                     *           "answers": [
+                     *             "Confirmed with the customer: a credit note of 115.50 follows"
+                     *           ],
+                     *           "comment": "Invoiced at 42.00 per unit; the order confirmation says 38.50",
+                     *           "customer_id": "FR01/C00042",
+                     *           "customer_name": "Dupont SARL",
+                     *           "disputed_since": "2026-11-18",
+                     *           "due_date": "2026-11-14",
+                     *           "entity": "FR01",
+                     *           "item_id": "FR01/invoice/F-2026-0057",
+                     *           "item_number": "F-2026-0057",
+                     *           "open_amount": {
+                     *             "amount": "2230.50",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "owner": "sales"
+                     *         }
+                     *       ],
+                     *       "items": [
+                     *         {
+                     *           "disputed": false,
+                     *           "due_date": "2026-10-30",
+                     *           "item_id": "FR01/invoice/F-2026-0042",
+                     *           "number": "F-2026-0042",
+                     *           "open_amount": {
+                     *             "amount": "1250.00",
+                     *             "currency": "EUR"
+                     *           }
+                     *         },
+                     *         {
+                     *           "disputed": true,
+                     *           "due_date": "2026-11-14",
+                     *           "item_id": "FR01/invoice/F-2026-0057",
+                     *           "number": "F-2026-0057",
+                     *           "open_amount": {
+                     *             "amount": "2230.50",
+                     *             "currency": "EUR"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "oldest_days_overdue": 26
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -4181,6 +5142,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "disputes": [
+                     *         {
+                     *           "account_number": "C00042",
+                     *           "answers": [
+                     *             "Confirmed with the customer: a credit note of 115.50 follows"
+                     *           ],
+                     *           "comment": "Invoiced at 42.00 per unit; the order confirmation says 38.50",
+                     *           "customer_id": "FR01/C00042",
+                     *           "customer_name": "Dupont SARL",
+                     *           "disputed_since": "2026-11-18",
+                     *           "due_date": "2026-11-14",
+                     *           "entity": "FR01",
+                     *           "item_id": "FR01/invoice/F-2026-0057",
+                     *           "item_number": "F-2026-0057",
+                     *           "open_amount": {
+                     *             "amount": "2230.50",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "owner": "sales"
+                     *         }
+                     *       ],
+                     *       "truncated": false
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -4215,6 +5202,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "customer_id": "FR01/C00042",
+                     *           "file": "outbox/2026-11-02/msg-2026-11-02-000731.eml",
+                     *           "last_error": "SMTP timeout after 30 s; the provider may have taken the message",
+                     *           "message_id": "msg-2026-11-02-000731",
+                     *           "recipient": "compta@dupont-sarl.fr",
+                     *           "sent_at": "2026-11-02T07:31:12Z",
+                     *           "state": "unknown",
+                     *           "subject": "Relance : factures échues, compte C00042",
+                     *           "text": "Bonjour Sophie Leroy,\n\nSauf erreur de notre part, les factures suivantes restent impayées..."
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -4248,6 +5252,69 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "account_number": "C00042",
+                     *         "assigned_at": "2026-11-20T00:00:00+00:00",
+                     *         "case_id": "case-2026-0311",
+                     *         "customer_name": "Dupont SARL",
+                     *         "entity": "FR01",
+                     *         "escalated_on": "2026-11-20",
+                     *         "items": [
+                     *           {
+                     *             "days_overdue": 26,
+                     *             "due_date": "2026-10-30",
+                     *             "item_id": "FR01/invoice/F-2026-0042",
+                     *             "number": "F-2026-0042",
+                     *             "open_amount": {
+                     *               "amount": "1250.00",
+                     *               "currency": "EUR"
+                     *             }
+                     *           }
+                     *         ],
+                     *         "note": "Formal notice sent on 2026-10-15, no answer",
+                     *         "partner_kind": "legal",
+                     *         "status": "open",
+                     *         "totals": [
+                     *           {
+                     *             "amount": "1250.00",
+                     *             "currency": "EUR"
+                     *           }
+                     *         ]
+                     *       },
+                     *       {
+                     *         "account_number": "C00042",
+                     *         "assigned_at": "2026-11-20T00:00:00+00:00",
+                     *         "case_id": "case-2026-0298",
+                     *         "customer_name": "Dupont SARL",
+                     *         "entity": "FR01",
+                     *         "escalated_on": "2026-11-20",
+                     *         "items": [
+                     *           {
+                     *             "days_overdue": 26,
+                     *             "due_date": "2026-10-30",
+                     *             "item_id": "FR01/invoice/F-2026-0042",
+                     *             "number": "F-2026-0042",
+                     *             "open_amount": {
+                     *               "amount": "1250.00",
+                     *               "currency": "EUR"
+                     *             }
+                     *           }
+                     *         ],
+                     *         "note": "Formal notice sent on 2026-10-15, no answer",
+                     *         "partner_kind": "legal",
+                     *         "status": "withdrawn",
+                     *         "totals": [
+                     *           {
+                     *             "amount": "1250.00",
+                     *             "currency": "EUR"
+                     *           }
+                     *         ],
+                     *         "withdrawn_at": "2026-11-24T00:00:00+00:00"
+                     *       }
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -4658,6 +5725,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-25",
+                     *       "currencies": [
+                     *         {
+                     *           "buckets": [
+                     *             {
+                     *               "amount": {
+                     *                 "amount": "41250.00",
+                     *                 "currency": "EUR"
+                     *               },
+                     *               "count": 23,
+                     *               "label": "1-30"
+                     *             }
+                     *           ],
+                     *           "currency": "EUR",
+                     *           "overdue": {
+                     *             "amount": "41250.00",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "percent_overdue": "18.44",
+                     *           "total": {
+                     *             "amount": "223650.00",
+                     *             "currency": "EUR"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "entity": "FR01"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -4714,6 +5811,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "header": {
+                     *         "as_of": "2026-11-25",
+                     *         "currency_mode": "entity",
+                     *         "group_currency": "EUR",
+                     *         "level": "entity",
+                     *         "next_page_token": "eyJvZmZzZXQiOjUwfQ",
+                     *         "problems": [
+                     *           "DE01: 3 items in CHF without a rate on 2026-11-25"
+                     *         ]
+                     *       },
+                     *       "rows": [
+                     *         {
+                     *           "buckets": [
+                     *             {
+                     *               "amount": {
+                     *                 "amount": "182400.00",
+                     *                 "currency": "EUR"
+                     *               },
+                     *               "count": 96,
+                     *               "label": "not due"
+                     *             },
+                     *             {
+                     *               "amount": {
+                     *                 "amount": "41250.00",
+                     *                 "currency": "EUR"
+                     *               },
+                     *               "count": 23,
+                     *               "label": "1-30"
+                     *             }
+                     *           ],
+                     *           "count": 119,
+                     *           "currency": "EUR",
+                     *           "key": "FR01",
+                     *           "label": "Acme Industries France SAS",
+                     *           "overdue": {
+                     *             "amount": "41250.00",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "percent_overdue": "18.44",
+                     *           "total": {
+                     *             "amount": "223650.00",
+                     *             "currency": "EUR"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };
@@ -4991,6 +6137,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "header": {
+                     *         "as_of": "2026-11-25",
+                     *         "currency_mode": "entity",
+                     *         "group_currency": "EUR",
+                     *         "level": "entity",
+                     *         "next_page_token": "eyJvZmZzZXQiOjUwfQ",
+                     *         "problems": [
+                     *           "DE01: 3 items in CHF without a rate on 2026-11-25"
+                     *         ]
+                     *       },
+                     *       "rows": [
+                     *         {
+                     *           "countback": [
+                     *             {
+                     *               "days": "25",
+                     *               "end": "2026-11-25",
+                     *               "sales": {
+                     *                 "amount": "118300.00",
+                     *                 "currency": "EUR"
+                     *               },
+                     *               "start": "2026-11-01"
+                     *             }
+                     *           ],
+                     *           "countback_dso": "46.2",
+                     *           "countback_exhausted": false,
+                     *           "currency": "EUR",
+                     *           "key": "FR01",
+                     *           "label": "Acme Industries France SAS",
+                     *           "period_days": 90,
+                     *           "period_sales": {
+                     *             "amount": "412800.00",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "receivables": {
+                     *             "amount": "223650.00",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "simple_dso": "48.8"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };

@@ -171,6 +171,7 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(messaging.DeleteTemplate, messaging.TemplateDeleted),
         _query(messaging.PreviewTemplate, messaging.TemplatePreview),
         _query(messaging.GetPaymentQr, messaging.PaymentQrCode),
+        _query(messaging.StoreCustomerDocument, messaging.CustomerDocumentStored),
         _query(reporting.GetAging, reporting.AgingReport),
         _query(reporting.GetTimeline, reporting.Timeline),
         _query(reporting.GetAgingBalance, reporting.AgingBalance),

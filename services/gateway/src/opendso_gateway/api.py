@@ -18,6 +18,7 @@ from opendso.reporting.v1 import reporting_pb2 as rp
 from opendso_contracts.convert import date_to_proto
 from pydantic import BaseModel, ConfigDict, Field
 
+from opendso_gateway import response_examples as examples
 from opendso_gateway import serializers
 from opendso_gateway.access import (
     allow,
@@ -49,7 +50,14 @@ def _bus(request: Request) -> Bus:
 )
 async def upload_receivables(
     request: Request,
-    file: Annotated[UploadFile, File(description="CSV: one row per open item, customer columns repeated")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="CSV: one row per open item, customer columns repeated; e.g.\n\n"
+            "    entity,account_number,customer_name,email,item_number,issue_date,due_date,amount,currency\n"
+            "    FR01,C00042,Dupont SARL,compta@dupont-sarl.fr,F-2026-0042,2026-09-30,2026-10-30,1250.00,EUR"
+        ),
+    ],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
     mode: Annotated[
         str,
@@ -188,6 +196,24 @@ async def push_receivables(
 class MappingProfileBody(BaseModel):
     """A confirmed column mapping, saved under a name for a file layout."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "layout_signature": "9f2c1e07b4d8a6e3",
+                    "columns": {
+                        "account_number": "Kundennummer",
+                        "customer_name": "Kunde",
+                        "item_number": "Belegnummer",
+                        "issue_date": "Belegdatum",
+                        "due_date": "Fälligkeit",
+                        "amount": "Betrag",
+                    },
+                    "constants": {"entity": "DE01", "currency": "EUR"},
+                }
+            ]
+        }
+    )
     layout_signature: str = Field(min_length=1, max_length=64, description="From the proposal for the file")
     columns: dict[str, str] = Field(description="Canonical field -> header as written in the file")
     constants: dict[str, str] = Field(default_factory=dict, description="Field -> value for every row")
@@ -198,7 +224,16 @@ class MappingProfileBody(BaseModel):
     summary="Propose a column mapping for a file (smart upload)",
     dependencies=[allow(Feature.IMPORTS, Action.WRITE)],
 )
-async def propose_mapping(request: Request, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+async def propose_mapping(
+    request: Request,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="A CSV, XLSX or JSON export of customers and open items with the ERP's own headers, e.g. "
+            '"Kundennummer;Kunde;Belegnummer;Belegdatum;Fälligkeit;Betrag": the answer proposes the mapping'
+        ),
+    ],
+) -> dict[str, Any]:
     content, object_name = await _stage_upload(request, file)
     proposal = await _bus(request).ask(
         im.ProposeMapping(file_name=file.filename or "upload", content=content, object_name=object_name),
@@ -231,7 +266,14 @@ async def save_mapping_profile(request: Request, name: str, body: MappingProfile
 )
 async def upload_contacts(
     request: Request,
-    file: Annotated[UploadFile, File(description="CSV, XLSX or JSON: entity, account_number, name, e-mail, role")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="CSV, XLSX or JSON: entity, account_number, name, e-mail, role; e.g.\n\n"
+            "    entity,account_number,contact_name,email,role\n"
+            "    FR01,C00042,Sophie Leroy,s.leroy@dupont-sarl.fr,accounts payable"
+        ),
+    ],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
     mode: Annotated[str, Query(pattern="^(incremental|full_snapshot)$")] = "incremental",
     entities: Annotated[
@@ -275,7 +317,9 @@ async def upload_entities(
         UploadFile,
         File(
             description="CSV, XLSX or JSON: code, name, country, currency, time_zone; optionally holiday_calendar, "
-            "late_payment_law (EU, FR, DE, GB, CZ, SK, PL, RO), group_currency"
+            "late_payment_law (EU, FR, DE, GB, CZ, SK, PL, RO), group_currency; e.g.\n\n"
+            "    code,name,country,currency,time_zone,late_payment_law\n"
+            "    FR01,Acme Industries France SAS,FR,EUR,Europe/Paris,FR"
         ),
     ],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
@@ -315,7 +359,13 @@ async def entities(
 @router.post("/imports/statements", summary="Upload a bank statement (CAMT.052/053/054, MT940, CSV or XLSX)")
 async def upload_statement(
     request: Request,
-    file: Annotated[UploadFile, File(description="The statement file")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="The statement file as the bank delivers it, e.g. a CAMT.053 XML "
+            '(<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">...) or an MT940 (:20:...:61:...)'
+        ),
+    ],
     entity: Annotated[str, Query(min_length=1, description="The legal entity the bank account belongs to")],
     principal: Annotated[Principal, allow(Feature.CASH_APPLICATION, Action.WRITE)],
     format: Annotated[str, Query(pattern="^(auto|camt|mt940|csv|xlsx)$")] = "auto",
@@ -373,7 +423,11 @@ async def rejected_rows(request: Request, import_id: str) -> Response:
     )
 
 
-@router.get("/customers/{entity}/{account_number}", summary="A customer's account with its open items")
+@router.get(
+    "/customers/{entity}/{account_number}",
+    summary="A customer's account with its open items",
+    responses=examples.ok(examples.CUSTOMER_ACCOUNT),
+)
 async def customer_account(
     request: Request,
     entity: str,
@@ -406,7 +460,28 @@ async def customer_scenario(
 class QualificationBody(BaseModel):
     """Items of the customer put in a status; a promise to pay says how much and by when."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_ids": ["FR01/invoice/F-2026-0042", "FR01/invoice/F-2026-0057"],
+                    "status": "promise_to_pay",
+                    "comment": "Mme Leroy (accounts payable) promises a transfer after their payment run",
+                    "promised_amount": "3480.50",
+                    "promised_currency": "EUR",
+                    "promised_on": "2026-12-05",
+                    "send_confirmation": True,
+                },
+                {
+                    "item_ids": ["FR01/invoice/F-2026-0042"],
+                    "status": "dispute",
+                    "comment": "Customer says 2 of the 10 pallets arrived damaged",
+                    "owner": "c.martin",
+                },
+            ]
+        },
+    )
     item_ids: list[str] = Field(min_length=1, max_length=1000)
     status: str = Field(min_length=1, max_length=50)
     on: dt.date | None = None
@@ -462,7 +537,11 @@ async def qualify_items(
     }
 
 
-@router.get("/agenda", summary="Collection tasks: filtered, sorted, paged (within the user's data scope)")
+@router.get(
+    "/agenda",
+    summary="Collection tasks: filtered, sorted, paged (within the user's data scope)",
+    responses=examples.ok(examples.AGENDA),
+)
 async def agenda(
     request: Request,
     principal: Annotated[Principal, allow(Feature.AGENDA, Action.READ)],
@@ -514,7 +593,24 @@ class BulkTasksBody(BaseModel):
     """One action on many tasks: perform, validate (send the message of a step that needs validation),
     postpone, reassign or cancel."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "task_ids": ["6d0c3f1e-5b7a-4c2e-9f10-2a8b4e7d9c01", "a41f9b2c-07de-4e6b-8c3a-5f2d1e9b7a60"],
+                    "action": "postpone",
+                    "postpone_to": "2026-12-01",
+                    "comment": "Customer on holiday until the end of the month",
+                },
+                {
+                    "task_ids": ["6d0c3f1e-5b7a-4c2e-9f10-2a8b4e7d9c01"],
+                    "action": "reassign",
+                    "collector": "j.schmidt",
+                },
+            ]
+        },
+    )
     task_ids: list[str] = Field(min_length=1, max_length=1000)
     action: Literal["perform", "validate", "postpone", "reassign", "cancel"]
     postpone_to: dt.date | None = None
@@ -566,7 +662,7 @@ async def bulk_tasks(
     }
 
 
-@router.get("/reports/aging", summary="Aging balance per currency")
+@router.get("/reports/aging", summary="Aging balance per currency", responses=examples.ok(examples.AGING))
 async def aging(
     request: Request,
     principal: Annotated[Principal, allow(Feature.REPORTS, Action.READ)],
@@ -582,7 +678,11 @@ async def aging(
     return serializers.aging(await _bus(request).ask(query, rp.AgingReport))
 
 
-@router.get("/outbox", summary="Messages the local-mode providers delivered, newest first")
+@router.get(
+    "/outbox",
+    summary="Messages the local-mode providers delivered, newest first",
+    responses=examples.ok(examples.OUTBOX),
+)
 async def outbox(
     request: Request,
     principal: Annotated[Principal, allow(Feature.OUTBOX, Action.READ)],

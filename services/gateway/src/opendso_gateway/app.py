@@ -46,6 +46,7 @@ from opendso_gateway import (
 from opendso_gateway.access import Limits, audit_changes
 from opendso_gateway.accounts import Accounts
 from opendso_gateway.bus import Bus
+from opendso_gateway.documents_api import router as documents_router
 from opendso_gateway.domain.users import AccessStore
 from opendso_gateway.idempotency import idempotency_middleware
 from opendso_gateway.passwords import Passwords
@@ -146,6 +147,7 @@ def create_app(
     app.include_router(reports_api.router)
     app.include_router(webhooks_api.router)
     app.include_router(templates_api.router)
+    app.include_router(documents_router)
     app.include_router(risk_api.router)
     app.include_router(partner_api.router)
     app.include_router(mobile_api.router)

@@ -19,14 +19,22 @@ router = APIRouter(prefix="/api/v1", tags=["access"])
 
 
 class SignInBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"email": "claire.martin@acme-industries.fr", "password": "4-leaf-Clover-at-dawn"}]
+        },
+    )
 
     email: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
 
 
 class RefreshBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"refresh_token": "q3Zs8Jx0VwP1uK7mR2nT5yB9cE4hL6aD0fG8iO3pW1s"}]},
+    )
 
     refresh_token: str = Field(min_length=1, max_length=200)
 
@@ -41,8 +49,12 @@ _SIGN_IN_SCHEMA = {
                 "schema": {
                     "type": "object",
                     "required": ["username", "password"],
-                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
-                }
+                    "properties": {
+                        "username": {"type": "string", "description": "The user's e-mail address"},
+                        "password": {"type": "string", "description": "The user's password"},
+                    },
+                },
+                "example": {"username": "claire.martin@acme-industries.fr", "password": "4-leaf-Clover-at-dawn"},
             },
         },
     }

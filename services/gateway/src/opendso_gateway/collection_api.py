@@ -29,7 +29,20 @@ class EscalationBody(BaseModel):
     """A customer's case handed to a partner."""
 
     # A misspelt field silently dropped could escalate every overdue item instead of the chosen ones.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner_kind": "legal",
+                    "item_ids": ["FR01/invoice/F-2026-0042", "FR01/invoice/F-2026-0057"],
+                    "partner_id": "cabinet-martin",
+                    "note": "Formal notice sent on 2026-10-15, no answer; the customer acknowledged the debt by phone",
+                },
+                {"partner_kind": "call_centre"},
+            ]
+        },
+    )
 
     partner_kind: PartnerKindName = Field(description="call_centre, legal or debt_sale")
     item_ids: list[Annotated[str, Field(min_length=1, max_length=250)]] = Field(
@@ -40,7 +53,10 @@ class EscalationBody(BaseModel):
 
 
 class WithdrawBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Customer paid in full on 2026-11-20"}]},
+    )
 
     reason: str = Field(min_length=1, max_length=2000, description="Why the case is taken back")
 

@@ -53,7 +53,10 @@ class ManualRateBody(BaseModel):
     """A euro rate entered by hand: units of ``currency`` one euro buys on ``on``. It wins that day over
     the fetched and imported rates; a later day's published rate still wins its own day."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"currency": "CHF", "on": "2026-11-24", "rate": "0.9382"}]},
+    )
 
     currency: str = Field(pattern=CURRENCY_PATTERN, description="ISO 4217 code in capitals, not EUR")
     on: dt.date = Field(description="The day the rate is for; not after today")
@@ -129,7 +132,10 @@ async def import_rates(
     request: Request,
     file: Annotated[
         UploadFile,
-        File(description="eurofxref-daily.xml, eurofxref-hist-90d.xml or eurofxref-hist.xml, as the ECB serves them"),
+        File(
+            description="eurofxref-daily.xml, eurofxref-hist-90d.xml or eurofxref-hist.xml, as the ECB serves them "
+            "(https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist-90d.xml)"
+        ),
     ],
 ) -> dict[str, Any]:
     content, object_name = await _rates_file(request, file)

@@ -42,7 +42,10 @@ class AllocationBody(BaseModel):
     """Part of the payment applied to one item, in the item's currency."""
 
     # A misspelt field silently dropped would change where money goes: refuse it instead.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"item_id": "FR01/invoice/F-2026-0042", "amount": "1250.00"}]},
+    )
 
     item_id: str = Field(min_length=1, max_length=200)
     amount: DecimalString = Field(description='Decimal string in the item\'s currency, e.g. "1200.00"')
@@ -54,7 +57,22 @@ class AllocationBody(BaseModel):
 class ConfirmBody(BaseModel):
     """A collector's decision on a line in review or in suspense."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "FR01/C00042",
+                    "allocations": [
+                        {"item_id": "FR01/invoice/F-2026-0042", "amount": "1250.00"},
+                        {"item_id": "FR01/invoice/F-2026-0057", "amount": "2215.00", "write_off": "15.50"},
+                    ],
+                    "learn": True,
+                },
+                {"accept_proposal": True},
+            ]
+        },
+    )
 
     accept_proposal: bool = Field(
         default=False, description="Take the engine's proposal as it stands; customer_id and allocations are ignored"
@@ -67,7 +85,10 @@ class ConfirmBody(BaseModel):
 
 
 class ReverseBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Applied to the wrong customer: same name, other SIREN"}]},
+    )
 
     reason: str = Field(min_length=1, max_length=500, description="Why the allocation is undone, for the audit trail")
 

@@ -17,6 +17,7 @@ from opendso.collection.v1 import collection_pb2 as col
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_contracts.convert import optional_date_from_proto
 
+from opendso_gateway import response_examples as examples
 from opendso_gateway import serializers
 from opendso_gateway.access import allow, not_found_customer
 from opendso_gateway.bus import Bus
@@ -77,6 +78,7 @@ def _in_scope(principal: Principal, entity: str, collector: str, sales_rep: str)
 @router.get(
     "/customers/{entity}/{account_number}",
     summary="Mobile: a customer's account summed up before a visit: balances, overdue, open items, disputes, contacts",
+    responses=examples.ok(examples.MOBILE_ACCOUNT_SUMMARY),
 )
 async def account_summary(
     request: Request,
@@ -136,7 +138,11 @@ async def account_summary(
     }
 
 
-@router.get("/disputes", summary="Mobile: the open disputes assigned to me, newest first")
+@router.get(
+    "/disputes",
+    summary="Mobile: the open disputes assigned to me, newest first",
+    responses=examples.ok(examples.MOBILE_DISPUTES),
+)
 async def my_disputes(
     request: Request,
     principal: Annotated[Principal, allow(Feature.QUALIFICATIONS, Action.READ)],

@@ -26,6 +26,7 @@ from opendso.collection.v1 import collection_pb2 as col
 from opendso_contracts.convert import date_to_proto, optional_date_from_proto
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from opendso_gateway import response_examples as examples
 from opendso_gateway.access import Limits, allow, audit_ids, check_customer, check_ids, too_many
 from opendso_gateway.accounts import Accounts
 from opendso_gateway.bus import Bus
@@ -177,7 +178,18 @@ def partner_key(scope: KeyScope) -> Any:
 
 
 class PartnerBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Cabinet Martin & Associés",
+                    "kind": "legal",
+                    "webhook_url": "https://api.cabinet-martin.fr/opendso/webhooks",
+                }
+            ]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=200)
     kind: PartnerKind
@@ -188,13 +200,27 @@ class PartnerBody(BaseModel):
 
 
 class KeyBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"scopes": ["cases:read", "cases:write"]}]}
+    )
 
     scopes: list[KeyScope] = Field(min_length=1, max_length=len(KeyScope))
 
 
 class AssignBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "entity": "FR01",
+                    "account_number": "C00042",
+                    "item_ids": ["FR01/invoice/F-2026-0042", "FR01/invoice/F-2026-0057"],
+                    "note": "Two reminders and a formal notice unanswered; the buyer left the company",
+                }
+            ]
+        },
+    )
 
     entity: str = Field(min_length=1, max_length=50)
     account_number: str = Field(min_length=1, max_length=100)
@@ -205,13 +231,19 @@ class AssignBody(BaseModel):
 
 
 class WithdrawBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "The customer agreed a payment plan with us directly"}]},
+    )
 
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class Contact(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"phone": "+33 4 72 10 20 30", "email": "compta@dupont-sarl.fr"}]},
+    )
 
     phone: str = Field(default="", max_length=50)
     email: str = Field(default="", max_length=254)
@@ -219,7 +251,14 @@ class Contact(BaseModel):
 
 
 class Document(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "Injonction de payer 2026-118.pdf", "url": "https://files.cabinet-martin.fr/c/2026-118.pdf"}
+            ]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=200)
     url: HttpUrl
@@ -228,7 +267,24 @@ class Document(BaseModel):
 class OutcomeBody(BaseModel):
     """What a partner achieved on a case; the fields a kind needs are required for it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "promise",
+                    "comment": "Reached the owner: pays after the end-of-month customer receipts",
+                    "promised_amount": "3480.50",
+                    "currency": "EUR",
+                    "promised_on": "2026-12-05",
+                },
+                {
+                    "kind": "new_contact",
+                    "contact": {"phone": "+33 4 72 10 20 30", "email": "compta@dupont-sarl.fr"},
+                },
+            ]
+        },
+    )
 
     kind: OutcomeKind
     comment: str = Field(default="", max_length=2000)
@@ -583,7 +639,11 @@ async def _own_case(request: Request, caller: PartnerCaller, case_id: str) -> As
     return case
 
 
-@partner_router.get("/cases", summary="The cases assigned to the calling partner, from the collection engine")
+@partner_router.get(
+    "/cases",
+    summary="The cases assigned to the calling partner, from the collection engine",
+    responses=examples.ok(examples.PARTNER_CASES),
+)
 async def my_cases(
     request: Request,
     caller: Annotated[PartnerCaller, partner_key(KeyScope.CASES_READ)],

@@ -19,7 +19,7 @@ router = APIRouter(tags=["late-payment penalties"])
 
 
 class AmountBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": "5.00", "currency": "EUR"}]})
 
     amount: DecimalString = Field(description='Decimal string, e.g. "5.00"')
     currency: str = Field(pattern="^[A-Z]{3}$", description="ISO 4217 code")
@@ -30,7 +30,15 @@ class SettingsBody(BaseModel):
     (no penalty items, interest and compensation charged, no minimum)."""
 
     # A misspelt field silently dropped would charge a customer meant to be exempt: refuse it instead.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"issue_items": True, "minimum_interest": {"amount": "5.00", "currency": "EUR"}},
+                {"exempt_interest": True, "exempt_compensation": True},
+            ]
+        },
+    )
 
     issue_items: bool | None = Field(default=None, description="Issue interest and compensation as penalty items")
     exempt_interest: bool | None = Field(default=None, description="No late-payment interest (e.g. a public body)")

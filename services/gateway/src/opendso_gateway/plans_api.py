@@ -26,7 +26,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 
 class AmountBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": "500.00", "currency": "EUR"}]})
 
     amount: DecimalString = Field(description='Decimal string, e.g. "250.00"')
     currency: Currency
@@ -35,7 +35,10 @@ class AmountBody(BaseModel):
 class ScheduleLine(BaseModel):
     """One instalment of an explicit schedule."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"due_date": "2026-12-31", "amount": "1000.00", "currency": "EUR"}]},
+    )
 
     due_date: dt.date
     amount: DecimalString = Field(description='Decimal string, e.g. "250.00"')
@@ -46,7 +49,28 @@ class PlanBody(BaseModel):
     """Open items of the customer paid off in instalments: a number of them, or an explicit schedule."""
 
     # A misspelt field silently dropped would change what the customer owes when: refuse it instead.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_ids": ["FR01/invoice/F-2026-0042", "FR01/invoice/F-2026-0057"],
+                    "instalment_count": 3,
+                    "first_date": "2026-12-15",
+                    "frequency": "monthly",
+                    "down_payment": {"amount": "500.00", "currency": "EUR"},
+                    "comment": "Agreed by phone with the CFO; seasonal cash shortfall",
+                },
+                {
+                    "item_ids": ["DE01/invoice/R-2026-1187"],
+                    "schedule": [
+                        {"due_date": "2026-12-31", "amount": "1000.00", "currency": "EUR"},
+                        {"due_date": "2027-01-31", "amount": "1450.00", "currency": "EUR"},
+                    ],
+                },
+            ]
+        },
+    )
 
     item_ids: list[str] = Field(min_length=1, max_length=1000)
     instalment_count: int | None = Field(default=None, ge=1, le=520)
@@ -59,7 +83,10 @@ class PlanBody(BaseModel):
 
 
 class CancelBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Second instalment missed; the case goes back to the scenario"}]},
+    )
 
     reason: str = Field(default="", max_length=500, description="Why the plan ends, for the customer's timeline")
 

@@ -242,7 +242,20 @@ async def _qualify(
 
 
 class PromiseBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_ids": ["FR01/invoice/F-2026-0042"],
+                    "amount": "1250.00",
+                    "currency": "EUR",
+                    "promised_on": "2026-12-10",
+                    "comment": "Paid with our December payment run",
+                }
+            ]
+        },
+    )
     item_ids: list[str] = Field(min_length=1, max_length=200)
     amount: str = Field(pattern=r"^\d{1,18}(\.\d{1,6})?$")
     currency: str = Field(pattern="^[A-Z]{3}$")
@@ -251,7 +264,18 @@ class PromiseBody(BaseModel):
 
 
 class DisputeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_ids": ["FR01/invoice/F-2026-0057"],
+                    "reason": "wrong_price",
+                    "comment": "Invoiced at 42.00 per unit; our order confirmation says 38.50",
+                }
+            ]
+        },
+    )
     item_ids: list[str] = Field(min_length=1, max_length=200)
     reason: Literal[
         "not_received", "defective", "wrong_price", "already_paid", "credit_note_expected", "not_ordered", "other"
@@ -260,13 +284,33 @@ class DisputeBody(BaseModel):
 
 
 class CommentBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"item_id": "FR01/invoice/F-2026-0042", "comment": "Please send a copy with our PO number 4500123987"}
+            ]
+        },
+    )
     item_id: str = Field(min_length=1, max_length=250)
     comment: str = Field(min_length=1, max_length=2000)
 
 
 class PaymentBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount": "3465.00",
+                    "currency": "EUR",
+                    "paid_on": "2026-11-23",
+                    "reference": "VIR SEPA DUPONT 231126",
+                    "item_ids": ["FR01/invoice/F-2026-0042", "FR01/invoice/F-2026-0057"],
+                }
+            ]
+        },
+    )
     amount: str = Field(pattern=r"^\d{1,18}(\.\d{1,6})?$")
     currency: str = Field(pattern="^[A-Z]{3}$")
     paid_on: dt.date
@@ -526,14 +570,16 @@ async def page_form(
     request: Request,
     token: str,
     action: Literal["promise", "dispute", "payment", "comment"],
-    item_ids: Annotated[list[str], Form()],
-    comment: Annotated[str, Form(max_length=2000)] = "",
-    amount: Annotated[str, Form()] = "",
-    currency: Annotated[str, Form()] = "",
-    promised_on: Annotated[dt.date | None, Form()] = None,
-    reason: Annotated[str, Form()] = "",
-    paid_on: Annotated[dt.date | None, Form()] = None,
-    reference: Annotated[str, Form(max_length=200)] = "",
+    item_ids: Annotated[list[str], Form(description='The items chosen, e.g. "FR01/invoice/F-2026-0042"')],
+    comment: Annotated[str, Form(max_length=2000, description="Free text; required to comment an item")] = "",
+    amount: Annotated[str, Form(description='promise, payment: a decimal string, e.g. "1250.00"')] = "",
+    currency: Annotated[str, Form(description='promise, payment: ISO 4217 code, e.g. "EUR"')] = "",
+    promised_on: Annotated[dt.date | None, Form(description="promise: the day, e.g. 2026-12-10")] = None,
+    reason: Annotated[
+        str, Form(description='dispute: "not_received", "defective", "wrong_price", "already_paid", ...')
+    ] = "",
+    paid_on: Annotated[dt.date | None, Form(description="payment: the day paid, e.g. 2026-11-23")] = None,
+    reference: Annotated[str, Form(max_length=200, description="payment: the transfer's reference")] = "",
 ) -> HTMLResponse:
     _link(request, token, PortalPurpose.DEBTOR)
     fields = {"item_ids": item_ids, "comment": comment}
@@ -569,7 +615,12 @@ async def page_form(
 
 
 class AnswerBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"answer": "Confirmed: 2 pallets were damaged in transport; a credit note of 384.00 follows"}]
+        },
+    )
     answer: str = Field(min_length=1, max_length=4000)
 
 

@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 from opendso.common.v1.common_pb2 import Date
 from opendso.reporting.v1 import reporting_pb2 as rp
 
+from opendso_gateway import response_examples as examples
 from opendso_gateway.access import allow
 from opendso_gateway.bus import Bus
 from opendso_gateway.domain.access import Action, Feature, Principal
@@ -174,7 +175,11 @@ def _buckets(limits: str) -> list[rp.BucketDefinition]:
     return found
 
 
-@router.get("/aging-balance", summary="Aging balance by bucket with % overdue")
+@router.get(
+    "/aging-balance",
+    summary="Aging balance by bucket with % overdue",
+    responses=examples.ok(examples.AGING_BALANCE),
+)
 async def aging_balance(
     request: Request,
     principal: Reader,
@@ -185,7 +190,11 @@ async def aging_balance(
     return await _answer(request, query, rp.AgingBalance, "aging", params.format)
 
 
-@router.get("/dso", summary="Days sales outstanding by the countback and the simple method")
+@router.get(
+    "/dso",
+    summary="Days sales outstanding by the countback and the simple method",
+    responses=examples.ok(examples.DSO),
+)
 async def dso(
     request: Request,
     principal: Reader,

@@ -125,14 +125,27 @@ PositiveDecimal = Annotated[str, StringConstraints(pattern=POSITIVE_DECIMAL), Be
 
 
 class AmountBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount": "50000.00", "currency": "EUR"}]}
+    )
 
     amount: PositiveDecimal = Field(description='Decimal string, e.g. "50000.00"')
     currency: str = Field(pattern="^[A-Z]{3}$", description="ISO 4217 code")
 
 
 class LimitBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount": {"amount": "50000.00", "currency": "EUR"},
+                    "review_on": "2027-06-30",
+                    "comment": "Raised after the 2025 accounts: equity up 18%",
+                }
+            ]
+        },
+    )
 
     amount: AmountBody
     review_on: dt.date | None = Field(default=None, description="When the limit is to be reviewed")
@@ -140,7 +153,10 @@ class LimitBody(BaseModel):
 
 
 class RatingBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"rating": "72", "agency": "Creditreform", "rated_on": "2026-11-02"}]},
+    )
 
     rating: PositiveDecimal = Field(description='0 (worst) to 100 (best), a decimal string such as "72"')
     agency: str = Field(default="", max_length=200)
@@ -165,7 +181,32 @@ ALERT_RULES = (
 
 
 class CoverBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "holder_kind": "customer",
+                    "holder_id": "FR01/C00042",
+                    "insurer": "Allianz Trade",
+                    "amount": {"amount": "40000.00", "currency": "EUR"},
+                    "kind": "permanent",
+                    "starts_on": "2026-01-01",
+                    "policy_reference": "POL-FR-2026-00871",
+                },
+                {
+                    "holder_kind": "customer",
+                    "holder_id": "DE01/K-10077",
+                    "insurer": "Coface",
+                    "amount": {"amount": "15000.00", "currency": "EUR"},
+                    "kind": "temporary",
+                    "starts_on": "2026-11-01",
+                    "expires_on": "2027-01-31",
+                    "comment": "Covers the Christmas season orders only",
+                },
+            ]
+        },
+    )
 
     holder_kind: str = Field(pattern="^(customer|group|entity)$", description="customer, group or entity")
     holder_id: str = Field(
@@ -183,13 +224,31 @@ class CoverBody(BaseModel):
 
 
 class AcknowledgeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"comment": "Called the customer: the limit excess is one order, paid on Friday"}]
+        },
+    )
 
     comment: str = Field(default="", max_length=2000)
 
 
 class ConfigBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "config": {
+                        "alerts": {"limit_near": {"enabled": True, "percent": 85}, "dispute_open": {"days": 21}},
+                        "agenda": {"horizon_days": 45},
+                    },
+                    "expected_version": 3,
+                }
+            ]
+        },
+    )
 
     config: dict[str, Any] = Field(description="The settings to change; those left out take their defaults")
     expected_version: int = Field(ge=0, le=2**31 - 1, description="The version read (0 while the defaults apply)")

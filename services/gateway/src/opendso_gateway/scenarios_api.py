@@ -46,7 +46,9 @@ AmountString = Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN), BeforeV
 
 
 class StepChannelBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"channel": "sms", "template": "first_reminder"}]}
+    )
 
     channel: str = Field(pattern=r"^[a-z_]{1,30}$", description='"email", "letter", "sms"...')
     template: str = Field(min_length=1, max_length=100, description="Message template code for that channel")
@@ -54,7 +56,21 @@ class StepChannelBody(BaseModel):
 
 class StepBody(BaseModel):
     # A misspelt field silently dropped would change who is chased and when: refuse it instead.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "first",
+                    "offset_days": 3,
+                    "channel": "email",
+                    "template": "first_reminder",
+                    "automatic": True,
+                    "also": [{"channel": "sms", "template": "first_reminder"}],
+                }
+            ]
+        },
+    )
 
     code: Code = Field(description="Unique within the scenario")
     offset_days: int = Field(ge=-365, le=3650, description="Days from the anchor; negative before the due date")
@@ -83,7 +99,52 @@ class StepBody(BaseModel):
 class ScenarioBody(BaseModel):
     """A scenario's definition; on a create, ``code`` is required."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "smb_france",
+                    "name": "Small businesses, France",
+                    "language": "fr",
+                    "minimum_amount": "50.00",
+                    "steps": [
+                        {
+                            "code": "friendly",
+                            "offset_days": -5,
+                            "channel": "email",
+                            "template": "friendly_reminder",
+                            "automatic": True,
+                        },
+                        {
+                            "code": "first",
+                            "offset_days": 3,
+                            "channel": "email",
+                            "template": "first_reminder",
+                            "automatic": True,
+                            "also": [{"channel": "sms", "template": "first_reminder"}],
+                        },
+                        {
+                            "code": "call",
+                            "offset_days": 20,
+                            "channel": "phone_call",
+                            "template": "phone_call",
+                            "automatic": False,
+                            "minimum_amount": "500.00",
+                        },
+                        {
+                            "code": "formal_notice",
+                            "offset_days": 10,
+                            "anchor": "last_action",
+                            "channel": "letter",
+                            "template": "formal_notice_letter",
+                            "automatic": True,
+                        },
+                    ],
+                }
+            ]
+        },
+    )
 
     code: Code | None = Field(default=None, description="Required on a create; on an edit, the path's code")
     name: str = Field(min_length=1, max_length=200)
@@ -95,13 +156,64 @@ class ScenarioBody(BaseModel):
 
 
 class EditBody(ScenarioBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Small businesses, France",
+                    "language": "fr",
+                    "minimum_amount": "100.00",
+                    "steps": [
+                        {
+                            "code": "friendly",
+                            "offset_days": -5,
+                            "channel": "email",
+                            "template": "friendly_reminder",
+                            "automatic": True,
+                        },
+                        {
+                            "code": "first",
+                            "offset_days": 3,
+                            "channel": "email",
+                            "template": "first_reminder",
+                            "automatic": True,
+                            "also": [{"channel": "sms", "template": "first_reminder"}],
+                        },
+                        {
+                            "code": "call",
+                            "offset_days": 20,
+                            "channel": "phone_call",
+                            "template": "phone_call",
+                            "automatic": False,
+                            "minimum_amount": "500.00",
+                        },
+                        {
+                            "code": "formal_notice",
+                            "offset_days": 10,
+                            "anchor": "last_action",
+                            "channel": "letter",
+                            "template": "formal_notice_letter",
+                            "automatic": True,
+                        },
+                    ],
+                    "version": 4,
+                }
+            ]
+        },
+    )
+
     version: int = Field(
         ge=1, le=2**31 - 1, description="The version the edit was made on (from GET); a stale one is a 409"
     )
 
 
 class DuplicateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"code": "smb_germany", "name": "Small businesses, Germany", "language": "de"}]
+        },
+    )
 
     code: Code = Field(description="The copy's code")
     name: str = Field(default="", max_length=200, description='"" names it after the original, with "(copy)"')

@@ -46,28 +46,101 @@ class TemplateText(BaseModel):
     channel: Channel = Field(description='"email", "sms", "whatsapp", "voice" or "letter"')
     subject: str = Field(default="", max_length=10_000, description="Required for e-mail; one line")
     body: str = Field(max_length=1_000_000, description="Plain text with #hashtags")
+    attach_statement: bool | None = Field(
+        default=None,
+        description="E-mail only: attach the account statement of the items the message is about, as a PDF. "
+        "Left out: the stored setting is kept (off for a new template)",
+    )
+    attach_invoices: bool | None = Field(
+        default=None,
+        description="E-mail only: attach the invoice PDFs held for those items (10 MB per e-mail at most; the "
+        "message's record names any left out). Left out: the stored setting is kept",
+    )
+
+    def options_onto(self, template: msg.MessageTemplate) -> msg.MessageTemplate:
+        """Set the attachment options that were given; an option left out keeps what is stored."""
+        if self.attach_statement is not None:
+            template.attach_statement = self.attach_statement
+        if self.attach_invoices is not None:
+            template.attach_invoices = self.attach_invoices
+        return template
 
 
 class NewTemplate(TemplateText):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "first_reminder",
+                    "language": "fr",
+                    "channel": "email",
+                    "subject": "Relance : factures échues, compte #AccountNumber",
+                    "body": (
+                        "Bonjour #ContactName,\n\nSauf erreur de notre part, les factures suivantes restent "
+                        "impayées :\n#ItemsTable\nTotal dû : #TotalDue\n\nRéglez-les ou signalez-nous un "
+                        "litige ici : #PortalLink\n\n#CollectorName"
+                    ),
+                },
+                {
+                    "code": "first_reminder",
+                    "language": "de",
+                    "channel": "sms",
+                    "body": "#CompanyName: Zahlung überfällig, offen #TotalDue. Details: #PortalLink",
+                },
+            ]
+        }
+    )
+
     code: Code
     language: Language = Field(description='e.g. "fr", "de", "fr_CH"')
 
 
 class EditedTemplate(TemplateText):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "email",
+                    "subject": "Relance : factures échues, compte #AccountNumber",
+                    "body": (
+                        "Bonjour #ContactName,\n\nLes factures suivantes restent impayées :\n#ItemsTable\n"
+                        "Total dû : #TotalDue\n\n#PortalLink\n\n#CollectorName"
+                    ),
+                    "version": 3,
+                }
+            ]
+        }
+    )
+
     version: int = Field(
         ge=1, le=2**31 - 1, description="The version the edit was made on (from GET); a stale one is a 409"
     )
 
 
 class CustomerRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"entity": "FR01", "account_number": "C00042"}]}
+    )
 
     entity: str = Field(min_length=1, max_length=50)
     account_number: str = Field(min_length=1, max_length=200)
 
 
 class SampleItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "F-2026-0042",
+                    "issue_date": "2026-09-30",
+                    "due_date": "2026-10-30",
+                    "open_amount": "1250.00",
+                    "currency": "EUR",
+                }
+            ]
+        },
+    )
 
     number: str = Field(min_length=1, max_length=100)
     issue_date: dt.date
@@ -78,7 +151,28 @@ class SampleItem(BaseModel):
 
 
 class SampleCustomer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_name": "Dupont SARL",
+                    "account_number": "C00042",
+                    "contact_name": "Mme Leroy",
+                    "language": "fr",
+                    "items": [
+                        {
+                            "number": "F-2026-0042",
+                            "issue_date": "2026-09-30",
+                            "due_date": "2026-10-30",
+                            "open_amount": "1250.00",
+                            "currency": "EUR",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
 
     customer_name: str = Field(min_length=1, max_length=200)
     account_number: str = Field(default="", max_length=200)
@@ -90,7 +184,38 @@ class SampleCustomer(BaseModel):
 class PreviewBody(BaseModel):
     """What to render (``template``, or ``code`` and ``language``) and for whom (``customer`` or ``sample``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"code": "first_reminder", "customer": {"entity": "FR01", "account_number": "C00042"}},
+                {
+                    "template": {
+                        "code": "first_reminder",
+                        "language": "fr",
+                        "channel": "sms",
+                        "body": "#CompanyName : facture(s) échue(s), total #TotalDue. #PortalLink",
+                    },
+                    "sample": {
+                        "customer_name": "Dupont SARL",
+                        "account_number": "C00042",
+                        "contact_name": "Mme Leroy",
+                        "language": "fr",
+                        "items": [
+                            {
+                                "number": "F-2026-0042",
+                                "issue_date": "2026-09-30",
+                                "due_date": "2026-10-30",
+                                "open_amount": "1250.00",
+                                "currency": "EUR",
+                            }
+                        ],
+                    },
+                    "today": "2026-11-25",
+                },
+            ]
+        },
+    )
 
     template: NewTemplate | None = Field(default=None, description="An unsaved template, as in the editor")
     code: Code | None = Field(default=None, description="A stored template's code, found as a send finds it")
@@ -124,6 +249,8 @@ def template_json(template: msg.MessageTemplate) -> dict[str, Any]:
         "version": template.version,
         "builtin": template.builtin,
         "custom_fields": list(template.custom_fields),
+        "attach_statement": template.attach_statement,
+        "attach_invoices": template.attach_invoices,
         "updated_by": template.updated_by,
         "updated_at": template.updated_at.ToDatetime(tzinfo=dt.UTC).isoformat()
         if template.HasField("updated_at")
@@ -182,8 +309,10 @@ async def list_templates(
 
 @router.post("", status_code=201, summary="Create a template (a code in one language)")
 async def create_template(request: Request, body: NewTemplate, principal: Writer) -> JSONResponse:
-    template = msg.MessageTemplate(
-        code=body.code, channel=body.channel, language=body.language, subject=body.subject, body=body.body
+    template = body.options_onto(
+        msg.MessageTemplate(
+            code=body.code, channel=body.channel, language=body.language, subject=body.subject, body=body.body
+        )
     )
     return await _save(request, template, 0, principal.email, 201)
 
@@ -282,8 +411,8 @@ async def get_template(request: Request, code: str, language: str) -> JSONRespon
 async def edit_template(
     request: Request, code: Code, language: Language, body: EditedTemplate, principal: Writer
 ) -> JSONResponse:
-    template = msg.MessageTemplate(
-        code=code, channel=body.channel, language=language, subject=body.subject, body=body.body
+    template = body.options_onto(
+        msg.MessageTemplate(code=code, channel=body.channel, language=language, subject=body.subject, body=body.body)
     )
     return await _save(request, template, body.version, principal.email, 200)
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from google.protobuf.timestamp_pb2 import Timestamp
 from opendso.reporting.v1 import reporting_pb2 as rp
 
+from opendso_gateway import response_examples as examples
 from opendso_gateway.access import allow, check_customer
 from opendso_gateway.bus import Bus
 from opendso_gateway.domain.access import Action, Feature, Principal, timeline_entry_without_comment
@@ -69,6 +70,7 @@ def _entry(e: rp.TimelineEntry, principal: Principal) -> dict[str, Any]:
 @router.get(
     "/{entity}/{account_number}/timeline",
     summary="What happened on an account or one of its items: actions, statuses, comments, messages, payments",
+    responses=examples.ok(examples.TIMELINE),
 )
 async def customer_timeline(
     request: Request,

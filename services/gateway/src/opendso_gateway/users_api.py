@@ -38,7 +38,28 @@ def _password(value: str | None) -> str | None:
 
 class NewUserBody(BaseModel):
     # A misspelt field silently dropped could give a user a wider scope than meant: refuse it.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "julia.schmidt@acme-industries.de",
+                    "name": "Julia Schmidt",
+                    "role": "collector",
+                    "password": "Rhine-barge-41-Tulip",
+                    "entities": ["DE01", "AT01"],
+                    "portfolio": "j.schmidt",
+                },
+                {
+                    "email": "claire.martin@acme-industries.fr",
+                    "name": "Claire Martin",
+                    "role": "credit_manager",
+                    "password": "4-leaf-Clover-at-dawn",
+                    "entities": "all",
+                },
+            ]
+        },
+    )
 
     email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
     name: str = Field(default="", max_length=200)
@@ -56,7 +77,12 @@ class NewUserBody(BaseModel):
 
 
 class UserChangesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"role": "credit_manager", "entities": ["FR01", "BE01"], "portfolio": ""}, {"disabled": True}]
+        },
+    )
 
     name: str | None = Field(default=None, max_length=200)
     role: Role | None = None

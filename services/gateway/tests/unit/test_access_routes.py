@@ -196,10 +196,29 @@ def test_a_role_without_the_permission_gets_403_and_no_service_is_asked(
 SCOPED = [(r, m, g) for r, m, g in GUARDED if "{entity}" in r.path]
 
 
+# Uploads: a valid multipart body (fields, files).
+UPLOADS: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {
+    ("POST", "/api/v1/customers/{entity}/{account_number}/documents"): (
+        {"item_ids": "x1/invoice/1"},
+        {"file": ("F-1.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+    ),
+}
+
+
+def send(http: TestClient, method: str, route: RouteContext, headers: dict[str, str]) -> Any:
+    upload = UPLOADS.get((method, str(route.path)))
+    if upload is not None:
+        fields, files = upload
+        return http.request(method, concrete(route.path), headers=headers, data=fields, files=files)
+    return http.request(method, concrete(route.path), headers=headers, json=BODIES.get((method, route.path)))
+
+
 def test_every_route_of_an_entity_has_a_sample_body_when_it_needs_one() -> None:
     for route, method, _ in SCOPED:
         if route.body_field is not None:
-            assert (method, route.path) in BODIES, f"{method} {route.path}: add a valid body to BODIES"
+            assert (method, route.path) in BODIES or (method, route.path) in UPLOADS, (
+                f"{method} {route.path}: add a valid body to BODIES (or UPLOADS)"
+            )
 
 
 def _permitted_role(guard: Allow) -> Role:
@@ -215,7 +234,7 @@ def test_another_entitys_data_is_not_found_without_asking_a_service(
     app, bus = new_app()
     http = TestClient(app)
     headers = signed_in(app, _permitted_role(guard), entities=frozenset({"OTHER"}))
-    answer = http.request(method, concrete(route.path), headers=headers, json=BODIES.get((method, route.path)))
+    answer = send(http, method, route, headers)
     assert answer.status_code == 404, f"{method} {route.path}: {answer.status_code} {answer.text}"
     assert "x1" in answer.json()["detail"]
     assert bus.asked == []
@@ -231,7 +250,7 @@ def test_another_collectors_customer_is_not_found_after_asking_only_whose_it_is(
     app, bus = new_app()
     http = TestClient(app)
     headers = signed_in(app, _permitted_role(guard), portfolio="zoe")
-    answer = http.request(method, concrete(route.path), headers=headers, json=BODIES.get((method, route.path)))
+    answer = send(http, method, route, headers)
     assert answer.status_code == 404, f"{method} {route.path}: {answer.status_code} {answer.text}"
     assert answer.json()["detail"] == "no customer 'x1' in entity 'x1'"
     assert [type(q) for q in bus.asked] == [rv.GetCustomerAccount]

@@ -87,6 +87,29 @@ def test_a_template_is_created_and_answered_with_its_version_and_custom_fields()
     assert (sent.expected_version, sent.user, sent.template.body) == (0, "claire@example.com", "#CustomerField_vat")
 
 
+def test_attachment_options_are_sent_when_given_and_left_to_the_stored_ones_when_not() -> None:
+    saved = stored()
+    saved.attach_statement = True
+    api, bus = client({msg.SaveTemplate: msg.TemplateSaved(template=saved)})
+
+    with_options = api.put(
+        "/api/v1/templates/vat_note/fr",
+        json={"channel": "email", "subject": "TVA", "body": "x", "version": 1, "attach_statement": True},
+    )
+    without = api.put(
+        "/api/v1/templates/vat_note/fr", json={"channel": "email", "subject": "TVA", "body": "x", "version": 1}
+    )
+
+    assert with_options.status_code == without.status_code == 200
+    assert (with_options.json()["attach_statement"], with_options.json()["attach_invoices"]) == (True, False)
+    first, second = bus.asked
+    assert isinstance(first, msg.SaveTemplate) and isinstance(second, msg.SaveTemplate)
+    assert first.template.HasField("attach_statement") and first.template.attach_statement
+    assert not first.template.HasField("attach_invoices")
+    # Left out: nothing is sent, so the messaging service keeps what the template had.
+    assert not second.template.HasField("attach_statement") and not second.template.HasField("attach_invoices")
+
+
 def test_every_problem_of_an_invalid_template_comes_back_in_one_422_problem() -> None:
     problems = [
         msg.TemplateProblem(field="subject", reason="an e-mail needs a subject"),

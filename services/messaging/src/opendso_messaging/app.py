@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import os
@@ -14,8 +15,17 @@ from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso.portal.v1 import portal_pb2 as pt
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
+from opendso_bus.uploads import get_upload
 
-from opendso_messaging import cancellation, delivery, documents, handlers, portal_payment, template_handlers
+from opendso_messaging import (
+    cancellation,
+    delivery,
+    documents,
+    handlers,
+    invoices,
+    portal_payment,
+    template_handlers,
+)
 from opendso_messaging.dispatch import Dispatcher, DispatchSettings, Providers, dispatch_loop
 from opendso_messaging.local_outbox import LocalOutbox
 from opendso_messaging.providers import EmailSender
@@ -152,7 +162,16 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
             return await documents.list_customer_documents(query, uow)
 
     async def customer_document(query: pt.GetCustomerDocument) -> pt.CustomerDocument:
-        return await documents.get_customer_document(query, runtime.uow, letters)
+        return await documents.get_customer_document(query, runtime.uow, letters, letters)
+
+    async def fetch_upload(name: str) -> bytes:
+        return await get_upload(runtime.broker.connection.jetstream(), name)
+
+    async def store_document(command: msg.StoreCustomerDocument) -> msg.CustomerDocumentStored:
+        return await invoices.store_customer_document(command, runtime.uow, letters, fetch_upload, deps.now())
+
+    # Invoice PDFs the ERP drops are kept in the letters' store, for reminders and the portal.
+    runtime.on_query(msg.StoreCustomerDocument, store_document)
 
     # The debtor portal's downloads: the letters are read back from the store the dispatcher wrote them to.
     runtime.on_query(pt.ListCustomerDocuments, customer_documents)
@@ -166,7 +185,10 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
     rates.update(dict.fromkeys(handlers.TEXT_CHANNELS, settings.text_rate_per_second))
     dispatcher = Dispatcher(
         runtime.uow,
-        reconciler(email_sender(settings), text_sender(settings), letters),
+        dataclasses.replace(
+            reconciler(email_sender(settings), text_sender(settings), letters),
+            invoices=invoices.InvoiceLibrary(runtime.uow, letters),
+        ),
         DispatchSettings(
             sender=settings.sender,
             batch_size=settings.dispatch_batch_size,
@@ -177,6 +199,8 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
             rate_per_second={channel: rate for channel, rate in rates.items() if rate > 0},
             letter_sender=letter_return_address(settings),
             letter_sender_country=settings.letter_sender_country,
+            # Statements print like letters, in the font the letters found.
+            statement_font=letters.font,
         ),
         instance=f"{socket.gethostname()}:{os.getpid()}",
     )

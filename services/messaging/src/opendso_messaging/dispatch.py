@@ -53,11 +53,19 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from opendso.messaging.v1 import messaging_pb2 as msg
 from opendso_telemetry import extract_context, tracer
 from opentelemetry import trace
 
+from opendso_messaging.attachments import (
+    DEFAULT_MAX_BYTES,
+    Attached,
+    InvoiceFiles,
+    attachments_of,
+    sender_address,
+)
 from opendso_messaging.domain.message_payment_qr import QR_CID, caption, reference_in, reference_label
 from opendso_messaging.domain.payment_qr import PaymentQr, PaymentQrKind
 from opendso_messaging.handlers import LETTER, TEXT_CHANNELS
@@ -73,6 +81,7 @@ from opendso_messaging.providers import (
     PostalAddress,
     ProviderError,
 )
+from opendso_messaging.providers.letters import LetterFont, find_unicode_font
 from opendso_messaging.providers.twilio_channels import Channel as TextChannel
 from opendso_messaging.providers.twilio_channels import OutboundCall, OutboundText, TextSender
 from opendso_messaging.store import MessageRecord, UnitOfWork
@@ -98,6 +107,10 @@ class DispatchSettings:
     # country gets the country's name as its last line. Empty: letters are refused, naming the setting.
     letter_sender: tuple[str, ...] = ()
     letter_sender_country: str = ""
+    # The font the statement PDF is printed in (the letters' font); "auto": look for DejaVu Sans once.
+    statement_font: LetterFont | Literal["auto"] | None = "auto"
+    # The files one e-mail may carry at most; invoice PDFs past it are left out and named.
+    max_attachment_bytes: int = DEFAULT_MAX_BYTES
 
 
 @dataclass
@@ -109,6 +122,8 @@ class Providers:
     reconcile: Callable[[MessageRecord], Awaitable[bool | None]] | None = None
     # Letters: rendered to PDF and stored for a print-and-post provider (disk, S3, the local folder).
     letters: LetterSender | None = None
+    # The invoice PDFs the ERP dropped, for e-mails whose template attaches them; None: none are attached.
+    invoices: InvoiceFiles | None = None
 
 
 # An e-mail of a batch: its place in the batch, its row, and what the provider gets.
@@ -170,6 +185,10 @@ class Dispatcher:
         self._now = now
         self._paces = {channel: _Pace(rate) for channel, rate in settings.rate_per_second.items()}
         self._paused: dict[str, _Pause] = {}
+        self._font = find_unicode_font() if settings.statement_font == "auto" else settings.statement_font
+        self._letterhead = sender_address(settings.letter_sender, settings.sender)
+        # What each e-mail of a batch in flight carried (message key -> what), recorded with its outcome.
+        self._notes: dict[str, Attached] = {}
 
     def paused(self) -> dict[str, str]:
         """The channels paused by a configuration error now, with the reason."""
@@ -210,6 +229,10 @@ class Dispatcher:
                 with _tracer.start_as_current_span("record send", context=context):
                     events.append(_sent(uow, record, delivery))
             await uow.publish_many(list(events))
+            carried = [(r.message_key, self._notes.pop(r.message_key, None)) for r in batch]
+            await uow.messages.note_attachments(
+                [(key, a.note, [f.filename for f in a.files]) for key, a in carried if a is not None]
+            )
             await self._requeue_paused(uow, claim, batch, outcomes)
             for record, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, ProviderError) and not outcome.configuration:
@@ -271,17 +294,29 @@ class Dispatcher:
 
         email = self._providers.email
         grouped = isinstance(email, BatchEmailSender)
-        emails: list[_Email] = []
         singles = []
+        to_build: list[tuple[int, MessageRecord]] = []
         for index, record in enumerate(batch):
             if record.channel != "email" or not grouped:
                 singles.append(send(index, record))
-                continue
-            try:
-                emails.append((index, record, self._email(record)))
-            except ValueError as exc:
-                # The message itself is malformed (an address the builder refuses): sending again cannot help.
-                outcomes[index] = ProviderError(email.name, str(exc), retryable=False, code="invalid")
+            else:
+                to_build.append((index, record))
+
+        async def build(index: int, record: MessageRecord) -> _Email | None:
+            # Built side by side: an e-mail with a statement to draw or invoices to read does not hold up the rest.
+            async with gate:
+                try:
+                    return index, record, await self._email(record)
+                except ValueError as exc:
+                    # The message itself is malformed (an address the builder refuses): sending again cannot help.
+                    outcomes[index] = ProviderError(email.name, str(exc), retryable=False, code="invalid")
+                except ProviderError as exc:
+                    # An attachment could not be read (the document store is unavailable): as the store says.
+                    outcomes[index] = exc
+                return None
+
+        built = await asyncio.gather(*(build(index, record) for index, record in to_build))
+        emails = [e for e in built if e is not None]
         await asyncio.gather(*singles, *(send_group(g) for g in self._groups(emails)))
         return [o if o is not None else ProviderError("none", "not sent", retryable=True) for o in outcomes]
 
@@ -358,7 +393,7 @@ class Dispatcher:
                             body=record.text,
                         )
                     )
-                return await self._providers.email.send(self._email(record))
+                return await self._providers.email.send(await self._email(record))
             except ProviderError as exc:
                 return exc
             except ValueError as exc:
@@ -384,8 +419,20 @@ class Dispatcher:
             return ProviderError(letters.name, str(exc), retryable=False, code="invalid")
         return await letters.send(letter)
 
-    def _email(self, record: MessageRecord) -> OutboundEmail:
+    async def _email(self, record: MessageRecord) -> OutboundEmail:
         trace_id = record.traceparent.split("-")[1] if record.traceparent.count("-") == 3 else ""
+        attached = await attachments_of(
+            record.attachments,
+            message_id=record.message_id,
+            customer_id=record.customer_id,
+            created_at=record.created_at or self._now(),
+            sender=self._letterhead,
+            font=self._font,
+            invoices=self._providers.invoices,
+            max_bytes=self._settings.max_attachment_bytes,
+        )
+        if attached.note:
+            self._notes[record.message_key] = attached
         email = OutboundEmail(
             message_id=record.message_id,
             sender=self._settings.sender,
@@ -395,6 +442,7 @@ class Dispatcher:
             html=record.html,
             message_key=record.message_key,
             trace_id=trace_id,
+            attachments=attached.files,
         )
         return _with_payment_qr(email, record)
 

@@ -20,6 +20,7 @@ from opendso_telemetry import inject_headers
 
 from opendso_messaging.domain.letter_layout import LetterLayout, letter_layout
 from opendso_messaging.domain.message_payment_qr import CreditorAccount, payment_qr_for
+from opendso_messaging.domain.statement import statement_for
 from opendso_messaging.domain.template_rules import effective_template
 from opendso_messaging.domain.templates import ItemLine, MessageContext, Template, TemplateError, render
 from opendso_messaging.store import MessageRecord, UnitOfWork
@@ -139,6 +140,7 @@ def _queued(
     )
     rendered = None
     layout: LetterLayout | None = None
+    attachments = ""
     if not failure:
         key = (command.template_code, language)
         if key not in chosen:
@@ -156,6 +158,8 @@ def _queued(
                 rendered = render(template, context)
                 if command.channel == LETTER:
                     layout = letter_layout(template, context)
+                elif command.channel == "email":
+                    attachments = attachments_for(template, command, context)
             except TemplateError as exc:
                 # Templates are checked when saved, so what is left is this customer's data (a custom field
                 # the command lacks): fail this message visibly, naming it, instead of retrying in vain.
@@ -167,9 +171,25 @@ def _queued(
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
+        attachments=attachments,
         state="queued",
         next_attempt_at=now,
     )
+
+
+def attachments_for(template: Template, command: msg.SendMessage, context: MessageContext) -> str:
+    """What the e-mail carries besides its text, as the record keeps it (JSON; "" for nothing).
+
+    The statement is laid out now, from the very items the message is about; the invoice PDFs are only
+    named (by item) and read from the document store when the e-mail is built, so a PDF the ERP drops
+    between the command and the send still goes with it.
+    """
+    spec: dict[str, object] = {}
+    if template.attach_statement:
+        spec["statement"] = statement_for(template, context).to_json()
+    if template.attach_invoices:
+        spec["invoice_items"] = [i.item_id for i in command.items if i.item_id]
+    return json.dumps(spec, ensure_ascii=False) if spec else ""
 
 
 def portal_link(command: msg.SendMessage, deps: Deps) -> str:
@@ -279,6 +299,8 @@ async def list_outbox(query: msg.ListOutbox, uow: UnitOfWork) -> msg.OutboxListi
                 provider_ref=record.provider_ref,
                 state=record.state,
                 last_error=record.last_error,
+                attachments=json.loads(record.attached_files or "[]"),
+                attachment_note=record.attachment_note,
             )
         )
     return listing

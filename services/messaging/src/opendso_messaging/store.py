@@ -10,8 +10,9 @@ crash during the call is found afterwards instead of silently sending again.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from sqlalchemy import (
@@ -82,6 +83,13 @@ messages = Table(
     # empty: none.
     Column("payment_qr_kind", String(20), nullable=False, server_default=""),
     Column("payment_qr_payload", Text, nullable=False, server_default=""),
+    # E-mails: the files the template asked for (JSON: the statement's layout, the items whose invoice PDFs
+    # go with it), rendered and read when the dispatcher builds the e-mail; "" for none.
+    Column("attachments", Text, nullable=False, server_default=""),
+    # What the e-mail carried, or what it was asked to carry and went without (an invoice PDF over the cap).
+    Column("attachment_note", Text, nullable=False, server_default=""),
+    # The file names it carried (JSON list), for the outbox listing.
+    Column("attached_files", Text, nullable=False, server_default="[]"),
     Index("ix_msg_messages_state_next", "state", "next_attempt_at"),
 )
 
@@ -127,6 +135,9 @@ class MessageRecord:
     letter_layout: str = ""
     payment_qr_kind: str = ""
     payment_qr_payload: str = ""
+    attachments: str = ""
+    attachment_note: str = ""
+    attached_files: str = "[]"
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -254,6 +265,19 @@ class MessageRepository:
                     last_error="",
                 ),
                 [{"b_key": k, "b_provider": p, "b_ref": r, "b_at": at} for k, p, r, at in deliveries],
+            )
+
+    async def note_attachments(self, notes: Sequence[tuple[str, str, Sequence[str]]]) -> None:
+        """Record (key, note, file names) of e-mails handed over: what each carried, or went without."""
+        if notes:
+            await self._session.execute(
+                update(messages)
+                .where(messages.c.message_key == bindparam("b_key"))
+                .values(attachment_note=bindparam("b_note"), attached_files=bindparam("b_files")),
+                [
+                    {"b_key": key, "b_note": note, "b_files": json.dumps(list(files), ensure_ascii=False)}
+                    for key, note, files in notes
+                ],
             )
 
     async def abandoned(self, before: dt.datetime, limit: int) -> list[MessageRecord]:
@@ -384,15 +408,146 @@ class DeliveryReportRepository:
         return None if found is None else str(found)
 
 
+# Customer documents the ERP dropped (invoice PDFs), kept in the letters' store under their id; the rows say
+# whose they are and which items they are about. Every lookup names the customer: another customer's
+# document is as good as missing.
+documents = Table(
+    "msg_documents",
+    metadata,
+    Column("document_id", String(64), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("stored_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+document_items = Table(
+    "msg_document_items",
+    metadata,
+    Column("document_id", String(64), primary_key=True),
+    Column("item_id", String(200), primary_key=True),
+    Column("customer_id", String(200), nullable=False),
+    Index("ix_msg_document_items_customer_item", "customer_id", "item_id"),
+)
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    document_id: str
+    customer_id: str
+    entity: str
+    kind: str
+    file_name: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    stored_by: str
+    created_at: dt.datetime
+    item_ids: tuple[str, ...] = ()
+
+
+class DocumentRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._session = uow.session
+
+    async def add(self, record: DocumentRecord) -> bool:
+        """Keep the document's row and its items; False (nothing written) when its id is recorded already."""
+        connection = await self._session.connection()
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        values = {k: v for k, v in record.__dict__.items() if k != "item_ids"}
+        result = await self._session.execute(dialect.insert(documents).values(**values).on_conflict_do_nothing())
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        await self._session.execute(
+            insert(document_items),
+            [
+                {"document_id": record.document_id, "item_id": item, "customer_id": record.customer_id}
+                for item in record.item_ids
+            ],
+        )
+        return True
+
+    async def _with_items(self, rows: Sequence[object]) -> list[DocumentRecord]:
+        records = [_document(r) for r in rows]
+        ids = [r.document_id for r in records]
+        items: dict[str, list[str]] = {}
+        for first in range(0, len(ids), _KEYS_PER_QUERY):
+            linked = await self._session.execute(
+                select(document_items.c.document_id, document_items.c.item_id)
+                .where(document_items.c.document_id.in_(ids[first : first + _KEYS_PER_QUERY]))
+                .order_by(document_items.c.item_id)
+            )
+            for document_id, item_id in linked:
+                items.setdefault(document_id, []).append(item_id)
+        return [replace(r, item_ids=tuple(items.get(r.document_id, ()))) for r in records]
+
+    async def get(self, customer_id: str, document_id: str) -> DocumentRecord | None:
+        """One document, only if it is ``customer_id``'s."""
+        rows = (
+            await self._session.execute(
+                select(documents).where(documents.c.document_id == document_id, documents.c.customer_id == customer_id)
+            )
+        ).all()
+        found = await self._with_items(rows)
+        return found[0] if found else None
+
+    async def of_customer(self, customer_id: str, limit: int) -> list[DocumentRecord]:
+        """The customer's documents, newest first."""
+        rows = (
+            await self._session.execute(
+                select(documents)
+                .where(documents.c.customer_id == customer_id)
+                .order_by(documents.c.created_at.desc(), documents.c.document_id)
+                .limit(limit)
+            )
+        ).all()
+        return await self._with_items(rows)
+
+    async def invoices_for(self, customer_id: str, item_ids: Collection[str]) -> dict[str, DocumentRecord]:
+        """The newest invoice of each of ``item_ids`` that ``customer_id`` has, by item id."""
+        found: dict[str, DocumentRecord] = {}
+        keys = list(item_ids)
+        for first in range(0, len(keys), _KEYS_PER_QUERY):
+            rows = await self._session.execute(
+                select(documents, document_items.c.item_id.label("linked_item"))
+                .join(document_items, document_items.c.document_id == documents.c.document_id)
+                .where(
+                    document_items.c.customer_id == customer_id,
+                    documents.c.customer_id == customer_id,
+                    documents.c.kind == "invoice",
+                    document_items.c.item_id.in_(keys[first : first + _KEYS_PER_QUERY]),
+                )
+                .order_by(documents.c.created_at, documents.c.document_id)
+            )
+            for row in rows:
+                values = dict(row._mapping)
+                item = values.pop("linked_item")
+                # Ordered oldest first: a newer upload for the item (a corrected invoice) wins.
+                found[item] = _document(values)
+        return found
+
+
+def _document(row: object) -> DocumentRecord:
+    values = dict(row) if isinstance(row, dict) else dict(row._mapping)  # type: ignore[attr-defined]
+    values["created_at"] = _aware(values["created_at"])
+    return DocumentRecord(**values)
+
+
 class UnitOfWork(SqlUnitOfWork):
     messages: MessageRepository
     deliveries: DeliveryReportRepository
     templates: TemplateRepository
+    documents: DocumentRepository
 
     def _open(self) -> None:
         self.messages = MessageRepository(self)
         self.deliveries = DeliveryReportRepository(self)
         self.templates = TemplateRepository(self)
+        self.documents = DocumentRepository(self)
 
 
 # Message templates as credit managers edited them, one row per code and language. The built-in ones are
@@ -412,6 +567,8 @@ templates = Table(
     Column("deleted", Boolean, nullable=False),
     Column("updated_by", String(200), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("attach_statement", Boolean, nullable=False, server_default=false()),
+    Column("attach_invoices", Boolean, nullable=False, server_default=false()),
 )
 
 
@@ -427,10 +584,18 @@ class StoredTemplate:
     deleted: bool
     updated_by: str
     updated_at: dt.datetime
+    attach_statement: bool = False
+    attach_invoices: bool = False
 
     def template(self) -> Template:
         return Template(
-            code=self.code, channel=self.channel, language=self.language, subject=self.subject, body=self.body
+            code=self.code,
+            channel=self.channel,
+            language=self.language,
+            subject=self.subject,
+            body=self.body,
+            attach_statement=self.attach_statement,
+            attach_invoices=self.attach_invoices,
         )
 
 

@@ -99,6 +99,8 @@ def template_proto(stored: StoredTemplate) -> msg.MessageTemplate:
         custom_fields=custom_fields,
         updated_by=stored.updated_by,
         updated_at=_timestamp(stored.updated_at),
+        attach_statement=stored.attach_statement,
+        attach_invoices=stored.attach_invoices,
     )
 
 
@@ -112,16 +114,30 @@ def _unsaved_proto(template: Template) -> msg.MessageTemplate:
         body=template.body,
         builtin=builtin_for(template.code, template.language) is not None,
         custom_fields=custom_fields,
+        attach_statement=template.attach_statement,
+        attach_invoices=template.attach_invoices,
     )
 
 
-def _template_from(proto: msg.MessageTemplate) -> Template:
+def _template_from(proto: msg.MessageTemplate, current: StoredTemplate | None = None) -> Template:
+    """The template as given; an attachment option the proto leaves unset keeps ``current``'s value, so a
+    client that does not know the options (an older gateway) never switches them off by saving the text."""
+
+    def option(name: str) -> bool:
+        if proto.HasField(name):  # type: ignore[arg-type]
+            return bool(getattr(proto, name))
+        # Moving a template off e-mail drops the options it no longer can have, rather than refusing the save.
+        inherit = current is not None and not current.deleted and proto.channel.strip() == "email"
+        return bool(inherit and getattr(current, name))
+
     return Template(
         code=proto.code.strip(),
         channel=proto.channel.strip(),
         language=normal_language(proto.language),
         subject=proto.subject,
         body=proto.body,
+        attach_statement=option("attach_statement"),
+        attach_invoices=option("attach_invoices"),
     )
 
 
@@ -145,12 +161,13 @@ async def get_template(query: msg.GetTemplate, uow: UnitOfWork) -> msg.MessageTe
 
 async def save_template(command: msg.SaveTemplate, uow: UnitOfWork, now: dt.datetime) -> msg.TemplateSaved:
     """Create (``expected_version`` 0) or edit (the version read) a template, or list why it cannot be."""
-    template = _template_from(command.template)
+    given = _template_from(command.template)
+    current = await uow.templates.get(given.code, given.language)
+    template = _template_from(command.template, current)
     others = await uow.templates.all(code=template.code)
     checked = check_for_save(template, {o.language: o.channel for o in others if o.language != template.language})
     if checked.problems:
         return msg.TemplateSaved(problems=[_problem(p) for p in checked.problems])
-    current = await uow.templates.get(template.code, template.language)
     label = f"template {template.code!r} ({template.language})"
     live = current is not None and not current.deleted
     if command.expected_version == 0 and live:
@@ -174,6 +191,8 @@ async def save_template(command: msg.SaveTemplate, uow: UnitOfWork, now: dt.date
         deleted=False,
         updated_by=command.user or "api",
         updated_at=now,
+        attach_statement=template.attach_statement,
+        attach_invoices=template.attach_invoices,
     )
     applied = (
         await uow.templates.insert(record) if current is None else await uow.templates.update(record, current.version)
@@ -202,7 +221,14 @@ async def delete_template(command: msg.DeleteTemplate, uow: UnitOfWork, now: dt.
     record = replace(current, version=current.version + 1, updated_by=command.user or "api", updated_at=now)
     if shipped is not None:
         record = replace(
-            record, channel=shipped.channel, subject=shipped.subject, body=shipped.body, builtin=True, deleted=False
+            record,
+            channel=shipped.channel,
+            subject=shipped.subject,
+            body=shipped.body,
+            builtin=True,
+            deleted=False,
+            attach_statement=shipped.attach_statement,
+            attach_invoices=shipped.attach_invoices,
         )
     else:
         record = replace(record, deleted=True)

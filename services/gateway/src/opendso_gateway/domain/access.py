@@ -50,6 +50,7 @@ class Feature(StrEnum):
     AUDIT = "audit"
     PROFILE = "profile"  # one's own identity and permissions
     PARTNERS = "partners"  # call centres and legal partners: their API keys, webhooks and delivery log
+    DOCUMENTS = "documents"  # customers' documents held for them (invoice PDFs), attached to e-mails, in the portal
 
 
 _A, _M, _C, _S, _R, _P = Role.ADMIN, Role.CREDIT_MANAGER, Role.COLLECTOR, Role.SALES, Role.READ_ONLY, Role.PARTNER
@@ -82,6 +83,8 @@ PERMISSIONS: Mapping[Feature, tuple[frozenset[Role], frozenset[Role]]] = {
     Feature.PROFILE: (frozenset(Role), _NOBODY),
     # Credit managers pick the partner a case goes to; only admins create partners and hold their keys.
     Feature.PARTNERS: (frozenset({_A, _M}), frozenset({_A})),
+    # A collector may file the invoice copy a customer asked for; within the user's entities, unlike imports.
+    Feature.DOCUMENTS: (_STAFF, frozenset({_A, _M, _C})),
 }
 
 # Permissions whose data cannot be cut by entity (a ledger or entities file may hold any entity's rows, an

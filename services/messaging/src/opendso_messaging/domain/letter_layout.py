@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency
 
-from opendso_messaging.domain.templates import MessageContext, Template, render
+from opendso_messaging.domain.templates import ItemLine, MessageContext, Template, render
 
 # "##" writes a literal "#", so "##ItemsTable" is text: scanning pairs first, left to right, as the
 # template parser does, tells the two apart.
@@ -79,7 +80,7 @@ class LetterLayout:
             raise ValueError(f"the stored letter layout is not readable ({exc!r}): {text[:80]!r}") from exc
 
 
-def _locale(template_language: str, reader_language: str) -> Locale:
+def reader_locale(template_language: str, reader_language: str) -> Locale:
     # As the template renderer chooses: the reader's variant of the template's language, else the template's.
     def parse(language: str) -> Locale | None:
         try:
@@ -105,29 +106,37 @@ def split_at_items_table(template: Template) -> tuple[Template, Template] | None
 
 def letter_layout(template: Template, ctx: MessageContext) -> LetterLayout:
     """The letter ``template`` makes for ``ctx``: its text around a table of the items, formatted with Babel."""
-    locale = _locale(template.language, ctx.language)
+    locale = reader_locale(template.language, ctx.language)
     # A template that prints #Today dates the letter itself; a second date at the top would repeat it.
     date = "" if "#Today" in template.body else format_date(ctx.today, format="long", locale=locale)
     parts = split_at_items_table(template)
     if parts is None:
         return LetterLayout(date=date, body=render(template, ctx).text, closing="")
     before, after = parts
-    items = sorted(ctx.items, key=lambda i: (i.due_date, i.number))
-    rows = tuple(
+    return LetterLayout(
+        date=date,
+        body=render(before, ctx).text,
+        closing=render(after, ctx).text,
+        headings=items_headings(locale),
+        rows=item_rows(ctx.items, locale),
+    )
+
+
+def items_headings(locale: Locale) -> tuple[str, ...]:
+    """The items table's column headings in ``locale``'s language (English when it has none)."""
+    return _HEADINGS.get(locale.language, _HEADINGS[_FALLBACK])
+
+
+def item_rows(items: Iterable[ItemLine], locale: Locale) -> tuple[tuple[str, ...], ...]:
+    """The items table's rows (number, due date, amount), oldest due first, formatted for ``locale``."""
+    return tuple(
         (
             i.number,
             format_date(i.due_date, format="medium", locale=locale),
             # Half-up like the ledger; Babel alone would round half-even.
             format_currency(i.open_amount.rounded().amount, i.open_amount.currency, locale=locale),
         )
-        for i in items
-    )
-    return LetterLayout(
-        date=date,
-        body=render(before, ctx).text,
-        closing=render(after, ctx).text,
-        headings=_HEADINGS.get(locale.language, _HEADINGS[_FALLBACK]),
-        rows=rows,
+        for i in sorted(items, key=lambda i: (i.due_date, i.number))
     )
 
 

@@ -81,14 +81,30 @@ def check_for_save(template: Template, channels_of_code: Mapping[str, str] | Non
     if not _is_locale(template.language):
         problems.append(_whole("language", f"{template.language!r} is not a language such as fr, de or fr_CH"))
     problems += _subject_problems(template)
+    problems += _attachment_problems(template)
     problems += _length_problems(template)
     hashtag_problems, custom_fields = check_hashtags(template)
     problems += hashtag_problems
     for field_name, text in (("subject", template.subject), ("body", template.body)):
         problems += _construct_problems(field_name, text.replace("\r\n", "\n").replace("\r", "\n"))
-    order = {"code": 0, "channel": 1, "language": 2, "subject": 3, "body": 4}
+    order = {"code": 0, "channel": 1, "language": 2, "attach_statement": 3, "attach_invoices": 3}
+    order |= {"subject": 4, "body": 5}
     problems.sort(key=lambda p: (order.get(p.field, 9), p.line, p.column))
     return CheckedTemplate(tuple(problems), custom_fields)
+
+
+def _attachment_problems(template: Template) -> list[TemplateProblem]:
+    # Only an e-mail carries files; a letter or an SMS asked to would silently go without them.
+    if template.channel == "email":
+        return []
+    return [
+        _whole(name, f"only an e-mail template can attach files, not a {template.channel!r} one")
+        for name, asked in (
+            ("attach_statement", template.attach_statement),
+            ("attach_invoices", template.attach_invoices),
+        )
+        if asked
+    ]
 
 
 def _whole(field_name: str, reason: str) -> TemplateProblem:

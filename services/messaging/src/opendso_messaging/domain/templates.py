@@ -94,6 +94,9 @@ class Template:
     language: str
     subject: str
     body: str
+    # E-mail only: what the message carries besides its text (the statement PDF, the items' invoice PDFs).
+    attach_statement: bool = False
+    attach_invoices: bool = False
 
 
 @dataclass(frozen=True)

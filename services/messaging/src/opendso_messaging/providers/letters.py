@@ -54,6 +54,8 @@ _FAMILY = "LetterSans"
 _CORE_FAMILY = "helvetica"
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# Customer documents (invoice PDFs the ERP drops) live beside the letters, in this folder or key prefix.
+DOCUMENTS = "documents"
 
 
 def _utc_now() -> datetime:
@@ -330,9 +332,39 @@ class DiskLetterStore:
             detail=f"stored in {self.folder}",
         )
 
+    def document_path(self, name: str) -> Path:
+        """Where a customer document (an invoice PDF) is kept: beside the letters, in ``documents/``."""
+        return self.folder / DOCUMENTS / f"{_safe_name(name)}.pdf"
+
+    async def put_document(self, name: str, content: bytes) -> None:
+        """Keep ``content`` as the document ``name``; the same name again replaces it with the same bytes."""
+        await asyncio.to_thread(self.put_document_blocking, name, content)
+
+    def put_document_blocking(self, name: str, content: bytes) -> None:
+        path = self.document_path(name)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._write(path, content, replace=True)
+        except OSError as exc:
+            raise ProviderError(
+                self._name, f"cannot store document {name!r} in {path.parent}: {exc}", retryable=True
+            ) from exc
+
+    async def read_document(self, name: str) -> bytes | None:
+        """The document ``name``; None when it is not in the folder."""
+        return await asyncio.to_thread(self.read_document_blocking, name)
+
+    def read_document_blocking(self, name: str) -> bytes | None:
+        try:
+            return self.document_path(name).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ProviderError(self._name, f"cannot read document {name!r}: {exc}", retryable=True) from exc
+
     def _write(self, path: Path, data: bytes, *, replace: bool) -> None:
         # Written aside then moved into place: a provider polling the folder never reads half a file.
-        descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".storing-", suffix=".tmp")
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".storing-", suffix=".tmp")
         try:
             with os.fdopen(descriptor, "wb") as file:
                 file.write(data)
@@ -479,6 +511,44 @@ class S3LetterStore:
             ) from exc
         return Delivery(provider=self._name, ref=pdf_key, accepted_at=stored_at, detail=f"s3://{self.bucket}/{pdf_key}")
 
+    def document_key(self, name: str) -> str:
+        """The object key of a customer document (an invoice PDF): beside the letters, under ``documents/``."""
+        return f"{self.prefix}{DOCUMENTS}/{_safe_name(name)}.pdf"
+
+    async def put_document(self, name: str, content: bytes) -> None:
+        """Keep ``content`` as the document ``name``, once: an object already there (same name, same bytes,
+        since names are derived from what is stored) is left as it is."""
+        await asyncio.to_thread(self.put_document_blocking, name, content)
+
+    def put_document_blocking(self, name: str, content: bytes) -> None:
+        key = self.document_key(name)
+        try:
+            self._put(key, content, "application/pdf", {"document": _ascii(name)})
+        except (ClientError, BotoCoreError) as exc:
+            raise ProviderError(
+                self._name, f"cannot store document {name!r} in s3://{self.bucket}/{key}: {exc}", retryable=True
+            ) from exc
+
+    async def read_document(self, name: str) -> bytes | None:
+        """The document ``name``; None when the bucket does not have it."""
+        return await asyncio.to_thread(self.read_document_blocking, name)
+
+    def read_document_blocking(self, name: str) -> bytes | None:
+        key = self.document_key(name)
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise ProviderError(
+                self._name, f"cannot read document {name!r} from s3://{self.bucket}/{key}: {exc}", retryable=True
+            ) from exc
+        except BotoCoreError as exc:
+            raise ProviderError(
+                self._name, f"cannot read document {name!r} from s3://{self.bucket}: {exc}", retryable=True
+            ) from exc
+
     def _put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str]) -> bool:
         """Write the object; False when it already existed (and was left as it was)."""
         extra: dict[str, Any] = {"IfNoneMatch": "*"} if self._conditional else {}
@@ -540,4 +610,16 @@ class PrintAndPost:
         """The letter's stored PDF, for the debtor portal; None when the store has it no more or cannot be read."""
         if isinstance(self._store, DiskLetterStore | S3LetterStore):
             return await self._store.read(letter_id)
+        return None
+
+    async def put_document(self, name: str, content: bytes) -> None:
+        """Keep a customer document (an invoice PDF) in the letters' store; ``ProviderError`` when it cannot."""
+        if not isinstance(self._store, DiskLetterStore | S3LetterStore):
+            raise ProviderError(self.name, "this letter store cannot keep documents", retryable=False)
+        await self._store.put_document(name, content)
+
+    async def read_document(self, name: str) -> bytes | None:
+        """A customer document kept by :meth:`put_document`; None when the store does not have it."""
+        if isinstance(self._store, DiskLetterStore | S3LetterStore):
+            return await self._store.read_document(name)
         return None

@@ -369,6 +369,8 @@ class OutboxEntry(_message.Message):
     PROVIDER_REF_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
     LAST_ERROR_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    ATTACHMENT_NOTE_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
     message_key: _builtins.str
     customer_id: _builtins.str
@@ -382,8 +384,13 @@ class OutboxEntry(_message.Message):
     """
     last_error: _builtins.str
     """Why it failed, is unknown or waits for another attempt."""
+    attachment_note: _builtins.str
     @_builtins.property
     def sent_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The files the e-mail carries (statement, invoice PDFs), and what its template asked for that was left out."""
+
     def __init__(
         self,
         *,
@@ -397,10 +404,12 @@ class OutboxEntry(_message.Message):
         provider_ref: _builtins.str = ...,
         state: _builtins.str = ...,
         last_error: _builtins.str = ...,
+        attachments: _abc.Iterable[_builtins.str] | None = ...,
+        attachment_note: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["sent_at", b"sent_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "last_error", b"last_error", "message_id", b"message_id", "message_key", b"message_key", "provider_ref", b"provider_ref", "recipient", b"recipient", "sent_at", b"sent_at", "state", b"state", "subject", b"subject", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment_note", b"attachment_note", "attachments", b"attachments", "customer_id", b"customer_id", "last_error", b"last_error", "message_id", b"message_id", "message_key", b"message_key", "provider_ref", b"provider_ref", "recipient", b"recipient", "sent_at", b"sent_at", "state", b"state", "subject", b"subject", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -445,6 +454,8 @@ class MessageTemplate(_message.Message):
     CUSTOM_FIELDS_FIELD_NUMBER: _builtins.int
     UPDATED_BY_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    ATTACH_STATEMENT_FIELD_NUMBER: _builtins.int
+    ATTACH_INVOICES_FIELD_NUMBER: _builtins.int
     code: _builtins.str
     channel: _builtins.str
     """"email", "sms", "whatsapp", "voice" or "letter"."""
@@ -460,6 +471,14 @@ class MessageTemplate(_message.Message):
     builtin: _builtins.bool
     """Shipped with the product; deleting it resets it to the shipped text."""
     updated_by: _builtins.str
+    attach_statement: _builtins.bool
+    """E-mail only. Attach the customer's account statement (the message's items with totals per currency) as
+    a PDF. Optional so that a save which does not mention it keeps the stored value.
+    """
+    attach_invoices: _builtins.bool
+    """E-mail only. Attach the invoice PDFs stored for the message's items (StoreCustomerDocument), up to a total
+    size; those left out are named in the message's record. Optional for the same reason.
+    """
     @_builtins.property
     def custom_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The custom customer fields the template uses (#CustomerField_<name>), which every send must carry."""
@@ -479,12 +498,21 @@ class MessageTemplate(_message.Message):
         custom_fields: _abc.Iterable[_builtins.str] | None = ...,
         updated_by: _builtins.str = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        attach_statement: _builtins.bool | None = ...,
+        attach_invoices: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_attach_invoices", b"_attach_invoices", "_attach_statement", b"_attach_statement", "attach_invoices", b"attach_invoices", "attach_statement", b"attach_statement", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "builtin", b"builtin", "channel", b"channel", "code", b"code", "custom_fields", b"custom_fields", "language", b"language", "subject", b"subject", "updated_at", b"updated_at", "updated_by", b"updated_by", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_attach_invoices", b"_attach_invoices", "_attach_statement", b"_attach_statement", "attach_invoices", b"attach_invoices", "attach_statement", b"attach_statement", "body", b"body", "builtin", b"builtin", "channel", b"channel", "code", b"code", "custom_fields", b"custom_fields", "language", b"language", "subject", b"subject", "updated_at", b"updated_at", "updated_by", b"updated_by", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__attach_invoices: _TypeAlias = _typing.Literal["attach_invoices"]  # noqa: Y015
+    _WhichOneofArgType__attach_invoices: _TypeAlias = _typing.Literal["_attach_invoices", b"_attach_invoices"]  # noqa: Y015
+    _WhichOneofReturnType__attach_statement: _TypeAlias = _typing.Literal["attach_statement"]  # noqa: Y015
+    _WhichOneofArgType__attach_statement: _TypeAlias = _typing.Literal["_attach_statement", b"_attach_statement"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__attach_invoices) -> _WhichOneofReturnType__attach_invoices | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__attach_statement) -> _WhichOneofReturnType__attach_statement | None: ...
 
 Global___MessageTemplate: _TypeAlias = MessageTemplate  # noqa: Y015
 
@@ -1141,3 +1169,100 @@ class PaymentQrCode(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PaymentQrCode: _TypeAlias = PaymentQrCode  # noqa: Y015
+
+@_typing.final
+class StoreCustomerDocument(_message.Message):
+    """--- Customer documents (invoice PDFs the ERP drops) ---------------------------------------------------------
+
+    Command with a reply: keep a document of a customer (an invoice PDF) for its items, so reminders about those
+    items can attach it and the debtor portal lists it. The same idempotency key stores once.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    MEDIA_TYPE_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    UPLOAD_NAME_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    """"<entity>/<account number>"."""
+    entity: _builtins.str
+    kind: _builtins.str
+    """"invoice"."""
+    file_name: _builtins.str
+    media_type: _builtins.str
+    """"application/pdf"."""
+    content: _builtins.bytes
+    """The file, when it fits in a NATS message (1 MiB by default, with room for the rest)..."""
+    upload_name: _builtins.str
+    """... else the name of the object in the uploads bucket (opendso_bus.uploads) that holds it."""
+    idempotency_key: _builtins.str
+    """A retried upload carries the same key and stores nothing new."""
+    user: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The items it is about ("<entity>/invoice/<number>"), at least one."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        entity: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        kind: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        media_type: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+        upload_name: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "correlation_id", b"correlation_id", "customer_id", b"customer_id", "entity", b"entity", "file_name", b"file_name", "idempotency_key", b"idempotency_key", "item_ids", b"item_ids", "kind", b"kind", "media_type", b"media_type", "upload_name", b"upload_name", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StoreCustomerDocument: _TypeAlias = StoreCustomerDocument  # noqa: Y015
+
+@_typing.final
+class CustomerDocumentStored(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    created: _builtins.bool
+    """False: the idempotency key had stored this document already."""
+    size_bytes: _builtins.int
+    sha256: _builtins.str
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        created: _builtins.bool = ...,
+        size_bytes: _builtins.int = ...,
+        sha256: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "document_id", b"document_id", "item_ids", b"item_ids", "sha256", b"sha256", "size_bytes", b"size_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerDocumentStored: _TypeAlias = CustomerDocumentStored  # noqa: Y015

@@ -61,3 +61,51 @@ async def test_a_batch_stops_at_its_byte_budget_and_takes_one_row_however_large(
         unpublished = (await session.execute(select(table.c.seq).where(table.c.published_at.is_(None)))).all()
     assert unpublished == []
     await engine.dispose()
+
+
+async def test_batches_cut_by_the_byte_budget_follow_each_other_without_waiting_for_the_next_poll(
+    make_database: MakeDatabase,
+) -> None:
+    import asyncio
+
+    metadata = MetaData()
+    table = outbox_table(metadata)
+    url = await make_database("outbox_follow")
+    await ensure_database(url)
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(table),
+            [
+                {
+                    "event_id": f"e{i}",
+                    "subject": "test.subject",
+                    "payload": b"x" * 100,
+                    "headers": "{}",
+                    "created_at": dt.datetime.now(dt.UTC),
+                    "attempts": 0,
+                }
+                for i in range(10)
+            ],
+        )
+    published: list[int] = []
+
+    async def publish(messages: list[tuple[str, bytes, dict[str, str]]]) -> list[bool]:
+        published.append(len(messages))
+        return [True] * len(messages)
+
+    # A poll far away: only going on at once after a cut batch publishes all ten soon.
+    relay = OutboxRelay(sessions, table, publish, poll_seconds=3600, batch_size=1000, batch_bytes=250)
+    relay.start()
+    try:
+        for _ in range(200):
+            if sum(published) == 10:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await relay.stop()
+        await engine.dispose()
+    assert published == [2, 2, 2, 2, 2]

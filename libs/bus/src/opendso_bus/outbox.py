@@ -87,6 +87,7 @@ class OutboxRelay:
         # A bulk import writes messages of a thousand changes (about 250 kB each): a thousand of them read
         # at once would hold a quarter of a gigabyte. A batch stops at this many bytes (one row at least).
         self._batch_bytes = batch_bytes
+        self._cut_short = False
         # PostgreSQL: claim rows with FOR UPDATE SKIP LOCKED so several
         # instances of a service never publish the same row concurrently.
         self._lock_rows = lock_rows
@@ -116,7 +117,8 @@ class OutboxRelay:
                 failures += 1
                 log.exception("outbox relay: publishing failed (attempt %d); will retry", failures)
                 sent = 0
-            if sent >= self._batch:
+            if sent >= self._batch or self._cut_short:
+                # A full batch, or one the byte budget cut: more rows are waiting, go on at once.
                 continue
             delay = self._poll if failures == 0 else min(30.0, self._poll * 2**failures)
             with contextlib.suppress(TimeoutError):
@@ -160,9 +162,11 @@ class OutboxRelay:
             query = query.with_for_update(skip_locked=True)
         last: int | None = None
         total = 0
+        self._cut_short = False
         for seq, size in (await session.execute(query)).all():
             total += size
             if last is not None and total > self._batch_bytes:
+                self._cut_short = True
                 break
             last = seq
         return last

@@ -196,6 +196,7 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], Dispatch
             max_attempts=settings.dispatch_max_attempts,
             retry_base_seconds=settings.dispatch_retry_base_seconds,
             lease_seconds=settings.dispatch_lease_seconds,
+            max_queued_seconds=settings.dispatch_max_queued_hours * 3600,
             rate_per_second={channel: rate for channel, rate in rates.items() if rate > 0},
             letter_sender=letter_return_address(settings),
             letter_sender_country=settings.letter_sender_country,

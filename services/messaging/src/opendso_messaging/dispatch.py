@@ -101,6 +101,8 @@ class DispatchSettings:
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     lease_seconds: float = 300.0
+    # A message queued longer than this fails instead of going out days late (see expire_queued).
+    max_queued_seconds: float = 72 * 3600.0
     # At most this many messages per second per channel (provider rate limits); None: no limit.
     rate_per_second: dict[str, float] = field(default_factory=dict)
     # The return address printed on letters (name, then its lines), and its country: a letter to another
@@ -485,6 +487,34 @@ class Dispatcher:
                 )
             )
 
+    async def expire_queued(self) -> int:
+        """Fail the messages queued for longer than ``max_queued_seconds`` (a channel paused for days, retries
+        that never end): none stays queued for ever, and each failure puts the action back on an agenda."""
+        now = self._now()
+        before = now - dt.timedelta(seconds=self._settings.max_queued_seconds)
+        async with self._uow() as uow:
+            stale = await uow.messages.queued_since_before(before, self._settings.batch_size)
+            for record in stale:
+                waited = f"{self._settings.max_queued_seconds / 3600:g} h"
+                why = f"; last: {record.last_error}" if record.last_error else ""
+                reason = f"not sent within {waited} of being asked for, so not sent at all{why}"
+                if await uow.messages.set_state(
+                    record.message_key, "failed", expect="queued", last_error=reason, updated_at=now
+                ):
+                    await uow.publish(
+                        msg.MessageFailed(
+                            meta=uow.meta(entity=record.entity),
+                            message_key=record.message_key,
+                            customer_id=record.customer_id,
+                            task_id=record.task_id,
+                            channel=record.channel,
+                            reason=reason,
+                            state="failed",
+                        )
+                    )
+            await uow.commit()
+        return len(stale)
+
     async def reconcile(self) -> int:
         """Settle the messages whose send was interrupted (their instance stopped mid-call)."""
         before = self._now() - dt.timedelta(seconds=self._settings.lease_seconds)
@@ -585,6 +615,7 @@ async def dispatch_loop(dispatcher: Dispatcher, idle_seconds: float = 0.2) -> No
             try:
                 if settles and count % 50 == 0:
                     await dispatcher.reconcile()
+                    await dispatcher.expire_queued()
                 count += 1
                 if await dispatcher.run_once() == 0:
                     await asyncio.sleep(idle_seconds)

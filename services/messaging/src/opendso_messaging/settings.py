@@ -69,6 +69,9 @@ class Settings(ServiceSettings):
     dispatch_max_attempts: int = Field(default=8, gt=0)
     dispatch_retry_base_seconds: float = Field(default=30.0, gt=0)
     dispatch_lease_seconds: float = Field(default=300.0, gt=0)
+    # A message still queued this long after it was asked for (its channel paused by a configuration error,
+    # say) fails visibly, and the collector gets the action back: a reminder days late is not sent at all.
+    dispatch_max_queued_hours: float = Field(default=72.0, gt=0)
     # Provider rate limits, messages per second (0: none).
     email_rate_per_second: float = Field(default=0.0, ge=0)
     text_rate_per_second: float = Field(default=0.0, ge=0)

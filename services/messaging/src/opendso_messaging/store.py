@@ -290,6 +290,16 @@ class MessageRepository:
         )
         return [_record(r) for r in rows]
 
+    async def queued_since_before(self, before: dt.datetime, limit: int) -> list[MessageRecord]:
+        """Messages still queued that were asked for before ``before``, oldest first."""
+        rows = await self._session.execute(
+            select(messages)
+            .where(messages.c.state == "queued", messages.c.created_at < before)
+            .order_by(messages.c.created_at)
+            .limit(limit)
+        )
+        return [_record(r) for r in rows]
+
     async def set_state(self, message_key: str, state: str, *, expect: str | None = None, **values: object) -> bool:
         """Move a message to ``state`` (from ``expect`` only, when given); answers whether it moved."""
         condition = messages.c.message_key == message_key

@@ -571,3 +571,26 @@ async def test_under_a_rate_limit_e_mails_go_in_groups_of_a_tenth_of_a_second_at
 
     assert sum(provider.groups) == 12
     assert max(provider.groups) <= 5
+
+
+async def test_a_message_queued_too_long_fails_visibly_instead_of_going_out_late(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    # Asked for at NOW (DEPS' clock); a channel paused since, say: nothing sends it.
+    await queue(new_uow, command("k-old"))
+    clock = Clock()
+    d = dispatcher(new_uow, Providers(email=Flaky(final=True)), clock, max_queued_seconds=72 * 3600.0)
+
+    clock.now = NOW + dt.timedelta(hours=71)
+    assert await d.expire_queued() == 0
+    assert await states(new_uow) == {"k-old": "queued"}
+
+    clock.now = NOW + dt.timedelta(hours=73)
+    assert await d.expire_queued() == 1
+    assert await states(new_uow) == {"k-old": "failed"}
+    [failure] = await failures(new_uow)
+    assert (failure.message_key, failure.state) == ("k-old", "failed")
+    assert "not sent within 72 h" in failure.reason
+    # Once: a second pass finds nothing more to fail.
+    assert await d.expire_queued() == 0
+    assert len(await failures(new_uow)) == 1

@@ -49,10 +49,18 @@ def rebuild(
                 )
         nc = await connect(url)
         try:
-            applied = await replay(stream_events(nc.jetstream(), set(replayed_handlers(settings))), new_uow, settings)
+            refused: list[tuple[str, str]] = []
+            applied = await replay(
+                stream_events(nc.jetstream(), set(replayed_handlers(settings))), new_uow, settings, refused
+            )
         finally:
             await nc.close()
-        summary: dict[str, object] = {"into": into, "events_applied": applied}
+        summary: dict[str, object] = {
+            "into": into,
+            "events_applied": applied,
+            # Malformed events the running service dead-lettered too: left out alike.
+            "events_refused": [{"event_id": i, "reason": r} for i, r in refused],
+        }
         if compare:
             live_engine = create_engine(compare)
             try:

@@ -3,6 +3,7 @@ handlers the service subscribes with, so a rebuilt database holds what the runni
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -20,6 +21,7 @@ from opendso_reporting.settings import Settings
 from opendso_reporting.store import OUTBOX, UnitOfWork
 
 BATCH = 200
+log = logging.getLogger(__name__)
 
 
 def replayed_handlers(settings: Settings) -> dict[type[Message], list[Handler]]:
@@ -41,21 +43,41 @@ async def replay(
     events: Iterable[Message] | AsyncIterable[Message],
     new_uow: Callable[[], UnitOfWork],
     settings: Settings,
+    refused: list[tuple[str, str]] | None = None,
 ) -> int:
     """Apply the events in order, each once (by event id, as the inbox would), committing every BATCH events;
-    answer how many were applied. Events no read model needs are skipped."""
+    answer how many were applied. Events no read model needs are skipped.
+
+    An event a handler refuses (malformed: an amount without its currency, say) is left out, as the running
+    service dead-letters it after its retries, so the rebuilt figures are the live ones; its id and the reason
+    go into ``refused`` and the log, and the rebuild goes on."""
     by_type = replayed_handlers(settings)
     seen: set[str] = set()
     applied = 0
     pending: list[Message] = []
 
     async def flush() -> None:
+        nonlocal applied
         if not pending:
             return
         async with new_uow() as uow:
             for event in pending:
-                for handler in by_type[type(event)]:
-                    await handler(event, uow)
+                try:
+                    # A savepoint an event: a refused one takes back only what it wrote.
+                    async with uow.session.begin_nested():
+                        for handler in by_type[type(event)]:
+                            await handler(event, uow)
+                except Exception as exc:
+                    event_id: str = event.meta.event_id  # type: ignore[attr-defined]
+                    log.warning(
+                        "rebuild: %s %s left out, as the service dead-letters it: %s",
+                        type(event).__name__,
+                        event_id,
+                        exc,
+                    )
+                    applied -= 1
+                    if refused is not None:
+                        refused.append((event_id, f"{type(event).__name__}: {exc}"))
             await uow.commit()
         pending.clear()
 

@@ -461,6 +461,28 @@ async def test_a_rebuild_from_the_events_gets_the_same_figures(make_database: Ma
         await engine.dispose()
 
 
+async def test_a_rebuild_leaves_out_an_event_the_service_refuses_and_goes_on(
+    make_database: MakeDatabase, uows: Any
+) -> None:
+    events = ledger() + payment_of_item_2()
+    await apply(uows, events)
+    # An item event without its currency: the live consumer dead-letters it after its retries.
+    broken = meta(
+        rv.ItemOpened(item=rv.OpenItem(item_id="FR01/invoice/BAD", customer_id="FR01/C1", entity="FR01")),
+        dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
+    )
+    rebuilt, engine = await fresh(make_database, "rebuilt_refused")
+    try:
+        refused: list[tuple[str, str]] = []
+        applied = await replay([*events[:2], broken, *events[2:]], rebuilt, SETTINGS, refused)
+        assert applied == len(events)
+        assert [(i, "currency" in r) for i, r in refused] == [(broken.meta.event_id, True)]
+        async with uows() as a, rebuilt() as b:
+            assert await a.reports.fingerprint() == await b.reports.fingerprint()
+    finally:
+        await engine.dispose()
+
+
 async def test_a_customer_handed_to_another_collector_takes_its_items_along_whatever_the_order(uows: Any) -> None:
     entities, customers, items = ledger()
     await apply(uows, [entities, items, customers])  # items before their customers

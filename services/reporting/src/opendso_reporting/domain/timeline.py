@@ -666,6 +666,33 @@ def case_withdrawn(event: col.CaseWithdrawn) -> list[TimelineEntry]:
 # -- what debtors, colleagues and partners tell (portal, internal links, partner API) ------------------------
 
 
+def _feedback_entry(
+    event: col.ItemCommented | col.PaymentDeclared | col.DisputeQuestionAnswered | col.PartnerOutcomeRecorded,
+    kind: Kind,
+    item_ids: Iterable[str],
+    actor: str,
+    by_user: bool,
+    words: Mapping[str, str],
+    detail: dict[str, Any],
+) -> list[TimelineEntry]:
+    """The one entry of a note from outside the collector's own work (debtor, colleague, partner), with the task
+    it gave the collector, if any."""
+    return [
+        TimelineEntry(
+            entry_id=event.meta.event_id,
+            event_id=event.meta.event_id,
+            customer_id=event.customer_id,
+            item_ids=tuple(dict.fromkeys(i for i in item_ids if i)),
+            occurred_at=occurred_at(event.meta),
+            kind=kind,
+            actor=actor or event.meta.source or "scenario",
+            actor_type=ActorType.USER if by_user else ActorType.SERVICE,
+            summary=WORDING[kind].format_map(words),
+            detail={**detail, "follow_up_task_id": event.task.task_id or None},
+        )
+    ]
+
+
 def item_commented(event: col.ItemCommented) -> list[TimelineEntry]:
     """A comment on an item from outside the team (the debtor through the portal)."""
     if event.replayed or not event.customer_id:
@@ -676,27 +703,14 @@ def item_commented(event: col.ItemCommented) -> list[TimelineEntry]:
         "user": _who(user),
         "comment_part": _comment_part(event.comment),
     }
-    return [
-        TimelineEntry(
-            entry_id=event.meta.event_id,
-            event_id=event.meta.event_id,
-            customer_id=event.customer_id,
-            item_ids=(event.item_id,) if event.item_id else (),
-            occurred_at=occurred_at(event.meta),
-            kind=Kind.ITEM_COMMENTED,
-            actor=user or event.meta.source or "scenario",
-            actor_type=ActorType.USER if user else ActorType.SERVICE,
-            summary=WORDING[Kind.ITEM_COMMENTED].format_map(words),
-            detail={
-                "comment_id": event.comment_id,
-                "item_id": event.item_id,
-                "number": item_number(event.item_id),
-                "by": user,
-                "comment": event.comment,
-                "follow_up_task_id": event.task.task_id or None,
-            },
-        )
-    ]
+    detail = {
+        "comment_id": event.comment_id,
+        "item_id": event.item_id,
+        "number": item_number(event.item_id),
+        "by": user,
+        "comment": event.comment,
+    }
+    return _feedback_entry(event, Kind.ITEM_COMMENTED, [event.item_id], user, bool(user), words, detail)
 
 
 def payment_declared(event: col.PaymentDeclared) -> list[TimelineEntry]:
@@ -714,28 +728,15 @@ def payment_declared(event: col.PaymentDeclared) -> list[TimelineEntry]:
         "items": _named([item_number(i) for i in event.item_ids], "item", "items"),
         "paused_until": paused_until or "?",
     }
-    return [
-        TimelineEntry(
-            entry_id=event.meta.event_id,
-            event_id=event.meta.event_id,
-            customer_id=event.customer_id,
-            item_ids=tuple(dict.fromkeys(event.item_ids)),
-            occurred_at=occurred_at(event.meta),
-            kind=Kind.PAYMENT_DECLARED,
-            actor=user or event.meta.source or "scenario",
-            actor_type=ActorType.USER if user else ActorType.SERVICE,
-            summary=WORDING[Kind.PAYMENT_DECLARED].format_map(words),
-            detail={
-                "declaration_id": event.declaration_id,
-                "by": user,
-                "amount": amount,
-                "paid_on": paid_on,
-                "reference": event.reference,
-                "paused_until": paused_until,
-                "follow_up_task_id": event.task.task_id or None,
-            },
-        )
-    ]
+    detail = {
+        "declaration_id": event.declaration_id,
+        "by": user,
+        "amount": amount,
+        "paid_on": paid_on,
+        "reference": event.reference,
+        "paused_until": paused_until,
+    }
+    return _feedback_entry(event, Kind.PAYMENT_DECLARED, event.item_ids, user, bool(user), words, detail)
 
 
 def dispute_question_answered(event: col.DisputeQuestionAnswered) -> list[TimelineEntry]:
@@ -749,29 +750,16 @@ def dispute_question_answered(event: col.DisputeQuestionAnswered) -> list[Timeli
         "owner_part": f" for its owner {event.owner}" if event.owner else "",
         "comment_part": _comment_part(event.answer),
     }
-    return [
-        TimelineEntry(
-            entry_id=event.meta.event_id,
-            event_id=event.meta.event_id,
-            customer_id=event.customer_id,
-            item_ids=(event.item_id,) if event.item_id else (),
-            occurred_at=occurred_at(event.meta),
-            kind=Kind.DISPUTE_ANSWERED,
-            actor=user or event.meta.source or "scenario",
-            actor_type=ActorType.USER if user else ActorType.SERVICE,
-            summary=WORDING[Kind.DISPUTE_ANSWERED].format_map(words),
-            detail={
-                "answer_id": event.answer_id,
-                "item_id": event.item_id,
-                "number": item_number(event.item_id),
-                "by": user,
-                # Named "comment": an internal answer is hidden, like every internal comment, from who may not see it.
-                "comment": event.answer,
-                "owner": event.owner or None,
-                "follow_up_task_id": event.task.task_id or None,
-            },
-        )
-    ]
+    detail = {
+        "answer_id": event.answer_id,
+        "item_id": event.item_id,
+        "number": item_number(event.item_id),
+        "by": user,
+        # Named "comment": an internal answer is hidden, like every internal comment, from who may not see it.
+        "comment": event.answer,
+        "owner": event.owner or None,
+    }
+    return _feedback_entry(event, Kind.DISPUTE_ANSWERED, [event.item_id], user, bool(user), words, detail)
 
 
 def partner_outcome_recorded(event: col.PartnerOutcomeRecorded) -> list[TimelineEntry]:
@@ -807,34 +795,22 @@ def partner_outcome_recorded(event: col.PartnerOutcomeRecorded) -> list[Timeline
         "what_part": "".join(f", {w}" for w in what if w),
         "comment_part": _comment_part(event.note),
     }
-    return [
-        TimelineEntry(
-            entry_id=event.meta.event_id,
-            event_id=event.meta.event_id,
-            customer_id=event.customer_id,
-            item_ids=tuple(dict.fromkeys(event.item_ids)),
-            occurred_at=occurred_at(event.meta),
-            kind=Kind.CASE_OUTCOME,
-            # The event names the partner, not its key's user: the partner is who reported it.
-            actor=f"partner:{event.partner_id}" if event.partner_id else event.meta.source or "scenario",
-            actor_type=ActorType.USER if event.partner_id else ActorType.SERVICE,
-            summary=WORDING[Kind.CASE_OUTCOME].format_map(words),
-            detail={
-                "outcome_id": event.outcome_id,
-                "case_id": event.case_id,
-                "partner_id": event.partner_id or None,
-                "outcome": code,
-                # Named "comment": the partner's note is hidden, like internal comments, from who may not see it.
-                "comment": event.note,
-                "phone": event.phone or None,
-                "contact": contact or None,
-                "legal_status": event.legal_status or None,
-                "recovered": recovered,
-                "document_url": event.document_url or None,
-                "follow_up_task_id": event.task.task_id or None,
-            },
-        )
-    ]
+    detail = {
+        "outcome_id": event.outcome_id,
+        "case_id": event.case_id,
+        "partner_id": event.partner_id or None,
+        "outcome": code,
+        # Named "comment": the partner's note is hidden, like internal comments, from who may not see it.
+        "comment": event.note,
+        "phone": event.phone or None,
+        "contact": contact or None,
+        "legal_status": event.legal_status or None,
+        "recovered": recovered,
+        "document_url": event.document_url or None,
+    }
+    # The event names the partner, not its key's user: the partner is who reported it.
+    actor = f"partner:{event.partner_id}" if event.partner_id else ""
+    return _feedback_entry(event, Kind.CASE_OUTCOME, event.item_ids, actor, bool(event.partner_id), words, detail)
 
 
 # -- messaging -----------------------------------------------------------------------------------------------

@@ -51,8 +51,11 @@ def customer_event(email: str = "ap@acme.example", language: str = "fr") -> rv.C
 
 def item_event(number: str, days_overdue: int, amount: str = "100.00") -> rv.ItemOpened:
     due = TODAY - dt.timedelta(days=days_overdue)
+    meta = new_meta("importer", entity="FR01", correlation_id="upload-1")
+    # On the harness's clock, not the wall clock: a test's later events carry fixed times after it.
+    meta.occurred_at.FromDatetime(NOW)
     return rv.ItemOpened(
-        meta=new_meta("importer", entity="FR01", correlation_id="upload-1"),
+        meta=meta,
         item=rv.OpenItem(
             item_id=f"FR01/invoice/{number}",
             customer_id="FR01/C1",

@@ -2,16 +2,35 @@ import i18next, { type i18n as I18n } from "i18next";
 import { initReactI18next } from "react-i18next";
 
 /*
- * Every JSON file in ./locales is an interface language, named by its file ("cs.json" → Czech) and by its own
- * "language.name" entry; adding a language is adding a file (see clients/web/README.md).
+ * Every JSON file in ./locales is an interface language, named by its file ("cs.json") and by its own
+ * "language.name" entry; adding a language is adding a file (see clients/web/README.md). A screen's folder may
+ * keep its own texts in <screen>/locales/<language>.json: they are merged into that language's catalog, so screens
+ * built side by side do not share one file.
  */
-const catalogs = import.meta.glob<{ default: Record<string, unknown> }>("./locales/*.json", { eager: true });
+type Catalog = { default: Record<string, unknown> };
+const languageCatalogs = import.meta.glob<Catalog>("./locales/*.json", { eager: true });
+const screenCatalogs = import.meta.glob<Catalog>("../*/locales/*.json", { eager: true });
+
+function languageOf(file: string): string {
+  return file.replace(/^.*\/(.+)\.json$/, "$1");
+}
+
+const merged: Record<string, Record<string, unknown>> = Object.fromEntries(
+  Object.entries(languageCatalogs).map(([file, module]) => [languageOf(file), { ...module.default }]),
+);
+for (const [file, module] of Object.entries(screenCatalogs)) {
+  if (file in languageCatalogs) continue; // this folder's own catalogs, matched by both patterns
+  const catalog = merged[languageOf(file)];
+  // A screen's texts in a language the interface does not offer would never show: the completeness test names it.
+  if (!catalog) continue;
+  for (const [key, value] of Object.entries(module.default)) {
+    if (key in catalog) throw new Error(`${file}: the text group "${key}" is already defined by another catalog`);
+    catalog[key] = value;
+  }
+}
 
 export const resources: Record<string, { translation: Record<string, unknown> }> = Object.fromEntries(
-  Object.entries(catalogs).map(([file, module]) => [
-    file.replace(/^.*\/(.+)\.json$/, "$1"),
-    { translation: module.default },
-  ]),
+  Object.entries(merged).map(([code, translation]) => [code, { translation }]),
 );
 
 export interface Language {

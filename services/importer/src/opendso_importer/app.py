@@ -16,7 +16,7 @@ from opendso.imports.v1 import imports_pb2 as im
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
 from opendso_bus.service import serve
-from opendso_bus.uploads import get_upload
+from opendso_bus.uploads import download_upload
 
 from opendso_importer import handlers, statements
 from opendso_importer.drop import DropStore, FolderDrop, ImportFile, ImportStatement, S3Drop, process_drop
@@ -36,8 +36,8 @@ def create_app(
     """The runtime, and the drop-location watcher to run beside it."""
     runtime: ServiceRuntime[UnitOfWork] = ServiceRuntime.from_settings(NAME, settings, OUTBOX, INBOX, UnitOfWork)
 
-    async def fetch_upload(name: str) -> bytes:
-        return await get_upload(runtime.broker.connection.jetstream(), name)
+    async def fetch_upload(name: str, into: Path) -> int:
+        return await download_upload(runtime.broker.connection.jetstream(), name, into)
 
     workers = (os.cpu_count() or 1) if settings.parse_workers is None else settings.parse_workers
     deps = handlers.Deps(

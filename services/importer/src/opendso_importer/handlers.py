@@ -4,9 +4,8 @@ and precise events, in one transaction (a file is never half-imported)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -39,6 +38,7 @@ from opendso_importer.domain.receivables_csv import (
     iter_receivables,
 )
 from opendso_importer.domain.tabular import read_table
+from opendso_importer.domain.upload_source import Source, sha256_hex, size_of, whole
 from opendso_importer.entities import import_entities
 from opendso_importer.ledger_events import (
     customer_to_proto,
@@ -51,14 +51,15 @@ from opendso_importer.ledger_events import (
 from opendso_importer.parallel_reading import ReadingPool, staged_item
 from opendso_importer.staged_ledger import StagedLedger, customer_stage_row
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
+from opendso_importer.uploads import FetchUpload, upload_content
 
 
 @dataclass(frozen=True)
 class Deps:
     today: Callable[[], dt.date]
     max_file_bytes: int
-    # Fetches a large file from the object store by name.
-    fetch_upload: Callable[[str], Awaitable[bytes]]
+    # Writes a large file from the object store, by name, into a file (see uploads.upload_content).
+    fetch_upload: FetchUpload
     # Worker processes that read large files on every core (receivables files on PostgreSQL, CAMT statements on
     # any database); None: read in this process.
     reading: ReadingPool | None = None
@@ -98,10 +99,19 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
         raise InvalidRequest("file_name is required")
     # A protobuf message hands out a new copy of a bytes field on every read: the file is read out once
     # and the message's own copy dropped, so that a large file is held once, not three or four times.
-    content = await deps.fetch_upload(command.object_name) if command.object_name else command.content
+    inline = command.content
     command.ClearField("content")
-    if len(content) > deps.max_file_bytes:
-        raise InvalidRequest(f"{command.file_name}: {len(content)} bytes is over the limit of {deps.max_file_bytes}")
+    async with upload_content(command.object_name, inline, deps.fetch_upload) as content:
+        del inline
+        return await _import_receivables(command, content, uow, deps)
+
+
+async def _import_receivables(
+    command: im.ImportReceivablesFile, content: Source, uow: UnitOfWork, deps: Deps
+) -> im.ImportReport:
+    size = size_of(content)
+    if size > deps.max_file_bytes:
+        raise InvalidRequest(f"{command.file_name}: {size} bytes is over the limit of {deps.max_file_bytes}")
     if command.idempotency_key:
         earlier = await uow.ledger.import_by_key(command.idempotency_key)
         if earlier is not None:
@@ -110,9 +120,9 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
             return report
     uow.caused_by(None, correlation_id=command.correlation_id)
     if command.content_kind == "contacts":
-        return await import_contacts(command, content, uow)
+        return await import_contacts(command, whole(content), uow)
     if command.content_kind == "entities":
-        return await import_entities(command, content, uow)
+        return await import_entities(command, whole(content), uow)
     if command.content_kind not in ("", "receivables"):
         raise InvalidRequest(
             f"content_kind must be 'receivables', 'contacts' or 'entities', got {command.content_kind!r}"
@@ -121,7 +131,7 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
     blank = im.ImportReport(
         import_id=str(uuid.uuid4()),
         file_name=command.file_name,
-        checksum=hashlib.sha256(content).hexdigest(),
+        checksum=sha256_hex(content),
         mode=mode,
         dry_run=command.dry_run,
     )
@@ -166,7 +176,7 @@ async def import_receivables_file(command: im.ImportReceivablesFile, uow: UnitOf
 
 async def _apply_file(
     command: im.ImportReceivablesFile,
-    content: bytes,
+    content: Source,
     mapping: ColumnMapping | None,
     mode: int,
     uow: UnitOfWork,
@@ -187,7 +197,7 @@ async def _apply_file(
     rejected_rows: set[int] = set()
     seen: set[str] = set()
     entities: set[str] = set()
-    if staged is not None and deps.reading is not None and deps.reading.wanted_for(len(content)):
+    if staged is not None and deps.reading is not None and deps.reading.wanted_for(size_of(content)):
         read = await _apply_read_by_workers(
             command, content, mapping, staged, deps.reading, uow, report, today, snapshot
         )
@@ -223,7 +233,7 @@ async def _apply_file(
 
 async def _apply_read_by_workers(
     command: im.ImportReceivablesFile,
-    content: bytes,
+    content: Source,
     mapping: ColumnMapping | None,
     staged: StagedLedger,
     reading: ReadingPool,
@@ -292,9 +302,9 @@ async def _publish_closed(closed: list[ItemState], uow: UnitOfWork, report: im.I
 
 async def propose_column_mapping(query: im.ProposeMapping, uow: UnitOfWork, deps: Deps) -> im.MappingProposal:
     """Read a file's header and propose which column is which; say if a saved profile already fits."""
-    content = await deps.fetch_upload(query.object_name) if query.object_name else query.content
     try:
-        headers = read_table(content, query.file_name or "upload").headers
+        async with upload_content(query.object_name, query.content, deps.fetch_upload) as content:
+            headers = read_table(content, query.file_name or "upload").headers
     except FileRejected as rejected:
         raise InvalidRequest("; ".join(e.reason for e in rejected.errors)) from None
     proposal = propose_mapping(headers)

@@ -24,9 +24,11 @@ from opendso_importer.domain.statements import (
     Transaction,
     transaction_id,
 )
+from opendso_importer.domain.upload_source import size_of, whole
 from opendso_importer.handlers import Deps
 from opendso_importer.statement_reading import read_statements
 from opendso_importer.store import UnitOfWork
+from opendso_importer.uploads import upload_content
 
 # A thousand lines to a message: a large statement is a hundred messages, not a hundred thousand.
 LINES_PER_MESSAGE = 1000
@@ -155,10 +157,15 @@ async def import_bank_statement(
         raise InvalidRequest(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     # Read once: each read of a bytes field copies it, and a statement can be hundreds of megabytes; the
     # message's own copy is dropped.
-    content = await deps.fetch_upload(command.object_name) if command.object_name else command.content
+    inline = command.content
     command.ClearField("content")
-    if len(content) > deps.max_file_bytes:
-        raise InvalidRequest(f"{command.file_name}: {len(content)} bytes is over the limit of {deps.max_file_bytes}")
+    async with upload_content(command.object_name, inline, deps.fetch_upload) as source:
+        del inline
+        size = size_of(source)
+        if size > deps.max_file_bytes:
+            raise InvalidRequest(f"{command.file_name}: {size} bytes is over the limit of {deps.max_file_bytes}")
+        # A statement's XML is parsed whole (lxml, or split for the reading workers): read into memory here.
+        content = whole(source)
     if command.idempotency_key:
         earlier = await uow.ledger.statement_import_by_key(command.idempotency_key)
         if earlier is not None:

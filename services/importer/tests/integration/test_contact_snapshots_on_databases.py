@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ CARL = "FR01;C2;Carl Martin;carl@martin.example;;collection\n"
 DORA = "DE01;D1;Dora Müller;dora@mueller.example;;collection\n"
 
 
-async def no_upload(name: str) -> bytes:
+async def no_upload(name: str, into: Path) -> None:
     raise AssertionError("no upload expected")
 
 

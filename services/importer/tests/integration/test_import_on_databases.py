@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ ROWS = [
 ]
 
 
-async def no_upload(name: str) -> bytes:
+async def no_upload(name: str, into: Path) -> None:
     raise AssertionError("no upload expected")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,7 +72,7 @@ BROKEN = [
 SNAPSHOT = [SECOND[0], SECOND[1], SECOND[4], SECOND[7]]
 
 
-async def no_upload(name: str) -> bytes:
+async def no_upload(name: str, into: Path) -> None:
     raise AssertionError("no upload expected")
 
 

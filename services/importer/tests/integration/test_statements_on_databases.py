@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 DATA = Path(__file__).resolve().parent.parent / "data" / "statements"
 
 
-async def no_upload(name: str) -> bytes:
+async def no_upload(name: str, into: Path) -> None:
     raise AssertionError("no upload expected")
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import hashlib
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -134,8 +138,8 @@ class FakeUnitOfWork:
 UPLOADS: dict[str, bytes] = {}
 
 
-async def fetch_upload(name: str) -> bytes:
-    return UPLOADS[name]
+async def fetch_upload(name: str, into: Path) -> None:
+    await asyncio.to_thread(into.write_bytes, UPLOADS[name])
 
 
 DEPS = handlers.Deps(today=lambda: TODAY, max_file_bytes=200_000, fetch_upload=fetch_upload)
@@ -309,14 +313,39 @@ async def test_an_import_report_can_be_read_back() -> None:
         await handlers.get_import_report(im.GetImportReport(import_id="nope"), cast(UnitOfWork, uow))
 
 
-async def test_a_large_file_is_read_from_the_object_store_by_name() -> None:
+async def test_a_large_file_is_read_from_the_object_store_by_name_through_a_file_removed_afterwards() -> None:
     UPLOADS["req-9/ar.csv"] = FILE.encode()
+    downloaded: list[Path] = []
+
+    async def fetch(name: str, into: Path) -> None:
+        downloaded.append(into)
+        await fetch_upload(name, into)
+
     uow = FakeUnitOfWork(FakeLedger())
     command = im.ImportReceivablesFile(file_name="ar.csv", object_name="req-9/ar.csv")
 
-    report = await handlers.import_receivables_file(command, cast(UnitOfWork, uow), DEPS)
+    report = await handlers.import_receivables_file(command, cast(UnitOfWork, uow), replace(DEPS, fetch_upload=fetch))
 
     assert report.items_opened == 2
+    assert report.checksum == hashlib.sha256(FILE.encode()).hexdigest()
+    assert len(downloaded) == 1
+    assert not downloaded[0].exists() and not downloaded[0].parent.exists()
+
+
+async def test_a_downloaded_file_is_removed_when_the_import_is_refused() -> None:
+    UPLOADS["req-10/ar.csv"] = FILE.encode() * 10_000
+    downloaded: list[Path] = []
+
+    async def fetch(name: str, into: Path) -> None:
+        downloaded.append(into)
+        await fetch_upload(name, into)
+
+    command = im.ImportReceivablesFile(file_name="ar.csv", object_name="req-10/ar.csv")
+    with pytest.raises(InvalidRequest, match=r"ar\.csv: \d+ bytes is over the limit of 200000"):
+        await handlers.import_receivables_file(
+            command, cast(UnitOfWork, FakeUnitOfWork(FakeLedger())), replace(DEPS, fetch_upload=fetch)
+        )
+    assert downloaded and not downloaded[0].parent.exists()
 
 
 FRENCH = (

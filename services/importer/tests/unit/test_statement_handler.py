@@ -69,7 +69,7 @@ class FakeUnitOfWork:
         self.committed = True
 
 
-async def no_upload(name: str) -> bytes:
+async def no_upload(name: str, into: Path) -> None:
     raise AssertionError(name)
 
 

@@ -54,6 +54,7 @@ from opendso_importer.domain.ids import item_id_of
 from opendso_importer.domain.tabular import FileRejected as FileRejected
 from opendso_importer.domain.tabular import RowError as RowError
 from opendso_importer.domain.tabular import Table, read_table
+from opendso_importer.domain.upload_source import Source
 
 
 class ItemKind(StrEnum):
@@ -200,7 +201,7 @@ def _kind_alias(raw_kind: str) -> ItemKind | None:
 
 
 def parse_receivables(
-    data: bytes,
+    data: Source,
     file: str,
     mapping: ColumnMapping | None = None,
     *,
@@ -227,7 +228,7 @@ def parse_receivables(
 
 
 def iter_receivables(
-    data: bytes,
+    data: Source,
     file: str,
     mapping: ColumnMapping | None = None,
     *,
@@ -257,7 +258,7 @@ def columns_of(table: Table, file: str, mapping: ColumnMapping | None) -> Column
     return _columns_by_header(table, file) if mapping is None else _columns_by_mapping(table, file, mapping)
 
 
-def parse_receivables_csv(data: bytes, file: str, *, encoding: str | None = None) -> ParsedFile:
+def parse_receivables_csv(data: Source, file: str, *, encoding: str | None = None) -> ParsedFile:
     """:func:`parse_receivables` without a mapping, for callers from before mappings (CSV or XLSX alike)."""
     return parse_receivables(data, file, encoding=encoding)
 

@@ -27,6 +27,8 @@ import charset_normalizer
 import openpyxl
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from opendso_importer.domain.upload_source import Source, binary, chunks, contains, head, is_blank, whole
+
 TableFormat = Literal["csv", "xlsx", "json"]
 
 
@@ -106,21 +108,22 @@ def detect_format(data: bytes, file: str) -> TableFormat:
     return "csv"
 
 
-def read_table(data: bytes, file: str, *, sheet: str | None = None, encoding: str | None = None) -> Table:
-    """Read ``data`` (the content of the upload named ``file``) as a table.
+def read_table(data: Source, file: str, *, sheet: str | None = None, encoding: str | None = None) -> Table:
+    """Read ``data`` (the content of the upload named ``file``, in memory or in a file) as a table.
 
     ``sheet`` picks an XLSX worksheet by name (default: the first visible one);
     ``encoding`` pins a CSV's encoding instead of detecting it. Raises
     :class:`FileRejected` when the file as a whole cannot be read.
     """
-    if not data.strip():
+    if is_blank(data):
         raise _reject(file, "empty file")
-    if data.startswith(_OLE_SIGNATURE):
+    start = head(data, 64)
+    if start.startswith(_OLE_SIGNATURE):
         # Encrypted .xlsx files are OLE containers too, so the name cannot tell them apart.
         raise _reject(file, "an Excel 97-2003 (.xls) or password-protected workbook: save it as .xlsx or CSV")
     if file.lower().endswith(".json"):
-        return _read_json(data, file)
-    if detect_format(data, file) == "xlsx":
+        return _read_json(whole(data), file)
+    if detect_format(start, file) == "xlsx":
         return _read_xlsx(data, file, sheet)
     return _read_csv(data, file, encoding)
 
@@ -164,14 +167,15 @@ def _read_json(data: bytes, file: str) -> Table:
 # --- CSV ----------------------------------------------------------------------------------------------
 
 
-def _read_csv(data: bytes, file: str, encoding: str | None) -> Table:
+def _read_csv(data: Source, file: str, encoding: str | None) -> Table:
     codec = _streamable_codec(data, file, encoding)
     if codec is None:
-        text, codec = decode(data, file, encoding)
+        text, codec = decode(whole(data), file, encoding)
         lines = _Lines(io.StringIO(text, newline=""))
     else:
-        # Decoded line by line as the rows are read: a large file is never held as text as well.
-        lines = _Lines(io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline=""))
+        # Decoded line by line as the rows are read: a large file is never held as text as well (nor as
+        # bytes, when it is a file on disk).
+        lines = _Lines(io.TextIOWrapper(binary(data), encoding=codec, newline=""))
     header_line, cells, delimiter = lines.header(file)
     return Table(
         headers=tuple(cells),
@@ -188,12 +192,13 @@ _STREAM_BYTES = 1 << 20
 _BYTE_ORIENTED = ("utf-16", "utf-32")
 
 
-def _streamable_codec(data: bytes, file: str, encoding: str | None) -> str | None:
+def _streamable_codec(data: Source, file: str, encoding: str | None) -> str | None:
     """The codec to read the file with as a stream, checked over the whole file (a chunk at a time); None
     when it must be decoded at once (a legacy code page to pick by plausibility, UTF-16/32). Rejects an
     empty file, one that is not in the encoding asked for, and one with NUL characters, as ``decode``."""
-    if not data or data.isspace():
+    if is_blank(data):
         raise _reject(file, "empty file")
+    start = head(data, 8)
     if encoding is not None:
         try:
             codec = codecs.lookup(encoding).name
@@ -203,26 +208,26 @@ def _streamable_codec(data: bytes, file: str, encoding: str | None) -> str | Non
             return None
         if not _decodes(data, codec):
             return None  # decode() names the byte that does not fit
-    elif data.startswith(codecs.BOM_UTF8):
+    elif start.startswith(codecs.BOM_UTF8):
         codec = "utf-8-sig"
         if not _decodes(data, codec):
             raise _reject(file, "cannot decode the file: not UTF-8 and no known encoding fits")
-    elif any(data.startswith(bom) for bom, _ in _BOMS) or not _decodes(data, "utf-8"):
+    elif any(start.startswith(bom) for bom, _ in _BOMS) or not _decodes(data, "utf-8"):
         return None
     else:
         codec = "utf-8"
-    if b"\x00" in data:
+    if contains(data, b"\x00"):
         raise _reject(file, "not a text file (contains NUL characters)")
-    if data.removeprefix(codecs.BOM_UTF8).isspace():
+    if is_blank(data, after=codecs.BOM_UTF8):
         raise _reject(file, "empty file")
     return codec
 
 
-def _decodes(data: bytes, codec: str) -> bool:
+def _decodes(data: Source, codec: str) -> bool:
     decoder = codecs.getincrementaldecoder(codec)()
     try:
-        for start in range(0, len(data), _STREAM_BYTES):
-            decoder.decode(data[start : start + _STREAM_BYTES])
+        for piece in chunks(data, _STREAM_BYTES):
+            decoder.decode(piece)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
@@ -507,15 +512,16 @@ def sniff_delimiter(sample: str, header_line: str) -> str:
 # --- XLSX ---------------------------------------------------------------------------------------------
 
 
-def _read_xlsx(data: bytes, file: str, sheet: str | None) -> Table:
-    if not data.startswith(_ZIP_SIGNATURES):
+def _read_xlsx(data: Source, file: str, sheet: str | None) -> Table:
+    start = head(data, 128)
+    if not start.startswith(_ZIP_SIGNATURES):
         raise _reject(file, "not a valid XLSX workbook: the content is not a zip archive (a renamed file?)")
     # OpenDocument stores an uncompressed "mimetype" entry first, right after its 30-byte zip header.
-    if data[30:38] == b"mimetype" and data[38:].startswith(b"application/vnd.oasis.opendocument"):
+    if start[30:38] == b"mimetype" and start[38:].startswith(b"application/vnd.oasis.opendocument"):
         raise _reject(file, "an OpenDocument spreadsheet (.ods), not XLSX: save it as .xlsx or CSV")
     _check_uncompressed_size(data, file)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(binary(data), read_only=True, data_only=True)
     except Exception as exc:
         # openpyxl lets zipfile, XML and its own errors through, of many types, on a damaged file.
         raise _reject(file, f"not a valid XLSX workbook (damaged or truncated?): {_describe(exc)}") from None
@@ -529,13 +535,13 @@ def _read_xlsx(data: bytes, file: str, sheet: str | None) -> Table:
     raise _reject(file, f"empty sheet '{worksheet.title}': no header row")
 
 
-def _check_uncompressed_size(data: bytes, file: str) -> None:
+def _check_uncompressed_size(data: Source, file: str) -> None:
     """Refuse a zip bomb before openpyxl inflates it (shared strings are read into memory whole).
 
     The declared sizes can be trusted: zipfile never inflates an entry beyond its declared size.
     """
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with binary(data) as stream, zipfile.ZipFile(stream) as archive:
             total = sum(entry.file_size for entry in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
         return  # openpyxl reports the damage, in its own words

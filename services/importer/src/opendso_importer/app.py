@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import logging
 import os
+import shutil
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,21 @@ def create_app(
         async with runtime.uow() as uow:
             return await statements.import_bank_statement(command, uow, deps)
 
+    def reading_dropped(downloaded: Path) -> handlers.Deps:
+        # A dropped file's command names it as its upload; its content is the file already downloaded.
+        async def fetch(_: str, into: Path) -> None:
+            await asyncio.to_thread(_link_or_copy, downloaded, into)
+
+        return dataclasses.replace(deps, fetch_upload=fetch)
+
+    async def import_dropped_file(command: im.ImportReceivablesFile, downloaded: Path) -> im.ImportReport:
+        async with runtime.uow() as uow:
+            return await handlers.import_receivables_file(command, uow, reading_dropped(downloaded))
+
+    async def import_dropped_statement(command: bk.ImportBankStatement, downloaded: Path) -> bk.StatementReport:
+        async with runtime.uow() as uow:
+            return await statements.import_bank_statement(command, uow, reading_dropped(downloaded))
+
     async def entities(query: rv.ListEntities) -> rv.EntityList:
         async with runtime.uow() as uow:
             return await list_entities(query, uow)
@@ -83,7 +100,14 @@ def create_app(
 
     runtime.on_query(im.ProposeMapping, propose)
     runtime.on_query(im.SaveMappingProfile, save_profile)
-    return runtime, functools.partial(watch_drop, settings, import_file, import_statement)
+    return runtime, functools.partial(watch_drop, settings, import_dropped_file, import_dropped_statement)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copyfile(source, target)
 
 
 def drop_store(settings: Settings) -> DropStore | None:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import json
 import logging
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from opendso.banking.v1 import banking_pb2 as bk
 from opendso.imports.v1 import imports_pb2 as im
+
+from opendso_importer.domain.upload_source import sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,9 @@ class DropStore(Protocol):
 
     async def incoming(self) -> list[str]: ...
 
-    async def read(self, name: str) -> bytes: ...
+    async def download(self, name: str, into: Path) -> None:
+        """Write the dropped file into the file ``into``, a piece at a time."""
+        ...
 
     async def move(self, name: str, to: str, report: bytes) -> None: ...
 
@@ -70,8 +75,9 @@ class FolderDrop:
 
         return await asyncio.to_thread(scan)
 
-    async def read(self, name: str) -> bytes:
-        return await asyncio.to_thread((self.root / name).read_bytes)
+    async def download(self, name: str, into: Path) -> None:
+        # A copy, not the file itself: the drop may be on another disk, and the file is archived meanwhile.
+        await asyncio.to_thread(shutil.copyfile, self.root / name, into)
 
     async def move(self, name: str, to: str, report: bytes) -> None:
         def move() -> None:
@@ -103,11 +109,8 @@ class S3Drop:
 
         return await asyncio.to_thread(list_all)
 
-    async def read(self, name: str) -> bytes:
-        def get() -> bytes:
-            return bytes(self._s3.get_object(Bucket=self._bucket, Key=self._prefix + name)["Body"].read())
-
-        return await asyncio.to_thread(get)
+    async def download(self, name: str, into: Path) -> None:
+        await asyncio.to_thread(self._s3.download_file, self._bucket, self._prefix + name, str(into))
 
     async def move(self, name: str, to: str, report: bytes) -> None:
         def move() -> None:
@@ -129,42 +132,48 @@ class DropOutcome:
     rejected: bool
 
 
-ImportFile = Callable[[im.ImportReceivablesFile], Awaitable[im.ImportReport]]
-ImportStatement = Callable[[bk.ImportBankStatement], Awaitable[bk.StatementReport]]
+# Each takes the command and the file downloaded from the drop, which the command names as its object.
+ImportFile = Callable[[im.ImportReceivablesFile, Path], Awaitable[im.ImportReport]]
+ImportStatement = Callable[[bk.ImportBankStatement, Path], Awaitable[bk.StatementReport]]
 
 
-def command_for(name: str, content: bytes) -> Message | None:
-    """The command a dropped file calls for, from where it was dropped; None for an unknown place."""
+def command_for(name: str, checksum: str) -> Message | None:
+    """The command a dropped file calls for, from where it was dropped; None for an unknown place. The file
+    itself is not in the command: it is read from disk (see process_drop)."""
     parts = name.split("/")
-    key = f"drop:{name}:{hashlib.sha256(content).hexdigest()}"
+    key = f"drop:{name}:{checksum}"
     file_name = parts[-1]
     if len(parts) == 3 and parts[1] == "receivables":
         return im.ImportReceivablesFile(
-            file_name=file_name, content=content, idempotency_key=key, mode=im.SYNC_MODE_INCREMENTAL, uploaded_by="drop"
+            file_name=file_name,
+            object_name=name,
+            idempotency_key=key,
+            mode=im.SYNC_MODE_INCREMENTAL,
+            uploaded_by="drop",
         )
     if len(parts) == 3 and parts[1] == "snapshots":
         return im.ImportReceivablesFile(
             file_name=file_name,
-            content=content,
+            object_name=name,
             idempotency_key=key,
             mode=im.SYNC_MODE_FULL_SNAPSHOT,
             uploaded_by="drop",
         )
     if len(parts) == 3 and parts[1] in ("contacts", "entities"):
         return im.ImportReceivablesFile(
-            file_name=file_name, content=content, idempotency_key=key, content_kind=parts[1], uploaded_by="drop"
+            file_name=file_name, object_name=name, idempotency_key=key, content_kind=parts[1], uploaded_by="drop"
         )
     if len(parts) == 3 and parts[1] == "contact-snapshots":
         return im.ImportReceivablesFile(
             file_name=file_name,
-            content=content,
+            object_name=name,
             idempotency_key=key,
             content_kind="contacts",
             mode=im.SYNC_MODE_FULL_SNAPSHOT,
             uploaded_by="drop",
         )
     if len(parts) == 4 and parts[1] == "statements":
-        return bk.ImportBankStatement(file_name=file_name, content=content, idempotency_key=key, entity=parts[2])
+        return bk.ImportBankStatement(file_name=file_name, object_name=name, idempotency_key=key, entity=parts[2])
     return None
 
 
@@ -174,22 +183,26 @@ async def process_drop(
     """Import every file waiting in incoming/, then archive it (or set it aside) with its report."""
     outcomes = []
     for name in await store.incoming():
-        content = await store.read(name)
-        command = command_for(name, content)
-        rest = name[len(INCOMING) :]
-        if command is None:
-            report: dict[str, Any] = {
-                "file_rejected": True,
-                "reason": f"{name}: not a place files are imported from; see the drop layout",
-            }
-            rejected = True
-        elif isinstance(command, im.ImportReceivablesFile):
-            answer = await import_file(command)
-            report, rejected = MessageToDict(answer, preserving_proto_field_name=True), answer.file_rejected
-        else:
-            assert isinstance(command, bk.ImportBankStatement)
-            statement = await import_statement(command)
-            report, rejected = MessageToDict(statement, preserving_proto_field_name=True), statement.file_rejected
+        with tempfile.TemporaryDirectory(prefix="opendso-drop-") as folder:
+            # On disk, not in memory: a dropped million-row export is read a piece at a time.
+            downloaded = Path(folder) / "content"
+            await store.download(name, downloaded)
+            command = command_for(name, await asyncio.to_thread(sha256_hex, downloaded))
+            rest = name[len(INCOMING) :]
+            if command is None:
+                report: dict[str, Any] = {
+                    "file_rejected": True,
+                    "reason": f"{name}: not a place files are imported from; see the drop layout",
+                }
+                rejected = True
+            elif isinstance(command, im.ImportReceivablesFile):
+                answer = await import_file(command, downloaded)
+                report, rejected = MessageToDict(answer, preserving_proto_field_name=True), answer.file_rejected
+            else:
+                assert isinstance(command, bk.ImportBankStatement)
+                statement = await import_statement(command, downloaded)
+                report = MessageToDict(statement, preserving_proto_field_name=True)
+                rejected = statement.file_rejected
         to = f"{'rejected' if rejected else 'archive'}/{today.isoformat()}/{rest}"
         await store.move(name, to, json.dumps(report, indent=2, ensure_ascii=False).encode())
         log.info("drop: %s -> %s", name, to)

@@ -113,8 +113,8 @@ def test_the_snapshot_covers_the_entities_the_command_names_else_those_the_file_
 
 
 def test_a_file_dropped_in_contact_snapshots_is_a_full_snapshot_of_contacts() -> None:
-    snapshot = command_for("incoming/contact-snapshots/crm.csv", b"x")
-    incremental = command_for("incoming/contacts/crm.csv", b"x")
+    snapshot = command_for("incoming/contact-snapshots/crm.csv", "0" * 64)
+    incremental = command_for("incoming/contacts/crm.csv", "0" * 64)
 
     assert isinstance(snapshot, im.ImportReceivablesFile) and isinstance(incremental, im.ImportReceivablesFile)
     assert (snapshot.content_kind, snapshot.mode) == ("contacts", im.SYNC_MODE_FULL_SNAPSHOT)

@@ -23,13 +23,17 @@ class Importer:
     def __init__(self) -> None:
         self.files: list[im.ImportReceivablesFile] = []
         self.statements: list[bk.ImportBankStatement] = []
+        # What each command's downloaded file held, by the object it names.
+        self.contents: dict[str, bytes] = {}
 
-    async def import_file(self, command: im.ImportReceivablesFile) -> im.ImportReport:
+    async def import_file(self, command: im.ImportReceivablesFile, downloaded: Path) -> im.ImportReport:
         self.files.append(command)
-        return im.ImportReport(file_name=command.file_name, items_opened=2, file_rejected=b"broken" in command.content)
+        content = self.contents[command.object_name] = downloaded.read_bytes()  # noqa: ASYNC240 - a test's tiny file
+        return im.ImportReport(file_name=command.file_name, items_opened=2, file_rejected=b"broken" in content)
 
-    async def import_statement(self, command: bk.ImportBankStatement) -> bk.StatementReport:
+    async def import_statement(self, command: bk.ImportBankStatement, downloaded: Path) -> bk.StatementReport:
         self.statements.append(command)
+        self.contents[command.object_name] = downloaded.read_bytes()  # noqa: ASYNC240 - a test's tiny file
         return bk.StatementReport(file_name=command.file_name, transactions_published=5)
 
 
@@ -123,7 +127,8 @@ async def test_an_s3_drop_works_like_the_folder(s3_endpoint: str) -> None:
         "acme/archive/2026-11-24/statements/DE01/mt940.sta",
         "acme/archive/2026-11-24/statements/DE01/mt940.sta.report.json",
     ]
-    assert importer.files[0].content == b"a;b\n" and importer.statements[0].entity == "DE01"
+    assert importer.contents[importer.files[0].object_name] == b"a;b\n" and importer.statements[0].entity == "DE01"
+    assert importer.files[0].object_name == "incoming/receivables/ar.csv" and not importer.files[0].content
 
 
 async def test_contacts_and_entities_dropped_are_imported_as_what_their_folder_says(tmp_path: Path) -> None:

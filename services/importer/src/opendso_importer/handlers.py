@@ -246,7 +246,8 @@ async def _apply_read_by_workers(
     answers the rejected rows and the entities of the items."""
     table = read_table(content, command.file_name)
     columns = columns_of(table, command.file_name, mapping)
-    checks = FileChecks(command.file_name, columns)
+    # A receivables row is rarely under 160 bytes: the rows expected, not more, so as not to reserve too much.
+    checks = FileChecks(command.file_name, columns, expected_rows=size_of(content) // 160)
     rejected_rows: set[int] = set()
     entities: set[str] = set()
     async for chunk in reading.read(command.file_name, columns, table):

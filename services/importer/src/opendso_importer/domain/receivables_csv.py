@@ -51,6 +51,7 @@ from opendso_importer.domain.column_mapping import (
     normalise_header,
 )
 from opendso_importer.domain.ids import item_id_of
+from opendso_importer.domain.seen_items import SeenItems
 from opendso_importer.domain.tabular import FileRejected as FileRejected
 from opendso_importer.domain.tabular import RowError as RowError
 from opendso_importer.domain.tabular import Table, read_table
@@ -477,12 +478,12 @@ class FileChecks:
     """The checks across a file's rows, in row order: every row of an account agrees on the customer's
     fields with the account's first accepted row, and an item appears once."""
 
-    def __init__(self, file: str, columns: Columns) -> None:
+    def __init__(self, file: str, columns: Columns, *, expected_rows: int = 0) -> None:
         self.file = file
         self.columns = columns
         self.customers: dict[tuple[str, str], CustomerRow] = {}
-        # By item id ("entity/kind/number"): one string a row, the most of what an import keeps as it goes.
-        self.item_rows: dict[str, int] = {}
+        # By item id ("entity/kind/number"): the most of what an import keeps as it goes, kept small.
+        self.item_rows = SeenItems(expected_rows)
 
     def accept(self, line: int, customer: CustomerRow, item_id: str | None) -> list[RowError]:
         """The row's errors against the rows accepted before it; none means it is accepted (and remembered).
@@ -499,7 +500,8 @@ class FileChecks:
                 if ours != theirs:
                     errors.append(self._error(line, customer, column, ours, theirs, first.row))
         if item_id is not None:
-            first_row = self.item_rows.get(item_id)
+            # Accepted so far: remembered in the same lookup that finds an earlier row with the item.
+            first_row = self.item_rows.first_row(item_id) if errors else self.item_rows.add(item_id, line)
             if first_row is not None:
                 # The number is what follows the entity and the kind (a kind has no slash; a number may).
                 number = item_id[len(customer.entity) + 1 :].split("/", 1)[1]
@@ -517,8 +519,6 @@ class FileChecks:
             return errors
         if first is None:
             self.customers[key] = customer if customer.row == line else replace(customer, row=line)
-        if item_id is not None:
-            self.item_rows[item_id] = line
         return errors
 
     def first_customer(self, customer: CustomerRow) -> CustomerRow:

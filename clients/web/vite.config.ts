@@ -23,5 +23,8 @@ export default defineConfig({
     globals: true,
     setupFiles: ["./src/test/setup.ts"],
     css: false,
+    // Mantine's forms are slow to render in jsdom: on a busy machine (CI, several runs at once) a screen's test
+    // took up to 18 s, past the 5 s default.
+    testTimeout: 60_000,
   },
 });

@@ -11,6 +11,12 @@ import { SignInPage } from "./signin/SignInPage";
 const DashboardPage = lazy(() => import("./dashboard/DashboardPage").then((m) => ({ default: m.DashboardPage })));
 const AgendaPage = lazy(() => import("./agenda/AgendaPage").then((m) => ({ default: m.AgendaPage })));
 const CustomerPage = lazy(() => import("./customer/CustomerPage").then((m) => ({ default: m.CustomerPage })));
+const ReportsPage = lazy(() => import("./reports/ReportsPage").then((m) => ({ default: m.ReportsPage })));
+const ImportsPage = lazy(() => import("./imports/ImportsPage").then((m) => ({ default: m.ImportsPage })));
+const CashApplicationPage = lazy(() =>
+  import("./cashapp/CashApplicationPage").then((m) => ({ default: m.CashApplicationPage })),
+);
+const ScenariosPage = lazy(() => import("./scenarios/ScenariosPage").then((m) => ({ default: m.ScenariosPage })));
 
 export function AppRoutes() {
   return (
@@ -20,6 +26,10 @@ export function AppRoutes() {
         <Route index element={<DashboardPage />} />
         <Route path="agenda" element={<AgendaPage />} />
         <Route path="customers/:entity/:account" element={<CustomerPage />} />
+        <Route path="reports" element={<ReportsPage />} />
+        <Route path="imports" element={<ImportsPage />} />
+        <Route path="cash-application" element={<CashApplicationPage />} />
+        <Route path="scenarios" element={<ScenariosPage />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>
@@ -82,6 +92,10 @@ function Shell() {
       <AppShell.Navbar p="xs" aria-label={t("nav.label")}>
         <MenuLink to="/" label={t("nav.dashboard")} onClick={close} />
         <MenuLink to="/agenda" label={t("nav.agenda")} onClick={close} />
+        <MenuLink to="/reports" label={t("reports.menu")} onClick={close} />
+        <MenuLink to="/cash-application" label={t("cashapp.menu")} onClick={close} />
+        <MenuLink to="/imports" label={t("imports.menu")} onClick={close} />
+        <MenuLink to="/scenarios" label={t("scenarios.menu")} onClick={close} />
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
         <Suspense fallback={<Loader aria-label="…" />}>

@@ -1,5 +1,16 @@
 import type { ApiClient } from "./client";
-import type { components } from "./schema.gen";
+import type { components, paths } from "./schema.gen";
+import type {
+  CustomerScenario,
+  NextAction,
+  PaymentPlan,
+  Penalties,
+  PlanRequest,
+  RiskAlert,
+  RiskAlerts,
+  RiskProfile,
+} from "../customer/types";
+import type { AgingReport, ReportQuery } from "../reports/types";
 import type { Agenda, AgingBalance, BulkAction, BulkResult, CustomerAccount, Entity, Me, Timeline } from "./types";
 
 /** The agenda filters and sorts exactly as GET /api/v1/agenda takes them. */
@@ -54,7 +65,135 @@ export function endpoints(api: ApiClient) {
       ),
     agingBalance: (query: { level?: "group" | "entity"; entity?: string[]; currency?: "item" | "entity" | "group" }) =>
       api.get<AgingBalance>("/api/v1/reports/aging-balance", { query }),
+    // Reports, risk alerts and the account's side panels (dashboard, /reports, customer account).
+    report: <R>(path: ReportPath, query: ReportQuery, signal?: AbortSignal) =>
+      api.get<R, ReportPath>(path, { query: query as ScopeQuery, signal }),
+    agingReport: (query: { entity?: string; as_of?: string }, signal?: AbortSignal) =>
+      api.get<AgingReport>("/api/v1/reports/aging", { query, signal }),
+    riskAlerts: (
+      query: { entity?: string; customer_id?: string; status?: "" | "open" | "acknowledged"; page_size?: number },
+      signal?: AbortSignal,
+    ) => api.get<RiskAlerts>("/api/v1/risk/alerts", { query, signal }),
+    acknowledgeAlert: (alert_id: string, comment = "") =>
+      api.post<{ alert: RiskAlert; replayed: boolean }>("/api/v1/risk/alerts/{alert_id}/acknowledge", {
+        path: { alert_id },
+        body: { comment },
+      }),
+    riskProfile: (entity: string, account_number: string) =>
+      api.get<RiskProfile>("/api/v1/risk/customers/{entity}/{account_number}", { path: { entity, account_number } }),
+    paymentPlans: (entity: string, account_number: string, include_ended = false) =>
+      api.get<{ customer_id: string; plans: PaymentPlan[] }>(
+        "/api/v1/customers/{entity}/{account_number}/payment-plans",
+        { path: { entity, account_number }, query: { include_ended } },
+      ),
+    createPlan: (entity: string, account_number: string, body: PlanRequest) =>
+      api.post<{ plan: PaymentPlan; replayed: boolean }>("/api/v1/customers/{entity}/{account_number}/payment-plans", {
+        path: { entity, account_number },
+        body,
+      }),
+    cancelPlan: (entity: string, account_number: string, plan_id: string, reason: string) =>
+      api.post<
+        { plan: PaymentPlan; reason: string; replayed: boolean },
+        "/api/v1/customers/{entity}/{account_number}/payment-plans/{plan_id}/cancel"
+      >("/api/v1/customers/{entity}/{account_number}/payment-plans/{plan_id}/cancel", {
+        path: { entity, account_number, plan_id },
+        body: { reason },
+      }),
+    penalties: (entity: string, account_number: string) =>
+      api.get<Penalties>("/api/v1/customers/{entity}/{account_number}/penalties", {
+        path: { entity, account_number },
+      }),
+    nextAction: (entity: string, account_number: string) =>
+      api.get<NextAction>("/api/v1/customers/{entity}/{account_number}/next-action", {
+        path: { entity, account_number },
+      }),
+    customerScenario: (entity: string, account_number: string) =>
+      api.get<CustomerScenario>("/api/v1/customers/{entity}/{account_number}/scenario", {
+        path: { entity, account_number },
+      }),
   };
 }
 
+/** The report routes that take the common scope parameters and `format=`. */
+export type ReportPath =
+  | "/api/v1/reports/aging-balance"
+  | "/api/v1/reports/dso"
+  | "/api/v1/reports/cash-forecast"
+  | "/api/v1/reports/cash-receipts"
+  | "/api/v1/reports/collector-activity"
+  | "/api/v1/reports/disputes"
+  | "/api/v1/reports/item-status";
+// Each report route declares its own query type; they share the scope parameters, which ReportQuery adds to.
+type ScopeQuery = NonNullable<paths["/api/v1/reports/item-status"]["get"]["parameters"]["query"]>;
+
 export type Endpoints = ReturnType<typeof endpoints>;
+
+type Schemas = components["schemas"];
+type ImportReport = import("../imports/types").ImportReport;
+type MappingProfile = import("../imports/types").MappingProfile;
+type ReviewQueue = import("../cashapp/types").ReviewQueue;
+type ReviewEntry = import("../cashapp/types").ReviewEntry;
+type MatchDecision = import("../cashapp/types").MatchDecision;
+type Scenario = import("../scenarios/types").Scenario;
+type MessageTemplate = import("../scenarios/types").MessageTemplate;
+type TemplatePreview = import("../scenarios/types").TemplatePreview;
+
+/**
+ * The JSON routes of the imports screen. File uploads are multipart, which the JSON wrapper does not send: they go
+ * through src/imports/upload.ts.
+ */
+export function importEndpoints(api: ApiClient) {
+  return {
+    saveMappingProfile: (name: string, body: Schemas["MappingProfileBody"]) =>
+      api.put<MappingProfile>("/api/v1/imports/mapping-profiles/{name}", { path: { name }, body }),
+    importReport: (import_id: string, signal?: AbortSignal) =>
+      api.get<ImportReport>("/api/v1/imports/{import_id}", { path: { import_id }, signal }),
+    /** The CSV as text: the route needs the bearer token, so a plain link would not do. */
+    rejectedRows: (import_id: string) =>
+      api.get<string>("/api/v1/imports/{import_id}/rejected.csv", { path: { import_id } }),
+  };
+}
+
+/** The cash-application routes: the review queue, the suspense list and a collector's decisions. */
+export function matchingEndpoints(api: ApiClient) {
+  return {
+    review: (query: { entity?: string; page_size?: number; page_token?: string }, signal?: AbortSignal) =>
+      api.get<ReviewQueue>("/api/v1/matching/review", { query, signal }),
+    suspense: (query: { entity?: string; page_size?: number; page_token?: string }, signal?: AbortSignal) =>
+      api.get<ReviewQueue>("/api/v1/matching/suspense", { query, signal }),
+    transaction: (transaction_id: string) =>
+      api.get<ReviewEntry>("/api/v1/matching/transactions/{transaction_id}", { path: { transaction_id } }),
+    confirm: (transaction_id: string, body: Schemas["ConfirmBody"]) =>
+      api.post<MatchDecision>("/api/v1/matching/transactions/{transaction_id}/confirm", {
+        path: { transaction_id },
+        body,
+      }),
+    reverse: (allocation_id: string, reason: string) =>
+      api.post<MatchDecision>("/api/v1/matching/allocations/{allocation_id}/reverse", {
+        path: { allocation_id },
+        body: { reason },
+      }),
+  };
+}
+
+/** The scenario and message-template routes of the scenario editor. */
+export function scenarioEndpoints(api: ApiClient) {
+  return {
+    scenarios: (signal?: AbortSignal) => api.get<{ scenarios: Scenario[] }>("/api/v1/scenarios", { signal }),
+    scenario: (code: string) => api.get<Scenario>("/api/v1/scenarios/{code}", { path: { code } }),
+    saveScenario: (code: string, body: Schemas["EditBody"]) =>
+      api.put<Scenario>("/api/v1/scenarios/{code}", { path: { code }, body }),
+    duplicateScenario: (code: string, body: Schemas["DuplicateBody"]) =>
+      api.post<Scenario>("/api/v1/scenarios/{code}/duplicate", { path: { code }, body }),
+    templates: (query: { code?: string; channel?: string; language?: string } = {}, signal?: AbortSignal) =>
+      api.get<{ templates: MessageTemplate[] }>("/api/v1/templates", { query, signal }),
+    saveTemplate: (code: string, language: string, body: Schemas["EditedTemplate"]) =>
+      api.put<MessageTemplate, "/api/v1/templates/{code}/{language}">("/api/v1/templates/{code}/{language}", {
+        path: { code, language },
+        body,
+      }),
+    createTemplate: (body: Schemas["NewTemplate"]) => api.post<MessageTemplate>("/api/v1/templates", { body }),
+    preview: (body: Schemas["PreviewBody"], signal?: AbortSignal) =>
+      api.post<TemplatePreview>("/api/v1/templates/preview", { body, signal }),
+  };
+}

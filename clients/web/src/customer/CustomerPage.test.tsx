@@ -56,7 +56,8 @@ const QUALIFIED = {
   detail: { status: "dispute", since: "2026-11-20", item_ids: ["FR01/invoice/F-2"] },
 };
 
-describe("the customer account", () => {
+// Generous: the page asks for several panels at once, and the machine running the tests may be loaded.
+describe("the customer account", { timeout: 30_000 }, () => {
   it("lists open items with their status, the totals and the timeline", async () => {
     const { fn, calls } = fakeFetch(({ url }) => {
       if (url.pathname === "/api/v1/customers/FR01/C001") return json(ACCOUNT);

@@ -9,6 +9,7 @@ import {
   SimpleGrid,
   Stack,
   Table,
+  Tabs,
   Text,
   Timeline as MantineTimeline,
   Title,
@@ -23,7 +24,12 @@ import { ProblemAlert } from "../components/ProblemAlert";
 import { useLoad } from "../components/useLoad";
 import { formatDate, formatDateTime, formatMoney, isoDay } from "../format/format";
 import { accountTotals, currentStatuses, daysOverdue } from "./account";
+import { NextActionCard } from "./NextActionCard";
+import { PenaltiesPanel } from "./PenaltiesPanel";
+import { PlansPanel } from "./PlansPanel";
+import { PromisesPanel } from "./PromisesPanel";
 import { QualifyPanel } from "./QualifyPanel";
+import { RiskPanel } from "./RiskPanel";
 
 export function CustomerPage() {
   const { entity = "", account = "" } = useParams();
@@ -43,6 +49,11 @@ export function CustomerPage() {
   const timeline = useTimeline(entity, account);
   const mayQualify = usePermission("qualifications", "write");
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
+  const mayReadPlans = usePermission("payment_plans", "read");
+  const mayReadRisk = usePermission("risk", "read");
+  const mayReadPenalties = usePermission("penalties", "read");
+  // Bumped when the user changed the account here, so the panels that depend on it ask again.
+  const [version, setVersion] = useState(0);
 
   if (loaded.loading && !loaded.data) return <Loader aria-label={t("common.loading")} />;
   if (loaded.error || !loaded.data) return <ProblemAlert error={loaded.error} />;
@@ -101,6 +112,8 @@ export function CustomerPage() {
           </Text>
         </Card>
       </SimpleGrid>
+
+      <NextActionCard entity={entity} account={account} version={version} />
 
       <section aria-labelledby="items-title">
         <Title order={3} size="h4" id="items-title" mb="xs">
@@ -202,10 +215,48 @@ export function CustomerPage() {
               setPicked(new Set());
               statuses.reload();
               timeline.reload();
+              setVersion((v) => v + 1);
             }}
           />
         )}
       </section>
+
+      {(mayReadPlans || mayReadRisk || mayReadPenalties) && (
+        <Tabs defaultValue={mayReadPlans ? "plans" : mayReadRisk ? "risk" : "penalties"} keepMounted={false}>
+          <Tabs.List aria-label={t("accountPanels.panels")}>
+            {mayReadPlans && <Tabs.Tab value="plans">{t("accountPanels.promisesAndPlans")}</Tabs.Tab>}
+            {mayReadRisk && <Tabs.Tab value="risk">{t("accountPanels.risk")}</Tabs.Tab>}
+            {mayReadPenalties && <Tabs.Tab value="penalties">{t("accountPanels.penalties")}</Tabs.Tab>}
+          </Tabs.List>
+          {mayReadPlans && (
+            <Tabs.Panel value="plans" pt="md">
+              <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="lg">
+                <PromisesPanel entity={entity} account={account} items={items} version={version} />
+                <PlansPanel
+                  entity={entity}
+                  account={account}
+                  items={items}
+                  onChanged={() => {
+                    loaded.reload();
+                    timeline.reload();
+                    setVersion((v) => v + 1);
+                  }}
+                />
+              </SimpleGrid>
+            </Tabs.Panel>
+          )}
+          {mayReadRisk && (
+            <Tabs.Panel value="risk" pt="md">
+              <RiskPanel entity={entity} account={account} />
+            </Tabs.Panel>
+          )}
+          {mayReadPenalties && (
+            <Tabs.Panel value="penalties" pt="md">
+              <PenaltiesPanel entity={entity} account={account} />
+            </Tabs.Panel>
+          )}
+        </Tabs>
+      )}
 
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
         <section aria-labelledby="timeline-title">

@@ -8,6 +8,10 @@ import { useEntities } from "../components/useEntities";
 import { useLoad } from "../components/useLoad";
 import { formatDate, formatMoney, formatPercent, isoDay } from "../format/format";
 import { AgingChart } from "./AgingChart";
+import { AlertsCard } from "./AlertsCard";
+import { DsoTrendCard } from "./DsoTrendCard";
+import { ForecastCard } from "./ForecastCard";
+import type { DashboardScope } from "./trend";
 
 type CurrencyMode = "item" | "entity" | "group";
 
@@ -16,16 +20,25 @@ export function DashboardPage() {
   const locale = i18n.language;
   const { api } = useSession();
   const mayReadAgenda = usePermission("agenda", "read");
-  const { initial } = useEntities();
+  const mayReadReports = usePermission("reports", "read");
+  const mayReadAlerts = usePermission("risk_alerts", "read");
+  const { entities, initial } = useEntities();
   const [currency, setCurrency] = useState<CurrencyMode>("item");
+  // "" is the whole group (every entity of the user's scope); a code, that entity alone.
+  const [entity, setEntity] = useState("");
+  const scope: DashboardScope = { entity, currency };
 
-  const aging = useLoad(() => api.agingBalance({ level: "group", currency }), [api, currency]);
+  const aging = useLoad(
+    () => api.agingBalance({ level: "group", currency, ...(entity ? { entity: [entity] } : {}) }),
+    [api, currency, entity],
+  );
   const agenda = useLoad(
     async (signal) =>
       mayReadAgenda && initial !== null
-        ? (await api.agenda({ entity: initial, status: "open", due_to: isoDay(), page_size: 1 }, signal)).total
+        ? (await api.agenda({ entity: entity || initial, status: "open", due_to: isoDay(), page_size: 1 }, signal))
+            .total
         : null,
-    [api, mayReadAgenda, initial],
+    [api, mayReadAgenda, initial, entity],
   );
   const rows = aging.data?.rows ?? [];
 
@@ -33,15 +46,26 @@ export function DashboardPage() {
     <Stack gap="md">
       <Group justify="space-between" align="end">
         <Title order={2}>{t("dashboard.title")}</Title>
-        <NativeSelect
-          label={t("dashboard.currency")}
-          value={currency}
-          data={(["item", "entity", "group"] as const).map((c) => ({
-            value: c,
-            label: t(`dashboard.currencyMode.${c}`),
-          }))}
-          onChange={(e) => setCurrency(e.currentTarget.value as CurrencyMode)}
-        />
+        <Group align="end" gap="sm">
+          <NativeSelect
+            label={t("dashboardPanels.scope")}
+            value={entity}
+            data={[
+              { value: "", label: t("dashboardPanels.wholeGroup") },
+              ...entities.map((e) => ({ value: e.code, label: e.name === e.code ? e.code : `${e.code} — ${e.name}` })),
+            ]}
+            onChange={(e) => setEntity(e.currentTarget.value)}
+          />
+          <NativeSelect
+            label={t("dashboard.currency")}
+            value={currency}
+            data={(["item", "entity", "group"] as const).map((c) => ({
+              value: c,
+              label: t(`dashboard.currencyMode.${c}`),
+            }))}
+            onChange={(e) => setCurrency(e.currentTarget.value as CurrencyMode)}
+          />
+        </Group>
       </Group>
 
       {mayReadAgenda && (
@@ -115,6 +139,24 @@ export function DashboardPage() {
           </Card>
         );
       })}
+
+      <Grid>
+        {mayReadReports && (
+          <Grid.Col span={{ base: 12, lg: 6 }}>
+            <DsoTrendCard scope={scope} />
+          </Grid.Col>
+        )}
+        {mayReadReports && (
+          <Grid.Col span={{ base: 12, lg: 6 }}>
+            <ForecastCard scope={scope} />
+          </Grid.Col>
+        )}
+        {mayReadAlerts && (
+          <Grid.Col span={12}>
+            <AlertsCard entity={entity} />
+          </Grid.Col>
+        )}
+      </Grid>
     </Stack>
   );
 }

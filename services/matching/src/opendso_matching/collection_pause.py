@@ -14,8 +14,13 @@ collected (:func:`collect_young_garbage`), which walks only what the chunk left,
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+
+from opendso_matching.domain.batch import Booker, book_applied, match_in_order
+from opendso_matching.domain.engine import MatchConfig, RateLookup
+from opendso_matching.domain.index import MatchIndex
+from opendso_matching.domain.model import Payment, Proposal
 
 _holders = 0
 _was_enabled = True
@@ -42,3 +47,17 @@ def collect_young_garbage() -> None:
     """Collect what the last chunk left in cycles, while a batch holds the full collections off."""
     if _holders:
         gc.collect(1)
+
+
+def in_order_paused(
+    payments: Iterable[Payment],
+    index: MatchIndex,
+    config: MatchConfig,
+    rates: RateLookup | None = None,
+    book: Booker = book_applied,
+) -> list[Proposal]:
+    """:func:`~opendso_matching.domain.batch.match_in_order` with the cycle collector paused for the batch and
+    the young generations collected between its chunks: how the service decides every batch."""
+    return match_in_order(
+        payments, index, config, rates, book, paused=cycle_collection_paused, between_chunks=collect_young_garbage
+    )

@@ -35,8 +35,8 @@ from typing import Any, cast
 
 from opendso_money import Money
 
-from opendso_matching.collection_pause import cycle_collection_paused
-from opendso_matching.domain.batch import Booker, EntityShares, book_applied, match_in_order
+from opendso_matching.collection_pause import cycle_collection_paused, in_order_paused
+from opendso_matching.domain.batch import Booker, EntityShares, book_applied
 from opendso_matching.domain.engine import MatchConfig, RateLookup
 from opendso_matching.domain.index import MatchIndex
 from opendso_matching.domain.model import Allocation, Outcome, Payment, Proposal
@@ -151,7 +151,7 @@ class MatchPool:
             gc.freeze()
         try:
             # Held across the chunks, and the reading of the workers' answers between them: each chunk collects
-            # its young garbage (see match_in_order), nothing walks the rest.
+            # its young garbage (see in_order_paused), nothing walks the rest.
             with cycle_collection_paused():
                 return self._decide(payments, positions)
         except MatchPoolError:
@@ -195,7 +195,7 @@ class MatchPool:
         for start in range(0, len(own), CHUNK):
             chunk = own[start : start + CHUNK]
             began = time.process_time()
-            decided = match_in_order([payments[n] for n in chunk], self._index, self.config, self._rates, self._book)
+            decided = in_order_paused([payments[n] for n in chunk], self._index, self.config, self._rates, self._book)
             cpu[0] += time.process_time() - began
             for n, proposal in zip(chunk, decided, strict=True):
                 proposals[n] = proposal
@@ -269,7 +269,7 @@ def _serve(
             with cycle_collection_paused():
                 payments = [payment_from_fields(fields) for fields in request]
                 for start in range(0, len(payments), CHUNK):
-                    decided = match_in_order(payments[start : start + CHUNK], index, config, rates, book)
+                    decided = in_order_paused(payments[start : start + CHUNK], index, config, rates, book)
                     outgoing.put(pickle.dumps(("decided", [proposal_fields(p) for p in decided]), protocol=5))
             outgoing.put(pickle.dumps(("done", time.process_time() - started), protocol=5))
     except EOFError:

@@ -24,3 +24,7 @@ class Settings(ServiceSettings):
     # process. Each batch's index is copied to the worker, which costs more CPU than deciding a thousand
     # lines: worth it where the service must stay responsive while large ledgers are matched.
     workers: int = Field(default=0, ge=0)
+    # With no workers: every item held indexed in the service's memory, loaded at start-up and updated from the
+    # tables before each batch (a million items: about a gigabyte); false: each batch loads and indexes what
+    # its lines can concern (slower, for a large ledger several times the matching itself).
+    hold_items: bool = True

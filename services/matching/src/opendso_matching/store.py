@@ -4,7 +4,7 @@ the keys items are found by, what it learned (IBANs, name aliases), bank lines a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -64,6 +64,10 @@ items = Table(
     Column("open_amount", Amount, nullable=False),
     Column("reference", String(300), nullable=False),
     Column("version_at", DateTime(timezone=True), nullable=False),
+    # The version of its entity's items (item_versions) at which this item last changed, its allocations
+    # included: a service holding the items reads only those that changed since the version it holds.
+    Column("seq", Integer, nullable=False, server_default="0"),
+    Index("ix_mat_items_entity_seq", "entity", "seq"),
 )
 
 # The keys (see domain.keys) each item is found by in a remittance text.
@@ -145,6 +149,16 @@ name_versions = Table(
     Column("version", Integer, nullable=False),
 )
 
+# A counter per entity, raised once by each transaction that changes its items (their rows or their allocations),
+# before it touches them: on PostgreSQL the row stays locked until that transaction ends, so versions are
+# committed in their order and a reader that sees a version sees every item stamped with it or before.
+item_versions = Table(
+    "mat_item_versions",
+    metadata,
+    Column("entity", String(50), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
 allocation_lines = Table(
     "mat_allocation_lines",
     metadata,
@@ -207,6 +221,8 @@ def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
 class MatchingRepository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.session = uow.session
+        # entity -> the item version this transaction raised it to (see item_versions): one raise per transaction.
+        self.stamps: dict[str, int] = {}
 
     # --- the ledger copy --------------------------------------------------------------------------
 
@@ -234,11 +250,12 @@ class MatchingRepository:
         fresh = [r for r in latest.values() if r.item_id not in stored or stored[r.item_id] <= version_at]
         if not fresh:
             return
+        stamps = {entity: await self.stamp(entity) for entity in sorted({r.entity for r in fresh})}
         await upsert_rows(
             self.session,
             items,
             "item_id",
-            [{**_item_row(r), "version_at": version_at} for r in fresh],
+            [{**_item_row(r), "version_at": version_at, "seq": stamps[r.entity]} for r in fresh],
             newer_only=True,
         )
         fresh_ids = [r.item_id for r in fresh]
@@ -274,33 +291,56 @@ class MatchingRepository:
     async def _items(self, column: Any, values: list[str]) -> list[OpenItem]:
         found: list[OpenItem] = []
         for chunk in _chunks(values):
-            pending = (
-                select(allocation_lines.c.item_id, func.sum(allocation_lines.c.settled).label("settled"))
-                .where(allocation_lines.c.active.is_(True), allocation_lines.c.reflected.is_(False))
-                .group_by(allocation_lines.c.item_id)
-                .subquery()
-            )
-            rows = await self.session.execute(
-                select(items, pending.c.settled)
-                .outerjoin(pending, pending.c.item_id == items.c.item_id)
-                .where(column.in_(chunk))
-            )
-            for r in rows:
-                m = r._mapping
-                open_amount = Decimal(m["open_amount"]) - Decimal(m["settled"] or 0)
-                found.append(
-                    OpenItem(
-                        item_id=m["item_id"],
-                        customer_id=m["customer_id"],
-                        entity=m["entity"],
-                        number=m["number"],
-                        kind=m["kind"],
-                        due_date=m["due_date"],
-                        open_amount=Money(open_amount, m["currency"]),
-                        reference=m["reference"],
-                    )
-                )
+            rows = await self.session.execute(_items_standing(column.in_(chunk)))
+            found.extend(_open_item(r) for r in rows)
         return found
+
+    # --- the items held in memory (see held.HeldLedger) ---------------------------------------------
+
+    async def stamp(self, entity: str) -> int:
+        """The version this transaction's changes to the entity's items are stamped with: raised once, the first
+        time, before any item is touched (see item_versions)."""
+        stamped = self.stamps.get(entity)
+        if stamped is not None:
+            return stamped
+        raised = await self.session.execute(
+            update(item_versions).where(item_versions.c.entity == entity).values(version=item_versions.c.version + 1)
+        )
+        if not raised.rowcount:  # type: ignore[attr-defined]
+            await self.session.execute(insert(item_versions).values(entity=entity, version=1))
+        version = await self.session.scalar(select(item_versions.c.version).where(item_versions.c.entity == entity))
+        assert version is not None
+        self.stamps[entity] = int(version)
+        return int(version)
+
+    async def _stamp_items(self, entity: str, item_ids: Iterable[str]) -> None:
+        """These items' allocations changed: stamped with the entity's new version."""
+        ids = sorted(set(item_ids))
+        if not ids:
+            return
+        version = await self.stamp(entity)
+        for chunk in _chunks(ids):
+            await self.session.execute(update(items).where(items.c.item_id.in_(chunk)).values(seq=version))
+
+    async def item_versions(self) -> dict[str, int]:
+        rows = await self.session.execute(select(item_versions.c.entity, item_versions.c.version))
+        return {r.entity: int(r.version) for r in rows}
+
+    async def items_changed_since(self, entity: str, version: int) -> list[OpenItem]:
+        """The entity's items stamped after ``version``, as they stand."""
+        rows = await self.session.execute(_items_standing(items.c.entity == entity, items.c.seq > version))
+        return [_open_item(r) for r in rows]
+
+    async def all_items(self, chunk: int = 20_000) -> AsyncIterator[list[OpenItem]]:
+        """Every item as it stands, ``chunk`` at a time (a million do not sit in memory as rows at once)."""
+        result = await self.session.stream(_items_standing())
+        async for rows in result.partitions(chunk):
+            yield [_open_item(r) for r in rows]
+
+    async def entities(self) -> list[str]:
+        """The entities the service knows customers of."""
+        rows = await self.session.execute(select(customers.c.entity).distinct().order_by(customers.c.entity))
+        return list(rows.scalars())
 
     async def customers_of_entity(self, entity: str) -> list[Customer]:
         rows = await self.session.execute(select(customers).where(customers.c.entity == entity))
@@ -349,6 +389,27 @@ class MatchingRepository:
             insert(ibans).values(iban=iban, customer_id=customer_id, source=source, learned_at=now)
         )
         return True
+
+    async def learn_ibans(self, learned: list[tuple[str, str]], source: str, now: dt.datetime) -> None:
+        """:meth:`learn_iban` for many (each IBAN once): those nobody's yet written at once."""
+        wanted = dict(learned)
+        if not wanted:
+            return
+        known: set[str] = set()
+        for chunk in _chunks(sorted(wanted)):
+            rows = await self.session.execute(select(ibans.c.iban).where(ibans.c.iban.in_(chunk)))
+            known.update(rows.scalars())
+        await insert_rows(
+            self.session,
+            ibans,
+            [
+                {"iban": iban, "customer_id": customer_id, "source": source, "learned_at": now}
+                for iban, customer_id in wanted.items()
+                if iban not in known
+            ],
+        )
+        for iban in sorted(known):
+            await self.learn_iban(iban, wanted[iban], source, now)
 
     async def learn_alias(self, customer_id: str, alias: str, now: dt.datetime) -> bool:
         found = await self.session.scalar(
@@ -503,7 +564,24 @@ class MatchingRepository:
         lines: list[tuple[str, Money]],
         now: dt.datetime,
     ) -> None:
-        await self.session.execute(insert(allocations).values(**record.__dict__, created_at=now, reversed_at=None))
+        await self.add_allocations([(record, lines)], now)
+
+    async def add_allocations(
+        self, recorded: list[tuple[AllocationRecord, list[tuple[str, Money]]]], now: dt.datetime
+    ) -> None:
+        """Allocations with what each settles of its items, a table at a time; the items stamped (item_versions)."""
+        if not recorded:
+            return
+        by_entity: dict[str, set[str]] = {}
+        for record, lines in recorded:
+            by_entity.setdefault(record.entity, set()).update(item_id for item_id, _ in lines)
+        for entity, ids in sorted(by_entity.items()):
+            await self._stamp_items(entity, ids)
+        await insert_rows(
+            self.session,
+            allocations,
+            [{**record.__dict__, "created_at": now, "reversed_at": None} for record, _ in recorded],
+        )
         await insert_rows(
             self.session,
             allocation_lines,
@@ -517,6 +595,7 @@ class MatchingRepository:
                     "reflected": False,
                     "created_at": now,
                 }
+                for record, lines in recorded
                 for item_id, settled in lines
             ],
         )
@@ -534,6 +613,14 @@ class MatchingRepository:
         )
 
     async def reverse_allocation(self, allocation_id: str, now: dt.datetime) -> None:
+        entity = await self.session.scalar(
+            select(allocations.c.entity).where(allocations.c.allocation_id == allocation_id)
+        )
+        lines = await self.session.execute(
+            select(allocation_lines.c.item_id).where(allocation_lines.c.allocation_id == allocation_id)
+        )
+        if entity is not None:
+            await self._stamp_items(entity, lines.scalars())
         await self.session.execute(
             update(allocations)
             .where(allocations.c.allocation_id == allocation_id)
@@ -542,6 +629,38 @@ class MatchingRepository:
         await self.session.execute(
             update(allocation_lines).where(allocation_lines.c.allocation_id == allocation_id).values(active=False)
         )
+
+
+def _items_standing(*where: Any) -> Any:
+    """Items (those ``where`` says) as they stand: what the ledger says minus the allocations it does not know yet.
+    Each item's own allocations are summed (through their index on the item), not every allocation's of the table
+    and then joined: that grew with every line applied, for every batch."""
+    pending = (
+        select(func.sum(allocation_lines.c.settled))
+        .where(
+            allocation_lines.c.item_id == items.c.item_id,
+            allocation_lines.c.active.is_(True),
+            allocation_lines.c.reflected.is_(False),
+        )
+        .scalar_subquery()
+        .label("settled")
+    )
+    return select(items, pending).where(*where)
+
+
+def _open_item(row: Any) -> OpenItem:
+    m = row._mapping
+    open_amount = Decimal(m["open_amount"]) - Decimal(m["settled"] or 0)
+    return OpenItem(
+        item_id=m["item_id"],
+        customer_id=m["customer_id"],
+        entity=m["entity"],
+        number=m["number"],
+        kind=m["kind"],
+        due_date=m["due_date"],
+        open_amount=Money(open_amount, m["currency"]),
+        reference=m["reference"],
+    )
 
 
 def _customer_row(c: Customer) -> dict[str, Any]:
@@ -572,3 +691,13 @@ class UnitOfWork(SqlUnitOfWork):
 
     def _open(self) -> None:
         self.repo = MatchingRepository(self)
+
+    async def commit(self) -> None:
+        await super().commit()
+        # The next transaction raises the versions again: a stamp reused after this commit would be one a reader
+        # may already have read past.
+        self.repo.stamps.clear()
+
+    async def rollback(self) -> None:
+        await super().rollback()
+        self.repo.stamps.clear()

@@ -29,8 +29,8 @@ from types import TracebackType
 
 from opendso_money import Money
 
-from opendso_matching.collection_pause import cycle_collection_paused
-from opendso_matching.domain.batch import book_applied, match_in_order
+from opendso_matching.collection_pause import cycle_collection_paused, in_order_paused
+from opendso_matching.domain.batch import book_applied
 from opendso_matching.domain.engine import MatchConfig, RateLookup
 from opendso_matching.domain.index import MatchIndex
 from opendso_matching.domain.model import Customer, OpenItem, Outcome, Payment, Proposal
@@ -149,7 +149,7 @@ def rate_lookup(rates: Rates | None) -> RateLookup | None:
 def decide(payments: Sequence[Payment], index: MatchIndex, config: MatchConfig, rates: Rates | None) -> list[Proposal]:
     """The lines' proposals in order, each booked (:func:`book_learning`) before the next; the same in the
     service's process and in a worker."""
-    return match_in_order(payments, index, config, rate_lookup(rates), book_learning)
+    return in_order_paused(payments, index, config, rate_lookup(rates), book_learning)
 
 
 def _ready() -> int:

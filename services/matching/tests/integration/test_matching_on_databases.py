@@ -19,13 +19,16 @@ from opendso.matching.v1 import matching_pb2 as mt
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import InvalidRequest, QueryError
 from opendso_bus.outbox import Outbox
-from opendso_contracts.convert import date_to_proto
+from opendso_contracts.convert import date_to_proto, money_to_proto
 from opendso_contracts.registry import subject_for
 from opendso_db import create_engine, ensure_database, session_factory, upgrade
-from opendso_matching import handlers
+from opendso_matching import app, handlers
 from opendso_matching.app import MIGRATIONS
+from opendso_matching.held import HeldLedger
+from opendso_matching.settings import Settings
 from opendso_matching.store import OUTBOX, UnitOfWork, ibans, transactions
 from opendso_matching.workers import MatchWorkerError, MatchWorkers
+from opendso_money import Money
 from sqlalchemy import select
 
 from conftest import MakeDatabase
@@ -340,13 +343,17 @@ async def test_a_confirmation_that_does_not_fit_is_refused_with_the_field(new_uo
     assert allocated.unallocated.amount == "40.00"
 
 
+@pytest.mark.parametrize("holding", [False, True], ids=["loaded per batch", "items held"])
 async def test_a_payment_that_came_before_its_invoice_is_applied_once_the_invoice_is_imported(
-    new_uow: Callable[[], UnitOfWork],
+    new_uow: Callable[[], UnitOfWork], holding: bool
 ) -> None:
     await seed(new_uow)
+    deps = held_deps() if holding else DEPS
+    if holding:
+        await load_held(new_uow, deps)
     early = line("E1", "640.00", text="Facture F-2026-000401", name="Dupont Industrie")
     held = line("E2", "300.00", text="F-2026-000102")
-    await receive(new_uow, "b1", early, held)
+    await receive(new_uow, "b1", early, held, deps=deps)
     # The payer is known by name, but none of its items fits: a collector would have to look.
     assert (await entry(new_uow, "E1")).status == mt.TRANSACTION_STATUS_IN_REVIEW
     # E2 was applied by itself, then a collector reversed it: it must stay with the collector.
@@ -355,7 +362,7 @@ async def test_a_payment_that_came_before_its_invoice_is_applied_once_the_invoic
             mt.ReverseAllocation(allocation_id=(await entry(new_uow, "E2")).allocation_id, reason="check"), uow, DEPS
         )
     # Nothing changed in the ledger since: a pass does nothing.
-    assert await handlers.rematch_queued(new_uow, DEPS) == 0
+    assert await handlers.rematch_queued(new_uow, deps) == 0
     async with new_uow() as uow:
         await handlers.record_items(
             rv.ItemsChanged(meta=meta("i9"), changes=[item("C001", "F-2026-000401", "640.00", dt.date(2026, 11, 1))]),
@@ -363,13 +370,13 @@ async def test_a_payment_that_came_before_its_invoice_is_applied_once_the_invoic
             DEPS,
         )
         await uow.commit()
-    assert await handlers.rematch_queued(new_uow, DEPS) == 1
+    assert await handlers.rematch_queued(new_uow, deps) == 1
     applied = await entry(new_uow, "E1")
     assert applied.status == mt.TRANSACTION_STATUS_APPLIED
     assert [a.item_id for a in applied.proposal.allocations] == ["FR01/invoice/F-2026-000401"]
     assert (await entry(new_uow, "E2")).status == mt.TRANSACTION_STATUS_IN_REVIEW
     # Done once: the next pass has nothing new to look at.
-    assert await handlers.rematch_queued(new_uow, DEPS) == 0
+    assert await handlers.rematch_queued(new_uow, deps) == 0
     assert [p.transaction_id for p in await published(new_uow, mt.PaymentAllocated)] == ["E2", "E1"]
 
 
@@ -534,3 +541,263 @@ async def test_names_indexed_once_serve_each_batch_until_a_customer_or_an_alias_
     assert await held() is not renamed
     await receive(new_uow, "b3", line("N3", "5.00", text="merci", name="ACME HOLDING"), deps=deps)
     assert (await entry(new_uow, "N3")).proposal.customer_id == "FR01/C001"
+
+
+# --- every item held in memory between batches ----------------------------------------------------------
+
+
+def held_deps() -> handlers.Deps:
+    return dataclasses.replace(DEPS, ledger=HeldLedger(), names=handlers.NamesCache())
+
+
+async def load_held(new_uow: Callable[[], UnitOfWork], deps: handlers.Deps) -> None:
+    assert deps.ledger is not None
+    async with new_uow() as uow:
+        await deps.ledger.load(uow)
+
+
+async def held_item(new_uow: Callable[[], UnitOfWork], deps: handlers.Deps, item_id: str) -> Any:
+    """The held item after the update a batch starts with."""
+    assert deps.ledger is not None
+    async with new_uow() as uow:
+        await deps.ledger.update(uow)
+    return deps.ledger.index.item(item_id)
+
+
+async def a_month_of_changes(new_uow: Callable[[], UnitOfWork], deps: handlers.Deps) -> None:
+    """Statements, with the ledger and a collector changing items between them."""
+    await receive(new_uow, "b1", *learning_statement(), deps=deps)
+    # The invoice W1 paid, paid again: already paid, whoever holds the items.
+    await receive(new_uow, "b2", line("H1", "1200.00", text="F-2026-000101"), deps=deps)
+    # A new invoice, then a line paying it by its number.
+    async with new_uow() as uow:
+        await handlers.record_items(
+            rv.ItemsChanged(meta=meta("i5"), changes=[item("C002", "F-2026-000260", "610.00", dt.date(2026, 11, 2))]),
+            uow,
+            deps,
+        )
+        await uow.commit()
+    await receive(new_uow, "b3", line("H2", "610.00", text="Rg F-2026-000260", name="MARTIN ET FILS"), deps=deps)
+    # A collector undoes W3's allocation: its invoice is open again for the next line quoting it.
+    async with new_uow() as uow:
+        await handlers.reverse_allocation(
+            mt.ReverseAllocation(allocation_id=(await entry(new_uow, "W3")).allocation_id, reason="check"), uow, deps
+        )
+    await receive(new_uow, "b4", line("H3", "980.40", text="F-2026-000201", name="MARTIN ET FILS"), deps=deps)
+
+
+async def test_lines_are_decided_alike_with_every_item_held_and_with_each_batch_loading_its_own(
+    new_uow: Callable[[], UnitOfWork], make_database: MakeDatabase
+) -> None:
+    url = await make_database("matching_held")
+    await ensure_database(url)
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    engine = create_engine(url)
+    try:
+        sessions = session_factory(engine)
+
+        def held_uow() -> UnitOfWork:
+            return UnitOfWork(sessions, Outbox(OUTBOX), "matching")
+
+        await seed(new_uow)
+        await seed(held_uow)
+        deps = held_deps()
+        await load_held(held_uow, deps)
+        await a_month_of_changes(new_uow, DEPS)
+        await a_month_of_changes(held_uow, deps)
+        loaded_per_batch = await decided(new_uow)
+        assert await decided(held_uow) == loaded_per_batch
+        assert deps.ledger is not None
+        paid = await held_item(held_uow, deps, "FR01/invoice/F-2026-000101")
+        reopened = await held_item(held_uow, deps, "FR01/invoice/F-2026-000201")
+    finally:
+        await engine.dispose()
+    statuses = {tid: (await entry(new_uow, tid)).status for tid in ("W1", "H1", "H2", "W3", "H3")}
+    assert statuses == {
+        "W1": mt.TRANSACTION_STATUS_APPLIED,
+        "H1": mt.TRANSACTION_STATUS_IN_REVIEW,
+        "H2": mt.TRANSACTION_STATUS_APPLIED,
+        "W3": mt.TRANSACTION_STATUS_IN_REVIEW,
+        "H3": mt.TRANSACTION_STATUS_APPLIED,
+    }
+    # The held items followed: W1's invoice paid, W3's given back by the reversal and paid again by H3.
+    assert paid.open_amount.amount == 0
+    assert reopened.open_amount.amount == 0
+
+
+async def test_a_batch_not_committed_leaves_the_held_items_as_the_tables_have_them(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    deps = held_deps()
+    await load_held(new_uow, deps)
+    paying = line("U1", "1200.00", text="Facture F-2026-000101")
+    async with new_uow() as uow:
+        await handlers.match_transactions(
+            bk.BankTransactionsReceived(meta=meta("u1", NOW), transactions=[paying]), uow, deps
+        )
+        # The unit of work ends without a commit (the handler failed after deciding, the process went away).
+    unpaid = await held_item(new_uow, deps, "FR01/invoice/F-2026-000101")
+    assert unpaid.open_amount.amount == Decimal("1200.00")
+    # The message delivered again is decided as new.
+    await receive(new_uow, "u1", paying, deps=deps)
+    assert (await entry(new_uow, "U1")).status == mt.TRANSACTION_STATUS_APPLIED
+    assert (await held_item(new_uow, deps, "FR01/invoice/F-2026-000101")).open_amount.amount == 0
+    # Delivered once more after its commit: nothing decided, written or held anew.
+    assert deps.ledger is not None
+    versions, state = deps.ledger.versions(), await decided(new_uow)
+    await receive(new_uow, "u1", paying, deps=deps)
+    assert await decided(new_uow) == state
+    assert await held_item(new_uow, deps, "FR01/invoice/F-2026-000101") is not None
+    assert deps.ledger.versions() == versions
+    assert len(await published(new_uow, mt.PaymentAllocated)) == 1
+
+
+async def test_a_redelivered_item_event_changes_nothing_held(new_uow: Callable[[], UnitOfWork]) -> None:
+    await seed(new_uow)
+    deps = held_deps()
+    await load_held(new_uow, deps)
+    assert deps.ledger is not None
+    event = rv.ItemsChanged(meta=meta("i7"), changes=[item("C003", "F-2026-000303", "42.00", dt.date(2026, 11, 3))])
+    for _ in range(2):
+        async with new_uow() as uow:
+            await handlers.record_items(event, uow, deps)
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await deps.ledger.update(uow) == 1
+        state = dict(deps.ledger.index._items)
+    async with new_uow() as uow:
+        await handlers.record_items(event, uow, deps)
+        await uow.commit()
+    async with new_uow() as uow:
+        await deps.ledger.update(uow)
+    assert dict(deps.ledger.index._items) == state
+    assert len(deps.ledger.index) == 7
+    assert deps.ledger.index.items_by_key("F2026000303") == [state["FR01/invoice/F-2026-000303"]]
+
+
+async def test_each_transaction_raises_its_entities_item_version_once_and_stamps_what_it_changed(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    async with new_uow() as uow:
+        assert await uow.repo.item_versions() == {"FR01": 1}
+        assert len(await uow.repo.items_changed_since("FR01", 0)) == 6
+        assert await uow.repo.items_changed_since("FR01", 1) == []
+    await receive(
+        new_uow,
+        "b1",
+        line("S1", "100.00", text="F-2026-000102", name="Dupont Industrie SARL"),
+        line("S2", "75.00", text="F-2026-000301"),
+    )
+    async with new_uow() as uow:
+        # One statement, two allocations: one raise.
+        assert await uow.repo.item_versions() == {"FR01": 2}
+        changed = await uow.repo.items_changed_since("FR01", 1)
+    assert sorted((i.number, i.open_amount.amount) for i in changed) == [
+        ("F-2026-000102", Decimal("200.00")),
+        ("F-2026-000301", Decimal("0.00")),
+    ]
+    async with new_uow() as uow:
+        loaded = [i async for chunk in uow.repo.all_items(chunk=4) for i in chunk]
+    assert len(loaded) == 6
+    assert {i.item_id: i.open_amount.amount for i in loaded}["FR01/invoice/F-2026-000102"] == Decimal("200.00")
+
+
+async def test_the_service_loads_the_held_items_and_names_before_it_serves(
+    new_uow: Callable[[], UnitOfWork], make_database: MakeDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = await make_database("matching_start")
+    await ensure_database(url)
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    engine = create_engine(url)
+    try:
+        sessions = session_factory(engine)
+        await seed(lambda: UnitOfWork(sessions, Outbox(OUTBOX), "matching"))
+    finally:
+        await engine.dispose()
+    seen: dict[str, Any] = {}
+    create_app = app.create_app
+
+    def create(settings: Settings) -> Any:
+        runtime, deps = create_app(settings)
+        seen["deps"] = deps
+        return runtime, deps
+
+    async def serve(*args: object, **kwargs: object) -> None:
+        deps = seen["deps"]
+        seen["held when serving"] = (deps.ledger.loaded, len(deps.ledger.index), sorted(deps.names._entities))
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(app, "create_app", create)
+    monkeypatch.setattr(app, "serve", serve)
+    with pytest.raises(RuntimeError, match="stopped"):
+        await app.run(Settings(database_url=url))
+    assert seen["held when serving"] == (True, 6, ["FR01"])
+
+
+async def test_a_statement_of_two_entities_not_committed_leaves_nothing_held_of_either(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    german = rv.OpenItem(
+        item_id="DE01/invoice/D-2026-000901",
+        customer_id="DE01/K9",
+        entity="DE01",
+        account_number="K9",
+        number="D-2026-000901",
+        kind=rv.ITEM_KIND_INVOICE,
+        due_date=date_to_proto(dt.date(2026, 10, 1)),
+        open_amount=money_to_proto(Money(Decimal("500.00"), "EUR")),
+    )
+    async with new_uow() as uow:
+        await handlers.record_customers(
+            rv.CustomersChanged(
+                meta=meta("c9"),
+                changes=[
+                    rv.CustomerChange(
+                        customer=rv.Customer(customer_id="DE01/K9", entity="DE01", account_number="K9", name="Kunde")
+                    )
+                ],
+            ),
+            uow,
+            DEPS,
+        )
+        await handlers.record_items(rv.ItemsChanged(meta=meta("i9"), changes=[rv.ItemChange(item=german)]), uow, DEPS)
+        await uow.commit()
+    deps = held_deps()
+    await load_held(new_uow, deps)
+    assert deps.ledger is not None
+    versions = deps.ledger.versions()
+    french = line("M1", "1200.00", text="Facture F-2026-000101")
+    german_line = bk.BankTransaction()
+    german_line.CopyFrom(line("M2", "500.00", text="Rechnung D-2026-000901"))
+    german_line.entity = "DE01"
+    statement = bk.BankTransactionsReceived(meta=meta("m1", NOW), transactions=[french, german_line])
+    async with new_uow() as uow:
+        await handlers.match_transactions(statement, uow, deps)
+        # Not committed: the second entity's lines were decided after the first's were written in this transaction.
+    assert deps.ledger.versions() == versions
+    for item_id, owed in (("FR01/invoice/F-2026-000101", "1200.00"), ("DE01/invoice/D-2026-000901", "500.00")):
+        assert (await held_item(new_uow, deps, item_id)).open_amount.amount == Decimal(owed)
+    async with new_uow() as uow:
+        await handlers.match_transactions(statement, uow, deps)
+        await uow.commit()
+    assert {(await entry(new_uow, tid)).status for tid in ("M1", "M2")} == {mt.TRANSACTION_STATUS_APPLIED}
+    for item_id in ("FR01/invoice/F-2026-000101", "DE01/invoice/D-2026-000901"):
+        assert (await held_item(new_uow, deps, item_id)).open_amount.amount == 0
+
+
+async def test_ibans_learned_together_keep_what_a_collector_confirmed(new_uow: Callable[[], UnitOfWork]) -> None:
+    await seed(new_uow)
+    async with new_uow() as uow:
+        await uow.repo.learn_iban(IBAN_DUPONT, "FR01/C001", "confirmed", NOW)
+        await uow.repo.learn_iban(IBAN_UNKNOWN, "FR01/C002", "applied", NOW)
+        await uow.repo.learn_ibans(
+            [(IBAN_DUPONT, "FR01/C003"), (IBAN_UNKNOWN, "FR01/C003"), (IBAN_NEW, "FR01/C003")], "applied", NOW
+        )
+        await uow.commit()
+    async with new_uow() as uow:
+        learned = await uow.repo.ibans_for([IBAN_DUPONT, IBAN_UNKNOWN, IBAN_NEW])
+    # A collector's word stays; an inferred one gives way to the newer inference; a new one is written.
+    assert learned == {IBAN_DUPONT: "FR01/C001", IBAN_UNKNOWN: "FR01/C003", IBAN_NEW: "FR01/C003"}

@@ -57,3 +57,11 @@ async def test_the_service_starts_its_workers_before_serving_and_closes_them_whe
     assert workers.pids() == []
     with pytest.raises(MatchWorkerError, match="closed"):
         await workers.decide([], IndexParts(), MatchConfig(), None)
+
+
+def test_items_are_held_in_memory_by_default_and_not_where_workers_decide() -> None:
+    assert Settings().hold_items
+    ledger = deps_from(Settings()).ledger
+    assert ledger is not None and not ledger.loaded
+    assert deps_from(Settings(workers=1)).ledger is None
+    assert deps_from(Settings(hold_items=False)).ledger is None

@@ -7,8 +7,7 @@ import weakref
 from collections.abc import Iterator
 
 import pytest
-from opendso_matching.collection_pause import collect_young_garbage, cycle_collection_paused
-from opendso_matching.domain.batch import match_in_order
+from opendso_matching.collection_pause import collect_young_garbage, cycle_collection_paused, in_order_paused
 from opendso_matching.domain.engine import MatchConfig
 from opendso_matching.domain.index import MatchIndex
 from opendso_matching.domain.model import Payment, Proposal
@@ -33,7 +32,7 @@ def test_lines_are_decided_with_the_collector_paused_and_it_runs_again_after(col
     def book(target: MatchIndex, payment: Payment, proposal: Proposal) -> None:
         seen.append(gc.isenabled())
 
-    match_in_order(statement(20, seed=3), index, MatchConfig(), book=book)
+    in_order_paused(statement(20, seed=3), index, MatchConfig(), book=book)
     assert seen == [False] * 20
     assert gc.isenabled()
 

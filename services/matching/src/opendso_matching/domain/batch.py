@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 
-from opendso_matching.collection_pause import collect_young_garbage, cycle_collection_paused
 from opendso_matching.domain.engine import MatchConfig, RateLookup, match
 from opendso_matching.domain.index import MatchIndex
 from opendso_matching.domain.model import Outcome, Payment, Proposal
 
 # What deciding a line changes in the index before the next line: (index, payment, its proposal).
 Booker = Callable[[MatchIndex, Payment, Proposal], None]
-# Lines decided between two collections of the young generations (the collector is paused meanwhile, see
-# collection_pause). Each object a chunk keeps (its proposals, the items it reduced) is walked once, by the
-# collection after it, whatever the chunk's size: about 15 ms per 2,000 lines against a million items.
+# Lines decided between two calls of a batch's ``between_chunks`` (the service collects the young generations
+# there while the cycle collector is paused, see its collection_pause). Each object a chunk keeps (its
+# proposals, the items it reduced) is walked once, by the collection after it, whatever the chunk's size: about
+# 15 ms per 2,000 lines against a million items.
 COLLECT_EVERY = 2000
 
 
@@ -42,16 +43,21 @@ def match_in_order(
     config: MatchConfig,
     rates: RateLookup | None = None,
     book: Booker = book_applied,
+    *,
+    paused: Callable[[], AbstractContextManager[object]] = nullcontext,
+    between_chunks: Callable[[], None] | None = None,
 ) -> list[Proposal]:
-    """Each payment's proposal, each decided after ``book`` recorded the one before it."""
+    """Each payment's proposal, each decided after ``book`` recorded the one before it. The whole batch runs
+    inside ``paused()`` and ``between_chunks`` runs after every :data:`COLLECT_EVERY` lines: how the process
+    manages its memory meanwhile is the caller's (the service pauses the cycle collector)."""
     proposals: list[Proposal] = []
-    with cycle_collection_paused():
+    with paused():
         for n, payment in enumerate(payments, start=1):
             proposal = match(payment, index, config, rates)
             book(index, payment, proposal)
             proposals.append(proposal)
-            if n % COLLECT_EVERY == 0:
-                collect_young_garbage()
+            if between_chunks is not None and n % COLLECT_EVERY == 0:
+                between_chunks()
     return proposals
 
 

@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { Route, Routes } from "react-router";
 import { describe, expect, it } from "vitest";
 import { fakeFetch, json, PAIR, renderApp } from "../test/render";
+import { AppRoutes } from "../App";
 import { SignInPage } from "./SignInPage";
 
 const ROUTES = (
@@ -43,6 +44,25 @@ describe("signing in", () => {
     expect(await screen.findByText("home")).toBeInTheDocument();
     expect(tokens.get()).toEqual(PAIR);
     expect(calls[0]!.body).toEqual({ email: "anna@example.com", password: "demo-manager-4821" });
+  });
+
+  it("returns to the deep link the visitor opened signed out", async () => {
+    const user = userEvent.setup();
+    const { fn } = fakeFetch(({ url }) => {
+      if (url.pathname === "/api/v1/auth/token") return json(PAIR);
+      if (url.pathname === "/api/v1/me")
+        return json({ email: "anna@example.com", entities: "all", permissions: { agenda: ["read"] } });
+      if (url.pathname === "/api/v1/entities") return json({ items: [] });
+      if (url.pathname === "/api/v1/agenda") return json({ items: [], total: 0, next_page_token: null });
+      return undefined;
+    });
+    renderApp(<AppRoutes />, { fetch: fn, path: "/agenda", signedIn: false });
+
+    await user.type(await screen.findByLabelText(/E-mail/), "anna@example.com");
+    await user.type(screen.getByLabelText(/Password/), "demo-manager-4821");
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+
+    expect(await screen.findByRole("heading", { name: "Collection agenda" })).toBeInTheDocument();
   });
 
   it("is offered in the user's language", async () => {

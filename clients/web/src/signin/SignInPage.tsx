@@ -16,7 +16,11 @@ export function SignInPage() {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
-  if (signedIn && !busy) return <Navigate to="/" replace />;
+  // Where the visitor was sent from (a deep link opened signed out): both ways out of this page go back there,
+  // since the re-render after signing in can redirect before navigate() below has taken effect.
+  const from = (location.state as { from?: string } | null)?.from;
+  const back = from && from !== "/signin" ? from : "/";
+  if (signedIn && !busy) return <Navigate to={back} replace />;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -24,8 +28,7 @@ export function SignInPage() {
     setError(undefined);
     try {
       await signIn(email, password);
-      const back = (location.state as { from?: string } | null)?.from;
-      navigate(back && back !== "/signin" ? back : "/", { replace: true });
+      navigate(back, { replace: true });
     } catch (failure) {
       setError(failure);
     } finally {

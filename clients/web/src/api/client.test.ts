@@ -42,6 +42,27 @@ describe("ApiClient", () => {
     ]);
   });
 
+  it("gives each POST its own Idempotency-Key and keeps it when the request is sent again after a refresh", async () => {
+    const gateway = fakeFetch(({ url, headers }) => {
+      if (url.pathname === "/api/v1/auth/refresh") return json(NEW_PAIR);
+      if (bearer(headers) === "Bearer access-2") return json({ results: [] });
+      return json({ title: "Unauthorized", status: 401, detail: "token expired" }, 401);
+    });
+    const api = new ApiClient({ tokens: new MemoryTokenStore(PAIR), fetch: gateway.fn });
+
+    await api.post("/api/v1/agenda/bulk", { body: { action: "perform", task_ids: ["t-1"] } } as never);
+    await api.post("/api/v1/agenda/bulk", { body: { action: "perform", task_ids: ["t-2"] } } as never);
+    await api.get("/api/v1/agenda");
+
+    const keys = gateway.calls
+      .filter((c) => c.url.pathname !== "/api/v1/auth/refresh")
+      .map((c) => [c.method, c.headers.get("Idempotency-Key")]);
+    expect(keys[0]![1]).toMatch(/.{16,}/);
+    expect(keys[1]).toEqual(keys[0]); // the first POST, sent again with the new token
+    expect(keys[2]![1]).not.toBe(keys[0]![1]);
+    expect(keys[3]).toEqual(["GET", null]);
+  });
+
   it("shares one refresh between requests refused together, since a refresh token works only once", async () => {
     let refreshes = 0;
     const gateway = fakeFetch(({ url, headers }) => {

@@ -122,7 +122,10 @@ export class ApiClient {
       options.path as Record<string, unknown> | undefined,
       options.query as Record<string, unknown> | undefined,
     );
-    return this.send<R>(method, url, options.body, true, options.signal);
+    // Every POST carries a key of its own, kept when it is sent again after a refresh: a click that reached the
+    // gateway whose answer was lost (a dropped connection, a retry) is answered from the first time, not done twice.
+    const key = method === "POST" ? newIdempotencyKey() : undefined;
+    return this.send<R>(method, url, options.body, true, options.signal, false, key);
   }
 
   private async send<R>(
@@ -132,9 +135,11 @@ export class ApiClient {
     authenticated: boolean,
     signal?: AbortSignal,
     retried = false,
+    idempotencyKey?: string,
   ): Promise<R> {
     const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
     const pair = authenticated ? this.tokens.get() : null;
     if (pair) headers.Authorization = `Bearer ${pair.access_token}`;
     let response: Response;
@@ -150,7 +155,7 @@ export class ApiClient {
       throw unreachable(error);
     }
     if (response.status === 401 && authenticated && pair && !retried) {
-      if (await this.refresh(pair)) return this.send<R>(method, url, body, authenticated, signal, true);
+      if (await this.refresh(pair)) return this.send<R>(method, url, body, authenticated, signal, true, idempotencyKey);
       // refresh() has already ended the sign-in if the gateway refused it; an unreachable one keeps it.
       throw await problemFrom(response);
     }
@@ -197,4 +202,10 @@ export class ApiClient {
     this.tokens.set(null);
     this.onSignedOut?.();
   }
+}
+
+function newIdempotencyKey(): string {
+  // randomUUID needs a secure context; a page served over plain http on a LAN address is not one.
+  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
 }

@@ -111,6 +111,33 @@ export class ApiClient {
     return this.request<R>("PUT", path, options);
   }
 
+  /** The access token requests are signed with now: for a request this client cannot send itself (an upload
+   * whose progress is shown goes through XMLHttpRequest). */
+  accessToken(): string | null {
+    return this.tokens.get()?.access_token ?? null;
+  }
+
+  /** A GET whose answer is a file (an export): the response itself once it is OK, its body unread; an expired
+   * token is refreshed once, shared with every other request, as for JSON answers. */
+  async getFile(template: string, query?: Record<string, unknown>): Promise<Response> {
+    const url = `${this.baseUrl}${buildUrl("", template, undefined, query)}`;
+    const attempt = (pair: TokenPair | null) =>
+      this.fetchFn(url, { method: "GET", headers: pair ? { Authorization: `Bearer ${pair.access_token}` } : {} }).catch(
+        (error: unknown) => {
+          throw unreachable(error);
+        },
+      );
+    const pair = this.tokens.get();
+    let response = await attempt(pair);
+    if (response.status === 401 && pair && (await this.refresh(pair))) response = await attempt(this.tokens.get());
+    if (!response.ok) {
+      const problem = await problemFrom(response);
+      if (problem.status === 401) this.endSignIn();
+      throw problem;
+    }
+    return response;
+  }
+
   private request<R>(
     method: string,
     template: string,

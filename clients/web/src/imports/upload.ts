@@ -1,6 +1,5 @@
 import type { ApiClient } from "../api/client";
 import { ApiProblem, problemFrom, unreachable } from "../api/problem";
-import type { TokenStore } from "../api/tokens";
 import type { RowError } from "./types";
 
 /** A file the importer refused as a whole (422), with the rows and reasons it gave. */
@@ -46,17 +45,9 @@ export interface UploadRequest {
 /*
  * The shared fetch wrapper (src/api/client.ts) speaks JSON only and fetch() cannot report how much of a request
  * body has gone out, so multipart uploads are sent here with XMLHttpRequest, whose upload events drive the
- * progress bar. The bearer token is the session client's own: this reads its token store, and asks the client
+ * progress bar. The bearer token is the session client's own: this takes its access token (ApiClient.accessToken), and asks the client
  * for a refresh (one GET through it) when the gateway refuses an expired token.
  */
-
-function tokensOf(client: ApiClient): TokenStore {
-  const tokens = (client as unknown as { tokens?: TokenStore }).tokens;
-  if (!tokens || typeof tokens.get !== "function") {
-    throw new Error("upload: the API client has no token store to sign the upload with");
-  }
-  return tokens;
-}
 
 export function newIdempotencyKey(): string {
   if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
@@ -103,15 +94,14 @@ function sendOnce(request: UploadRequest, token: string | null, key: string): Pr
 
 /** POST a file as multipart/form-data; answers the JSON body, or throws an ApiProblem. */
 export async function uploadFile<R>(client: ApiClient, refresh: () => Promise<unknown>, request: UploadRequest) {
-  const tokens = tokensOf(client);
   const key = request.idempotencyKey ?? newIdempotencyKey();
-  const first = tokens.get();
-  let response = await sendOnce(request, first?.access_token ?? null, key);
+  const first = client.accessToken();
+  let response = await sendOnce(request, first, key);
   if (response.status === 401 && first) {
     // The access token expired: any request through the client refreshes it, then the upload goes again.
     await refresh().catch(() => undefined);
-    const now = tokens.get();
-    if (now && now.access_token !== first.access_token) response = await sendOnce(request, now.access_token, key);
+    const now = client.accessToken();
+    if (now && now !== first) response = await sendOnce(request, now, key);
   }
   if (!response.ok) {
     const text = await response.clone().text();

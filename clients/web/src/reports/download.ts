@@ -1,6 +1,4 @@
-import { buildUrl, type ApiClient } from "../api/client";
-import { problemFrom, unreachable } from "../api/problem";
-import type { TokenPair, TokenStore } from "../api/tokens";
+import type { ApiClient } from "../api/client";
 import type { ReportPath } from "../api/endpoints";
 import type { ExportFormat, ReportQuery } from "./types";
 
@@ -29,23 +27,6 @@ export function fileNameOf(disposition: string | null, fallback: string): string
   return plain ? plain[1]!.trim() : fallback;
 }
 
-/*
- * The JSON wrapper reads a non-JSON answer as text, which would mangle an XLSX file, and keeps its token store
- * private. The export reuses the wrapper's token, fetch and base URL as they are (read through a cast) and
- * its shared refresh: on a 401 it asks /me through the wrapper, which refreshes once for everybody, and retries.
- * A `getBlob` on ApiClient would make this unnecessary.
- */
-interface ClientInternals {
-  tokens: TokenStore;
-  fetchFn: typeof fetch;
-  baseUrl: string;
-}
-
-function internals(client: ApiClient): ClientInternals {
-  // TypeScript-private, plain properties at run time.
-  return client as unknown as ClientInternals;
-}
-
 /** The report page as the gateway exports it (`format=csv|xlsx`), fetched with the signed-in user's token. */
 export async function fetchExport(
   client: ApiClient,
@@ -53,22 +34,8 @@ export async function fetchExport(
   query: ReportQuery,
   format: ExportFormat,
 ): Promise<DownloadedFile> {
-  const { tokens, fetchFn, baseUrl } = internals(client);
-  const url = buildUrl(baseUrl, path, undefined, { ...query, format, page_token: query.page_token });
-  const send = (pair: TokenPair | null) =>
-    fetchFn(url, {
-      method: "GET",
-      headers: pair ? { Authorization: `Bearer ${pair.access_token}` } : {},
-    }).catch((error: unknown) => {
-      throw unreachable(error);
-    });
-  let response = await send(tokens.get());
-  if (response.status === 401) {
-    // Through the wrapper: its one shared refresh, or the end of the sign-in when the refresh is refused.
-    await client.get("/api/v1/me");
-    response = await send(tokens.get());
-  }
-  if (!response.ok) throw await problemFrom(response);
+  // The client's getFile, not get: a JSON client would read an XLSX answer as text and mangle it.
+  const response = await client.getFile(path, { ...query, format, page_token: query.page_token });
   const fallback = `${path.split("/").pop()}.${format}`;
   return {
     name: fileNameOf(response.headers.get("Content-Disposition"), fallback),

@@ -17,6 +17,9 @@ const CashApplicationPage = lazy(() =>
   import("./cashapp/CashApplicationPage").then((m) => ({ default: m.CashApplicationPage })),
 );
 const ScenariosPage = lazy(() => import("./scenarios/ScenariosPage").then((m) => ({ default: m.ScenariosPage })));
+const SettingsPage = lazy(() => import("./settings/SettingsPage").then((m) => ({ default: m.SettingsPage })));
+const MobileHome = lazy(() => import("./mobile/MobileHome").then((m) => ({ default: m.MobileHome })));
+const MobileAccount = lazy(() => import("./mobile/MobileAccount").then((m) => ({ default: m.MobileAccount })));
 
 export function AppRoutes() {
   return (
@@ -30,6 +33,9 @@ export function AppRoutes() {
         <Route path="imports" element={<ImportsPage />} />
         <Route path="cash-application" element={<CashApplicationPage />} />
         <Route path="scenarios" element={<ScenariosPage />} />
+        <Route path="settings" element={<SettingsPage />} />
+        <Route path="mobile" element={<MobileHome />} />
+        <Route path="mobile/accounts/:entity/:account" element={<MobileAccount />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>
@@ -96,6 +102,8 @@ function Shell() {
         <MenuLink to="/cash-application" label={t("cashapp.menu")} onClick={close} />
         <MenuLink to="/imports" label={t("imports.menu")} onClick={close} />
         <MenuLink to="/scenarios" label={t("scenarios.menu")} onClick={close} />
+        <MenuLink to="/settings" label={t("settings.menu")} onClick={close} />
+        <MenuLink to="/mobile" label={t("mobile.menu")} onClick={close} />
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
         <Suspense fallback={<Loader aria-label="…" />}>

@@ -9,10 +9,12 @@ import { I18nextProvider } from "react-i18next";
 import { BrowserRouter } from "react-router";
 import { AppRoutes } from "./App";
 import { SessionProvider } from "./auth/session";
+import { registerServiceWorker } from "./mobile/serviceWorker";
 import { createI18n } from "./i18n";
 import { theme } from "./theme";
 
 const i18n = createI18n();
+void registerServiceWorker();
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

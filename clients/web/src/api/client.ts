@@ -111,6 +111,13 @@ export class ApiClient {
     return this.request<R>("PUT", path, options);
   }
 
+  patch<R, P extends PathsFor<"patch"> = PathsFor<"patch">>(
+    path: P,
+    options: RequestOptions<OperationOf<P, "patch">> = {},
+  ): Promise<R> {
+    return this.request<R>("PATCH", path, options);
+  }
+
   /** The access token requests are signed with now: for a request this client cannot send itself (an upload
    * whose progress is shown goes through XMLHttpRequest). */
   accessToken(): string | null {

@@ -197,3 +197,64 @@ export function scenarioEndpoints(api: ApiClient) {
       api.post<TemplatePreview>("/api/v1/templates/preview", { body, signal }),
   };
 }
+
+type SettingsUser = import("../settings/types").User;
+type SettingsPartner = import("../settings/types").Partner;
+type SettingsPartnerDetail = import("../settings/types").PartnerDetail;
+type IssuedKey = import("../settings/types").IssuedKey;
+type PendingDelivery = import("../settings/types").PendingDelivery;
+type PenaltySettingsSet = import("../settings/types").PenaltySettingsSet;
+
+/** The settings screen's routes: users, partners and their API keys, an entity's penalty settings. */
+export function settingsEndpoints(api: ApiClient) {
+  return {
+    users: (signal?: AbortSignal) => api.get<{ users: SettingsUser[] }>("/api/v1/users", { signal }),
+    createUser: (body: Schemas["NewUserBody"]) => api.post<SettingsUser>("/api/v1/users", { body }),
+    changeUser: (user_id: string, body: Schemas["UserChangesBody"]) =>
+      api.patch<SettingsUser>("/api/v1/users/{user_id}", { path: { user_id }, body }),
+    partners: (signal?: AbortSignal) => api.get<SettingsPartner[]>("/api/v1/partners", { signal }),
+    partner: (partner_id: string, signal?: AbortSignal) =>
+      api.get<SettingsPartnerDetail>("/api/v1/partners/{partner_id}", { path: { partner_id }, signal }),
+    createPartner: (body: Schemas["PartnerBody"]) =>
+      api.post<SettingsPartner & { webhook_secret: string }>("/api/v1/partners", { body }),
+    issueKey: (partner_id: string, scopes: Schemas["KeyScope"][]) =>
+      api.post<IssuedKey>("/api/v1/partners/{partner_id}/keys", { path: { partner_id }, body: { scopes } }),
+    revokeKey: (partner_id: string, key_id: string) =>
+      api.post<{ key_id: string; revoked: boolean }, "/api/v1/partners/{partner_id}/keys/{key_id}/revoke">(
+        "/api/v1/partners/{partner_id}/keys/{key_id}/revoke",
+        { path: { partner_id, key_id } },
+      ),
+    pendingDeliveries: (partner_id: string, signal?: AbortSignal) =>
+      api.get<PendingDelivery[], "/api/v1/partners/{partner_id}/deliveries/pending">(
+        "/api/v1/partners/{partner_id}/deliveries/pending",
+        { path: { partner_id }, signal },
+      ),
+    setEntityPenalties: (entity: string, body: Schemas["SettingsBody"]) =>
+      api.put<PenaltySettingsSet>("/api/v1/entities/{entity}/penalty-settings", { path: { entity }, body }),
+  };
+}
+
+/** The sales rep's phone view: an account summed up, the disputes waiting for my answer, and answering one. */
+export function mobileEndpoints(api: ApiClient) {
+  return {
+    summary: (entity: string, account_number: string, signal?: AbortSignal) =>
+      api.get<import("../mobile/types").MobileSummary>("/api/v1/mobile/customers/{entity}/{account_number}", {
+        path: { entity, account_number },
+        signal,
+      }),
+    myDisputes: (query: { entity?: string; limit?: number } = {}, signal?: AbortSignal) =>
+      api.get<import("../mobile/types").MobileDisputes>("/api/v1/mobile/disputes", { query, signal }),
+    lastActions: (entity: string, account_number: string, signal?: AbortSignal) =>
+      api.get<Timeline>("/api/v1/customers/{entity}/{account_number}/timeline", {
+        path: { entity, account_number },
+        query: { page_size: 5 },
+        signal,
+      }),
+    /** The token is the one of the internal link the dispute's owner sent by e-mail. */
+    answerDispute: (token: string, answer: string) =>
+      api.post<{ recorded: string; answer_id: string; item_id: string; answer: string; replayed: boolean }>(
+        "/portal-internal/{token}/answer",
+        { path: { token }, body: { answer } },
+      ),
+  };
+}

@@ -1,6 +1,10 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
+
+// findBy…/waitFor wait 1 s by default: a screen loaded lazily (the dashboard brings the charting library) took
+// longer in a full run on a busy machine. What is awaited still has to appear; it is only given longer.
+configure({ asyncUtilTimeout: 10_000 });
 
 // jsdom lacks what Mantine asks the browser for (colour scheme, element sizes); tests need only that they exist.
 // Tests in the node environment (no window) skip all of it.

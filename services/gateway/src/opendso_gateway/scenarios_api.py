@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from opendso.collection.v1 import collection_pb2 as col
 from opendso_bus import RemoteError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints
 
 from opendso_gateway.access import allow
 from opendso_gateway.bus import Bus
@@ -43,6 +43,42 @@ def _amount_string(value: object) -> object:
 
 
 AmountString = Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN), BeforeValidator(_amount_string)]
+
+
+# The example scenario's steps, shown on both the create and the edit body.
+_EXAMPLE_STEPS: list[JsonValue] = [
+    {
+        "code": "friendly",
+        "offset_days": -5,
+        "channel": "email",
+        "template": "friendly_reminder",
+        "automatic": True,
+    },
+    {
+        "code": "first",
+        "offset_days": 3,
+        "channel": "email",
+        "template": "first_reminder",
+        "automatic": True,
+        "also": [{"channel": "sms", "template": "first_reminder"}],
+    },
+    {
+        "code": "call",
+        "offset_days": 20,
+        "channel": "phone_call",
+        "template": "phone_call",
+        "automatic": False,
+        "minimum_amount": "500.00",
+    },
+    {
+        "code": "formal_notice",
+        "offset_days": 10,
+        "anchor": "last_action",
+        "channel": "letter",
+        "template": "formal_notice_letter",
+        "automatic": True,
+    },
+]
 
 
 class StepChannelBody(BaseModel):
@@ -108,39 +144,7 @@ class ScenarioBody(BaseModel):
                     "name": "Small businesses, France",
                     "language": "fr",
                     "minimum_amount": "50.00",
-                    "steps": [
-                        {
-                            "code": "friendly",
-                            "offset_days": -5,
-                            "channel": "email",
-                            "template": "friendly_reminder",
-                            "automatic": True,
-                        },
-                        {
-                            "code": "first",
-                            "offset_days": 3,
-                            "channel": "email",
-                            "template": "first_reminder",
-                            "automatic": True,
-                            "also": [{"channel": "sms", "template": "first_reminder"}],
-                        },
-                        {
-                            "code": "call",
-                            "offset_days": 20,
-                            "channel": "phone_call",
-                            "template": "phone_call",
-                            "automatic": False,
-                            "minimum_amount": "500.00",
-                        },
-                        {
-                            "code": "formal_notice",
-                            "offset_days": 10,
-                            "anchor": "last_action",
-                            "channel": "letter",
-                            "template": "formal_notice_letter",
-                            "automatic": True,
-                        },
-                    ],
+                    "steps": _EXAMPLE_STEPS,
                 }
             ]
         },
@@ -163,39 +167,7 @@ class EditBody(ScenarioBody):
                     "name": "Small businesses, France",
                     "language": "fr",
                     "minimum_amount": "100.00",
-                    "steps": [
-                        {
-                            "code": "friendly",
-                            "offset_days": -5,
-                            "channel": "email",
-                            "template": "friendly_reminder",
-                            "automatic": True,
-                        },
-                        {
-                            "code": "first",
-                            "offset_days": 3,
-                            "channel": "email",
-                            "template": "first_reminder",
-                            "automatic": True,
-                            "also": [{"channel": "sms", "template": "first_reminder"}],
-                        },
-                        {
-                            "code": "call",
-                            "offset_days": 20,
-                            "channel": "phone_call",
-                            "template": "phone_call",
-                            "automatic": False,
-                            "minimum_amount": "500.00",
-                        },
-                        {
-                            "code": "formal_notice",
-                            "offset_days": 10,
-                            "anchor": "last_action",
-                            "channel": "letter",
-                            "template": "formal_notice_letter",
-                            "automatic": True,
-                        },
-                    ],
+                    "steps": _EXAMPLE_STEPS,
                     "version": 4,
                 }
             ]

@@ -27,7 +27,7 @@ import charset_normalizer
 import openpyxl
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from opendso_importer.domain.upload_source import Source, binary, chunks, contains, head, is_blank, whole
+from opendso_importer.domain.upload_source import Source, binary, chunks, head, is_blank, whole
 
 TableFormat = Literal["csv", "xlsx", "json"]
 
@@ -206,32 +206,41 @@ def _streamable_codec(data: Source, file: str, encoding: str | None) -> str | No
             raise _reject(file, f"cannot decode the file as {encoding}: {exc}") from None
         if codec.startswith(_BYTE_ORIENTED):
             return None
-        if not _decodes(data, codec):
+        decodes, nul = _decodes(data, codec)
+        if not decodes:
             return None  # decode() names the byte that does not fit
     elif start.startswith(codecs.BOM_UTF8):
         codec = "utf-8-sig"
-        if not _decodes(data, codec):
+        decodes, nul = _decodes(data, codec)
+        if not decodes:
             raise _reject(file, "cannot decode the file: not UTF-8 and no known encoding fits")
-    elif any(start.startswith(bom) for bom, _ in _BOMS) or not _decodes(data, "utf-8"):
+    elif any(start.startswith(bom) for bom, _ in _BOMS):
         return None
     else:
         codec = "utf-8"
-    if contains(data, b"\x00"):
+        decodes, nul = _decodes(data, codec)
+        if not decodes:
+            return None
+    if nul:
         raise _reject(file, "not a text file (contains NUL characters)")
     if is_blank(data, after=codecs.BOM_UTF8):
         raise _reject(file, "empty file")
     return codec
 
 
-def _decodes(data: Source, codec: str) -> bool:
+def _decodes(data: Source, codec: str) -> tuple[bool, bool]:
+    """Whether the content decodes in ``codec``, and whether it holds a NUL byte: one pass over a file that may
+    be on disk, not one for each question."""
     decoder = codecs.getincrementaldecoder(codec)()
+    nul = False
     try:
         for piece in chunks(data, _STREAM_BYTES):
             decoder.decode(piece)
+            nul = nul or b"\x00" in piece
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
-    return True
+        return False, nul
+    return True, nul
 
 
 def csv_runs(table: Table, run_lines: int) -> Iterator[tuple[int, str]]:

@@ -69,10 +69,3 @@ def is_blank(source: Source, *, after: bytes = b"") -> bool:
         if piece and not piece.isspace():
             return False
     return True
-
-
-def contains(source: Source, needle: bytes) -> bool:
-    """Whether the single byte ``needle`` occurs anywhere (pieces never split it)."""
-    if len(needle) != 1:
-        raise ValueError("contains looks for one byte: a longer needle could straddle two pieces")
-    return any(needle in piece for piece in chunks(source))

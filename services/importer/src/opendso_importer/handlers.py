@@ -266,7 +266,7 @@ async def _apply_read_by_workers(
             if not known:
                 new_customers.append(checks.first_customer(customer))
             if item_id is not None:
-                items.add(chunk.copy_text[i], line, chunk.open[i], chunk.item_messages[i], customer.entity)
+                items.add(item_id, chunk.copy_text[i], line, chunk.open[i], chunk.item_messages[i], customer.entity)
         errors.sort(key=lambda e: e.row)
         rejected_rows.update(e.row for e in errors)
         report.errors.extend(_errors(errors))
@@ -445,16 +445,18 @@ async def _apply_customers_staged(
 
 @dataclass
 class ReadItems:
-    """A chunk's accepted items in row order, as parallel lists: the staging table's COPY line, the row,
-    whether the item is open now, its serialized OpenItem and its entity."""
+    """A chunk's accepted items in row order, as parallel lists: the item's id, the staging table's COPY
+    line, the row, whether the item is open now, its serialized OpenItem and its entity."""
 
+    ids: list[str] = field(default_factory=list)
     copy_text: list[str] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     open: list[bool] = field(default_factory=list)
     messages: list[bytes] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
 
-    def add(self, copy_line: str, line: int, is_open: bool, message: bytes, entity: str) -> None:
+    def add(self, item_id: str, copy_line: str, line: int, is_open: bool, message: bytes, entity: str) -> None:
+        self.ids.append(item_id)
         self.copy_text.append(copy_line)
         self.lines.append(line)
         self.open.append(is_open)
@@ -473,8 +475,8 @@ async def _apply_items_staged(
     """Apply a chunk's items read in this process, as the workers' are."""
     items = ReadItems()
     for r in rows:
-        _, text, message = staged_item(r)
-        items.add(text, r.row, not r.open_amount.is_zero(), message, r.entity)
+        item_id, text, message = staged_item(r)
+        items.add(item_id, text, r.row, not r.open_amount.is_zero(), message, r.entity)
     await _apply_read_items(items, staged, uow, report, today, snapshot)
 
 
@@ -483,7 +485,9 @@ async def _apply_read_items(
 ) -> None:
     """Write a chunk's items and publish what changed, in the file's order as the row-by-row path does; a
     snapshot's items are remembered to close, at its end, what it no longer lists."""
-    result = await staged.apply_item_text(items.copy_text, today, dt.datetime.now(dt.UTC), remember=snapshot)
+    result = await staged.apply_item_text(
+        items.ids, items.copy_text, items.open, items.entities, today, dt.datetime.now(dt.UTC), remember=snapshot
+    )
     closed_on = date_to_proto(today).SerializeToString()
     # (position, entry): positions are in row order.
     entries: list[tuple[int, bytes]] = []

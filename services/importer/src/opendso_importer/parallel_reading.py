@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from opendso_importer.domain.receivables_csv import Columns, CustomerRow, ItemRow, RowError, RowParser
+from opendso_importer.domain.receivables_csv import Columns, CustomerRow, ItemFields, ItemRow, RowError, RowParser
 from opendso_importer.domain.tabular import Table, csv_records, csv_runs
 from opendso_importer.store import customer_id_of, item_id_of
 from opendso_importer.wire_format import OpenItemWriter
@@ -57,67 +57,99 @@ def read_chunk(file: str, columns: Columns, rows: list[tuple[int, tuple[str, ...
     parser = RowParser(file, columns)
     chunk = ReadChunk(rows_read=len(rows))
     customer_index: dict[int, int] = {}
+    parse = parser.parse_fields
+    lines, customer_of, item_ids = chunk.lines, chunk.customer_of, chunk.item_ids
+    open_now, copy_text, item_messages = chunk.open, chunk.copy_text, chunk.item_messages
     for line, cells in rows:
-        parsed = parser.parse(line, cells)
-        customer = parsed.customer
+        errors, customer, fields = parse(line, cells)
         if customer is None:
-            chunk.errors.extend(parsed.errors)
+            chunk.errors.extend(errors)
             continue
         index = customer_index.get(id(customer))
         if index is None:
             index = customer_index[id(customer)] = len(chunk.customers)
             chunk.customers.append(customer)
-        chunk.lines.append(line)
-        chunk.customer_of.append(index)
-        item = parsed.item
-        if item is None:
-            chunk.item_ids.append(None)
-            chunk.open.append(False)
-            chunk.copy_text.append("")
-            chunk.item_messages.append(b"")
+        lines.append(line)
+        customer_of.append(index)
+        if fields is None:
+            item_ids.append(None)
+            open_now.append(False)
+            copy_text.append("")
+            item_messages.append(b"")
             continue
-        chunk.open.append(not item.open_amount.is_zero())
-        item_id, text, message = staged_item(item)
-        chunk.item_ids.append(item_id)
-        chunk.copy_text.append(text)
-        chunk.item_messages.append(message)
+        open_now.append(not fields[5].is_zero())
+        item_id, text, message = staged_fields(customer.entity, customer.account_number, fields)
+        item_ids.append(item_id)
+        copy_text.append(text)
+        item_messages.append(message)
     return chunk
 
 
 def staged_item(item: ItemRow) -> tuple[str, str, bytes]:
     """The item's id, the item as a line of PostgreSQL COPY text (in staged_ledger.ITEM_STAGE_COLUMNS order) and as the
     serialized ``OpenItem`` its events carry (the same as ledger_events.item_to_proto makes)."""
-    item_id = item_id_of(item.entity, item.kind, item.number)
-    customer_id = customer_id_of(item.entity, item.account_number)
-    amount, open_amount = str(item.amount.amount), str(item.open_amount.amount)
-    currency = item.amount.currency
-    message = _WRITER.write(
-        item_id,
-        customer_id,
-        item.entity,
-        item.account_number,
+    fields: ItemFields = (
         item.number,
         item.kind,
         item.issue_date,
         item.due_date,
-        amount,
-        open_amount,
-        currency,
+        item.amount.amount,
+        item.open_amount.amount,
+        item.amount.currency,
         item.reference,
         item.product_group,
         item.product,
         item.priority,
     )
+    return staged_fields(item.entity, item.account_number, fields)
+
+
+def staged_fields(entity: str, account_number: str, fields: ItemFields) -> tuple[str, str, bytes]:
+    """As :func:`staged_item`, from an item's fields as the row parser reads them."""
+    (
+        number,
+        kind,
+        issue_date,
+        due_date,
+        amount_value,
+        open_value,
+        currency,
+        reference,
+        product_group,
+        product,
+        priority,
+    ) = fields
+    item_id = item_id_of(entity, kind, number)
+    customer_id = customer_id_of(entity, account_number)
+    amount, open_amount = str(amount_value), str(open_value)
+    issued, due = issue_date.isoformat(), due_date.isoformat()
+    message = _WRITER.write(
+        item_id,
+        customer_id,
+        entity,
+        account_number,
+        number,
+        kind,
+        issue_date,
+        due_date,
+        amount,
+        open_amount,
+        currency,
+        reference,
+        product_group,
+        product,
+        priority,
+    )
     texts: tuple[str, ...] = (
         item_id,
         customer_id,
-        item.entity,
-        item.account_number,
-        item.number,
-        item.reference or "",
-        item.product_group or "",
-        item.product or "",
-        item.priority or "",
+        entity,
+        account_number,
+        number,
+        reference or "",
+        product_group or "",
+        product or "",
+        priority or "",
     )
     probe = "".join(texts)
     if "\\" in probe or "\t" in probe or "\n" in probe or "\r" in probe:
@@ -127,9 +159,9 @@ def staged_item(item: ItemRow) -> tuple[str, str, bytes]:
     text = "\t".join(
         (
             *texts[:5],
-            item.kind,
-            item.issue_date.isoformat(),
-            item.due_date.isoformat(),
+            kind,
+            issued,
+            due,
             amount,
             open_amount,
             currency,

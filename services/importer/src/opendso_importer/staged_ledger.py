@@ -79,7 +79,7 @@ CUSTOMER_STAGE_COLUMNS = ("customer_id", "entity", "account_number", *_CUSTOMER_
 
 _CREATE = """
 CREATE TEMPORARY TABLE imp_stage_items (
-    seq integer, item_id text, customer_id text, entity text, account_number text, number text, kind text,
+    seq integer, item_id text COLLATE "C", customer_id text, entity text, account_number text, number text, kind text,
     issue_date date, due_date date, amount numeric, open_amount numeric, currency text, reference text,
     product_group text, product text, priority text
 ) ON COMMIT DROP;
@@ -89,7 +89,7 @@ CREATE TEMPORARY TABLE imp_stage_customers (
     credit_limit numeric, street text, postal_code text, city text, parent_account text,
     preferred_channel text
 ) ON COMMIT DROP;
-CREATE TEMPORARY TABLE imp_seen_items (item_id text) ON COMMIT DROP;
+CREATE TEMPORARY TABLE imp_seen_items (item_id text COLLATE "C") ON COMMIT DROP;
 """
 
 
@@ -130,6 +130,13 @@ _INDEX_LOOKUPS = (
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
     "SET LOCAL jit = off"
 )
+# Whether the ledger holds any item of an entity: its ids are the range from "entity/" to "entity0" in
+# code point order ("0" follows "/"), one probe of the key's index (migration 0008 gives it the "C"
+# collation; the comparison says so itself, so that it is right on an older column too, only slower).
+_ENTITY_HAS_ITEMS = (
+    'SELECT EXISTS (SELECT 1 FROM imp_items WHERE item_id COLLATE "C" >= $1 AND item_id COLLATE "C" < $2)'
+)
+_ANY_ITEM_EXISTS = "SELECT EXISTS (SELECT 1 FROM imp_items WHERE item_id = ANY($1::text[]))"
 _CUSTOMER_COMPARED = {f: f"i.{f} IS DISTINCT FROM s.{f}" for f in _CUSTOMER_FIELDS}
 _CHANGED_CUSTOMERS = f"""
 WITH c AS (
@@ -172,6 +179,9 @@ class StagedLedger:
 
     def __init__(self, connection: Any) -> None:
         self._db = connection  # the asyncpg connection under the session, in the session's transaction
+        # Entities that had no item when this import first met them: every item of theirs it writes is new.
+        self._empty_entities: set[str] = set()
+        self._probed_entities: set[str] = set()
 
     @classmethod
     async def open(cls, session: AsyncSession) -> StagedLedger | None:
@@ -202,14 +212,28 @@ class StagedLedger:
         return added, changed
 
     async def apply_item_text(
-        self, lines: Sequence[str], today: dt.date, now: dt.datetime, *, remember: bool = False
+        self,
+        ids: Sequence[str],
+        lines: Sequence[str],
+        is_open: Sequence[bool],
+        entities: Sequence[str],
+        today: dt.date,
+        now: dt.datetime,
+        *,
+        remember: bool = False,
     ) -> StagedItemChanges:
-        """Write a chunk's items, one per id, given as lines of COPY text in ITEM_STAGE_COLUMNS order (see
-        parallel_reading.staged_item): a new item already paid is recorded closed today, an open item paid
-        off is closed today, a paid one reopened loses its closing date. ``remember``: a full snapshot's
-        items, kept to close at its end what it no longer lists."""
+        """Write a chunk's items, one per id, given as their ids, lines of COPY text in ITEM_STAGE_COLUMNS
+        order (see parallel_reading.staged_item), whether each is open and its entity: a new item already
+        paid is recorded closed today, an open item paid off is closed today, a paid one reopened loses its
+        closing date. ``remember``: a full snapshot's items, kept to close at its end what it no longer
+        lists."""
         if not lines:
             return StagedItemChanges([], [])
+        if await self._all_new(ids, entities):
+            await self._insert_new(lines, is_open, today, now)
+            if remember:
+                await self._db.copy_records_to_table("imp_seen_items", records=[(i,) for i in ids])
+            return StagedItemChanges(list(range(len(lines))), [])
         await self._db.execute("TRUNCATE imp_stage_items")
         # Each line led by its position, which is what comes back: small numbers, not ids to look up.
         text_rows = "".join(f"{seq}\t{line}\n" for seq, line in enumerate(lines)).encode()
@@ -226,6 +250,34 @@ class StagedLedger:
         if remember:
             await self._db.execute("INSERT INTO imp_seen_items SELECT item_id FROM imp_stage_items")
         return StagedItemChanges(added, changed)
+
+    async def _all_new(self, ids: Sequence[str], entities: Sequence[str]) -> bool:
+        """Whether none of these items is in the ledger yet. The items of an entity that had none when
+        this import met it are new (the file's checks let an id through once); others are looked up."""
+        for entity in set(entities) - self._probed_entities:
+            self._probed_entities.add(entity)
+            if not await self._db.fetchval(_ENTITY_HAS_ITEMS, f"{entity}/", f"{entity}0"):
+                self._empty_entities.add(entity)
+        if self._empty_entities.issuperset(entities):
+            return True
+        return not await self._db.fetchval(_ANY_ITEM_EXISTS, list(ids))
+
+    async def _insert_new(
+        self, lines: Sequence[str], is_open: Sequence[bool], today: dt.date, now: dt.datetime
+    ) -> None:
+        """New items COPYed straight into the ledger: what the staging table and its comparison would
+        find (all of them added) without their cost, about a third of the database's work per item."""
+        tail_open = f"\t\\N\t{now.isoformat()}\n"
+        tail_closed = f"\t{today.isoformat()}\t{now.isoformat()}\n"
+        text_rows = "".join(
+            line + (tail_open if open_now else tail_closed) for line, open_now in zip(lines, is_open, strict=True)
+        ).encode()
+        await self._db.copy_to_table(
+            "imp_items",
+            source=io.BytesIO(text_rows),
+            columns=[*ITEM_STAGE_COLUMNS, "closed_on", "updated_at"],
+            format="text",
+        )
 
     async def close_missing(self, entities: Sequence[str], today: dt.date, now: dt.datetime) -> list[ItemState]:
         """Close the open items of these entities that the snapshot did not list; answer them as closed."""

@@ -273,3 +273,37 @@ async def test_a_chunk_is_looked_up_in_the_ledger_by_index_without_jit_compilati
     assert "Index Scan using imp_items_pkey" in plan, plan
     assert "Hash" not in plan and "Merge" not in plan, plan
     assert "JIT" not in plan, plan
+
+
+async def test_new_items_are_copied_into_the_ledger_and_known_ones_compared(
+    databases: tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork], Callable[[], UnitOfWork]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A first load COPYs straight into the ledger; a file with items the ledger knows goes through the
+    # staging table. The ledger they leave is checked against the row-by-row path by the test above.
+    new_uow = databases[0]
+    taken: list[str] = []
+    real_insert = StagedLedger._insert_new
+
+    async def inserting(self: StagedLedger, *args: Any) -> None:
+        taken.append("copied")
+        await real_insert(self, *args)
+
+    monkeypatch.setattr(StagedLedger, "_insert_new", inserting)
+    await _import(new_uow, FIRST, dt.date(2026, 11, 2), staged=True)
+    assert taken == ["copied"]
+    taken.clear()
+    report, _ = await _import(new_uow, SECOND, dt.date(2026, 11, 3), staged=True)
+    assert taken == [] and report.items_changed == 3  # F-1 to F-6 are known: compared, not copied
+
+    async with new_uow() as uow:
+        staged = await uow.ledger.staged()
+        assert staged is not None
+        # FR0 is a prefix of FR01, whose items are in the ledger: its own range of ids is empty.
+        assert await staged._all_new(["FR0/invoice/F-1"], ["FR0"])
+        assert staged._empty_entities == {"FR0"}
+        # FR01 has items: a chunk of its items is new only when none of them is there.
+        assert await staged._all_new(["FR01/invoice/F-99"], ["FR01"])
+        assert not await staged._all_new(["FR01/invoice/F-99", "FR01/invoice/F-1"], ["FR01", "FR01"])
+        assert not await staged._all_new(["FR0/invoice/F-1", "FR01/invoice/F-1"], ["FR0", "FR01"])
+        await uow.rollback()

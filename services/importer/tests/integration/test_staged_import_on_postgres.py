@@ -307,3 +307,50 @@ async def test_new_items_are_copied_into_the_ledger_and_known_ones_compared(
         assert not await staged._all_new(["FR01/invoice/F-99", "FR01/invoice/F-1"], ["FR01", "FR01"])
         assert not await staged._all_new(["FR0/invoice/F-1", "FR01/invoice/F-1"], ["FR0", "FR01"])
         await uow.rollback()
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("where", ["writing", "checking"])
+async def test_a_crash_while_one_chunk_is_written_and_the_next_checked_leaves_nothing(
+    databases: tuple[Callable[[], UnitOfWork], Callable[[], UnitOfWork], Callable[[], UnitOfWork]],
+    reading: ReadingPool,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    # Chunks of three rows: a chunk is written while the next one is checked, and either may fail.
+    new_uow = databases[2]
+    failing_after = 2
+    if where == "writing":
+        real_write = handlers._write_read_chunk
+
+        async def write_then_crash(*args: Any) -> None:
+            nonlocal failing_after
+            await real_write(*args)
+            failing_after -= 1
+            if not failing_after:
+                raise Crash("power cut after the second chunk was written")
+
+        monkeypatch.setattr(handlers, "_write_read_chunk", write_then_crash)
+    else:
+        real_checked = handlers._checked
+
+        async def check_then_crash(*args: Any, **kwargs: Any) -> Any:
+            nonlocal failing_after
+            failing_after -= 1
+            if failing_after < 0:
+                raise Crash("worker lost while the second chunk was written")
+            return await real_checked(*args, **kwargs)
+
+        monkeypatch.setattr(handlers, "_checked", check_then_crash)
+    with pytest.raises(Crash):
+        await _import(new_uow, FIRST, dt.date(2026, 11, 2), staged=True, reading=reading)
+    monkeypatch.undo()
+    assert await _ledger(new_uow) == ([], [])
+    async with new_uow() as uow:
+        assert await Outbox(OUTBOX).backlog(uow.session) == 0
+    # Nothing of the failed attempt is in the way of the next.
+    report, _ = await _import(new_uow, FIRST, dt.date(2026, 11, 2), staged=True, reading=reading)
+    assert report.items_opened == 8 and report.items_closed == 1

@@ -5,6 +5,7 @@ import { useTranslation } from "react-i18next";
 import { Link, Navigate, Outlet, Route, Routes, useLocation, useMatch } from "react-router";
 import { useSession } from "./auth/session";
 import { LanguagePicker } from "./components/LanguagePicker";
+import { CustomerFinder } from "./customer/CustomerFinder";
 import { SignInPage } from "./signin/SignInPage";
 
 // Each screen is its own chunk: the sign-in page and the agenda load without the charting library.
@@ -85,6 +86,7 @@ function Shell() {
             </Title>
           </Group>
           <Group wrap="nowrap" gap="xs">
+            <CustomerFinder />
             <Text size="sm" c="dimmed" visibleFrom="sm">
               {me?.name ?? me?.email}
             </Text>

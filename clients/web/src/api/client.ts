@@ -14,8 +14,16 @@ type QueryOf<O> = ParametersOf<O> extends { query?: infer Q } ? Q : never;
 type PathParamsOf<O> = ParametersOf<O> extends { path?: infer Q } ? Q : never;
 type BodyOf<O> = O extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
 
-export interface RequestOptions<O> {
-  path?: PathParamsOf<O>;
+/** A call naming its answer type (``get<Answer>("/api/v1/x/{id}", ...)``) leaves P to its default, every path:
+ * their path parameters would be a union that TypeScript reduces to its widest members (``{ entity }`` swallows
+ * ``{ entity, account_number }``), refusing the other names. Such a call gets loosely typed path parameters; one
+ * naming the path (``get<Answer, "/api/v1/x/{id}">``) keeps them exact. */
+type PathOption<P extends keyof paths, M extends Method> = [PathsFor<M>] extends [P]
+  ? Record<string, string | number>
+  : PathParamsOf<OperationOf<P, M>>;
+
+export interface RequestOptions<O, PathParams = PathParamsOf<O>> {
+  path?: PathParams;
   query?: QueryOf<O>;
   body?: BodyOf<O>;
   signal?: AbortSignal;
@@ -92,28 +100,28 @@ export class ApiClient {
 
   get<R, P extends PathsFor<"get"> = PathsFor<"get">>(
     path: P,
-    options: RequestOptions<OperationOf<P, "get">> = {},
+    options: RequestOptions<OperationOf<P, "get">, PathOption<P, "get">> = {},
   ): Promise<R> {
     return this.request<R>("GET", path, options);
   }
 
   post<R, P extends PathsFor<"post"> = PathsFor<"post">>(
     path: P,
-    options: RequestOptions<OperationOf<P, "post">> = {},
+    options: RequestOptions<OperationOf<P, "post">, PathOption<P, "post">> = {},
   ): Promise<R> {
     return this.request<R>("POST", path, options);
   }
 
   put<R, P extends PathsFor<"put"> = PathsFor<"put">>(
     path: P,
-    options: RequestOptions<OperationOf<P, "put">> = {},
+    options: RequestOptions<OperationOf<P, "put">, PathOption<P, "put">> = {},
   ): Promise<R> {
     return this.request<R>("PUT", path, options);
   }
 
   patch<R, P extends PathsFor<"patch"> = PathsFor<"patch">>(
     path: P,
-    options: RequestOptions<OperationOf<P, "patch">> = {},
+    options: RequestOptions<OperationOf<P, "patch">, PathOption<P, "patch">> = {},
   ): Promise<R> {
     return this.request<R>("PATCH", path, options);
   }

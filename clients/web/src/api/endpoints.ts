@@ -63,6 +63,18 @@ export function endpoints(api: ApiClient) {
         "/api/v1/customers/{entity}/{account_number}/qualifications",
         { path: { entity, account_number }, body },
       ),
+    searchCustomers: (query: { q: string; entity?: string; offset?: number; limit?: number }, signal?: AbortSignal) =>
+      api.get<import("../mobile/types").CustomerSearch>("/api/v1/customers", { query, signal }),
+    promises: (entity: string, account_number: string, signal?: AbortSignal) =>
+      api.get<import("../customer/types").Promises>("/api/v1/customers/{entity}/{account_number}/promises", {
+        path: { entity, account_number },
+        signal,
+      }),
+    dsoSeries: (query: ReportQuery & { points?: number }, signal?: AbortSignal) =>
+      api.get<import("../reports/types").DsoSeries>("/api/v1/reports/dso/series", {
+        query: query as ScopeQuery & { points?: number },
+        signal,
+      }),
     agingBalance: (query: { level?: "group" | "entity"; entity?: string[]; currency?: "item" | "entity" | "group" }) =>
       api.get<AgingBalance>("/api/v1/reports/aging-balance", { query }),
     // Reports, risk alerts and the account's side panels (dashboard, /reports, customer account).
@@ -204,6 +216,8 @@ type SettingsPartnerDetail = import("../settings/types").PartnerDetail;
 type IssuedKey = import("../settings/types").IssuedKey;
 type PendingDelivery = import("../settings/types").PendingDelivery;
 type PenaltySettingsSet = import("../settings/types").PenaltySettingsSet;
+type StatusCatalogue = import("../settings/types").StatusCatalogue;
+type SendingHours = import("../settings/types").SendingHours;
 
 /** The settings screen's routes: users, partners and their API keys, an entity's penalty settings. */
 export function settingsEndpoints(api: ApiClient) {
@@ -231,6 +245,32 @@ export function settingsEndpoints(api: ApiClient) {
       ),
     setEntityPenalties: (entity: string, body: Schemas["SettingsBody"]) =>
       api.put<PenaltySettingsSet>("/api/v1/entities/{entity}/penalty-settings", { path: { entity }, body }),
+    entityPenalties: (entity: string, signal?: AbortSignal) =>
+      api.get<Omit<PenaltySettingsSet, "replayed">, "/api/v1/entities/{entity}/penalty-settings">(
+        "/api/v1/entities/{entity}/penalty-settings",
+        { path: { entity }, signal },
+      ),
+    disablePartner: (partner_id: string) =>
+      api.post<SettingsPartner, "/api/v1/partners/{partner_id}/disable">("/api/v1/partners/{partner_id}/disable", {
+        path: { partner_id },
+      }),
+    enablePartner: (partner_id: string) =>
+      api.post<SettingsPartner, "/api/v1/partners/{partner_id}/enable">("/api/v1/partners/{partner_id}/enable", {
+        path: { partner_id },
+      }),
+    statuses: (signal?: AbortSignal) => api.get<StatusCatalogue>("/api/v1/item-statuses", { signal }),
+    saveStatuses: (body: Schemas["CatalogueBody"]) =>
+      api.put<StatusCatalogue & { replayed: boolean }>("/api/v1/item-statuses", { body }),
+    sendingHours: (entity: string, signal?: AbortSignal) =>
+      api.get<SendingHours, "/api/v1/entities/{entity}/sending-hours">("/api/v1/entities/{entity}/sending-hours", {
+        path: { entity },
+        signal,
+      }),
+    setSendingHours: (entity: string, body: Schemas["SendingHoursBody"]) =>
+      api.put<SendingHours & { replayed: boolean }>("/api/v1/entities/{entity}/sending-hours", {
+        path: { entity },
+        body,
+      }),
   };
 }
 
@@ -250,11 +290,13 @@ export function mobileEndpoints(api: ApiClient) {
         query: { page_size: 5 },
         signal,
       }),
-    /** The token is the one of the internal link the dispute's owner sent by e-mail. */
-    answerDispute: (token: string, answer: string) =>
+    /** Answer a dispute assigned to the signed-in rep; refused (404) for one that is not theirs. */
+    answerDispute: (entity: string, account_number: string, item_id: string, answer: string) =>
       api.post<{ recorded: string; answer_id: string; item_id: string; answer: string; replayed: boolean }>(
-        "/portal-internal/{token}/answer",
-        { path: { token }, body: { answer } },
+        "/api/v1/mobile/customers/{entity}/{account_number}/dispute-answers",
+        { path: { entity, account_number }, body: { item_id, answer } },
       ),
+    searchCustomers: (query: { q: string; entity?: string; offset?: number; limit?: number }, signal?: AbortSignal) =>
+      api.get<import("../mobile/types").CustomerSearch>("/api/v1/customers", { query, signal }),
   };
 }

@@ -106,6 +106,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find customers by part of their name or account number, ignoring case and accents, in my scope */
+        get: operations["search_customers_api_v1_customers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{entity}/{account_number}": {
         parameters: {
             query?: never;
@@ -260,6 +277,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers/{entity}/{account_number}/promises": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's promises to pay: amount, day, items, and whether each was kept, broken or is open */
+        get: operations["customer_promises_api_v1_customers__entity___account_number__promises_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{entity}/{account_number}/qualifications": {
         parameters: {
             query?: never;
@@ -335,9 +369,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** An entity's late-payment penalty settings, and the terms a customer without its own gets */
+        get: operations["get_entity_settings_api_v1_entities__entity__penalty_settings_get"];
         /** Set an entity's late-payment penalty settings */
         put: operations["put_entity_settings_api_v1_entities__entity__penalty_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/entities/{entity}/sending-hours": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The days and time slots an entity's automatic actions go out in (the default when it has none) */
+        get: operations["get_sending_hours_api_v1_entities__entity__sending_hours_get"];
+        /** Replace an entity's sending days and time slots; a stale version is a 409 */
+        put: operations["put_sending_hours_api_v1_entities__entity__sending_hours_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -575,6 +628,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/item-statuses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The item statuses, with the version to replace them */
+        get: operations["get_statuses_api_v1_item_statuses_get"];
+        /** Replace the item statuses: every problem is named with its status and field; a stale version is a 409 */
+        put: operations["put_statuses_api_v1_item_statuses_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/matching/allocations/{allocation_id}/reverse": {
         parameters: {
             query?: never;
@@ -688,6 +759,23 @@ export interface paths {
         get: operations["account_summary_api_v1_mobile_customers__entity___account_number__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/customers/{entity}/{account_number}/dispute-answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mobile: answer a dispute assigned to me; its owner gets the answer as a task */
+        post: operations["answer_dispute_api_v1_mobile_customers__entity___account_number__dispute_answers_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -882,6 +970,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/partners/{partner_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a partner: its keys are refused and no webhook goes out to it until it is enabled again */
+        post: operations["disable_partner_api_v1_partners__partner_id__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partners/{partner_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a disabled partner again: its active keys work again */
+        post: operations["enable_partner_api_v1_partners__partner_id__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/partners/{partner_id}/keys": {
         parameters: {
             query?: never;
@@ -1027,6 +1149,23 @@ export interface paths {
         };
         /** Days sales outstanding by the countback and the simple method */
         get: operations["dso_api_v1_reports_dso_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/dso/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** DSO on each of the last month-ends and the as-of day, oldest first, in one request (a trend) */
+        get: operations["dso_series_api_v1_reports_dso_series_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1919,6 +2058,55 @@ export interface components {
             reason?: string;
         };
         /**
+         * CatalogueBody
+         * @description The whole catalogue, in the order it is shown: a status left out is removed (refused while items hold it,
+         *     and for the statuses the service sets itself).
+         * @example {
+         *       "statuses": [
+         *         {
+         *           "closes_on_payment": false,
+         *           "code": "dispute",
+         *           "excludes_from_scenario": true,
+         *           "follow_up": {
+         *             "action": "internal_task",
+         *             "delay_days": 7
+         *           },
+         *           "is_dispute": true,
+         *           "labels": {
+         *             "cs": "Reklamace",
+         *             "en": "Dispute",
+         *             "fr": "Litige"
+         *           },
+         *           "requires_comment": true,
+         *           "resolution_owner": "sales",
+         *           "sends_confirmation": "dispute_acknowledgement"
+         *         },
+         *         {
+         *           "code": "call_back",
+         *           "excludes_from_scenario": true,
+         *           "follow_up": {
+         *             "action": "phone_call",
+         *             "delay_days": 2
+         *           },
+         *           "labels": {
+         *             "en": "Call back",
+         *             "fr": "Rappeler"
+         *           }
+         *         }
+         *       ],
+         *       "version": 3
+         *     }
+         */
+        CatalogueBody: {
+            /** Statuses */
+            statuses: components["schemas"]["StatusBody"][];
+            /**
+             * Version
+             * @description The version read (0: the shipped one); stale: 409
+             */
+            version: number;
+        };
+        /**
          * CommentBody
          * @example {
          *       "comment": "Please send a copy with our PO number 4500123987",
@@ -2153,6 +2341,26 @@ export interface components {
             minimum_interest?: components["schemas"]["opendso_gateway__penalties_api__AmountBody"] | null;
         };
         /**
+         * DisputeAnswerBody
+         * @description A sales rep's answer to the question on a disputed item assigned to them.
+         * @example {
+         *       "answer": "Confirmed with the buyer: the price is 38.50 per unit; a credit note of 115.50 follows",
+         *       "item_id": "FR01/invoice/F-2026-0057"
+         *     }
+         */
+        DisputeAnswerBody: {
+            /**
+             * Answer
+             * @description The answer; the dispute's owner gets it as a task
+             */
+            answer: string;
+            /**
+             * Item Id
+             * @description The disputed item, as the disputes list names it
+             */
+            item_id: string;
+        };
+        /**
          * DisputeBody
          * @example {
          *       "comment": "Invoiced at 42.00 per unit; our order confirmation says 38.50",
@@ -2376,6 +2584,19 @@ export interface components {
              * @enum {string}
              */
             partner_kind: "call_centre" | "legal" | "debt_sale";
+        };
+        /** FollowUpBody */
+        FollowUpBody: {
+            /**
+             * Action
+             * @description One of the engine's channels, e.g. "internal_task", "phone_call", "email"
+             */
+            action: string;
+            /**
+             * Delay Days
+             * @description Days after the qualification date
+             */
+            delay_days: number;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -3128,6 +3349,44 @@ export interface components {
             due_date: string;
         };
         /**
+         * SendingHoursBody
+         * @description The days and slots replace the entity's; slots may come in any order but must not overlap.
+         * @example {
+         *       "slots": [
+         *         {
+         *           "end": "12:00",
+         *           "start": "08:30"
+         *         },
+         *         {
+         *           "end": "18:00",
+         *           "start": "14:00"
+         *         }
+         *       ],
+         *       "version": 0,
+         *       "weekdays": [
+         *         "mon",
+         *         "tue",
+         *         "wed",
+         *         "thu",
+         *         "fri"
+         *       ]
+         *     }
+         */
+        SendingHoursBody: {
+            /** Slots */
+            slots: components["schemas"]["SlotBody"][];
+            /**
+             * Version
+             * @description The version read (0: the entity has none of its own)
+             */
+            version: number;
+            /**
+             * Weekdays
+             * @description Days actions may go out on
+             */
+            weekdays: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+        };
+        /**
          * SettingsBody
          * @description The settings replace the stored ones; a field left out (or null) takes the entity's value, else the default
          *     (no penalty items, interest and compensation charged, no minimum).
@@ -3161,6 +3420,88 @@ export interface components {
             issue_items?: boolean | null;
             /** @description No interest item below this amount */
             minimum_interest?: components["schemas"]["opendso_gateway__penalties_api__AmountBody"] | null;
+        };
+        /**
+         * SlotBody
+         * @example {
+         *       "end": "12:00",
+         *       "start": "08:30"
+         *     }
+         */
+        SlotBody: {
+            /**
+             * End
+             * @description HH:MM, after start
+             */
+            end: string;
+            /**
+             * Start
+             * @description HH:MM in the entity's time zone
+             */
+            start: string;
+        };
+        /**
+         * StatusBody
+         * @example {
+         *       "code": "call_back",
+         *       "excludes_from_scenario": true,
+         *       "follow_up": {
+         *         "action": "phone_call",
+         *         "delay_days": 2
+         *       },
+         *       "labels": {
+         *         "en": "Call back",
+         *         "fr": "Rappeler"
+         *       }
+         *     }
+         */
+        StatusBody: {
+            /**
+             * Closes On Payment
+             * @description The status ends by itself once the item is paid
+             * @default false
+             */
+            closes_on_payment?: boolean;
+            /**
+             * Code
+             * @description Stable code, e.g. dispute
+             */
+            code: string;
+            /**
+             * Excludes From Scenario
+             * @description Items in this status are not chased
+             * @default false
+             */
+            excludes_from_scenario?: boolean;
+            /** @description The action the status creates, if any */
+            follow_up?: components["schemas"]["FollowUpBody"] | null;
+            /**
+             * Is Dispute
+             * @default false
+             */
+            is_dispute?: boolean;
+            /**
+             * Labels
+             * @description Label per language code: {"en": ..., "fr": ...}
+             */
+            labels: {
+                [key: string]: string;
+            };
+            /**
+             * Requires Comment
+             * @default false
+             */
+            requires_comment?: boolean;
+            /**
+             * Resolution Owner
+             * @description Who owns the resolution
+             */
+            resolution_owner?: ("collector" | "sales" | "credit_manager" | "legal") | null;
+            /**
+             * Sends Confirmation
+             * @description Template code of the confirmation message, if any
+             */
+            sends_confirmation?: string | null;
         };
         /**
          * StepBody
@@ -3643,6 +3984,77 @@ export interface operations {
             };
         };
     };
+    search_customers_api_v1_customers_get: {
+        parameters: {
+            query: {
+                /** @description Part of the name or the account number; words all match */
+                q: string;
+                /** @description Only this entity's customers */
+                entity?: string;
+                /** @description How many matches to skip */
+                offset?: number;
+                /** @description How many customers at most */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customers": [
+                     *         {
+                     *           "account_number": "C00042",
+                     *           "address": {
+                     *             "city": "Lyon",
+                     *             "postal_code": "69007",
+                     *             "street": "12 rue des Entrepreneurs"
+                     *           },
+                     *           "collector": "c.martin",
+                     *           "contact_name": "Sophie Leroy",
+                     *           "country": "FR",
+                     *           "credit_limit": "50000.00",
+                     *           "customer_group": "SMB",
+                     *           "customer_id": "FR01/C00042",
+                     *           "email": "compta@dupont-sarl.fr",
+                     *           "entity": "FR01",
+                     *           "language": "fr",
+                     *           "name": "Dupont SARL",
+                     *           "parent_account": "G00007",
+                     *           "preferred_channel": "email",
+                     *           "sales_rep": "p.bernard",
+                     *           "sector": "Food wholesale"
+                     *         }
+                     *       ],
+                     *       "limit": 20,
+                     *       "more": false,
+                     *       "offset": 0
+                     *     }
+                     */
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     customer_account_api_v1_customers__entity___account_number__get: {
         parameters: {
             query?: never;
@@ -4103,6 +4515,64 @@ export interface operations {
             };
         };
     };
+    customer_promises_api_v1_customers__entity___account_number__promises_get: {
+        parameters: {
+            query?: {
+                /** @description How many promises at most, latest first */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "promises": [
+                     *         {
+                     *           "amount": {
+                     *             "amount": "1250.00",
+                     *             "currency": "EUR"
+                     *           },
+                     *           "by": "claire.martin@acme-industries.fr",
+                     *           "created_on": "2026-11-18",
+                     *           "item_ids": [
+                     *             "FR01/invoice/F-2026-0042"
+                     *           ],
+                     *           "promise_id": "prm-2026-11-18-0042",
+                     *           "promised_on": "2026-11-30",
+                     *           "state": "open"
+                     *         }
+                     *       ],
+                     *       "truncated": false
+                     *     }
+                     */
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     qualify_items_api_v1_customers__entity___account_number__qualifications_post: {
         parameters: {
             query?: never;
@@ -4268,6 +4738,37 @@ export interface operations {
             };
         };
     };
+    get_entity_settings_api_v1_entities__entity__penalty_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     put_entity_settings_api_v1_entities__entity__penalty_settings_put: {
         parameters: {
             query?: never;
@@ -4290,6 +4791,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_sending_hours_api_v1_entities__entity__sending_hours_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_sending_hours_api_v1_entities__entity__sending_hours_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendingHoursBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */
@@ -4801,6 +5372,63 @@ export interface operations {
             };
         };
     };
+    get_statuses_api_v1_item_statuses_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    put_statuses_api_v1_item_statuses_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CatalogueBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     reverse_allocation_api_v1_matching_allocations__allocation_id__reverse_post: {
         parameters: {
             query?: never;
@@ -5111,6 +5739,53 @@ export interface operations {
                         [key: string]: unknown;
                     };
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    answer_dispute_api_v1_mobile_customers__entity___account_number__dispute_answers_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                entity: string;
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisputeAnswerBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description No such dispute assigned to you in your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -5623,6 +6298,72 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    disable_partner_api_v1_partners__partner_id__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                partner_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enable_partner_api_v1_partners__partner_id__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                partner_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */
@@ -6177,6 +6918,112 @@ export interface operations {
                      *             "currency": "EUR"
                      *           },
                      *           "simple_dso": "48.8"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dso_series_api_v1_reports_dso_series_get: {
+        parameters: {
+            query?: {
+                /** @description How many days: month-ends, then the as-of day */
+                points?: number;
+                /** @description Simple method's days of sales */
+                period_days?: number;
+                /** @description Countback: months back at most */
+                max_months?: number;
+                /** @description A row per node of this level */
+                level?: "group" | "entity" | "customer_group" | "sector" | "customer" | "collector";
+                /** @description Only this node: entity, group, sector, customer id... */
+                key?: string;
+                /** @description With no key: only the node where the attribute is not set */
+                unset_key?: boolean;
+                /** @description Only these entities (repeat the parameter or separate with commas) */
+                entity?: string[] | null;
+                /** @description Only the customers of this collector */
+                collector?: string;
+                /** @description Customer level: only this group */
+                customer_group?: string;
+                /** @description Customer level: only this sector */
+                sector?: string;
+                /** @description Item, entity or group currency */
+                currency?: "item" | "entity" | "group";
+                /** @description Default: today */
+                as_of?: string | null;
+                page_size?: number;
+                page_token?: string;
+                /** @description json, or a csv or xlsx file of the page */
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "points": [
+                     *         {
+                     *           "header": {
+                     *             "as_of": "2026-11-25",
+                     *             "currency_mode": "entity",
+                     *             "group_currency": "EUR",
+                     *             "level": "entity",
+                     *             "next_page_token": "eyJvZmZzZXQiOjUwfQ",
+                     *             "problems": [
+                     *               "DE01: 3 items in CHF without a rate on 2026-11-25"
+                     *             ]
+                     *           },
+                     *           "rows": [
+                     *             {
+                     *               "countback": [
+                     *                 {
+                     *                   "days": "25",
+                     *                   "end": "2026-11-25",
+                     *                   "sales": {
+                     *                     "amount": "118300.00",
+                     *                     "currency": "EUR"
+                     *                   },
+                     *                   "start": "2026-11-01"
+                     *                 }
+                     *               ],
+                     *               "countback_dso": "46.2",
+                     *               "countback_exhausted": false,
+                     *               "currency": "EUR",
+                     *               "key": "FR01",
+                     *               "label": "Acme Industries France SAS",
+                     *               "period_days": 90,
+                     *               "period_sales": {
+                     *                 "amount": "412800.00",
+                     *                 "currency": "EUR"
+                     *               },
+                     *               "receivables": {
+                     *                 "amount": "223650.00",
+                     *                 "currency": "EUR"
+                     *               },
+                     *               "simple_dso": "48.8"
+                     *             }
+                     *           ]
                      *         }
                      *       ]
                      *     }

@@ -101,6 +101,41 @@ describe("the customer account", { timeout: 30_000 }, () => {
     expect(await screen.findByText("no customer FR01/C999")).toBeInTheDocument();
   });
 
+  it("offers the organisation's own statuses, labelled in the user's language", async () => {
+    const { fn } = fakeFetch(({ url }) => {
+      if (url.pathname === "/api/v1/me") return json({ permissions: { qualifications: ["read", "write"] } });
+      if (url.pathname === "/api/v1/customers/FR01/C001") return json(ACCOUNT);
+      if (url.pathname === "/api/v1/customers/FR01/C001/timeline") return json({ entries: [], next_page_token: null });
+      if (url.pathname === "/api/v1/item-statuses")
+        return json({
+          version: 3,
+          updated_by: "admin@example.com",
+          updated_at: "2026-11-20T10:00:00Z",
+          statuses: [
+            { code: "dispute", labels: { en: "Dispute" } },
+            { code: "call_back", labels: { en: "Call back later", fr: "Rappeler plus tard" } },
+            { code: "payment_plan", labels: { en: "Payment plan" } },
+          ],
+        });
+      return undefined;
+    });
+    renderApp(
+      <Routes>
+        <Route path="/customers/:entity/:account" element={<CustomerPage />} />
+      </Routes>,
+      { fetch: fn, path: "/customers/FR01/C001" },
+    );
+
+    const select = await screen.findByLabelText("Status");
+    await waitFor(() =>
+      expect(
+        within(select)
+          .getAllByRole("option")
+          .map((o) => o.textContent),
+      ).toEqual(["Dispute", "Call back later"]),
+    );
+  });
+
   it("puts the selected items in dispute and shows their new status", async () => {
     const user = userEvent.setup();
     let disputed = false;

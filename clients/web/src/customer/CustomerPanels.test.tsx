@@ -174,6 +174,27 @@ const PENALTIES = {
   issued: [],
 };
 
+const PROMISES = [
+  {
+    promise_id: "p-2",
+    item_ids: ["FR01/invoice/F-2"],
+    amount: { amount: "250.50", currency: "EUR" },
+    promised_on: "2026-12-01",
+    created_on: "2026-11-20",
+    by: "portal:FR01/C001",
+    state: "open",
+  },
+  {
+    promise_id: "p-1",
+    item_ids: ["FR01/invoice/F-1", "FR01/invoice/F-0"],
+    amount: { amount: "400.00", currency: "EUR" },
+    promised_on: "2026-11-10",
+    created_on: "2026-11-01",
+    by: "marie@example.com",
+    state: "broken",
+  },
+];
+
 function gateway(extra: FakeRoute = () => undefined) {
   return fakeFetch((request) => {
     const { url } = request;
@@ -203,6 +224,7 @@ function gateway(extra: FakeRoute = () => undefined) {
     if (url.pathname === `${BASE}/scenario`)
       return json({ customer_id: "FR01/C001", scenario: "smb_standard", rule: "SMB", explanation: ["group is SMB"] });
     if (url.pathname === `${BASE}/payment-plans`) return json({ customer_id: "FR01/C001", plans: [PLAN] });
+    if (url.pathname === `${BASE}/promises`) return json({ promises: PROMISES, truncated: false });
     if (url.pathname === "/api/v1/risk/customers/FR01/C001") return json(RISK);
     if (url.pathname === `${BASE}/penalties`) return json(PENALTIES);
     return undefined;
@@ -232,6 +254,24 @@ describe("the customer account's panels", { timeout: 30_000 }, () => {
     expect(within(plan).getByText("Active")).toBeInTheDocument();
     expect(within(plan).getByText(/Paid: €300.00/)).toBeInTheDocument();
     expect(within(plan).getAllByRole("row")).toHaveLength(4);
+  });
+
+  it("list the promises to pay from the engine, not from the timeline", async () => {
+    const { fn, calls } = gateway();
+    renderAccount(fn);
+    const open = await screen.findByText("€250.50 by Dec 1, 2026", undefined, SLOW);
+    const card = open.closest("li")!;
+    expect(within(card).getByText("F-2")).toBeInTheDocument();
+    expect(within(card).getByText("Open")).toBeInTheDocument();
+    expect(within(card).getByText("made Nov 20, 2026 by portal:FR01/C001")).toBeInTheDocument();
+    const broken = screen.getByText("€400.00 by Nov 10, 2026").closest("li")!;
+    // F-0 is paid and no longer among the open items: its number is read from its id.
+    expect(within(broken).getByText("F-1, F-0")).toBeInTheDocument();
+    expect(within(broken).getByText("Broken")).toBeInTheDocument();
+    expect(calls.some((c) => c.url.pathname === `${BASE}/promises`)).toBe(true);
+    expect(
+      calls.some((c) => c.url.pathname === `${BASE}/timeline` && c.url.searchParams.has("kind", "promise.broken")),
+    ).toBe(false);
   });
 
   it("refuse a plan with a missing first day, then send the chosen items and terms", async () => {

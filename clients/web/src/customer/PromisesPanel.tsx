@@ -4,12 +4,12 @@ import type { OpenItem } from "../api/types";
 import { useSession } from "../auth/session";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { useLoad } from "../components/useLoad";
-import { formatDate, formatDateTime, formatMoney } from "../format/format";
-import { promisesFrom, type PromiseState } from "./promises";
+import { formatDate, formatMoney } from "../format/format";
+import type { PromiseToPay } from "./types";
 
-const STATE_COLOUR: Record<PromiseState, string> = { open: "teal", broken: "red", replaced: "gray" };
+const STATE_COLOUR: Record<PromiseToPay["state"], string> = { open: "teal", kept: "blue", broken: "red" };
 
-/** The promises to pay made on the account, from its timeline. */
+/** The promises to pay made on the account, as the collection engine watches them: open, kept or broken. */
 export function PromisesPanel({
   entity,
   account,
@@ -25,15 +25,11 @@ export function PromisesPanel({
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
   const { api } = useSession();
-  const loaded = useLoad(
-    () =>
-      api
-        .timeline(entity, account, { kind: ["item.qualified", "promise.broken"], page_size: 200 })
-        .then((tl) => promisesFrom(tl.entries)),
-    [api, entity, account, version],
-  );
+  const loaded = useLoad((signal) => api.promises(entity, account, signal), [api, entity, account, version]);
   const numbers = new Map(items.map((i) => [i.item_id, i.number]));
+  // A paid item is no longer open: its number is the id's last part.
   const number = (id: string) => numbers.get(id) ?? id.split("/").pop() ?? id;
+  const promises = loaded.data?.promises;
   return (
     <Stack gap="sm">
       <Title order={4} size="h5">
@@ -41,33 +37,37 @@ export function PromisesPanel({
       </Title>
       <ProblemAlert error={loaded.error} />
       {loaded.loading && !loaded.data && <Loader size="sm" aria-label={t("common.loading")} />}
-      {loaded.data && loaded.data.length === 0 && <Text c="dimmed">{t("accountPanels.noPromises")}</Text>}
-      {loaded.data?.map((p) => (
-        <Card withBorder p="sm" key={`${p.id}-${p.madeAt}`}>
-          <Group justify="space-between" align="flex-start">
-            <div>
-              <Text fw={600}>{p.itemIds.map(number).join(", ")}</Text>
-              <Text size="sm" c="dimmed">
-                {t("accountPanels.promiseMade", { at: formatDateTime(p.madeAt, locale), by: p.by })}
-                {p.since && ` · ${t("accountPanels.since", { day: formatDate(p.since, locale) })}`}
-              </Text>
-              {p.comment && <Text size="sm">{p.comment}</Text>}
-              {p.state === "broken" && p.promised && (
-                <Text size="sm" c="red">
-                  {t("accountPanels.promiseBroken", {
-                    promised: formatMoney(p.promised.amount, p.promised.currency, locale),
-                    day: formatDate(p.promisedOn, locale),
-                    missing: p.missing ? formatMoney(p.missing.amount, p.missing.currency, locale) : "—",
-                  })}
-                </Text>
-              )}
-            </div>
-            <Badge variant="light" color={STATE_COLOUR[p.state]}>
-              {t(`accountPanels.promiseState.${p.state}`)}
-            </Badge>
-          </Group>
-        </Card>
-      ))}
+      {promises && promises.length === 0 && <Text c="dimmed">{t("accountPanels.noPromises")}</Text>}
+      {promises && promises.length > 0 && (
+        <Stack gap="sm" component="ul" role="list" style={{ listStyle: "none", padding: 0, margin: 0 }}>
+          {promises.map((p) => (
+            <Card withBorder p="sm" key={p.promise_id} component="li">
+              <Group justify="space-between" align="flex-start">
+                <div>
+                  <Text fw={600}>
+                    {t("accountPanels.promiseFor", {
+                      amount: formatMoney(p.amount.amount, p.amount.currency, locale),
+                      day: formatDate(p.promised_on, locale),
+                    })}
+                  </Text>
+                  <Text size="sm">{p.item_ids.map(number).join(", ")}</Text>
+                  <Text size="sm" c="dimmed">
+                    {t("accountPanels.promiseMade", { day: formatDate(p.created_on, locale), by: p.by })}
+                  </Text>
+                </div>
+                <Badge variant="light" color={STATE_COLOUR[p.state] ?? "gray"}>
+                  {t(`accountPanels.promiseState.${p.state}`)}
+                </Badge>
+              </Group>
+            </Card>
+          ))}
+        </Stack>
+      )}
+      {loaded.data?.truncated && (
+        <Text size="sm" c="dimmed">
+          {t("accountPanels.promisesTruncated")}
+        </Text>
+      )}
     </Stack>
   );
 }

@@ -1,11 +1,12 @@
 import { Button, Checkbox, Group, NativeSelect, Paper, SimpleGrid, Text, TextInput, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import type { OpenItem } from "../api/types";
 import { useSession } from "../auth/session";
 import { ProblemAlert } from "../components/ProblemAlert";
-import { emptyForm, qualificationRequest, STATUSES, type QualifyForm } from "./qualify";
+import { settingsEndpoints } from "../api/endpoints";
+import { emptyForm, qualificationRequest, statusChoices, STATUSES, type QualifyForm } from "./qualify";
 
 interface Props {
   entity: string;
@@ -16,9 +17,21 @@ interface Props {
 
 /** Put the selected items in a status (dispute, promise to pay...) with a comment, an owner and a date. */
 export function QualifyPanel({ entity, account, selected, onQualified }: Props) {
-  const { t } = useTranslation();
-  const { api } = useSession();
+  const { t, i18n } = useTranslation();
+  const { api, client } = useSession();
   const [form, setForm] = useState<QualifyForm>(emptyForm);
+  // The organisation's own statuses; the shipped ones until they have come (or when they cannot be read).
+  const [choices, setChoices] = useState<{ code: string; labels: Record<string, string> }[]>(() =>
+    STATUSES.map((code) => ({ code, labels: {} as Record<string, string> })),
+  );
+  useEffect(() => {
+    const controller = new AbortController();
+    settingsEndpoints(client)
+      .statuses(controller.signal)
+      .then((catalogue) => setChoices(statusChoices(catalogue.statuses)))
+      .catch(() => undefined);
+    return () => controller.abort();
+  }, [client]);
   const [invalid, setInvalid] = useState<string | null>(null);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -68,7 +81,10 @@ export function QualifyPanel({ entity, account, selected, onQualified }: Props) 
         <NativeSelect
           label={t("qualify.status")}
           value={form.status}
-          data={STATUSES.map((s) => ({ value: s, label: t(`itemStatus.${s}`) }))}
+          data={choices.map((s) => ({
+            value: s.code,
+            label: s.labels[i18n.language] ?? t(`itemStatus.${s.code}`, { defaultValue: s.labels.en ?? s.code }),
+          }))}
           onChange={(e) => set("status", e.currentTarget.value)}
         />
         <TextInput

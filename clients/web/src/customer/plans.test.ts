@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OpenItem } from "../api/types";
 import { emptyPlanForm, plannable, planRequest } from "./plans";
-import { promisesFrom } from "./promises";
 
 function item(id: string, open: string, currency = "EUR", kind = "invoice"): OpenItem {
   return {
@@ -79,52 +78,5 @@ describe("a payment plan's form", () => {
       "F-2",
       "F-3",
     ]);
-  });
-});
-
-function entry(id: string, kind: string, detail: Record<string, unknown>, at = "2026-11-20T09:00:00Z") {
-  return {
-    id,
-    occurred_at: at,
-    kind,
-    actor: "marie@example.com",
-    actor_type: "user",
-    summary: "",
-    item_ids: [],
-    detail,
-  };
-}
-
-describe("the account's promises", () => {
-  it("are open, broken with the figures of the break, or replaced by a later status", () => {
-    const promises = promisesFrom([
-      entry("e4", "item.qualified", { status: "dispute", item_ids: ["F-3"] }, "2026-11-24T09:00:00Z"),
-      entry("e3", "promise.broken", {
-        promise_id: "p2",
-        promised_amount: { amount: "250.00", currency: "EUR" },
-        promised_on: "2026-11-15",
-        paid: { amount: "50.00", currency: "EUR" },
-        missing: { amount: "200.00", currency: "EUR" },
-      }),
-      entry("e2", "item.qualified", {
-        status: "promise_to_pay",
-        item_ids: ["F-1"],
-        promise_id: "p3",
-        comment: "Friday",
-      }),
-      entry("e1", "item.qualified", { status: "promise_to_pay", item_ids: ["F-2"], promise_id: "p2" }),
-      entry("e0", "item.qualified", { status: "promise_to_pay", item_ids: ["F-3"], promise_id: "p1" }),
-    ]);
-    expect(promises.map((p) => [p.id, p.state])).toEqual([
-      ["p3", "open"],
-      ["p2", "broken"],
-      ["p1", "replaced"],
-    ]);
-    expect(promises[0]!.comment).toBe("Friday");
-    expect(promises[1]).toMatchObject({
-      promised: { amount: "250.00", currency: "EUR" },
-      promisedOn: "2026-11-15",
-      missing: { amount: "200.00", currency: "EUR" },
-    });
   });
 });

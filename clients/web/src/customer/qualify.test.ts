@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyForm, qualificationRequest } from "./qualify";
+import { emptyForm, qualificationRequest, statusChoices } from "./qualify";
 
 const EUR = { item_id: "FR01/invoice/F-1", open_amount: { currency: "EUR" } };
 const EUR2 = { item_id: "FR01/invoice/F-2", open_amount: { currency: "EUR" } };
@@ -36,5 +36,18 @@ describe("a qualification", () => {
       invalid: "promisedOn",
     });
     expect(qualificationRequest({ ...promise, promisedAmount: "10" }, [EUR, CZK])).toEqual({ invalid: "currency" });
+  });
+});
+
+describe("the statuses offered", () => {
+  it("are the organisation's, in its order, without those only the service sets", () => {
+    const choices = statusChoices([
+      { code: "call_back", labels: { en: "Call back", fr: "Rappeler" } },
+      { code: "payment_plan", labels: { en: "Payment plan" } },
+      { code: "dispute", labels: {} },
+      { code: "debt_sold", labels: {} },
+    ]);
+    expect(choices.map((c) => c.code)).toEqual(["call_back", "dispute"]);
+    expect(choices[0]!.labels.fr).toBe("Rappeler");
   });
 });

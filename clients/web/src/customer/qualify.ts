@@ -1,7 +1,7 @@
 import type { Qualification } from "../api/endpoints";
 import { normaliseAmount } from "../agenda/filters";
 
-/** The statuses that ship with the scenario service; the gateway has no route listing an organisation's own yet. */
+/** The statuses that ship with the scenario service: offered until the organisation's own have been read. */
 export const STATUSES = [
   "dispute",
   "promise_to_pay",
@@ -10,6 +10,16 @@ export const STATUSES = [
   "litigation",
   "do_not_chase",
 ] as const;
+
+/** Statuses only the service sets (a plan agreed, a case handed to a call centre, a debt sold): never chosen by hand. */
+const SET_BY_THE_SERVICE = new Set(["payment_plan", "with_call_centre", "debt_sold"]);
+
+/** The statuses a collector may put items in, from the organisation's catalogue, in its order. */
+export function statusChoices(
+  statuses: readonly { code: string; labels: Record<string, string> }[],
+): { code: string; labels: Record<string, string> }[] {
+  return statuses.filter((s) => !SET_BY_THE_SERVICE.has(s.code)).map(({ code, labels }) => ({ code, labels }));
+}
 
 export interface QualifyForm {
   status: string;

@@ -185,3 +185,19 @@ export interface RiskAlerts {
   next_page_token: string | null;
   total: number;
 }
+
+/** One promise to pay as GET /api/v1/customers/{entity}/{account_number}/promises gives it. */
+export interface PromiseToPay {
+  promise_id: string;
+  item_ids: string[];
+  amount: Money;
+  promised_on: string | null;
+  created_on: string | null;
+  by: string;
+  state: "open" | "kept" | "broken";
+}
+
+export interface Promises {
+  promises: PromiseToPay[];
+  truncated: boolean;
+}

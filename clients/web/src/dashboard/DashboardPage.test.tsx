@@ -137,9 +137,17 @@ describe("the dashboard", { timeout: 30_000 }, () => {
           ],
         });
       if (url.pathname === "/api/v1/reports/aging-balance") return json(AGING);
-      if (url.pathname === "/api/v1/reports/dso") {
+      if (url.pathname === "/api/v1/reports/dso/series") {
+        // Like the gateway: month-ends before the as-of day's month, then the as-of day.
         const asOf = url.searchParams.get("as_of")!;
-        return json({ header: { as_of: asOf, next_page_token: null }, rows: [dsoRow(asOf)] });
+        const points = Number(url.searchParams.get("points"));
+        const [year, month] = [Number(asOf.slice(0, 4)), Number(asOf.slice(5, 7)) - 1];
+        const days = [...Array(points - 1).keys()]
+          .map((i) => new Date(Date.UTC(year, month - (points - 1 - i) + 1, 0)).toISOString().slice(0, 10))
+          .concat(asOf);
+        return json({
+          points: days.map((day) => ({ header: { as_of: day, next_page_token: null }, rows: [dsoRow(day)] })),
+        });
       }
       if (url.pathname === "/api/v1/reports/cash-forecast") return json(FORECAST);
       if (url.pathname === "/api/v1/risk/alerts")
@@ -160,9 +168,13 @@ describe("the dashboard", { timeout: 30_000 }, () => {
     expect(await screen.findByText("46.2 days", undefined, SLOW)).toBeInTheDocument();
     const trend = screen.getByRole("table", { name: "DSO trend (countback)" });
     expect(within(trend).getAllByRole("row")).toHaveLength(13);
-    const dsoCalls = calls.filter((c) => c.url.pathname === "/api/v1/reports/dso");
-    expect(dsoCalls).toHaveLength(12);
-    expect(dsoCalls.every((c) => c.url.searchParams.get("level") === "group")).toBe(true);
+    // The whole trend in one request, not one per month.
+    expect(calls.filter((c) => c.url.pathname === "/api/v1/reports/dso")).toHaveLength(0);
+    const dsoCalls = calls.filter((c) => c.url.pathname === "/api/v1/reports/dso/series");
+    expect(dsoCalls).toHaveLength(1);
+    expect(dsoCalls[0]!.url.searchParams.get("points")).toBe("12");
+    expect(dsoCalls[0]!.url.searchParams.get("as_of")).toBe(isoDay());
+    expect(dsoCalls[0]!.url.searchParams.get("level")).toBe("group");
 
     const forecast = await screen.findByRole("table", { name: "Cash forecast, next 8 weeks" }, SLOW);
     const group = within(forecast).getByRole("row", { name: /Group/ });
@@ -185,6 +197,11 @@ describe("the dashboard", { timeout: 30_000 }, () => {
       expect(forecast.url.searchParams.getAll("entity")).toEqual(["FR01"]);
       expect(forecast.url.searchParams.get("currency")).toBe("entity");
       expect(forecast.url.searchParams.get("period")).toBe("week");
+    });
+    await waitFor(() => {
+      const series = calls.filter((c) => c.url.pathname === "/api/v1/reports/dso/series").at(-1)!;
+      expect(series.url.searchParams.getAll("entity")).toEqual(["FR01"]);
+      expect(series.url.searchParams.get("currency")).toBe("entity");
     });
     const aging = calls.filter((c) => c.url.pathname === "/api/v1/reports/aging-balance").at(-1)!;
     expect(aging.url.searchParams.getAll("entity")).toEqual(["FR01"]);

@@ -5,8 +5,7 @@ import { ProblemAlert } from "../components/ProblemAlert";
 import { useLoad } from "../components/useLoad";
 import { formatNumber, isoDay } from "../format/format";
 import { ReportChart } from "../reports/ReportChart";
-import type { DsoReport } from "../reports/types";
-import { dsoTrend, scopeQuery, trendDays, type DashboardScope } from "./trend";
+import { dsoTrend, scopeQuery, type DashboardScope } from "./trend";
 
 const MONTHS = 12;
 
@@ -15,19 +14,16 @@ export function DsoTrendCard({ scope }: { scope: DashboardScope }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
   const { api } = useSession();
-  const days = trendDays(isoDay(), MONTHS);
+  // One request: the gateway answers the report on each month-end and today, oldest first.
   const loaded = useLoad(
-    (signal) =>
-      Promise.all(
-        days.map((as_of) =>
-          api.report<DsoReport>("/api/v1/reports/dso", { ...scopeQuery(scope), as_of, page_size: 50 }, signal),
-        ),
-      ),
-    [api, scope.entity, scope.currency, days.at(-1)],
+    (signal) => api.dsoSeries({ ...scopeQuery(scope), as_of: isoDay(), points: MONTHS, page_size: 50 }, signal),
+    [api, scope.entity, scope.currency, isoDay()],
   );
+  const reports = loaded.data?.points ?? [];
+  const days = reports.map((report) => report.header.as_of ?? "");
   const month = new Intl.DateTimeFormat(locale, { month: "short", year: "2-digit", timeZone: "UTC" });
   const label = (day: string) => month.format(new Date(`${day}T00:00:00Z`));
-  const trend = loaded.data ? dsoTrend(days, loaded.data, label) : null;
+  const trend = loaded.data ? dsoTrend(days, reports, label) : null;
   const title = t("dashboardPanels.dsoTitle");
   return (
     <Card withBorder>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dsoTrend, scopeQuery, trendDays } from "./trend";
+import { dsoTrend, scopeQuery } from "./trend";
 
 function dso(as_of: string, rows: { currency: string; countback: string }[]) {
   return {
@@ -20,12 +20,6 @@ function dso(as_of: string, rows: { currency: string; countback: string }[]) {
 }
 
 describe("the dashboard's DSO trend", () => {
-  it("is read at each month's end, then today", () => {
-    expect(trendDays("2026-03-15", 4)).toEqual(["2025-12-31", "2026-01-31", "2026-02-28", "2026-03-15"]);
-    expect(trendDays("2024-03-01", 2)).toEqual(["2024-02-29", "2024-03-01"]);
-    expect(trendDays("2026-11-25", 12)).toHaveLength(12);
-  });
-
   it("draws a line per currency and leaves a gap where a day has no figure", () => {
     const { model, latest } = dsoTrend(
       ["2026-09-30", "2026-10-31", "2026-11-25"],

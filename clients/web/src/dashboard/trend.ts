@@ -13,23 +13,6 @@ export function scopeQuery(scope: DashboardScope): ReportQuery {
 }
 
 /**
- * The days a DSO trend is read on: the last day of each of the ``months - 1`` months before ``today``'s, oldest
- * first, then ``today`` itself (all ISO days). A month-end keeps each point comparable with the countback's months.
- */
-export function trendDays(today: string, months: number): string[] {
-  const year = Number(today.slice(0, 4));
-  const month = Number(today.slice(5, 7)) - 1;
-  const days: string[] = [];
-  for (let back = months - 1; back >= 1; back--) {
-    // Day 0 of a month is the last day of the month before it.
-    const end = new Date(Date.UTC(year, month - back + 1, 0));
-    days.push(end.toISOString().slice(0, 10));
-  }
-  days.push(today);
-  return days;
-}
-
-/**
  * The countback DSO of each currency's row on each day, as a line per currency. A day whose report has no row
  * for a currency leaves a gap rather than a zero: no receivables is not a DSO of nought.
  */

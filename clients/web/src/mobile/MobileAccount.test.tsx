@@ -4,7 +4,7 @@ import { Route, Routes } from "react-router";
 import { beforeEach, describe, expect, it } from "vitest";
 import { fakeFetch, json, renderApp } from "../test/render";
 import { SUMMARY, saved } from "./fixtures";
-import { answerToken, MobileAccount } from "./MobileAccount";
+import { MobileAccount } from "./MobileAccount";
 import { rememberAccount, recentAccounts, savedAccount } from "./recent";
 
 const ACTION = {
@@ -105,32 +105,38 @@ describe("the account summary on a phone", { timeout: 30_000 }, () => {
     expect(recentAccounts()).toHaveLength(1);
   });
 
-  it("answers a dispute question with the link from the e-mail", async () => {
+  it("answers a dispute assigned to me as the signed-in rep", async () => {
     const { fn, calls } = fakeFetch(({ url, method }) => {
       if (url.pathname === "/api/v1/mobile/customers/FR01/C00042") return json(SUMMARY);
-      if (method === "POST" && url.pathname === "/portal-internal/tok-123/answer")
+      if (method === "POST" && url.pathname === "/api/v1/mobile/customers/FR01/C00042/dispute-answers")
         return json({ recorded: "dispute_answer", answer_id: "a1", item_id: "x", answer: "ok", replayed: false });
       return undefined;
     });
     renderAccount(fn);
     await userEvent.click(await screen.findByRole("button", { name: "Answer the question" }));
-    await userEvent.type(
-      screen.getByLabelText(/Link from the e-mail/),
-      "https://opendso.example/portal-internal/tok-123",
-    );
     await userEvent.type(screen.getByLabelText(/Your answer/), "Credit note sent today");
     await userEvent.click(screen.getByRole("button", { name: "Send the answer" }));
     expect(await screen.findByText(/Answer sent/)).toBeInTheDocument();
     const post = calls.find((c) => c.method === "POST");
-    expect(post?.url.pathname).toBe("/portal-internal/tok-123/answer");
-    expect(post?.body).toEqual({ answer: "Credit note sent today" });
+    expect(post?.url.pathname).toBe("/api/v1/mobile/customers/FR01/C00042/dispute-answers");
+    expect(post?.body).toEqual({ item_id: "FR01/invoice/F-2026-0057", answer: "Credit note sent today" });
   });
-});
 
-describe("the answer link", () => {
-  it("is read from a whole link or taken as the token itself", () => {
-    expect(answerToken(" https://x.example/portal-internal/abc.DEF-1?x=1 ")).toBe("abc.DEF-1");
-    expect(answerToken("/portal-internal/abc/answer")).toBe("abc");
-    expect(answerToken("abc")).toBe("abc");
+  it("says so when the dispute is not mine to answer", async () => {
+    const { fn } = fakeFetch(({ url, method }) => {
+      if (url.pathname === "/api/v1/mobile/customers/FR01/C00042") return json(SUMMARY);
+      if (method === "POST")
+        return json(
+          { title: "Not found", status: 404, detail: "no dispute on 'FR01/invoice/F-2026-0057' assigned to you" },
+          404,
+        );
+      return undefined;
+    });
+    renderAccount(fn);
+    await userEvent.click(await screen.findByRole("button", { name: "Answer the question" }));
+    await userEvent.type(screen.getByLabelText(/Your answer/), "ok");
+    await userEvent.click(screen.getByRole("button", { name: "Send the answer" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent(/assigned to you/);
+    expect(screen.queryByText(/Answer sent/)).not.toBeInTheDocument();
   });
 });

@@ -1,19 +1,5 @@
-import {
-  Alert,
-  Anchor,
-  Badge,
-  Button,
-  Card,
-  Group,
-  Loader,
-  SimpleGrid,
-  Stack,
-  Text,
-  TextInput,
-  Textarea,
-  Title,
-} from "@mantine/core";
-import { useMemo, useState, type FormEvent } from "react";
+import { Alert, Anchor, Badge, Button, Card, Group, Loader, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { mobileEndpoints } from "../api/endpoints";
@@ -21,6 +7,7 @@ import { useSession } from "../auth/session";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { useLoad } from "../components/useLoad";
 import { formatDate, formatDateTime, formatMoney } from "../format/format";
+import { DisputeAnswerForm } from "./DisputeAnswerForm";
 import { rememberAccount, savedAccount } from "./recent";
 import type { MobileDispute, SavedAccount } from "./types";
 
@@ -216,13 +203,6 @@ function Summary({ shown }: { shown: Shown }) {
   );
 }
 
-/** The token of an internal answer link: the whole link pasted from the e-mail, or the token alone. */
-export function answerToken(link: string): string {
-  const text = link.trim();
-  const match = /\/portal-internal\/([^/?#\s]+)/.exec(text);
-  return match ? decodeURIComponent(match[1]!) : text;
-}
-
 function DisputeDetail({ dispute, offline }: { dispute: MobileDispute; offline: boolean }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
@@ -255,76 +235,12 @@ function DisputeDetail({ dispute, offline }: { dispute: MobileDispute; offline: 
       )}
       {!offline &&
         (answering ? (
-          <AnswerForm onDone={() => setAnswering(false)} />
+          <DisputeAnswerForm dispute={dispute} onDone={() => setAnswering(false)} />
         ) : (
           <Button mt="sm" size="lg" variant="light" fullWidth onClick={() => setAnswering(true)}>
             {t("mobile.answer.start")}
           </Button>
         ))}
     </Card>
-  );
-}
-
-function AnswerForm({ onDone }: { onDone(): void }) {
-  const { t } = useTranslation();
-  const { client } = useSession();
-  const routes = useMemo(() => mobileEndpoints(client), [client]);
-  const [link, setLink] = useState("");
-  const [answer, setAnswer] = useState("");
-  const [error, setError] = useState<unknown>();
-  const [sending, setSending] = useState(false);
-  const [sent, setSent] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const token = answerToken(link);
-    if (!token || !answer.trim()) return;
-    setSending(true);
-    setError(undefined);
-    try {
-      await routes.answerDispute(token, answer.trim());
-      setSent(true);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setSending(false);
-    }
-  };
-  if (sent)
-    return (
-      <Alert color="green" variant="light" role="status" mt="sm" withCloseButton onClose={onDone}>
-        {t("mobile.answer.sent")}
-      </Alert>
-    );
-  return (
-    <form onSubmit={(e) => void submit(e)}>
-      <Stack gap="sm" mt="sm">
-        <TextInput
-          label={t("mobile.answer.link")}
-          description={t("mobile.answer.linkHelp")}
-          size="lg"
-          required
-          value={link}
-          onChange={(e) => setLink(e.currentTarget.value)}
-        />
-        <Textarea
-          label={t("mobile.answer.text")}
-          size="lg"
-          required
-          rows={4}
-          maxLength={4000}
-          value={answer}
-          onChange={(e) => setAnswer(e.currentTarget.value)}
-        />
-        {error !== undefined && <ProblemAlert error={error} />}
-        <Group grow>
-          <Button variant="default" size="lg" onClick={onDone}>
-            {t("mobile.answer.cancel")}
-          </Button>
-          <Button type="submit" size="lg" loading={sending}>
-            {t("mobile.answer.send")}
-          </Button>
-        </Group>
-      </Stack>
-    </form>
   );
 }

@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Route, Routes, useParams } from "react-router";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -41,16 +41,42 @@ describe("the sales rep's home", { timeout: 30_000 }, () => {
       url.pathname === "/api/v1/mobile/disputes" ? json({ disputes: [DISPUTE, other], truncated: false }) : undefined,
     );
     const section = screen.getByRole("region", { name: "Disputes assigned to me" });
-    const links = await within(section).findAllByRole("link");
-    expect(links).toHaveLength(2);
-    expect(links[0]).toHaveAccessibleName("Dupont SARL, disputed item F-2026-0057");
-    expect(within(links[0]!).getByText("€2,230.50")).toBeInTheDocument();
-    expect(within(links[0]!).getByText("Disputed since Nov 18, 2026")).toBeInTheDocument();
-    expect(within(links[1]!).getByText("Goods never delivered")).toBeInTheDocument();
+    const items = await within(section).findAllByRole("listitem");
+    expect(items).toHaveLength(2);
+    const link = within(items[0]!).getByRole("link");
+    expect(link).toHaveAccessibleName("Dupont SARL, disputed item F-2026-0057");
+    expect(within(items[0]!).getByText("€2,230.50")).toBeInTheDocument();
+    expect(within(items[0]!).getByText("Disputed since Nov 18, 2026")).toBeInTheDocument();
+    expect(within(items[1]!).getByText("Goods never delivered")).toBeInTheDocument();
     expect(calls.some((c) => c.url.pathname === "/api/v1/mobile/disputes")).toBe(true);
 
-    await userEvent.click(links[1]!);
+    await userEvent.click(within(items[1]!).getByRole("link"));
     expect(await screen.findByText("account page FR01/C00077")).toBeInTheDocument();
+  });
+
+  it("answers a dispute from the list, by keyboard, once", async () => {
+    const calls = renderHome(({ url, method }) => {
+      if (url.pathname === "/api/v1/mobile/disputes") return json({ disputes: [DISPUTE], truncated: false });
+      if (method === "POST" && url.pathname === "/api/v1/mobile/customers/FR01/C00042/dispute-answers")
+        return json({
+          recorded: "dispute_answer",
+          answer_id: "a1",
+          item_id: DISPUTE.item_id,
+          answer: "x",
+          replayed: false,
+        });
+      return undefined;
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "Answer the question on F-2026-0057" }));
+    const form = screen.getByRole("form", { name: "Answer on F-2026-0057" });
+    // The answer box has the focus: the rep types straight away.
+    expect(within(form).getByLabelText(/Your answer/)).toHaveFocus();
+    await userEvent.keyboard("Price confirmed at 38.50");
+    await userEvent.click(within(form).getByRole("button", { name: "Send the answer" }));
+    expect(await screen.findByText(/Answer sent/)).toBeInTheDocument();
+    const posts = calls.filter((c) => c.method === "POST");
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.body).toEqual({ item_id: DISPUTE.item_id, answer: "Price confirmed at 38.50" });
   });
 
   it("says when no dispute waits, and offers the accounts seen lately", async () => {
@@ -71,32 +97,49 @@ describe("the sales rep's home", { timeout: 30_000 }, () => {
     expect(await screen.findByText("account page FR01/C00001")).toBeInTheDocument();
   });
 
-  it("fills in the entity of a rep who has only one", async () => {
-    renderHome(({ url }) => {
-      if (url.pathname === "/api/v1/me")
-        return json({
-          user_id: "u",
-          email: "p@x",
-          name: "P",
-          role: "sales",
-          entities: ["BE01"],
-          portfolio: "p",
-          permissions: {},
-        });
+  it("finds a customer by part of its name and opens its account", async () => {
+    const found = (account: string, name: string) => ({
+      customer_id: `CZ01/${account}`,
+      entity: "CZ01",
+      account_number: account,
+      name,
+      address: { street: null, postal_code: null, city: "Brno" },
+    });
+    const calls = renderHome(({ url }) => {
       if (url.pathname === "/api/v1/mobile/disputes") return json({ disputes: [], truncated: false });
+      if (url.pathname === "/api/v1/customers") {
+        const offset = Number(url.searchParams.get("offset"));
+        return offset === 0
+          ? json({ customers: [found("100", "Dvořák s.r.o.")], offset: 0, limit: 20, more: true })
+          : json({ customers: [found("A/7", "Dvořák a syn")], offset, limit: 20, more: false });
+      }
       return undefined;
     });
-    await waitFor(() => expect(screen.getByLabelText(/Entity/)).toHaveValue("BE01"));
-    await userEvent.type(screen.getByLabelText(/Account number/), "C9{Enter}");
-    expect(await screen.findByText("account page BE01/C9")).toBeInTheDocument();
+    await userEvent.type(screen.getByRole("searchbox", { name: /Name or account number/ }), "dvorak{Enter}");
+    const results = await screen.findByRole("list", { name: "Customers matching “dvorak”" });
+    expect(within(results).getByText("Dvořák s.r.o.")).toBeInTheDocument();
+    const search = calls.find((c) => c.url.pathname === "/api/v1/customers");
+    expect(search?.url.searchParams.get("q")).toBe("dvorak");
+    expect(search?.url.searchParams.get("limit")).toBe("20");
+
+    await userEvent.click(screen.getByRole("button", { name: "Show more" }));
+    expect(await within(results).findByText("Dvořák a syn")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Show more" })).not.toBeInTheDocument();
+    await userEvent.click(within(results).getByText("Dvořák a syn"));
+    expect(await screen.findByText("account page CZ01/A/7")).toBeInTheDocument();
   });
 
-  it("opens an account typed in by entity and number", async () => {
-    renderHome(({ url }) =>
-      url.pathname === "/api/v1/mobile/disputes" ? json({ disputes: [], truncated: false }) : undefined,
-    );
-    await userEvent.type(screen.getByLabelText(/Entity/), "CZ01");
-    await userEvent.type(screen.getByLabelText(/Account number/), " A/7 {Enter}");
-    expect(await screen.findByText("account page CZ01/A/7")).toBeInTheDocument();
+  it("asks for two letters before searching and says when nothing matches", async () => {
+    const calls = renderHome(({ url }) => {
+      if (url.pathname === "/api/v1/mobile/disputes") return json({ disputes: [], truncated: false });
+      if (url.pathname === "/api/v1/customers") return json({ customers: [], offset: 0, limit: 20, more: false });
+      return undefined;
+    });
+    const box = screen.getByRole("searchbox", { name: /Name or account number/ });
+    await userEvent.type(box, "d{Enter}");
+    expect(await screen.findByText("Type at least 2 letters or digits.")).toBeInTheDocument();
+    expect(calls.some((c) => c.url.pathname === "/api/v1/customers")).toBe(false);
+    await userEvent.type(box, "zz{Enter}");
+    expect(await screen.findByText("No customer of yours matches “dzz”.")).toBeInTheDocument();
   });
 });

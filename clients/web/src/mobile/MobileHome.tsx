@@ -1,12 +1,14 @@
-import { Alert, Button, Card, Group, Loader, Stack, Text, TextInput, Title, UnstyledButton } from "@mantine/core";
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { Alert, Anchor, Button, Card, Group, Loader, Stack, Text, Title, UnstyledButton } from "@mantine/core";
+import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useNavigate } from "react-router";
+import { Link } from "react-router";
 import { mobileEndpoints } from "../api/endpoints";
 import { useSession } from "../auth/session";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { useLoad } from "../components/useLoad";
 import { formatDate, formatDateTime, formatMoney } from "../format/format";
+import { CustomerSearch } from "./CustomerSearch";
+import { DisputeAnswerForm } from "./DisputeAnswerForm";
 import { recentAccounts } from "./recent";
 import type { MobileDispute } from "./types";
 
@@ -15,14 +17,15 @@ export function mobileAccountPath(entity: string, account_number: string): strin
   return `/mobile/accounts/${encodeURIComponent(entity)}/${encodeURIComponent(account_number)}`;
 }
 
-/** The sales rep's start page: open an account, my disputes, the accounts seen lately (readable offline). */
+/** The sales rep's start page: find an account, my disputes (answered here), the accounts seen lately (readable
+ * offline). */
 export function MobileHome() {
   const { t } = useTranslation();
   const recent = useMemo(() => recentAccounts(), []);
   return (
     <Stack gap="lg" maw={640} mx="auto">
       <Title order={2}>{t("mobile.title")}</Title>
-      <OpenAccountForm initialEntity={recent[0]?.entity ?? ""} />
+      <CustomerSearch pathOf={mobileAccountPath} />
       <MyDisputes />
       <section aria-labelledby="mobile-recent">
         <Title order={3} id="mobile-recent" mb="xs">
@@ -31,52 +34,6 @@ export function MobileHome() {
         {recent.length === 0 ? <Text c="dimmed">{t("mobile.recent.none")}</Text> : <RecentList />}
       </section>
     </Stack>
-  );
-}
-
-function OpenAccountForm({ initialEntity }: { initialEntity: string }) {
-  const { t } = useTranslation();
-  const navigate = useNavigate();
-  const [entity, setEntity] = useState(initialEntity);
-  const [account, setAccount] = useState("");
-  const { me } = useSession();
-  // A rep with a single entity (the usual case) never types it: their scope fills it in once known.
-  const onlyEntity = me && me.entities !== "all" && me.entities.length === 1 ? me.entities[0] : undefined;
-  useEffect(() => {
-    if (onlyEntity) setEntity((current) => current || onlyEntity);
-  }, [onlyEntity]);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!entity.trim() || !account.trim()) return;
-    void navigate(mobileAccountPath(entity.trim(), account.trim()));
-  };
-  return (
-    <form onSubmit={submit} aria-labelledby="mobile-open">
-      <Title order={3} id="mobile-open" mb="xs">
-        {t("mobile.open.title")}
-      </Title>
-      <Stack gap="sm">
-        <TextInput
-          label={t("mobile.open.entity")}
-          size="lg"
-          required
-          autoCapitalize="characters"
-          value={entity}
-          onChange={(e) => setEntity(e.currentTarget.value)}
-        />
-        <TextInput
-          label={t("mobile.open.account")}
-          size="lg"
-          required
-          autoCapitalize="characters"
-          value={account}
-          onChange={(e) => setAccount(e.currentTarget.value)}
-        />
-        <Button type="submit" size="lg" fullWidth>
-          {t("mobile.open.submit")}
-        </Button>
-      </Stack>
-    </form>
   );
 }
 
@@ -114,34 +71,48 @@ function MyDisputes() {
 function DisputeCard({ dispute }: { dispute: MobileDispute }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
+  const [answering, setAnswering] = useState(false);
   return (
-    <UnstyledButton
-      component={Link}
-      to={mobileAccountPath(dispute.entity, dispute.account_number)}
-      display="block"
-      w="100%"
-      aria-label={t("mobile.disputes.open", { name: dispute.customer_name, item: dispute.item_number })}
-    >
-      <Card withBorder padding="md" mih={64}>
-        <Group justify="space-between" wrap="nowrap" align="flex-start">
-          <div>
-            <Text fw={600}>{dispute.customer_name}</Text>
-            <Text size="sm" c="dimmed">
-              {dispute.item_number} · {dispute.entity}/{dispute.account_number}
-            </Text>
-          </div>
-          <Text fw={600} style={{ whiteSpace: "nowrap" }}>
-            {formatMoney(dispute.open_amount.amount, dispute.open_amount.currency, locale)}
-          </Text>
-        </Group>
-        {dispute.comment && <Text size="sm">{dispute.comment}</Text>}
-        {dispute.disputed_since && (
+    <Card withBorder padding="md" mih={64}>
+      <Group justify="space-between" wrap="nowrap" align="flex-start">
+        <div>
+          <Anchor
+            component={Link}
+            to={mobileAccountPath(dispute.entity, dispute.account_number)}
+            fw={600}
+            aria-label={t("mobile.disputes.open", { name: dispute.customer_name, item: dispute.item_number })}
+          >
+            {dispute.customer_name}
+          </Anchor>
           <Text size="sm" c="dimmed">
-            {t("mobile.disputes.since", { date: formatDate(dispute.disputed_since, locale) })}
+            {dispute.item_number} · {dispute.entity}/{dispute.account_number}
           </Text>
-        )}
-      </Card>
-    </UnstyledButton>
+        </div>
+        <Text fw={600} style={{ whiteSpace: "nowrap" }}>
+          {formatMoney(dispute.open_amount.amount, dispute.open_amount.currency, locale)}
+        </Text>
+      </Group>
+      {dispute.comment && <Text size="sm">{dispute.comment}</Text>}
+      {dispute.disputed_since && (
+        <Text size="sm" c="dimmed">
+          {t("mobile.disputes.since", { date: formatDate(dispute.disputed_since, locale) })}
+        </Text>
+      )}
+      {answering ? (
+        <DisputeAnswerForm dispute={dispute} onDone={() => setAnswering(false)} />
+      ) : (
+        <Button
+          mt="sm"
+          size="lg"
+          variant="light"
+          fullWidth
+          aria-label={t("mobile.answer.startFor", { item: dispute.item_number })}
+          onClick={() => setAnswering(true)}
+        >
+          {t("mobile.answer.start")}
+        </Button>
+      )}
+    </Card>
   );
 }
 

@@ -59,3 +59,15 @@ export interface SavedAccount {
   /** An ISO instant. */
   fetchedAt: string;
 }
+
+export type FoundCustomer = Customer & {
+  address?: { street: string | null; postal_code: string | null; city: string | null };
+};
+
+/** GET /api/v1/customers?q=…: a page of the customers found in the user's scope. */
+export interface CustomerSearch {
+  customers: FoundCustomer[];
+  offset: number;
+  limit: number;
+  more: boolean;
+}

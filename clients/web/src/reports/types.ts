@@ -167,3 +167,8 @@ export interface AgingReport {
     percent_overdue: string;
   }[];
 }
+
+/** GET /api/v1/reports/dso/series: the DSO report on each month-end and the as-of day, oldest first. */
+export interface DsoSeries {
+  points: DsoReport[];
+}

@@ -22,13 +22,21 @@ import { usePermission, useSession } from "../auth/session";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { useLoad } from "../components/useLoad";
 import { formatMoney } from "../format/format";
-import { emptyPenaltyForm, penaltyRequest, type PenaltyForm, type PenaltyInvalid, type Tristate } from "./forms";
+import {
+  emptyPenaltyForm,
+  penaltyForm,
+  penaltyRequest,
+  type PenaltyForm,
+  type PenaltyInvalid,
+  type Tristate,
+} from "./forms";
 import type { PenaltySettingsSet } from "./types";
 
 /** The entities of the ledger (read-only: they come from the entities file) and their penalty settings. */
 export function EntitiesTab() {
   const { t } = useTranslation();
   const { api } = useSession();
+  const mayReadPenalties = usePermission("penalties", "read");
   const mayWritePenalties = usePermission("penalties", "write");
   const entities = useLoad(() => api.entities(), [api]);
   return (
@@ -64,14 +72,14 @@ export function EntitiesTab() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {mayWritePenalties && entities.data && entities.data.items.length > 0 && (
-        <PenaltySettingsForm entities={entities.data.items} />
+      {mayReadPenalties && entities.data && entities.data.items.length > 0 && (
+        <PenaltySettingsForm entities={entities.data.items} mayWrite={mayWritePenalties} />
       )}
     </Stack>
   );
 }
 
-function PenaltySettingsForm({ entities }: { entities: Entity[] }) {
+function PenaltySettingsForm({ entities, mayWrite }: { entities: Entity[]; mayWrite: boolean }) {
   const { t, i18n } = useTranslation();
   const { client } = useSession();
   const routes = useMemo(() => settingsEndpoints(client), [client]);
@@ -79,6 +87,16 @@ function PenaltySettingsForm({ entities }: { entities: Entity[] }) {
   const [form, setForm] = useState<PenaltyForm>(() => emptyPenaltyForm(entities[0]!.currency));
   const [invalid, setInvalid] = useState<PenaltyInvalid | null>(null);
   const [saved, setSaved] = useState<PenaltySettingsSet | null>(null);
+  // What is stored now: the form starts from it, and its terms show until a save answers newer ones.
+  const current = useLoad(
+    async (signal) => {
+      const answer = await routes.entityPenalties(entity, signal);
+      const currency = entities.find((x) => x.code === entity)?.currency ?? "";
+      setForm(penaltyForm(answer.settings, currency));
+      return answer;
+    },
+    [routes, entity],
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
 
@@ -89,6 +107,7 @@ function PenaltySettingsForm({ entities }: { entities: Entity[] }) {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    if (!mayWrite) return;
     const built = penaltyRequest(form);
     if ("invalid" in built) {
       setInvalid(built.invalid);
@@ -112,6 +131,7 @@ function PenaltySettingsForm({ entities }: { entities: Entity[] }) {
     <NativeSelect
       label={t(`settings.penalties.${key}`)}
       value={form[key]}
+      disabled={!mayWrite}
       data={[
         { value: "", label: t("settings.penalties.default") },
         { value: "true", label: t("settings.penalties.yes") },
@@ -120,9 +140,19 @@ function PenaltySettingsForm({ entities }: { entities: Entity[] }) {
       onChange={(e) => set(key, e.currentTarget.value as Tristate)}
     />
   );
-  const terms = saved?.terms;
+  // The fields show once the stored settings are read, so nothing typed is overwritten by them.
+  const ready = Boolean(current.data) && !current.loading;
+  const shown = saved ?? current.data;
+  const terms = shown?.terms;
   return (
-    <Paper withBorder p="sm" component="form" onSubmit={submit} aria-labelledby="penalty-title" noValidate>
+    <Paper
+      withBorder
+      p="sm"
+      component={mayWrite ? "form" : "section"}
+      onSubmit={submit}
+      aria-labelledby="penalty-title"
+      noValidate
+    >
       <Title order={2} size="h5" id="penalty-title" mb="xs">
         {t("settings.penalties.title")}
       </Title>
@@ -130,7 +160,8 @@ function PenaltySettingsForm({ entities }: { entities: Entity[] }) {
         <Text size="sm" c="dimmed">
           {t("settings.penalties.hint")}
         </Text>
-        <ProblemAlert error={error} />
+        <ProblemAlert error={current.error ?? error} />
+        {!ready && !current.error && <Loader size="sm" aria-label={t("common.loading")} />}
         <SimpleGrid cols={{ base: 1, sm: 2, md: 3 }} spacing="sm">
           <NativeSelect
             label={t("settings.penalties.entity")}
@@ -143,27 +174,33 @@ function PenaltySettingsForm({ entities }: { entities: Entity[] }) {
               set("minimumCurrency", entities.find((x) => x.code === code)?.currency ?? "");
             }}
           />
-          {choice("issueItems")}
-          {choice("exemptInterest")}
-          {choice("exemptCompensation")}
-          <TextInput
-            label={t("settings.penalties.minimumAmount")}
-            description={t("settings.penalties.minimumHint")}
-            inputMode="decimal"
-            value={form.minimumAmount}
-            error={invalid === "minimumAmount" ? t("settings.penalties.invalid.minimumAmount") : undefined}
-            onChange={(e) => set("minimumAmount", e.currentTarget.value)}
-          />
-          <TextInput
-            label={t("settings.penalties.minimumCurrency")}
-            maxLength={3}
-            value={form.minimumCurrency}
-            error={invalid === "minimumCurrency" ? t("settings.penalties.invalid.minimumCurrency") : undefined}
-            onChange={(e) => set("minimumCurrency", e.currentTarget.value.toUpperCase())}
-          />
+          {ready && choice("issueItems")}
+          {ready && choice("exemptInterest")}
+          {ready && choice("exemptCompensation")}
+          {ready && (
+            <TextInput
+              label={t("settings.penalties.minimumAmount")}
+              description={t("settings.penalties.minimumHint")}
+              inputMode="decimal"
+              readOnly={!mayWrite}
+              value={form.minimumAmount}
+              error={invalid === "minimumAmount" ? t("settings.penalties.invalid.minimumAmount") : undefined}
+              onChange={(e) => set("minimumAmount", e.currentTarget.value)}
+            />
+          )}
+          {ready && (
+            <TextInput
+              label={t("settings.penalties.minimumCurrency")}
+              maxLength={3}
+              readOnly={!mayWrite}
+              value={form.minimumCurrency}
+              error={invalid === "minimumCurrency" ? t("settings.penalties.invalid.minimumCurrency") : undefined}
+              onChange={(e) => set("minimumCurrency", e.currentTarget.value.toUpperCase())}
+            />
+          )}
         </SimpleGrid>
         {terms && (
-          <Alert color="teal" variant="light" title={t("settings.penalties.terms", { entity: saved.entity })}>
+          <Alert color="teal" variant="light" title={t("settings.penalties.terms", { entity: shown.entity })}>
             <List size="sm">
               <List.Item>
                 {t("settings.penalties.law")}: {terms.law ?? "—"}
@@ -189,11 +226,13 @@ function PenaltySettingsForm({ entities }: { entities: Entity[] }) {
             </List>
           </Alert>
         )}
-        <Group justify="flex-end">
-          <Button type="submit" loading={busy}>
-            {t("settings.penalties.save", { entity })}
-          </Button>
-        </Group>
+        {mayWrite && (
+          <Group justify="flex-end">
+            <Button type="submit" loading={busy}>
+              {t("settings.penalties.save", { entity })}
+            </Button>
+          </Group>
+        )}
       </Stack>
     </Paper>
   );

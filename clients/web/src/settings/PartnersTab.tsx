@@ -37,9 +37,33 @@ export function PartnersTab() {
   const mayWrite = usePermission("partners", "write");
   const partners = useLoad((signal) => routes.partners(signal), [routes]);
   const [open, setOpen] = useState<Partner | null>(null);
+  const [switching, setSwitching] = useState<string | null>(null);
+  const [switchError, setSwitchError] = useState<unknown>();
+
+  async function toggle(partner: Partner) {
+    setSwitching(partner.partner_id);
+    setSwitchError(undefined);
+    try {
+      const changed = partner.disabled
+        ? await routes.enablePartner(partner.partner_id)
+        : await routes.disablePartner(partner.partner_id);
+      notifications.show({
+        color: "teal",
+        message: t(changed.disabled ? "settings.partners.disabledNow" : "settings.partners.enabledNow", {
+          name: partner.name,
+        }),
+      });
+      partners.reload();
+    } catch (failure) {
+      setSwitchError(failure);
+    } finally {
+      setSwitching(null);
+    }
+  }
+
   return (
     <Stack gap="md">
-      <ProblemAlert error={partners.error} />
+      <ProblemAlert error={partners.error ?? switchError} />
       {partners.loading && !partners.data && <Loader aria-label={t("common.loading")} />}
       {partners.data && partners.data.length === 0 && <Text c="dimmed">{t("settings.partners.none")}</Text>}
       {partners.data && partners.data.length > 0 && (
@@ -68,14 +92,30 @@ export function PartnersTab() {
                     </Badge>
                   </Table.Td>
                   <Table.Td>
-                    <Button
-                      size="xs"
-                      variant="light"
-                      aria-label={t("settings.partners.open", { name: p.name })}
-                      onClick={() => setOpen(p)}
-                    >
-                      {t("settings.partners.keys")}
-                    </Button>
+                    <Group gap={4} wrap="nowrap">
+                      <Button
+                        size="xs"
+                        variant="light"
+                        aria-label={t("settings.partners.open", { name: p.name })}
+                        onClick={() => setOpen(p)}
+                      >
+                        {t("settings.partners.keys")}
+                      </Button>
+                      {mayWrite && (
+                        <Button
+                          size="xs"
+                          variant="default"
+                          color={p.disabled ? "teal" : "red"}
+                          loading={switching === p.partner_id}
+                          aria-label={t(p.disabled ? "settings.partners.enable" : "settings.partners.disable", {
+                            name: p.name,
+                          })}
+                          onClick={() => void toggle(p)}
+                        >
+                          {t(p.disabled ? "settings.partners.enableShort" : "settings.partners.disableShort")}
+                        </Button>
+                      )}
+                    </Group>
                   </Table.Td>
                 </Table.Tr>
               ))}

@@ -2,10 +2,13 @@ import { Loader, Stack, Tabs, Text, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { usePermission, useSession } from "../auth/session";
 import { EntitiesTab } from "./EntitiesTab";
+import { HoursTab } from "./HoursTab";
 import { PartnersTab } from "./PartnersTab";
+import { StatusesTab } from "./StatusesTab";
 import { UsersTab } from "./UsersTab";
 
-/** Administration: users and roles, partners and their API keys, entities and their penalty settings. */
+/** Administration: users and roles, partners and their API keys, entities and their penalty settings, item
+ * statuses, and each entity's sending days and time slots. */
 export function SettingsPage() {
   const { t } = useTranslation();
   const { me } = useSession();
@@ -14,6 +17,8 @@ export function SettingsPage() {
     { value: "users", shown: usePermission("users", "read") },
     { value: "partners", shown: usePermission("partners", "read") },
     { value: "entities", shown: usePermission("entities", "read") },
+    { value: "statuses", shown: usePermission("statuses", "read") },
+    { value: "hours", shown: usePermission("sending_hours", "read") },
   ].filter((tab) => tab.shown);
   return (
     <Stack gap="md">
@@ -41,6 +46,12 @@ export function SettingsPage() {
           </Tabs.Panel>
           <Tabs.Panel value="entities" pt="md">
             <EntitiesTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="statuses" pt="md">
+            <StatusesTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="hours" pt="md">
+            <HoursTab />
           </Tabs.Panel>
         </Tabs>
       )}

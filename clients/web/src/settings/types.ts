@@ -79,3 +79,54 @@ export interface PenaltySettingsSet {
   };
   replayed: boolean;
 }
+
+export type ResolutionOwner = "collector" | "sales" | "credit_manager" | "legal";
+export const RESOLUTION_OWNERS: readonly ResolutionOwner[] = ["collector", "sales", "credit_manager", "legal"];
+/** The engine's channels a status's follow-up action may be. */
+export const FOLLOW_UP_ACTIONS = [
+  "internal_task",
+  "phone_call",
+  "email",
+  "sms",
+  "letter",
+  "call_centre_task",
+  "legal_escalation",
+  "debt_sale",
+] as const;
+
+/** An item status as GET /api/v1/item-statuses lists it. */
+export interface StatusDefinition {
+  code: string;
+  labels: Record<string, string>;
+  excludes_from_scenario: boolean;
+  follow_up: { action: string; delay_days: number } | null;
+  resolution_owner: ResolutionOwner | null;
+  sends_confirmation: string | null;
+  is_dispute: boolean;
+  closes_on_payment: boolean;
+  requires_comment: boolean;
+  /** Set by the service itself (a promise, a plan, an escalation): editable, never removable. */
+  built_in: boolean;
+}
+
+export interface StatusCatalogue {
+  /** 0: the shipped statuses, never saved. */
+  version: number;
+  updated_by: string | null;
+  updated_at: string | null;
+  statuses: StatusDefinition[];
+}
+
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+export const WEEKDAYS: readonly Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+export interface SendingHours {
+  entity: string;
+  time_zone: string | null;
+  weekdays: Weekday[];
+  slots: { start: string; end: string }[];
+  /** 0: the entity has none of its own; the default applies. */
+  version: number;
+  updated_by: string | null;
+  updated_at: string | null;
+}

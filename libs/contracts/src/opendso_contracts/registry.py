@@ -48,6 +48,9 @@ DEADLETTER_STREAM = "OPENDSO_DEADLETTER"
 # Files too large for a message (NATS caps payloads) travel through this
 # JetStream object store bucket; commands carry the object's name.
 UPLOADS_BUCKET = "OPENDSO_UPLOADS"
+# How far each running import is (imports.v1.ImportProgress, by the command's progress_key): a JetStream
+# key-value bucket in memory, each value kept a few minutes. Not events: nothing durable reads it.
+IMPORT_PROGRESS_BUCKET = "OPENDSO_IMPORT_PROGRESS"
 DEADLETTER_PREFIX = "opendso.deadletter"
 
 
@@ -94,6 +97,8 @@ DURABLE: tuple[type[Message], ...] = (
     collection.CaseWithdrawn,
     collection.ScenarioChanged,
     collection.PenaltyIssued,
+    collection.StatusCatalogueChanged,
+    collection.SendingHoursChanged,
     collection.ItemCommented,
     collection.PaymentDeclared,
     collection.DisputeQuestionAnswered,
@@ -129,6 +134,7 @@ QUERIES: dict[type[Message], QueryDef] = {
     for q in (
         _query(receivables.GetCustomerAccount, receivables.CustomerAccount),
         _query(receivables.ListEntities, receivables.EntityList),
+        _query(receivables.SearchCustomers, receivables.CustomerSearchResults),
         _query(imports.ImportReceivablesFile, imports.ImportReport),
         _query(imports.GetImportReport, imports.ImportReport),
         _query(imports.ProposeMapping, imports.MappingProposal),
@@ -155,12 +161,18 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(collection.DeleteScenario, collection.ScenarioDeleted),
         _query(collection.SetPenaltySettings, collection.PenaltySettingsSet),
         _query(collection.GetPenalties, collection.Penalties),
+        _query(collection.GetPenaltySettings, collection.PenaltySettingsSet),
+        _query(collection.GetStatusCatalogue, collection.StatusCatalogue),
+        _query(collection.ReplaceStatusCatalogue, collection.StatusCatalogueReplaced),
+        _query(collection.GetSendingHours, collection.SendingHours),
+        _query(collection.SetSendingHours, collection.SendingHoursSet),
         _query(collection.CommentItem, collection.ItemCommented),
         _query(collection.DeclarePayment, collection.PaymentDeclared),
         _query(collection.AnswerDisputeQuestion, collection.DisputeQuestionAnswered),
         _query(collection.ListPartnerCases, collection.PartnerCases),
         _query(collection.RecordPartnerOutcome, collection.PartnerOutcomeRecorded),
         _query(collection.ListDisputes, collection.Disputes),
+        _query(collection.ListPromises, collection.Promises),
         _query(portal.ListCustomerDocuments, portal.CustomerDocuments),
         _query(portal.GetCustomerDocument, portal.CustomerDocument),
         _query(messaging.ListOutbox, messaging.OutboxListing),
@@ -176,6 +188,7 @@ QUERIES: dict[type[Message], QueryDef] = {
         _query(reporting.GetTimeline, reporting.Timeline),
         _query(reporting.GetAgingBalance, reporting.AgingBalance),
         _query(reporting.GetDso, reporting.DsoReport),
+        _query(reporting.GetDsoSeries, reporting.DsoSeries),
         _query(reporting.GetCashReceipts, reporting.CashReceipts),
         _query(reporting.GetCashForecast, reporting.CashForecast),
         _query(reporting.GetDisputeReport, reporting.DisputeReport),

@@ -27,6 +27,7 @@ from opendso_gateway import (
     audit_api,
     auth_api,
     collection_api,
+    customers_api,
     fx_api,
     matching_api,
     mobile_api,
@@ -38,6 +39,7 @@ from opendso_gateway import (
     reports_api,
     risk_api,
     scenarios_api,
+    settings_api,
     templates_api,
     timeline_api,
     users_api,
@@ -141,6 +143,7 @@ def create_app(
     app.include_router(collection_api.router)
     app.include_router(plans_api.router)
     app.include_router(penalties_api.router)
+    app.include_router(settings_api.router)
     app.include_router(fx_api.router)
     app.include_router(scenarios_api.router)
     app.include_router(timeline_api.router)
@@ -151,6 +154,7 @@ def create_app(
     app.include_router(risk_api.router)
     app.include_router(partner_api.router)
     app.include_router(mobile_api.router)
+    app.include_router(customers_api.router)
     app.include_router(pages.router)
     app.include_router(portal.router)
     app.add_exception_handler(Problem, handle_problem)

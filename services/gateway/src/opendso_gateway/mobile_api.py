@@ -12,14 +12,15 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from opendso.collection.v1 import collection_pb2 as col
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_contracts.convert import optional_date_from_proto
+from pydantic import BaseModel, ConfigDict, Field
 
 from opendso_gateway import response_examples as examples
 from opendso_gateway import serializers
-from opendso_gateway.access import allow, not_found_customer
+from opendso_gateway.access import allow, audit_ids, not_found_customer
 from opendso_gateway.bus import Bus
 from opendso_gateway.domain.access import Action, Feature, Principal, without_confidential
 from opendso_gateway.domain.mobile import (
@@ -172,3 +173,92 @@ async def my_disputes(
         "disputes": [_dispute(d, principal) for d in found[:limit]],
         "truncated": truncated or len(found) > limit,
     }
+
+
+class DisputeAnswerBody(BaseModel):
+    """A sales rep's answer to the question on a disputed item assigned to them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_id": "FR01/invoice/F-2026-0057",
+                    "answer": "Confirmed with the buyer: the price is 38.50 per unit; a credit note of 115.50 follows",
+                }
+            ]
+        },
+    )
+
+    item_id: str = Field(min_length=1, max_length=250, description="The disputed item, as the disputes list names it")
+    answer: str = Field(min_length=1, max_length=4000, description="The answer; the dispute's owner gets it as a task")
+
+
+@router.post(
+    "/customers/{entity}/{account_number}/dispute-answers",
+    summary="Mobile: answer a dispute assigned to me; its owner gets the answer as a task",
+    responses={404: {"description": "No such dispute assigned to you in your scope"}},
+)
+async def answer_dispute(
+    request: Request,
+    entity: str,
+    account_number: str,
+    body: DisputeAnswerBody,
+    principal: Annotated[Principal, allow(Feature.QUALIFICATIONS, Action.WRITE)],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> dict[str, Any]:
+    names = assignee_names(principal)
+    if not names:
+        raise Problem(422, "No assignee", "your user has neither a portfolio nor an e-mail to match disputes on")
+    if not principal.scope.has_entity(entity):
+        raise not_found_customer(entity, account_number)
+    account = await _bus(request).ask(
+        rv.GetCustomerAccount(entity=entity, account_number=account_number), rv.CustomerAccount
+    )
+    customer = account.customer
+    if not account.found or not _in_scope(principal, customer.entity or entity, customer.collector, customer.sales_rep):
+        raise not_found_customer(entity, account_number)
+    customer_id = customer.customer_id or f"{entity}/{account_number}"
+    # Only a dispute the engine lists as the caller's, in their entities and portfolio, may be answered by them:
+    # the same answer a colleague gives through an internal link, with the user as who answered.
+    assigned = await _bus(request).ask(
+        col.ListDisputes(customer_id=customer_id, assignees=names, limit=1000), col.Disputes
+    )
+    dispute = next(
+        (
+            d
+            for d in assigned.disputes
+            if d.item_id == body.item_id
+            and d.customer_id == customer_id
+            and _in_scope(principal, d.entity, d.collector, d.sales_rep)
+        ),
+        None,
+    )
+    if dispute is None:
+        raise _no_dispute(body.item_id)
+    audit_ids(request, item_id=body.item_id)
+    answer = await _bus(request).ask(
+        col.AnswerDisputeQuestion(
+            customer_id=customer_id,
+            item_id=body.item_id,
+            answer=body.answer,
+            user=principal.email,
+            # Scoped to the user: another user's identical key is another request.
+            idempotency_key=f"user:{principal.user_id}:answer:{body.item_id}:{idempotency_key}"
+            if idempotency_key
+            else "",
+            correlation_id=request.state.request_id,
+        ),
+        col.DisputeQuestionAnswered,
+    )
+    return {
+        "recorded": "dispute_answer",
+        "answer_id": answer.answer_id,
+        "item_id": answer.item_id,
+        "answer": answer.answer,
+        "replayed": answer.replayed,
+    }
+
+
+def _no_dispute(item_id: str) -> Problem:
+    return Problem(404, "Not found", f"no dispute on {item_id!r} assigned to you", code="not_found")

@@ -486,6 +486,31 @@ async def revoke_key(
     return {"key_id": key_id, "revoked": True}
 
 
+async def _set_disabled(request: Request, partner_id: str, disabled: bool) -> dict[str, Any]:
+    store = partner_store(request)
+    await _partner_or_404(store, partner_id)
+    await store.set_disabled(partner_id, disabled)
+    return partner_view(await _partner_or_404(store, partner_id))
+
+
+@admin_router.post(
+    "/{partner_id}/disable",
+    summary="Disable a partner: its keys are refused and no webhook goes out to it until it is enabled again",
+)
+async def disable_partner(
+    request: Request, partner_id: str, _principal: Annotated[Principal, allow(Feature.PARTNERS, Action.WRITE)]
+) -> dict[str, Any]:
+    # Its keys are kept, not revoked: enabling the partner again must not force it to install new ones.
+    return await _set_disabled(request, partner_id, True)
+
+
+@admin_router.post("/{partner_id}/enable", summary="Enable a disabled partner again: its active keys work again")
+async def enable_partner(
+    request: Request, partner_id: str, _principal: Annotated[Principal, allow(Feature.PARTNERS, Action.WRITE)]
+) -> dict[str, Any]:
+    return await _set_disabled(request, partner_id, False)
+
+
 @admin_router.get("/{partner_id}/deliveries", summary="The webhook delivery log: every attempt, newest first")
 async def deliveries(
     request: Request,
@@ -511,6 +536,9 @@ async def assign_case(
 ) -> dict[str, Any]:
     store = partner_store(request)
     partner = await _partner_or_404(store, partner_id)
+    if partner.disabled:
+        # It would never hear of the case: its keys are refused and no webhook goes out to it.
+        raise Problem(409, "Partner disabled", f"partner {partner.name!r} is disabled; enable it or choose another")
     await check_customer(request, principal, body.entity, body.account_number)
     check_ids(principal, body.item_ids, "item")
     bus: Bus = request.app.state.bus

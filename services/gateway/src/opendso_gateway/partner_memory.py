@@ -50,6 +50,13 @@ class MemoryPartnerStore:
         self.keys_by_id[key_id] = dataclasses.replace(key, revoked_at=at)
         return True
 
+    async def set_disabled(self, partner_id: str, disabled: bool) -> bool:
+        partner = self.by_id.get(partner_id)
+        if partner is None:
+            return False
+        self.by_id[partner_id] = dataclasses.replace(partner, disabled=disabled)
+        return True
+
     async def assign_case(self, case: AssignedCase) -> None:
         self.cases_by_id[case.case_id] = case
 

@@ -83,6 +83,10 @@ async def _set(request: Request, entity: str, account_number: str, settings: col
         ),
         col.PenaltySettingsSet,
     )
+    return _settings_answer(answer)
+
+
+def _settings_answer(answer: col.PenaltySettingsSet) -> dict[str, Any]:
     return {
         "entity": answer.entity,
         "account_number": answer.account_number or None,
@@ -90,6 +94,20 @@ async def _set(request: Request, entity: str, account_number: str, settings: col
         "terms": terms_json(answer.terms),
         "replayed": answer.replayed,
     }
+
+
+@router.get(
+    "/api/v1/entities/{entity}/penalty-settings",
+    summary="An entity's late-payment penalty settings, and the terms a customer without its own gets",
+)
+async def get_entity_settings(
+    request: Request,
+    entity: str,
+    principal: Annotated[Principal, allow(Feature.PENALTIES, Action.READ)],
+) -> Any:
+    check_entity(principal, entity)
+    answer = await _bus(request).ask(col.GetPenaltySettings(entity=entity), col.PenaltySettingsSet)
+    return {key: value for key, value in _settings_answer(answer).items() if key != "replayed"}
 
 
 @router.put("/api/v1/entities/{entity}/penalty-settings", summary="Set an entity's late-payment penalty settings")

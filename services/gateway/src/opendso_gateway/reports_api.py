@@ -206,6 +206,28 @@ async def dso(
     return await _answer(request, query, rp.DsoReport, "dso", params.format)
 
 
+@router.get(
+    "/dso/series",
+    summary="DSO on each of the last month-ends and the as-of day, oldest first, in one request (a trend)",
+    responses=examples.ok(examples.DSO_SERIES),
+)
+async def dso_series(
+    request: Request,
+    principal: Reader,
+    params: Params,
+    points: Annotated[int, Query(ge=2, le=24, description="How many days: month-ends, then the as-of day")] = 12,
+    period_days: Annotated[int, Query(ge=1, le=3660, description="Simple method's days of sales")] = 90,
+    max_months: Annotated[int, Query(ge=1, le=120, description="Countback: months back at most")] = 24,
+) -> Any:
+    if params.format != "json":
+        raise Problem(422, "Invalid request", "the DSO series is answered as JSON only; export one day from /dso")
+    query = rp.GetDsoSeries(
+        dso=rp.GetDso(scope=report_scope(params, principal), period_days=period_days, max_months=max_months),
+        points=points,
+    )
+    return _json(await _bus(request).ask(query, rp.DsoSeries))
+
+
 def _period_bounds(query: Any, from_: dt.date | None, to: dt.date | None) -> None:
     if from_ is not None:
         getattr(query, "from").CopyFrom(_date(from_))

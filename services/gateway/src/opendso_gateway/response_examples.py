@@ -352,3 +352,30 @@ PARTNER_CASES: Any = [
         "escalated_on": "2026-11-20",
     },
 ]
+
+# GET /api/v1/customers?q=dupont
+CUSTOMER_SEARCH: Any = {
+    "customers": [CUSTOMER_ACCOUNT["customer"]],
+    "offset": 0,
+    "limit": 20,
+    "more": False,
+}
+
+# GET /api/v1/customers/{entity}/{account_number}/promises
+CUSTOMER_PROMISES: Any = {
+    "promises": [
+        {
+            "promise_id": "prm-2026-11-18-0042",
+            "item_ids": ["FR01/invoice/F-2026-0042"],
+            "amount": {"amount": "1250.00", "currency": "EUR"},
+            "promised_on": "2026-11-30",
+            "created_on": "2026-11-18",
+            "by": "claire.martin@acme-industries.fr",
+            "state": "open",
+        }
+    ],
+    "truncated": False,
+}
+
+# GET /api/v1/reports/dso/series?points=12 (one report per day, oldest first; one shown)
+DSO_SERIES: Any = {"points": [DSO]}

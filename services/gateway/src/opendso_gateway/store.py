@@ -561,6 +561,13 @@ class SqlPartnerStore:
             )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def set_disabled(self, partner_id: str, disabled: bool) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(partners).where(partners.c.partner_id == partner_id).values(disabled=disabled)
+            )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
     async def assign_case(self, case: AssignedCase) -> None:
         values = {
             "partner_id": case.partner_id,

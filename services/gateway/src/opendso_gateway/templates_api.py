@@ -423,7 +423,9 @@ async def delete_template(
     code: str,
     language: str,
     principal: Writer,
-    version: Annotated[int, Query(ge=0, description="The version read; 0 or absent: whatever the version")] = 0,
+    version: Annotated[
+        int, Query(ge=0, le=2**31 - 1, description="The version read; 0 or absent: whatever the version")
+    ] = 0,
 ) -> dict[str, Any]:
     answer = await _bus(request).ask(
         msg.DeleteTemplate(

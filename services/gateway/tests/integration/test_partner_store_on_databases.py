@@ -121,3 +121,17 @@ async def test_the_webhook_queue_keeps_deliveries_claims_each_once_and_reschedul
     assert (again.attempts, again.body) == (1, pending.body)
     await store.finish_delivery(pending.delivery_id)
     assert await store.pending_deliveries(partner.partner_id) == []
+
+
+async def test_a_partner_is_disabled_and_enabled_again_in_place(store: SqlPartnerStore) -> None:
+    partner, other = a_partner(), a_partner("Lex")
+    await store.add_partner(partner)
+    await store.add_partner(other)
+    assert await store.set_disabled(partner.partner_id, True)
+    found = await store.partner(partner.partner_id)
+    assert found is not None and found.disabled
+    other_found = await store.partner(other.partner_id)
+    assert other_found is not None and not other_found.disabled
+    assert await store.set_disabled(partner.partner_id, False)
+    assert await store.partner(partner.partner_id) == partner
+    assert not await store.set_disabled("nobody", True)

@@ -83,6 +83,10 @@ ROUTES = [c for c in CONTEXTS if isinstance(c.original_route, APIRoute)]
 GUARDED = [(r, method, guards(r.dependant)[0]) for r in ROUTES if guards(r.dependant) for method in sorted(r.methods)]
 # Bodies that pass validation, for the routes whose scope is checked after it.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/mobile/customers/{entity}/{account_number}/dispute-answers"): {
+        "item_id": "x1/invoice/1",
+        "answer": "credit note follows",
+    },
     ("POST", "/api/v1/customers/{entity}/{account_number}/qualifications"): {
         "item_ids": ["x1/invoice/1"],
         "status": "dispute",
@@ -90,6 +94,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/customers/{entity}/{account_number}/escalations"): {"partner_kind": "legal"},
     ("POST", "/api/v1/customers/{entity}/{account_number}/escalations/{case_id}/withdraw"): {"reason": "paid"},
     ("PUT", "/api/v1/entities/{entity}/penalty-settings"): {},
+    ("PUT", "/api/v1/entities/{entity}/sending-hours"): {
+        "version": 0,
+        "weekdays": ["mon"],
+        "slots": [{"start": "08:00", "end": "18:00"}],
+    },
     ("PUT", "/api/v1/customers/{entity}/{account_number}/penalty-settings"): {},
     ("POST", "/api/v1/customers/{entity}/{account_number}/payment-plans"): {
         "item_ids": ["x1/invoice/1"],

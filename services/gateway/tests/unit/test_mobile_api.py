@@ -76,6 +76,7 @@ class MobileBus:
             _dispute("FR01/C2", "F-7", "sam"),
             _dispute("DE01/C3", "D-1", "rita", collector="otto"),
         ]
+        self.answers: dict[str, col.AnswerDisputeQuestion] = {}
 
     async def connect(self) -> None:
         pass
@@ -119,6 +120,20 @@ class MobileBus:
                 and (not names or d.sales_rep.casefold() in names)
             ]
             return col.Disputes(disputes=found)
+        if isinstance(req, col.AnswerDisputeQuestion):
+            # Like the engine: an answer repeated with the same key is the first one again.
+            key = req.idempotency_key or f"{req.item_id}:{req.answer}:{req.user}"
+            replayed = key in self.answers
+            self.answers.setdefault(key, req)
+            return col.DisputeQuestionAnswered(
+                answer_id=f"ans-{len(self.answers)}",
+                customer_id=req.customer_id,
+                item_id=req.item_id,
+                answer=req.answer,
+                user=req.user,
+                owner="sales",
+                replayed=replayed,
+            )
         raise AssertionError(f"{type(req).__name__} reached a service")
 
     async def health(self, services: tuple[str, ...]) -> dict[str, dict[str, object]]:
@@ -266,3 +281,79 @@ def test_a_collectors_portfolio_is_the_accounts_they_collect() -> None:
     # The disputes on his accounts are owned by sales: the sales rep's to answer, not his.
     body = http.get("/api/v1/mobile/disputes", headers=otto).json()
     assert [d["item_number"] for d in body["disputes"]] == []
+
+
+# -- answering a dispute -----------------------------------------------------------------------------------------
+
+ANSWER = {"item_id": "FR01/invoice/F-1", "answer": "Credit note of 10.00 on its way"}
+
+
+def test_a_rep_answers_a_dispute_assigned_to_them_as_the_internal_link_does() -> None:
+    app, http, bus = new_app()
+    headers = {**rep(app), "Idempotency-Key": "k-1"}
+    answer = http.post("/api/v1/mobile/customers/FR01/C1/dispute-answers", json=ANSWER, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "recorded": "dispute_answer",
+        "answer_id": "ans-1",
+        "item_id": "FR01/invoice/F-1",
+        "answer": "Credit note of 10.00 on its way",
+        "replayed": False,
+    }
+    command = bus.asked[-1]
+    assert isinstance(command, col.AnswerDisputeQuestion)
+    assert (command.customer_id, command.item_id, command.user) == ("FR01/C1", "FR01/invoice/F-1", "rita@example.com")
+    assert command.idempotency_key.startswith("user:") and command.idempotency_key.endswith(":k-1")
+
+
+def test_an_answer_sent_again_is_not_recorded_twice() -> None:
+    app, http, bus = new_app()
+    headers = rep(app)
+    first = http.post("/api/v1/mobile/customers/FR01/C1/dispute-answers", json=ANSWER, headers=headers)
+    again = http.post("/api/v1/mobile/customers/FR01/C1/dispute-answers", json=ANSWER, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json()["replayed"] is True
+    assert len(bus.answers) == 1
+
+
+def test_another_reps_dispute_is_not_found_and_nothing_is_answered() -> None:
+    app, http, bus = new_app()
+    # FR01/C2 is sam's: not rita's portfolio.
+    other = {"item_id": "FR01/invoice/F-7", "answer": "ok"}
+    answer = http.post("/api/v1/mobile/customers/FR01/C2/dispute-answers", json=other, headers=rep(app))
+    assert answer.status_code == 404
+    # Sam's customer, but an item of rita's customer named in the body: still not rita's dispute there.
+    answer = http.post("/api/v1/mobile/customers/FR01/C2/dispute-answers", json=ANSWER, headers=rep(app, "sam"))
+    assert answer.status_code == 404
+    assert not any(isinstance(q, col.AnswerDisputeQuestion) for q in bus.asked)
+
+
+def test_a_dispute_not_assigned_to_the_rep_on_their_own_customer_is_not_found() -> None:
+    app, http, bus = new_app()
+    bus.disputes[0].sales_rep = "sam"
+    bus.customers[("FR01", "C1")] = ("rita", "anna")
+    answer = http.post("/api/v1/mobile/customers/FR01/C1/dispute-answers", json=ANSWER, headers=rep(app))
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == "no dispute on 'FR01/invoice/F-1' assigned to you"
+    assert bus.answers == {}
+
+
+def test_an_answer_in_another_entity_or_without_a_token_asks_nothing() -> None:
+    app, http, bus = new_app()
+    de = {"item_id": "DE01/invoice/D-1", "answer": "ok"}
+    assert http.post("/api/v1/mobile/customers/DE01/C3/dispute-answers", json=de, headers=rep(app)).status_code == 404
+    assert http.post("/api/v1/mobile/customers/FR01/C1/dispute-answers", json=ANSWER).status_code == 401
+    assert bus.asked == []
+
+
+def test_a_read_only_user_may_not_answer_and_an_empty_answer_is_refused() -> None:
+    app, http, bus = new_app()
+    read_only = signed_in(app, Role.READ_ONLY, email="ro@example.com")
+    assert (
+        http.post("/api/v1/mobile/customers/FR01/C1/dispute-answers", json=ANSWER, headers=read_only).status_code == 403
+    )
+    empty = {**ANSWER, "answer": ""}
+    assert (
+        http.post("/api/v1/mobile/customers/FR01/C1/dispute-answers", json=empty, headers=rep(app)).status_code == 422
+    )
+    assert bus.asked == []

@@ -295,6 +295,19 @@ def partner_case(withdrawn_on: str = "") -> col.PartnerCase:
     )
 
 
+def promise() -> col.PromiseToPay:
+    return col.PromiseToPay(
+        promise_id="prm-2026-11-18-0042",
+        customer_id=CUSTOMER,
+        item_ids=["FR01/invoice/F-2026-0042"],
+        promised_amount=eur("1250.00"),
+        promised_on=day("2026-11-30"),
+        created_on=day("2026-11-18"),
+        by_user="claire.martin@acme-industries.fr",
+        state="pending",
+    )
+
+
 class RepresentativeBus:
     """Answers each query the documented routes ask with the representative reply above."""
 
@@ -312,8 +325,11 @@ class RepresentativeBus:
             rp.GetAging: aging(),
             rp.GetAgingBalance: aging_balance(),
             rp.GetDso: dso(),
+            rp.GetDsoSeries: rp.DsoSeries(points=[dso()]),
             msg.ListOutbox: msg.OutboxListing(entries=[outbox_entry()]),
             col.ListDisputes: col.Disputes(disputes=[dispute()]),
+            rv.SearchCustomers: rv.CustomerSearchResults(customers=[customer_account().customer]),
+            col.ListPromises: col.Promises(promises=[promise()]),
         }
         reply = replies.get(type(req))
         if reply is None:
@@ -334,9 +350,12 @@ DOCUMENTED = {
     "/api/v1/reports/aging": "/api/v1/reports/aging",
     "/api/v1/reports/aging-balance": "/api/v1/reports/aging-balance",
     "/api/v1/reports/dso": "/api/v1/reports/dso",
+    "/api/v1/reports/dso/series": "/api/v1/reports/dso/series",
     "/api/v1/outbox": "/api/v1/outbox",
     "/api/v1/mobile/customers/{entity}/{account_number}": "/api/v1/mobile/customers/FR01/C00042",
     "/api/v1/mobile/disputes": "/api/v1/mobile/disputes",
+    "/api/v1/customers": "/api/v1/customers?q=dupont",
+    "/api/v1/customers/{entity}/{account_number}/promises": "/api/v1/customers/FR01/C00042/promises",
 }
 # Answered for the partner's API key: its case view is built from the engine's listing as the route builds it.
 PARTNER_CASES = "/api/v1/partner/cases"

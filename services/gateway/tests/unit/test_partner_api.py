@@ -4,6 +4,7 @@ is told by webhook."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -473,3 +474,42 @@ def test_the_delivery_log_is_for_admins_and_lists_attempts_newest_first() -> Non
     assert world.http.get(f"/api/v1/partners/{partner_id}/deliveries", headers=collector).status_code == 403
     assert world.http.get(f"/api/v1/partners/{partner_id}/deliveries", headers=world.admin).json() == []
     assert world.http.get("/api/v1/partners/nobody/deliveries", headers=world.admin).status_code == 404
+
+
+def test_a_disabled_partner_is_refused_its_keys_gets_no_webhook_nor_case_until_enabled_again() -> None:
+    world = World()
+    partner_id = world.partner()
+    case_id = world.assign(partner_id)
+    key = world.key(partner_id)
+    assert world.http.get("/api/v1/partner/cases", headers=key_header(key)).status_code == 200
+
+    disabled = world.http.post(f"/api/v1/partners/{partner_id}/disable", headers=world.admin)
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["disabled"] is True
+    assert world.http.get(f"/api/v1/partners/{partner_id}", headers=world.admin).json()["disabled"] is True
+    assert world.http.get("/api/v1/partner/cases", headers=key_header(key)).status_code == 401
+    refused = world.http.post(
+        f"/api/v1/partners/{partner_id}/cases",
+        headers=world.admin,
+        json={"entity": "FR01", "account_number": "C002"},
+    )
+    assert refused.status_code == 409
+    assert "disabled" in refused.json()["detail"]
+    # The webhook queued before it was disabled is given up without being sent.
+    assert asyncio.run(world.sender.run_due()) == 1
+    attempts = world.http.get(f"/api/v1/partners/{partner_id}/deliveries", headers=world.admin).json()
+    assert [(a["case_id"], a["status"], a["http_status"]) for a in attempts] == [(case_id, "gave_up", None)]
+
+    enabled = world.http.post(f"/api/v1/partners/{partner_id}/enable", headers=world.admin)
+    assert enabled.status_code == 200
+    assert enabled.json()["disabled"] is False
+    assert world.http.get("/api/v1/partner/cases", headers=key_header(key)).status_code == 200
+
+
+def test_only_an_admin_disables_a_partner_and_an_unknown_one_is_not_found() -> None:
+    world = World()
+    partner_id = world.partner()
+    manager = signed_in(world.app, Role.CREDIT_MANAGER, email="cm@example.com")
+    assert world.http.post(f"/api/v1/partners/{partner_id}/disable", headers=manager).status_code == 403
+    assert world.partners.by_id[partner_id].disabled is False
+    assert world.http.post("/api/v1/partners/nobody/disable", headers=world.admin).status_code == 404

@@ -165,3 +165,40 @@ def test_penalties_of_an_unknown_customer_are_a_404() -> None:
     http, _ = client({col.GetPenalties: RemoteError("rpc", "not_found", "no customer 'FR01/C9'")})
     response = http.get("/api/v1/customers/FR01/C9/penalties")
     assert response.status_code == 404 and response.json()["detail"] == "no customer 'FR01/C9'"
+
+
+def test_an_entitys_penalty_settings_are_read_with_the_terms_they_give() -> None:
+    answer = col.PenaltySettingsSet(
+        entity="FR01",
+        settings=col.PenaltySettings(issue_items=True, minimum_interest=Money(amount="5.00", currency="EUR")),
+        terms=TERMS,
+    )
+    answer.settings.updated_by = "anna"
+    http, bus = client({col.GetPenaltySettings: answer})
+    response = http.get("/api/v1/entities/FR01/penalty-settings")
+    assert response.status_code == 200
+    assert response.json() == {
+        "entity": "FR01",
+        "account_number": None,
+        "settings": {
+            "issue_items": True,
+            "exempt_interest": None,
+            "exempt_compensation": None,
+            "law": None,
+            "minimum_interest": {"amount": "5.00", "currency": "EUR"},
+            "updated_by": "anna",
+        },
+        "terms": {
+            "law": "FR",
+            "issue_items": True,
+            "charge_interest": False,
+            "charge_compensation": True,
+            "minimum_interest": None,
+        },
+    }
+    assert bus.asked == [col.GetPenaltySettings(entity="FR01")]
+    out_of_scope = http.get(
+        "/api/v1/entities/FR01/penalty-settings", headers=signed_in(http.app, entities=frozenset({"DE01"}))
+    )
+    assert out_of_scope.status_code == 404
+    assert len(bus.asked) == 1

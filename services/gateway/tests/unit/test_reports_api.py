@@ -141,3 +141,47 @@ def test_every_report_has_its_route() -> None:
         assert http.get(f"/api/v1/reports/{path}", params={"format": "xlsx"}).status_code == 200, path
     assert http.get("/api/v1/reports/aging-balance", params={"buckets": "60,30"}).status_code == 422
     assert http.get("/api/v1/reports/aging-balance", params={"level": "planet"}).status_code == 422
+
+
+def _dso_series() -> rp.DsoSeries:
+    series = rp.DsoSeries()
+    for month, day, days in ((9, 30, "41.5"), (10, 31, "44.0"), (11, 24, "46.2")):
+        point = series.points.add()
+        point.header.as_of.CopyFrom(rp.ReportHeader(as_of={"year": 2026, "month": month, "day": day}).as_of)
+        point.rows.add(key="FR01", currency="EUR", countback_dso=days)
+    return series
+
+
+def test_the_dso_series_is_one_request_with_the_scope_and_the_points() -> None:
+    http, bus = client({rp.GetDsoSeries: _dso_series()}, role=Role.COLLECTOR, entities=frozenset({"FR01"}))
+    response = http.get("/api/v1/reports/dso/series", params={"points": 3, "as_of": "2026-11-24", "currency": "entity"})
+    assert response.status_code == 200, response.text
+    points = response.json()["points"]
+    assert [p["header"]["as_of"] for p in points] == ["2026-09-30", "2026-10-31", "2026-11-24"]
+    assert [p["rows"][0]["countback_dso"] for p in points] == ["41.5", "44.0", "46.2"]
+    (query,) = bus.asked
+    assert isinstance(query, rp.GetDsoSeries)
+    assert query.points == 3
+    assert list(query.dso.scope.entities) == ["FR01"]
+    assert query.dso.scope.currency_mode == rp.CURRENCY_MODE_ENTITY
+    assert (query.dso.scope.as_of.month, query.dso.scope.as_of.day) == (11, 24)
+
+
+def test_the_dso_series_keeps_the_scope_and_bounds_the_points() -> None:
+    http, bus = client(
+        {rp.GetDsoSeries: _dso_series()}, role=Role.COLLECTOR, entities=frozenset({"FR01"}), portfolio="ann"
+    )
+    assert http.get("/api/v1/reports/dso/series", params={"entity": "US01"}).status_code == 404
+    assert http.get("/api/v1/reports/dso/series", params={"collector": "bob"}).status_code == 404
+    assert http.get("/api/v1/reports/dso/series", params={"points": 25}).status_code == 422
+    assert http.get("/api/v1/reports/dso/series", params={"format": "csv"}).status_code == 422
+    assert bus.asked == []
+    assert http.get("/api/v1/reports/dso/series").status_code == 200
+    assert bus.asked[-1].dso.scope.collector == "ann"  # type: ignore[attr-defined]
+
+
+def test_the_dso_series_needs_a_token_and_the_reports_permission() -> None:
+    http, bus = client({rp.GetDsoSeries: _dso_series()}, role=Role.PARTNER)
+    assert http.get("/api/v1/reports/dso/series").status_code == 403
+    assert http.get("/api/v1/reports/dso/series", headers={"Authorization": ""}).status_code == 401
+    assert bus.asked == []

@@ -191,6 +191,17 @@ def test_deleting_a_built_in_template_says_it_was_reset() -> None:
     assert sent.expected_version == 2
 
 
+def test_a_version_beyond_what_the_contract_holds_is_refused_before_asking() -> None:
+    # Found by the schema fuzzer: 2**31 overflowed the command's int32 and answered 500.
+    api, bus = client({})
+
+    response = api.delete("/api/v1/templates/vat_note/fr", params={"version": 2**31})
+
+    assert response.status_code == 422
+    assert "version" in response.text
+    assert bus.asked == []
+
+
 def account() -> rv.CustomerAccount:
     return rv.CustomerAccount(
         found=True,

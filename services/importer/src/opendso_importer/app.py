@@ -21,6 +21,7 @@ from opendso_bus.service import serve
 from opendso_bus.uploads import download_upload
 
 from opendso_importer import handlers, statements
+from opendso_importer.customer_search import SqlCustomerFinder, search_customers
 from opendso_importer.drop import DropStore, FolderDrop, ImportFile, ImportStatement, S3Drop, process_drop
 from opendso_importer.entities import list_entities
 from opendso_importer.parallel_reading import ReadingPool
@@ -88,6 +89,12 @@ def create_app(
     runtime.on_query(rv.ListEntities, entities)
     runtime.on_query(im.GetImportReport, import_report)
     runtime.on_query(rv.GetCustomerAccount, account)
+
+    async def search(query: rv.SearchCustomers) -> rv.CustomerSearchResults:
+        async with runtime.uow() as uow:
+            return await search_customers(query, SqlCustomerFinder(uow.session))
+
+    runtime.on_query(rv.SearchCustomers, search)
     runtime.on_query(bk.ImportBankStatement, import_statement)
 
     async def propose(query: im.ProposeMapping) -> im.MappingProposal:

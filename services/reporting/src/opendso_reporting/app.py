@@ -26,7 +26,7 @@ from opendso_contracts.registry import subject_for
 from opendso_reporting import handlers, report_handlers
 from opendso_reporting.domain.currency import MissingRate
 from opendso_reporting.domain.timeline import TRANSLATORS
-from opendso_reporting.report_queries import REPORTS, Answer, RateSource, ReportDeps, export_report
+from opendso_reporting.report_queries import REPORTS, Answer, RateSource, ReportDeps, dso_series, export_report
 from opendso_reporting.settings import Settings
 from opendso_reporting.store import INBOX, OUTBOX, UnitOfWork
 
@@ -121,7 +121,7 @@ def wire_reports(runtime: ServiceRuntime[UnitOfWork], settings: Settings, deps: 
         dispute_codes=settings.dispute_codes,
         group_currency=settings.group_currency,
     )
-    answers: dict[type[Message], Answer] = {**REPORTS, rp.ExportReport: export_report}
+    answers: dict[type[Message], Answer] = {**REPORTS, rp.ExportReport: export_report, rp.GetDsoSeries: dso_series}
     for request_type, answer in answers.items():
         runtime.on_query(request_type, _answering(runtime, answer, deps))
 

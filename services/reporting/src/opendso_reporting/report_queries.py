@@ -553,3 +553,26 @@ async def export_report(query: rp.ExportReport, uow: UnitOfWork, deps: ReportDep
     return report_file(
         report, query.format == rp.EXPORT_FORMAT_XLSX, f"{as_of.year:04d}-{as_of.month:02d}-{as_of.day:02d}"
     )
+
+
+DEFAULT_SERIES_POINTS = 12
+MAX_SERIES_POINTS = 24
+
+
+async def dso_series(
+    query: rp.GetDsoSeries, uow: UnitOfWork, deps: ReportDeps, report: Answer | None = None
+) -> rp.DsoSeries:
+    """The DSO report on each month-end before the as-of day and on the as-of day, oldest first, in one
+    request: the same report as ``GetDso`` on each day (``report``, that one by default)."""
+    points = query.points or DEFAULT_SERIES_POINTS
+    if not 2 <= points <= MAX_SERIES_POINTS:
+        raise InvalidRequest(f"points must be 2 to {MAX_SERIES_POINTS}")
+    one = report or dso_report
+    as_of = date_from_proto(query.dso.scope.as_of) if query.dso.scope.HasField("as_of") else deps.today()
+    series = rp.DsoSeries()
+    for day in d.month_end_days(as_of, points):
+        asked = rp.GetDso()
+        asked.CopyFrom(query.dso)
+        asked.scope.as_of.CopyFrom(date_to_proto(day))
+        series.points.append(await one(asked, uow, deps))
+    return series

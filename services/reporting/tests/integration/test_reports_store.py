@@ -362,6 +362,21 @@ async def test_dso_by_both_methods_per_entity(uows: Any) -> None:
     assert [p.days for p in eur.countback] == ["24.00", "24.80"]
 
 
+async def test_a_dso_series_is_the_days_report_on_each_month_end_then_today(uows: Any) -> None:
+    await apply(uows, ledger() + payment_of_item_2())
+    one_day = rp.GetDso(scope=scope(level=rp.REPORT_LEVEL_ENTITY, key="FR01"), period_days=90)
+    series = await ask(uows, q.dso_series, rp.GetDsoSeries(dso=one_day, points=3))
+    days = [dt.date(p.header.as_of.year, p.header.as_of.month, p.header.as_of.day) for p in series.points]
+    assert days == [dt.date(2026, 9, 30), dt.date(2026, 10, 31), TODAY]
+    # Today's point is the one-day report; the ledger was recorded after the earlier month-ends, which owe nothing.
+    assert list(series.points[-1].rows) == list((await ask(uows, q.dso_report, one_day)).rows)
+    assert [[(r.currency, r.receivables.amount, r.countback_dso) for r in p.rows] for p in series.points] == [
+        [],
+        [("EUR", "0.00", "0.0"), ("USD", "0.00", "0.0")],
+        [("EUR", "800.00", "48.8"), ("USD", "50.00", "55.0")],
+    ]
+
+
 async def test_disputes_statuses_activity_and_forecast(uows: Any) -> None:
     await apply(uows, ledger() + payment_of_item_2() + collection_work())
     disputes = await ask(uows, q.dispute_report, rp.GetDisputeReport(scope=scope()))

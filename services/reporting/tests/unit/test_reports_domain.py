@@ -254,3 +254,16 @@ def test_activity_counts_each_kind_and_sums_money_per_currency() -> None:
         ("ann", 3, 1, (("EUR", D("10.00")),), 1),
         ("bob", 0, 0, (("USD", D("2.00")),), 2),
     ]
+
+
+def test_a_trend_is_read_on_month_ends_then_the_as_of_day() -> None:
+    from opendso_reporting.domain.reports import month_end_days
+
+    assert month_end_days(dt.date(2026, 3, 15), 4) == [
+        dt.date(2025, 12, 31),
+        dt.date(2026, 1, 31),
+        dt.date(2026, 2, 28),
+        dt.date(2026, 3, 15),
+    ]
+    assert month_end_days(dt.date(2024, 3, 1), 2) == [dt.date(2024, 2, 29), dt.date(2024, 3, 1)]
+    assert len(month_end_days(dt.date(2026, 11, 25), 12)) == 12

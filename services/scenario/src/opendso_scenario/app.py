@@ -27,6 +27,8 @@ from opendso_scenario import (
     penalty_items,
     plans,
     qualifications,
+    sending_hours,
+    status_catalogue,
 )
 from opendso_scenario import scenarios as definitions
 from opendso_scenario.domain.builtin import builtin_scenarios
@@ -102,6 +104,12 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
 
     runtime.on_query(col.ListDisputes, list_disputes)
 
+    async def list_promises(query: col.ListPromises) -> col.Promises:
+        async with runtime.uow() as uow:
+            return await qualifications.list_promises(query, uow)
+
+    runtime.on_query(col.ListPromises, list_promises)
+
     async def next_best_action(query: col.GetNextBestAction) -> col.NextBestAction:
         async with runtime.uow() as uow:
             return await next_action.get_next_best_action(query, uow, deps)
@@ -149,8 +157,35 @@ def create_app(settings: Settings) -> tuple[ServiceRuntime[UnitOfWork], handlers
         async with runtime.uow() as uow:
             return await penalty_items.get_penalties(query, uow, deps)
 
+    async def get_penalty_settings(query: col.GetPenaltySettings) -> col.PenaltySettingsSet:
+        async with runtime.uow() as uow:
+            return await penalty_items.get_settings(query, uow)
+
     runtime.on_query(col.SetPenaltySettings, set_penalty_settings)
     runtime.on_query(col.GetPenalties, get_penalties)
+    runtime.on_query(col.GetPenaltySettings, get_penalty_settings)
+
+    async def get_status_catalogue(query: col.GetStatusCatalogue) -> col.StatusCatalogue:
+        async with runtime.uow() as uow:
+            return await status_catalogue.get_status_catalogue(query, uow)
+
+    async def replace_status_catalogue(command: col.ReplaceStatusCatalogue) -> col.StatusCatalogueReplaced:
+        async with runtime.uow() as uow:
+            return await status_catalogue.replace_status_catalogue(command, uow, deps)
+
+    runtime.on_query(col.GetStatusCatalogue, get_status_catalogue)
+    runtime.on_query(col.ReplaceStatusCatalogue, replace_status_catalogue)
+
+    async def get_hours(query: col.GetSendingHours) -> col.SendingHours:
+        async with runtime.uow() as uow:
+            return await sending_hours.get_sending_hours(query, uow, deps)
+
+    async def set_hours(command: col.SetSendingHours) -> col.SendingHoursSet:
+        async with runtime.uow() as uow:
+            return await sending_hours.set_sending_hours(command, uow, deps)
+
+    runtime.on_query(col.GetSendingHours, get_hours)
+    runtime.on_query(col.SetSendingHours, set_hours)
     definitions.subscribe(runtime, deps)
     return runtime, deps
 

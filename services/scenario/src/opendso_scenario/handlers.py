@@ -22,22 +22,22 @@ from opendso_contracts.convert import date_from_proto, date_to_proto, money_to_p
 from opendso_money import Money
 from opendso_telemetry import extract_context, tracer
 
-from opendso_scenario import cancellations, deliveries, plans
+from opendso_scenario import cancellations, deliveries, plans, sending_hours
 from opendso_scenario.domain.engine import next_review_on, plan_actions
 from opendso_scenario.domain.model import Customer, Item, PerformedAction, PlannedAction, Scenario
 from opendso_scenario.domain.penalties import PenaltyError, UnknownLawError, UnknownReferenceRateError, compute, get_law
 from opendso_scenario.domain.penalties.issuing import PenaltyTerms, SettingsBook
-from opendso_scenario.domain.qualification import DEFAULT_CATALOGUE, ItemStatus, excluded_items
+from opendso_scenario.domain.qualification import ItemStatus, StatusCatalogue, excluded_items
 from opendso_scenario.domain.schedule import (
     HolidayCalendar,
     ScheduleError,
     SendingWindow,
     Slot,
     next_send_time,
-    window_from_dict,
     window_to_dict,
 )
 from opendso_scenario.domain.strategy import CustomerFacts, ItemFacts, Strategy, assign, next_reassessment
+from opendso_scenario.status_catalogue import catalogue_of
 from opendso_scenario.store import CustomerRecord, DirtyCustomer, ItemRecord, TaskRecord, UnitOfWork
 
 _KINDS = {
@@ -261,6 +261,8 @@ async def evaluate_customers(
     past_of = await uow.repo.past_tasks(ids)
     today = deps.today()
     pauses_of = await uow.notes.pauses_of(ids, today)
+    # Read once per batch, and only when a customer has statuses.
+    catalogue: StatusCatalogue | None = None
     places: dict[str, tuple[SendingWindow | None, str]] = {}
     new_tasks: list[TaskRecord] = []
     messages: list[col.TaskCreated | msg.SendMessage] = []
@@ -288,9 +290,10 @@ async def evaluate_customers(
         statuses = statuses_of.get(customer_id)
         if statuses:
             # Disputed, promised, in a plan...: out of the scenario while the status lasts.
+            if catalogue is None:
+                catalogue = await catalogue_of(uow)
             excluded = excluded_items(
-                [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()],
-                DEFAULT_CATALOGUE,
+                [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()], catalogue
             )
             items = {k: replace(v, excluded=True) if k in excluded else v for k, v in items.items()}
         pauses = pauses_of.get(customer_id, {})
@@ -400,14 +403,15 @@ def _assignment(
 
 
 async def _window_of(entity: str, uow: UnitOfWork) -> SendingWindow | None:
-    """The entity's sending window; None (send at once) for an entity without a record."""
-    stored = await uow.repo.window_of(entity)
-    return None if stored is None else window_from_dict(json.loads(stored))
+    """The entity's sending window, with its own days and slots; None (send at once) for an entity without a
+    record."""
+    return await sending_hours.window_of(entity, uow)
 
 
 async def send_scheduled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limit: int = 200) -> int:
     """Send the scheduled automatic actions whose time has come, after a last check that what they chase is
-    still unpaid: an action whose items were all paid meanwhile is cancelled. Answers how many went out."""
+    still unpaid (an action whose items were all paid meanwhile is cancelled) and that the entity's sending hours,
+    which may have changed since, are open (else it waits for them). Answers how many went out."""
     now = deps.now()
     async with uow_factory() as uow:
         due = await uow.repo.scheduled_due(now, limit)
@@ -417,6 +421,13 @@ async def send_scheduled(uow_factory: Callable[[], UnitOfWork], deps: Deps, limi
             task = await uow.repo.task(waiting.task_id)
             record = await uow.repo.customer(waiting.customer_id)
             if task is None or task.status != "scheduled" or record is None:
+                continue
+            window = await _window_of(task.entity, uow)
+            opens = None if window is None else next_send_time(window, now, task.channel)
+            if opens is not None and opens > now:
+                # The entity's days or slots changed since the action was planned: it waits for the new ones.
+                await uow.repo.update_task(task.task_id, send_at=opens)
+                await uow.commit()
                 continue
             contact = await uow.repo.collection_contact(record.customer_id)
             if contact is not None:
@@ -445,7 +456,8 @@ async def still_chased(
     for on ``today`` excludes its items too."""
     statuses = await uow.qualifications.statuses_of(task.customer_id)
     excluded = excluded_items(
-        [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()], DEFAULT_CATALOGUE
+        [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()],
+        await catalogue_of(uow),
     )
     excluded |= set((await uow.notes.pauses_of([task.customer_id], today)).get(task.customer_id, {}))
     return [items[i] for i in task.item_ids if i in items and items[i].open_amount > 0 and i not in excluded]

@@ -26,8 +26,9 @@ from opendso_scenario.domain.next_best_action import (
     next_step,
     suggest,
 )
-from opendso_scenario.domain.qualification import DEFAULT_CATALOGUE, ItemStatus, excluded_items
+from opendso_scenario.domain.qualification import ItemStatus, excluded_items
 from opendso_scenario.handlers import Deps
+from opendso_scenario.status_catalogue import catalogue_of
 from opendso_scenario.store import TaskRecord, UnitOfWork
 
 _MESSAGES = frozenset({Channel.EMAIL.value, Channel.SMS.value, Channel.LETTER.value})
@@ -66,7 +67,8 @@ async def situation_of(customer_id: str, uow: UnitOfWork, deps: Deps) -> Account
     records = await uow.repo.items_of(customer_id)
     statuses = await uow.qualifications.statuses_of(customer_id)
     excluded = excluded_items(
-        [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()], DEFAULT_CATALOGUE
+        [ItemStatus(item_id=s.item_id, status_code=s.status_code) for s in statuses.values()],
+        await catalogue_of(uow),
     )
     items = tuple(
         AccountItem(

@@ -149,6 +149,23 @@ async def set_settings(command: col.SetPenaltySettings, uow: UnitOfWork, deps: D
     )
 
 
+async def get_settings(query: col.GetPenaltySettings, uow: UnitOfWork) -> col.PenaltySettingsSet:
+    """The stored settings of an entity (``account_number`` "") or a customer, empty when none, and what applies."""
+    entity, account = query.entity.strip(), query.account_number.strip()
+    if not entity:
+        raise InvalidRequest("entity is required")
+    if account and await uow.repo.customer(f"{entity}/{account}") is None:
+        raise NotFound(f"no customer {account!r} in entity {entity!r}")
+    stored = await uow.penalties.settings(entity, account)
+    settings = settings_to_proto(None) if stored is None else settings_to_proto(stored.settings, stored.updated_by)
+    return col.PenaltySettingsSet(
+        entity=entity,
+        account_number=account,
+        settings=settings,
+        terms=terms_to_proto(await _terms(uow, entity, account)),
+    )
+
+
 # --- what a customer owes ---------------------------------------------------------------------------------------
 
 

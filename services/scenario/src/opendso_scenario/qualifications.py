@@ -25,7 +25,6 @@ from opendso_scenario.domain.promises import (
     follow_ups_for_broken,
 )
 from opendso_scenario.domain.qualification import (
-    DEFAULT_CATALOGUE,
     ConfirmationMessage,
     ItemStatus,
     Qualification,
@@ -34,6 +33,7 @@ from opendso_scenario.domain.qualification import (
     qualify,
 )
 from opendso_scenario.handlers import Deps, task_to_proto
+from opendso_scenario.status_catalogue import catalogue_of
 from opendso_scenario.store import (
     CustomerRecord,
     DirtyCustomer,
@@ -126,7 +126,7 @@ async def qualify_items(command: col.QualifyItems, uow: UnitOfWork, deps: Deps) 
         # Only when the collector asks: writing to the customer is their call, not every status's.
         confirm_to=Recipient.CUSTOMER if command.send_confirmation else None,
     )
-    result = qualify(current, request, DEFAULT_CATALOGUE)
+    result = qualify(current, request, await catalogue_of(uow))
     if not result.ok:
         raise InvalidRequest("; ".join(str(p) for p in result.problems))
     promise = (
@@ -382,5 +382,36 @@ async def list_disputes(query: col.ListDisputes, uow: UnitOfWork) -> col.Dispute
             collector=customer.collector,
             sales_rep=customer.sales_rep,
             answers=[n.text for n in answers.get(s.customer_id, []) if s.item_id in n.item_ids],
+        )
+    return answer
+
+
+DEFAULT_PROMISES = 100
+MAX_PROMISES = 500
+# The store's "pending" is what a user calls open: still watched, neither kept nor broken yet.
+_PROMISE_STATES = {"pending": "open", "kept": "kept", "broken": "broken"}
+
+
+async def list_promises(query: col.ListPromises, uow: UnitOfWork) -> col.Promises:
+    """A customer's promises to pay, kept, broken or open, latest promised day first."""
+    if not query.customer_id:
+        raise InvalidRequest("customer_id is required")
+    limit = DEFAULT_PROMISES if query.limit <= 0 else min(query.limit, MAX_PROMISES)
+    found = sorted(
+        await uow.qualifications.promises_of(query.customer_id),
+        key=lambda p: (p.promised_on, p.created_on, p.promise_id),
+        reverse=True,
+    )
+    answer = col.Promises(truncated=len(found) > limit)
+    for p in found[:limit]:
+        answer.promises.add(
+            promise_id=p.promise_id,
+            customer_id=p.customer_id,
+            item_ids=list(p.item_ids),
+            promised_amount=money_to_proto(Money(p.amount, p.currency)),
+            promised_on=date_to_proto(p.promised_on),
+            created_on=date_to_proto(p.created_on),
+            by_user=p.by_user,
+            state=_PROMISE_STATES.get(p.state, p.state),
         )
     return answer

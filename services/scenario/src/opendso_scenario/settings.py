@@ -21,7 +21,8 @@ class Settings(ServiceSettings):
     # key accounts, firm for large or old debts, gentle for small ones) or the path of a JSON strategy.
     strategy: str = ""
     # When automatic actions of an entity with a record go out, in its time zone, Monday to Friday,
-    # outside its public holidays. Entities without a record are not restricted.
+    # outside its public holidays, until an admin gives the entity days and slots of its own (sending_hours.py).
+    # Entities without a record are not restricted.
     send_slots: str = "08:00-18:00"
     # How many days a payment a debtor declared through the portal keeps its items from being chased, while the
     # collector looks for the money.

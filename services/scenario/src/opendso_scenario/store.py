@@ -973,7 +973,10 @@ class UnitOfWork(SqlUnitOfWork):
 
     notes: NoteRepository
 
+    settings: SettingsRepository
+
     def _open(self) -> None:
+        self.settings = SettingsRepository(self.session)
         self.notes = NoteRepository(self.session)
         self.penalties = PenaltyRepository(self.session)
         self.scenarios = ScenarioDefinitionRepository(self.session)
@@ -1671,3 +1674,92 @@ class PenaltyRepository:
             dialect.insert(issued_penalties).values(**record.__dict__).on_conflict_do_nothing()
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Item statuses and sending hours as the organisation configured them. Each row carries a version that grows by
+# one per change: a save names the version it read, and a stale one is refused, so two editors never overwrite
+# each other.
+status_catalogues = Table(
+    "sc_status_catalogues",
+    metadata,
+    # "" for the whole organisation: the only scope used today, kept as a key so an entity may get its own.
+    Column("scope", String(50), primary_key=True),
+    # The statuses in order, as ``qualification.catalogue_to_dicts`` writes them.
+    Column("statuses", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+sending_hours = Table(
+    "sc_sending_hours",
+    metadata,
+    Column("entity", String(50), primary_key=True),
+    # JSON: ISO weekdays (1 Monday ... 7 Sunday), and slots as [["08:00", "12:00"], ...].
+    Column("weekdays", Text, nullable=False),
+    Column("slots", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class StoredStatusCatalogue:
+    scope: str
+    statuses: str
+    version: int
+    updated_by: str
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StoredSendingHours:
+    entity: str
+    weekdays: str
+    slots: str
+    version: int
+    updated_by: str
+    updated_at: dt.datetime
+
+
+class SettingsRepository:
+    """The status catalogue and the entities' sending hours. ``save_*`` writes only over ``expected_version``
+    (0: no row yet) and answers whether it did: False means someone saved in between."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def status_catalogue(self, scope: str = "") -> StoredStatusCatalogue | None:
+        row = (await self.session.execute(select(status_catalogues).where(status_catalogues.c.scope == scope))).first()
+        return None if row is None else StoredStatusCatalogue(**row._mapping)
+
+    async def save_status_catalogue(self, record: StoredStatusCatalogue, expected_version: int) -> bool:
+        return await self._save(status_catalogues, status_catalogues.c.scope, record.scope, record, expected_version)
+
+    async def statuses_in_use(self) -> dict[str, int]:
+        """How many items hold each status code."""
+        rows = await self.session.execute(
+            select(item_statuses.c.status_code, func.count()).group_by(item_statuses.c.status_code)
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    async def sending_hours(self, entity: str) -> StoredSendingHours | None:
+        row = (await self.session.execute(select(sending_hours).where(sending_hours.c.entity == entity))).first()
+        return None if row is None else StoredSendingHours(**row._mapping)
+
+    async def save_sending_hours(self, record: StoredSendingHours, expected_version: int) -> bool:
+        return await self._save(sending_hours, sending_hours.c.entity, record.entity, record, expected_version)
+
+    async def _save(self, table: Table, key: Any, value: str, record: Any, expected_version: int) -> bool:
+        values = record.__dict__.copy()
+        if expected_version == 0:
+            found = await self.session.scalar(select(table.c.version).where(key == value))
+            if found is not None:
+                return False
+            await self.session.execute(insert(table).values(**values))
+            return True
+        result = await self.session.execute(
+            update(table).where(key == value, table.c.version == expected_version).values(**values)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)

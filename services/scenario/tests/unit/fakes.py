@@ -29,6 +29,8 @@ from opendso_scenario.store import (
     PlanRecord,
     PromiseRecord,
     StoredScenario,
+    StoredSendingHours,
+    StoredStatusCatalogue,
     TaskRecord,
     WatchedInvoiceRecord,
     address_key,
@@ -54,6 +56,7 @@ class FakeRepository:
         self.bounces = FakeBounces()
         self.cancel_requests = FakeCancelRequests()
         self.notes = FakeNotes()
+        self.settings = FakeSettings(self.qualifications)
 
     async def upsert_customer(self, record: CustomerRecord, version_at: dt.datetime) -> None:
         old = self.customers.get(record.customer_id)
@@ -351,6 +354,41 @@ class FakeQualifications:
         return sorted(found, key=lambda r: (-r.since.toordinal(), r.item_id))
 
 
+class FakeSettings:
+    """The status catalogue and sending hours in memory; saves check the version read like the SQL store."""
+
+    def __init__(self, qualifications: FakeQualifications) -> None:
+        self._qualifications = qualifications
+        self.catalogues: dict[str, StoredStatusCatalogue] = {}
+        self.hours: dict[str, StoredSendingHours] = {}
+
+    async def status_catalogue(self, scope: str = "") -> StoredStatusCatalogue | None:
+        return self.catalogues.get(scope)
+
+    async def save_status_catalogue(self, record: StoredStatusCatalogue, expected_version: int) -> bool:
+        return self._save(self.catalogues, record.scope, record, expected_version)
+
+    async def statuses_in_use(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for status in self._qualifications.statuses.values():
+            counts[status.status_code] = counts.get(status.status_code, 0) + 1
+        return counts
+
+    async def sending_hours(self, entity: str) -> StoredSendingHours | None:
+        return self.hours.get(entity)
+
+    async def save_sending_hours(self, record: StoredSendingHours, expected_version: int) -> bool:
+        return self._save(self.hours, record.entity, record, expected_version)
+
+    @staticmethod
+    def _save(rows: dict[str, Any], key: str, record: Any, expected_version: int) -> bool:
+        found = rows.get(key)
+        if (found.version if found is not None else 0) != expected_version:
+            return False
+        rows[key] = record
+        return True
+
+
 class FakeUnitOfWork:
     """Same surface as the service's UnitOfWork; commits are counted, published messages kept."""
 
@@ -364,6 +402,7 @@ class FakeUnitOfWork:
         self.bounces = repo.bounces
         self.cancel_requests = repo.cancel_requests
         self.notes = repo.notes
+        self.settings = repo.settings
         self.published: list[Message] = []
         self.committed = 0
         self._cause: EventMeta | None = None

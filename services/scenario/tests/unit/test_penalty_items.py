@@ -107,6 +107,27 @@ async def test_bad_settings_are_refused_naming_what_is_wrong() -> None:
     assert h.repo.penalties.rows == {}
 
 
+async def test_stored_settings_are_read_back_with_what_applies_and_none_stored_reads_empty() -> None:
+    h = Harness()
+    await ledger(h)
+    nothing = await penalty_items.get_settings(col.GetPenaltySettings(entity="FR01"), h.uow())
+    assert not nothing.settings.HasField("issue_items") and nothing.settings.updated_by == ""
+    assert (nothing.terms.law, nothing.terms.issue_items, nothing.terms.charge_interest) == ("FR", False, True)
+
+    await penalty_items.set_settings(
+        settings(issue_items=True, minimum_interest=Money(amount="5.00", currency="EUR")), h.uow(), h.deps
+    )
+    read = await penalty_items.get_settings(col.GetPenaltySettings(entity=" FR01 "), h.uow())
+    assert (read.entity, read.settings.issue_items, read.settings.updated_by) == ("FR01", True, "anna")
+    assert (read.terms.issue_items, read.terms.minimum_interest.amount) == (True, "5.00")
+    customer = await penalty_items.get_settings(col.GetPenaltySettings(entity="FR01", account_number="C1"), h.uow())
+    assert customer.terms.issue_items and not customer.settings.HasField("issue_items")
+    with pytest.raises(NotFound, match="no customer 'C9'"):
+        await penalty_items.get_settings(col.GetPenaltySettings(entity="FR01", account_number="C9"), h.uow())
+    with pytest.raises(InvalidRequest, match="entity is required"):
+        await penalty_items.get_settings(col.GetPenaltySettings(entity=" "), h.uow())
+
+
 async def test_no_penalty_item_is_issued_while_issuing_is_off() -> None:
     h = Harness()
     await ledger(h)

@@ -9,6 +9,7 @@ from opendso_money import Money
 from opendso_scenario.domain.engine import plan_actions
 from opendso_scenario.domain.model import Channel, Customer, Item, Scenario, Step
 from opendso_scenario.domain.qualification import (
+    BUILT_IN_CODES,
     DEFAULT_CATALOGUE,
     FollowUp,
     ItemStatus,
@@ -19,9 +20,12 @@ from opendso_scenario.domain.qualification import (
     StatusCatalogueError,
     StatusDefinition,
     apply_exclusions,
+    catalogue_from_dicts,
+    catalogue_to_dicts,
     excluded_items,
     qualification_key,
     qualify,
+    removal_problems,
 )
 
 ON = date(2025, 3, 10)
@@ -313,3 +317,41 @@ def test_apply_exclusions_keeps_the_engine_off_disputed_items() -> None:
     assert [a.leader_item_id for a in actions] == ["new"]
     # An exclusion already set (e.g. by a payment plan) is never cleared.
     assert apply_exclusions([replace(newer, excluded=True)], {})[0].excluded
+
+
+def test_the_stored_form_reads_back_to_the_same_catalogue() -> None:
+    data = catalogue_to_dicts(DEFAULT_CATALOGUE)
+    assert data[0]["follow_up"] == {"action": "internal_task", "delay_days": 7}
+    assert catalogue_from_dicts(data) == DEFAULT_CATALOGUE
+    assert {d.code for d in DEFAULT_CATALOGUE} >= BUILT_IN_CODES
+
+
+def test_the_stored_form_names_every_malformed_status_and_field() -> None:
+    with pytest.raises(StatusCatalogueError) as exc:
+        catalogue_from_dicts(
+            [
+                {"code": "a", "labels": {"en": "A"}, "follow_up": {"action": "email"}},
+                {"code": "b", "labels": {"en": "B"}, "is_dispute": "yes"},
+                {"code": "c", "labels": ["C"]},
+                "d",
+                {"code": "e", "labels": {"en": "E"}, "follow_up": {"action": "fax", "delay_days": 1}},
+            ]
+        )
+    assert [(p.status_code, p.field) for p in exc.value.problems] == [
+        ("a", "follow_up"),
+        ("b", "is_dispute"),
+        ("c", "labels"),
+        ("#3", "status"),
+        ("e", "follow_up"),
+    ]
+    with pytest.raises(StatusCatalogueError, match="statuses: expected a list"):
+        catalogue_from_dicts({"code": "a"})
+
+
+def test_removing_a_status_is_refused_while_items_hold_it_or_the_service_sets_it() -> None:
+    smaller = StatusCatalogue(tuple(d for d in DEFAULT_CATALOGUE if d.code not in ("do_not_chase", "litigation")))
+    problems = removal_problems(DEFAULT_CATALOGUE, smaller, {"do_not_chase": 2, "dispute": 5})
+    assert [(p.status_code, p.field) for p in problems] == [("litigation", "code"), ("do_not_chase", "code")]
+    assert "2 items still hold this status" in problems[1].message
+    assert removal_problems(DEFAULT_CATALOGUE, smaller, {}) == problems[:1]
+    assert removal_problems(smaller, DEFAULT_CATALOGUE, {"do_not_chase": 2}) == []

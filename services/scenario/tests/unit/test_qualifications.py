@@ -246,3 +246,38 @@ async def test_a_status_without_a_confirmation_template_says_so_when_one_is_aske
 
     assert sent_since(h, before) == []
     assert reply.confirmation_skipped_reason == "status 'litigation' sends no confirmation message"
+
+
+async def test_a_customers_promises_are_listed_latest_day_first_with_their_state() -> None:
+    h = Harness()
+    await chased(h)
+    for number, amount, days in (("F-1", "300.00", 3), ("F-2", "100.00", 10)):
+        await qualifications.qualify_items(
+            qualify(
+                "promise_to_pay",
+                number,
+                promised_amount={"amount": amount, "currency": "EUR"},
+                promised_on=date_to_proto(TODAY + dt.timedelta(days=days)),
+            ),
+            h.uow(),
+            h.deps,
+        )
+    # F-1 unpaid six days later: its promise is broken; F-2's is still open.
+    h.deps = dataclasses.replace(h.deps, today=lambda: TODAY + dt.timedelta(days=6))
+    assert await qualifications.check_promises(h.uow, h.deps) == 1
+
+    listed = await qualifications.list_promises(col.ListPromises(customer_id="FR01/C1"), h.uow())
+    assert [(list(p.item_ids), p.promised_amount.amount, p.state) for p in listed.promises] == [
+        (["FR01/invoice/F-2"], "100.00", "open"),
+        (["FR01/invoice/F-1"], "300.00", "broken"),
+    ]
+    assert listed.promises[0].promised_on == date_to_proto(TODAY + dt.timedelta(days=10))
+    assert (listed.promises[0].by_user, listed.promises[0].created_on) == ("anna", date_to_proto(TODAY))
+    assert not listed.truncated
+
+    first = await qualifications.list_promises(col.ListPromises(customer_id="FR01/C1", limit=1), h.uow())
+    assert [p.promised_amount.amount for p in first.promises] == ["100.00"]
+    assert first.truncated
+    assert (await qualifications.list_promises(col.ListPromises(customer_id="FR01/C9"), h.uow())).promises == []
+    with pytest.raises(InvalidRequest):
+        await qualifications.list_promises(col.ListPromises(), h.uow())

@@ -51,6 +51,8 @@ class Feature(StrEnum):
     PROFILE = "profile"  # one's own identity and permissions
     PARTNERS = "partners"  # call centres and legal partners: their API keys, webhooks and delivery log
     DOCUMENTS = "documents"  # customers' documents held for them (invoice PDFs), attached to e-mails, in the portal
+    STATUSES = "statuses"  # the organisation's item statuses (dispute, promise to pay...) and their effects
+    SENDING_HOURS = "sending_hours"  # the days and time slots an entity's automatic actions go out in
 
 
 _A, _M, _C, _S, _R, _P = Role.ADMIN, Role.CREDIT_MANAGER, Role.COLLECTOR, Role.SALES, Role.READ_ONLY, Role.PARTNER
@@ -85,12 +87,21 @@ PERMISSIONS: Mapping[Feature, tuple[frozenset[Role], frozenset[Role]]] = {
     Feature.PARTNERS: (frozenset({_A, _M}), frozenset({_A})),
     # A collector may file the invoice copy a customer asked for; within the user's entities, unlike imports.
     Feature.DOCUMENTS: (_STAFF, frozenset({_A, _M, _C})),
+    # Settings: everyone who qualifies items reads the statuses; only admins change them or the sending hours.
+    Feature.STATUSES: (_STAFF, frozenset({_A})),
+    Feature.SENDING_HOURS: (_STAFF, frozenset({_A})),
 }
 
 # Permissions whose data cannot be cut by entity (a ledger or entities file may hold any entity's rows, an
 # import report shows them): only a user whose scope is every entity has them.
 GROUP_WIDE: frozenset[tuple[Feature, Action]] = frozenset(
-    {(Feature.IMPORTS, Action.READ), (Feature.IMPORTS, Action.WRITE), (Feature.ENTITIES, Action.WRITE)}
+    {
+        (Feature.IMPORTS, Action.READ),
+        (Feature.IMPORTS, Action.WRITE),
+        (Feature.ENTITIES, Action.WRITE),
+        # One catalogue for the whole organisation: an admin of one entity may not change it for the others.
+        (Feature.STATUSES, Action.WRITE),
+    }
 )
 
 

@@ -576,3 +576,9 @@ def activity_rows(activities: Iterable[ActivityCell], collected: Iterable[DayCel
         )
         for key in sorted(set(counts) | set(money))
     ]
+
+
+def month_end_days(as_of: dt.date, points: int) -> list[dt.date]:
+    """The days a trend is read on: the last day of each of the ``points - 1`` months before as_of's month,
+    oldest first, then as_of itself. Month-ends keep each point comparable with the countback's whole months."""
+    return [add_months(as_of, -back + 1) - dt.timedelta(days=1) for back in range(points - 1, 0, -1)] + [as_of]

@@ -259,6 +259,126 @@ DEFAULT_CATALOGUE: Final = StatusCatalogue(
 )
 
 
+BUILT_IN_CODES: Final = frozenset(
+    {"dispute", "promise_to_pay", "payment_plan", "litigation", "with_call_centre", "debt_sold"}
+)
+"""Statuses the service sets by itself (a portal dispute, a promise, a plan, an escalation): a catalogue may edit
+their labels and effects but never drop them, or those flows would put items in an unknown status."""
+
+
+def removal_problems(
+    current: StatusCatalogue, new: StatusCatalogue, in_use: Mapping[str, int]
+) -> list[CatalogueProblem]:
+    """Why ``new`` may not replace ``current``: a status it drops that items still hold, or a built-in one.
+
+    Refused rather than retired: a status that vanished while items hold it would silently exclude them from
+    their scenario under a code nobody can read (see ``excluded_items``); a user removing "Waiting for credit
+    note" expects to be told which items still wait, and to move them first.
+    """
+    kept = {d.code for d in new}
+    problems = []
+    for definition in current:
+        if definition.code in kept:
+            continue
+        if definition.code in BUILT_IN_CODES:
+            message = "is set by the service itself; it cannot be removed"
+            problems.append(CatalogueProblem(definition.code, "code", message))
+        elif in_use.get(definition.code, 0) > 0:
+            count = in_use[definition.code]
+            problems.append(
+                CatalogueProblem(
+                    definition.code,
+                    "code",
+                    f"{count} item{'s' if count != 1 else ''} still hold{'s' if count == 1 else ''} this status; "
+                    "qualify them otherwise before removing it",
+                )
+            )
+    return problems
+
+
+def catalogue_to_dicts(catalogue: StatusCatalogue) -> list[dict[str, object]]:
+    """The catalogue as plain JSON values, in its order: what the service stores."""
+    return [
+        {
+            "code": d.code,
+            "labels": dict(sorted(d.labels.items())),
+            "excludes_from_scenario": d.excludes_from_scenario,
+            "follow_up": None
+            if d.follow_up is None
+            else {"action": d.follow_up.action, "delay_days": d.follow_up.delay_days},
+            "resolution_owner": d.resolution_owner,
+            "sends_confirmation": d.sends_confirmation,
+            "is_dispute": d.is_dispute,
+            "closes_on_payment": d.closes_on_payment,
+            "requires_comment": d.requires_comment,
+        }
+        for d in catalogue
+    ]
+
+
+_FLAGS: Final = ("excludes_from_scenario", "is_dispute", "closes_on_payment", "requires_comment")
+
+
+def catalogue_from_dicts(data: object) -> StatusCatalogue:
+    """Reads ``catalogue_to_dicts``'s form; ``StatusCatalogueError`` names every status and field that is wrong."""
+    if not isinstance(data, list):
+        raise StatusCatalogueError([CatalogueProblem("", "statuses", "expected a list of statuses")])
+    problems: list[CatalogueProblem] = []
+    definitions: list[StatusDefinition] = []
+    for index, raw in enumerate(data):
+        if not isinstance(raw, Mapping):
+            problems.append(CatalogueProblem(f"#{index}", "status", "expected an object"))
+            continue
+        code = raw.get("code")
+        if not isinstance(code, str):
+            problems.append(CatalogueProblem(f"#{index}", "code", "expected a text"))
+            continue
+        labels = raw.get("labels") or {}
+        if not isinstance(labels, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+        ):
+            problems.append(CatalogueProblem(code, "labels", "expected texts by language code"))
+            continue
+        follow_up = raw.get("follow_up")
+        rule = None
+        if follow_up is not None:
+            fields = follow_up if isinstance(follow_up, Mapping) else {}
+            action, delay = fields.get("action"), fields.get("delay_days")
+            if not isinstance(action, str) or not isinstance(delay, int) or isinstance(delay, bool):
+                problems.append(CatalogueProblem(code, "follow_up", "expected an action and a whole number of days"))
+                continue
+            rule = FollowUp(action, delay)
+        owner, confirmation = raw.get("resolution_owner"), raw.get("sends_confirmation")
+        if owner is not None and not isinstance(owner, str):
+            problems.append(CatalogueProblem(code, "resolution_owner", "expected a role"))
+            continue
+        if confirmation is not None and not isinstance(confirmation, str):
+            problems.append(CatalogueProblem(code, "sends_confirmation", "expected a template code"))
+            continue
+        flags = {name: raw.get(name, False) for name in _FLAGS}
+        wrong = [name for name, value in flags.items() if not isinstance(value, bool)]
+        if wrong:
+            problems.extend(CatalogueProblem(code, name, "expected true or false") for name in wrong)
+            continue
+        definitions.append(
+            StatusDefinition(
+                code=code,
+                labels={k.strip(): v for k, v in labels.items()},
+                follow_up=rule,
+                resolution_owner=owner or None,
+                sends_confirmation=confirmation or None,
+                **flags,
+            )
+        )
+    try:
+        catalogue = StatusCatalogue(tuple(definitions))
+    except StatusCatalogueError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise StatusCatalogueError(problems)
+    return catalogue
+
+
 @dataclass(frozen=True)
 class ItemStatus:
     """An item as qualification sees it: its current status, if any, and whether it is closed."""

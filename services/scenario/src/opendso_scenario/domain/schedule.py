@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Final
@@ -400,3 +400,48 @@ def _slots_from_list(path: str, value: object) -> tuple[Slot, ...]:
             raise ScheduleError(f'{where}: expected {{"start": "HH:MM", "end": "HH:MM"}}, got {slot!r}')
         slots.append((_time(f"{where}.start", slot["start"]), _time(f"{where}.end", slot["end"])))
     return tuple(slots)
+
+
+@dataclass(frozen=True)
+class SendingHours:
+    """The days and slots in which an entity's automatic actions go out; its time zone and public holidays come
+    with its record (``SendingWindow`` brings them together)."""
+
+    weekdays: frozenset[int]
+    """``date.weekday()`` numbers: 0 is Monday, 6 is Sunday."""
+    slots: tuple[Slot, ...]
+
+    def __post_init__(self) -> None:
+        # The window's own checks: at least one weekday, slots whole minutes, sorted and not overlapping.
+        window = SendingWindow(time_zone=ZoneInfo("UTC"), weekdays=self.weekdays, slots=self.slots)
+        object.__setattr__(self, "weekdays", window.weekdays)
+        object.__setattr__(self, "slots", window.slots)
+
+    def apply_to(self, window: SendingWindow) -> SendingWindow:
+        """``window`` with these days and slots, its zone, holidays and closing days unchanged."""
+        return replace(window, weekdays=self.weekdays, slots=self.slots)
+
+
+def sending_hours_from_dict(data: object) -> SendingHours:
+    """Reads ``{"weekdays": ["mon", ...], "slots": [{"start": "08:00", "end": "12:00"}, ...]}``, slots in any order.
+
+    ``ScheduleError`` names the faulty path: ``weekdays: choose at least one day``, ``slots[1].end: '25:00' is not
+    a time``, ``slots[1]: starts at 11:00, before the previous slot ends at 12:00`` (indexes once sorted by start).
+    """
+    if not isinstance(data, Mapping):
+        raise ScheduleError(f"expected an object, got {data!r}")
+    names = _list("weekdays", data.get("weekdays", []))
+    weekdays = frozenset(_weekday(f"weekdays[{index}]", name) for index, name in enumerate(names))
+    if not weekdays:
+        raise ScheduleError("weekdays: choose at least one day")
+    slots = _slots_from_list("slots", data.get("slots", []))
+    if not slots:
+        raise ScheduleError("slots: at least one time slot is needed")
+    return SendingHours(weekdays=weekdays, slots=tuple(sorted(slots)))
+
+
+def sending_hours_to_dict(hours: SendingHours) -> dict[str, object]:
+    return {
+        "weekdays": [WEEKDAY_NAMES[weekday] for weekday in sorted(hours.weekdays)],
+        "slots": _slots_to_list(hours.slots),
+    }

@@ -3086,3 +3086,559 @@ class Disputes(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Disputes: _TypeAlias = Disputes  # noqa: Y015
+
+@_typing.final
+class ListPromises(_message.Message):
+    """Query: a customer's promises to pay, kept, broken or still open, latest promised day first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    limit: _builtins.int
+    """0 takes 100, at most 500."""
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPromises: _TypeAlias = ListPromises  # noqa: Y015
+
+@_typing.final
+class PromiseToPay(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROMISE_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    PROMISED_AMOUNT_FIELD_NUMBER: _builtins.int
+    PROMISED_ON_FIELD_NUMBER: _builtins.int
+    CREATED_ON_FIELD_NUMBER: _builtins.int
+    BY_USER_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    promise_id: _builtins.str
+    customer_id: _builtins.str
+    by_user: _builtins.str
+    """Who recorded it: a user, "portal:<customer>" or a partner."""
+    state: _builtins.str
+    """"open" (still watched), "kept" or "broken"."""
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def promised_amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def promised_on(self) -> _common_pb2.Date: ...
+    @_builtins.property
+    def created_on(self) -> _common_pb2.Date:
+        """The day it was made."""
+
+    def __init__(
+        self,
+        *,
+        promise_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        promised_amount: _common_pb2.Money | None = ...,
+        promised_on: _common_pb2.Date | None = ...,
+        created_on: _common_pb2.Date | None = ...,
+        by_user: _builtins.str = ...,
+        state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_on", b"created_on", "promised_amount", b"promised_amount", "promised_on", b"promised_on"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_user", b"by_user", "created_on", b"created_on", "customer_id", b"customer_id", "item_ids", b"item_ids", "promise_id", b"promise_id", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PromiseToPay: _TypeAlias = PromiseToPay  # noqa: Y015
+
+@_typing.final
+class Promises(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROMISES_FIELD_NUMBER: _builtins.int
+    TRUNCATED_FIELD_NUMBER: _builtins.int
+    truncated: _builtins.bool
+    """More promises than the limit."""
+    @_builtins.property
+    def promises(self) -> _containers.RepeatedCompositeFieldContainer[Global___PromiseToPay]: ...
+    def __init__(
+        self,
+        *,
+        promises: _abc.Iterable[Global___PromiseToPay] | None = ...,
+        truncated: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["promises", b"promises", "truncated", b"truncated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Promises: _TypeAlias = Promises  # noqa: Y015
+
+@_typing.final
+class StatusFollowUp(_message.Message):
+    """---------------------------------------------------------------------------------------------------------------
+    Item statuses: the organisation's catalogue, which qualification, the scenario exclusions and the agenda read.
+
+    An action a status creates delay_days after the qualification date.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTION_FIELD_NUMBER: _builtins.int
+    DELAY_DAYS_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    """One of the engine's channels: "internal_task", "phone_call", "email", ..."""
+    delay_days: _builtins.int
+    def __init__(
+        self,
+        *,
+        action: _builtins.str = ...,
+        delay_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "delay_days", b"delay_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusFollowUp: _TypeAlias = StatusFollowUp  # noqa: Y015
+
+@_typing.final
+class StatusDefinition(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class LabelsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    CODE_FIELD_NUMBER: _builtins.int
+    LABELS_FIELD_NUMBER: _builtins.int
+    EXCLUDES_FROM_SCENARIO_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_FIELD_NUMBER: _builtins.int
+    RESOLUTION_OWNER_FIELD_NUMBER: _builtins.int
+    SENDS_CONFIRMATION_FIELD_NUMBER: _builtins.int
+    IS_DISPUTE_FIELD_NUMBER: _builtins.int
+    CLOSES_ON_PAYMENT_FIELD_NUMBER: _builtins.int
+    REQUIRES_COMMENT_FIELD_NUMBER: _builtins.int
+    BUILT_IN_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    excludes_from_scenario: _builtins.bool
+    """Items in this status are not chased by their scenario while it lasts."""
+    resolution_owner: _builtins.str
+    """"collector", "sales", "credit_manager", "legal"; "" when nobody in particular has to act."""
+    sends_confirmation: _builtins.str
+    """Template code of the confirmation message; "" when the status sends none."""
+    is_dispute: _builtins.bool
+    closes_on_payment: _builtins.bool
+    """The status ends by itself once the item is paid."""
+    requires_comment: _builtins.bool
+    built_in: _builtins.bool
+    """Set by the service itself (a promise, a plan, an escalation...): it cannot be removed, only edited."""
+    @_builtins.property
+    def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Label per language code ("en", "fr", ...)."""
+
+    @_builtins.property
+    def follow_up(self) -> Global___StatusFollowUp:
+        """Unset: the status creates no follow-up action."""
+
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        excludes_from_scenario: _builtins.bool = ...,
+        follow_up: Global___StatusFollowUp | None = ...,
+        resolution_owner: _builtins.str = ...,
+        sends_confirmation: _builtins.str = ...,
+        is_dispute: _builtins.bool = ...,
+        closes_on_payment: _builtins.bool = ...,
+        requires_comment: _builtins.bool = ...,
+        built_in: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["follow_up", b"follow_up"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["built_in", b"built_in", "closes_on_payment", b"closes_on_payment", "code", b"code", "excludes_from_scenario", b"excludes_from_scenario", "follow_up", b"follow_up", "is_dispute", b"is_dispute", "labels", b"labels", "requires_comment", b"requires_comment", "resolution_owner", b"resolution_owner", "sends_confirmation", b"sends_confirmation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusDefinition: _TypeAlias = StatusDefinition  # noqa: Y015
+
+@_typing.final
+class GetStatusCatalogue(_message.Message):
+    """Query: the item statuses in use."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatusCatalogue: _TypeAlias = GetStatusCatalogue  # noqa: Y015
+
+@_typing.final
+class StatusCatalogue(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUSES_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    """0: the shipped catalogue, never edited. Replace it with the version read."""
+    updated_by: _builtins.str
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatusDefinition]: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        statuses: _abc.Iterable[Global___StatusDefinition] | None = ...,
+        version: _builtins.int = ...,
+        updated_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["statuses", b"statuses", "updated_at", b"updated_at", "updated_by", b"updated_by", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusCatalogue: _TypeAlias = StatusCatalogue  # noqa: Y015
+
+@_typing.final
+class ReplaceStatusCatalogue(_message.Message):
+    """Command with a reply: replace the whole catalogue. A stale expected_version is a conflict (someone saved in
+    between); removing a status that items hold, or one the service sets itself, is refused naming it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUSES_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    expected_version: _builtins.int
+    user: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatusDefinition]: ...
+    def __init__(
+        self,
+        *,
+        statuses: _abc.Iterable[Global___StatusDefinition] | None = ...,
+        expected_version: _builtins.int = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "expected_version", b"expected_version", "statuses", b"statuses", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReplaceStatusCatalogue: _TypeAlias = ReplaceStatusCatalogue  # noqa: Y015
+
+@_typing.final
+class StatusCatalogueReplaced(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CATALOGUE_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    replayed: _builtins.bool
+    """The same statuses as stored: nothing changed, no new version, no event."""
+    @_builtins.property
+    def catalogue(self) -> Global___StatusCatalogue: ...
+    def __init__(
+        self,
+        *,
+        catalogue: Global___StatusCatalogue | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["catalogue", b"catalogue"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalogue", b"catalogue", "replayed", b"replayed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusCatalogueReplaced: _TypeAlias = StatusCatalogueReplaced  # noqa: Y015
+
+@_typing.final
+class StatusCatalogueChanged(_message.Message):
+    """Durable: the item statuses were replaced."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    CATALOGUE_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    ADDED_FIELD_NUMBER: _builtins.int
+    REMOVED_FIELD_NUMBER: _builtins.int
+    user: _builtins.str
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def catalogue(self) -> Global___StatusCatalogue: ...
+    @_builtins.property
+    def added(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def removed(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        catalogue: Global___StatusCatalogue | None = ...,
+        user: _builtins.str = ...,
+        added: _abc.Iterable[_builtins.str] | None = ...,
+        removed: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["catalogue", b"catalogue", "meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["added", b"added", "catalogue", b"catalogue", "meta", b"meta", "removed", b"removed", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusCatalogueChanged: _TypeAlias = StatusCatalogueChanged  # noqa: Y015
+
+@_typing.final
+class TimeSlot(_message.Message):
+    """---------------------------------------------------------------------------------------------------------------
+    Sending hours: the days and time slots, in the entity's own time zone, when its automatic actions go out.
+
+    Wall-clock "HH:MM" in the entity's time zone; start before end.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    start: _builtins.str
+    end: _builtins.str
+    def __init__(
+        self,
+        *,
+        start: _builtins.str = ...,
+        end: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeSlot: _TypeAlias = TimeSlot  # noqa: Y015
+
+@_typing.final
+class GetSendingHours(_message.Message):
+    """Query: an entity's sending days and slots (the service's default when it has none of its own)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITY_FIELD_NUMBER: _builtins.int
+    entity: _builtins.str
+    def __init__(
+        self,
+        *,
+        entity: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entity", b"entity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSendingHours: _TypeAlias = GetSendingHours  # noqa: Y015
+
+@_typing.final
+class SendingHours(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITY_FIELD_NUMBER: _builtins.int
+    WEEKDAYS_FIELD_NUMBER: _builtins.int
+    SLOTS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    entity: _builtins.str
+    version: _builtins.int
+    """0: the service's default, never set for this entity."""
+    updated_by: _builtins.str
+    time_zone: _builtins.str
+    """The entity's time zone the slots are read in (from its record)."""
+    @_builtins.property
+    def weekdays(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Days of the week: "mon", "tue", "wed", "thu", "fri", "sat", "sun"."""
+
+    @_builtins.property
+    def slots(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeSlot]:
+        """Sorted by start, not overlapping."""
+
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        entity: _builtins.str = ...,
+        weekdays: _abc.Iterable[_builtins.str] | None = ...,
+        slots: _abc.Iterable[Global___TimeSlot] | None = ...,
+        version: _builtins.int = ...,
+        updated_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        time_zone: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entity", b"entity", "slots", b"slots", "time_zone", b"time_zone", "updated_at", b"updated_at", "updated_by", b"updated_by", "version", b"version", "weekdays", b"weekdays"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendingHours: _TypeAlias = SendingHours  # noqa: Y015
+
+@_typing.final
+class SetSendingHours(_message.Message):
+    """Command with a reply: replace an entity's sending days and slots, with the version read (0 the first time)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITY_FIELD_NUMBER: _builtins.int
+    WEEKDAYS_FIELD_NUMBER: _builtins.int
+    SLOTS_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    entity: _builtins.str
+    expected_version: _builtins.int
+    user: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def weekdays(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"mon" ... "sun"; at least one."""
+
+    @_builtins.property
+    def slots(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeSlot]: ...
+    def __init__(
+        self,
+        *,
+        entity: _builtins.str = ...,
+        weekdays: _abc.Iterable[_builtins.str] | None = ...,
+        slots: _abc.Iterable[Global___TimeSlot] | None = ...,
+        expected_version: _builtins.int = ...,
+        user: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "entity", b"entity", "expected_version", b"expected_version", "slots", b"slots", "user", b"user", "weekdays", b"weekdays"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetSendingHours: _TypeAlias = SetSendingHours  # noqa: Y015
+
+@_typing.final
+class SendingHoursSet(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOURS_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    replayed: _builtins.bool
+    @_builtins.property
+    def hours(self) -> Global___SendingHours: ...
+    def __init__(
+        self,
+        *,
+        hours: Global___SendingHours | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hours", b"hours"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hours", b"hours", "replayed", b"replayed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendingHoursSet: _TypeAlias = SendingHoursSet  # noqa: Y015
+
+@_typing.final
+class SendingHoursChanged(_message.Message):
+    """Durable: an entity's sending days and slots changed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    META_FIELD_NUMBER: _builtins.int
+    HOURS_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    user: _builtins.str
+    @_builtins.property
+    def meta(self) -> _common_pb2.EventMeta: ...
+    @_builtins.property
+    def hours(self) -> Global___SendingHours: ...
+    def __init__(
+        self,
+        *,
+        meta: _common_pb2.EventMeta | None = ...,
+        hours: Global___SendingHours | None = ...,
+        user: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hours", b"hours", "meta", b"meta"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hours", b"hours", "meta", b"meta", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendingHoursChanged: _TypeAlias = SendingHoursChanged  # noqa: Y015
+
+@_typing.final
+class GetPenaltySettings(_message.Message):
+    """Query: the penalty settings of an entity (account_number "") or of one of its customers, and what applies."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    entity: _builtins.str
+    account_number: _builtins.str
+    def __init__(
+        self,
+        *,
+        entity: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_number", b"account_number", "entity", b"entity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPenaltySettings: _TypeAlias = GetPenaltySettings  # noqa: Y015

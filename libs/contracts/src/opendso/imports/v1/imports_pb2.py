@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from opendso.common.v1 import common_pb2 as opendso_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n opendso/imports/v1/imports.proto\x12\x12opendso.imports.v1\x1a\x1eopendso/common/v1/common.proto\"\xfc\x03\n\x15ImportReceivablesFile\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x13\n\x0buploaded_by\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\x12*\n\x04mode\x18\x06 \x01(\x0e\x32\x1c.opendso.imports.v1.SyncMode\x12\x19\n\x11snapshot_entities\x18\x07 \x03(\t\x12G\n\x07mapping\x18\x08 \x03(\x0b\x32\x36.opendso.imports.v1.ImportReceivablesFile.MappingEntry\x12K\n\tconstants\x18\t \x03(\x0b\x32\x38.opendso.imports.v1.ImportReceivablesFile.ConstantsEntry\x12\x0f\n\x07\x64ry_run\x18\n \x01(\x08\x12\x13\n\x0bobject_name\x18\x0b \x01(\t\x12\x14\n\x0c\x63ontent_kind\x18\x0c \x01(\t\x1a.\n\x0cMappingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0e\x43onstantsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"d\n\x08RowError\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0b\n\x03row\x18\x02 \x01(\x05\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0e\n\x06header\x18\x05 \x01(\t\x12\r\n\x05value\x18\x06 \x01(\t\"\xd5\x04\n\x0cImportReport\x12\x11\n\timport_id\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\t\x12\x11\n\trows_read\x18\x04 \x01(\x05\x12\x19\n\x11\x63ustomers_created\x18\x05 \x01(\x05\x12\x19\n\x11\x63ustomers_changed\x18\x06 \x01(\x05\x12\x14\n\x0citems_opened\x18\x07 \x01(\x05\x12\x15\n\ritems_changed\x18\x08 \x01(\x05\x12\x14\n\x0citems_closed\x18\t \x01(\x05\x12\x15\n\rrows_rejected\x18\n \x01(\x05\x12,\n\x06\x65rrors\x18\x0b \x03(\x0b\x32\x1c.opendso.imports.v1.RowError\x12\x15\n\rfile_rejected\x18\x0c \x01(\x08\x12\x10\n\x08replayed\x18\r \x01(\x08\x12*\n\x04mode\x18\x0e \x01(\x0e\x32\x1c.opendso.imports.v1.SyncMode\x12\x19\n\x11snapshot_entities\x18\x0f \x03(\t\x12 \n\x18snapshot_closing_skipped\x18\x10 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x11 \x01(\x08\x12\x17\n\x0fmapping_profile\x18\x12 \x01(\t\x12\x18\n\x10\x63ontacts_created\x18\x13 \x01(\x05\x12\x18\n\x10\x63ontacts_changed\x18\x14 \x01(\x05\x12\x18\n\x10\x65ntities_created\x18\x15 \x01(\x05\x12\x18\n\x10\x65ntities_changed\x18\x16 \x01(\x05\x12\x18\n\x10\x63ontacts_removed\x18\x17 \x01(\x05\"I\n\x0eProposeMapping\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x13\n\x0bobject_name\x18\x03 \x01(\t\"\x9a\x03\n\x0fMappingProposal\x12\x0f\n\x07headers\x18\x01 \x03(\t\x12\x41\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x30.opendso.imports.v1.MappingProposal.ColumnsEntry\x12\x18\n\x10unmapped_headers\x18\x03 \x03(\t\x12\x18\n\x10missing_required\x18\x04 \x03(\t\x12G\n\nconfidence\x18\x05 \x03(\x0b\x32\x33.opendso.imports.v1.MappingProposal.ConfidenceEntry\x12\x18\n\x10layout_signature\x18\x06 \x01(\t\x12\x39\n\rsaved_profile\x18\x07 \x01(\x0b\x32\".opendso.imports.v1.MappingProfile\x1a.\n\x0c\x43olumnsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x31\n\x0f\x43onfidenceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"I\n\x12SaveMappingProfile\x12\x33\n\x07profile\x18\x01 \x01(\x0b\x32\".opendso.imports.v1.MappingProfile\"\xa2\x02\n\x0eMappingProfile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x10layout_signature\x18\x02 \x01(\t\x12@\n\x07\x63olumns\x18\x03 \x03(\x0b\x32/.opendso.imports.v1.MappingProfile.ColumnsEntry\x12\x44\n\tconstants\x18\x04 \x03(\x0b\x32\x31.opendso.imports.v1.MappingProfile.ConstantsEntry\x1a.\n\x0c\x43olumnsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0e\x43onstantsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"$\n\x0fGetImportReport\x12\x11\n\timport_id\x18\x01 \x01(\t\"l\n\x0c\x46ileImported\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x30\n\x06report\x18\x02 \x01(\x0b\x32 .opendso.imports.v1.ImportReport*]\n\x08SyncMode\x12\x19\n\x15SYNC_MODE_UNSPECIFIED\x10\x00\x12\x19\n\x15SYNC_MODE_INCREMENTAL\x10\x01\x12\x1b\n\x17SYNC_MODE_FULL_SNAPSHOT\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n opendso/imports/v1/imports.proto\x12\x12opendso.imports.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eopendso/common/v1/common.proto\"\x92\x04\n\x15ImportReceivablesFile\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x13\n\x0buploaded_by\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\x12*\n\x04mode\x18\x06 \x01(\x0e\x32\x1c.opendso.imports.v1.SyncMode\x12\x19\n\x11snapshot_entities\x18\x07 \x03(\t\x12G\n\x07mapping\x18\x08 \x03(\x0b\x32\x36.opendso.imports.v1.ImportReceivablesFile.MappingEntry\x12K\n\tconstants\x18\t \x03(\x0b\x32\x38.opendso.imports.v1.ImportReceivablesFile.ConstantsEntry\x12\x0f\n\x07\x64ry_run\x18\n \x01(\x08\x12\x13\n\x0bobject_name\x18\x0b \x01(\t\x12\x14\n\x0c\x63ontent_kind\x18\x0c \x01(\t\x12\x14\n\x0cprogress_key\x18\r \x01(\t\x1a.\n\x0cMappingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0e\x43onstantsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"d\n\x08RowError\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0b\n\x03row\x18\x02 \x01(\x05\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0e\n\x06header\x18\x05 \x01(\t\x12\r\n\x05value\x18\x06 \x01(\t\"\xd5\x04\n\x0cImportReport\x12\x11\n\timport_id\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\t\x12\x11\n\trows_read\x18\x04 \x01(\x05\x12\x19\n\x11\x63ustomers_created\x18\x05 \x01(\x05\x12\x19\n\x11\x63ustomers_changed\x18\x06 \x01(\x05\x12\x14\n\x0citems_opened\x18\x07 \x01(\x05\x12\x15\n\ritems_changed\x18\x08 \x01(\x05\x12\x14\n\x0citems_closed\x18\t \x01(\x05\x12\x15\n\rrows_rejected\x18\n \x01(\x05\x12,\n\x06\x65rrors\x18\x0b \x03(\x0b\x32\x1c.opendso.imports.v1.RowError\x12\x15\n\rfile_rejected\x18\x0c \x01(\x08\x12\x10\n\x08replayed\x18\r \x01(\x08\x12*\n\x04mode\x18\x0e \x01(\x0e\x32\x1c.opendso.imports.v1.SyncMode\x12\x19\n\x11snapshot_entities\x18\x0f \x03(\t\x12 \n\x18snapshot_closing_skipped\x18\x10 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x11 \x01(\x08\x12\x17\n\x0fmapping_profile\x18\x12 \x01(\t\x12\x18\n\x10\x63ontacts_created\x18\x13 \x01(\x05\x12\x18\n\x10\x63ontacts_changed\x18\x14 \x01(\x05\x12\x18\n\x10\x65ntities_created\x18\x15 \x01(\x05\x12\x18\n\x10\x65ntities_changed\x18\x16 \x01(\x05\x12\x18\n\x10\x63ontacts_removed\x18\x17 \x01(\x05\"I\n\x0eProposeMapping\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x13\n\x0bobject_name\x18\x03 \x01(\t\"\x9a\x03\n\x0fMappingProposal\x12\x0f\n\x07headers\x18\x01 \x03(\t\x12\x41\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x30.opendso.imports.v1.MappingProposal.ColumnsEntry\x12\x18\n\x10unmapped_headers\x18\x03 \x03(\t\x12\x18\n\x10missing_required\x18\x04 \x03(\t\x12G\n\nconfidence\x18\x05 \x03(\x0b\x32\x33.opendso.imports.v1.MappingProposal.ConfidenceEntry\x12\x18\n\x10layout_signature\x18\x06 \x01(\t\x12\x39\n\rsaved_profile\x18\x07 \x01(\x0b\x32\".opendso.imports.v1.MappingProfile\x1a.\n\x0c\x43olumnsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x31\n\x0f\x43onfidenceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"I\n\x12SaveMappingProfile\x12\x33\n\x07profile\x18\x01 \x01(\x0b\x32\".opendso.imports.v1.MappingProfile\"\xa2\x02\n\x0eMappingProfile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x10layout_signature\x18\x02 \x01(\t\x12@\n\x07\x63olumns\x18\x03 \x03(\x0b\x32/.opendso.imports.v1.MappingProfile.ColumnsEntry\x12\x44\n\tconstants\x18\x04 \x03(\x0b\x32\x31.opendso.imports.v1.MappingProfile.ConstantsEntry\x1a.\n\x0c\x43olumnsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0e\x43onstantsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"$\n\x0fGetImportReport\x12\x11\n\timport_id\x18\x01 \x01(\t\"l\n\x0c\x46ileImported\x12*\n\x04meta\x18\x01 \x01(\x0b\x32\x1c.opendso.common.v1.EventMeta\x12\x30\n\x06report\x18\x02 \x01(\x0b\x32 .opendso.imports.v1.ImportReport\"\xf2\x01\n\x0eImportProgress\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12.\n\x05phase\x18\x02 \x01(\x0e\x32\x1f.opendso.imports.v1.ImportPhase\x12\x11\n\trows_read\x18\x03 \x01(\x03\x12\x12\n\nfile_bytes\x18\x04 \x01(\x03\x12\x16\n\x0erows_estimated\x18\x05 \x01(\x03\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*]\n\x08SyncMode\x12\x19\n\x15SYNC_MODE_UNSPECIFIED\x10\x00\x12\x19\n\x15SYNC_MODE_INCREMENTAL\x10\x01\x12\x1b\n\x17SYNC_MODE_FULL_SNAPSHOT\x10\x02*\xb5\x01\n\x0bImportPhase\x12\x1c\n\x18IMPORT_PHASE_UNSPECIFIED\x10\x00\x12\x18\n\x14IMPORT_PHASE_READING\x10\x01\x12!\n\x1dIMPORT_PHASE_CLOSING_SNAPSHOT\x10\x02\x12\x1b\n\x17IMPORT_PHASE_COMMITTING\x10\x03\x12\x15\n\x11IMPORT_PHASE_DONE\x10\x04\x12\x17\n\x13IMPORT_PHASE_FAILED\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,36 +45,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MAPPINGPROFILE_COLUMNSENTRY']._serialized_options = b'8\001'
   _globals['_MAPPINGPROFILE_CONSTANTSENTRY']._loaded_options = None
   _globals['_MAPPINGPROFILE_CONSTANTSENTRY']._serialized_options = b'8\001'
-  _globals['_SYNCMODE']._serialized_start=2305
-  _globals['_SYNCMODE']._serialized_end=2398
-  _globals['_IMPORTRECEIVABLESFILE']._serialized_start=89
-  _globals['_IMPORTRECEIVABLESFILE']._serialized_end=597
-  _globals['_IMPORTRECEIVABLESFILE_MAPPINGENTRY']._serialized_start=501
-  _globals['_IMPORTRECEIVABLESFILE_MAPPINGENTRY']._serialized_end=547
-  _globals['_IMPORTRECEIVABLESFILE_CONSTANTSENTRY']._serialized_start=549
-  _globals['_IMPORTRECEIVABLESFILE_CONSTANTSENTRY']._serialized_end=597
-  _globals['_ROWERROR']._serialized_start=599
-  _globals['_ROWERROR']._serialized_end=699
-  _globals['_IMPORTREPORT']._serialized_start=702
-  _globals['_IMPORTREPORT']._serialized_end=1299
-  _globals['_PROPOSEMAPPING']._serialized_start=1301
-  _globals['_PROPOSEMAPPING']._serialized_end=1374
-  _globals['_MAPPINGPROPOSAL']._serialized_start=1377
-  _globals['_MAPPINGPROPOSAL']._serialized_end=1787
-  _globals['_MAPPINGPROPOSAL_COLUMNSENTRY']._serialized_start=1690
-  _globals['_MAPPINGPROPOSAL_COLUMNSENTRY']._serialized_end=1736
-  _globals['_MAPPINGPROPOSAL_CONFIDENCEENTRY']._serialized_start=1738
-  _globals['_MAPPINGPROPOSAL_CONFIDENCEENTRY']._serialized_end=1787
-  _globals['_SAVEMAPPINGPROFILE']._serialized_start=1789
-  _globals['_SAVEMAPPINGPROFILE']._serialized_end=1862
-  _globals['_MAPPINGPROFILE']._serialized_start=1865
-  _globals['_MAPPINGPROFILE']._serialized_end=2155
-  _globals['_MAPPINGPROFILE_COLUMNSENTRY']._serialized_start=1690
-  _globals['_MAPPINGPROFILE_COLUMNSENTRY']._serialized_end=1736
-  _globals['_MAPPINGPROFILE_CONSTANTSENTRY']._serialized_start=549
-  _globals['_MAPPINGPROFILE_CONSTANTSENTRY']._serialized_end=597
-  _globals['_GETIMPORTREPORT']._serialized_start=2157
-  _globals['_GETIMPORTREPORT']._serialized_end=2193
-  _globals['_FILEIMPORTED']._serialized_start=2195
-  _globals['_FILEIMPORTED']._serialized_end=2303
+  _globals['_SYNCMODE']._serialized_start=2605
+  _globals['_SYNCMODE']._serialized_end=2698
+  _globals['_IMPORTPHASE']._serialized_start=2701
+  _globals['_IMPORTPHASE']._serialized_end=2882
+  _globals['_IMPORTRECEIVABLESFILE']._serialized_start=122
+  _globals['_IMPORTRECEIVABLESFILE']._serialized_end=652
+  _globals['_IMPORTRECEIVABLESFILE_MAPPINGENTRY']._serialized_start=556
+  _globals['_IMPORTRECEIVABLESFILE_MAPPINGENTRY']._serialized_end=602
+  _globals['_IMPORTRECEIVABLESFILE_CONSTANTSENTRY']._serialized_start=604
+  _globals['_IMPORTRECEIVABLESFILE_CONSTANTSENTRY']._serialized_end=652
+  _globals['_ROWERROR']._serialized_start=654
+  _globals['_ROWERROR']._serialized_end=754
+  _globals['_IMPORTREPORT']._serialized_start=757
+  _globals['_IMPORTREPORT']._serialized_end=1354
+  _globals['_PROPOSEMAPPING']._serialized_start=1356
+  _globals['_PROPOSEMAPPING']._serialized_end=1429
+  _globals['_MAPPINGPROPOSAL']._serialized_start=1432
+  _globals['_MAPPINGPROPOSAL']._serialized_end=1842
+  _globals['_MAPPINGPROPOSAL_COLUMNSENTRY']._serialized_start=1745
+  _globals['_MAPPINGPROPOSAL_COLUMNSENTRY']._serialized_end=1791
+  _globals['_MAPPINGPROPOSAL_CONFIDENCEENTRY']._serialized_start=1793
+  _globals['_MAPPINGPROPOSAL_CONFIDENCEENTRY']._serialized_end=1842
+  _globals['_SAVEMAPPINGPROFILE']._serialized_start=1844
+  _globals['_SAVEMAPPINGPROFILE']._serialized_end=1917
+  _globals['_MAPPINGPROFILE']._serialized_start=1920
+  _globals['_MAPPINGPROFILE']._serialized_end=2210
+  _globals['_MAPPINGPROFILE_COLUMNSENTRY']._serialized_start=1745
+  _globals['_MAPPINGPROFILE_COLUMNSENTRY']._serialized_end=1791
+  _globals['_MAPPINGPROFILE_CONSTANTSENTRY']._serialized_start=604
+  _globals['_MAPPINGPROFILE_CONSTANTSENTRY']._serialized_end=652
+  _globals['_GETIMPORTREPORT']._serialized_start=2212
+  _globals['_GETIMPORTREPORT']._serialized_end=2248
+  _globals['_FILEIMPORTED']._serialized_start=2250
+  _globals['_FILEIMPORTED']._serialized_end=2358
+  _globals['_IMPORTPROGRESS']._serialized_start=2361
+  _globals['_IMPORTPROGRESS']._serialized_end=2603
 # @@protoc_insertion_point(module_scope)

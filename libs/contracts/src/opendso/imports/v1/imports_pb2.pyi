@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from opendso.common.v1 import common_pb2 as _common_pb2
@@ -46,6 +47,41 @@ are closed as paid on the import date. For contacts: every contact of its
 entities; stored contacts missing from it are removed.
 """
 Global___SyncMode: _TypeAlias = SyncMode  # noqa: Y015
+
+class _ImportPhase:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ImportPhaseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ImportPhase.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    IMPORT_PHASE_UNSPECIFIED: _ImportPhase.ValueType  # 0
+    IMPORT_PHASE_READING: _ImportPhase.ValueType  # 1
+    """Reading the rows and applying them, a chunk at a time."""
+    IMPORT_PHASE_CLOSING_SNAPSHOT: _ImportPhase.ValueType  # 2
+    """A full snapshot: closing the open items the file no longer lists."""
+    IMPORT_PHASE_COMMITTING: _ImportPhase.ValueType  # 3
+    """Recording the import and committing its one transaction."""
+    IMPORT_PHASE_DONE: _ImportPhase.ValueType  # 4
+    IMPORT_PHASE_FAILED: _ImportPhase.ValueType  # 5
+    """The import failed or was rolled back whole; its answer says why."""
+
+class ImportPhase(_ImportPhase, metaclass=_ImportPhaseEnumTypeWrapper):
+    """What a running import is doing. Not an event: the latest ImportProgress of an import is kept, for a
+    few minutes, in the JetStream key-value bucket OPENDSO_IMPORT_PROGRESS under the command's
+    progress_key, outside the import's transaction.
+    """
+
+IMPORT_PHASE_UNSPECIFIED: ImportPhase.ValueType  # 0
+IMPORT_PHASE_READING: ImportPhase.ValueType  # 1
+"""Reading the rows and applying them, a chunk at a time."""
+IMPORT_PHASE_CLOSING_SNAPSHOT: ImportPhase.ValueType  # 2
+"""A full snapshot: closing the open items the file no longer lists."""
+IMPORT_PHASE_COMMITTING: ImportPhase.ValueType  # 3
+"""Recording the import and committing its one transaction."""
+IMPORT_PHASE_DONE: ImportPhase.ValueType  # 4
+IMPORT_PHASE_FAILED: ImportPhase.ValueType  # 5
+"""The import failed or was rolled back whole; its answer says why."""
+Global___ImportPhase: _TypeAlias = ImportPhase  # noqa: Y015
 
 @_typing.final
 class ImportReceivablesFile(_message.Message):
@@ -105,6 +141,7 @@ class ImportReceivablesFile(_message.Message):
     DRY_RUN_FIELD_NUMBER: _builtins.int
     OBJECT_NAME_FIELD_NUMBER: _builtins.int
     CONTENT_KIND_FIELD_NUMBER: _builtins.int
+    PROGRESS_KEY_FIELD_NUMBER: _builtins.int
     file_name: _builtins.str
     content: _builtins.bytes
     uploaded_by: _builtins.str
@@ -121,6 +158,10 @@ class ImportReceivablesFile(_message.Message):
     content_kind: _builtins.str
     """What the file holds: "receivables" (customers and open items, the default), "contacts" or
     "entities" (the organisation's legal entities).
+    """
+    progress_key: _builtins.str
+    """Where to report how far a receivables import is while it runs (see ImportProgress): a key the
+    gateway derives from the caller and its Idempotency-Key. Empty: not reported.
     """
     @_builtins.property
     def snapshot_entities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -153,10 +194,11 @@ class ImportReceivablesFile(_message.Message):
         dry_run: _builtins.bool = ...,
         object_name: _builtins.str = ...,
         content_kind: _builtins.str = ...,
+        progress_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["constants", b"constants", "content", b"content", "content_kind", b"content_kind", "correlation_id", b"correlation_id", "dry_run", b"dry_run", "file_name", b"file_name", "idempotency_key", b"idempotency_key", "mapping", b"mapping", "mode", b"mode", "object_name", b"object_name", "snapshot_entities", b"snapshot_entities", "uploaded_by", b"uploaded_by"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["constants", b"constants", "content", b"content", "content_kind", b"content_kind", "correlation_id", b"correlation_id", "dry_run", b"dry_run", "file_name", b"file_name", "idempotency_key", b"idempotency_key", "mapping", b"mapping", "mode", b"mode", "object_name", b"object_name", "progress_key", b"progress_key", "snapshot_entities", b"snapshot_entities", "uploaded_by", b"uploaded_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -547,3 +589,49 @@ class FileImported(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FileImported: _TypeAlias = FileImported  # noqa: Y015
+
+@_typing.final
+class ImportProgress(_message.Message):
+    """How far a running receivables import is (written at most every half second)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    PHASE_FIELD_NUMBER: _builtins.int
+    ROWS_READ_FIELD_NUMBER: _builtins.int
+    FILE_BYTES_FIELD_NUMBER: _builtins.int
+    ROWS_ESTIMATED_FIELD_NUMBER: _builtins.int
+    STARTED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    file_name: _builtins.str
+    phase: Global___ImportPhase.ValueType
+    rows_read: _builtins.int
+    """Rows read so far (rejected ones included)."""
+    file_bytes: _builtins.int
+    """The file's size in bytes; 0 when not known."""
+    rows_estimated: _builtins.int
+    """About how many rows the file holds (its lines less the header, for a delimited text file); 0 when
+    not known. An estimate: a quoted value may span lines.
+    """
+    @_builtins.property
+    def started_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        file_name: _builtins.str = ...,
+        phase: Global___ImportPhase.ValueType = ...,
+        rows_read: _builtins.int = ...,
+        file_bytes: _builtins.int = ...,
+        rows_estimated: _builtins.int = ...,
+        started_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["started_at", b"started_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_bytes", b"file_bytes", "file_name", b"file_name", "phase", b"phase", "rows_estimated", b"rows_estimated", "rows_read", b"rows_read", "started_at", b"started_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportProgress: _TypeAlias = ImportProgress  # noqa: Y015

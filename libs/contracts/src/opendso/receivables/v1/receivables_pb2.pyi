@@ -765,3 +765,73 @@ class EntityList(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EntityList: _TypeAlias = EntityList  # noqa: Y015
+
+@_typing.final
+class SearchCustomers(_message.Message):
+    """Query: customers whose name or account number contains the text, ignoring case and the accents of Latin
+    letters (Czech, French, German...), by name then account number. The caller cuts to its user's scope by
+    naming the entities and the portfolio; the importer owns the customers.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEXT_FIELD_NUMBER: _builtins.int
+    ENTITIES_FIELD_NUMBER: _builtins.int
+    COLLECTOR_FIELD_NUMBER: _builtins.int
+    SALES_REP_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    """What the user typed; at least 2 letters or digits."""
+    collector: _builtins.str
+    """When set, only customers whose collector is this user name (case-insensitive)."""
+    sales_rep: _builtins.str
+    """When set, only customers whose sales rep is this user name (case-insensitive)."""
+    offset: _builtins.int
+    """How many to skip, and how many at most (0 takes 20, at most 100)."""
+    limit: _builtins.int
+    @_builtins.property
+    def entities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only these entities; empty: every entity (the caller must then be allowed all)."""
+
+    def __init__(
+        self,
+        *,
+        text: _builtins.str = ...,
+        entities: _abc.Iterable[_builtins.str] | None = ...,
+        collector: _builtins.str = ...,
+        sales_rep: _builtins.str = ...,
+        offset: _builtins.int = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["collector", b"collector", "entities", b"entities", "limit", b"limit", "offset", b"offset", "sales_rep", b"sales_rep", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchCustomers: _TypeAlias = SearchCustomers  # noqa: Y015
+
+@_typing.final
+class CustomerSearchResults(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMERS_FIELD_NUMBER: _builtins.int
+    MORE_FIELD_NUMBER: _builtins.int
+    more: _builtins.bool
+    """More customers matched after these."""
+    @_builtins.property
+    def customers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Customer]: ...
+    def __init__(
+        self,
+        *,
+        customers: _abc.Iterable[Global___Customer] | None = ...,
+        more: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customers", b"customers", "more", b"more"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerSearchResults: _TypeAlias = CustomerSearchResults  # noqa: Y015

@@ -1455,3 +1455,55 @@ class ReportFile(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportFile: _TypeAlias = ReportFile  # noqa: Y015
+
+@_typing.final
+class GetDsoSeries(_message.Message):
+    """Query: the DSO report on several days in one request, for a trend: the last day of each of the `points - 1`
+    months before the as-of day's month, oldest first, then the as-of day itself.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DSO_FIELD_NUMBER: _builtins.int
+    POINTS_FIELD_NUMBER: _builtins.int
+    points: _builtins.int
+    """How many days: 2 to 24; 0 takes 12."""
+    @_builtins.property
+    def dso(self) -> Global___GetDso:
+        """The report asked on each day: scope (its as_of is the series' last day), period_days, max_months."""
+
+    def __init__(
+        self,
+        *,
+        dso: Global___GetDso | None = ...,
+        points: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dso", b"dso"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dso", b"dso", "points", b"points"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDsoSeries: _TypeAlias = GetDsoSeries  # noqa: Y015
+
+@_typing.final
+class DsoSeries(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POINTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def points(self) -> _containers.RepeatedCompositeFieldContainer[Global___DsoReport]:
+        """One report per day, oldest first; each header says its as-of day."""
+
+    def __init__(
+        self,
+        *,
+        points: _abc.Iterable[Global___DsoReport] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["points", b"points"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DsoSeries: _TypeAlias = DsoSeries  # noqa: Y015

@@ -94,24 +94,38 @@ class OpenItemWriter:
         money_currency = self._currencies.get(currency)
         if money_currency is None:
             money_currency = self._currencies[currency] = string_field(2, currency)
-        amount_money = string_field(1, amount) + money_currency
-        open_money = string_field(1, open_amount) + money_currency
-        return b"".join(
-            (
-                string_field(1, item_id),
-                account,
-                string_field(5, number),
-                _KIND_FIELD[kind],
-                self._date(7, issue_date),
-                self._date(8, due_date),
-                b"\x4a" + varint(len(amount_money)) + amount_money,
-                b"\x52" + varint(len(open_money)) + open_money,
-                string_field(11, reference) if reference else b"",
-                string_field(12, product_group) if product_group else b"",
-                string_field(13, product) if product else b"",
-                string_field(14, priority) if priority else b"",
-            )
-        )
+        item_id_data, number_data = item_id.encode(), number.encode()
+        amount_money = b"\x0a" + varint(len(amount)) + amount.encode() + money_currency
+        open_money = b"\x0a" + varint(len(open_amount)) + open_amount.encode() + money_currency
+        # Keys written as bytes (fields 1, 5, 9 and 10 are length-delimited: 0x0a, 0x2a, 0x4a, 0x52), the
+        # parts joined once: the id, the number and the amounts are never empty, so never left out.
+        parts = [
+            b"\x0a",
+            varint(len(item_id_data)),
+            item_id_data,
+            account,
+            b"\x2a",
+            varint(len(number_data)),
+            number_data,
+            _KIND_FIELD[kind],
+            self._date(7, issue_date),
+            self._date(8, due_date),
+            b"\x4a",
+            varint(len(amount_money)),
+            amount_money,
+            b"\x52",
+            varint(len(open_money)),
+            open_money,
+        ]
+        if reference:
+            parts.append(string_field(11, reference))
+        if product_group:
+            parts.append(string_field(12, product_group))
+        if product:
+            parts.append(string_field(13, product))
+        if priority:
+            parts.append(string_field(14, priority))
+        return b"".join(parts)
 
     def _date(self, number: int, value: dt.date) -> bytes:
         key = (number, value)

@@ -55,6 +55,14 @@ from opendso_importer.staged_ledger import StagedLedger, customer_stage_row
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
 from opendso_importer.uploads import FetchUpload, upload_content
 
+# Told how far a receivables import is: once per chunk read (with the report so far) and at each later
+# phase. It must neither raise nor wait (see progress.py).
+ProgressHook = Callable[[im.ImportReport, "im.ImportPhase.ValueType"], None]
+
+
+def ignore_progress(report: im.ImportReport, phase: im.ImportPhase.ValueType) -> None:
+    pass
+
 
 @dataclass(frozen=True)
 class Deps:
@@ -65,6 +73,7 @@ class Deps:
     # Worker processes that read large files on every core (receivables files on PostgreSQL, CAMT statements on
     # any database); None: read in this process.
     reading: ReadingPool | None = None
+    progress: ProgressHook = ignore_progress
 
 
 def _errors(errors: Sequence[RowError]) -> list[im.RowError]:
@@ -164,6 +173,7 @@ async def _import_receivables(
         # A check: the same work, thrown away (the outbox rows with it).
         await uow.rollback()
         return report
+    deps.progress(report, im.IMPORT_PHASE_COMMITTING)
     await uow.ledger.record_import(
         report.import_id,
         command.idempotency_key or None,
@@ -201,12 +211,13 @@ async def _apply_file(
     entities: set[str] = set()
     if staged is not None and deps.reading is not None and deps.reading.wanted_for(size_of(content)):
         read = await _apply_read_by_workers(
-            command, content, mapping, staged, deps.reading, uow, report, today, snapshot
+            command, content, mapping, staged, deps.reading, uow, report, today, snapshot, deps.progress
         )
         rejected_rows, entities = read
     else:
         for chunk in iter_receivables(content, command.file_name, mapping):
             report.rows_read += chunk.rows_read
+            deps.progress(report, im.IMPORT_PHASE_READING)
             rejected_rows.update(e.row for e in chunk.errors)
             report.errors.extend(_errors(chunk.errors))
             if staged is None:
@@ -222,6 +233,7 @@ async def _apply_file(
             collect_chunk_garbage()
     report.rows_rejected = len(rejected_rows)
     if snapshot:
+        deps.progress(report, im.IMPORT_PHASE_CLOSING_SNAPSHOT)
         scope = sorted(set(command.snapshot_entities) or entities)
         report.snapshot_entities.extend(scope)
         if rejected_rows:
@@ -243,6 +255,7 @@ async def _apply_read_by_workers(
     report: im.ImportReport,
     today: dt.date,
     snapshot: bool,
+    progress: ProgressHook = ignore_progress,
 ) -> tuple[set[int], set[str]]:
     """The file read by worker processes, checked across rows here in row order, applied chunk by chunk;
     answers the rejected rows and the entities of the items."""
@@ -259,6 +272,7 @@ async def _apply_read_by_workers(
     try:
         async for chunk in reading.read(command.file_name, columns, table):
             report.rows_read += chunk.rows_read
+            progress(report, im.IMPORT_PHASE_READING)
             errors, new_customers, items = await _checked(chunk, checks, pausing=writing is not None)
             errors.sort(key=lambda e: e.row)
             rejected_rows.update(e.row for e in errors)
@@ -464,21 +478,21 @@ async def _apply_items(rows: tuple[ItemRow, ...], uow: UnitOfWork, report: im.Im
 async def _apply_customers_staged(
     rows: tuple[CustomerRow, ...], staged: StagedLedger, uow: UnitOfWork, report: im.ImportReport
 ) -> None:
-    states = {customer_id_of(r.entity, r.account_number): (r.row, customer_state(r)) for r in rows}
+    # The rows as read, not CustomerStates: they hold the same fields, and making a hundred thousand frozen
+    # states cost a second of a large import.
+    by_id = {customer_id_of(r.entity, r.account_number): r for r in rows}
     added, changed = await staged.apply_customers(
-        [customer_stage_row(cid, state) for cid, (_, state) in states.items()], dt.datetime.now(dt.UTC)
+        [customer_stage_row(cid, row) for cid, row in by_id.items()], dt.datetime.now(dt.UTC)
     )
     # (row, change): published in the file's order, as the row-by-row path does.
     changes = [
-        (states[c][0], rv.CustomerChange(type=rv.CHANGE_TYPE_CREATED, customer=customer_to_proto(states[c][1])))
+        (by_id[c].row, rv.CustomerChange(type=rv.CHANGE_TYPE_CREATED, customer=customer_to_proto(by_id[c])))
         for c in added
     ]
     changes.extend(
         (
-            states[c][0],
-            rv.CustomerChange(
-                type=rv.CHANGE_TYPE_CHANGED, customer=customer_to_proto(states[c][1]), changed_fields=fields
-            ),
+            by_id[c].row,
+            rv.CustomerChange(type=rv.CHANGE_TYPE_CHANGED, customer=customer_to_proto(by_id[c]), changed_fields=fields),
         )
         for c, fields in changed
     )

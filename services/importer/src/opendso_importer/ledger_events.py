@@ -11,11 +11,12 @@ from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_contracts.convert import date_to_proto, money_to_proto
 
 from opendso_importer.domain.ledger import CustomerState, ItemState
+from opendso_importer.domain.receivables_csv import CustomerRow
 from opendso_importer.store import UnitOfWork, customer_id_of, item_id_of
 from opendso_importer.wire_format import KIND_TO_PROTO, length_delimited, varint
 
 
-def customer_to_proto(state: CustomerState) -> rv.Customer:
+def customer_to_proto(state: CustomerState | CustomerRow) -> rv.Customer:
     return rv.Customer(
         customer_id=customer_id_of(state.entity, state.account_number),
         entity=state.entity,

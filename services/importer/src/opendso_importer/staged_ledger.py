@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opendso_importer.domain.ledger import CustomerState, ItemState
+from opendso_importer.domain.receivables_csv import CustomerRow
 
 # Columns compared for a change, with the field name a change reports. An item's entity, kind and number
 # and a customer's entity and account number make up their id, so they cannot differ between matched rows.
@@ -314,7 +315,7 @@ class StagedLedger:
         await self._db.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
-def customer_stage_row(customer_id: str, state: CustomerState) -> tuple[Any, ...]:
+def customer_stage_row(customer_id: str, state: CustomerState | CustomerRow) -> tuple[Any, ...]:
     return (
         customer_id,
         state.entity,

@@ -43,6 +43,7 @@ from opendso_importer.domain.tabular import read_table
 from opendso_importer.domain.upload_source import Source, sha256_hex, size_of, whole
 from opendso_importer.entities import import_entities
 from opendso_importer.ledger_events import (
+    created_entry,
     customer_to_proto,
     item_change_entry,
     item_to_proto,
@@ -550,27 +551,34 @@ async def _apply_read_items(
     closed_on = date_to_proto(today).SerializeToString()
     # (position, entry): positions are in row order.
     entries: list[tuple[int, bytes]] = []
-    # A new item has no earlier state (None), nor changed fields.
-    changes: list[tuple[int, bool | None, list[str]]] = [(seq, None, []) for seq in result.added]
-    changes.extend(result.changed)
     opened = closed = changed = 0
-    for seq, was_open, fields in changes:
-        is_open, message = items.open[seq], items.messages[seq]
-        # As diff_item: opening and closing win over a plain change; a new item already paid is closed.
-        if is_open and not was_open:
+    is_open, messages = items.open, items.messages
+    # A new item has no earlier state, nor changed fields; one already paid is closed.
+    for seq in result.added:
+        if is_open[seq]:
+            opened += 1
+            entries.append((seq, created_entry(messages[seq])))
+        else:
+            closed += 1
+            entries.append((seq, item_change_entry(rv.CHANGE_TYPE_CLOSED, messages[seq], [], closed_on)))
+    for seq, was_open, fields in result.changed:
+        message = messages[seq]
+        # As diff_item: opening and closing win over a plain change.
+        if is_open[seq] and not was_open:
             opened += 1
             entry = item_change_entry(rv.CHANGE_TYPE_CREATED, message, fields)
-        elif not is_open and (was_open or was_open is None):
+        elif not is_open[seq] and was_open:
             closed += 1
             entry = item_change_entry(rv.CHANGE_TYPE_CLOSED, message, fields, closed_on)
         else:
             changed += 1
             entry = item_change_entry(rv.CHANGE_TYPE_CHANGED, message, fields)
         entries.append((seq, entry))
+    if result.changed:
+        entries.sort(key=lambda e: e[0])  # the added come in row order (StagedItemChanges)
     report.items_opened += opened
     report.items_closed += closed
     report.items_changed += changed
-    entries.sort(key=lambda e: e[0])
     await publish_item_change_entries([(items.entities[seq], entry) for seq, entry in entries], uow)
 
 

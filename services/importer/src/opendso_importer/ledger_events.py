@@ -107,6 +107,16 @@ def item_change_entry(
     return length_delimited(2, change)
 
 
+_CREATED_HEAD = b"\x08" + varint(rv.CHANGE_TYPE_CREATED) + b"\x12"
+
+
+def created_entry(item: bytes) -> bytes:
+    """``item_change_entry(CHANGE_TYPE_CREATED, item, [])``, written in one go: a first import makes a
+    million of them."""
+    head = _CREATED_HEAD + varint(len(item))
+    return b"\x12" + varint(len(head) + len(item)) + head + item
+
+
 async def publish_item_change_entries(entries: list[tuple[str, bytes]], uow: UnitOfWork) -> None:
     """Publish (entity, entry) changes made by :func:`item_change_entry`, a thousand to a message."""
     messages: list[Message] = []

@@ -168,8 +168,8 @@ RETURNING i.entity, i.account_number, i.number, i.kind, i.issue_date, i.due_date
 
 @dataclass(frozen=True)
 class StagedItemChanges:
-    """What a chunk did to the ledger: the positions (in the lines given) of the items it added, and of
-    those it changed with whether each was open before and the fields that differ."""
+    """What a chunk did to the ledger: the positions (in the lines given) of the items it added, in
+    order, and of those it changed with whether each was open before and the fields that differ."""
 
     added: list[int]
     changed: list[tuple[int, bool, list[str]]]
@@ -250,6 +250,7 @@ class StagedLedger:
                 changed.append((seq, was_open, list(fields)))
         if remember:
             await self._db.execute("INSERT INTO imp_seen_items SELECT item_id FROM imp_stage_items")
+        added.sort()
         return StagedItemChanges(added, changed)
 
     async def _all_new(self, ids: Sequence[str], entities: Sequence[str]) -> bool:

@@ -81,3 +81,16 @@ def test_varints_are_base_128_little_endian(value: int) -> None:
     assert encoded == encode_varint(value)
     assert all(b & 0x80 for b in encoded[:-1]) and not encoded[-1] & 0x80
     assert sum((b & 0x7F) << (7 * i) for i, b in enumerate(encoded)) == value
+
+
+@pytest.mark.parametrize("item", [row(), row(number="N" * 300, reference="R" * 20_000)])
+def test_a_created_change_written_in_one_go_is_the_library_s(item: ItemRow) -> None:
+    from opendso.receivables.v1 import receivables_pb2 as rv
+    from opendso_importer.ledger_events import created_entry, item_change_entry
+
+    message = item_message(item)
+    expected = rv.ItemsChanged(
+        changes=[rv.ItemChange(type=rv.CHANGE_TYPE_CREATED, item=rv.OpenItem.FromString(message))]
+    )
+    assert created_entry(message) == item_change_entry(rv.CHANGE_TYPE_CREATED, message, [])
+    assert created_entry(message) == expected.SerializeToString()

@@ -307,19 +307,18 @@ async def _checked(
     new_customers: list[CustomerRow] = []
     items = ReadItems()
     customers, customer_of, item_ids = chunk.customers, chunk.customer_of, chunk.item_ids
-    known_customers = checks.customers
     for i, line in enumerate(chunk.lines):
         if pausing and not i % 500:
             await asyncio.sleep(0)
         customer = customers[customer_of[i]]
         item_id = item_ids[i]
-        known = (customer.entity, customer.account_number) in known_customers
-        row_errors = checks.accept(line, customer, item_id)
+        row_errors, first = checks.accept(line, customer, item_id)
         if row_errors:
             errors.extend(row_errors)
             continue
-        if not known:
-            new_customers.append(checks.first_customer(customer))
+        if first:
+            # As its first accepted row describes it (the same cells may have been read on an earlier row).
+            new_customers.append(customer if customer.row == line else replace(customer, row=line))
         if item_id is not None:
             items.add(item_id, chunk.copy_text[i], line, chunk.open[i], chunk.item_messages[i], customer.entity)
     return errors, new_customers, items

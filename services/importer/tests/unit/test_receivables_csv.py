@@ -355,7 +355,7 @@ def test_conflicting_customer_data_keeps_the_first_row_and_rejects_the_later_one
 
     error = only_error(parsed)
     assert (error.row, error.column) == (3, "email")
-    assert "'billing@acme.example' conflicts with 'ap@acme.example' on row 2" in error.reason
+    assert "'billing@acme.example' conflicts with the value on row 2" in error.reason
     assert parsed.customers[0].email == "ap@acme.example"
     assert [i.number for i in parsed.items] == ["I1"]
 
@@ -696,4 +696,4 @@ def test_rows_of_one_account_must_agree_on_its_collector() -> None:
 
     error = only_error(parsed)
     assert (error.row, error.column, error.value) == (3, "collector", "Carl")
-    assert "'Carl' conflicts with 'Anna' on row 2" in error.reason
+    assert "'Carl' conflicts with the value on row 2" in error.reason

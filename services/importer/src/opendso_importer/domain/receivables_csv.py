@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -512,33 +513,49 @@ class RowParser:
 
 class FileChecks:
     """The checks across a file's rows, in row order: every row of an account agrees on the customer's
-    fields with the account's first accepted row, and an item appears once."""
+    fields with the account's first accepted row, and an item appears once.
+
+    What is kept of an account is small (about 200 bytes, not the 1 KB of its row): its first row and a
+    64-bit hash of each of its fields, in flat arrays. A later row is compared field by field with those
+    hashes; two different values would have to share a keyed 64-bit hash to slip through (about one
+    chance in 10^19 a comparison). The conflict names the account's first row, where the other value is.
+    """
 
     def __init__(self, file: str, columns: Columns, *, expected_rows: int = 0) -> None:
         self.file = file
         self.columns = columns
-        self.customers: dict[tuple[str, str], CustomerRow] = {}
+        # Account ("entity<US>account") -> its ordinal + 1 in the arrays below.
+        self._accounts = SeenItems(expected_rows // 8)
+        self._first_rows = array("i")
+        self._digests = array("q")  # _DIGEST_WIDTH hashes an account
         # By item id ("entity/kind/number"): the most of what an import keeps as it goes, kept small.
         self.item_rows = SeenItems(expected_rows)
+        # Rows of an account come together and share their CustomerRow: its digest is made once.
+        self._last: tuple[CustomerRow, tuple[int, ...]] | None = None
 
-    def accept(self, line: int, customer: CustomerRow, item_id: str | None) -> list[RowError]:
-        """The row's errors against the rows accepted before it; none means it is accepted (and remembered).
+    def accept(self, line: int, customer: CustomerRow, item_id: str | None) -> tuple[list[RowError], bool]:
+        """The row's errors against the rows accepted before it (none: it is accepted and remembered), and
+        whether it is the first accepted row of its account.
 
         ``customer`` is the customer the row describes as read (its ``row`` may be another row with the
         same cells); ``item_id`` the row's item's id (store.item_id_of), None for a customer-only row.
         """
         errors: list[RowError] = []
-        key = (customer.entity, customer.account_number)
-        first = self.customers.get(key)
-        if first is not None and first is not customer:
-            for field, column in _CUSTOMER_FIELDS:
-                ours, theirs = getattr(customer, field), getattr(first, field)
-                if ours != theirs:
-                    errors.append(self._error(line, customer, column, ours, theirs, first.row))
+        digest = self._digest(customer)
+        key = f"{customer.entity}\x1f{customer.account_number}"
+        ordinal = self._accounts.first_row(key)
+        if ordinal is not None:
+            at = (ordinal - 1) * _DIGEST_WIDTH
+            held = self._digests[at : at + _DIGEST_WIDTH]
+            if tuple(held) != digest:
+                first_row = self._first_rows[ordinal - 1]
+                for (field, column), ours, theirs in zip(_CUSTOMER_FIELDS, digest, held, strict=True):
+                    if ours != theirs:
+                        errors.append(self._error(line, customer, column, field, first_row))
         if item_id is not None:
             # Accepted so far: remembered in the same lookup that finds an earlier row with the item.
-            first_row = self.item_rows.first_row(item_id) if errors else self.item_rows.add(item_id, line)
-            if first_row is not None:
+            first_row_of_item = self.item_rows.first_row(item_id) if errors else self.item_rows.add(item_id, line)
+            if first_row_of_item is not None:
                 # The number is what follows the entity and the kind (a kind has no slash; a number may).
                 number = item_id[len(customer.entity) + 1 :].split("/", 1)[1]
                 errors.append(
@@ -546,35 +563,41 @@ class FileChecks:
                         self.file,
                         line,
                         "item_number",
-                        f"duplicate item in file, first on row {first_row}",
+                        f"duplicate item in file, first on row {first_row_of_item}",
                         header=self.columns.headers.get("item_number"),
                         value=number,
                     )
                 )
         if errors:
-            return errors
-        if first is None:
-            self.customers[key] = customer if customer.row == line else replace(customer, row=line)
-        return errors
+            return errors, False
+        if ordinal is None:
+            self._accounts.add(key, len(self._first_rows) + 1)
+            self._first_rows.append(line)
+            self._digests.extend(digest)
+            return errors, True
+        return errors, False
 
-    def first_customer(self, customer: CustomerRow) -> CustomerRow:
-        """The account's customer as its first accepted row described it."""
-        return self.customers[(customer.entity, customer.account_number)]
+    def _digest(self, customer: CustomerRow) -> tuple[int, ...]:
+        last = self._last
+        if last is not None and last[0] is customer:
+            return last[1]
+        digest = tuple(hash(getattr(customer, field)) for field, _ in _CUSTOMER_FIELDS)
+        self._last = (customer, digest)
+        return digest
 
-    def _error(
-        self, line: int, customer: CustomerRow, column: str, ours: object, theirs: object, first_row: int
-    ) -> RowError:
-        value = getattr(customer, _FIELD_OF_COLUMN[column])
+    def _error(self, line: int, customer: CustomerRow, column: str, field: str, first_row: int) -> RowError:
+        value = getattr(customer, field)
         return RowError(
             self.file,
             line,
             column,
-            f"{column} {_show(ours)} conflicts with {_show(theirs)} on row {first_row} for the same account",
+            f"{column} {_show(value)} conflicts with the value on row {first_row} for the same account",
             header=self.columns.headers.get(column),
             value=None if value is None else str(value),
         )
 
 
+_DIGEST_WIDTH = len(_CUSTOMER_FIELDS)
 _FIELD_OF_COLUMN = {column: field for field, column in _CUSTOMER_FIELDS}
 
 
@@ -596,15 +619,16 @@ class _FileBuilder:
             self.errors.extend(parsed.errors)
             return
         item = parsed.item
-        known = (parsed.customer.entity, parsed.customer.account_number) in self.checks.customers
-        errors = self.checks.accept(
-            line, parsed.customer, None if item is None else item_id_of(item.entity, item.kind, item.number)
+        customer = parsed.customer
+        errors, first = self.checks.accept(
+            line, customer, None if item is None else item_id_of(item.entity, item.kind, item.number)
         )
         if errors:
             self.errors.extend(errors)
             return
-        if not known:
-            self.new_customers.append(self.checks.first_customer(parsed.customer))
+        if first:
+            # As its first accepted row describes it (the same cells may have been read on an earlier row).
+            self.new_customers.append(customer if customer.row == line else replace(customer, row=line))
         if item is not None:
             self.items.append(item)
 

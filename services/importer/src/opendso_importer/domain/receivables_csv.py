@@ -530,8 +530,10 @@ class FileChecks:
         self._digests = array("q")  # _DIGEST_WIDTH hashes an account
         # By item id ("entity/kind/number"): the most of what an import keeps as it goes, kept small.
         self.item_rows = SeenItems(expected_rows)
-        # Rows of an account come together and share their CustomerRow: its digest is made once.
+        # Rows of an account come together and share their CustomerRow: its digest is made once, and once
+        # it agrees with the account's (or is the account's first), the next rows with it are not compared.
         self._last: tuple[CustomerRow, tuple[int, ...]] | None = None
+        self._agreeing: CustomerRow | None = None
 
     def accept(self, line: int, customer: CustomerRow, item_id: str | None) -> tuple[list[RowError], bool]:
         """The row's errors against the rows accepted before it (none: it is accepted and remembered), and
@@ -541,6 +543,8 @@ class FileChecks:
         same cells); ``item_id`` the row's item's id (store.item_id_of), None for a customer-only row.
         """
         errors: list[RowError] = []
+        if customer is self._agreeing:
+            return self._check_item(line, customer, item_id, errors), False
         digest = self._digest(customer)
         key = f"{customer.entity}\x1f{customer.account_number}"
         ordinal = self._accounts.first_row(key)
@@ -552,6 +556,22 @@ class FileChecks:
                 for (field, column), ours, theirs in zip(_CUSTOMER_FIELDS, digest, held, strict=True):
                     if ours != theirs:
                         errors.append(self._error(line, customer, column, field, first_row))
+        self._check_item(line, customer, item_id, errors)
+        if errors:
+            return errors, False
+        self._agreeing = customer
+        if ordinal is None:
+            self._accounts.add(key, len(self._first_rows) + 1)
+            self._first_rows.append(line)
+            self._digests.extend(digest)
+            return errors, True
+        return errors, False
+
+    def _check_item(
+        self, line: int, customer: CustomerRow, item_id: str | None, errors: list[RowError]
+    ) -> list[RowError]:
+        """Adds to ``errors`` the row's item found earlier in the file; remembers it when the row has
+        no error."""
         if item_id is not None:
             # Accepted so far: remembered in the same lookup that finds an earlier row with the item.
             first_row_of_item = self.item_rows.first_row(item_id) if errors else self.item_rows.add(item_id, line)
@@ -568,14 +588,7 @@ class FileChecks:
                         value=number,
                     )
                 )
-        if errors:
-            return errors, False
-        if ordinal is None:
-            self._accounts.add(key, len(self._first_rows) + 1)
-            self._first_rows.append(line)
-            self._digests.extend(digest)
-            return errors, True
-        return errors, False
+        return errors
 
     def _digest(self, customer: CustomerRow) -> tuple[int, ...]:
         last = self._last

@@ -62,9 +62,43 @@ for (const size of Object.keys(SIZES) as (keyof typeof SIZES)[]) {
       await noneLoading(page);
       await shoot(page, `customer-${size}`);
 
+      await page.goto("/app/reports");
+      await expect(page.getByRole("table", { name: "Aging balance" })).toBeVisible();
+      await noneLoading(page);
+      await shoot(page, `reports-${size}`);
+
+      await page.goto("/app/mobile");
+      await page
+        .getByRole("main")
+        .getByRole("search", { name: "Find a customer" })
+        .getByLabel("Name or account number")
+        .fill("in");
+      await page.getByRole("button", { name: "Search", exact: true }).click();
+      await expect(page.getByRole("list", { name: "Customers matching “in”" })).toBeVisible();
+      await noneLoading(page);
+      await shoot(page, `mobile-search-${size}`);
+
       await page.goto(`/portal/${await portalToken(admin, "DEMO/C001")}`);
       await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
       await shoot(page, `portal-${size}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test(`screenshots of the administrator's pages (${size})`, async ({ browser, system, admin }) => {
+    await mkdir(OUT, { recursive: true });
+    const { context, page } = await session(browser, size, system.baseUrl);
+    try {
+      await openSignedIn(page, admin, "/scenarios");
+      await page.getByRole("button", { name: "Open Standard" }).click();
+      await expect(page.getByRole("table", { name: "Steps" })).toBeVisible();
+      await shoot(page, `scenarios-${size}`);
+
+      await page.goto("/app/settings");
+      await expect(page.getByRole("table", { name: "Users" })).toBeVisible();
+      await noneLoading(page);
+      await shoot(page, `settings-${size}`);
     } finally {
       await context.close();
     }

@@ -52,6 +52,39 @@ export class Api {
     if (!answer.ok) throw new Error(`GET ${url.pathname}${url.search}: ${answer.status} ${await answer.text()}`);
     return (await answer.json()) as T;
   }
+
+  /** A route's raw answer (a CSV export, a refusal), for the tests that read more than JSON. */
+  async fetch(path: string, query: Record<string, string> = {}, init: RequestInit = {}): Promise<Response> {
+    const url = new URL(`/api/v1${path}`, this.baseUrl);
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    const headers = new Headers(init.headers);
+    headers.set("Authorization", `Bearer ${this.tokens.access_token}`);
+    return fetch(url, { ...init, headers });
+  }
+
+  /** A JSON write, to arrange what a test needs beyond the demo data (the browser then does the part tested). */
+  async send<T>(method: "POST" | "PUT" | "PATCH", path: string, body: unknown): Promise<T> {
+    const answer = await this.fetch(
+      path,
+      {},
+      {
+        method,
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      },
+    );
+    if (!answer.ok) throw new Error(`${method} /api/v1${path}: ${answer.status} ${await answer.text()}`);
+    return (await answer.json()) as T;
+  }
+
+  /** A file posted as the imports routes take it (multipart, field `file`). */
+  async upload<T>(path: string, name: string, content: string): Promise<T> {
+    const form = new FormData();
+    form.set("file", new Blob([content], { type: "text/csv" }), name);
+    const answer = await this.fetch(path, {}, { method: "POST", body: form });
+    if (!answer.ok) throw new Error(`POST /api/v1${path}: ${answer.status} ${await answer.text()}`);
+    return (await answer.json()) as T;
+  }
 }
 
 export interface Task {

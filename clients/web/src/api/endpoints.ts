@@ -143,6 +143,7 @@ export type Endpoints = ReturnType<typeof endpoints>;
 type Schemas = components["schemas"];
 type ImportReport = import("../imports/types").ImportReport;
 type MappingProfile = import("../imports/types").MappingProfile;
+type ImportRunProgress = import("../imports/types").ImportRunProgress;
 type ReviewQueue = import("../cashapp/types").ReviewQueue;
 type ReviewEntry = import("../cashapp/types").ReviewEntry;
 type MatchDecision = import("../cashapp/types").MatchDecision;
@@ -160,6 +161,9 @@ export function importEndpoints(api: ApiClient) {
       api.put<MappingProfile>("/api/v1/imports/mapping-profiles/{name}", { path: { name }, body }),
     importReport: (import_id: string, signal?: AbortSignal) =>
       api.get<ImportReport>("/api/v1/imports/{import_id}", { path: { import_id }, signal }),
+    /** How far the import uploaded with Idempotency-Key ``key`` is, while its upload waits (404 before it starts). */
+    importProgress: (key: string, signal?: AbortSignal) =>
+      api.get<ImportRunProgress, "/api/v1/imports/progress">("/api/v1/imports/progress", { query: { key }, signal }),
     /** The CSV as text: the route needs the bearer token, so a plain link would not do. */
     rejectedRows: (import_id: string) =>
       api.get<string>("/api/v1/imports/{import_id}/rejected.csv", { path: { import_id } }),

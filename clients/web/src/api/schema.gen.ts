@@ -538,6 +538,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How far a running import of customers and open items is
+         * @description Ask every second or so while the upload waits: ``phase`` is ``reading`` (``rows_read`` grows;
+         *     ``percent`` is null when the file's rows cannot be estimated, e.g. a workbook), ``closing_snapshot``,
+         *     ``committing``, then ``done`` or ``failed``; the upload's own answer is the report. 404 before the
+         *     importer has started on the file, for another user's key, and a few minutes after the import ended.
+         */
+        get: operations["import_progress_api_v1_imports_progress_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/imports/receivables": {
         parameters: {
             query?: never;
@@ -5155,6 +5178,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_progress_api_v1_imports_progress_get: {
+        parameters: {
+            query: {
+                /** @description The Idempotency-Key sent with the upload (POST /api/v1/imports/receivables) still waiting for its answer */
+                key: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "file_bytes": 161842311,
+                     *       "file_name": "open-items-2026-11.csv",
+                     *       "percent": 26,
+                     *       "phase": "reading",
+                     *       "rows_estimated": 1000000,
+                     *       "rows_read": 260000,
+                     *       "started_at": "2026-11-25T09:00:02Z",
+                     *       "updated_at": "2026-11-25T09:00:07Z"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };

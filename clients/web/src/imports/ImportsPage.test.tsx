@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fakeFetch, json, renderApp } from "../test/render";
 import { FakeXhr } from "./fakeXhr";
 import { ImportsPage } from "./ImportsPage";
-import type { ImportReport, MappingProposal } from "./types";
+import type { ImportReport, ImportRunProgress, MappingProposal } from "./types";
+import { progressPolling } from "./useImportProgress";
 
 const PROPOSAL: MappingProposal = {
   headers: ["Kundennummer", "Kunde", "Belegnummer", "Belegdatum", "Fälligkeit", "Betrag", "Währung"],
@@ -187,4 +188,112 @@ describe("the imports screen", () => {
     expect(await screen.findByRole("heading", { name: "Import of export.csv" })).toBeInTheDocument();
     expect(screen.getByTestId("count-customersCreated")).toHaveTextContent("40");
   }, 60_000);
+
+  describe("while the importer applies the file", () => {
+    const poll = progressPolling.intervalMs;
+    beforeEach(() => {
+      progressPolling.intervalMs = 40;
+    });
+    afterEach(() => {
+      progressPolling.intervalMs = poll;
+    });
+
+    const READING: ImportRunProgress = {
+      file_name: "export.csv",
+      phase: "reading",
+      rows_read: 260_000,
+      rows_estimated: 1_000_000,
+      file_bytes: 161_842_311,
+      percent: 26,
+      started_at: "2026-11-25T09:00:02Z",
+      updated_at: "2026-11-25T09:00:07Z",
+    };
+
+    /** The gateway: the importer's progress as ``current`` says (404 while null). */
+    function gateway() {
+      const state: { current: ImportRunProgress | null } = { current: null };
+      const fake = fakeFetch(({ url }) => {
+        if (url.pathname === "/api/v1/me") return json({ permissions: {} });
+        if (url.pathname === "/api/v1/imports/progress" && state.current) return json(state.current);
+        return undefined;
+      });
+      const polls = () => fake.calls.filter((c) => c.url.pathname === "/api/v1/imports/progress");
+      return { ...fake, state, polls };
+    }
+
+    async function startImport(fn: typeof fetch): Promise<FakeXhr> {
+      const user = userEvent.setup();
+      renderApp(<ImportsPage />, { fetch: fn, path: "/imports" });
+      await user.upload(screen.getByLabelText("Receivables file"), new File(["x"], "export.csv"));
+      await user.click(screen.getByRole("button", { name: "Read the columns" }));
+      act(() =>
+        FakeXhr.sent[0]!.respond(200, {
+          ...PROPOSAL,
+          saved_profile: {
+            name: "SAP DE",
+            layout_signature: "9f2c1e07",
+            columns: { ...PROPOSAL.columns, currency: "Währung" },
+            constants: { entity: "DE01" },
+          },
+        }),
+      );
+      await user.click(await screen.findByRole("button", { name: "Import" }));
+      return lastUpload(2);
+    }
+
+    it("shows the rows read and the phase until the import answers, then stops asking", async () => {
+      const { fn, state, polls } = gateway();
+      const upload = await startImport(fn);
+      // Nothing is asked while the file is still going out.
+      act(() => upload.progress(512, 1024));
+      expect(polls()).toHaveLength(0);
+
+      act(() => upload.progress(1024, 1024));
+      // Before the importer has started on the file: 404s, and the bar of a file being applied.
+      await waitFor(() => expect(polls().length).toBeGreaterThan(0));
+      expect(screen.getByText(/The rows are being applied/)).toBeInTheDocument();
+      const key = upload.headers["Idempotency-Key"];
+      expect(polls()[0]!.url.searchParams.get("key")).toBe(key);
+      expect(polls()[0]!.headers.get("Authorization")).toBe("Bearer access-1");
+
+      state.current = READING;
+      const bar = () => screen.getByRole("progressbar", { name: "Import progress" });
+      await waitFor(() => expect(bar()).toHaveAttribute("aria-valuenow", "26"));
+      expect(bar()).toHaveAttribute("aria-valuetext", "260,000 of about 1,000,000 rows read (26 %)");
+      expect(screen.getByTestId("import-phase")).toHaveTextContent("Reading and applying the rows");
+      expect(screen.getByTestId("import-phase")).toHaveAttribute("aria-live", "polite");
+
+      state.current = { ...READING, phase: "committing", rows_read: 1_000_000, percent: 100 };
+      await waitFor(() => expect(screen.getByTestId("import-phase")).toHaveTextContent("Saving the import"));
+      const saving = screen.getByRole("progressbar", { name: "Import progress" });
+      // No share while saving: the bar is indeterminate, and says so in words.
+      expect(saving).not.toHaveAttribute("aria-valuenow");
+      expect(saving).toHaveAttribute("aria-valuetext", "1,000,000 rows read; saving them in one go");
+
+      act(() => upload.respond(200, REPORT));
+      expect(await screen.findByRole("heading", { name: "Import of export.csv" })).toBeInTheDocument();
+      expect(screen.queryByRole("progressbar", { name: "Import progress" })).not.toBeInTheDocument();
+      const asked = polls().length;
+      // Several polling intervals later, nothing more was asked.
+      await new Promise((resolve) => setTimeout(resolve, 10 * progressPolling.intervalMs));
+      expect(polls()).toHaveLength(asked);
+    }, 60_000);
+
+    it("stops asking when the import fails", async () => {
+      const { fn, state, polls } = gateway();
+      state.current = { ...READING, rows_estimated: null, percent: null };
+      const upload = await startImport(fn);
+      act(() => upload.progress(1024, 1024));
+      // Without an estimate of the file's rows: the rows read, and no share.
+      const bar = () => screen.getByRole("progressbar", { name: "Import progress" });
+      await waitFor(() => expect(bar()).toHaveAttribute("aria-valuetext", "260,000 rows read"));
+      expect(bar()).not.toHaveAttribute("aria-valuenow");
+
+      act(() => upload.respond(503, { type: "about:blank", title: "Service unavailable", status: 503, detail: "x" }));
+      expect(await screen.findByText("Service unavailable")).toBeInTheDocument();
+      const asked = polls().length;
+      await new Promise((resolve) => setTimeout(resolve, 10 * progressPolling.intervalMs));
+      expect(polls()).toHaveLength(asked);
+    }, 60_000);
+  });
 });

@@ -39,14 +39,22 @@ import {
 import { MappingEditor } from "./MappingEditor";
 import type { ImportReport, MappingProposal, StatementReport } from "./types";
 import { FileRejected, newIdempotencyKey, uploadFile, type UploadRequest } from "./upload";
+import { useImportProgress } from "./useImportProgress";
 
-/** Uploads with a progress bar: the phase while it runs, null otherwise. */
+/**
+ * Uploads with a progress bar: the phase while it runs, null otherwise. An upload run with ``watch`` (an import of
+ * receivables, which the importer reports on by the upload's Idempotency-Key) also has the importer's progress
+ * once its bytes are sent, until it is answered.
+ */
 function useUpload() {
   const { client, api } = useSession();
   const [phase, setPhase] = useState<UploadPhase | null>(null);
-  async function run<R>(request: Omit<UploadRequest, "onProgress">): Promise<R> {
+  const [watched, setWatched] = useState<string | null>(null);
+  const running = useImportProgress(phase?.phase === "processing" ? watched : null);
+  async function run<R>(request: Omit<UploadRequest, "onProgress">, options: { watch?: boolean } = {}): Promise<R> {
     const size = request.file.size;
     setPhase({ phase: "sending", loaded: 0, total: size, size });
+    setWatched(options.watch && request.idempotencyKey ? request.idempotencyKey : null);
     try {
       return await uploadFile<R>(client, () => api.me(), {
         ...request,
@@ -60,9 +68,10 @@ function useUpload() {
       });
     } finally {
       setPhase(null);
+      setWatched(null);
     }
   }
-  return { phase, run };
+  return { phase, running, run };
 }
 
 function FileField({ label, accept, onFile }: { label: string; accept: string; onFile(file: File | null): void }) {
@@ -169,12 +178,19 @@ function ReceivablesImport() {
         });
         setChanged(false);
       }
-      const answer = await upload.run<ImportReport>({
-        path: "/api/v1/imports/receivables",
-        query: { mode, entities: mode === "full_snapshot" ? entities.trim() : undefined, dry_run: dryRun || undefined },
-        file,
-        idempotencyKey: newIdempotencyKey(),
-      });
+      const answer = await upload.run<ImportReport>(
+        {
+          path: "/api/v1/imports/receivables",
+          query: {
+            mode,
+            entities: mode === "full_snapshot" ? entities.trim() : undefined,
+            dry_run: dryRun || undefined,
+          },
+          file,
+          idempotencyKey: newIdempotencyKey(),
+        },
+        { watch: true },
+      );
       setReport(answer);
       setStage({ step: "choose" });
       if (answer.import_id) setParams({ report: answer.import_id }, { replace: true });
@@ -285,7 +301,9 @@ function ReceivablesImport() {
         </Paper>
       )}
 
-      {upload.phase && <ImportProgress state={upload.phase} label={t("imports.progress.label")} />}
+      {upload.phase && (
+        <ImportProgress state={upload.phase} running={upload.running} label={t("imports.progress.label")} />
+      )}
       <RejectedFile error={error} />
       {earlier.error ? <ProblemAlert error={earlier.error} /> : null}
       {earlier.loading && shownId && !shown ? <Loader aria-label={t("common.loading")} /> : null}

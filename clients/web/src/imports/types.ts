@@ -70,3 +70,20 @@ export interface StatementReport {
   rejection_reason: string | null;
   replayed: boolean;
 }
+
+/** What a running import is doing, as GET /api/v1/imports/progress answers. */
+export type ImportPhase = "reading" | "closing_snapshot" | "committing" | "done" | "failed";
+
+/** How far a running import is: the rows read so far and, for a delimited text file, an estimate of its rows. */
+export interface ImportRunProgress {
+  file_name: string;
+  phase: ImportPhase;
+  rows_read: number;
+  /** An estimate (the file's lines less the header); null for a workbook. */
+  rows_estimated: number | null;
+  file_bytes: number | null;
+  /** Share of the rows read, 0-100; null without an estimate. */
+  percent: number | null;
+  started_at: string | null;
+  updated_at: string | null;
+}

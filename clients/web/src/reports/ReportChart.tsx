@@ -1,3 +1,4 @@
+import { Text } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import {
   Bar,
@@ -21,7 +22,18 @@ const PALETTE = ["#1c7ed6", "#2f9e44", "#f08c00", "#c92a2a", "#7048e8", "#0ca678
  * A chart of ``model``. The figures it plots are an approximation for the eye: the table beside it gives the exact
  * amounts, and the tooltip formats them per locale.
  */
-export function ReportChart({ model, label, height = 280 }: { model: ChartModel; label: string; height?: number }) {
+export function ReportChart({
+  model,
+  label,
+  caption,
+  height = 280,
+}: {
+  model: ChartModel;
+  label: string;
+  /** Shown above the chart, e.g. its currency when a report has one chart per currency. */
+  caption?: string;
+  height?: number;
+}) {
   const { i18n } = useTranslation();
   const locale = i18n.language;
   const data = model.categories.map((category, i) => {
@@ -47,6 +59,11 @@ export function ReportChart({ model, label, height = 280 }: { model: ChartModel;
   );
   return (
     <figure style={{ margin: 0 }} aria-label={label}>
+      {caption && (
+        <Text component="figcaption" size="sm" fw={600} ta="center">
+          {caption}
+        </Text>
+      )}
       <ResponsiveContainer width="100%" height={height}>
         {model.kind === "line" ? (
           <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>

@@ -310,6 +310,8 @@ export function ReportsPage() {
             key={`${chart.currency ?? "none"}-${i}`}
             model={chart}
             label={chart.currency ? t("reports.chartIn", { report: title, currency: chart.currency }) : title}
+            // Charts per currency look alike: each says which it is.
+            caption={chart.currency ?? undefined}
           />
         ))}
         {table && table.rows.length > 0 && <ReportTable model={table} caption={title} />}

@@ -33,6 +33,7 @@ from opendso_gateway.access import (
 from opendso_gateway.bus import Bus
 from opendso_gateway.domain.access import Action, Feature, Principal, entity_of
 from opendso_gateway.downloads import attachment
+from opendso_gateway.imports_progress_api import upload_progress_key
 from opendso_gateway.problems import Problem
 
 router = APIRouter(prefix="/api/v1")
@@ -82,6 +83,8 @@ async def upload_receivables(
             mode=serializers.SYNC_MODE[mode],
             snapshot_entities=[e.strip() for e in entities.split(",") if e.strip()],
             dry_run=dry_run,
+            # GET /api/v1/imports/progress?key=<Idempotency-Key> answers how far it is meanwhile.
+            progress_key=upload_progress_key(request, idempotency_key),
         ),
         im.ImportReport,
         timeout=_import_timeout(request, file),

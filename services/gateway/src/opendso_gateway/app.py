@@ -29,6 +29,7 @@ from opendso_gateway import (
     collection_api,
     customers_api,
     fx_api,
+    imports_progress_api,
     matching_api,
     mobile_api,
     pages,
@@ -138,6 +139,8 @@ def create_app(
     app.include_router(auth_api.router)
     app.include_router(users_api.router)
     app.include_router(audit_api.router)
+    # Before api's /imports/{import_id}, which would take "progress" for an import id.
+    app.include_router(imports_progress_api.router)
     app.include_router(api.router)
     app.include_router(matching_api.router)
     app.include_router(collection_api.router)

@@ -13,6 +13,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from opendso.system.v1 import health_pb2
 from opendso_bus.client import request
+from opendso_bus.progress import get_progress
 from opendso_bus.uploads import put_upload
 from opendso_contracts.registry import health_subject
 
@@ -51,6 +52,14 @@ class Bus:
     async def put_upload(self, name: str, data: bytes | io.BufferedIOBase) -> None:
         assert self._nc is not None, "bus not connected"
         await put_upload(self._nc.jetstream(), name, data)
+
+    async def import_progress(self, key: str) -> bytes | None:
+        """The latest progress an import wrote under ``key`` (a serialized ImportProgress), if any."""
+        assert self._nc is not None, "bus not connected"
+        try:
+            return await get_progress(self._nc.jetstream(), key)
+        except NatsTimeoutError as exc:
+            raise Problem(503, "Service unavailable", "the bus did not answer in time") from exc
 
     async def health(self, services: tuple[str, ...]) -> dict[str, dict[str, object]]:
         assert self._nc is not None

@@ -17,6 +17,7 @@ from opendso.banking.v1 import banking_pb2 as bk
 from opendso.imports.v1 import imports_pb2 as im
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_bus import ServiceRuntime
+from opendso_bus.progress import KvProgressStore
 from opendso_bus.service import serve
 from opendso_bus.uploads import download_upload
 
@@ -25,6 +26,7 @@ from opendso_importer.customer_search import SqlCustomerFinder, search_customers
 from opendso_importer.drop import DropStore, FolderDrop, ImportFile, ImportStatement, S3Drop, process_drop
 from opendso_importer.entities import list_entities
 from opendso_importer.parallel_reading import ReadingPool
+from opendso_importer.progress import reporting_progress
 from opendso_importer.settings import Settings
 from opendso_importer.store import INBOX, OUTBOX, UnitOfWork
 
@@ -50,9 +52,12 @@ def create_app(
         reading=ReadingPool(workers, from_bytes=settings.parallel_from_bytes) if workers else None,
     )
 
+    # How far each import is, outside its transaction, for the caller waiting on the answer (progress.py).
+    progress = KvProgressStore(lambda: runtime.broker.connection.jetstream())
+
     async def import_file(command: im.ImportReceivablesFile) -> im.ImportReport:
-        async with runtime.uow() as uow:
-            return await handlers.import_receivables_file(command, uow, deps)
+        async with reporting_progress(command, deps, progress) as import_deps, runtime.uow() as uow:
+            return await handlers.import_receivables_file(command, uow, import_deps)
 
     async def account(query: rv.GetCustomerAccount) -> rv.CustomerAccount:
         async with runtime.uow() as uow:

@@ -28,6 +28,7 @@ from opendso_gateway.domain.mobile import (
     assignee_names,
     balances,
     in_rep_portfolio,
+    is_assignee,
     oldest_days_overdue,
 )
 from opendso_gateway.problems import Problem
@@ -53,7 +54,9 @@ def _today(request: Request) -> dt.date:
     return now.date()
 
 
-def _dispute(d: col.Dispute, principal: Principal) -> dict[str, Any]:
+def _dispute(d: col.Dispute, principal: Principal, *, assigned: bool = False) -> dict[str, Any]:
+    """A dispute as the caller may see it. Its comment is the question its owner is asked: confidential to
+    others, but the colleague it is assigned to needs it to answer."""
     body = {
         "customer_id": d.customer_id,
         "entity": d.entity,
@@ -68,6 +71,8 @@ def _dispute(d: col.Dispute, principal: Principal) -> dict[str, Any]:
         "comment": d.comment,
         "answers": list(d.answers),
     }
+    if assigned or is_assignee(principal, d.owner, d.sales_rep):
+        return body
     return without_confidential("item_status", body, principal.role)
 
 
@@ -170,7 +175,8 @@ async def my_disputes(
         found.extend(d for d in answer.disputes if _in_scope(principal, d.entity, d.collector, d.sales_rep))
     found.sort(key=lambda d: (serializers.date(d.since) or "", d.item_id), reverse=True)
     return {
-        "disputes": [_dispute(d, principal) for d in found[:limit]],
+        # The engine listed them as the caller's: each one's question is theirs to read.
+        "disputes": [_dispute(d, principal, assigned=True) for d in found[:limit]],
         "truncated": truncated or len(found) > limit,
     }
 

@@ -42,6 +42,9 @@ class NothingFoundBus:
     async def health(self, services: tuple[str, ...]) -> dict[str, dict[str, object]]:
         return {s: {"status": "ok"} for s in services}
 
+    async def import_progress(self, key: str) -> bytes | None:
+        return None
+
 
 BUS = NothingFoundBus()
 APP = create_app(

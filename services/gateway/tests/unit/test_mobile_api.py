@@ -14,8 +14,8 @@ from opendso.collection.v1 import collection_pb2 as col
 from opendso.common.v1.common_pb2 import Date, Money
 from opendso.receivables.v1 import receivables_pb2 as rv
 from opendso_gateway.app import create_app
-from opendso_gateway.domain.access import Role, Scope
-from opendso_gateway.domain.mobile import OpenAmount, balances, in_rep_portfolio, oldest_days_overdue
+from opendso_gateway.domain.access import Principal, Role, Scope
+from opendso_gateway.domain.mobile import OpenAmount, balances, in_rep_portfolio, is_assignee, oldest_days_overdue
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -161,6 +161,29 @@ def test_a_sales_reps_portfolio_is_the_accounts_they_sell_to() -> None:
     assert in_rep_portfolio(Scope(), Role.SALES, "anna", "sam")
 
 
+def test_a_credit_note_lowers_the_balance_as_in_the_aging_report() -> None:
+    items = [
+        OpenAmount(TODAY - dt.timedelta(days=30), Decimal("15000.00"), "EUR"),
+        OpenAmount(TODAY - dt.timedelta(days=5), Decimal("-500.00"), "EUR"),
+    ]
+    [eur] = balances(items, TODAY)
+    assert (eur.open, eur.overdue, eur.open_items, eur.overdue_items) == (
+        Decimal("14500.00"),
+        Decimal("14500.00"),
+        1,
+        1,
+    )
+    assert oldest_days_overdue(items, TODAY) == 30
+
+
+def test_a_dispute_s_question_shows_to_the_colleague_asked_and_no_other_sales_rep() -> None:
+    rita = Principal("u1", "rita@example.com", Role.SALES, Scope(portfolio="Rita"))
+    assert is_assignee(rita, "sales", "rita")  # the role "sales" on an account Rita sells to
+    assert is_assignee(rita, "RITA@example.com", "sam")
+    assert not is_assignee(rita, "sales", "sam")
+    assert not is_assignee(rita, "", "rita")
+
+
 def test_balances_are_per_currency_and_count_what_is_overdue() -> None:
     items = [
         OpenAmount(TODAY - dt.timedelta(days=10), Decimal("100"), "EUR"),
@@ -190,9 +213,9 @@ def test_the_summary_is_one_request_with_balances_items_disputes_and_contacts() 
     assert body["oldest_days_overdue"] == 40
     assert [(i["number"], i["disputed"]) for i in body["items"]] == [("F-1", True), ("F-3", False), ("F-2", False)]
     assert body["contacts"][0]["phone"] == "+33 1 23 45 67 89"
-    # Nothing confidential for sales: no credit limit, no internal comment on the dispute.
+    # Nothing confidential for sales (no credit limit), but the question of a dispute the rep is asked about.
     assert "credit_limit" not in body["customer"]
-    assert "comment" not in body["disputes"][0]
+    assert body["disputes"][0]["comment"] == "internal: customer is difficult"
     assert body["disputes"][0]["answers"] == ["credit note on its way"]
     assert [type(q).__name__ for q in bus.asked] == ["GetCustomerAccount", "ListDisputes"]
 

@@ -1,4 +1,4 @@
-import { AppShell, Burger, Button, Group, Loader, NavLink, Text, Title } from "@mantine/core";
+import { AppShell, Box, Burger, Button, Group, Loader, NavLink, Text, Title } from "@mantine/core";
 import { lazy, Suspense } from "react";
 import { useDisclosure } from "@mantine/hooks";
 import { useTranslation } from "react-i18next";
@@ -86,7 +86,10 @@ function Shell() {
             </Title>
           </Group>
           <Group wrap="nowrap" gap="xs">
-            <CustomerFinder />
+            {/* On a phone the header has no room for it: the sales rep's page has its own search. */}
+            <Box visibleFrom="sm">
+              <CustomerFinder />
+            </Box>
             <Text size="sm" c="dimmed" visibleFrom="sm">
               {me?.name ?? me?.email}
             </Text>

@@ -16,7 +16,7 @@ import { formatMoney, formatNumber } from "../format/format";
 import type { ChartModel } from "./tables";
 
 // Distinct at a glance and readable on white; series beyond the list reuse it.
-const PALETTE = ["#1c7ed6", "#2f9e44", "#f08c00", "#c92a2a", "#7048e8", "#0ca678", "#e8590c", "#5c940d", "#d6336c"];
+const PALETTE = ["#1c7ed6", "#2f9e44", "#f08c00", "#c92a2a", "#7048e8", "#495057", "#e8590c", "#5c940d", "#d6336c"];
 
 /**
  * A chart of ``model``. The figures it plots are an approximation for the eye: the table beside it gives the exact

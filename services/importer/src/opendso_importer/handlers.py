@@ -320,7 +320,7 @@ async def _checked(
             # As its first accepted row describes it (the same cells may have been read on an earlier row).
             new_customers.append(customer if customer.row == line else replace(customer, row=line))
         if item_id is not None:
-            items.add(item_id, chunk.copy_text[i], line, chunk.open[i], chunk.item_messages[i], customer.entity)
+            items.add(item_id, chunk.copy_text[i], chunk.open[i], chunk.item_messages[i], customer.entity)
     return errors, new_customers, items
 
 
@@ -505,19 +505,17 @@ async def _apply_customers_staged(
 @dataclass
 class ReadItems:
     """A chunk's accepted items in row order, as parallel lists: the item's id, the staging table's COPY
-    line, the row, whether the item is open now, its serialized OpenItem and its entity."""
+    line, whether the item is open now, its serialized OpenItem and its entity."""
 
     ids: list[str] = field(default_factory=list)
     copy_text: list[str] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
     open: list[bool] = field(default_factory=list)
     messages: list[bytes] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
 
-    def add(self, item_id: str, copy_line: str, line: int, is_open: bool, message: bytes, entity: str) -> None:
+    def add(self, item_id: str, copy_line: str, is_open: bool, message: bytes, entity: str) -> None:
         self.ids.append(item_id)
         self.copy_text.append(copy_line)
-        self.lines.append(line)
         self.open.append(is_open)
         self.messages.append(message)
         self.entities.append(entity)
@@ -535,7 +533,7 @@ async def _apply_items_staged(
     items = ReadItems()
     for r in rows:
         item_id, text, message = staged_item(r)
-        items.add(item_id, text, r.row, not r.open_amount.is_zero(), message, r.entity)
+        items.add(item_id, text, not r.open_amount.is_zero(), message, r.entity)
     await _apply_read_items(items, staged, uow, report, today, snapshot)
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 from opendso_db import create_engine, ensure_database, session_factory
-from opendso_db.bulk import upsert_rows
+from opendso_db.bulk import insert_tuples, upsert_rows
 from opendso_db.types import Amount
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Boolean, Column, Date, DateTime, LargeBinary, MetaData, String, Table, select
 
 from conftest import MakeDatabase
 
@@ -63,3 +63,60 @@ async def test_upserts_insert_new_rows_update_known_ones_and_never_go_back_in_ti
     assert got["r1"] == (Decimal("2.20"), "a")
     assert got["r2"] == (Decimal("1.10"), "a")
     assert got["r5000"] == (Decimal("3.30"), "a")
+
+
+TUPLES = Table(
+    "bulk_tuples",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("amount", Amount, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("flag", Boolean, nullable=False),
+    Column("blob", LargeBinary, nullable=False),
+)
+TUPLE_COLUMNS = ("id", "amount", "at", "day", "flag", "blob")
+
+
+@pytest.mark.parametrize("count", [3, 1200])
+async def test_tuples_are_stored_as_a_dict_insert_would_store_them_and_a_stored_key_can_be_skipped(
+    make_database: MakeDatabase, count: int
+) -> None:
+    url = await make_database("bulk_tuples")
+    await ensure_database(url)
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    sessions = session_factory(engine)
+    day = dt.date(2026, 11, 20)
+    try:
+        async with sessions() as s, s.begin():
+            # 1,200 rows: through COPY on PostgreSQL.
+            await insert_tuples(
+                s,
+                TUPLES,
+                TUPLE_COLUMNS,
+                [(f"t{n}", Decimal("12.50"), T0, day, n % 2 == 0, bytes([n % 256])) for n in range(count)],
+            )
+            await insert_tuples(
+                s,
+                TUPLES,
+                TUPLE_COLUMNS,
+                [("t1", Decimal("99.99"), T0, day, True, b"new"), ("extra", Decimal("0.10"), T0, day, False, b"")],
+                skip_existing=("id",),
+            )
+        async with sessions() as s:
+            got = {r.id: r for r in await s.execute(select(TUPLES))}
+        async with sessions() as s, s.begin():
+            with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+                await insert_tuples(s, TUPLES, TUPLE_COLUMNS, [("t0", Decimal("1.00"), T0, day, True, b"")])
+    finally:
+        await engine.dispose()
+    assert len(got) == count + 1
+    first, second = got["t0"], got["t1"]
+    assert (first.amount, first.day, first.flag, first.blob) == (Decimal("12.50"), day, True, b"\x00")
+    # SQLite hands the time back without its zone, as for any DateTime column written through SQLAlchemy.
+    assert first.at.replace(tzinfo=dt.UTC) == T0
+    assert (second.amount, second.flag, second.blob) == (Decimal("12.50"), False, b"\x01")
+    assert got["extra"].amount == Decimal("0.10")

@@ -14,12 +14,15 @@ from typing import Any
 
 from google.protobuf.message import Message
 from opendso_contracts.registry import subject_for
-from sqlalchemy import Table, func, insert, select, update
+from opendso_db.bulk import insert_tuples
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opendso_bus.envelope import headers_for, meta_of
 
 log = logging.getLogger(__name__)
+# What a new outbox row is written with (seq, published_at and last_error take their defaults).
+_COLUMNS = ("event_id", "subject", "payload", "headers", "created_at", "attempts")
 
 # Publishes a batch of (subject, payload, headers) in order; answers, per
 # message, whether the server acknowledged it.
@@ -46,16 +49,16 @@ class Outbox:
             if not meta.event_id:
                 raise ValueError(f"{message.DESCRIPTOR.full_name} has no event id")
             rows.append(
-                {
-                    "event_id": meta.event_id,
-                    "subject": subject_for(type(message)),
-                    "payload": message.SerializeToString(),
-                    "headers": json.dumps(headers_for(message)),
-                    "created_at": now,
-                    "attempts": 0,
-                }
+                (
+                    meta.event_id,
+                    subject_for(type(message)),
+                    message.SerializeToString(),
+                    json.dumps(headers_for(message)),
+                    now,
+                    0,
+                )
             )
-        await session.execute(insert(self.table), rows)
+        await insert_tuples(session, self.table, _COLUMNS, rows)
 
     async def backlog(self, session: AsyncSession) -> int:
         count = await session.scalar(

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from opendso.banking.v1 import banking_pb2 as bk
@@ -27,7 +28,7 @@ from opendso_money import Money
 
 from opendso_matching.domain.amounts import convert
 from opendso_matching.domain.engine import MatchConfig, match
-from opendso_matching.domain.index import MatchIndex, normalise_iban
+from opendso_matching.domain.index import BatchIndex, MatchIndex, normalise_iban
 from opendso_matching.domain.keys import compact, digits_key, text_keys
 from opendso_matching.domain.model import Allocation, Customer, OpenItem, Outcome, Payment, Proposal
 from opendso_matching.domain.names import NameIndex
@@ -96,7 +97,14 @@ class NamesCache:
 
     async def of(self, entity: str, uow: UnitOfWork) -> _Names:
         # The version before the names: names loaded after it are at least as new, never older.
-        version = await uow.repo.names_version(entity)
+        return await self._at(entity, await uow.repo.names_version(entity), uow)
+
+    async def of_entities(self, entities: Iterable[str], uow: UnitOfWork) -> dict[str, _Names]:
+        """:meth:`of` for several entities, their versions read in one query."""
+        versions = await uow.repo.names_versions(entities)
+        return {entity: await self._at(entity, version, uow) for entity, version in versions.items()}
+
+    async def _at(self, entity: str, version: int, uow: UnitOfWork) -> _Names:
         cached = self._entities.get(entity)
         if cached is not None and cached.version == version:
             return cached
@@ -211,7 +219,8 @@ def proposal_to_proto(p: Proposal) -> mt.Proposal:
 
 
 async def match_transactions(event: bk.BankTransactionsReceived, uow: UnitOfWork, deps: Deps) -> None:
-    """Match a statement's lines (a thousand at most) in order; a line seen before is left alone."""
+    """Match a statement's lines (a thousand at most) in order; a line seen before is left alone. Every entity's
+    lines are decided, then all of them written at once: a few statements for the message, not for each entity."""
     known = await uow.repo.known_transactions(t.transaction_id for t in event.transactions)
     fresh: dict[str, bk.BankTransaction] = {}
     for t in event.transactions:
@@ -220,19 +229,34 @@ async def match_transactions(event: bk.BankTransactionsReceived, uow: UnitOfWork
     by_entity: dict[str, list[bk.BankTransaction]] = {}
     for t in fresh.values():
         by_entity.setdefault(t.entity, []).append(t)
+    if not by_entity:
+        return
     uow.caused_by(event.meta)
     held = deps.ledger if deps.workers is None else None
-    if held is not None and by_entity:
+    names: dict[str, MatchIndex] = {}
+    ibans: dict[str, str] = {}
+    if held is not None:
         # Before this transaction writes anything: what it reads then is committed (its own stamps are not yet).
         await held.update(uow)
-    # Entity after entity: an entity's lines are decided against what the lines before them wrote (IBANs
-    # learned), in this process or in a worker alike.
+        names = await _names_of_entities(list(by_entity), uow, deps.names)
+        ibans = await uow.repo.ibans_for(normalise_iban(t.counterparty_iban) for t in fresh.values())
+    basis = held.versions() if held is not None else {}
+    decided = _Decided()
+    # Entity after entity: an entity's lines are decided against the IBANs the lines before them learned (written
+    # with the rest, below; carried to the next entity's index meanwhile), in this process or in a worker alike.
     for entity, lines in by_entity.items():
         parts = IndexParts(noting=deps.workers is not None)
+        index: MatchIndex
+        view: BatchIndex | None = None
         if held is not None:
-            index, currencies = await _held_index_for(entity, lines, uow, held, deps.names)
+            index = view = held.view(names[entity])
+            for iban in {normalise_iban(t.counterparty_iban) for t in lines}:
+                customer_id = ibans.get(iban) or decided.learned.get(iban)
+                if customer_id is not None:
+                    index.add_iban(iban, customer_id)
+            currencies = held.currencies(entity)
         else:
-            index, currencies = await _index_for(entity, lines, uow, deps.config, parts, deps.names)
+            index, currencies = await _index_for(entity, lines, uow, deps.config, parts, deps.names, decided.learned)
         rates = await _rates_for(lines, currencies, deps)
         payments = [payment_of(t) for t in lines]
         # Whose IBANs the index knew before these lines: a line applied from an IBAN nobody's teaches it.
@@ -241,7 +265,16 @@ async def match_transactions(event: bk.BankTransactionsReceived, uow: UnitOfWork
             proposals = decide(payments, index, deps.config, rates)
         else:
             proposals = await deps.workers.decide(payments, parts, deps.config, rates)
-        await _record_lines(lines, payments, proposals, ibans_known, uow, deps)
+        decided.add(lines, payments, proposals, ibans_known, uow, deps.now())
+        if view is not None and view.reduced:
+            decided.reduced[entity] = list(view.reduced.values())
+    await decided.write(uow, deps.now())
+    if held is not None and decided.reduced:
+        # The items the decisions reduced are held as they left them once the transaction commits, unless another
+        # transaction changed the entity's items meanwhile (see HeldLedger.settle).
+        stamps = await uow.repo.stamp_entities(decided.reduced)
+        for entity, items in decided.reduced.items():
+            uow.after_commit.append(partial(held.settle, entity, basis.get(entity, -1), stamps[entity], items))
 
 
 async def match_transaction(event: bk.BankTransactionReceived, uow: UnitOfWork, deps: Deps) -> None:
@@ -261,6 +294,13 @@ async def _rates_for(lines: list[bk.BankTransaction], currencies: set[str], deps
     if not wanted:
         return None
     return dict(await deps.fetch_rates(wanted))
+
+
+async def _names_of_entities(entities: list[str], uow: UnitOfWork, names: NamesCache | None) -> dict[str, MatchIndex]:
+    """:func:`_names_of` for several entities (the cache's versions read in one query)."""
+    if names is not None:
+        return {entity: found.index for entity, found in (await names.of_entities(entities, uow)).items()}
+    return {entity: await _names_of(entity, uow, None) for entity in entities}
 
 
 async def _names_of(entity: str, uow: UnitOfWork, names: NamesCache | None) -> MatchIndex:
@@ -294,6 +334,7 @@ async def _index_for(
     config: MatchConfig,
     parts: IndexParts | None = None,
     names: NamesCache | None = None,
+    learned: dict[str, str] | None = None,
 ) -> tuple[MatchIndex, set[str]]:
     """What these lines can concern: the items they name, the customers their IBANs and names point to, and
     those customers' items; with the entity's names and aliases for the name search (from ``names`` when
@@ -311,6 +352,10 @@ async def _index_for(
         index = MatchIndex.sharing_names_of(held.index)
         parts.note_names(held.customers, held.aliases)
     ibans = await uow.repo.ibans_for(normalise_iban(t.counterparty_iban) for t in lines)
+    # IBANs the lines before these learned in this transaction, not written yet.
+    for iban in {normalise_iban(t.counterparty_iban) for t in lines} - ibans.keys():
+        if learned and iban in learned:
+            ibans[iban] = learned[iban]
     for iban, customer_id in ibans.items():
         parts.add_iban(index, iban, customer_id)
     keys: set[str] = set()
@@ -333,72 +378,81 @@ async def _index_for(
     return index, {i.open_amount.currency for i in (*referenced, *of_customers)}
 
 
-async def _record_lines(
-    lines: list[bk.BankTransaction],
-    payments: list[Payment],
-    proposals: list[Proposal],
-    ibans_known: set[str],
-    uow: UnitOfWork,
-    deps: Deps,
-) -> None:
-    """Record a batch's decided lines: each line with its proposal, the allocations applied, the IBANs they teach
-    (an IBAN nobody's before the batch names the customer of the first line applied from it), and the events,
-    in the lines' order. Written a table at a time: a statement per line and table cost forty times the
-    deciding."""
-    now = deps.now()
-    records: list[TransactionRecord] = []
-    applied: list[tuple[AllocationRecord, list[tuple[str, Money]]]] = []
-    events: list[mt.PaymentAllocated | mt.TransactionQueued] = []
-    learned: list[tuple[str, str]] = []
-    for line, payment, proposal in zip(lines, payments, proposals, strict=True):
-        encoded = proposal_to_proto(proposal)
-        status = _STATUS_OF_OUTCOME.get(proposal.outcome, IGNORED)
-        allocation_id: str | None = None
-        if proposal.outcome is Outcome.APPLY:
-            assert proposal.customer_id is not None
-            record, settled, event = _allocation(
-                line,
-                proposal.customer_id,
-                proposal.allocations,
-                proposal.unallocated,
-                encoded,
-                uow,
-                automatic=True,
-                user="",
-            )
-            allocation_id = record.allocation_id
-            applied.append((record, settled))
-            events.append(event)
-            iban = payment.counterparty_iban
-            if iban and iban not in ibans_known:
-                # Seen paying this customer's invoices: the IBAN names the customer next time.
-                ibans_known.add(iban)
-                learned.append((iban, proposal.customer_id))
-        elif status in (IN_REVIEW, SUSPENSE):
-            events.append(
-                mt.TransactionQueued(
-                    meta=uow.meta(entity=line.entity),
-                    transaction=line,
-                    proposal=encoded,
-                    status=_STATUS_TO_PROTO[status],
+class _Decided:
+    """A message's decided lines as they are to be written: each line with its proposal, the allocations applied,
+    the IBANs they teach (an IBAN nobody's before names the customer of the first line applied from it), and the
+    events, in the lines' order; written a table at a time (a statement per line and table cost forty times the
+    deciding). Also what the decisions left of the items each entity's view reduced."""
+
+    def __init__(self) -> None:
+        self.records: list[TransactionRecord] = []
+        self.applied: list[tuple[AllocationRecord, list[tuple[str, Money]]]] = []
+        self.events: list[mt.PaymentAllocated | mt.TransactionQueued] = []
+        # IBAN -> the customer the lines taught it names, in the order learned
+        self.learned: dict[str, str] = {}
+        # entity -> the items its lines' decisions reduced, as they left them
+        self.reduced: dict[str, list[OpenItem]] = {}
+
+    def add(
+        self,
+        lines: list[bk.BankTransaction],
+        payments: list[Payment],
+        proposals: list[Proposal],
+        ibans_known: set[str],
+        uow: UnitOfWork,
+        now: dt.datetime,
+    ) -> None:
+        for line, payment, proposal in zip(lines, payments, proposals, strict=True):
+            encoded = proposal_to_proto(proposal)
+            status = _STATUS_OF_OUTCOME.get(proposal.outcome, IGNORED)
+            allocation_id: str | None = None
+            if proposal.outcome is Outcome.APPLY:
+                assert proposal.customer_id is not None
+                record, settled, event = _allocation(
+                    line,
+                    proposal.customer_id,
+                    proposal.allocations,
+                    proposal.unallocated,
+                    encoded,
+                    uow,
+                    automatic=True,
+                    user="",
+                )
+                allocation_id = record.allocation_id
+                self.applied.append((record, settled))
+                self.events.append(event)
+                iban = payment.counterparty_iban
+                if iban and iban not in ibans_known:
+                    # Seen paying this customer's invoices: the IBAN names the customer next time.
+                    ibans_known.add(iban)
+                    self.learned.setdefault(iban, proposal.customer_id)
+            elif status in (IN_REVIEW, SUSPENSE):
+                self.events.append(
+                    mt.TransactionQueued(
+                        meta=uow.meta(entity=line.entity),
+                        transaction=line,
+                        proposal=encoded,
+                        status=_STATUS_TO_PROTO[status],
+                    )
+                )
+            self.records.append(
+                TransactionRecord(
+                    transaction_id=line.transaction_id,
+                    entity=line.entity,
+                    status=status,
+                    booking_date=date_from_proto(line.booking_date),
+                    transaction=line.SerializeToString(),
+                    proposal=encoded.SerializeToString(),
+                    allocation_id=allocation_id,
+                    updated_at=now,
                 )
             )
-        records.append(
-            TransactionRecord(
-                transaction_id=line.transaction_id,
-                entity=line.entity,
-                status=status,
-                booking_date=date_from_proto(line.booking_date),
-                transaction=line.SerializeToString(),
-                proposal=encoded.SerializeToString(),
-                allocation_id=allocation_id,
-                updated_at=now,
-            )
-        )
-    await uow.repo.add_allocations(applied, now)
-    await uow.repo.learn_ibans(learned, "applied", now)
-    await uow.publish_many(list(events))
-    await uow.repo.add_transactions(records)
+
+    async def write(self, uow: UnitOfWork, now: dt.datetime) -> None:
+        await uow.repo.add_allocations(self.applied, now)
+        await uow.repo.learn_ibans(list(self.learned.items()), "applied", now)
+        await uow.publish_many(list(self.events))
+        await uow.repo.add_transactions(self.records)
 
 
 async def _act_on(

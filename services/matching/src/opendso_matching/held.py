@@ -95,6 +95,18 @@ class HeldLedger:
                 self._versions[entity] = version
             return read
 
+    def settle(self, entity: str, basis: int, stamped: int, items: list[OpenItem]) -> bool:
+        """Take the items a committed transaction changed, as its decisions left them, without reading them back:
+        only when nothing else changed the entity's items between the version its decisions saw (``basis``) and
+        the one it stamped (``stamped``, raised by one from it), and the held items are still at ``basis`` with no
+        update under way. Otherwise the next :meth:`update` reads them from the tables. Answers whether it took
+        them."""
+        if stamped != basis + 1 or self._versions.get(entity, -1) != basis or self._lock.locked():
+            return False
+        self.add(items)
+        self._versions[entity] = stamped
+        return True
+
     def view(self, names: MatchIndex) -> BatchIndex:
         """A view for one batch's decisions, with the customers, names and aliases of ``names``."""
         return self.index.batch_view(names)

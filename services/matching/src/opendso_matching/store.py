@@ -4,13 +4,13 @@ the keys items are found by, what it learned (IBANs, name aliases), bank lines a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
-from opendso_db.bulk import insert_rows, upsert_rows
+from opendso_db.bulk import insert_rows, insert_tuples, upsert_rows
 from opendso_db.types import Amount
 from opendso_money import Money
 from sqlalchemy import (
@@ -171,7 +171,12 @@ allocation_lines = Table(
     # The ledger has since said what the item owes, payment included: it no longer comes off.
     Column("reflected", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The item's entity and the version of its items (item_versions) at which the line was made or reversed: what
+    # a service holding the items reads back (items_changed_since) without the items' own rows being rewritten.
+    Column("entity", String(50), nullable=False, server_default=""),
+    Column("seq", Integer, nullable=False, server_default="0"),
     Index("ix_mat_allocation_lines_item", "item_id"),
+    Index("ix_mat_allocation_lines_entity_seq", "entity", "seq"),
 )
 
 
@@ -250,16 +255,18 @@ class MatchingRepository:
         fresh = [r for r in latest.values() if r.item_id not in stored or stored[r.item_id] <= version_at]
         if not fresh:
             return
-        stamps = {entity: await self.stamp(entity) for entity in sorted({r.entity for r in fresh})}
+        stamps = await self.stamp_entities(r.entity for r in fresh)
         await upsert_rows(
             self.session,
             items,
             "item_id",
             [{**_item_row(r), "version_at": version_at, "seq": stamps[r.entity]} for r in fresh],
             newer_only=True,
+            existing=set(stored),
         )
-        fresh_ids = [r.item_id for r in fresh]
-        for chunk in _chunks(fresh_ids):
+        # Only an item stored before has keys to replace and allocations the ledger may now reflect.
+        known_ids = [r.item_id for r in fresh if r.item_id in stored]
+        for chunk in _chunks(known_ids):
             await self.session.execute(delete(item_keys_table).where(item_keys_table.c.item_id.in_(chunk)))
         await insert_rows(
             self.session,
@@ -267,7 +274,7 @@ class MatchingRepository:
             [{"key": key, "item_id": r.item_id} for r in fresh for key in sorted(item_keys(r.number, r.reference))],
         )
         # The ledger now speaks for these items: payments allocated before this state are in it.
-        for chunk in _chunks(fresh_ids):
+        for chunk in _chunks(known_ids):
             await self.session.execute(
                 update(allocation_lines)
                 .where(allocation_lines.c.item_id.in_(chunk), allocation_lines.c.created_at <= version_at)
@@ -300,35 +307,43 @@ class MatchingRepository:
     async def stamp(self, entity: str) -> int:
         """The version this transaction's changes to the entity's items are stamped with: raised once, the first
         time, before any item is touched (see item_versions)."""
-        stamped = self.stamps.get(entity)
-        if stamped is not None:
-            return stamped
-        raised = await self.session.execute(
-            update(item_versions).where(item_versions.c.entity == entity).values(version=item_versions.c.version + 1)
-        )
-        if not raised.rowcount:  # type: ignore[attr-defined]
-            await self.session.execute(insert(item_versions).values(entity=entity, version=1))
-        version = await self.session.scalar(select(item_versions.c.version).where(item_versions.c.entity == entity))
-        assert version is not None
-        self.stamps[entity] = int(version)
-        return int(version)
+        return (await self.stamp_entities([entity]))[entity]
 
-    async def _stamp_items(self, entity: str, item_ids: Iterable[str]) -> None:
-        """These items' allocations changed: stamped with the entity's new version."""
-        ids = sorted(set(item_ids))
-        if not ids:
-            return
-        version = await self.stamp(entity)
-        for chunk in _chunks(ids):
-            await self.session.execute(update(items).where(items.c.item_id.in_(chunk)).values(seq=version))
+    async def stamp_entities(self, entities: Iterable[str]) -> dict[str, int]:
+        """:meth:`stamp` for several entities: those not yet raised by this transaction raised in one statement."""
+        wanted = sorted(set(entities))
+        new = [e for e in wanted if e not in self.stamps]
+        if new:
+            raised = await self.session.execute(
+                update(item_versions)
+                .where(item_versions.c.entity.in_(new))
+                .values(version=item_versions.c.version + 1)
+                .returning(item_versions.c.entity, item_versions.c.version)
+            )
+            self.stamps.update((r.entity, int(r.version)) for r in raised)
+            first = [{"entity": e, "version": 1} for e in new if e not in self.stamps]
+            if first:
+                await self.session.execute(insert(item_versions), first)
+                self.stamps.update((e, 1) for e in new if e not in self.stamps)
+        return {e: self.stamps[e] for e in wanted}
 
     async def item_versions(self) -> dict[str, int]:
         rows = await self.session.execute(select(item_versions.c.entity, item_versions.c.version))
         return {r.entity: int(r.version) for r in rows}
 
     async def items_changed_since(self, entity: str, version: int) -> list[OpenItem]:
-        """The entity's items stamped after ``version``, as they stand."""
-        rows = await self.session.execute(_items_standing(items.c.entity == entity, items.c.seq > version))
+        """The entity's items stamped after ``version`` (their rows, or an allocation line of theirs), as they
+        stand. Each side found through its own (entity, seq) index."""
+        changed = (
+            select(items.c.item_id)
+            .where(items.c.entity == entity, items.c.seq > version)
+            .union(
+                select(allocation_lines.c.item_id).where(
+                    allocation_lines.c.entity == entity, allocation_lines.c.seq > version
+                )
+            )
+        )
+        rows = await self.session.execute(_items_standing(items.c.item_id.in_(changed)))
         return [_open_item(r) for r in rows]
 
     async def all_items(self, chunk: int = 20_000) -> AsyncIterator[list[OpenItem]]:
@@ -432,7 +447,25 @@ class MatchingRepository:
         return found
 
     async def add_transactions(self, records: list[TransactionRecord]) -> None:
-        await insert_rows(self.session, transactions, [r.__dict__.copy() for r in records])
+        await insert_tuples(
+            self.session,
+            transactions,
+            _TRANSACTION_COLUMNS,
+            [
+                (
+                    r.transaction_id,
+                    r.entity,
+                    r.status,
+                    r.booking_date,
+                    r.transaction,
+                    r.proposal,
+                    r.allocation_id,
+                    r.held,
+                    r.updated_at,
+                )
+                for r in records
+            ],
+        )
 
     async def transaction(self, transaction_id: str, *, for_update: bool = False) -> TransactionRecord | None:
         statement = select(transactions).where(transactions.c.transaction_id == transaction_id)
@@ -502,6 +535,17 @@ class MatchingRepository:
         if new:
             await self.session.execute(insert(name_versions), new)
 
+    async def names_versions(self, entities: Iterable[str]) -> dict[str, int]:
+        """:meth:`names_version` of several entities in one query."""
+        wanted = sorted(set(entities))
+        found = {e: 0 for e in wanted}
+        if wanted:
+            rows = await self.session.execute(
+                select(name_versions.c.entity, name_versions.c.version).where(name_versions.c.entity.in_(wanted))
+            )
+            found.update((r.entity, int(r.version)) for r in rows)
+        return found
+
     async def names_version(self, entity: str) -> int:
         """The entity's name version (0 before any change was counted)."""
         found = await self.session.scalar(select(name_versions.c.version).where(name_versions.c.entity == entity))
@@ -569,33 +613,37 @@ class MatchingRepository:
     async def add_allocations(
         self, recorded: list[tuple[AllocationRecord, list[tuple[str, Money]]]], now: dt.datetime
     ) -> None:
-        """Allocations with what each settles of its items, a table at a time; the items stamped (item_versions)."""
+        """Allocations with what each settles of its items, a table at a time; each line stamped with its entity's
+        new item version (item_versions)."""
         if not recorded:
             return
-        by_entity: dict[str, set[str]] = {}
-        for record, lines in recorded:
-            by_entity.setdefault(record.entity, set()).update(item_id for item_id, _ in lines)
-        for entity, ids in sorted(by_entity.items()):
-            await self._stamp_items(entity, ids)
-        await insert_rows(
+        stamps = await self.stamp_entities(record.entity for record, _ in recorded)
+        await insert_tuples(
             self.session,
             allocations,
-            [{**record.__dict__, "created_at": now, "reversed_at": None} for record, _ in recorded],
+            _ALLOCATION_COLUMNS,
+            [
+                (r.allocation_id, r.transaction_id, r.customer_id, r.entity, r.status, r.decision, now, None)
+                for r, _ in recorded
+            ],
         )
-        await insert_rows(
+        await insert_tuples(
             self.session,
             allocation_lines,
+            _ALLOCATION_LINE_COLUMNS,
             [
-                {
-                    "allocation_id": record.allocation_id,
-                    "item_id": item_id,
-                    "settled": settled.amount,
-                    "currency": settled.currency,
-                    "active": True,
-                    "reflected": False,
-                    "created_at": now,
-                }
-                for record, lines in recorded
+                (
+                    r.allocation_id,
+                    item_id,
+                    settled.amount,
+                    settled.currency,
+                    True,
+                    False,
+                    now,
+                    r.entity,
+                    stamps[r.entity],
+                )
+                for r, lines in recorded
                 for item_id, settled in lines
             ],
         )
@@ -616,19 +664,54 @@ class MatchingRepository:
         entity = await self.session.scalar(
             select(allocations.c.entity).where(allocations.c.allocation_id == allocation_id)
         )
-        lines = await self.session.execute(
-            select(allocation_lines.c.item_id).where(allocation_lines.c.allocation_id == allocation_id)
-        )
-        if entity is not None:
-            await self._stamp_items(entity, lines.scalars())
+        if entity is None:
+            return
+        version = await self.stamp(entity)
         await self.session.execute(
             update(allocations)
             .where(allocations.c.allocation_id == allocation_id)
             .values(status="reversed", reversed_at=now)
         )
+        # The lines carry the new version: their items are read back by whoever holds them.
         await self.session.execute(
-            update(allocation_lines).where(allocation_lines.c.allocation_id == allocation_id).values(active=False)
+            update(allocation_lines)
+            .where(allocation_lines.c.allocation_id == allocation_id)
+            .values(active=False, entity=entity, seq=version)
         )
+
+
+_TRANSACTION_COLUMNS = (
+    "transaction_id",
+    "entity",
+    "status",
+    "booking_date",
+    "transaction",
+    "proposal",
+    "allocation_id",
+    "held",
+    "updated_at",
+)
+_ALLOCATION_COLUMNS = (
+    "allocation_id",
+    "transaction_id",
+    "customer_id",
+    "entity",
+    "status",
+    "decision",
+    "created_at",
+    "reversed_at",
+)
+_ALLOCATION_LINE_COLUMNS = (
+    "allocation_id",
+    "item_id",
+    "settled",
+    "currency",
+    "active",
+    "reflected",
+    "created_at",
+    "entity",
+    "seq",
+)
 
 
 def _items_standing(*where: Any) -> Any:
@@ -688,16 +771,24 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 class UnitOfWork(SqlUnitOfWork):
     repo: MatchingRepository
+    # Run once this transaction has committed, in order (and dropped if it rolls back): what holds a copy of the
+    # tables in memory takes what the transaction wrote only once it is written for good.
+    after_commit: list[Callable[[], object]]
 
     def _open(self) -> None:
         self.repo = MatchingRepository(self)
+        self.after_commit = []
 
     async def commit(self) -> None:
         await super().commit()
         # The next transaction raises the versions again: a stamp reused after this commit would be one a reader
         # may already have read past.
         self.repo.stamps.clear()
+        done, self.after_commit = self.after_commit, []
+        for action in done:
+            action()
 
     async def rollback(self) -> None:
         await super().rollback()
         self.repo.stamps.clear()
+        self.after_commit = []

@@ -801,3 +801,38 @@ async def test_ibans_learned_together_keep_what_a_collector_confirmed(new_uow: C
         learned = await uow.repo.ibans_for([IBAN_DUPONT, IBAN_UNKNOWN, IBAN_NEW])
     # A collector's word stays; an inferred one gives way to the newer inference; a new one is written.
     assert learned == {IBAN_DUPONT: "FR01/C001", IBAN_UNKNOWN: "FR01/C003", IBAN_NEW: "FR01/C003"}
+
+
+async def test_two_instances_holding_the_items_each_see_what_the_other_allocated_and_reversed(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    first, second = held_deps(), held_deps()
+    await load_held(new_uow, first)
+    await load_held(new_uow, second)
+    assert first.ledger is not None and second.ledger is not None
+    invoice = "FR01/invoice/F-2026-000102"
+    await receive(new_uow, "t1", line("T1", "300.00", text="F-2026-000102"), deps=first)
+    applied = await entry(new_uow, "T1")
+    assert applied.status == mt.TRANSACTION_STATUS_APPLIED
+    # The instance that decided holds the item as its decision left it, without reading it back.
+    async with new_uow() as uow:
+        assert await first.ledger.update(uow) == 0
+    assert first.ledger.index.item(invoice).open_amount.amount == 0
+    # The other reads it back, by the allocation line's version.
+    async with new_uow() as uow:
+        assert await second.ledger.update(uow) == 1
+    assert second.ledger.index.item(invoice).open_amount.amount == 0
+    assert first.ledger.versions() == second.ledger.versions()
+    # A collector's reversal (through either) gives the item back to both.
+    async with new_uow() as uow:
+        await handlers.reverse_allocation(
+            mt.ReverseAllocation(allocation_id=applied.allocation_id, reason="wrong", user="bob"), uow, DEPS
+        )
+    for deps in (first, second):
+        assert (await held_item(new_uow, deps, invoice)).open_amount.amount == Decimal("300.00")
+    # The second instance pays it again; the first sees that too.
+    await receive(new_uow, "t2", line("T2", "300.00", text="F-2026-000102 again"), deps=second)
+    assert (await entry(new_uow, "T2")).status == mt.TRANSACTION_STATUS_APPLIED
+    for deps in (first, second):
+        assert (await held_item(new_uow, deps, invoice)).open_amount.amount == 0

@@ -172,3 +172,32 @@ async def test_a_ledger_not_loaded_loads_at_its_first_update() -> None:
     assert not ledger.loaded
     assert await ledger.update(as_uow(repo)) == 3
     assert ledger.loaded and len(ledger.index) == 3
+
+
+async def test_a_transaction_s_own_changes_are_taken_as_decided_only_when_nothing_else_changed_the_entity() -> None:
+    repo = FakeRepo()
+    repo.change(*items())
+    ledger = HeldLedger()
+    await ledger.load(as_uow(repo))
+    first, second = items()[0], items()[1]
+    entity = first.entity
+    paid = dataclasses.replace(first, open_amount=Money.zero(first.open_amount.currency))
+    # Decided at version 1, stamped 2: nobody else in between, taken without reading the tables.
+    repo.change(paid)
+    assert ledger.settle(entity, 1, 2, [paid])
+    assert ledger.versions()[entity] == 2
+    assert ledger.index.item(first.item_id) == paid
+    assert await ledger.update(as_uow(repo)) == 0
+    assert repo.reads == []
+
+    # Another transaction committed between this one's decisions (at 2) and its stamp (4): read back instead.
+    other = dataclasses.replace(second, open_amount=Money.zero(second.open_amount.currency))
+    repo.change(other)
+    repo.change(paid)
+    assert not ledger.settle(entity, 2, 4, [paid])
+    assert ledger.index.item(second.item_id) == second
+    assert await ledger.update(as_uow(repo)) >= 1
+    assert ledger.index.item(second.item_id) == other
+    # The held items moved on (an update read them) since the decisions were made: left to the tables too.
+    assert not ledger.settle(entity, 2, 3, [paid])
+    assert ledger.versions()[entity] == 4

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from opendso_db import create_engine, ensure_database, session_factory
-from opendso_db.bulk import insert_tuples, upsert_rows
+from opendso_db.bulk import insert_tuples, one_of, upsert_rows
 from opendso_db.types import Amount
 from sqlalchemy import Boolean, Column, Date, DateTime, LargeBinary, MetaData, String, Table, select
 
@@ -120,3 +120,28 @@ async def test_tuples_are_stored_as_a_dict_insert_would_store_them_and_a_stored_
     assert first.at.replace(tzinfo=dt.UTC) == T0
     assert (second.amount, second.flag, second.blob) == (Decimal("12.50"), False, b"\x01")
     assert got["extra"].amount == Decimal("0.10")
+
+
+async def test_one_of_finds_the_stored_values_of_any_number_given_as_one_parameter(make_database: MakeDatabase) -> None:
+    url = await make_database("bulk_one_of")
+    await ensure_database(url)
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    sessions = session_factory(engine)
+    # Quotes, a backslash and letters outside ASCII travel as they are, inside one JSON or array parameter.
+    odd = ['O\'Brien \\ "Ltd"', "Müller/Straße", "ø"]
+    stored = [f"k{n}" for n in range(2500)] + odd
+    day = dt.date(2026, 11, 20)
+    try:
+        async with sessions() as s, s.begin():
+            await insert_tuples(s, TUPLES, TUPLE_COLUMNS, [(k, Decimal("1.00"), T0, day, True, b"") for k in stored])
+        async with sessions() as s:
+            wanted = {f"k{n}" for n in range(0, 5000, 2)} | set(odd) | {"nobody"}
+            found = set((await s.execute(select(TUPLES.c.id).where(await one_of(s, TUPLES.c.id, wanted)))).scalars())
+            nothing = set((await s.execute(select(TUPLES.c.id).where(await one_of(s, TUPLES.c.id, [])))).scalars())
+    finally:
+        await engine.dispose()
+    assert found == {f"k{n}" for n in range(0, 2500, 2)} | set(odd)
+    assert nothing == set()

@@ -417,6 +417,7 @@ class _Decided:
                     uow,
                     automatic=True,
                     user="",
+                    as_proposed=True,
                 )
                 allocation_id = record.allocation_id
                 self.applied.append((record, settled))
@@ -573,8 +574,10 @@ def _allocation(
     *,
     automatic: bool,
     user: str,
+    as_proposed: bool = False,
 ) -> tuple[AllocationRecord, list[tuple[str, Money]], mt.PaymentAllocated]:
-    """An allocation as recorded (with what it settles of each item) and as published."""
+    """An allocation as recorded (with what it settles of each item) and as published. ``as_proposed``: the
+    allocations and the rest are the proposal's, taken from it as encoded rather than encoded again."""
     allocation_id = str(uuid.uuid4())
     chosen = list(allocations)
     decision = mt.PaymentAllocated(
@@ -582,8 +585,8 @@ def _allocation(
         transaction_id=line.transaction_id,
         entity=line.entity,
         customer_id=customer_id,
-        allocations=[allocation_to_proto(a) for a in chosen],
-        unallocated=money_to_proto(unallocated),
+        allocations=proposal.allocations if as_proposed else [allocation_to_proto(a) for a in chosen],
+        unallocated=proposal.unallocated if as_proposed else money_to_proto(unallocated),
         confidence=proposal.confidence,
         reasons=list(proposal.reasons),
         automatic=automatic,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
-from opendso_db.bulk import insert_rows, insert_tuples, upsert_rows
+from opendso_db.bulk import insert_rows, insert_tuples, one_of, upsert_rows
 from opendso_db.types import Amount
 from opendso_money import Money
 from sqlalchemy import (
@@ -375,12 +375,13 @@ class MatchingRepository:
     # --- what was learned -------------------------------------------------------------------------
 
     async def ibans_for(self, ibans_wanted: Iterable[str]) -> dict[str, str]:
-        wanted = sorted({i for i in ibans_wanted if i})
-        found: dict[str, str] = {}
-        for chunk in _chunks(wanted):
-            rows = await self.session.execute(select(ibans.c.iban, ibans.c.customer_id).where(ibans.c.iban.in_(chunk)))
-            found.update((r.iban, r.customer_id) for r in rows)
-        return found
+        wanted = {i for i in ibans_wanted if i}
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            select(ibans.c.iban, ibans.c.customer_id).where(await one_of(self.session, ibans.c.iban, wanted))
+        )
+        return {r.iban: r.customer_id for r in rows}
 
     async def aliases_of_entity(self, entity: str) -> list[tuple[str, str]]:
         rows = await self.session.execute(
@@ -410,10 +411,8 @@ class MatchingRepository:
         wanted = dict(learned)
         if not wanted:
             return
-        known: set[str] = set()
-        for chunk in _chunks(sorted(wanted)):
-            rows = await self.session.execute(select(ibans.c.iban).where(ibans.c.iban.in_(chunk)))
-            known.update(rows.scalars())
+        rows = await self.session.execute(select(ibans.c.iban).where(await one_of(self.session, ibans.c.iban, wanted)))
+        known = set(rows.scalars())
         await insert_rows(
             self.session,
             ibans,
@@ -438,13 +437,15 @@ class MatchingRepository:
     # --- bank lines and allocations ---------------------------------------------------------------
 
     async def known_transactions(self, ids: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(ids))):
-            rows = await self.session.execute(
-                select(transactions.c.transaction_id).where(transactions.c.transaction_id.in_(chunk))
+        wanted = set(ids)
+        if not wanted:
+            return set()
+        rows = await self.session.execute(
+            select(transactions.c.transaction_id).where(
+                await one_of(self.session, transactions.c.transaction_id, wanted)
             )
-            found.update(rows.scalars())
-        return found
+        )
+        return set(rows.scalars())
 
     async def add_transactions(self, records: list[TransactionRecord]) -> None:
         await insert_tuples(

@@ -456,9 +456,9 @@ def bench_matching(lines: int, items: int) -> None:
     ledger as it streams by; reading the tables not included), and the WALL TIME of the lines (from the first
     message's lines to the last decision: updates of the held items, views, IBANs and decisions, all of it);
     the CPU seconds beside them (on a shared machine the wall times are mostly waiting). Then what the tables
-    add (_bench_matching_tables: OPENDSO_BENCH_MATCH_TABLE_LINES lines, default 2,000, through the service's
-    handler on SQLite, 0 to skip): the start-up read from them, the cost per line beside deciding, and the
-    COMPLETE WALL TIME estimated from both.
+    add (_bench_matching_tables: OPENDSO_BENCH_MATCH_TABLE_LINES lines, default 10,000, through the service's
+    handler on SQLite and on PostgreSQL when it is reachable, 0 to skip): the start-up read from them, the cost
+    per line beside deciding, and the COMPLETE WALL TIME estimated from both.
     """
     import gc
     import hashlib
@@ -677,7 +677,7 @@ def bench_matching(lines: int, items: int) -> None:
             f"at {proposal.confidence}: {' | '.join(proposal.reasons)}"
         )
     # The same lines through the service's handler and tables, on a smaller set (the writes per line).
-    table_lines = int(os.environ.get("OPENDSO_BENCH_MATCH_TABLE_LINES", "2000"))
+    table_lines = int(os.environ.get("OPENDSO_BENCH_MATCH_TABLE_LINES", "10000"))
     if table_lines:
         sample_items = table_lines * max(1, items // max(1, lines))
         for backend in ("sqlite", "postgresql"):

@@ -11,7 +11,7 @@ from typing import Any
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from opendso_db.bulk import insert_rows, insert_tuples, one_of, upsert_rows
-from opendso_db.types import Amount
+from opendso_db.types import Amount, canonical_amount
 from opendso_money import Money
 from sqlalchemy import (
     Boolean,
@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    cast,
     delete,
     func,
     insert,
@@ -717,33 +718,46 @@ _ALLOCATION_LINE_COLUMNS = (
 
 def _items_standing(*where: Any) -> Any:
     """Items (those ``where`` says) as they stand: what the ledger says minus the allocations it does not know yet.
-    Each item's own allocations are summed (through their index on the item), not every allocation's of the table
-    and then joined: that grew with every line applied, for every batch."""
+    Each item's own allocations are listed (through their index on the item), not every allocation's of the table
+    and then joined: that grew with every line applied, for every batch. Listed as text and summed here, exactly:
+    SQLite's SUM of decimal text is a sum of binary floats (100.10 + 200.20 = 300.29999999999995)."""
     pending = (
-        select(func.sum(allocation_lines.c.settled))
+        select(func.aggregate_strings(cast(allocation_lines.c.settled, String), " "))
         .where(
             allocation_lines.c.item_id == items.c.item_id,
             allocation_lines.c.active.is_(True),
             allocation_lines.c.reflected.is_(False),
         )
         .scalar_subquery()
-        .label("settled")
     )
-    return select(items, pending).where(*where)
+    return select(
+        items.c.item_id,
+        items.c.customer_id,
+        items.c.entity,
+        items.c.number,
+        items.c.kind,
+        items.c.due_date,
+        items.c.currency,
+        items.c.open_amount,
+        items.c.reference,
+        pending,
+    ).where(*where)
 
 
 def _open_item(row: Any) -> OpenItem:
-    m = row._mapping
-    open_amount = Decimal(m["open_amount"]) - Decimal(m["settled"] or 0)
+    # By position, as _items_standing selects them: a row's mapping view cost more than the rest of the item.
+    item_id, customer_id, entity, number, kind, due_date, currency, open_amount, reference, pending = row
+    if pending:
+        open_amount = canonical_amount(open_amount - sum((Decimal(part) for part in pending.split()), Decimal(0)))
     return OpenItem(
-        item_id=m["item_id"],
-        customer_id=m["customer_id"],
-        entity=m["entity"],
-        number=m["number"],
-        kind=m["kind"],
-        due_date=m["due_date"],
-        open_amount=Money(open_amount, m["currency"]),
-        reference=m["reference"],
+        item_id=item_id,
+        customer_id=customer_id,
+        entity=entity,
+        number=number,
+        kind=kind,
+        due_date=due_date,
+        open_amount=Money(open_amount, currency),
+        reference=reference,
     )
 
 

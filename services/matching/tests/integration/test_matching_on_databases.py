@@ -836,3 +836,27 @@ async def test_two_instances_holding_the_items_each_see_what_the_other_allocated
     assert (await entry(new_uow, "T2")).status == mt.TRANSACTION_STATUS_APPLIED
     for deps in (first, second):
         assert (await held_item(new_uow, deps, invoice)).open_amount.amount == 0
+
+
+async def test_part_payments_come_off_an_item_exactly_whatever_the_database_sums_in(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await seed(new_uow)
+    async with new_uow() as uow:
+        await handlers.record_items(
+            rv.ItemsChanged(meta=meta("i5"), changes=[item("C002", "F-2026-000203", "300.30", dt.date(2026, 10, 25))]),
+            uow,
+            DEPS,
+        )
+        await uow.commit()
+    name = "Martin et Fils SA"
+    await receive(new_uow, "p1", line("Q1", "100.10", text="F-2026-000203 acompte", name=name))
+    await receive(new_uow, "p2", line("Q2", "200.17", text="F-2026-000203 acompte 2", name=name))
+    assert {(await entry(new_uow, tid)).status for tid in ("Q1", "Q2")} == {mt.TRANSACTION_STATUS_APPLIED}
+    async with new_uow() as uow:
+        [by_id] = await uow.repo.items_by_ids(["FR01/invoice/F-2026-000203"])
+        [loaded] = [i async for chunk in uow.repo.all_items() for i in chunk if i.item_id == by_id.item_id]
+    # The second payment settles the rest, 0.03 short written off: 100.10 + 200.20 come off. SQLite sums decimal
+    # text as binary floats (300.29999999999995, leaving 5E-14 open): summed exactly instead.
+    assert by_id.open_amount == loaded.open_amount == Money(Decimal("0.00"), "EUR")
+    assert str(by_id.open_amount.amount) == "0.00"

@@ -12,6 +12,8 @@ from opendso_matching.domain.amounts import (
     MAX_SUBSET_ITEMS,
     SubsetSearch,
     Tolerance,
+    _places,
+    _subset_sums,
     cancelling_pairs,
     find_subsets,
     short_by,
@@ -262,3 +264,25 @@ def test_an_amount_beyond_all_the_items_is_no_set_even_when_some_are_left_out() 
     assert find_subsets(items, total + 1) == SubsetSearch((), False)
     # Within reach of the items left out, the search proves nothing.
     assert find_subsets(items, total - 1).exhausted
+
+
+@pytest.mark.parametrize(
+    ("amounts", "places"),
+    [
+        (["12.50", "3"], 2),
+        (["1.2300"], 2),
+        (["1.234"], 3),
+        (["1.23400", "5.10"], 3),
+        (["1E+2", "0"], 2),
+        (["0.000001"], 6),
+        (["-7.125", "10.00"], 3),
+    ],
+)
+def test_places_count_the_decimals_that_make_every_amount_whole(amounts: list[str], places: int) -> None:
+    assert _places([D(a) for a in amounts]) == places
+
+
+def test_subset_sums_start_from_the_amount_given() -> None:
+    # Bit n of the index says whether value n is taken.
+    assert _subset_sums([1, 20, 300]) == [0, 1, 20, 21, 300, 301, 320, 321]
+    assert _subset_sums([-1, -20], 100) == [100, 99, 80, 79]

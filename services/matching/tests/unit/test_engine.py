@@ -15,9 +15,11 @@ from opendso_matching.domain.engine import (
     DOUBT_CAP,
     FX_PENALTY,
     MatchConfig,
+    _one_edit_apart,
+    _penalised,
     match,
 )
-from opendso_matching.domain.index import MatchIndex
+from opendso_matching.domain.index import MatchIndex, normalise_iban
 from opendso_matching.domain.model import Customer, OpenItem, Outcome, Payment, Proposal
 from opendso_matching.domain.names import MAX_CUSTOMERS_PER_WORD
 from opendso_money import Money
@@ -847,6 +849,21 @@ def test_index_lookups_normalise_ibans_and_keep_paid_items() -> None:
     assert len(index) == 2
 
 
+@pytest.mark.parametrize(
+    "iban", ["DE89370400440532013000", "DE89 3704 0044 0532 0130 00", "de89370400440532013000", "1234", "ÄB12", ""]
+)
+def test_an_iban_as_banks_send_it_is_its_own_normal_form(iban: str) -> None:
+    assert normalise_iban(iban) == "".join(iban.split()).upper()
+
+
+@pytest.mark.parametrize("grade", sorted(CONFIDENCE))
+def test_penalised_grades_are_the_grades_less_the_penalties(grade: str) -> None:
+    for digits_only in (False, True):
+        for converted in (False, True):
+            penalty = (DIGITS_ONLY_PENALTY if digits_only else Decimal(0)) + (FX_PENALTY if converted else Decimal(0))
+            assert _penalised(grade, digits_only, converted) == tuple(g - penalty for g in CONFIDENCE[grade])
+
+
 def test_index_replacing_an_item_moves_its_keys() -> None:
     index = ledger(item("i1", "F-2024/000123", "100.00"))
     index.add_item(item("i1", "F-2024/000123", "60.00"))
@@ -1157,3 +1174,20 @@ def test_a_name_of_a_common_word_corroborates_the_referenced_customer() -> None:
     assert proposal.outcome is Outcome.APPLY
     assert proposal.confidence == CONFIDENCE["reference_partial_one"][1]
     assert mentions(proposal, "counterparty name 'NOVAK S.R.O.' fits (100)")
+
+
+@pytest.mark.parametrize(
+    ("number", "reference", "other", "apart"),
+    [
+        ("F2024000123", None, item("i2", "F-2024/000124", "1.00"), True),
+        ("F2024000123", None, item("i2", "F-2024/000132", "1.00"), True),
+        ("F2024000123", None, item("i2", "F-2024/000456", "1.00"), False),
+        ("F2024000123", "RF18539007", item("i2", "G-9", "1.00", reference="RF 1853 9008"), True),
+        ("F2024000123", None, item("i2", "G-9", "1.00", reference="RF 1853 9008"), False),
+        ("F2024000123", "", item("i2", "G-9", "1.00", reference="-"), True),
+    ],
+)
+def test_one_edit_apart_compares_compacted_numbers_then_references(
+    number: str, reference: str | None, other: OpenItem, apart: bool
+) -> None:
+    assert _one_edit_apart(number, reference, other) is apart

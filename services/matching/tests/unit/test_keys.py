@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from opendso_matching.domain.keys import (
+    _NOISE_WORDS,
+    _RF_MAX,
+    _RF_START,
     MIN_DIGITS,
+    MIN_JOINED_DIGITS,
+    _digits_form,
+    _no_space,
+    _recipe,
+    _text_keys,
+    _token_facts,
+    _token_form,
     _value_keys,
     compact,
     digits_key,
@@ -22,6 +33,26 @@ def test_compact_keeps_letters_and_digits_upper_cased() -> None:
     assert compact("F-2024/000123") == "F2024000123"
     assert compact("fa.2024 000123") == "FA2024000123"
     assert compact(" -/. ") == ""
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "DE01-2026-080447",
+        "de01-2026-080447",
+        "F2024000123",
+        "-",
+        "",
+        "--A--",
+        "A_1",
+        "ÄB01-2026-1",
+        "ß-1",
+        "x y",
+        "١٢٣",
+    ],
+)
+def test_compact_of_a_hyphenated_number_is_what_the_general_reading_gives(number: str) -> None:
+    assert compact(number) == re.sub(r"[^A-Za-z0-9]+", "", number).upper()
 
 
 @pytest.mark.parametrize(
@@ -274,3 +305,138 @@ def test_the_shortcut_reads_numbers_of_every_shape_as_the_general_reading_does()
     for number in _numbers(seed=5, count=3000):
         for with_tail in (True, False):
             assert number_keys(number, with_tail) == _value_keys(number, with_tail), number
+
+
+def _read_directly(text: str) -> tuple[str, ...]:
+    """The keys of a text read token by token, run by run, as text_keys read them before recipes were shared
+    between texts of one form: what every recipe must give."""
+    pieces = re.split(r"([A-Za-z0-9]+)", text)
+    tokens = [t.upper() for t in pieces[1::2]]
+    count = len(tokens)
+    if count == 0:
+        return ()
+    facts = [_token_facts(t) for t in tokens]
+    tied = [_no_space(separator) for separator in pieces[2:-1:2]]
+    tied.append(False)
+    inside = [False] * count
+    word = [False] * count
+    previous_tied = False
+    for n in range(count):
+        inside[n] = previous_tied and (inside[n - 1] or tokens[n - 1] not in _NOISE_WORDS)
+        word[n] = not facts[n].digits and len(tokens[n]) >= 5 and not tied[n] and not previous_tied
+        previous_tied = tied[n]
+    reach = [count] * (count + 1)
+    digit = [count] * (count + 1)
+    letter = [count] * (count + 1)
+    for n in range(count - 1, -1, -1):
+        reach[n] = n if word[n] else reach[n + 1]
+        digit[n] = n if facts[n].digits else digit[n + 1]
+        letter[n] = n if facts[n].letters else letter[n + 1]
+    alone = [not (n + 1 < count and tied[n] and facts[n + 1].digits) for n in range(count)]
+    seen: dict[str, None] = {}
+    for start in range(count):
+        first = tokens[start]
+        stop = min(start + (7 if _RF_START.match(first) else 4), reach[start])
+        first_digit = digit[start]
+        if first_digit >= stop:
+            continue
+        outside = not inside[start]
+        if not outside and letter[start] >= stop:
+            continue
+        joined = "".join(tokens[start:first_digit])
+        loose = ".".join(facts[n].loose for n in range(start, first_digit))
+        letters = first_digit > start
+        numbers = groups = loose_digits = 0
+        digits_of = ""
+        seen_digit = letter_pending = broken = False
+        for last in range(first_digit, stop):
+            fact = facts[last]
+            joined += tokens[last]
+            loose = f"{loose}.{fact.loose}" if loose else fact.loose
+            if fact.digits:
+                broken = broken or fact.broken or (seen_digit and (letter_pending or fact.leads_with_letters))
+                letter_pending = fact.ends_with_letters
+                seen_digit = True
+                numbers += 1
+                digits_of += fact.digits
+                groups += fact.digit_groups
+                loose_digits += fact.loose_digits
+            elif seen_digit:
+                letter_pending = True
+            letters = letters or fact.letters
+            if len(joined) > _RF_MAX and last - start >= 4:
+                break
+            if not broken and outside:
+                digits = digits_of.lstrip("0")
+                if len(digits) >= (MIN_JOINED_DIGITS if numbers > 1 else MIN_DIGITS) and (last > start or alone[start]):
+                    seen[joined] = None
+                    seen[digits] = None
+                elif letters:
+                    seen[joined] = None
+            elif letters:
+                seen[joined] = None
+            if (
+                numbers > 1
+                and outside
+                and groups >= 2
+                and loose_digits >= (MIN_DIGITS if letters else MIN_JOINED_DIGITS)
+            ):
+                seen[loose] = None
+    return tuple(seen)
+
+
+def _texts(seed: int, count: int) -> list[str]:
+    """Remittance texts of many forms: numbers written whole or in groups, words, noise words, RF references,
+    zeros, non-ASCII letters and separators."""
+    rng = random.Random(seed)
+    words = ["INV", "no", "Rg.-Nr.", "RF18", "DE01", "de01", "2026", "000123", "0000", "0", "00012", "12", "X", "CN"]
+    words += ["Zahlung", "Rechnung", "fa", "straße", "ﬁ", "Ödeme", "1234567", "5390", "A12B34", "ab12", "C101090", "et"]
+    separators = [" ", "-", "/", ".", ". ", ", ", "_", "  ", " - ", "", "\t", "ß", "é", "#"]
+    texts = []
+    for _ in range(count):
+        text = ""
+        for _ in range(rng.randint(0, 12)):
+            token = rng.choice(words)
+            if rng.random() < 0.3:
+                token = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 12)))
+            text += token + rng.choice(separators)
+        texts.append(text)
+    return texts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fact. FR01-2026-053722, FR01-2026-053723, FR01-2026-056813 et FR01-2026-057538",
+        "Rg.-Nr. DE01-2026-088094 Kd-Nr C101396",
+        "RF18 5390 0754 7034 0000 0000 1",
+        "GB01-2026-066580 518.25 GBP",
+        "Zahlung 0000 00000 000001234",
+        "Straße F-2024/000123",
+        "",
+        "Miete November",
+    ],
+)
+def test_a_texts_recipe_gives_the_keys_of_reading_it_directly(text: str) -> None:
+    assert _text_keys.__wrapped__(text) == _read_directly(text)
+
+
+def test_recipes_give_the_keys_of_reading_texts_of_every_form_directly() -> None:
+    for text in _texts(seed=11, count=5000):
+        assert _text_keys.__wrapped__(text) == _read_directly(text), text
+
+
+def test_texts_of_one_form_share_a_recipe_and_keep_their_own_digits() -> None:
+    first = _text_keys.__wrapped__("Rechnung DE01-2026-080447")
+    hits = _recipe.cache_info().hits
+    second = _text_keys.__wrapped__("Rechnung DE01-2026-091735")
+    assert _recipe.cache_info().hits == hits + 1
+    assert "DE012026080447" in first
+    assert "DE012026091735" in second
+    assert "DE.1.2026.91735" in second
+    assert not set(first) & {"DE012026091735", "12026091735", "DE.1.2026.91735"}
+
+
+@pytest.mark.parametrize("token", ["012345", "2026", "0000", "0", "9", "000000000012345678901234567890"])
+def test_a_digits_token_has_the_form_of_any_token_read_in_full(token: str) -> None:
+    assert _digits_form(len(token), len(token.lstrip("0"))) == _token_form(token).form

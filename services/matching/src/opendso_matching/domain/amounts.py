@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
 from opendso_money import Money
 
@@ -51,6 +53,11 @@ def _places(amounts: Iterable[Decimal]) -> int:
     """How many decimals make every amount whole: two at least, three for a dinar, more if an amount has them."""
     places = 2
     for amount in amounts:
+        # Normalising only drops trailing zeros, raising the exponent: an amount written with no more decimals
+        # than already counted ("12.50") cannot count more, and most amounts are such.
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent <= places:
+            continue
         exponent = amount.normalize().as_tuple().exponent
         if isinstance(exponent, int):
             places = max(places, -exponent)
@@ -60,6 +67,9 @@ def _places(amounts: Iterable[Decimal]) -> int:
 def _whole(amount: Decimal, places: int) -> int:
     return int(amount.scaleb(places))
 
+
+# Oldest first, by number on the same day: the key read in C, not by a lambda per item.
+_age: Callable[[OpenItem], tuple[date, str]] = attrgetter("due_date", "number")
 
 # A customer with more open items than this is searched on its oldest ones only: the search
 # doubles with every item, and a payer who pays forty invoices at once quotes them.
@@ -103,7 +113,7 @@ def find_subsets(items: Sequence[OpenItem], amount: Decimal, *, limit: int = 2) 
     if len(items) < 2 or not sum(a for a in amounts if a < 0) <= amount <= sum(a for a in amounts if a > 0):
         # Beyond what all the items together can come to: no set, whatever the search would have left out.
         return SubsetSearch((), False)
-    pool = sorted(items, key=lambda i: (i.due_date, i.number))[:MAX_SUBSET_ITEMS]
+    pool = sorted(items, key=_age)[:MAX_SUBSET_ITEMS]
     exhausted = len(pool) < len(items)
     places = _places([amount, *(i.open_amount.amount for i in pool)])
     target = _whole(amount, places)
@@ -113,15 +123,17 @@ def find_subsets(items: Sequence[OpenItem], amount: Decimal, *, limit: int = 2) 
     position = {i.item_id: n for n, i in enumerate(pool)}
     pairs = [1 << position[a.item_id] | 1 << position[b.item_id] for a, b in cancelling_pairs(pool)]
     half = len(values) // 2
-    older, younger = _subset_sums(values[:half]), _subset_sums(values[half:])
-    # What the younger half must add to each older sum, among the sums it has: a set intersection in C.
-    wanted = set(map(target.__sub__, older)).intersection(younger)
+    # What the younger half must add to each subset of the older half: the target less the subset's sum, listed
+    # as the sums of the older values taken off the target (one pass over the subsets, not a second one to
+    # subtract). The younger half's sums among them: a set intersection in C.
+    needed, younger = _subset_sums([-v for v in values[:half]], target), _subset_sums(values[half:])
+    wanted = set(needed).intersection(younger)
     found: list[tuple[OpenItem, ...]] = []
     # Each answer comes once per combination of the cancelling pairs it could take in: with many pairs,
     # enumerating them all would cost what the halves saved.
     budget = limit * 2 ** min(len(pairs), 4) + 8
     for rest in sorted(wanted):
-        for old_mask in _positions(older, target - rest):
+        for old_mask in _positions(needed, rest):
             for young_mask in _positions(younger, rest):
                 mask = old_mask | young_mask << half
                 budget -= 1
@@ -173,9 +185,9 @@ def _positions(sums: list[int], value: int) -> list[int]:
             return found
 
 
-def _subset_sums(values: Sequence[int]) -> list[int]:
-    """The sum of every subset of ``values``, at the index whose bits say which values it takes."""
-    sums = [0]
+def _subset_sums(values: Sequence[int], start: int = 0) -> list[int]:
+    """``start`` plus the sum of every subset of ``values``, at the index whose bits say which values it takes."""
+    sums = [start]
     for value in values:
         sums += [total + value for total in sums]
     return sums

@@ -17,6 +17,9 @@ from opendso_matching.domain.names import NameIndex
 
 
 def normalise_iban(iban: str) -> str:
+    # Banks send most IBANs as they are held (ASCII capitals and digits, no spaces): nothing to split or join.
+    if iban.isascii() and iban.isalnum() and iban.isupper():
+        return iban
     return "".join(iban.split()).upper()
 
 
@@ -133,7 +136,9 @@ class MatchIndex:
             if isinstance(ids, str):
                 found.append((key, items[ids]))
             else:
-                found.extend((key, items[i]) for i in ids)
+                # A loop, not extend over a generator: most of these lists hold two or three ids.
+                for i in ids:
+                    found.append((key, items[i]))
         return found
 
     def items_of(self, customer_id: str) -> list[OpenItem]:
@@ -142,8 +147,9 @@ class MatchIndex:
 
     def open_items_of(self, customer_id: str) -> list[OpenItem]:
         items = self._items
-        # Not through items_of and is_open: this runs for every payment whose customer is known.
-        return [item for i in self._by_customer.get(customer_id, ()) if not (item := items[i]).open_amount.is_zero()]
+        # Not through items_of and is_open, nor Money.is_zero: this runs for every payment whose customer is known,
+        # for each of its items, and a Decimal is true when it is not zero.
+        return [item for i in self._by_customer.get(customer_id, ()) if (item := items[i]).open_amount.amount]
 
     def customer(self, customer_id: str) -> Customer | None:
         return self._customers.get(customer_id)
@@ -226,7 +232,8 @@ class BatchIndex(MatchIndex):
             if isinstance(ids, str):
                 found.append((key, reduced.get(ids) or items[ids]))
             else:
-                found.extend((key, reduced.get(i) or items[i]) for i in ids)
+                for i in ids:
+                    found.append((key, reduced.get(i) or items[i]))
         return found
 
     def items_of(self, customer_id: str) -> list[OpenItem]:
@@ -238,5 +245,5 @@ class BatchIndex(MatchIndex):
         return [
             item
             for i in self._by_customer.get(customer_id, ())
-            if not (item := reduced.get(i) or items[i]).open_amount.is_zero()
+            if (item := reduced.get(i) or items[i]).open_amount.amount
         ]

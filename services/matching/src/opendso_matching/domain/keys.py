@@ -24,8 +24,10 @@ number, not a number of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import NamedTuple
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 MIN_DIGITS = 5
 # Digits gathered from several tokens of a text are one number only from this many on: shorter ones are
@@ -85,6 +87,12 @@ _SPACE = re.compile(r"\s")
 
 
 def compact(text: str) -> str:
+    # Most numbers are ASCII letters and digits split by hyphens ("DE01-2026-080447"): three string methods in C
+    # cost a third of the regex, and for such a text they give what it gives.
+    if text.isascii():
+        plain = text.replace("-", "")
+        if plain.isalnum():
+            return plain.upper()
     return _NOT_ALNUM.sub("", text).upper()
 
 
@@ -259,15 +267,121 @@ def text_keys(text: str) -> list[str]:
 # Texts come back (instalments days apart, generic words, a payer's standing order): their keys are kept.
 @lru_cache(maxsize=1 << 15)
 def _text_keys(text: str) -> tuple[str, ...]:
-    # The split alternates separators and tokens: [before, token, separator, token, ..., after].
-    pieces = _TOKEN_SPLIT.split(text)
-    tokens = [t.upper() for t in pieces[1::2]]
-    count = len(tokens)
-    if count == 0:
+    # A text without a digit offers no number at all: no run of its tokens is read.
+    if _ANY_DIGIT.search(text) is None:
         return ()
-    facts = [_token_facts(t) for t in tokens]
+    # The split alternates separators and tokens: [before, token, separator, token, ..., after]. An ASCII text is
+    # upper-cased whole, its tokens then need no call each; elsewhere upper-casing may turn a separator into
+    # letters ("ß" is "SS"), so each token is upper-cased alone, as found.
+    if text.isascii():
+        pieces = _TOKEN_SPLIT.split(text.upper())
+        tokens = pieces[1::2]
+    else:
+        pieces = _TOKEN_SPLIT.split(text)
+        tokens = [t.upper() for t in pieces[1::2]]
+    # Which runs of tokens are read, and how, depends on the tokens' forms only (see _recipe): a document
+    # number's digits are new in every text, its form is not. The keys are then joined in one call from the
+    # tokens' strings (see _TokenForm) and the strings between them (see _PIECES).
+    forms: list[tuple[int, ...]] = []
+    values: list[str] = [*_PIECES]
+    for token in tokens:
+        if token.isdigit():
+            stripped = token.lstrip("0")
+            forms.append((len(token), len(stripped)))
+            values += (token, token, stripped, stripped or "0")
+        else:
+            form = _token_form(token)
+            forms.append(form.form)
+            values += form.values
+    # The separators as written, not yet read as spaces or not: a handful of them, and their tuple is made in C.
+    recipe = _recipe(tuple(forms), tuple(pieces[2:-1:2]))
+    if recipe is None:
+        return ()
+    pick, may_repeat = recipe
+    # A recipe of one value gives that string, not a tuple: joined, it is still the one key.
+    keys = "".join(pick(values)).split(_KEY_END)
+    # Two keys of different runs can be the same string ("2026048256" whole and without leading zeros); where the
+    # recipe says none can (no two of its keys are of one length), each is already there once.
+    return tuple(dict.fromkeys(keys)) if may_repeat else tuple(keys)
+
+
+_ANY_DIGIT = re.compile(r"[0-9]")
+# Between two keys of a recipe: no key holds it (keys are letters, digits and dots).
+_KEY_END = "\x00"
+# The strings a recipe puts between values, ahead of the tokens' values: the end of a key, the dots of a loose key.
+_PIECES = (_KEY_END, ".")
+
+
+class _TokenForm(NamedTuple):
+    """A token with letters as :func:`_recipe` reads it, and the strings its keys are made of."""
+
+    # (length, digits, digits without leading zeros, letters, leads with letters, ends with letters, broken,
+    # digit groups, loose digits, a noise word, starts an RF reference, length of the loose form): see _TokenFacts.
+    # A token of digits alone has the form (length, digits without leading zeros), the rest following from it.
+    form: tuple[int, ...]
+    # the token, its digits, its digits without leading zeros, its loose form: the fields 4n to 4n + 3 of a
+    # recipe for the token at n
+    values: tuple[str, str, str, str]
+
+
+@lru_cache(maxsize=1 << 16)
+def _token_form(token: str) -> _TokenForm:
+    facts = _token_facts(token)
+    digits = facts.digits
+    stripped = digits.lstrip("0")
+    form = (
+        len(token),
+        len(digits),
+        len(stripped),
+        facts.letters,
+        facts.leads_with_letters,
+        facts.ends_with_letters,
+        facts.broken,
+        facts.digit_groups,
+        facts.loose_digits,
+        token in _NOISE_WORDS,
+        token.startswith("RF") and _RF_START.match(token) is not None,
+        len(facts.loose),
+    )
+    return _TokenForm(form, (token, digits, stripped, facts.loose))
+
+
+# How the keys of texts of one form are made: the strings to join, picked in C from _PIECES and the tokens' values,
+# and whether two of the keys may be the same string.
+_Recipe = tuple[Callable[[list[str]], Any], bool]
+
+
+@lru_cache(maxsize=1 << 14)
+def _recipe(forms: tuple[tuple[int, ...], ...], separators: tuple[str, ...]) -> _Recipe | None:
+    """How to make the keys of a text whose tokens have these forms (see :func:`_token_form`) and are separated by
+    these separators, in the order they appear; None when it offers none. The recipe picks, from _PIECES followed
+    by the tokens' values (4n: token n, 4n + 1: its digits, 4n + 2: its digits without leading zeros, 4n + 3: its
+    loose form), the strings whose join is the keys separated by _KEY_END: picked and joined in C, the cheapest
+    way found to make a text's keys once it is known which runs offer them.
+
+    The keys are those :func:`text_keys` describes: a run of tokens offers its letters and digits joined, the
+    digits alone without leading zeros and its loose key, under the conditions below. What decides whether a
+    run offers a key depends on the tokens' lengths, kinds and digit counts, never on which digits they are:
+    texts of one form share one recipe.
+    """
+    count = len(forms)
+    # The facts of each token (see _TokenFacts), digits counted rather than held, and the length of its loose form.
+    (
+        length,
+        digits_in,
+        stripped_in,
+        has_letters,
+        leads,
+        ends,
+        broken_in,
+        groups_in,
+        loose_in,
+        noise,
+        rf,
+        loose_size,
+    ) = zip(*(form if len(form) > 2 else _digits_form(*form) for form in forms), strict=True)
     # tied[n]: token n and token n + 1 are written as one number ("2026-88231"), no space between them.
-    tied = [_no_space(separator) for separator in pieces[2:-1:2]]
+    tied = [_no_space(separator) for separator in separators]
     tied.append(False)
     # inside[n]: token n continues a written number that began with something other than noise words.
     inside = [False] * count
@@ -279,24 +393,26 @@ def _text_keys(text: str) -> tuple[str, ...]:
     # stop offers nothing, nor does a run inside a written number without letters (see below).
     previous_tied = False
     for n in range(count):
-        inside[n] = previous_tied and (inside[n - 1] or tokens[n - 1] not in _NOISE_WORDS)
-        word[n] = not facts[n].digits and len(tokens[n]) >= 5 and not tied[n] and not previous_tied
+        inside[n] = previous_tied and (inside[n - 1] or not noise[n - 1])
+        word[n] = not digits_in[n] and length[n] >= 5 and not tied[n] and not previous_tied
         previous_tied = tied[n]
     reach = [count] * (count + 1)
     digit = [count] * (count + 1)
     letter = [count] * (count + 1)
     for n in range(count - 1, -1, -1):
         reach[n] = n if word[n] else reach[n + 1]
-        digit[n] = n if facts[n].digits else digit[n + 1]
-        letter[n] = n if facts[n].letters else letter[n + 1]
+        digit[n] = n if digits_in[n] else digit[n + 1]
+        letter[n] = n if has_letters[n] else letter[n + 1]
     # alone[n]: token n's digits may be read by themselves, unless a token with digits is tied to it ("2026" of
     # "2026-88231").
-    alone = [not (n + 1 < count and tied[n] and facts[n + 1].digits) for n in range(count)]
-    # Assigning a key already seen keeps its first place: the keys stay in the order they appear.
-    seen: dict[str, None] = {}
+    alone = [not (n + 1 < count and tied[n] and digits_in[n + 1]) for n in range(count)]
+    # Where each string to join is: _PIECES first, then the 4 values of each token (see _TokenForm.values).
+    key_end, dot, first = range(len(_PIECES) + 1)
+    # Each key as the strings it joins, with its length. Assigning a key already seen keeps its first place: the
+    # keys stay in the order they appear. A loose key holds dots, no other key does: the two never meet.
+    seen: dict[tuple[int, ...], int] = {}
     for start in range(count):
-        first = tokens[start]
-        stop = start + (7 if first.startswith("RF") and _RF_START.match(first) else 4)
+        stop = start + (7 if rf[start] else 4)
         if reach[start] < stop:
             stop = reach[start]
         first_digit = digit[start]
@@ -308,65 +424,87 @@ def _text_keys(text: str) -> tuple[str, ...]:
             # Inside a written number only runs with letters are read ("2026-88231" of "DE01-2026-88231"
             # offers neither digits nor a loose key of its own).
             continue
-        if first_digit > start:
-            # Words before the first digits ("INV" of "INV 2024000123") offer nothing by themselves: they are
-            # joined at once, and the run is read from the first token with digits on.
-            joined = "".join(tokens[start:first_digit])
-            loose = ".".join([facts[n].loose for n in range(start, first_digit)])
-            letters = True
-        else:
-            joined = loose = ""
-            letters = False
+        joined: tuple[int, ...] = ()
+        loose: tuple[int, ...] = ()
+        joined_length = loose_length = 0
+        # Words before the first digits ("INV" of "INV 2024000123") offer nothing by themselves: they are joined
+        # at once, and the run is read from the first token with digits on.
+        letters = first_digit > start
+        for n in range(start, first_digit):
+            joined += (first + 4 * n,)
+            joined_length += length[n]
+            loose += (dot, first + 4 * n + 3) if loose else (first + 4 * n + 3,)
+            loose_length += loose_size[n] + (n > start)
         numbers = groups = loose_digits = 0
-        digits_of = ""
+        # The run's digits without leading zeros: the first token with a digit other than zero without its
+        # leading zeros, every token with digits after it whole.
+        digits: tuple[int, ...] = ()
+        digits_length = 0
         # Reading the run's letters and digits as one string: a letter after a digit pending, and whether a
         # digit came after such a letter ("DE01CN2026": no number a payer would shorten to its digits).
         seen_digit = letter_pending = broken = False
         for last in range(first_digit, stop):
-            (
-                token_digits,
-                token_letters,
-                leads_with_letters,
-                ends_with_letters,
-                token_broken,
-                token_loose,
-                digit_groups,
-                token_loose_digits,
-            ) = facts[last]
-            joined += tokens[last]
-            loose = f"{loose}.{token_loose}" if loose else token_loose
-            if token_digits:
-                broken = broken or token_broken or (seen_digit and (letter_pending or leads_with_letters))
-                letter_pending = ends_with_letters
+            at = first + 4 * last
+            joined += (at,)
+            joined_length += length[last]
+            if loose:
+                loose += (dot, at + 3)
+                loose_length += loose_size[last] + 1
+            else:
+                loose = (at + 3,)
+                loose_length = loose_size[last]
+            if digits_in[last]:
+                broken = broken or broken_in[last] or (seen_digit and (letter_pending or leads[last]))
+                letter_pending = ends[last]
                 seen_digit = True
                 numbers += 1
-                digits_of += token_digits
-                groups += digit_groups
-                loose_digits += token_loose_digits
+                if digits:
+                    digits += (at + 1,)
+                    digits_length += digits_in[last]
+                elif stripped_in[last]:
+                    digits = (at + 2,)
+                    digits_length = stripped_in[last]
+                groups += groups_in[last]
+                loose_digits += loose_in[last]
             elif seen_digit:
                 letter_pending = True
-            if token_letters:
+            if has_letters[last]:
                 letters = True
-            if len(joined) > _RF_MAX and last - start >= 4:
+            if last - start >= 4 and joined_length > _RF_MAX:
                 break
-            if not broken and outside:
-                digits = digits_of.lstrip("0")
-                if len(digits) >= (MIN_JOINED_DIGITS if numbers > 1 else MIN_DIGITS) and (last > start or alone[start]):
-                    seen[joined] = None
-                    seen[digits] = None
+            if not outside:
+                if letters:
+                    seen[joined] = joined_length
+                continue
+            if not broken:
+                if digits_length >= (MIN_JOINED_DIGITS if numbers > 1 else MIN_DIGITS) and (
+                    last > start or alone[start]
+                ):
+                    seen[joined] = joined_length
+                    seen[digits] = digits_length
                 elif letters:
-                    seen[joined] = None
+                    seen[joined] = joined_length
             elif letters:
-                seen[joined] = None
+                seen[joined] = joined_length
             # The loose key (see _loose): two digit groups at least, and enough digits to be a document number.
-            if (
-                numbers > 1
-                and outside
-                and groups >= 2
-                and loose_digits >= (MIN_DIGITS if letters else MIN_JOINED_DIGITS)
-            ):
-                seen[loose] = None
-    return tuple(seen)
+            if numbers > 1 and groups >= 2 and loose_digits >= (MIN_DIGITS if letters else MIN_JOINED_DIGITS):
+                seen[loose] = loose_length
+    if not seen:
+        return None
+    picked: list[int] = []
+    for key in seen:
+        if picked:
+            picked.append(key_end)
+        picked += key
+    lengths = set(seen.values())
+    return itemgetter(*picked), len(lengths) < len(seen)
+
+
+def _digits_form(size: int, significant: int) -> tuple[int | bool, ...]:
+    """The whole form (see _TokenForm) of a token of digits alone, from its length and its digits without leading
+    zeros."""
+    loose = significant or 1
+    return (size, size, significant, False, False, False, False, 1, loose, False, False, loose)
 
 
 @lru_cache(maxsize=1 << 10)

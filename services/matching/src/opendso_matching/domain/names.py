@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -176,7 +176,7 @@ class NameIndex:
         forms, owners = self._choices(words)
         if not forms:
             return []
-        scores = _scores(name, words, forms, [o[1] for o in owners], cutoff)
+        scores = _scores(name, words, forms, lambda: [o[1] for o in owners], cutoff)
         # customer -> (score, position) of its best name, the first of equal scores; a NameMatch is made only for
         # each customer kept, not for each name scored (a common name is held by hundreds).
         best: dict[str, tuple[float, int]] = {}
@@ -195,16 +195,18 @@ class NameIndex:
         held = self._held.get(customer_id)
         if not words or not held:
             return None
-        scores = _scores(name, words, [form for form, _ in held.values()], list(held), 0.0)
+        scores = _scores(name, words, [form for form, _ in held.values()], lambda: list(held), 0.0)
         if not scores:
             return None
         n, score = max(scores.items(), key=lambda kv: (kv[1], -kv[0]))
         return NameMatch(customer_id, score, list(held.values())[n][1])
 
 
-def _scores(name: str, words: tuple[str, ...], forms: list[str], names: list[str], cutoff: float) -> dict[int, float]:
-    """The scores of ``name`` (as ``words``) against names given as their sorted ``forms`` and as normalised,
-    by position, those of ``cutoff`` or more."""
+def _scores(
+    name: str, words: tuple[str, ...], forms: list[str], names: Callable[[], list[str]], cutoff: float
+) -> dict[int, float]:
+    """The scores of ``name`` (as ``words``) against names given as their sorted ``forms`` and as normalised
+    (``names()``, listed only for a name long enough to have been cut), by position, those of ``cutoff`` or more."""
     # token_sort_ratio is the plain ratio of the words sorted: the names were sorted once, when added.
     query = " ".join(sorted(words))
     if len(forms) <= 4:
@@ -223,7 +225,7 @@ def _scores(name: str, words: tuple[str, ...], forms: list[str], names: list[str
     written = " ".join(words)
     if len(name.strip()) >= MIN_CUT_LENGTH and len(written) >= 12:
         start = written[: len(written) - 1]
-        for n, normalised in enumerate(names):
+        for n, normalised in enumerate(names()):
             if normalised.startswith(start):
                 scores[n] = max(scores.get(n, 0.0), 95.0)
     return scores

@@ -106,6 +106,10 @@ async def test_tuples_are_stored_as_a_dict_insert_would_store_them_and_a_stored_
                 [("t1", Decimal("99.99"), T0, day, True, b"new"), ("extra", Decimal("0.10"), T0, day, False, b"")],
                 skip_existing=("id",),
             )
+            # Columns named in another order than the table's.
+            await insert_tuples(
+                s, TUPLES, tuple(reversed(TUPLE_COLUMNS)), [(b"r", False, day, T0, Decimal("7.70"), "reversed")]
+            )
         async with sessions() as s:
             got = {r.id: r for r in await s.execute(select(TUPLES))}
         async with sessions() as s, s.begin():
@@ -113,7 +117,8 @@ async def test_tuples_are_stored_as_a_dict_insert_would_store_them_and_a_stored_
                 await insert_tuples(s, TUPLES, TUPLE_COLUMNS, [("t0", Decimal("1.00"), T0, day, True, b"")])
     finally:
         await engine.dispose()
-    assert len(got) == count + 1
+    assert len(got) == count + 2
+    assert (got["reversed"].amount, got["reversed"].flag, got["reversed"].blob) == (Decimal("7.70"), False, b"r")
     first, second = got["t0"], got["t1"]
     assert (first.amount, first.day, first.flag, first.blob) == (Decimal("12.50"), day, True, b"\x00")
     # SQLite hands the time back without its zone, as for any DateTime column written through SQLAlchemy.

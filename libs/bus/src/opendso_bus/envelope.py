@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Mapping
 
@@ -30,8 +31,13 @@ def new_meta(
     trace: Mapping[str, str] | None = None,
 ) -> EventMeta:
     """A fresh envelope stamped with the current trace context (or ``trace``, already extracted)."""
-    ts = Timestamp()
-    ts.FromDatetime(occurred_at or dt.datetime.now(dt.UTC))
+    if occurred_at is None:
+        # Now, from the clock's nanoseconds: converting a datetime cost more than the rest of the envelope.
+        now = time.time_ns()
+        ts = Timestamp(seconds=now // 1_000_000_000, nanos=now % 1_000_000_000)
+    else:
+        ts = Timestamp()
+        ts.FromDatetime(occurred_at)
     if trace is None:
         trace = current_trace()
     eid = event_id or new_event_id()

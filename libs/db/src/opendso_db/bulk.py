@@ -63,25 +63,31 @@ async def insert_tuples(
     if dialect.name not in ("postgresql", "sqlite"):
         await session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    text, order = _positional_insert(table, tuple(columns), tuple(skip_existing), dialect)
+    processors = [table.c[columns[n]].type.dialect_impl(dialect).bind_processor(dialect) for n in order]
     converting = [(n, p) for n, p in enumerate(processors) if p is not None]
-    if converting:
+    if converting or order != tuple(range(len(columns))):
+        # Each row's values in the statement's order (the table's), through their conversions.
         converted = []
         for row in rows:
-            values = list(row)
+            values = [row[n] for n in order]
             for n, process in converting:
                 values[n] = process(values[n])
             converted.append(tuple(values))
         rows = converted
-    await connection.exec_driver_sql(_positional_insert(table, tuple(columns), tuple(skip_existing), dialect), rows)
+    await connection.exec_driver_sql(text, rows)
 
 
-# (table, columns, key, dialect name) -> the statement's text: compiled once per process, not per batch.
-_POSITIONAL: dict[tuple[Table, tuple[str, ...], tuple[str, ...], str], str] = {}
+# (table, columns, key, dialect name) -> the statement's text and where each of its parameters is in ``columns``:
+# compiled once per process, not per batch.
+_POSITIONAL: dict[tuple[Table, tuple[str, ...], tuple[str, ...], str], tuple[str, tuple[int, ...]]] = {}
 
 
-def _positional_insert(table: Table, columns: tuple[str, ...], skip_existing: tuple[str, ...], dialect: Dialect) -> str:
-    """INSERT of ``columns`` in the dialect's positional parameters (qmark on SQLite, $n on asyncpg)."""
+def _positional_insert(
+    table: Table, columns: tuple[str, ...], skip_existing: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[int, ...]]:
+    """INSERT of ``columns`` in the dialect's positional parameters (qmark on SQLite, $n on asyncpg), which follow
+    the table's order of columns; and, for each parameter, its column's place in ``columns``."""
     known = _POSITIONAL.get((table, columns, skip_existing, dialect.name))
     if known is not None:
         return known
@@ -93,10 +99,11 @@ def _positional_insert(table: Table, columns: tuple[str, ...], skip_existing: tu
         statement = insert(table)
     compiled = statement.values({c: bindparam(c) for c in columns}).compile(dialect=dialect)
     positions = compiled.positiontup
-    if positions is None or list(positions) != list(columns):
+    if positions is None or sorted(positions) != sorted(columns):
         raise ValueError(f"{table.name}: the dialect {dialect.name} does not take {list(columns)} by position")
-    _POSITIONAL[(table, columns, skip_existing, dialect.name)] = text = str(compiled)
-    return text
+    found = (str(compiled), tuple(columns.index(name) for name in positions))
+    _POSITIONAL[(table, columns, skip_existing, dialect.name)] = found
+    return found
 
 
 async def one_of(session: AsyncSession, column: Any, values: Collection[str]) -> ColumnElement[bool]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from opendso_bus import SqlUnitOfWork, inbox_table, outbox_table
 from opendso_db.bulk import insert_rows, insert_tuples, one_of, upsert_rows
@@ -181,8 +180,10 @@ allocation_lines = Table(
 )
 
 
-@dataclass(frozen=True)
-class TransactionRecord:
+class TransactionRecord(NamedTuple):
+    """A bank line as stored, its fields in the order of its table's columns (_TRANSACTION_COLUMNS): a batch's
+    records are handed to the database as they are."""
+
     transaction_id: str
     entity: str
     status: str
@@ -194,8 +195,7 @@ class TransactionRecord:
     held: bool = False
 
 
-@dataclass(frozen=True)
-class AllocationRecord:
+class AllocationRecord(NamedTuple):
     allocation_id: str
     transaction_id: str
     customer_id: str
@@ -449,25 +449,7 @@ class MatchingRepository:
         return set(rows.scalars())
 
     async def add_transactions(self, records: list[TransactionRecord]) -> None:
-        await insert_tuples(
-            self.session,
-            transactions,
-            _TRANSACTION_COLUMNS,
-            [
-                (
-                    r.transaction_id,
-                    r.entity,
-                    r.status,
-                    r.booking_date,
-                    r.transaction,
-                    r.proposal,
-                    r.allocation_id,
-                    r.held,
-                    r.updated_at,
-                )
-                for r in records
-            ],
-        )
+        await insert_tuples(self.session, transactions, _TRANSACTION_COLUMNS, list(records))
 
     async def transaction(self, transaction_id: str, *, for_update: bool = False) -> TransactionRecord | None:
         statement = select(transactions).where(transactions.c.transaction_id == transaction_id)
@@ -624,10 +606,7 @@ class MatchingRepository:
             self.session,
             allocations,
             _ALLOCATION_COLUMNS,
-            [
-                (r.allocation_id, r.transaction_id, r.customer_id, r.entity, r.status, r.decision, now, None)
-                for r, _ in recorded
-            ],
+            [(*r, now, None) for r, _ in recorded],
         )
         await insert_tuples(
             self.session,
@@ -682,27 +661,8 @@ class MatchingRepository:
         )
 
 
-_TRANSACTION_COLUMNS = (
-    "transaction_id",
-    "entity",
-    "status",
-    "booking_date",
-    "transaction",
-    "proposal",
-    "allocation_id",
-    "held",
-    "updated_at",
-)
-_ALLOCATION_COLUMNS = (
-    "allocation_id",
-    "transaction_id",
-    "customer_id",
-    "entity",
-    "status",
-    "decision",
-    "created_at",
-    "reversed_at",
-)
+_TRANSACTION_COLUMNS = TransactionRecord._fields
+_ALLOCATION_COLUMNS = (*AllocationRecord._fields, "created_at", "reversed_at")
 _ALLOCATION_LINE_COLUMNS = (
     "allocation_id",
     "item_id",

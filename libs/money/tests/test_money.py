@@ -24,6 +24,24 @@ def test_rounding_follows_the_currency_minor_unit() -> None:
 
 
 @pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        ("1.005", "EUR", "1.01 EUR"),
+        ("-1.005", "EUR", "-1.01 EUR"),
+        ("12", "EUR", "12.00 EUR"),
+        ("100.5", "JPY", "101 JPY"),
+        ("1.0005", "KWD", "1.001 KWD"),
+        ("7.1", "USD", "7.10 USD"),
+    ],
+)
+def test_an_amount_is_written_rounded_to_its_currency_minor_unit(amount: str, currency: str, shown: str) -> None:
+    money = Money.of(amount, currency)
+    assert str(money) == shown
+    assert str(money.rounded()) == shown
+    assert money.rounded() == Money(Decimal(shown.split()[0]), currency)
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("1234.50", "1234.50"),

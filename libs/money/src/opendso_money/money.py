@@ -9,6 +9,8 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SEEN_CURRENCIES: set[str] = set()
 # Minor units that differ from the usual two decimals (ISO 4217 exponent).
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "HUF": 2, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
+# The smallest unit of each number of minor units, made once: every amount shown is rounded to one.
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in {2, *_MINOR_UNITS.values()}}
 
 
 class CurrencyMismatchError(ValueError):
@@ -79,14 +81,17 @@ class Money:
 
     def rounded(self) -> Money:
         """The amount rounded half-up to the currency's minor unit."""
-        quantum = Decimal(1).scaleb(-self.minor_units)
-        return Money(self.amount.quantize(quantum, rounding="ROUND_HALF_UP"), self.currency)
+        return Money(self._rounded_amount(), self.currency)
+
+    def _rounded_amount(self) -> Decimal:
+        return self.amount.quantize(_QUANTA[self.minor_units], rounding="ROUND_HALF_UP")
 
     def is_zero(self) -> bool:
         return self.amount == 0
 
     def __str__(self) -> str:
-        return f"{self.rounded().amount} {self.currency}"
+        # The rounded amount alone: a rounded Money would be made, checked and dropped for every amount written.
+        return f"{self._rounded_amount()} {self.currency}"
 
 
 def sum_money(amounts: Iterable[Money], currency: str) -> Money:

@@ -889,6 +889,21 @@ def test_index_key_shared_by_several_items() -> None:
     assert [i.item_id for i in index.items_by_key("F2024000123")] == ["i2"]
 
 
+def test_index_keys_given_as_an_iterator_or_to_a_batch_view() -> None:
+    # The keys that find something are asked for first: an iterator is read once, the order is the keys'.
+    index = ledger(item("i1", "F-2024/000123", "100.00"), item("c1", "AV-77", "-100.00", reference="F-2024/000123"))
+    expected = [("AV77", "c1"), ("F2024000123", "i1"), ("F2024000123", "c1")]
+    keys = ["UNKNOWN", "AV77", "F2024000123", "UNKNOWN2"]
+    assert [(key, i.item_id) for key, i in index.items_by_keys(iter(keys))] == expected
+    assert index.items_by_keys(iter(["UNKNOWN"])) == []
+    view = index.batch_view(index)
+    view.reduce("i1", eur("40.00"))
+    found = view.items_by_keys(k for k in keys)
+    assert [(key, i.item_id) for key, i in found] == expected
+    assert found[1][1].open_amount == eur("60.00")
+    assert view.items_by_keys(()) == []
+
+
 # --- typos that name another existing item ----------------------------------------------------------------
 
 

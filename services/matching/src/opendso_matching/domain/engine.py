@@ -97,6 +97,8 @@ MAX_SUBSET_CHANCE = 0.01
 
 # How the typo search read a token (see _Matcher._typo_references).
 _TYPO_READINGS = ("{} with one character off", "the number of {} with one digit off", "the number of {}")
+# What the typo search reads an item it does not find in the text as: no position for any of the readings.
+_NO_READING = (None, None, None)
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _DIGIT_GROUP = re.compile(r"\d+")
 _TWO_DIGITS = re.compile(r"\d\D*\d")
@@ -122,7 +124,7 @@ def match(
 _Found = tuple[str, str, bool]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Named:
     """What the references name: open items (in the order named, with how each was found), items already
     paid, and credit notes found only through their reference, which is the number of a named invoice."""
@@ -136,7 +138,7 @@ class _Named:
     exact: set[str] = field(default_factory=set)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Customer:
     customer_id: str
     # "iban", "name" or "" (only the references say it)
@@ -717,11 +719,13 @@ class _Matcher:
                 else None,
                 short_numbers.get(_all_digits(item.number)) if short_numbers else None,
             )
-            first = min(((at, how) for how, at in enumerate(readings) if at is not None), default=None)
-            if first is not None:
-                found.append(item)
-                said = _TYPO_READINGS[first[1]].format(item.number)
-                self.reasons.append(f"'{candidates[first[0]]}' in the remittance text is {said}")
+            if readings == _NO_READING:
+                # Most of the customer's items: the text does not name them, and nothing is left to rank.
+                continue
+            at, how = min((at, how) for how, at in enumerate(readings) if at is not None)
+            found.append(item)
+            said = _TYPO_READINGS[how].format(item.number)
+            self.reasons.append(f"'{candidates[at]}' in the remittance text is {said}")
         return found
 
     # --- currencies -------------------------------------------------------------------------------

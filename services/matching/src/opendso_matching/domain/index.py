@@ -129,10 +129,16 @@ class MatchIndex:
         """(key, item) for the items of each of ``keys``, in order: one call for all the keys of a text."""
         by_key, items = self._by_key, self._items
         found: list[tuple[str, OpenItem]] = []
+        # Most keys of a text find nothing: which do is asked of the dict in one call, looping in C over the keys,
+        # and only those that do are looked up one by one. The keys are read twice: an iterator is listed first.
+        keys = keys if isinstance(keys, list | tuple) else list(keys)
+        present = by_key.keys() & keys
+        if not present:
+            return found
         for key in keys:
-            ids = by_key.get(key)
-            if ids is None:
+            if key not in present:
                 continue
+            ids = by_key[key]
             if isinstance(ids, str):
                 found.append((key, items[ids]))
             else:
@@ -225,10 +231,15 @@ class BatchIndex(MatchIndex):
     def items_by_keys(self, keys: Iterable[str]) -> list[tuple[str, OpenItem]]:
         by_key, items, reduced = self._by_key, self._items, self._reduced
         found: list[tuple[str, OpenItem]] = []
+        # As MatchIndex.items_by_keys: the keys that find something first, in one call.
+        keys = keys if isinstance(keys, list | tuple) else list(keys)
+        present = by_key.keys() & keys
+        if not present:
+            return found
         for key in keys:
-            ids = by_key.get(key)
-            if ids is None:
+            if key not in present:
                 continue
+            ids = by_key[key]
             if isinstance(ids, str):
                 found.append((key, reduced.get(ids) or items[ids]))
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from opendso_db import create_engine, ensure_database, session_factory
 from opendso_db.bulk import insert_tuples, one_of, upsert_rows
 from opendso_db.types import Amount
 from sqlalchemy import Boolean, Column, Date, DateTime, LargeBinary, MetaData, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import MakeDatabase
 
@@ -78,45 +80,48 @@ TUPLES = Table(
 TUPLE_COLUMNS = ("id", "amount", "at", "day", "flag", "blob")
 
 
-@pytest.mark.parametrize("count", [3, 1200])
-async def test_tuples_are_stored_as_a_dict_insert_would_store_them_and_a_stored_key_can_be_skipped(
-    make_database: MakeDatabase, count: int
-) -> None:
+@pytest.fixture
+async def tables(make_database: MakeDatabase) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a database of its own with this module's tables, new."""
     url = await make_database("bulk_tuples")
     await ensure_database(url)
     engine = create_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
         await conn.run_sync(metadata.create_all)
-    sessions = session_factory(engine)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.mark.parametrize("count", [3, 1200])
+async def test_tuples_are_stored_as_a_dict_insert_would_store_them_and_a_stored_key_can_be_skipped(
+    tables: async_sessionmaker[AsyncSession], count: int
+) -> None:
     day = dt.date(2026, 11, 20)
-    try:
-        async with sessions() as s, s.begin():
-            # 1,200 rows: through COPY on PostgreSQL.
-            await insert_tuples(
-                s,
-                TUPLES,
-                TUPLE_COLUMNS,
-                [(f"t{n}", Decimal("12.50"), T0, day, n % 2 == 0, bytes([n % 256])) for n in range(count)],
-            )
-            await insert_tuples(
-                s,
-                TUPLES,
-                TUPLE_COLUMNS,
-                [("t1", Decimal("99.99"), T0, day, True, b"new"), ("extra", Decimal("0.10"), T0, day, False, b"")],
-                skip_existing=("id",),
-            )
-            # Columns named in another order than the table's.
-            await insert_tuples(
-                s, TUPLES, tuple(reversed(TUPLE_COLUMNS)), [(b"r", False, day, T0, Decimal("7.70"), "reversed")]
-            )
-        async with sessions() as s:
-            got = {r.id: r for r in await s.execute(select(TUPLES))}
-        async with sessions() as s, s.begin():
-            with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-                await insert_tuples(s, TUPLES, TUPLE_COLUMNS, [("t0", Decimal("1.00"), T0, day, True, b"")])
-    finally:
-        await engine.dispose()
+    async with tables() as s, s.begin():
+        # 1,200 rows: through COPY on PostgreSQL.
+        await insert_tuples(
+            s,
+            TUPLES,
+            TUPLE_COLUMNS,
+            [(f"t{n}", Decimal("12.50"), T0, day, n % 2 == 0, bytes([n % 256])) for n in range(count)],
+        )
+        await insert_tuples(
+            s,
+            TUPLES,
+            TUPLE_COLUMNS,
+            [("t1", Decimal("99.99"), T0, day, True, b"new"), ("extra", Decimal("0.10"), T0, day, False, b"")],
+            skip_existing=("id",),
+        )
+        # Columns named in another order than the table's.
+        await insert_tuples(
+            s, TUPLES, tuple(reversed(TUPLE_COLUMNS)), [(b"r", False, day, T0, Decimal("7.70"), "reversed")]
+        )
+    async with tables() as s:
+        got = {r.id: r for r in await s.execute(select(TUPLES))}
+    async with tables() as s, s.begin():
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            await insert_tuples(s, TUPLES, TUPLE_COLUMNS, [("t0", Decimal("1.00"), T0, day, True, b"")])
     assert len(got) == count + 2
     assert (got["reversed"].amount, got["reversed"].flag, got["reversed"].blob) == (Decimal("7.70"), False, b"r")
     first, second = got["t0"], got["t1"]
@@ -127,26 +132,18 @@ async def test_tuples_are_stored_as_a_dict_insert_would_store_them_and_a_stored_
     assert got["extra"].amount == Decimal("0.10")
 
 
-async def test_one_of_finds_the_stored_values_of_any_number_given_as_one_parameter(make_database: MakeDatabase) -> None:
-    url = await make_database("bulk_one_of")
-    await ensure_database(url)
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
-        await conn.run_sync(metadata.create_all)
-    sessions = session_factory(engine)
+async def test_one_of_finds_the_stored_values_of_any_number_given_as_one_parameter(
+    tables: async_sessionmaker[AsyncSession],
+) -> None:
     # Quotes, a backslash and letters outside ASCII travel as they are, inside one JSON or array parameter.
     odd = ['O\'Brien \\ "Ltd"', "Müller/Straße", "ø"]
     stored = [f"k{n}" for n in range(2500)] + odd
     day = dt.date(2026, 11, 20)
-    try:
-        async with sessions() as s, s.begin():
-            await insert_tuples(s, TUPLES, TUPLE_COLUMNS, [(k, Decimal("1.00"), T0, day, True, b"") for k in stored])
-        async with sessions() as s:
-            wanted = {f"k{n}" for n in range(0, 5000, 2)} | set(odd) | {"nobody"}
-            found = set((await s.execute(select(TUPLES.c.id).where(await one_of(s, TUPLES.c.id, wanted)))).scalars())
-            nothing = set((await s.execute(select(TUPLES.c.id).where(await one_of(s, TUPLES.c.id, [])))).scalars())
-    finally:
-        await engine.dispose()
+    async with tables() as s, s.begin():
+        await insert_tuples(s, TUPLES, TUPLE_COLUMNS, [(k, Decimal("1.00"), T0, day, True, b"") for k in stored])
+    async with tables() as s:
+        wanted = {f"k{n}" for n in range(0, 5000, 2)} | set(odd) | {"nobody"}
+        found = set((await s.execute(select(TUPLES.c.id).where(await one_of(s, TUPLES.c.id, wanted)))).scalars())
+        nothing = set((await s.execute(select(TUPLES.c.id).where(await one_of(s, TUPLES.c.id, [])))).scalars())
     assert found == {f"k{n}" for n in range(0, 2500, 2)} | set(odd)
     assert nothing == set()

@@ -219,11 +219,6 @@ def _transaction(row: Any) -> TransactionRecord:
     )
 
 
-def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 class MatchingRepository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.session = uow.session
@@ -247,12 +242,10 @@ class MatchingRepository:
             return
         latest = {r.item_id: r for r in rows}
         ids = list(latest)
-        stored: dict[str, dt.datetime] = {}
-        for chunk in _chunks(ids):
-            found = await self.session.execute(
-                select(items.c.item_id, items.c.version_at).where(items.c.item_id.in_(chunk))
-            )
-            stored.update((r.item_id, _aware(r.version_at)) for r in found)
+        found = await self.session.execute(
+            select(items.c.item_id, items.c.version_at).where(await one_of(self.session, items.c.item_id, ids))
+        )
+        stored = {r.item_id: _aware(r.version_at) for r in found}
         fresh = [r for r in latest.values() if r.item_id not in stored or stored[r.item_id] <= version_at]
         if not fresh:
             return
@@ -267,41 +260,47 @@ class MatchingRepository:
         )
         # Only an item stored before has keys to replace and allocations the ledger may now reflect.
         known_ids = [r.item_id for r in fresh if r.item_id in stored]
-        for chunk in _chunks(known_ids):
-            await self.session.execute(delete(item_keys_table).where(item_keys_table.c.item_id.in_(chunk)))
+        if known_ids:
+            await self.session.execute(
+                delete(item_keys_table).where(await one_of(self.session, item_keys_table.c.item_id, known_ids))
+            )
         await insert_rows(
             self.session,
             item_keys_table,
             [{"key": key, "item_id": r.item_id} for r in fresh for key in sorted(item_keys(r.number, r.reference))],
         )
         # The ledger now speaks for these items: payments allocated before this state are in it.
-        for chunk in _chunks(known_ids):
+        if known_ids:
             await self.session.execute(
                 update(allocation_lines)
-                .where(allocation_lines.c.item_id.in_(chunk), allocation_lines.c.created_at <= version_at)
+                .where(
+                    await one_of(self.session, allocation_lines.c.item_id, known_ids),
+                    allocation_lines.c.created_at <= version_at,
+                )
                 .values(reflected=True)
             )
 
     async def item_ids_by_keys(self, keys: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(keys))):
-            rows = await self.session.execute(select(item_keys_table.c.item_id).where(item_keys_table.c.key.in_(chunk)))
-            found.update(rows.scalars())
-        return found
+        wanted = set(keys)
+        if not wanted:
+            return set()
+        rows = await self.session.execute(
+            select(item_keys_table.c.item_id).where(await one_of(self.session, item_keys_table.c.key, wanted))
+        )
+        return set(rows.scalars())
 
     async def items_by_ids(self, ids: Iterable[str]) -> list[OpenItem]:
         """Items as they stand: what the ledger says minus the allocations it does not know yet."""
-        return await self._items(items.c.item_id, sorted(set(ids)))
+        return await self._items(items.c.item_id, set(ids))
 
     async def items_of_customers(self, customer_ids: Iterable[str]) -> list[OpenItem]:
-        return await self._items(items.c.customer_id, sorted(set(customer_ids)))
+        return await self._items(items.c.customer_id, set(customer_ids))
 
-    async def _items(self, column: Any, values: list[str]) -> list[OpenItem]:
-        found: list[OpenItem] = []
-        for chunk in _chunks(values):
-            rows = await self.session.execute(_items_standing(column.in_(chunk)))
-            found.extend(_open_item(r) for r in rows)
-        return found
+    async def _items(self, column: Any, values: set[str]) -> list[OpenItem]:
+        if not values:
+            return []
+        rows = await self.session.execute(_items_standing(await one_of(self.session, column, values)))
+        return [_open_item(r) for r in rows]
 
     # --- the items held in memory (see held.HeldLedger) ---------------------------------------------
 
@@ -363,11 +362,13 @@ class MatchingRepository:
         return [Customer(r.customer_id, r.entity, r.name, r.account_number) for r in rows]
 
     async def entities_of_customers(self, customer_ids: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(customer_ids))):
-            rows = await self.session.execute(select(customers.c.entity).where(customers.c.customer_id.in_(chunk)))
-            found.update(rows.scalars())
-        return found
+        wanted = set(customer_ids)
+        if not wanted:
+            return set()
+        rows = await self.session.execute(
+            select(customers.c.entity).where(await one_of(self.session, customers.c.customer_id, wanted))
+        )
+        return set(rows.scalars())
 
     async def customer(self, customer_id: str) -> Customer | None:
         r = (await self.session.execute(select(customers).where(customers.c.customer_id == customer_id))).first()

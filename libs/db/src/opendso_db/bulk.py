@@ -4,7 +4,7 @@ never one statement per row."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, Table, any_, bindparam, func, insert, select, update
@@ -63,9 +63,7 @@ async def insert_tuples(
     if dialect.name not in ("postgresql", "sqlite"):
         await session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    text, order = _positional_insert(table, tuple(columns), tuple(skip_existing), dialect)
-    processors = [table.c[columns[n]].type.dialect_impl(dialect).bind_processor(dialect) for n in order]
-    converting = [(n, p) for n, p in enumerate(processors) if p is not None]
+    text, order, converting = _positional_insert(table, tuple(columns), tuple(skip_existing), dialect)
     if converting or order != tuple(range(len(columns))):
         # Each row's values in the statement's order (the table's), through their conversions.
         converted = []
@@ -78,16 +76,18 @@ async def insert_tuples(
     await connection.exec_driver_sql(text, rows)
 
 
-# (table, columns, key, dialect name) -> the statement's text and where each of its parameters is in ``columns``:
-# compiled once per process, not per batch.
-_POSITIONAL: dict[tuple[Table, tuple[str, ...], tuple[str, ...], str], tuple[str, tuple[int, ...]]] = {}
+# A statement's text, where each of its parameters is in the caller's columns, and the parameters' bind conversions.
+_Positional = tuple[str, tuple[int, ...], list[tuple[int, Callable[[Any], Any]]]]
+# (table, columns, key, dialect name) -> its _Positional: made once per process, not per batch.
+_POSITIONAL: dict[tuple[Table, tuple[str, ...], tuple[str, ...], str], _Positional] = {}
 
 
 def _positional_insert(
     table: Table, columns: tuple[str, ...], skip_existing: tuple[str, ...], dialect: Dialect
-) -> tuple[str, tuple[int, ...]]:
+) -> _Positional:
     """INSERT of ``columns`` in the dialect's positional parameters (qmark on SQLite, $n on asyncpg), which follow
-    the table's order of columns; and, for each parameter, its column's place in ``columns``."""
+    the table's order of columns; for each parameter, its column's place in ``columns``; and the conversion of
+    each parameter whose column type has one, by its place in the statement."""
     known = _POSITIONAL.get((table, columns, skip_existing, dialect.name))
     if known is not None:
         return known
@@ -101,7 +101,11 @@ def _positional_insert(
     positions = compiled.positiontup
     if positions is None or sorted(positions) != sorted(columns):
         raise ValueError(f"{table.name}: the dialect {dialect.name} does not take {list(columns)} by position")
-    found = (str(compiled), tuple(columns.index(name) for name in positions))
+    order = tuple(columns.index(name) for name in positions)
+    processors: list[Callable[[Any], Any] | None] = [
+        table.c[columns[n]].type.dialect_impl(dialect).bind_processor(dialect) for n in order
+    ]
+    found: _Positional = (str(compiled), order, [(n, p) for n, p in enumerate(processors) if p is not None])
     _POSITIONAL[(table, columns, skip_existing, dialect.name)] = found
     return found
 

@@ -81,6 +81,22 @@ def _in_scope(principal: Principal, entity: str, collector: str, sales_rep: str)
     return scope.has_entity(entity) and in_rep_portfolio(scope, principal.role, collector, sales_rep)
 
 
+async def _account_in_scope(
+    request: Request, principal: Principal, entity: str, account_number: str
+) -> rv.CustomerAccount:
+    """The account, if the caller may see its customer; otherwise the same 404 as for no such account (a
+    customer outside the caller's scope is not told apart from one that does not exist)."""
+    if not principal.scope.has_entity(entity):
+        raise not_found_customer(entity, account_number)
+    account = await _bus(request).ask(
+        rv.GetCustomerAccount(entity=entity, account_number=account_number), rv.CustomerAccount
+    )
+    customer = account.customer
+    if not account.found or not _in_scope(principal, customer.entity or entity, customer.collector, customer.sales_rep):
+        raise not_found_customer(entity, account_number)
+    return account
+
+
 @router.get(
     "/customers/{entity}/{account_number}",
     summary="Mobile: a customer's account summed up before a visit: balances, overdue, open items, disputes, contacts",
@@ -92,14 +108,8 @@ async def account_summary(
     account_number: str,
     principal: Annotated[Principal, allow(Feature.CUSTOMERS, Action.READ)],
 ) -> dict[str, Any]:
-    if not principal.scope.has_entity(entity):
-        raise not_found_customer(entity, account_number)
-    account = await _bus(request).ask(
-        rv.GetCustomerAccount(entity=entity, account_number=account_number), rv.CustomerAccount
-    )
+    account = await _account_in_scope(request, principal, entity, account_number)
     customer = account.customer
-    if not account.found or not _in_scope(principal, customer.entity or entity, customer.collector, customer.sales_rep):
-        raise not_found_customer(entity, account_number)
     disputes = (
         await _bus(request).ask(col.ListDisputes(customer_id=customer.customer_id, limit=100), col.Disputes)
         if principal.may(Feature.QUALIFICATIONS, Action.READ)
@@ -216,14 +226,8 @@ async def answer_dispute(
     names = assignee_names(principal)
     if not names:
         raise Problem(422, "No assignee", "your user has neither a portfolio nor an e-mail to match disputes on")
-    if not principal.scope.has_entity(entity):
-        raise not_found_customer(entity, account_number)
-    account = await _bus(request).ask(
-        rv.GetCustomerAccount(entity=entity, account_number=account_number), rv.CustomerAccount
-    )
+    account = await _account_in_scope(request, principal, entity, account_number)
     customer = account.customer
-    if not account.found or not _in_scope(principal, customer.entity or entity, customer.collector, customer.sales_rep):
-        raise not_found_customer(entity, account_number)
     customer_id = customer.customer_id or f"{entity}/{account_number}"
     # Only a dispute the engine lists as the caller's, in their entities and portfolio, may be answered by them:
     # the same answer a colleague gives through an internal link, with the user as who answered.
